@@ -1,0 +1,257 @@
+//===- Emulator.h - PTX emulator: a CPU device that runs PTX ----*- C++ -*-===//
+//
+// The emulator executes PTX kernels on the host CPU, looking at every access
+// the way a sanitizer does. It is one implementation of the small `Device`
+// interface below; the runtime implements the same interface on the CUDA
+// Driver API, so code that loads and launches kernels is written once.
+//
+// Usage:
+//
+//   tilus::emu::Emulator dev;
+//   auto mod = dev.loadModule(ptxText, "vector_add.ptx");
+//   if (!mod) { report(mod.error()); return; }
+//   auto kernel = mod->kernel("vector_add");
+//   DevicePtr a = *dev.allocate(4096);
+//   dev.copyToDevice(a, host, 4096);
+//   std::vector<ParamBytes> params = {ParamBytes::of(a), ParamBytes::of(n)};
+//   Status s = dev.launch(*kernel, {4}, {256}, 0, params);
+//   if (!s) std::cerr << s.message() << "\n"; // kernel, PTX line, CTA, thread
+//
+// Everything here is plain C++17: the emulator builds without LLVM or CUDA.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILUS_RUNTIME_EMU_EMULATOR_H
+#define TILUS_RUNTIME_EMU_EMULATOR_H
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tilus::emu {
+
+//===----------------------------------------------------------------------===//
+// Errors as values
+//===----------------------------------------------------------------------===//
+
+/// Success, or an error with a message. Messages start lowercase and carry
+/// everything needed to act on them (kernel, PTX line, CTA, thread, address).
+class [[nodiscard]] Status {
+public:
+  Status() = default;
+  static Status success() { return Status(); }
+  static Status error(std::string message) {
+    Status s;
+    s.failed = true;
+    s.msg = std::move(message);
+    return s;
+  }
+  bool ok() const { return !failed; }
+  explicit operator bool() const { return ok(); }
+  const std::string &message() const { return msg; }
+
+private:
+  bool failed = false;
+  std::string msg;
+};
+
+/// A value or the Status saying why there is none.
+template <typename T> class [[nodiscard]] Expected {
+public:
+  Expected(T value) : val(std::move(value)) {}
+  Expected(Status error) : err(std::move(error)) {}
+  bool ok() const { return val.has_value(); }
+  explicit operator bool() const { return ok(); }
+  T &operator*() { return *val; }
+  const T &operator*() const { return *val; }
+  T *operator->() { return &*val; }
+  const T *operator->() const { return &*val; }
+  /// The error; only meaningful when !ok().
+  const Status &error() const { return err; }
+  /// Moves the error out, for propagation: `if (!x) return x.takeError();`.
+  Status takeError() { return std::move(err); }
+
+private:
+  std::optional<T> val;
+  Status err;
+};
+
+//===----------------------------------------------------------------------===//
+// Launch vocabulary
+//===----------------------------------------------------------------------===//
+
+/// A device address (generic address space).
+using DevicePtr = uint64_t;
+
+struct Dim3 {
+  uint32_t x = 1, y = 1, z = 1;
+  Dim3() = default;
+  Dim3(uint32_t x, uint32_t y = 1, uint32_t z = 1) : x(x), y(y), z(z) {}
+  uint64_t count() const { return uint64_t(x) * y * z; }
+};
+
+/// The bytes of one kernel parameter, in the kernel's parameter order.
+struct ParamBytes {
+  std::vector<uint8_t> bytes;
+  template <typename T> static ParamBytes of(const T &value) {
+    ParamBytes p;
+    p.bytes.resize(sizeof(T));
+    std::memcpy(p.bytes.data(), &value, sizeof(T));
+    return p;
+  }
+};
+
+/// One declared parameter of a kernel.
+struct ParamInfo {
+  std::string name;
+  uint32_t size = 0;  ///< Bytes.
+  uint32_t align = 0; ///< Bytes.
+};
+
+/// Counters of the last launch.
+struct LaunchStats {
+  uint64_t warpInstructions = 0;   ///< Instructions issued per warp.
+  uint64_t threadInstructions = 0; ///< Sum of active lanes over them.
+  uint64_t ctas = 0;
+  double seconds = 0; ///< Host wall time of the launch.
+};
+
+/// What a sanitizer report is about.
+enum class ReportKind {
+  None,
+  OutOfBounds,
+  Misaligned,
+  SharedRace,
+  CpAsyncUnwaited,
+  PartialWarp,
+  WrongMemberMask,
+  BarrierDeadlock,
+  Assertion,
+  Trap,
+  Other,
+};
+
+/// A structured view of the error that stopped the last launch, next to the
+/// message of the Status that launch() returned.
+struct Report {
+  ReportKind kind = ReportKind::None;
+  std::string kernel;
+  uint32_t ptxLine = 0;
+  Dim3 cta, thread;
+  uint64_t address = 0;
+  std::string message; ///< Same text as the Status.
+};
+
+namespace detail {
+struct ModuleImpl;
+} // namespace detail
+
+/// A kernel of a loaded module: a cheap handle that keeps its module alive.
+class Kernel {
+public:
+  const std::string &name() const;
+  const std::vector<ParamInfo> &params() const;
+  /// Bytes of statically declared shared memory the kernel uses.
+  uint32_t staticSharedBytes() const;
+  /// The PTX line of the `.entry` directive.
+  uint32_t line() const;
+
+private:
+  friend class Module;
+  friend class Emulator;
+  std::shared_ptr<const detail::ModuleImpl> impl;
+  uint32_t index = 0;
+};
+
+/// A loaded PTX module: its text parsed and decoded once.
+class Module {
+public:
+  const std::string &name() const;
+  /// The entry (`.entry`) named \p name, or an error listing the kernels.
+  Expected<Kernel> kernel(std::string_view name) const;
+  std::vector<std::string> kernelNames() const;
+
+private:
+  friend class Emulator;
+  std::shared_ptr<const detail::ModuleImpl> impl;
+};
+
+//===----------------------------------------------------------------------===//
+// The device interface
+//===----------------------------------------------------------------------===//
+
+/// What the runtime needs from a device. The emulator implements it here; the
+/// runtime implements it on the CUDA Driver API.
+class Device {
+public:
+  virtual ~Device() = default;
+  /// A short name: "emu", "cuda".
+  virtual std::string name() const = 0;
+  virtual Expected<DevicePtr> allocate(uint64_t bytes) = 0;
+  virtual Status free(DevicePtr ptr) = 0;
+  virtual Status copyToDevice(DevicePtr dst, const void *src,
+                              uint64_t bytes) = 0;
+  virtual Status copyFromDevice(void *dst, DevicePtr src, uint64_t bytes) = 0;
+  virtual Status memset(DevicePtr dst, uint8_t value, uint64_t bytes) = 0;
+  /// Parses and decodes \p ptx. \p name names it in messages.
+  virtual Expected<Module> loadModule(std::string_view ptx,
+                                      std::string name) = 0;
+  /// Runs \p kernel to completion. \p params hold each parameter's bytes in
+  /// order; their count and sizes must match the kernel's parameter list.
+  virtual Status launch(const Kernel &kernel, Dim3 grid, Dim3 block,
+                        uint32_t dynamicSmemBytes,
+                        const std::vector<ParamBytes> &params) = 0;
+};
+
+/// Emulator settings.
+struct EmulatorOptions {
+  /// Seed of the random bytes that shared (and local) memory starts with.
+  uint64_t seed = 0x5eed;
+  /// Detect shared-memory races between warps (costs time and memory).
+  bool detectRaces = true;
+  /// Where kernel printf output goes, one call per printf; stdout if empty.
+  std::function<void(std::string_view)> printfSink;
+};
+
+/// The CPU device: runs PTX one CTA at a time on the calling thread, warps
+/// interleaved in a fixed order at every memory operation and barrier.
+class Emulator final : public Device {
+public:
+  explicit Emulator(EmulatorOptions options = {});
+  ~Emulator() override;
+  Emulator(const Emulator &) = delete;
+  Emulator &operator=(const Emulator &) = delete;
+
+  std::string name() const override { return "emu"; }
+  Expected<DevicePtr> allocate(uint64_t bytes) override;
+  Status free(DevicePtr ptr) override;
+  Status copyToDevice(DevicePtr dst, const void *src, uint64_t bytes) override;
+  Status copyFromDevice(void *dst, DevicePtr src, uint64_t bytes) override;
+  Status memset(DevicePtr dst, uint8_t value, uint64_t bytes) override;
+  Expected<Module> loadModule(std::string_view ptx, std::string name) override;
+  Status launch(const Kernel &kernel, Dim3 grid, Dim3 block,
+                uint32_t dynamicSmemBytes,
+                const std::vector<ParamBytes> &params) override;
+
+  /// Counters of the last launch.
+  const LaunchStats &lastLaunchStats() const;
+  /// The structured error of the last launch (kind None if it succeeded).
+  const Report &lastReport() const;
+  /// Replaces the printf sink.
+  void setPrintfSink(std::function<void(std::string_view)> sink);
+
+  struct Impl;
+
+private:
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace tilus::emu
+
+#endif // TILUS_RUNTIME_EMU_EMULATOR_H
