@@ -324,7 +324,12 @@ uint64_t packFloat(const Exact &value, const FloatFormat &format,
       above = rest > half;
       tie = rest == half;
     }
-    rounded = kept + ((above || (tie && (kept & 1))) ? 1 : 0);
+    // Ties go to the even code. With mantissa bits that is the even
+    // significand; without, the code's last bit is the exponent's.
+    bool oddCode = m == 0 && kept != 0
+                       ? ((long(quantum) + biasOf(format)) & 1) != 0
+                       : (kept & 1) != 0;
+    rounded = kept + ((above || (tie && oddCode)) ? 1 : 0);
   }
   if (rounded == 0)
     return sign;

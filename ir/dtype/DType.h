@@ -49,7 +49,9 @@
 // -----------
 // Every conversion is computed on integers from the exact value of the source
 // code, never through an intermediate type, so there is no double rounding:
-//   - to a float type: round to nearest, ties to even. A finite value beyond
+//   - to a float type: round to nearest, ties to even: of the two nearest
+//     codes, the one whose last bit is 0 (the even mantissa; for the M = 0
+//     formats, the even exponent field). A finite value beyond
 //     the largest finite value becomes +-max finite (PTX `.satfinite`) under
 //     the default `Overflow::Saturate`; under `Overflow::Infinity` it becomes
 //     +-inf where the target has infinities (IEEE `cvt.rn`). +-inf becomes
