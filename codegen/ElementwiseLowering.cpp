@@ -1,0 +1,108 @@
+//===- ElementwiseLowering.cpp - Tile creation, indices, arithmetic -------===//
+//
+// A tile is the vector of the elements one thread holds, so elementwise
+// instructions are vector arithmetic on those registers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/LayoutCodegen.h"
+#include "codegen/TileLowering.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace tilus;
+
+namespace {
+
+struct FullLowering : OpConversionPattern<FullOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(FullOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type vectorType = getTypeConverter()->convertType(op.getType());
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, vectorType,
+                                                     adaptor.getValue());
+    return success();
+  }
+};
+
+/// One tile instruction to the float or the (signed) integer arith op.
+template <typename SourceOp, typename FloatOp, typename IntOp>
+struct BinaryLowering : OpConversionPattern<SourceOp> {
+  using OpConversionPattern<SourceOp>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type elementType = op.getType().getElementType();
+    if (isa<FloatType>(elementType))
+      rewriter.replaceOpWithNewOp<FloatOp>(op, adaptor.getLhs(),
+                                           adaptor.getRhs());
+    else
+      rewriter.replaceOpWithNewOp<IntOp>(op, adaptor.getLhs(),
+                                         adaptor.getRhs());
+    return success();
+  }
+};
+
+struct ThreadIdxLowering : OpConversionPattern<ThreadIdxOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ThreadIdxOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<NVVM::ThreadIdXOp>(op, rewriter.getI32Type());
+    return success();
+  }
+};
+
+struct BlockIdxLowering : OpConversionPattern<BlockIdxOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(BlockIdxOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type i32 = rewriter.getI32Type();
+    switch (op.getDim()) {
+    case 0:
+      rewriter.replaceOpWithNewOp<NVVM::BlockIdXOp>(op, i32);
+      break;
+    case 1:
+      rewriter.replaceOpWithNewOp<NVVM::BlockIdYOp>(op, i32);
+      break;
+    default:
+      rewriter.replaceOpWithNewOp<NVVM::BlockIdZOp>(op, i32);
+      break;
+    }
+    return success();
+  }
+};
+
+} // namespace
+
+void tilus::populateTileTypeConversions(TypeConverter &converter) {
+  converter.addConversion([](TileType tile) -> Type {
+    return VectorType::get({getLayout(tile).numLocals}, tile.getElementType());
+  });
+  converter.addConversion([](GlobalTensorType global) -> Type {
+    MLIRContext *context = global.getContext();
+    SmallVector<Type> fields{LLVM::LLVMPointerType::get(context, 1)};
+    fields.append(global.getRank(), IntegerType::get(context, 32));
+    return LLVM::LLVMStructType::getLiteral(context, fields);
+  });
+}
+
+void tilus::populateElementwiseLoweringPatterns(const TypeConverter &converter,
+                                                RewritePatternSet &patterns) {
+  patterns.add<FullLowering, ThreadIdxLowering, BlockIdxLowering,
+               BinaryLowering<AddOp, arith::AddFOp, arith::AddIOp>,
+               BinaryLowering<SubOp, arith::SubFOp, arith::SubIOp>,
+               BinaryLowering<MulOp, arith::MulFOp, arith::MulIOp>,
+               BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp>>(
+      converter, patterns.getContext());
+}

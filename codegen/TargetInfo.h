@@ -1,0 +1,29 @@
+//===- TargetInfo.h - Facts about the GPU targets ---------------*- C++ -*-===//
+
+#ifndef TILUS_CODEGEN_TARGETINFO_H
+#define TILUS_CODEGEN_TARGETINFO_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+
+namespace tilus {
+
+/// One compilation target: an SM architecture and the facts code generation
+/// depends on.
+struct TargetInfo {
+  llvm::StringRef arch;       ///< "sm_80", ..., "sm_90a"
+  int computeCapability;      ///< 80, 86, 89, 90
+  llvm::StringRef ptxFeature; ///< the PTX ISA version LLVM emits, "+ptx75"
+  int maxSharedMemoryPerBlock; ///< bytes, with the opt-in carve-out
+
+  /// The target named `arch`, if supported.
+  static std::optional<TargetInfo> lookup(llvm::StringRef arch);
+  /// Every supported architecture name, in order.
+  static llvm::ArrayRef<llvm::StringRef> supportedArchs();
+};
+
+} // namespace tilus
+
+#endif // TILUS_CODEGEN_TARGETINFO_H

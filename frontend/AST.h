@@ -1,0 +1,123 @@
+//===- AST.h - Syntax tree of the tile language -----------------*- C++ -*-===//
+//
+// The tree the parser builds from a `.tl` file. Every node carries the
+// location of its first token, so later stages report errors in the source.
+//
+//   kernel vector_add<BLOCK = 256>(a: global f32[n], c: global f32[n], n: i32)
+//     grid(cdiv(n, BLOCK)) warps(BLOCK / 32)
+//   {
+//     x = load_global(a, [blockIdx.x * BLOCK], [BLOCK]);
+//     store_global(c, x * 2.0, [blockIdx.x * BLOCK]);
+//   }
+//
+// is a Kernel with one compile-time parameter, three parameters, a grid and
+// warps clause and a body of two statements.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILUS_FRONTEND_AST_H
+#define TILUS_FRONTEND_AST_H
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/SMLoc.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tilus::ast {
+
+struct Expr;
+using ExprPtr = std::unique_ptr<Expr>;
+
+/// An expression. One struct with a kind keeps the tree easy to walk.
+struct Expr {
+  enum class Kind {
+    IntLiteral,   ///< 42
+    FloatLiteral, ///< 1.5, 2e-3
+    Name,         ///< x
+    Member,       ///< blockIdx.x: `name` is "blockIdx", `member` is "x"
+    Unary,        ///< -x
+    Binary,       ///< x + y
+    Call,         ///< f(a, b)
+    List,         ///< [a, b]
+  };
+  Kind kind;
+  llvm::SMLoc loc;
+  int64_t intValue = 0;
+  double floatValue = 0;
+  std::string name;   ///< Name, Member (object), Call (callee)
+  std::string member; ///< Member
+  char op = 0;        ///< Unary, Binary: one of + - * / %
+  std::vector<ExprPtr> operands; ///< Unary, Binary, Call, List
+
+  Expr(Kind kind, llvm::SMLoc loc) : kind(kind), loc(loc) {}
+};
+
+struct Stmt;
+using StmtPtr = std::unique_ptr<Stmt>;
+
+/// A statement of a kernel body.
+struct Stmt {
+  enum class Kind {
+    Assign, ///< name = value;
+    Expr,   ///< call(...);
+    For,    ///< for var in range(start, stop[, step]) { body }
+  };
+  Kind kind;
+  llvm::SMLoc loc;
+  std::string name;         ///< Assign target, For variable
+  llvm::SMLoc nameLoc;      ///< where `name` is written
+  ExprPtr value;            ///< Assign, Expr
+  ExprPtr start, stop, step; ///< For (step may be null)
+  std::vector<StmtPtr> body; ///< For
+
+  Stmt(Kind kind, llvm::SMLoc loc) : kind(kind), loc(loc) {}
+};
+
+/// `NAME = default` between the kernel's angle brackets.
+struct ConstParam {
+  std::string name;
+  llvm::SMLoc loc;
+  ExprPtr defaultValue;
+};
+
+/// A run-time parameter: a global tensor (`a: global f16[m, k]`) or a
+/// scalar (`n: i32 %128`).
+struct Param {
+  std::string name;
+  llvm::SMLoc loc;
+  bool isGlobal = false;
+  std::string dtype;
+  llvm::SMLoc dtypeLoc;
+  std::vector<ExprPtr> shape; ///< global tensors only
+  std::optional<int64_t> divisibility; ///< scalars only: `%N`
+};
+
+struct Kernel {
+  std::string name;
+  llvm::SMLoc loc;
+  std::vector<ConstParam> constParams;
+  std::vector<Param> params;
+  std::vector<ExprPtr> grid; ///< one to three extents
+  llvm::SMLoc gridLoc;
+  ExprPtr warps;
+  std::vector<StmtPtr> body;
+};
+
+/// A `.tl` file: one or more kernels.
+struct Module {
+  std::vector<Kernel> kernels;
+};
+
+/// Prints the tree as indented S-expressions (`tilusc --emit=ast`).
+void print(const Module &module, llvm::raw_ostream &os);
+/// Prints an expression in source syntax, fully parenthesised where needed.
+void printExpr(const Expr &expr, llvm::raw_ostream &os);
+
+} // namespace tilus::ast
+
+#endif // TILUS_FRONTEND_AST_H

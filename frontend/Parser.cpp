@@ -1,0 +1,642 @@
+//===- Parser.cpp - Lexer and recursive-descent parser --------------------===//
+//
+// The grammar is documented in docs/language.md. The parser stops at the
+// first error: a located message is more useful than a cascade.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Parser.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+using namespace tilus;
+using namespace tilus::ast;
+using llvm::SMLoc;
+using llvm::StringRef;
+
+namespace {
+
+enum class Tok {
+  Eof,
+  Error,
+  Ident,
+  Int,
+  Float,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  LBrace,
+  RBrace,
+  Less,
+  Greater,
+  Comma,
+  Colon,
+  Semi,
+  Assign,
+  Dot,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  Percent,
+};
+
+struct Token {
+  Tok kind = Tok::Eof;
+  StringRef text;
+  SMLoc loc() const { return SMLoc::getFromPointer(text.data()); }
+};
+
+const char *describe(Tok kind) {
+  switch (kind) {
+  case Tok::Eof:
+    return "end of file";
+  case Tok::Error:
+    return "invalid character";
+  case Tok::Ident:
+    return "identifier";
+  case Tok::Int:
+    return "integer";
+  case Tok::Float:
+    return "number";
+  case Tok::LParen:
+    return "'('";
+  case Tok::RParen:
+    return "')'";
+  case Tok::LBracket:
+    return "'['";
+  case Tok::RBracket:
+    return "']'";
+  case Tok::LBrace:
+    return "'{'";
+  case Tok::RBrace:
+    return "'}'";
+  case Tok::Less:
+    return "'<'";
+  case Tok::Greater:
+    return "'>'";
+  case Tok::Comma:
+    return "','";
+  case Tok::Colon:
+    return "':'";
+  case Tok::Semi:
+    return "';'";
+  case Tok::Assign:
+    return "'='";
+  case Tok::Dot:
+    return "'.'";
+  case Tok::Plus:
+    return "'+'";
+  case Tok::Minus:
+    return "'-'";
+  case Tok::Star:
+    return "'*'";
+  case Tok::Slash:
+    return "'/'";
+  case Tok::Percent:
+    return "'%'";
+  }
+  return "token";
+}
+
+class Lexer {
+public:
+  explicit Lexer(StringRef buffer) : cur(buffer.begin()), end(buffer.end()) {}
+
+  Token next() {
+    skipSpaceAndComments();
+    const char *start = cur;
+    if (cur == end)
+      return {Tok::Eof, StringRef(cur, 0)};
+    char c = *cur++;
+    if (isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      while (cur != end && (isalnum(static_cast<unsigned char>(*cur)) ||
+                            *cur == '_'))
+        ++cur;
+      return make(Tok::Ident, start);
+    }
+    if (isdigit(static_cast<unsigned char>(c)))
+      return lexNumber(start);
+    switch (c) {
+    case '(':
+      return make(Tok::LParen, start);
+    case ')':
+      return make(Tok::RParen, start);
+    case '[':
+      return make(Tok::LBracket, start);
+    case ']':
+      return make(Tok::RBracket, start);
+    case '{':
+      return make(Tok::LBrace, start);
+    case '}':
+      return make(Tok::RBrace, start);
+    case '<':
+      return make(Tok::Less, start);
+    case '>':
+      return make(Tok::Greater, start);
+    case ',':
+      return make(Tok::Comma, start);
+    case ':':
+      return make(Tok::Colon, start);
+    case ';':
+      return make(Tok::Semi, start);
+    case '=':
+      return make(Tok::Assign, start);
+    case '.':
+      return make(Tok::Dot, start);
+    case '+':
+      return make(Tok::Plus, start);
+    case '-':
+      return make(Tok::Minus, start);
+    case '*':
+      return make(Tok::Star, start);
+    case '/':
+      return make(Tok::Slash, start);
+    case '%':
+      return make(Tok::Percent, start);
+    default:
+      return make(Tok::Error, start);
+    }
+  }
+
+private:
+  Token make(Tok kind, const char *start) {
+    return {kind, StringRef(start, cur - start)};
+  }
+
+  void skipSpaceAndComments() {
+    while (cur != end) {
+      if (isspace(static_cast<unsigned char>(*cur))) {
+        ++cur;
+      } else if (*cur == '/' && cur + 1 != end && cur[1] == '/') {
+        while (cur != end && *cur != '\n')
+          ++cur;
+      } else {
+        return;
+      }
+    }
+  }
+
+  Token lexNumber(const char *start) {
+    bool isFloat = false;
+    auto digits = [&] {
+      while (cur != end && isdigit(static_cast<unsigned char>(*cur)))
+        ++cur;
+    };
+    digits();
+    if (cur != end && *cur == '.' && cur + 1 != end &&
+        isdigit(static_cast<unsigned char>(cur[1]))) {
+      isFloat = true;
+      ++cur;
+      digits();
+    }
+    if (cur != end && (*cur == 'e' || *cur == 'E')) {
+      const char *save = cur++;
+      if (cur != end && (*cur == '+' || *cur == '-'))
+        ++cur;
+      if (cur != end && isdigit(static_cast<unsigned char>(*cur))) {
+        isFloat = true;
+        digits();
+      } else {
+        cur = save;
+      }
+    }
+    return make(isFloat ? Tok::Float : Tok::Int, start);
+  }
+
+  const char *cur;
+  const char *end;
+};
+
+class Parser {
+public:
+  Parser(StringRef buffer, DiagnosticEngine &diags)
+      : lexer(buffer), diags(diags) {
+    tok = lexer.next();
+  }
+
+  std::optional<Module> parseModule() {
+    Module module;
+    if (tok.kind == Tok::Eof) {
+      diags.error(tok.loc(), "expected 'kernel'; the file defines no kernel");
+      return std::nullopt;
+    }
+    while (tok.kind != Tok::Eof) {
+      std::optional<Kernel> kernel = parseKernel();
+      if (!kernel)
+        return std::nullopt;
+      module.kernels.push_back(std::move(*kernel));
+    }
+    return module;
+  }
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Token helpers
+  //===--------------------------------------------------------------------===//
+
+  void consume() { tok = lexer.next(); }
+
+  bool isKeyword(StringRef word) const {
+    return tok.kind == Tok::Ident && tok.text == word;
+  }
+
+  bool error(const llvm::Twine &message) {
+    if (tok.kind == Tok::Error)
+      diags.error(tok.loc(), "invalid character '" + tok.text + "'");
+    else
+      diags.error(tok.loc(), message);
+    return false;
+  }
+
+  bool expected(const llvm::Twine &what) {
+    std::string found = tok.kind == Tok::Eof
+                            ? std::string("end of file")
+                            : ("'" + tok.text + "'").str();
+    return error("expected " + what + ", found " + found);
+  }
+
+  bool expect(Tok kind, StringRef context = "") {
+    if (tok.kind == kind) {
+      consume();
+      return true;
+    }
+    return expected(context.empty() ? llvm::Twine(describe(kind))
+                                    : llvm::Twine(describe(kind)) + " " +
+                                          context);
+  }
+
+  bool expectIdent(std::string &out, SMLoc &loc, StringRef what) {
+    if (tok.kind != Tok::Ident)
+      return expected(what);
+    out = tok.text.str();
+    loc = tok.loc();
+    consume();
+    return true;
+  }
+
+  bool parseInteger(int64_t &value) {
+    if (tok.kind != Tok::Int)
+      return expected("an integer");
+    if (tok.text.getAsInteger(10, value))
+      return error("integer '" + tok.text + "' is too large");
+    consume();
+    return true;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Declarations
+  //===--------------------------------------------------------------------===//
+
+  std::optional<Kernel> parseKernel() {
+    Kernel kernel;
+    kernel.loc = tok.loc();
+    if (!isKeyword("kernel")) {
+      expected("'kernel'");
+      return std::nullopt;
+    }
+    consume();
+    SMLoc nameLoc;
+    if (!expectIdent(kernel.name, nameLoc, "a kernel name"))
+      return std::nullopt;
+    if (tok.kind == Tok::Less) {
+      consume();
+      do {
+        ConstParam param;
+        if (!expectIdent(param.name, param.loc,
+                         "a compile-time parameter name") ||
+            !expect(Tok::Assign, "after the compile-time parameter name"))
+          return std::nullopt;
+        param.defaultValue = parseExpr();
+        if (!param.defaultValue)
+          return std::nullopt;
+        kernel.constParams.push_back(std::move(param));
+      } while (tok.kind == Tok::Comma && (consume(), true));
+      if (!expect(Tok::Greater, "to close the compile-time parameters"))
+        return std::nullopt;
+    }
+    if (!expect(Tok::LParen, "to open the parameter list"))
+      return std::nullopt;
+    if (tok.kind != Tok::RParen) {
+      do {
+        std::optional<Param> param = parseParam();
+        if (!param)
+          return std::nullopt;
+        kernel.params.push_back(std::move(*param));
+      } while (tok.kind == Tok::Comma && (consume(), true));
+    }
+    if (!expect(Tok::RParen, "to close the parameter list"))
+      return std::nullopt;
+    while (isKeyword("grid") || isKeyword("warps")) {
+      bool isGrid = tok.text == "grid";
+      SMLoc clauseLoc = tok.loc();
+      consume();
+      if ((isGrid && !kernel.grid.empty()) || (!isGrid && kernel.warps)) {
+        diags.error(clauseLoc, llvm::Twine("duplicate '") +
+                                   (isGrid ? "grid" : "warps") + "' clause");
+        return std::nullopt;
+      }
+      if (!expect(Tok::LParen))
+        return std::nullopt;
+      if (isGrid) {
+        kernel.gridLoc = clauseLoc;
+        if (!parseExprList(kernel.grid, Tok::RParen))
+          return std::nullopt;
+        if (kernel.grid.empty() || kernel.grid.size() > 3) {
+          diags.error(clauseLoc, "'grid' expects one to three extents");
+          return std::nullopt;
+        }
+      } else {
+        kernel.warps = parseExpr();
+        if (!kernel.warps || !expect(Tok::RParen))
+          return std::nullopt;
+      }
+    }
+    if (kernel.grid.empty()) {
+      expected("a 'grid(...)' clause");
+      return std::nullopt;
+    }
+    if (!kernel.warps) {
+      expected("a 'warps(...)' clause");
+      return std::nullopt;
+    }
+    if (!parseBlock(kernel.body))
+      return std::nullopt;
+    return kernel;
+  }
+
+  std::optional<Param> parseParam() {
+    Param param;
+    if (!expectIdent(param.name, param.loc, "a parameter name") ||
+        !expect(Tok::Colon, "after the parameter name"))
+      return std::nullopt;
+    if (isKeyword("global")) {
+      param.isGlobal = true;
+      consume();
+    }
+    if (!expectIdent(param.dtype, param.dtypeLoc, "a data type"))
+      return std::nullopt;
+    if (param.isGlobal) {
+      if (!expect(Tok::LBracket, "to open the tensor's shape") ||
+          !parseExprList(param.shape, Tok::RBracket))
+        return std::nullopt;
+      if (param.shape.empty()) {
+        diags.error(param.loc, "global tensor '" + param.name +
+                                   "' needs at least one extent");
+        return std::nullopt;
+      }
+    } else if (tok.kind == Tok::Percent) {
+      consume();
+      int64_t value;
+      SMLoc loc = tok.loc();
+      if (!parseInteger(value))
+        return std::nullopt;
+      if (value < 1) {
+        diags.error(loc, "divisibility must be a positive integer");
+        return std::nullopt;
+      }
+      param.divisibility = value;
+    }
+    return param;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Statements
+  //===--------------------------------------------------------------------===//
+
+  bool parseBlock(std::vector<StmtPtr> &body) {
+    if (!expect(Tok::LBrace, "to open a block"))
+      return false;
+    while (tok.kind != Tok::RBrace) {
+      if (tok.kind == Tok::Eof)
+        return expected("'}' to close the block");
+      StmtPtr stmt = parseStmt();
+      if (!stmt)
+        return false;
+      body.push_back(std::move(stmt));
+    }
+    consume();
+    return true;
+  }
+
+  StmtPtr parseStmt() {
+    SMLoc loc = tok.loc();
+    if (isKeyword("for")) {
+      consume();
+      auto stmt = std::make_unique<Stmt>(Stmt::Kind::For, loc);
+      if (!expectIdent(stmt->name, stmt->nameLoc, "a loop variable"))
+        return nullptr;
+      if (!isKeyword("in")) {
+        expected("'in'");
+        return nullptr;
+      }
+      consume();
+      if (!isKeyword("range")) {
+        expected("'range'");
+        return nullptr;
+      }
+      SMLoc rangeLoc = tok.loc();
+      consume();
+      std::vector<ExprPtr> bounds;
+      if (!expect(Tok::LParen) || !parseExprList(bounds, Tok::RParen))
+        return nullptr;
+      if (bounds.size() < 2 || bounds.size() > 3) {
+        diags.error(rangeLoc,
+                    "'range' expects (start, stop) or (start, stop, step)");
+        return nullptr;
+      }
+      stmt->start = std::move(bounds[0]);
+      stmt->stop = std::move(bounds[1]);
+      if (bounds.size() == 3)
+        stmt->step = std::move(bounds[2]);
+      if (!parseBlock(stmt->body))
+        return nullptr;
+      return stmt;
+    }
+    ExprPtr expr = parseExpr();
+    if (!expr)
+      return nullptr;
+    StmtPtr stmt;
+    if (tok.kind == Tok::Assign) {
+      if (expr->kind != Expr::Kind::Name) {
+        error("the left side of '=' must be a variable name");
+        return nullptr;
+      }
+      consume();
+      stmt = std::make_unique<Stmt>(Stmt::Kind::Assign, loc);
+      stmt->name = expr->name;
+      stmt->nameLoc = expr->loc;
+      stmt->value = parseExpr();
+      if (!stmt->value)
+        return nullptr;
+    } else {
+      stmt = std::make_unique<Stmt>(Stmt::Kind::Expr, loc);
+      stmt->value = std::move(expr);
+    }
+    if (!expect(Tok::Semi, "after the statement"))
+      return nullptr;
+    return stmt;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Expressions
+  //===--------------------------------------------------------------------===//
+
+  /// Parses `expr (, expr)* close`, allowing an empty list.
+  bool parseExprList(std::vector<ExprPtr> &out, Tok close) {
+    if (tok.kind != close) {
+      do {
+        ExprPtr expr = parseExpr();
+        if (!expr)
+          return false;
+        out.push_back(std::move(expr));
+      } while (tok.kind == Tok::Comma && (consume(), true));
+    }
+    return expect(close, "to close the list");
+  }
+
+  ExprPtr parseExpr() { return parseAdditive(); }
+
+  ExprPtr makeBinary(char op, SMLoc loc, ExprPtr lhs, ExprPtr rhs) {
+    auto expr = std::make_unique<Expr>(Expr::Kind::Binary, loc);
+    expr->op = op;
+    expr->operands.push_back(std::move(lhs));
+    expr->operands.push_back(std::move(rhs));
+    return expr;
+  }
+
+  ExprPtr parseAdditive() {
+    ExprPtr lhs = parseMultiplicative();
+    while (lhs && (tok.kind == Tok::Plus || tok.kind == Tok::Minus)) {
+      char op = tok.text[0];
+      SMLoc loc = tok.loc();
+      consume();
+      ExprPtr rhs = parseMultiplicative();
+      if (!rhs)
+        return nullptr;
+      lhs = makeBinary(op, loc, std::move(lhs), std::move(rhs));
+    }
+    return lhs;
+  }
+
+  ExprPtr parseMultiplicative() {
+    ExprPtr lhs = parseUnary();
+    while (lhs && (tok.kind == Tok::Star || tok.kind == Tok::Slash ||
+                   tok.kind == Tok::Percent)) {
+      char op = tok.text[0];
+      SMLoc loc = tok.loc();
+      consume();
+      ExprPtr rhs = parseUnary();
+      if (!rhs)
+        return nullptr;
+      lhs = makeBinary(op, loc, std::move(lhs), std::move(rhs));
+    }
+    return lhs;
+  }
+
+  ExprPtr parseUnary() {
+    if (tok.kind == Tok::Minus) {
+      SMLoc loc = tok.loc();
+      consume();
+      ExprPtr operand = parseUnary();
+      if (!operand)
+        return nullptr;
+      auto expr = std::make_unique<Expr>(Expr::Kind::Unary, loc);
+      expr->op = '-';
+      expr->operands.push_back(std::move(operand));
+      return expr;
+    }
+    return parsePostfix();
+  }
+
+  ExprPtr parsePostfix() {
+    ExprPtr expr = parsePrimary();
+    if (!expr || expr->kind != Expr::Kind::Name)
+      return expr;
+    if (tok.kind == Tok::LParen) {
+      consume();
+      expr->kind = Expr::Kind::Call;
+      if (!parseExprList(expr->operands, Tok::RParen))
+        return nullptr;
+    } else if (tok.kind == Tok::Dot) {
+      consume();
+      if (tok.kind != Tok::Ident) {
+        expected("a member name after '.'");
+        return nullptr;
+      }
+      expr->kind = Expr::Kind::Member;
+      expr->member = tok.text.str();
+      consume();
+    }
+    return expr;
+  }
+
+  ExprPtr parsePrimary() {
+    SMLoc loc = tok.loc();
+    switch (tok.kind) {
+    case Tok::Int: {
+      auto expr = std::make_unique<Expr>(Expr::Kind::IntLiteral, loc);
+      if (!parseInteger(expr->intValue))
+        return nullptr;
+      return expr;
+    }
+    case Tok::Float: {
+      auto expr = std::make_unique<Expr>(Expr::Kind::FloatLiteral, loc);
+      std::string text = tok.text.str();
+      errno = 0;
+      expr->floatValue = std::strtod(text.c_str(), nullptr);
+      if (errno == ERANGE) {
+        error("number '" + tok.text + "' is out of range");
+        return nullptr;
+      }
+      consume();
+      return expr;
+    }
+    case Tok::Ident: {
+      auto expr = std::make_unique<Expr>(Expr::Kind::Name, loc);
+      expr->name = tok.text.str();
+      consume();
+      return expr;
+    }
+    case Tok::LBracket: {
+      consume();
+      auto expr = std::make_unique<Expr>(Expr::Kind::List, loc);
+      if (!parseExprList(expr->operands, Tok::RBracket))
+        return nullptr;
+      return expr;
+    }
+    case Tok::LParen: {
+      consume();
+      ExprPtr expr = parseExpr();
+      if (!expr || !expect(Tok::RParen, "to close the parenthesis"))
+        return nullptr;
+      return expr;
+    }
+    default:
+      expected("an expression");
+      return nullptr;
+    }
+  }
+
+  Lexer lexer;
+  DiagnosticEngine &diags;
+  Token tok;
+};
+
+} // namespace
+
+std::optional<Module> tilus::parseModule(unsigned bufferId,
+                                         DiagnosticEngine &diags) {
+  const llvm::MemoryBuffer *buffer =
+      diags.getSourceMgr().getMemoryBuffer(bufferId);
+  Parser parser(buffer->getBuffer(), diags);
+  std::optional<Module> module = parser.parseModule();
+  if (diags.getNumErrors())
+    return std::nullopt;
+  return module;
+}

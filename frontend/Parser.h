@@ -1,0 +1,20 @@
+//===- Parser.h - Parser of the tile language -------------------*- C++ -*-===//
+
+#ifndef TILUS_FRONTEND_PARSER_H
+#define TILUS_FRONTEND_PARSER_H
+
+#include "frontend/AST.h"
+#include "frontend/Diagnostics.h"
+
+#include <optional>
+
+namespace tilus {
+
+/// Parses the buffer `bufferId` of the diagnostics' source manager. Errors are
+/// reported through `diags`; on any error the result is empty.
+std::optional<ast::Module> parseModule(unsigned bufferId,
+                                       DiagnosticEngine &diags);
+
+} // namespace tilus
+
+#endif // TILUS_FRONTEND_PARSER_H

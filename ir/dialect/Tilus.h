@@ -1,0 +1,73 @@
+//===- Tilus.h - The tilus dialect ------------------------------*- C++ -*-===//
+//
+// Types, attributes and operations of the tile VM. Kernels are `func.func`
+// operations carrying the attributes named below.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILUS_IR_DIALECT_TILUS_H
+#define TILUS_IR_DIALECT_TILUS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "ir/dialect/TilusDialect.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "ir/dialect/TilusAttrs.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "ir/dialect/TilusTypes.h.inc"
+
+#define GET_OP_CLASSES
+#include "ir/dialect/TilusOps.h.inc"
+
+namespace tilus {
+
+/// Names of the attributes that make a `func.func` a tilus kernel.
+namespace kernel_attr {
+/// Unit attribute marking a kernel entry point.
+inline constexpr llvm::StringLiteral kKernel = "tilus.kernel";
+/// i32: warps per thread block.
+inline constexpr llvm::StringLiteral kNumWarps = "tilus.num_warps";
+/// Array of three strings: the grid extents as expressions of the kernel's
+/// scalar parameters, evaluated on the host at launch.
+inline constexpr llvm::StringLiteral kGrid = "tilus.grid";
+/// Argument attribute, i64: the run-time value is a multiple of this.
+inline constexpr llvm::StringLiteral kDivisibility = "tilus.divisibility";
+} // namespace kernel_attr
+
+/// Threads per warp on every target tilus supports.
+inline constexpr int kWarpSize = 32;
+
+/// The facts about a layout expression that the verifiers and the lowering
+/// need: its shape and how many threads and registers it spans.
+struct LayoutSummary {
+  /// One factor of the composition `p0 * p1 * ...`; the last factor varies
+  /// fastest in both the thread and the local index.
+  struct Primitive {
+    bool spatial = false;     ///< indexes threads (else registers)
+    bool columnMajor = false; ///< `column_*`: the first dimension varies fastest
+    llvm::SmallVector<int64_t> shape;
+  };
+  llvm::SmallVector<Primitive> primitives;
+  llvm::SmallVector<int64_t> shape;
+  int64_t numThreads = 1;
+  int64_t numLocals = 1;
+};
+
+/// Parses the layout expression of `attr`; on failure returns a message.
+llvm::FailureOr<LayoutSummary> summarizeLayout(llvm::StringRef expr,
+                                                std::string &error);
+
+/// The thread count of the kernel enclosing `op`, or 0 outside a kernel.
+int64_t getKernelNumThreads(mlir::Operation *op);
+
+} // namespace tilus
+
+#endif // TILUS_IR_DIALECT_TILUS_H

@@ -1,0 +1,47 @@
+//===- TilusTypes.td - Types of the tilus dialect ----------*- tablegen -*-===//
+
+#ifndef TILUS_TYPES_TD
+#define TILUS_TYPES_TD
+
+include "ir/dialect/TilusAttrs.td"
+include "mlir/IR/BuiltinTypeInterfaces.td"
+
+def Tilus_GlobalTensorType : Tilus_Type<"GlobalTensor", "global"> {
+  let summary = "A tensor in global memory: a pointer and a row-major shape";
+  let description = [{
+    `!tilus.global<?x128xf16>` is a row-major tensor of f16 in global memory
+    whose first extent is known at run time. Values of this type are made by
+    `tilus.global_view` from a kernel's pointer parameter.
+  }];
+  let parameters = (ins ArrayRefParameter<"int64_t">:$shape,
+                        "::mlir::Type":$elementType);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    unsigned getRank() const { return getShape().size(); }
+  }];
+}
+
+def Tilus_TileType : Tilus_Type<"Tile", "tile"> {
+  let summary = "A register tile distributed over the threads of a block";
+  let description = [{
+    `!tilus.tile<256xf32, #tilus.layout<"local(2).spatial(128)">>` is a tile of
+    256 f32 values held in the registers of 128 threads, two values each.
+  }];
+  let parameters = (ins ArrayRefParameter<"int64_t">:$shape,
+                        "::mlir::Type":$elementType,
+                        "::tilus::LayoutAttr":$layout);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    unsigned getRank() const { return getShape().size(); }
+    int64_t getNumElements() const;
+  }];
+}
+
+def Tilus_AnyTile : Type<CPred<"::llvm::isa<::tilus::TileType>($_self)">,
+                         "register tile", "::tilus::TileType">;
+def Tilus_AnyGlobal : Type<CPred<"::llvm::isa<::tilus::GlobalTensorType>($_self)">,
+                           "global tensor", "::tilus::GlobalTensorType">;
+
+#endif // TILUS_TYPES_TD

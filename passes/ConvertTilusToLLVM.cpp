@@ -1,0 +1,114 @@
+//===- ConvertTilusToLLVM.cpp - tilus kernels to LLVM + NVVM --------------===//
+
+#include "passes/Passes.h"
+
+#include "codegen/TileLowering.h"
+#include "ir/dialect/Tilus.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/LLVMCommon/ConversionTarget.h"
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace tilus {
+#define GEN_PASS_DEF_CONVERTTILUSTOLLVM
+#include "passes/Passes.h.inc"
+} // namespace tilus
+
+using namespace mlir;
+using namespace tilus;
+
+namespace {
+
+struct ConvertTilusToLLVMPass
+    : tilus::impl::ConvertTilusToLLVMBase<ConvertTilusToLLVMPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *context = &getContext();
+
+    // Stage 1: tiles and tilus instructions to per-thread code.
+    {
+      TypeConverter converter;
+      converter.addConversion([](Type type) { return type; });
+      populateTileTypeConversions(converter);
+      ConversionTarget target(*context);
+      target.addIllegalDialect<TilusDialect>();
+      target.addLegalDialect<arith::ArithDialect, scf::SCFDialect,
+                             vector::VectorDialect, LLVM::LLVMDialect,
+                             NVVM::NVVMDialect, func::FuncDialect>();
+      RewritePatternSet patterns(context);
+      populateMemoryLoweringPatterns(converter, patterns);
+      populateElementwiseLoweringPatterns(converter, patterns);
+      scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
+                                                           target);
+      if (failed(applyPartialConversion(module, target, std::move(patterns))))
+        return signalPassFailure();
+    }
+
+    // Kernel facts move to the NVVM attributes before func lowers.
+    SmallVector<int64_t> kernelThreads;
+    module.walk([&](func::FuncOp func) {
+      if (!func->hasAttr(kernel_attr::kKernel))
+        return;
+      ++numKernels;
+      auto warps = func->getAttrOfType<IntegerAttr>(kernel_attr::kNumWarps);
+      func->setAttr(NVVM::NVVMDialect::getKernelFuncAttrName(),
+                    UnitAttr::get(context));
+      func->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
+                    DenseI32ArrayAttr::get(
+                        context, {static_cast<int32_t>(warps.getInt() *
+                                                       kWarpSize),
+                                  1, 1}));
+      for (StringRef name :
+           {kernel_attr::kKernel, kernel_attr::kNumWarps, kernel_attr::kGrid})
+        func->removeAttr(name);
+      for (unsigned i = 0; i < func.getNumArguments(); ++i)
+        func.removeArgAttr(i, kernel_attr::kDivisibility);
+    });
+
+    // Stage 2: everything to the LLVM dialect.
+    LowerToLLVMOptions options(context);
+    LLVMTypeConverter converter(context, options);
+    LLVMConversionTarget target(*context);
+    target.addLegalDialect<NVVM::NVVMDialect>();
+    target.addLegalOp<ModuleOp>();
+    RewritePatternSet patterns(context);
+    arith::populateArithExpandOpsPatterns(patterns);
+    populateSCFToControlFlowConversionPatterns(patterns);
+    arith::populateArithToLLVMConversionPatterns(converter, patterns);
+    populateVectorToLLVMConversionPatterns(converter, patterns);
+    cf::populateControlFlowToLLVMConversionPatterns(converter, patterns);
+    populateFuncToLLVMConversionPatterns(converter, patterns);
+    if (failed(applyFullConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+void tilus::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  pm.addPass(createConvertTilusToLLVM());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void tilus::registerAllPasses() {
+  registerTilusPasses();
+  PassPipelineRegistration<>(
+      "tilus-lower-to-llvm",
+      "Lower tilus kernels to LLVM + NVVM ready for translation",
+      buildLowerToLLVMPipeline);
+}

@@ -1,0 +1,46 @@
+//===- Passes.h - tilus passes ----------------------------------*- C++ -*-===//
+
+#ifndef TILUS_PASSES_PASSES_H
+#define TILUS_PASSES_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir {
+namespace LLVM {
+class LLVMDialect;
+}
+namespace NVVM {
+class NVVMDialect;
+}
+namespace scf {
+class SCFDialect;
+}
+namespace vector {
+class VectorDialect;
+}
+namespace cf {
+class ControlFlowDialect;
+}
+namespace arith {
+class ArithDialect;
+}
+} // namespace mlir
+
+namespace tilus {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// The passes from the tilus dialect to LLVM+NVVM ready for translation.
+void buildLowerToLLVMPipeline(mlir::OpPassManager &pm);
+
+/// Registers the passes and the `tilus-lower-to-llvm` pipeline.
+void registerAllPasses();
+
+} // namespace tilus
+
+#endif // TILUS_PASSES_PASSES_H
