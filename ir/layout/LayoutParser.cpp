@@ -395,7 +395,7 @@ private:
         return std::nullopt;
       }
     SharedLayout layout = SharedLayout::rowMajor(shape);
-    bool formSeen = false;
+    bool formSeen = false, extraSeen = false;
     while (isPunct('.')) {
       lex.take();
       Token method = lex.peek();
@@ -414,13 +414,14 @@ private:
                  "offset or swizzle");
         return std::nullopt;
       }
-      if (isForm && formSeen) {
+      if (isForm && (formSeen || extraSeen)) {
         fail(method.offset, "'" + std::string(m) +
                                 "' must come first and only once after "
                                 "'shared(...)'");
         return std::nullopt;
       }
       formSeen = formSeen || isForm;
+      extraSeen = extraSeen || !isForm;
       if (!expectPunct('(', "after the method name"))
         return std::nullopt;
       LayoutResult<SharedLayout> next = layout;
