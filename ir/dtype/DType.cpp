@@ -25,7 +25,9 @@ using namespace tilus;
 // DType
 //===----------------------------------------------------------------------===//
 
-DType DType::boolean() { return DType(Kind::Bool, 8, 0, 0, FloatSpecials::Finite); }
+DType DType::boolean() {
+  return DType(Kind::Bool, 8, 0, 0, FloatSpecials::Finite);
+}
 
 DType DType::signedInt(unsigned bits) {
   assert(isValidIntWidth(bits) && "no such integer width");
@@ -48,9 +50,15 @@ DType DType::smallFloat(unsigned exponentBits, unsigned mantissaBits) {
                mantissaBits, specials);
 }
 
-DType DType::f16() { return DType(Kind::Float, 16, 5, 10, FloatSpecials::IEEE); }
-DType DType::bf16() { return DType(Kind::Float, 16, 8, 7, FloatSpecials::IEEE); }
-DType DType::f32() { return DType(Kind::Float, 32, 8, 23, FloatSpecials::IEEE); }
+DType DType::f16() {
+  return DType(Kind::Float, 16, 5, 10, FloatSpecials::IEEE);
+}
+DType DType::bf16() {
+  return DType(Kind::Float, 16, 8, 7, FloatSpecials::IEEE);
+}
+DType DType::f32() {
+  return DType(Kind::Float, 32, 8, 23, FloatSpecials::IEEE);
+}
 
 bool DType::isValidIntWidth(unsigned bits) {
   return (bits >= 1 && bits <= 8) || bits == 16 || bits == 32 || bits == 64;
@@ -114,8 +122,8 @@ std::optional<DType> DType::parse(std::string_view name, std::string *error) {
     if (type.name() == name)
       return type;
   if (error) {
-    std::string message = "unknown type '" + std::string(name) +
-                          "'; valid names: ";
+    std::string message =
+        "unknown type '" + std::string(name) + "'; valid names: ";
     bool first = true;
     for (const std::string &valid : allNames()) {
       message += (first ? "" : ", ") + valid;
@@ -184,7 +192,9 @@ double DType::minNormal() const {
   return isFloat() ? decode(*this, uint64_t(1) << manBits) : 1.0;
 }
 
-double DType::minSubnormal() const { return isFloat() ? decode(*this, 1) : 1.0; }
+double DType::minSubnormal() const {
+  return isFloat() ? decode(*this, 1) : 1.0;
+}
 
 //===----------------------------------------------------------------------===//
 // Exact values
@@ -274,22 +284,22 @@ Exact unpack(DType type, uint64_t code) {
 
 /// Rounds `value` to `format`, ties to even, as an encoding of `bits` total
 /// bits (sign included).
-uint64_t packFloat(const Exact &value, const FloatFormat &format,
-                   unsigned bits, Overflow overflow) {
+uint64_t packFloat(const Exact &value, const FloatFormat &format, unsigned bits,
+                   Overflow overflow) {
   unsigned m = format.mantissaBits, e = format.exponentBits;
   uint64_t signBit = uint64_t(1) << (bits - 1);
   uint64_t sign = value.negative ? signBit : 0;
   uint64_t expOnes = (uint64_t(1) << e) - 1;
   uint64_t mantOnes = (uint64_t(1) << m) - 1;
   bool hasInf = format.specials == DType::FloatSpecials::IEEE;
-  bool hasNaN = format.specials == DType::FloatSpecials::NaNOnly ||
-                (hasInf && m > 0);
+  bool hasNaN =
+      format.specials == DType::FloatSpecials::NaNOnly || (hasInf && m > 0);
 
   // The largest finite encoding, by the meaning of the all-ones exponent.
   uint64_t maxExpField = hasInf ? expOnes - 1 : expOnes;
-  uint64_t maxMantissa =
-      format.specials == DType::FloatSpecials::NaNOnly ? mantOnes - 1
-                                                       : mantOnes;
+  uint64_t maxMantissa = format.specials == DType::FloatSpecials::NaNOnly
+                             ? mantOnes - 1
+                             : mantOnes;
   uint64_t maxFinite = maxExpField << m | maxMantissa;
   uint64_t infinity = expOnes << m;
 
@@ -314,8 +324,8 @@ uint64_t packFloat(const Exact &value, const FloatFormat &format,
     rounded = value.significand << -shift;
   } else {
     uint64_t kept = shift >= 64 ? 0 : value.significand >> shift;
-    uint64_t rest = shift >= 64 ? value.significand
-                                : value.significand - (kept << shift);
+    uint64_t rest =
+        shift >= 64 ? value.significand : value.significand - (kept << shift);
     bool above, tie;
     if (shift > 64) {
       above = tie = false;

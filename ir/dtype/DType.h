@@ -195,9 +195,8 @@ public:
 
   /// A 40-bit summary that identifies the type; the basis of == and hash.
   uint64_t key() const {
-    return uint64_t(kindField) | uint64_t(bits) << 8 |
-           uint64_t(expBits) << 16 | uint64_t(manBits) << 24 |
-           uint64_t(specials) << 32;
+    return uint64_t(kindField) | uint64_t(bits) << 8 | uint64_t(expBits) << 16 |
+           uint64_t(manBits) << 24 | uint64_t(specials) << 32;
   }
 
 private:
@@ -251,8 +250,7 @@ size_t packedSize(size_t count, unsigned bits);
 
 /// Writes the low `bits` (1..64) of each of `count` codes LSB first into
 /// `packedSize(count, bits)` bytes at `out`; padding bits are 0.
-void packBits(const uint64_t *codes, size_t count, unsigned bits,
-              uint8_t *out);
+void packBits(const uint64_t *codes, size_t count, unsigned bits, uint8_t *out);
 /// Reads `count` elements of `bits` (1..64) each from the packed bytes at
 /// `in`, which hold at least `packedSize(count, bits)` bytes.
 void unpackBits(const uint8_t *in, size_t count, unsigned bits,

@@ -136,10 +136,10 @@ std::string describe(DType type) {
     specials = "nan, no infinity";
   return width + "float: 1 sign, " + std::to_string(type.exponentBits()) +
          " exponent, " + std::to_string(type.mantissaBits()) +
-         " mantissa bits, bias " + std::to_string(type.exponentBias()) +
-         ", " + specials + "; max finite " + formatDouble(type.maxFinite()) +
-         ", min normal " + formatDouble(type.minNormal()) +
-         ", min subnormal " + formatDouble(type.minSubnormal());
+         " mantissa bits, bias " + std::to_string(type.exponentBias()) + ", " +
+         specials + "; max finite " + formatDouble(type.maxFinite()) +
+         ", min normal " + formatDouble(type.minNormal()) + ", min subnormal " +
+         formatDouble(type.minSubnormal());
 }
 
 int printTable(DType type, bool csv) {
@@ -228,7 +228,8 @@ std::optional<uint64_t> parseValue(DType type, const std::string &text) {
   return encode(type, value);
 }
 
-int convertValues(DType to, DType from, const std::vector<std::string> &values) {
+int convertValues(DType to, DType from,
+                  const std::vector<std::string> &values) {
   if (values.empty())
     return error("--from needs at least one value to convert");
   std::string out = "input,code,value\n";
@@ -237,8 +238,8 @@ int convertValues(DType to, DType from, const std::vector<std::string> &values) 
     if (!code)
       return error("invalid " + from.name() + " value '" + text + "'");
     uint64_t result = convert(*code, from, to);
-    out += text + "," + std::to_string(result) + "," +
-           formatValue(to, result) + "\n";
+    out += text + "," + std::to_string(result) + "," + formatValue(to, result) +
+           "\n";
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
@@ -274,8 +275,9 @@ int main(int argc, char **argv) {
       list = true;
     } else if (takeValue("--format", value)) {
       if (value != "table" && value != "csv")
-        return error("unknown format '" + value + "'; valid formats: table, "
-                                                   "csv");
+        return error("unknown format '" + value +
+                     "'; valid formats: table, "
+                     "csv");
       format = value;
     } else if (takeValue("--from", value)) {
       fromName = value;

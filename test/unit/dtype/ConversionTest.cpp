@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ir/dtype/DType.h"
 #include "Reference.h"
+#include "ir/dtype/DType.h"
 
 #include <gtest/gtest.h>
 
@@ -192,8 +192,7 @@ TEST(ConversionTest, FloatToFloatExhaustive) {
            ++code) {
         double value = ref::decode(from.format, code);
         EXPECT_EQ(convert(code, fromType, toType), to.round(value))
-            << from.format.name << " -> " << to.format.name << " code "
-            << code;
+            << from.format.name << " -> " << to.format.name << " code " << code;
       }
     }
     // To f32, which holds every value exactly.
@@ -215,14 +214,14 @@ TEST(ConversionTest, DocumentedCases) {
   DType e5m2 = DType::smallFloat(5, 2), e5m0 = DType::smallFloat(5, 0);
   const double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_EQ(encode(f4, 7.0), 0x7u);    // Ties to 8, which saturates to 6.
-  EXPECT_EQ(encode(f4, 5.0), 0x6u);    // Tie between 4 and 6: even code 4.
-  EXPECT_EQ(encode(f4, 0.25), 0x0u);   // Tie between 0 and 0.5: 0.
-  EXPECT_EQ(encode(f4, -0.25), 0x8u);  // -0.
-  EXPECT_EQ(encode(f4, 0.75), 0x2u);   // Tie between 0.5 and 1: 1.
-  EXPECT_EQ(encode(f4, inf), 0x7u);    // No inf: max finite.
+  EXPECT_EQ(encode(f4, 7.0), 0x7u);   // Ties to 8, which saturates to 6.
+  EXPECT_EQ(encode(f4, 5.0), 0x6u);   // Tie between 4 and 6: even code 4.
+  EXPECT_EQ(encode(f4, 0.25), 0x0u);  // Tie between 0 and 0.5: 0.
+  EXPECT_EQ(encode(f4, -0.25), 0x8u); // -0.
+  EXPECT_EQ(encode(f4, 0.75), 0x2u);  // Tie between 0.5 and 1: 1.
+  EXPECT_EQ(encode(f4, inf), 0x7u);   // No inf: max finite.
   EXPECT_EQ(encode(f4, -inf), 0xfu);
-  EXPECT_EQ(encode(f4, nan), 0x7u);    // No NaN: +max finite.
+  EXPECT_EQ(encode(f4, nan), 0x7u); // No NaN: +max finite.
   EXPECT_EQ(encode(f4, -nan), 0x7u);
   EXPECT_EQ(encode(e4m3, 464.0), 0x7eu); // Tie between 448 and 480: 448.
   EXPECT_EQ(encode(e4m3, 1e6), 0x7eu);
@@ -267,8 +266,10 @@ TEST(ConversionTest, FloatToInteger) {
   };
   std::vector<std::pair<DType, double>> sources;
   for (const ref::ValueSet &set : smallSets())
-    for (uint64_t code = 0; code < (uint64_t(1) << set.format.bits());
-         code += set.format.bits() > 8 ? 7 : 1)
+    for (uint64_t code = 0;
+         code<(uint64_t(1) << set.format.bits()); code += set.format.bits()> 8
+             ? 7
+             : 1)
       sources.push_back({typeOf(set.format), ref::decode(set.format, code)});
   for (auto [from, value] : sources)
     for (DType to : targets) {
@@ -282,8 +283,7 @@ TEST(ConversionTest, FloatToInteger) {
   for (int i = 0; i < 50000; ++i) {
     float x = ref::floatFromBits(uint32_t(rng()));
     for (DType to : targets)
-      EXPECT_EQ(convert(ref::bitsOfFloat(x), DType::f32(), to),
-                expected(to, x))
+      EXPECT_EQ(convert(ref::bitsOfFloat(x), DType::f32(), to), expected(to, x))
           << x << " -> " << to.name();
   }
   EXPECT_EQ(encode(DType::signedInt(4), -8.9), 0x8u);
@@ -292,9 +292,9 @@ TEST(ConversionTest, FloatToInteger) {
   EXPECT_EQ(encode(DType::signedInt(64), 1e30), 0x7fffffffffffffffu);
   EXPECT_EQ(encode(DType::signedInt(64), -1e30), 0x8000000000000000u);
   EXPECT_EQ(encode(DType::unsignedInt(64), 1e30), ~uint64_t(0));
-  EXPECT_EQ(encode(DType::signedInt(8),
-                   std::numeric_limits<double>::infinity()),
-            0x7fu);
+  EXPECT_EQ(
+      encode(DType::signedInt(8), std::numeric_limits<double>::infinity()),
+      0x7fu);
 }
 
 // Integer -> integer keeps the low bits of the two's complement value.
@@ -328,7 +328,8 @@ TEST(ConversionTest, IntegerToIntegerWraps) {
         ASSERT_EQ(convert(code, from, to), want)
             << from.name() << " " << code << " -> " << to.name();
         // Widening to a type that holds the value preserves it.
-        if (to.bitWidth() > from.bitWidth() && (to.isSigned() || !from.isSigned()))
+        if (to.bitWidth() > from.bitWidth() &&
+            (to.isSigned() || !from.isSigned()))
           EXPECT_EQ(valueOf(to, want), valueOf(from, code));
       }
     }

@@ -76,9 +76,9 @@ TEST(DTypeTest, EqualityAndHash) {
 
 // Unknown names fail with a message that names the input and the valid set.
 TEST(DTypeTest, ParseErrors) {
-  for (const char *bad : {"f9", "", "f8e4m4", "f8e6m1", "f2e1m0", "f9e5m3",
-                          "i9", "u0", "i128", "F16", "f16 ", "float", "e4m3",
-                          "f8e0m7", "f3e1m1x", "bf8"}) {
+  for (const char *bad :
+       {"f9", "", "f8e4m4", "f8e6m1", "f2e1m0", "f9e5m3", "i9", "u0", "i128",
+        "F16", "f16 ", "float", "e4m3", "f8e0m7", "f3e1m1x", "bf8"}) {
     std::string error;
     EXPECT_FALSE(DType::parse(bad, &error).has_value()) << bad;
     EXPECT_EQ(error.rfind("unknown type '" + std::string(bad) + "'", 0), 0u)
@@ -133,7 +133,8 @@ TEST(DTypeTest, KnownExtremes) {
   EXPECT_EQ(parsed("f6e3m2").maxFinite(), 28.0);
   EXPECT_EQ(parsed("f6e2m3").maxFinite(), 7.5);
   EXPECT_EQ(parsed("f16").maxFinite(), 65504.0);
-  EXPECT_EQ(parsed("f32").maxFinite(), double(std::numeric_limits<float>::max()));
+  EXPECT_EQ(parsed("f32").maxFinite(),
+            double(std::numeric_limits<float>::max()));
   EXPECT_EQ(parsed("f16").minSubnormal(), std::ldexp(1.0, -24));
   EXPECT_EQ(parsed("bf16").minSubnormal(), std::ldexp(1.0, -133));
   EXPECT_EQ(parsed("f32").minSubnormal(),
@@ -160,7 +161,8 @@ TEST(DTypeTest, IntegerQueries) {
     EXPECT_EQ(int(type.bitWidth()), bits);
     EXPECT_FALSE(type.hasInfinity());
     EXPECT_FALSE(type.hasNaN());
-    double max = isSigned ? std::ldexp(1.0, bits - 1) - 1 : std::ldexp(1.0, bits) - 1;
+    double max =
+        isSigned ? std::ldexp(1.0, bits - 1) - 1 : std::ldexp(1.0, bits) - 1;
     double lowest = isSigned ? -std::ldexp(1.0, bits - 1) : 0.0;
     EXPECT_EQ(type.maxFinite(), max);
     EXPECT_EQ(type.lowest(), lowest);
@@ -211,13 +213,15 @@ TEST(DTypeTest, DecodeEveryIntegerCode) {
   for (int bits = 1; bits <= 8; ++bits) {
     DType s = DType::signedInt(bits), u = DType::unsignedInt(bits);
     for (int64_t code = 0; code < (int64_t(1) << bits); ++code) {
-      int64_t signedValue =
-          code >= (int64_t(1) << (bits - 1)) ? code - (int64_t(1) << bits) : code;
+      int64_t signedValue = code >= (int64_t(1) << (bits - 1))
+                                ? code - (int64_t(1) << bits)
+                                : code;
       EXPECT_EQ(decode(s, code), double(signedValue)) << bits << " " << code;
       EXPECT_EQ(decode(u, code), double(code)) << bits << " " << code;
     }
   }
-  EXPECT_EQ(decode(DType::signedInt(64), uint64_t(1) << 63), -std::ldexp(1, 63));
+  EXPECT_EQ(decode(DType::signedInt(64), uint64_t(1) << 63),
+            -std::ldexp(1, 63));
   EXPECT_EQ(decode(DType::signedInt(32), 0xffffffffu), -1.0);
   EXPECT_EQ(decode(DType::unsignedInt(16), 0xffffu), 65535.0);
   for (uint64_t code = 0; code < 256; ++code)
@@ -257,8 +261,8 @@ TEST(DTypeTest, F32DecodeEncodeMatchesHardware) {
     else
       EXPECT_EQ(encode(f32, value), bits);
   }
-  for (uint32_t bits : {0u, 0x80000000u, 1u, 0x80000001u, 0x007fffffu,
-                        0x00800000u, 0x7f7fffffu, 0xff7fffffu, 0x7f800000u,
-                        0xff800000u})
+  for (uint32_t bits :
+       {0u, 0x80000000u, 1u, 0x80000001u, 0x007fffffu, 0x00800000u, 0x7f7fffffu,
+        0xff7fffffu, 0x7f800000u, 0xff800000u})
     EXPECT_EQ(encode(f32, ref::floatFromBits(bits)), bits);
 }

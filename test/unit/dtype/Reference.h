@@ -127,10 +127,10 @@ struct ValueSet {
     nanCode = signBit - 1;
     // The largest value's binade spacing: max = (2 - k ulp) * 2^emax.
     double max = values.back();
-    double ulp = f.mantissaBits == 0
-                     ? max
-                     : std::pow(2.0, std::floor(std::log2(max)) -
-                                         f.mantissaBits);
+    double ulp =
+        f.mantissaBits == 0
+            ? max
+            : std::pow(2.0, std::floor(std::log2(max)) - f.mantissaBits);
     overflowValue = max + ulp;
   }
 
