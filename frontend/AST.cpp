@@ -2,7 +2,10 @@
 
 #include "frontend/AST.h"
 
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <cstdlib>
 
 using namespace tilus::ast;
 
@@ -37,7 +40,15 @@ void tilus::ast::printExpr(const Expr &expr, llvm::raw_ostream &os) {
     os << expr.intValue;
     return;
   case Expr::Kind::FloatLiteral: {
-    std::string text = llvm::formatv("{0}", expr.floatValue).str();
+    // The shortest decimal that reads back as the same double.
+    std::string text;
+    for (int precision = 1; precision <= 17; ++precision) {
+      text = llvm::formatv("{0}", llvm::format("%.*g", precision,
+                                               expr.floatValue))
+                 .str();
+      if (std::strtod(text.c_str(), nullptr) == expr.floatValue)
+        break;
+    }
     os << text;
     if (text.find_first_of(".en") == std::string::npos)
       os << ".0";

@@ -12,11 +12,19 @@ namespace tilus {
 /// source line and a caret) and remembers whether any was reported.
 class DiagnosticEngine {
 public:
-  DiagnosticEngine(llvm::SourceMgr &sourceMgr, llvm::raw_ostream &os)
-      : sourceMgr(sourceMgr), os(os) {}
+  DiagnosticEngine(llvm::SourceMgr &sourceMgr, llvm::raw_ostream &os,
+                   llvm::StringRef programName = "tilus")
+      : sourceMgr(sourceMgr), os(os), programName(programName.str()) {}
 
+  /// Reports `message` at `loc`; an invalid `loc` (an error about the
+  /// command line, say) is reported without a position.
   void error(llvm::SMLoc loc, const llvm::Twine &message) {
     ++numErrors;
+    if (!loc.isValid()) {
+      llvm::SMDiagnostic(programName, llvm::SourceMgr::DK_Error, message.str())
+          .print(nullptr, os);
+      return;
+    }
     sourceMgr.PrintMessage(os, loc, llvm::SourceMgr::DK_Error, message);
   }
   void note(llvm::SMLoc loc, const llvm::Twine &message) {
@@ -28,6 +36,7 @@ public:
 private:
   llvm::SourceMgr &sourceMgr;
   llvm::raw_ostream &os;
+  std::string programName;
   unsigned numErrors = 0;
 };
 

@@ -176,9 +176,9 @@ private:
     std::string expr;
     llvm::raw_string_ostream os(expr);
     os << "local(";
-    llvm::interleaveComma(local, os);
+    llvm::interleave(local, os, ",");
     os << ").spatial(";
-    llvm::interleaveComma(spatial, os);
+    llvm::interleave(spatial, os, ",");
     os << ")";
     return LayoutAttr::get(&context, expr);
   }

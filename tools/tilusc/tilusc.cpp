@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
 
   SourceMgr sourceMgr;
   unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(*file), SMLoc());
-  tilus::DiagnosticEngine diags(sourceMgr, errs());
+  tilus::DiagnosticEngine diags(sourceMgr, errs(), "tilusc");
   std::optional<tilus::ast::Module> ast = tilus::parseModule(bufferId, diags);
   if (!ast)
     return 1;
