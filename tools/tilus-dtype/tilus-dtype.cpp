@@ -283,7 +283,9 @@ int main(int argc, char **argv) {
       fromName = value;
     } else if (arg == "--format" || arg == "--from") {
       return error("option '" + arg + "' needs a value");
-    } else if (arg.rfind("--", 0) == 0) {
+    } else if (arg.rfind("--", 0) == 0 ||
+               (positional.empty() && arg.size() > 1 && arg[0] == '-')) {
+      // After the type name, "-1.5" and "-inf" are values, not options.
       return error("unknown option '" + arg + "'; see --help");
     } else {
       positional.push_back(arg);
