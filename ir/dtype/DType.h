@@ -51,10 +51,10 @@
 // code, never through an intermediate type, so there is no double rounding:
 //   - to a float type: round to nearest, ties to even: of the two nearest
 //     codes, the one whose last bit is 0 (the even mantissa; for the M = 0
-//     formats, the even exponent field). A finite value beyond
-//     the largest finite value becomes +-max finite (PTX `.satfinite`) under
-//     the default `Overflow::Saturate`; under `Overflow::Infinity` it becomes
-//     +-inf where the target has infinities (IEEE `cvt.rn`). +-inf becomes
+//     formats, the even exponent field). A finite value beyond the largest
+//     finite value becomes +-max finite (PTX `.satfinite`) under the default
+//     `Overflow::Saturate`; under `Overflow::Infinity` it becomes +-inf
+//     where the target has infinities (IEEE `cvt.rn`). +-inf becomes
 //     +-inf where the target has it, else +-max finite. NaN becomes the
 //     target's canonical NaN (sign 0, every other bit 1: 0x7fff for f16,
 //     0x7fffffff for f32, 0x7f for f8e4m3 and f8e5m2) where the target has
