@@ -218,6 +218,35 @@ void RegisterLayout::finalize() {
       contiguityV[modeDimV[m]] = modeShapeV[m];
   }
 
+  auto log2Exact = [](int64_t v) -> int64_t {
+    if (v < 1 || (v & (v - 1)))
+      return -1;
+    int64_t e = 0;
+    while ((int64_t(1) << e) < v)
+      ++e;
+    return e;
+  };
+  powerOfTwoV = true;
+  for (int64_t e : spatialModesV)
+    powerOfTwoV = powerOfTwoV && (e >= 0 || log2Exact(-e) >= 0);
+  for (int64_t s : modeShapeV)
+    powerOfTwoV = powerOfTwoV && log2Exact(s) >= 0;
+  threadDigitsV.clear();
+  localDigitsV.clear();
+  if (powerOfTwoV) {
+    for (size_t m = 0; m < numModes; ++m) {
+      ShiftDigit digit{modeDimV[m], log2Exact(modeDimStrideV[m]),
+                       modeShapeV[m] - 1, 0};
+      if (modeThreadStrideV[m]) {
+        digit.out = log2Exact(modeThreadStrideV[m]);
+        threadDigitsV.push_back(digit);
+      } else {
+        digit.out = log2Exact(modeLocalStrideV[m]);
+        localDigitsV.push_back(digit);
+      }
+    }
+  }
+
   hashV = shapeV.size();
   for (const std::vector<int64_t> *v :
        {&shapeV, &modeShapeV, &modeDimV, &spatialModesV, &localModesV}) {
@@ -694,6 +723,13 @@ RegisterLayout RegisterLayout::concat(const RegisterLayout &other) const {
 
 void RegisterLayout::map(int64_t thread, int64_t local, int64_t *out) const {
   std::fill(out, out + rank(), 0);
+  if (powerOfTwoV) {
+    for (const ShiftDigit &d : threadDigitsV)
+      out[d.dim] |= ((thread >> d.out) & d.mask) << d.in;
+    for (const ShiftDigit &d : localDigitsV)
+      out[d.dim] |= ((local >> d.out) & d.mask) << d.in;
+    return;
+  }
   for (size_t m = 0; m < modeShapeV.size(); ++m) {
     int64_t digit = modeThreadStrideV[m]
                         ? thread / modeThreadStrideV[m] % modeShapeV[m]
@@ -710,6 +746,11 @@ std::vector<int64_t> RegisterLayout::map(int64_t thread, int64_t local) const {
 
 int64_t RegisterLayout::localIndexOf(const int64_t *index) const {
   int64_t local = 0;
+  if (powerOfTwoV) {
+    for (const ShiftDigit &d : localDigitsV)
+      local |= ((index[d.dim] >> d.in) & d.mask) << d.out;
+    return local;
+  }
   for (size_t m = 0; m < modeShapeV.size(); ++m)
     if (modeLocalStrideV[m])
       local += index[modeDimV[m]] / modeDimStrideV[m] % modeShapeV[m] *
@@ -719,6 +760,11 @@ int64_t RegisterLayout::localIndexOf(const int64_t *index) const {
 
 int64_t RegisterLayout::firstThreadOf(const int64_t *index) const {
   int64_t thread = 0;
+  if (powerOfTwoV) {
+    for (const ShiftDigit &d : threadDigitsV)
+      thread |= ((index[d.dim] >> d.in) & d.mask) << d.out;
+    return thread;
+  }
   for (size_t m = 0; m < modeShapeV.size(); ++m)
     thread += index[modeDimV[m]] / modeDimStrideV[m] % modeShapeV[m] *
               modeThreadStrideV[m];

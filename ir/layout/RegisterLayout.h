@@ -246,6 +246,17 @@ private:
   std::vector<int64_t> modeDimStrideV, modeThreadStrideV, modeLocalStrideV;
   std::vector<int64_t> replicaOffsetsV;
   std::vector<int64_t> contiguityV;
+  /// When every mode size is a power of two (the common case), the inverse
+  /// map is a few shifts and masks per mode: digit = (x[dim] >> in) & mask,
+  /// contributing digit << out to the thread or local index.
+  struct ShiftDigit {
+    int64_t dim;
+    int64_t in;
+    int64_t mask;
+    int64_t out;
+  };
+  bool powerOfTwoV = false;
+  std::vector<ShiftDigit> threadDigitsV, localDigitsV;
   size_t hashV = 0;
 };
 
