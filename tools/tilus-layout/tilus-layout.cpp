@@ -81,7 +81,8 @@ std::string joinInts(const std::vector<int64_t> &values) {
 
 std::string summary(const RegisterLayout &layout) {
   return "layout " + layout.str() + "\nshape [" + joinInts(layout.shape()) +
-         "], " + std::to_string(layout.numThreads()) + " threads, " +
+         "], " + std::to_string(layout.numThreads()) +
+         (layout.numThreads() == 1 ? " thread, " : " threads, ") +
          std::to_string(layout.numLocals()) +
          (layout.numLocals() == 1 ? " local" : " locals") + " per thread" +
          (layout.replication() > 1
