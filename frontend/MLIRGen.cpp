@@ -91,6 +91,8 @@ public:
     return result;
   }
 
+  std::vector<KernelInfo> takeKernelInfos() { return std::move(infos); }
+
 private:
   //===--------------------------------------------------------------------===//
   // Helpers
@@ -308,6 +310,34 @@ private:
     if (mlir::failed(genBlock(kernel.body)))
       return mlir::failure();
     builder.create<mlir::func::ReturnOp>(loc(kernel.loc));
+    return recordKernelInfo(kernel, grid);
+  }
+
+  /// The host-side facts of `kernel`, for the runtime.
+  mlir::LogicalResult recordKernelInfo(const Kernel &kernel,
+                                       llvm::ArrayRef<mlir::Attribute> grid) {
+    KernelInfo info;
+    info.name = kernel.name;
+    info.numThreads = static_cast<int>(numThreads);
+    info.constants.insert(consts.begin(), consts.end());
+    for (auto [dim, extent] : llvm::enumerate(grid))
+      info.grid[dim] = llvm::cast<mlir::StringAttr>(extent).str();
+    for (const Param &param : kernel.params) {
+      ParamInfo p;
+      p.name = param.name;
+      p.isGlobal = param.isGlobal;
+      p.dtype = param.dtype;
+      p.divisibility = param.divisibility.value_or(1);
+      for (const ExprPtr &extent : param.shape) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        if (mlir::failed(renderHostExpr(*extent, kernel, os)))
+          return mlir::failure();
+        p.shape.push_back(text);
+      }
+      info.params.push_back(std::move(p));
+    }
+    infos.push_back(std::move(info));
     return mlir::success();
   }
 
@@ -988,13 +1018,15 @@ private:
   std::map<std::string, Val> vars;
   std::map<std::string, SMLoc> assignLocs;
   int64_t numThreads = 0;
+  std::vector<KernelInfo> infos;
 };
 
 } // namespace
 
 mlir::OwningOpRef<mlir::ModuleOp>
 tilus::lowerToTilus(const Module &module, mlir::MLIRContext &context,
-                    DiagnosticEngine &diags, const ConstOverrides &overrides) {
+                    DiagnosticEngine &diags, const ConstOverrides &overrides,
+                    std::vector<KernelInfo> *kernels) {
   context.loadDialect<TilusDialect, mlir::func::FuncDialect,
                       mlir::arith::ArithDialect, mlir::scf::SCFDialect,
                       mlir::LLVM::LLVMDialect>();
@@ -1002,5 +1034,7 @@ tilus::lowerToTilus(const Module &module, mlir::MLIRContext &context,
   mlir::OwningOpRef<mlir::ModuleOp> result = generator.run(module);
   if (!result || diags.getNumErrors())
     return nullptr;
+  if (kernels)
+    *kernels = generator.takeKernelInfos();
   return result;
 }

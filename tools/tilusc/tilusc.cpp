@@ -9,17 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/PTXEmitter.h"
+#include "codegen/Driver.h"
 #include "codegen/TargetInfo.h"
-#include "frontend/MLIRGen.h"
-#include "frontend/Parser.h"
-#include "ir/dialect/Tilus.h"
-#include "passes/Passes.h"
 
-#include "mlir/IR/AsmState.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/Verifier.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
@@ -27,8 +19,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 #include "tilus/Version.h"
@@ -37,7 +27,7 @@ using namespace llvm;
 
 namespace {
 
-enum class EmitKind { AST, Tilus, LLVM, PTX };
+using EmitKind = tilus::Stage;
 
 cl::OptionCategory category("tilusc options");
 
@@ -53,8 +43,8 @@ cl::opt<std::string> outputFilename("o",
 
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::PTX),
-    cl::values(clEnumValN(EmitKind::AST, "ast", "the syntax tree"),
-               clEnumValN(EmitKind::Tilus, "tilus", "the tilus dialect"),
+    cl::values(clEnumValN(tilus::Stage::AST, "ast", "the syntax tree"),
+               clEnumValN(tilus::Stage::Tilus, "tilus", "the tilus dialect"),
                clEnumValN(EmitKind::LLVM, "llvm", "optimised LLVM IR"),
                clEnumValN(EmitKind::PTX, "ptx", "PTX assembly (default)")),
     cl::cat(category));
@@ -125,17 +115,18 @@ int main(int argc, char **argv) {
       "tilus compiler: tile programs (.tl) to PTX\n\n"
       "  tilusc kernel.tl -o kernel.ptx --arch=sm_90a -D BLOCK=512\n");
 
-  std::optional<tilus::TargetInfo> target = tilus::TargetInfo::lookup(arch);
-  if (!target)
+  if (!tilus::TargetInfo::lookup(arch))
     return fail("unknown architecture '" + arch + "'; expected one of " +
-                join(tilus::TargetInfo::supportedArchs(), ", "));
+                tilus::supportedArchList());
 
-  tilus::ConstOverrides overrides;
+  tilus::CompileOptions options;
+  options.arch = arch;
+  options.stage = static_cast<tilus::Stage>(emitKind.getValue());
   for (const std::string &define : defines) {
     auto [name, value] = StringRef(define).split('=');
     if (name.empty() || value.empty() || !StringRef(define).contains('='))
       return fail("-D expects NAME=VALUE, got '" + define + "'");
-    if (!overrides.emplace(name.str(), value.str()).second)
+    if (!options.defines.emplace(name.str(), value.str()).second)
       return fail("-D " + name + " is given twice");
   }
 
@@ -144,49 +135,10 @@ int main(int argc, char **argv) {
   if (std::error_code ec = file.getError())
     return fail("cannot read '" + inputFilename + "': " + ec.message());
 
-  SourceMgr sourceMgr;
-  unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(*file), SMLoc());
-  tilus::DiagnosticEngine diags(sourceMgr, errs(), "tilusc");
-  std::optional<tilus::ast::Module> ast = tilus::parseModule(bufferId, diags);
-  if (!ast)
+  tilus::CompileResult result = tilus::compile(
+      (*file)->getBuffer(), (*file)->getBufferIdentifier(), options);
+  errs() << result.diagnostics;
+  if (!result.ok)
     return 1;
-  if (emitKind == EmitKind::AST) {
-    std::string text;
-    raw_string_ostream os(text);
-    tilus::ast::print(*ast, os);
-    return writeOutput(text);
-  }
-
-  mlir::MLIRContext context;
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, errs());
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      tilus::lowerToTilus(*ast, context, diags, overrides);
-  if (!module || mlir::failed(mlir::verify(*module)))
-    return 1;
-  if (emitKind == EmitKind::Tilus) {
-    std::string text;
-    raw_string_ostream os(text);
-    module->print(os);
-    os << "\n";
-    return writeOutput(text);
-  }
-
-  mlir::PassManager pm(&context);
-  tilus::buildLowerToLLVMPipeline(pm);
-  if (mlir::failed(pm.run(*module)))
-    return 1;
-  LLVMContext llvmContext;
-  std::string error;
-  std::unique_ptr<Module> llvmModule =
-      tilus::translateToLLVMIR(*module, llvmContext, *target, error);
-  if (!llvmModule)
-    return fail(error);
-  std::string text;
-  if (emitKind == EmitKind::LLVM) {
-    raw_string_ostream os(text);
-    llvmModule->print(os, nullptr);
-  } else if (!tilus::emitPTX(*llvmModule, *target, text, error)) {
-    return fail(error);
-  }
-  return writeOutput(text);
+  return writeOutput(result.output);
 }

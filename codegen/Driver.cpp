@@ -1,0 +1,86 @@
+//===- Driver.cpp - The whole compiler behind one call --------------------===//
+
+#include "codegen/Driver.h"
+
+#include "codegen/PTXEmitter.h"
+#include "codegen/TargetInfo.h"
+#include "frontend/MLIRGen.h"
+#include "frontend/Parser.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace tilus;
+
+std::string tilus::supportedArchList() {
+  return llvm::join(TargetInfo::supportedArchs(), ", ");
+}
+
+CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
+                             const CompileOptions &options) {
+  CompileResult result;
+  llvm::raw_string_ostream errs(result.diagnostics);
+  std::optional<TargetInfo> target = TargetInfo::lookup(options.arch);
+  if (!target) {
+    errs << "error: unknown architecture '" << options.arch
+         << "'; expected one of " << supportedArchList() << "\n";
+    return result;
+  }
+
+  llvm::SourceMgr sourceMgr;
+  unsigned bufferId = sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(source, filename), llvm::SMLoc());
+  DiagnosticEngine diags(sourceMgr, errs, "tilusc");
+  std::optional<ast::Module> ast = parseModule(bufferId, diags);
+  if (!ast)
+    return result;
+  llvm::raw_string_ostream out(result.output);
+  if (options.stage == Stage::AST) {
+    ast::print(*ast, out);
+    result.ok = true;
+    return result;
+  }
+
+  mlir::MLIRContext context;
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, errs);
+  mlir::OwningOpRef<mlir::ModuleOp> module = lowerToTilus(
+      *ast, context, diags, options.defines, &result.kernels);
+  if (!module || mlir::failed(mlir::verify(*module)))
+    return result;
+  for (KernelInfo &kernel : result.kernels)
+    kernel.arch = options.arch;
+  if (options.stage == Stage::Tilus) {
+    module->print(out);
+    out << "\n";
+    result.ok = true;
+    return result;
+  }
+
+  mlir::PassManager pm(&context);
+  buildLowerToLLVMPipeline(pm);
+  if (mlir::failed(pm.run(*module)))
+    return result;
+  llvm::LLVMContext llvmContext;
+  std::string error;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateToLLVMIR(*module, llvmContext, *target, error);
+  if (!llvmModule) {
+    errs << "error: " << error << "\n";
+    return result;
+  }
+  if (options.stage == Stage::LLVM) {
+    llvmModule->print(out, nullptr);
+  } else if (!emitPTX(*llvmModule, *target, result.output, error)) {
+    errs << "error: " << error << "\n";
+    return result;
+  }
+  result.ok = true;
+  return result;
+}

@@ -1,0 +1,47 @@
+//===- Driver.h - The whole compiler behind one call ------------*- C++ -*-===//
+//
+// What `tilusc` and the JIT library both run: source text in, the requested
+// stage's text and the kernels' host-side facts out. Errors come back as
+// text in clang's format, never as a crash or an exit.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILUS_CODEGEN_DRIVER_H
+#define TILUS_CODEGEN_DRIVER_H
+
+#include "runtime/core/KernelInfo.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tilus {
+
+enum class Stage { AST, Tilus, LLVM, PTX };
+
+struct CompileOptions {
+  std::string arch = "sm_80";
+  /// `-D NAME=VALUE` overrides of compile-time parameters.
+  std::map<std::string, std::string> defines;
+  Stage stage = Stage::PTX;
+};
+
+struct CompileResult {
+  bool ok = false;
+  std::string output;      ///< the text of the requested stage
+  std::vector<KernelInfo> kernels; ///< filled from the Tilus stage on
+  std::string diagnostics; ///< errors, `file:line:col: error: ...`
+};
+
+/// Compiles `source` (named `filename` in diagnostics).
+CompileResult compile(llvm::StringRef source, llvm::StringRef filename,
+                      const CompileOptions &options);
+
+/// The architectures `CompileOptions::arch` accepts, comma separated.
+std::string supportedArchList();
+
+} // namespace tilus
+
+#endif // TILUS_CODEGEN_DRIVER_H
