@@ -1,0 +1,1650 @@
+//===- Parser.cpp - PTX text to the decoded program -----------------------===//
+//
+// A hand-written lexer and recursive-descent parser for the subset of PTX
+// (ISA 7.0-9.0) that LLVM's NVPTX backend, nvcc and inline assembly of tile
+// compilers produce. Every instruction is decoded here, once; anything the
+// executor does not implement is rejected here with its name and line.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/emu/Float.h"
+#include "runtime/emu/Program.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <map>
+#include <unordered_map>
+
+namespace tilus::emu {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Lexer
+//===----------------------------------------------------------------------===//
+
+struct Tok {
+  enum Kind { Ident, Int, F32Bits, F64Bits, Decimal, Str, Punct, End } kind;
+  std::string_view text;
+  uint32_t line = 0;
+  uint64_t ival = 0;
+  double fval = 0;
+  bool is(char c) const { return kind == Punct && text.size() == 1 && text[0] == c; }
+  bool isIdent(std::string_view s) const { return kind == Ident && text == s; }
+};
+
+bool isIdentStart(char c) {
+  return std::isalpha((unsigned char)c) || c == '_' || c == '$' || c == '%' ||
+         c == '.';
+}
+bool isIdentChar(char c) {
+  return std::isalnum((unsigned char)c) || c == '_' || c == '$' || c == '.';
+}
+
+Expected<std::vector<Tok>> lex(std::string_view s, const std::string &name) {
+  std::vector<Tok> out;
+  uint32_t line = 1;
+  size_t i = 0, n = s.size();
+  auto err = [&](const std::string &m) {
+    return Status::error(name + ":" + std::to_string(line) + ": " + m);
+  };
+  while (i < n) {
+    char c = s[i];
+    if (c == '\n') {
+      ++line;
+      ++i;
+      continue;
+    }
+    if (std::isspace((unsigned char)c)) {
+      ++i;
+      continue;
+    }
+    if (c == '/' && i + 1 < n && s[i + 1] == '/') {
+      while (i < n && s[i] != '\n')
+        ++i;
+      continue;
+    }
+    if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+      i += 2;
+      while (i + 1 < n && !(s[i] == '*' && s[i + 1] == '/')) {
+        if (s[i] == '\n')
+          ++line;
+        ++i;
+      }
+      i += 2;
+      continue;
+    }
+    Tok t;
+    t.line = line;
+    size_t start = i;
+    if (c == '"') {
+      ++i;
+      while (i < n && s[i] != '"') {
+        if (s[i] == '\\')
+          ++i;
+        ++i;
+      }
+      ++i;
+      t.kind = Tok::Str;
+      t.text = s.substr(start, i - start);
+      out.push_back(t);
+      continue;
+    }
+    if (std::isdigit((unsigned char)c)) {
+      if (c == '0' && i + 1 < n && (s[i + 1] == 'f' || s[i + 1] == 'F' ||
+                                    s[i + 1] == 'd' || s[i + 1] == 'D')) {
+        bool isF = s[i + 1] == 'f' || s[i + 1] == 'F';
+        i += 2;
+        size_t h = i;
+        while (i < n && std::isxdigit((unsigned char)s[i]))
+          ++i;
+        if (i - h != (isF ? 8u : 16u))
+          return err("malformed float literal '" +
+                     std::string(s.substr(start, i - start)) + "'");
+        t.kind = isF ? Tok::F32Bits : Tok::F64Bits;
+        t.ival = std::strtoull(std::string(s.substr(h, i - h)).c_str(),
+                               nullptr, 16);
+      } else if (c == '0' && i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+        i += 2;
+        size_t h = i;
+        while (i < n && std::isxdigit((unsigned char)s[i]))
+          ++i;
+        t.kind = Tok::Int;
+        t.ival = std::strtoull(std::string(s.substr(h, i - h)).c_str(),
+                               nullptr, 16);
+      } else {
+        while (i < n && std::isdigit((unsigned char)s[i]))
+          ++i;
+        bool isDec = false;
+        if (i < n && s[i] == '.' && i + 1 < n &&
+            std::isdigit((unsigned char)s[i + 1])) {
+          isDec = true;
+          ++i;
+          while (i < n && std::isdigit((unsigned char)s[i]))
+            ++i;
+        }
+        if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+          isDec = true;
+          ++i;
+          if (i < n && (s[i] == '+' || s[i] == '-'))
+            ++i;
+          while (i < n && std::isdigit((unsigned char)s[i]))
+            ++i;
+        }
+        std::string num(s.substr(start, i - start));
+        if (isDec) {
+          t.kind = Tok::Decimal;
+          t.fval = std::strtod(num.c_str(), nullptr);
+        } else {
+          t.kind = Tok::Int;
+          bool octal = num.size() > 1 && num[0] == '0';
+          t.ival = std::strtoull(num.c_str(), nullptr, octal ? 8 : 10);
+        }
+      }
+      if (i < n && (s[i] == 'U' || s[i] == 'u'))
+        ++i;
+      t.text = s.substr(start, i - start);
+      out.push_back(t);
+      continue;
+    }
+    if (isIdentStart(c)) {
+      ++i;
+      while (i < n) {
+        if (isIdentChar(s[i])) {
+          ++i;
+        } else if (s[i] == ':' && i + 1 < n && s[i + 1] == ':') {
+          i += 2;
+        } else {
+          break;
+        }
+      }
+      t.kind = Tok::Ident;
+      t.text = s.substr(start, i - start);
+      out.push_back(t);
+      continue;
+    }
+    if (std::strchr("{}()[];,:+-@!<>=|*/", c)) {
+      ++i;
+      t.kind = Tok::Punct;
+      t.text = s.substr(start, 1);
+      out.push_back(t);
+      continue;
+    }
+    return err(std::string("unexpected character '") + c + "'");
+  }
+  Tok e;
+  e.kind = Tok::End;
+  e.line = line;
+  out.push_back(e);
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Modifier tables
+//===----------------------------------------------------------------------===//
+
+Type typeByName(std::string_view s) {
+  static const std::unordered_map<std::string_view, Type> m = {
+      {"b8", Type::B8},     {"b16", Type::B16},     {"b32", Type::B32},
+      {"b64", Type::B64},   {"b128", Type::B128},   {"u8", Type::U8},
+      {"u16", Type::U16},   {"u32", Type::U32},     {"u64", Type::U64},
+      {"s8", Type::S8},     {"s16", Type::S16},     {"s32", Type::S32},
+      {"s64", Type::S64},   {"f16", Type::F16},     {"f16x2", Type::F16x2},
+      {"bf16", Type::BF16}, {"bf16x2", Type::BF16x2}, {"f32", Type::F32},
+      {"f64", Type::F64},   {"pred", Type::Pred}};
+  auto it = m.find(s);
+  return it == m.end() ? Type::None : it->second;
+}
+
+bool spaceByName(std::string_view s, Space &sp) {
+  if (s == "global")
+    sp = Space::Global;
+  else if (s == "shared" || s == "shared::cta")
+    sp = Space::Shared;
+  else if (s == "local")
+    sp = Space::Local;
+  else if (s == "param" || s == "param::entry" || s == "param::func")
+    sp = Space::Param;
+  else if (s == "const")
+    sp = Space::Const;
+  else
+    return false;
+  return true;
+}
+
+bool rndByName(std::string_view s, Rnd &r) {
+  static const std::unordered_map<std::string_view, Rnd> m = {
+      {"rn", Rnd::Rn},   {"rz", Rnd::Rz},   {"rm", Rnd::Rm},
+      {"rp", Rnd::Rp},   {"rni", Rnd::Rni}, {"rzi", Rnd::Rzi},
+      {"rmi", Rnd::Rmi}, {"rpi", Rnd::Rpi}, {"rna", Rnd::Rna}};
+  auto it = m.find(s);
+  if (it == m.end())
+    return false;
+  r = it->second;
+  return true;
+}
+
+bool cmpByName(std::string_view s, Cmp &c) {
+  static const std::unordered_map<std::string_view, Cmp> m = {
+      {"eq", Cmp::Eq},   {"ne", Cmp::Ne},   {"lt", Cmp::Lt},
+      {"le", Cmp::Le},   {"gt", Cmp::Gt},   {"ge", Cmp::Ge},
+      {"lo", Cmp::Lo},   {"ls", Cmp::Ls},   {"hi", Cmp::Hi},
+      {"hs", Cmp::Hs},   {"equ", Cmp::Equ}, {"neu", Cmp::Neu},
+      {"ltu", Cmp::Ltu}, {"leu", Cmp::Leu}, {"gtu", Cmp::Gtu},
+      {"geu", Cmp::Geu}, {"num", Cmp::Num}, {"nan", Cmp::Nan}};
+  auto it = m.find(s);
+  if (it == m.end())
+    return false;
+  c = it->second;
+  return true;
+}
+
+/// Cache, eviction and memory-ordering qualifiers: accepted, no effect on a
+/// sequentially consistent single-threaded emulation.
+bool isIgnoredQualifier(std::string_view s) {
+  static const char *const names[] = {
+      "ca", "cs", "lu", "cv", "wb", "wt", "nc", "volatile", "relaxed",
+      "acquire", "release", "acq_rel", "sc", "weak", "cta", "gpu", "sys",
+      "L1::evict_normal", "L1::evict_unchanged", "L1::evict_first",
+      "L1::evict_last", "L1::no_allocate", "L2::evict_normal",
+      "L2::evict_first", "L2::evict_last", "L2::64B", "L2::128B", "L2::256B",
+      "L2::cache_hint", "unified", "to", "uni", "proxy", "async",
+      "mbarrier_init", "alias"};
+  for (const char *n : names)
+    if (s == n)
+      return true;
+  return false;
+}
+
+struct OpInfo {
+  Op op;
+  uint8_t minOps, maxOps;
+};
+
+const std::unordered_map<std::string_view, OpInfo> &opTable() {
+  static const std::unordered_map<std::string_view, OpInfo> m = {
+      {"mov", {Op::Mov, 2, 2}},
+      {"ld", {Op::Ld, 2, 2}},
+      {"ldu", {Op::Ld, 2, 2}},
+      {"st", {Op::St, 2, 2}},
+      {"cvta", {Op::Cvta, 2, 2}},
+      {"cvt", {Op::Cvt, 2, 3}},
+      {"add", {Op::Add, 3, 3}},
+      {"sub", {Op::Sub, 3, 3}},
+      {"mul", {Op::Mul, 3, 3}},
+      {"mad", {Op::Mad, 4, 4}},
+      {"fma", {Op::Fma, 4, 4}},
+      {"div", {Op::Div, 3, 3}},
+      {"rem", {Op::Rem, 3, 3}},
+      {"min", {Op::Min, 3, 3}},
+      {"max", {Op::Max, 3, 3}},
+      {"abs", {Op::Abs, 2, 2}},
+      {"neg", {Op::Neg, 2, 2}},
+      {"and", {Op::And, 3, 3}},
+      {"or", {Op::Or, 3, 3}},
+      {"xor", {Op::Xor, 3, 3}},
+      {"not", {Op::Not, 2, 2}},
+      {"cnot", {Op::Cnot, 2, 2}},
+      {"shl", {Op::Shl, 3, 3}},
+      {"shr", {Op::Shr, 3, 3}},
+      {"shf", {Op::Shf, 4, 4}},
+      {"bfe", {Op::Bfe, 4, 4}},
+      {"bfi", {Op::Bfi, 5, 5}},
+      {"lop3", {Op::Lop3, 5, 5}},
+      {"prmt", {Op::Prmt, 4, 4}},
+      {"popc", {Op::Popc, 2, 2}},
+      {"clz", {Op::Clz, 2, 2}},
+      {"brev", {Op::Brev, 2, 2}},
+      {"bfind", {Op::Bfind, 2, 2}},
+      {"setp", {Op::Setp, 3, 4}},
+      {"selp", {Op::Selp, 4, 4}},
+      {"set", {Op::Set, 3, 4}},
+      {"copysign", {Op::Copysign, 3, 3}},
+      {"testp", {Op::Testp, 2, 2}},
+      {"bra", {Op::Bra, 1, 1}},
+      {"ret", {Op::Ret, 0, 0}},
+      {"exit", {Op::Exit, 0, 0}},
+      {"bar", {Op::Bar, 1, 3}},
+      {"barrier", {Op::Bar, 1, 3}},
+      {"membar", {Op::Membar, 0, 0}},
+      {"fence", {Op::Membar, 0, 0}},
+      {"cp", {Op::CpAsync, 0, 4}},
+      {"ldmatrix", {Op::Ldmatrix, 2, 2}},
+      {"mma", {Op::Mma, 4, 4}},
+      {"shfl", {Op::Shfl, 5, 5}},
+      {"vote", {Op::Vote, 3, 3}},
+      {"redux", {Op::Redux, 3, 3}},
+      {"activemask", {Op::Activemask, 1, 1}},
+      {"atom", {Op::Atom, 3, 4}},
+      {"red", {Op::Red, 2, 2}},
+      {"ex2", {Op::Ex2, 2, 2}},
+      {"lg2", {Op::Lg2, 2, 2}},
+      {"rcp", {Op::Rcp, 2, 2}},
+      {"rsqrt", {Op::Rsqrt, 2, 2}},
+      {"sqrt", {Op::Sqrt, 2, 2}},
+      {"sin", {Op::Sin, 2, 2}},
+      {"cos", {Op::Cos, 2, 2}},
+      {"tanh", {Op::Tanh, 2, 2}},
+      {"trap", {Op::Trap, 0, 0}},
+  };
+  return m;
+}
+
+//===----------------------------------------------------------------------===//
+// Parser
+//===----------------------------------------------------------------------===//
+
+/// What a name in scope stands for.
+struct Sym {
+  enum Kind { Reg, Var, Label, Func } kind;
+  uint32_t reg = 0;
+  Type regType = Type::None;
+  Space space = Space::Global;
+  uint64_t addr = 0; ///< State-space address (or generic for global/const).
+  bool dynShared = false;
+};
+
+
+class Parser {
+public:
+  Parser(std::vector<Tok> toks, const std::string &name,
+         const GlobalAllocator &alloc)
+      : toks(std::move(toks)), name(name), alloc(alloc) {
+    mod = std::make_shared<detail::ModuleImpl>();
+    mod->name = name;
+  }
+
+  Expected<std::shared_ptr<detail::ModuleImpl>> run();
+
+private:
+  std::vector<Tok> toks;
+  size_t pos = 0;
+  std::string name;
+  const GlobalAllocator &alloc;
+  std::shared_ptr<detail::ModuleImpl> mod;
+  std::vector<std::unordered_map<std::string, Sym>> scopes;
+  std::map<std::string, uint32_t> funcIndex;
+  std::vector<std::pair<uint32_t, std::string>> labelFixups; // (pc, name)
+  std::unordered_map<std::string, uint32_t> labels;
+  std::vector<std::pair<uint32_t, int>> dynSharedFixups; // (pc, operand)
+  uint32_t maxSharedAlign = 16;
+  int curFunc = -1;
+
+  const Tok &peek(size_t k = 0) const {
+    return toks[std::min(pos + k, toks.size() - 1)];
+  }
+  const Tok &next() {
+    const Tok &t = toks[pos];
+    if (pos + 1 < toks.size())
+      ++pos;
+    return t;
+  }
+  Status err(const Tok &t, const std::string &m) const {
+    return Status::error(name + ":" + std::to_string(t.line) + ": " + m);
+  }
+  Status errLine(uint32_t line, const std::string &m) const {
+    return Status::error(name + ":" + std::to_string(line) + ": " + m);
+  }
+  Status expect(char c) {
+    if (!peek().is(c))
+      return err(peek(), std::string("expected '") + c + "', found '" +
+                             std::string(peek().text) + "'");
+    next();
+    return Status::success();
+  }
+  const Sym *lookup(const std::string &s) const {
+    for (auto it = scopes.rbegin(); it != scopes.rend(); ++it) {
+      auto f = it->find(s);
+      if (f != it->end())
+        return &f->second;
+    }
+    return nullptr;
+  }
+  void skipStatement() {
+    int depth = 0;
+    while (peek().kind != Tok::End) {
+      if (peek().is('{'))
+        ++depth;
+      if (peek().is('}')) {
+        if (depth == 0)
+          return;
+        --depth;
+        if (depth == 0) {
+          next();
+          return;
+        }
+      }
+      if (peek().is(';') && depth == 0) {
+        next();
+        return;
+      }
+      next();
+    }
+  }
+  void skipLine(uint32_t line) {
+    while (peek().kind != Tok::End && peek().line == line)
+      next();
+  }
+
+  Status parseModuleItem();
+  Status parseVariable(bool isExtern, bool inFunction);
+  Status parseParamDecl(ParamInfo &p, std::string &pname);
+  Status parseFunction(bool isEntry, bool isExtern);
+  Status parseBody();
+  Status parseStatement();
+  Status parseRegDecl();
+  Status parseInstruction();
+  Status parseCall(Instr &ins, const std::vector<std::string_view> &mods,
+                   const Tok &at);
+  Status parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace);
+  Status decode(Instr &ins, std::string_view opcode,
+                const std::vector<std::string_view> &mods, const Tok &at);
+  Status finish();
+  uint64_t allocLocal(uint64_t bytes, uint64_t align) {
+    uint64_t off = (mod->localBytes + align - 1) / align * align;
+    mod->localBytes = uint32_t(off + bytes);
+    mod->usesLocal = true;
+    return off;
+  }
+};
+
+Expected<std::shared_ptr<detail::ModuleImpl>> Parser::run() {
+  scopes.emplace_back();
+  while (peek().kind != Tok::End) {
+    Status s = parseModuleItem();
+    if (!s)
+      return s;
+  }
+  Status s = finish();
+  if (!s)
+    return s;
+  return mod;
+}
+
+Status Parser::parseModuleItem() {
+  const Tok &t = peek();
+  if (t.kind != Tok::Ident)
+    return err(t, "unexpected '" + std::string(t.text) + "' at module scope");
+  if (t.text == ".version") {
+    next();
+    const Tok &v = next();
+    if (v.kind != Tok::Decimal && v.kind != Tok::Int)
+      return err(v, "malformed .version");
+    double ver = v.kind == Tok::Decimal ? v.fval : double(v.ival);
+    if (ver < 6.0 || ver >= 10.0)
+      return err(v, "unsupported PTX ISA version " + std::string(v.text) +
+                        " (supported: 6.0 to 9.x)");
+    return Status::success();
+  }
+  if (t.text == ".target") {
+    next();
+    const Tok &tg = next();
+    std::string target(tg.text);
+    if (target.rfind("sm_", 0) == 0) {
+      int sm = std::atoi(target.c_str() + 3);
+      if (sm < 70 || sm > 90)
+        return err(tg, "unsupported target " + target +
+                           " (supported: sm_70 to sm_90a)");
+    }
+    while (peek().is(',')) {
+      next();
+      next();
+    }
+    return Status::success();
+  }
+  if (t.text == ".address_size") {
+    next();
+    const Tok &a = next();
+    if (a.ival != 64)
+      return err(a, "only .address_size 64 is supported");
+    return Status::success();
+  }
+  if (t.text == ".file" || t.text == ".loc") {
+    skipLine(t.line);
+    return Status::success();
+  }
+  if (t.text == ".section") {
+    next();
+    skipStatement();
+    return Status::success();
+  }
+  bool isExtern = false;
+  bool isEntry = false;
+  while (peek().kind == Tok::Ident &&
+         (peek().text == ".visible" || peek().text == ".extern" ||
+          peek().text == ".weak" || peek().text == ".common")) {
+    if (peek().text == ".extern")
+      isExtern = true;
+    next();
+  }
+  const Tok &d = peek();
+  if (d.text == ".entry" || d.text == ".func") {
+    isEntry = d.text == ".entry";
+    next();
+    return parseFunction(isEntry, isExtern);
+  }
+  if (d.text == ".global" || d.text == ".shared" || d.text == ".const")
+    return parseVariable(isExtern, false);
+  return err(d, "unsupported directive '" + std::string(d.text) + "'");
+}
+
+/// `.space [.align N] [.vN] .type name[[N]]* [= init];`
+Status Parser::parseVariable(bool isExtern, bool inFunction) {
+  const Tok &spTok = next();
+  Space space;
+  if (!spaceByName(spTok.text.substr(1), space))
+    return err(spTok, "unsupported state space " + std::string(spTok.text));
+  uint64_t align = 0;
+  Type type = Type::None;
+  unsigned vec = 1;
+  while (peek().kind == Tok::Ident && peek().text[0] == '.') {
+    std::string_view m = next().text.substr(1);
+    if (m == "align") {
+      align = next().ival;
+    } else if (m == "v2" || m == "v4" || m == "v8") {
+      vec = m[1] - '0';
+    } else if (typeByName(m) != Type::None) {
+      type = typeByName(m);
+    } else if (m == "ptr" || m == "global" || m == "shared" || m == "const" ||
+               m == "local") {
+      // Pointer attributes of params: no effect.
+    } else {
+      return err(peek(), "unsupported variable attribute ." + std::string(m));
+    }
+  }
+  if (type == Type::None)
+    return err(peek(), "variable declaration without a type");
+  const Tok &nameTok = next();
+  if (nameTok.kind != Tok::Ident)
+    return err(nameTok, "expected a variable name");
+  std::string vname(nameTok.text);
+  uint64_t elemBytes = std::max(1u, typeBits(type) / 8) * vec;
+  uint64_t count = 1;
+  bool unsized = false;
+  while (peek().is('[')) {
+    next();
+    if (peek().is(']')) {
+      unsized = true;
+      next();
+      continue;
+    }
+    count *= next().ival;
+    Status s = expect(']');
+    if (!s)
+      return s;
+  }
+  if (align == 0)
+    align = elemBytes;
+  uint64_t bytes = elemBytes * count;
+  std::vector<uint8_t> init;
+  if (peek().is('=')) {
+    next();
+    // Flattened initializer: numbers, float bits, or symbol addresses.
+    auto pushVal = [&](uint64_t v) {
+      for (unsigned b = 0; b < elemBytes / vec; ++b)
+        init.push_back(uint8_t(v >> (8 * b)));
+    };
+    int depth = 0;
+    do {
+      const Tok &v = peek();
+      if (v.is('{')) {
+        ++depth;
+        next();
+      } else if (v.is('}')) {
+        --depth;
+        next();
+      } else if (v.is(',')) {
+        next();
+      } else {
+        bool neg = false;
+        if (v.is('-')) {
+          neg = true;
+          next();
+        }
+        const Tok &x = next();
+        uint64_t val = 0;
+        if (x.kind == Tok::Int)
+          val = neg ? uint64_t(-int64_t(x.ival)) : x.ival;
+        else if (x.kind == Tok::F32Bits || x.kind == Tok::F64Bits)
+          val = x.ival;
+        else if (x.kind == Tok::Decimal) {
+          double f = neg ? -x.fval : x.fval;
+          val = type == Type::F32 ? f32ToBits(float(f)) : f64ToBits(f);
+        } else if (x.kind == Tok::Ident) {
+          std::string sname(x.text);
+          if (sname == "generic" && peek().is('(')) {
+            next();
+            sname = std::string(next().text);
+            Status s = expect(')');
+            if (!s)
+              return s;
+          }
+          const Sym *sym = lookup(sname);
+          if (!sym || sym->kind != Sym::Var)
+            return err(x, "unknown symbol '" + sname + "' in initializer");
+          val = sym->addr;
+        } else {
+          return err(x, "malformed initializer");
+        }
+        pushVal(val);
+      }
+    } while (depth > 0 && peek().kind != Tok::End);
+  }
+  Status s = expect(';');
+  if (!s)
+    return s;
+  if (unsized && space != Space::Shared)
+    return err(nameTok, "unsized array '" + vname + "' outside .shared");
+  if (init.size() > bytes)
+    bytes = init.size();
+  init.resize(bytes, 0);
+
+  Sym sym;
+  sym.kind = Sym::Var;
+  sym.space = space;
+  if (space == Space::Shared) {
+    maxSharedAlign = std::max<uint32_t>(maxSharedAlign, uint32_t(align));
+    if (isExtern || unsized) {
+      sym.dynShared = true;
+      mod->sharedAlign = std::max<uint32_t>(mod->sharedAlign, uint32_t(align));
+    } else {
+      uint64_t off = (mod->staticShared + align - 1) / align * align;
+      mod->staticShared = uint32_t(off + bytes);
+      sym.addr = off;
+    }
+  } else {
+    auto a = alloc(bytes, uint32_t(align), init);
+    if (!a)
+      return a.takeError();
+    sym.addr = *a;
+  }
+  (inFunction ? scopes.back() : scopes.front())[vname] = sym;
+  return Status::success();
+}
+
+/// `.param [.align N] .type [.ptr ...] name[[N]]`, or `.reg .type name`.
+Status Parser::parseParamDecl(ParamInfo &p, std::string &pname) {
+  const Tok &sp = next();
+  if (sp.text != ".param" && sp.text != ".local")
+    return err(sp, "unsupported parameter kind '" + std::string(sp.text) +
+                       "' (only .param)");
+  uint64_t align = 0;
+  Type type = Type::None;
+  while (peek().kind == Tok::Ident && peek().text[0] == '.') {
+    std::string_view m = next().text.substr(1);
+    if (m == "align")
+      align = next().ival;
+    else if (typeByName(m) != Type::None)
+      type = typeByName(m);
+    else if (m == "ptr" || m == "global" || m == "shared" || m == "const" ||
+             m == "local")
+      continue;
+    else
+      return err(peek(), "unsupported parameter attribute ." + std::string(m));
+  }
+  if (type == Type::None)
+    return err(peek(), "parameter without a type");
+  const Tok &n = next();
+  pname = std::string(n.text);
+  uint64_t elem = std::max(1u, typeBits(type) / 8);
+  uint64_t count = 1;
+  while (peek().is('[')) {
+    next();
+    count *= next().ival;
+    Status s = expect(']');
+    if (!s)
+      return s;
+  }
+  p.name = pname;
+  p.size = uint32_t(elem * count);
+  p.align = uint32_t(align ? align : elem);
+  return Status::success();
+}
+
+Status Parser::parseFunction(bool isEntry, bool isExtern) {
+  Function f;
+  f.isEntry = isEntry;
+  f.isExtern = isExtern;
+  f.line = peek().line;
+  std::vector<std::string> retNames, paramNames;
+  if (peek().is('(')) { // return values of a .func
+    next();
+    while (!peek().is(')')) {
+      ParamInfo p;
+      std::string pn;
+      Status s = parseParamDecl(p, pn);
+      if (!s)
+        return s;
+      f.rets.push_back(p);
+      retNames.push_back(pn);
+      if (peek().is(','))
+        next();
+    }
+    next();
+  }
+  const Tok &n = next();
+  if (n.kind != Tok::Ident)
+    return err(n, "expected a function name");
+  f.name = std::string(n.text);
+  if (peek().is('(')) {
+    next();
+    while (!peek().is(')')) {
+      ParamInfo p;
+      std::string pn;
+      Status s = parseParamDecl(p, pn);
+      if (!s)
+        return s;
+      f.params.push_back(p);
+      paramNames.push_back(pn);
+      if (peek().is(','))
+        next();
+      if (peek().kind == Tok::End)
+        return err(peek(), "unterminated parameter list");
+    }
+    next();
+  }
+  // Performance directives up to the body or the end of a declaration.
+  while (!peek().is('{') && !peek().is(';') && peek().kind != Tok::End)
+    next();
+
+  uint32_t index;
+  auto existing = funcIndex.find(f.name);
+  if (existing != funcIndex.end()) {
+    index = existing->second;
+  } else {
+    index = uint32_t(mod->funcs.size());
+    if (f.name == "vprintf")
+      f.builtin = Function::Builtin::Vprintf;
+    else if (f.name == "__assertfail")
+      f.builtin = Function::Builtin::AssertFail;
+    // Parameters: kernel params in the param buffer, .func params and
+    // return values in per-thread local memory.
+    if (isEntry) {
+      uint32_t off = 0;
+      for (auto &p : f.params) {
+        off = (off + p.align - 1) / p.align * p.align;
+        f.paramOffsets.push_back(off);
+        off += p.size;
+      }
+      f.paramBytes = off;
+    } else {
+      for (auto &p : f.params)
+        f.paramOffsets.push_back(uint32_t(allocLocal(p.size, p.align)));
+      for (auto &p : f.rets)
+        f.retOffsets.push_back(uint32_t(allocLocal(p.size, p.align)));
+    }
+    mod->funcs.push_back(f);
+    funcIndex[f.name] = index;
+    if (isEntry)
+      mod->kernels.push_back(index);
+    Sym fs;
+    fs.kind = Sym::Func;
+    fs.reg = index;
+    scopes.front()[f.name] = fs;
+  }
+  if (peek().is(';')) {
+    next();
+    return Status::success();
+  }
+  // A body.
+  Function &fn = mod->funcs[index];
+  if (fn.begin != fn.end)
+    return err(n, "function '" + fn.name + "' defined twice");
+  fn.isExtern = false;
+  fn.builtin = Function::Builtin::None;
+  fn.line = f.line;
+  scopes.emplace_back();
+  for (size_t i = 0; i < paramNames.size(); ++i) {
+    Sym s;
+    s.kind = Sym::Var;
+    s.space = Space::Param;
+    s.addr = isEntry ? kKernelParamBase + fn.paramOffsets[i]
+                     : fn.paramOffsets[i];
+    scopes.back()[paramNames[i]] = s;
+  }
+  for (size_t i = 0; i < retNames.size(); ++i) {
+    Sym s;
+    s.kind = Sym::Var;
+    s.space = Space::Param;
+    s.addr = fn.retOffsets[i];
+    scopes.back()[retNames[i]] = s;
+  }
+  curFunc = int(index);
+  labels.clear();
+  labelFixups.clear();
+  mod->funcs[index].begin = uint32_t(mod->code.size());
+  Status s = expect('{');
+  if (!s)
+    return s;
+  s = parseBody();
+  if (!s)
+    return s;
+  // Falling off the end returns.
+  Instr r;
+  r.op = isEntry ? Op::Exit : Op::Ret;
+  r.line = toks[pos - 1].line;
+  mod->code.push_back(r);
+  mod->funcs[index].end = uint32_t(mod->code.size());
+  for (auto &[pc, lname] : labelFixups) {
+    auto it = labels.find(lname);
+    if (it == labels.end())
+      return errLine(mod->code[pc].line, "unknown label '" + lname + "'");
+    for (auto &o : mod->code[pc].ops)
+      if (o.kind == Operand::Label)
+        o.imm = it->second;
+  }
+  scopes.pop_back();
+  curFunc = -1;
+  return Status::success();
+}
+
+Status Parser::parseBody() {
+  // The opening '{' has been consumed.
+  while (true) {
+    const Tok &t = peek();
+    if (t.kind == Tok::End)
+      return err(t, "unterminated function body");
+    if (t.is('}')) {
+      next();
+      return Status::success();
+    }
+    Status s = parseStatement();
+    if (!s)
+      return s;
+  }
+}
+
+Status Parser::parseRegDecl() {
+  next(); // .reg
+  Type type = Type::None;
+  unsigned vec = 1;
+  while (peek().kind == Tok::Ident && peek().text[0] == '.') {
+    std::string_view m = next().text.substr(1);
+    if (m == "v2" || m == "v4")
+      vec = m[1] - '0';
+    else if (typeByName(m) != Type::None)
+      type = typeByName(m);
+    else
+      return err(peek(), "unsupported register attribute ." + std::string(m));
+  }
+  if (vec != 1)
+    return err(peek(), "vector registers are not supported");
+  while (true) {
+    const Tok &n = next();
+    if (n.kind != Tok::Ident)
+      return err(n, "expected a register name");
+    std::string base(n.text);
+    if (peek().is('<')) {
+      next();
+      uint64_t count = next().ival;
+      Status s = expect('>');
+      if (!s)
+        return s;
+      for (uint64_t i = 0; i < count; ++i) {
+        Sym sym;
+        sym.kind = Sym::Reg;
+        sym.reg = mod->numRegs++;
+        sym.regType = type;
+        scopes.back()[base + std::to_string(i)] = sym;
+      }
+    } else {
+      Sym sym;
+      sym.kind = Sym::Reg;
+      sym.reg = mod->numRegs++;
+      sym.regType = type;
+      scopes.back()[base] = sym;
+    }
+    if (peek().is(',')) {
+      next();
+      continue;
+    }
+    return expect(';');
+  }
+}
+
+Status Parser::parseStatement() {
+  const Tok &t = peek();
+  if (t.is('{')) {
+    next();
+    scopes.emplace_back();
+    Status s = parseBody();
+    scopes.pop_back();
+    return s;
+  }
+  if (t.kind == Tok::Ident && peek(1).is(':') && t.text[0] != '.') {
+    labels[std::string(t.text)] = uint32_t(mod->code.size());
+    next();
+    next();
+    return Status::success();
+  }
+  if (t.kind == Tok::Ident && t.text[0] == '.') {
+    if (t.text == ".reg")
+      return parseRegDecl();
+    if (t.text == ".loc" || t.text == ".file") {
+      skipLine(t.line);
+      return Status::success();
+    }
+    if (t.text == ".pragma" || t.text == ".maxnreg" || t.text == ".maxntid" ||
+        t.text == ".reqntid" || t.text == ".minnctapersm") {
+      skipStatement();
+      return Status::success();
+    }
+    if (t.text == ".shared" || t.text == ".global" || t.text == ".const")
+      return parseVariable(false, true);
+    if (t.text == ".local" || t.text == ".param") {
+      // Per-thread variables: .local arrays, and the .param of call scopes.
+      Space sp = t.text == ".local" ? Space::Local : Space::Param;
+      ParamInfo p;
+      std::string pn;
+      Status s = parseParamDecl(p, pn);
+      if (!s)
+        return s;
+      s = expect(';');
+      if (!s)
+        return s;
+      Sym sym;
+      sym.kind = Sym::Var;
+      sym.space = sp;
+      sym.addr = allocLocal(p.size, p.align);
+      scopes.back()[pn] = sym;
+      return Status::success();
+    }
+    return err(t, "unsupported directive '" + std::string(t.text) +
+                      "' in a function body");
+  }
+  return parseInstruction();
+}
+
+Status Parser::parseOperand(Operand &o, Instr &ins, int idx,
+                            Space &symSpace) {
+  const Tok &t = peek();
+  auto regOf = [&](const Tok &rt, uint32_t &slot) -> Status {
+    const Sym *s = lookup(std::string(rt.text));
+    if (!s || s->kind != Sym::Reg)
+      return err(rt, "unknown register '" + std::string(rt.text) + "'");
+    slot = s->reg;
+    return Status::success();
+  };
+  if (t.is('{')) {
+    next();
+    o.kind = Operand::Vec;
+    while (!peek().is('}')) {
+      if (o.count == 4)
+        return err(peek(), "vector operand with more than 4 elements");
+      const Tok &r = next();
+      if (r.text == "_") {
+        o.regs[o.count++] = kNoReg;
+      } else {
+        Status s = regOf(r, o.regs[o.count++]);
+        if (!s)
+          return s;
+      }
+      if (peek().is(','))
+        next();
+      if (peek().kind == Tok::End)
+        return err(peek(), "unterminated vector operand");
+    }
+    next();
+    return Status::success();
+  }
+  if (t.is('[')) {
+    next();
+    o.kind = Operand::Addr;
+    const Tok &b = next();
+    if (b.kind == Tok::Int) {
+      o.imm = int64_t(b.ival);
+    } else if (b.kind == Tok::Ident) {
+      const Sym *s = lookup(std::string(b.text));
+      if (!s)
+        return err(b, "unknown symbol '" + std::string(b.text) + "'");
+      if (s->kind == Sym::Reg) {
+        o.reg = s->reg;
+      } else if (s->kind == Sym::Var) {
+        o.imm = int64_t(s->addr);
+        symSpace = s->space;
+        if (s->dynShared)
+          dynSharedFixups.push_back({uint32_t(mod->code.size()), idx});
+      } else {
+        return err(b, "'" + std::string(b.text) + "' is not an address");
+      }
+    } else {
+      return err(b, "malformed address");
+    }
+    while (peek().is('+') || peek().is('-')) {
+      bool neg = next().is('-');
+      if (peek().is('-')) {
+        neg = !neg;
+        next();
+      }
+      const Tok &x = next();
+      if (x.kind != Tok::Int)
+        return err(x, "malformed address offset");
+      o.imm += neg ? -int64_t(x.ival) : int64_t(x.ival);
+    }
+    return expect(']');
+  }
+  bool neg = false;
+  if (t.is('!')) {
+    next();
+    const Tok &r = next();
+    o.kind = Operand::Reg;
+    o.neg = true;
+    return regOf(r, o.reg);
+  }
+  if (t.is('-')) {
+    next();
+    neg = true;
+  }
+  const Tok &x = next();
+  switch (x.kind) {
+  case Tok::Int:
+    o.kind = Operand::Imm;
+    o.imm = neg ? -int64_t(x.ival) : int64_t(x.ival);
+    return Status::success();
+  case Tok::F32Bits:
+    o.kind = Operand::Imm;
+    o.imm = int64_t(x.ival ^ (neg ? 0x80000000ull : 0));
+    return Status::success();
+  case Tok::F64Bits:
+    o.kind = Operand::Imm;
+    o.imm = int64_t(x.ival ^ (neg ? 0x8000000000000000ull : 0));
+    return Status::success();
+  case Tok::Decimal:
+    o.kind = Operand::Imm;
+    o.isDoubleLiteral = true;
+    o.imm = int64_t(f64ToBits(neg ? -x.fval : x.fval));
+    return Status::success();
+  case Tok::Ident:
+    break;
+  default:
+    return err(x, "malformed operand '" + std::string(x.text) + "'");
+  }
+  std::string id(x.text);
+  static const std::unordered_map<std::string, Special> specials = {
+      {"%tid.x", Special::TidX},
+      {"%tid.y", Special::TidY},
+      {"%tid.z", Special::TidZ},
+      {"%ntid.x", Special::NtidX},
+      {"%ntid.y", Special::NtidY},
+      {"%ntid.z", Special::NtidZ},
+      {"%ctaid.x", Special::CtaidX},
+      {"%ctaid.y", Special::CtaidY},
+      {"%ctaid.z", Special::CtaidZ},
+      {"%nctaid.x", Special::NctaidX},
+      {"%nctaid.y", Special::NctaidY},
+      {"%nctaid.z", Special::NctaidZ},
+      {"%laneid", Special::Laneid},
+      {"%warpid", Special::Warpid},
+      {"%nwarpid", Special::Nwarpid},
+      {"%smid", Special::Smid},
+      {"%nsmid", Special::Nsmid},
+      {"%gridid", Special::Gridid},
+      {"%clock", Special::Clock},
+      {"%clock64", Special::Clock64},
+      {"%globaltimer", Special::Globaltimer},
+      {"%dynamic_smem_size", Special::DynSmem},
+      {"%total_smem_size", Special::TotalSmem},
+      {"%lanemask_eq", Special::LanemaskEq},
+      {"%lanemask_lt", Special::LanemaskLt},
+      {"%lanemask_le", Special::LanemaskLe},
+      {"%lanemask_gt", Special::LanemaskGt},
+      {"%lanemask_ge", Special::LanemaskGe},
+  };
+  if (id == "_") {
+    o.kind = Operand::Sink;
+    return Status::success();
+  }
+  auto sp = specials.find(id);
+  if (sp != specials.end()) {
+    o.kind = Operand::Spec;
+    o.special = sp->second;
+    return Status::success();
+  }
+  const Sym *s = lookup(id);
+  if (s && s->kind == Sym::Reg) {
+    o.kind = Operand::Reg;
+    o.reg = s->reg;
+    if (peek().is('|')) { // p|q or r|p
+      next();
+      uint32_t second;
+      Status st = regOf(next(), second);
+      if (!st)
+        return st;
+      o.kind = Operand::Vec;
+      o.count = 2;
+      o.regs[0] = s->reg;
+      o.regs[1] = second;
+    }
+    return Status::success();
+  }
+  if (s && s->kind == Sym::Var) {
+    o.kind = Operand::Imm;
+    o.imm = int64_t(s->addr);
+    symSpace = s->space;
+    if (s->dynShared)
+      dynSharedFixups.push_back({uint32_t(mod->code.size()), idx});
+    return Status::success();
+  }
+  if (ins.op == Op::Bra && !s) {
+    o.kind = Operand::Label;
+    labelFixups.push_back({uint32_t(mod->code.size()), id});
+    return Status::success();
+  }
+  return err(x, "unknown operand '" + id + "'");
+}
+
+Status Parser::parseInstruction() {
+  Instr ins;
+  const Tok *first = &peek();
+  if (first->is('@')) {
+    next();
+    bool neg = false;
+    if (peek().is('!')) {
+      next();
+      neg = true;
+    }
+    const Tok &p = next();
+    const Sym *s = lookup(std::string(p.text));
+    if (!s || s->kind != Sym::Reg)
+      return err(p, "unknown predicate '" + std::string(p.text) + "'");
+    ins.guard = s->reg;
+    ins.guardNeg = neg;
+    first = &peek();
+  }
+  const Tok &opTok = next();
+  if (opTok.kind != Tok::Ident)
+    return err(opTok, "expected an instruction, found '" +
+                          std::string(opTok.text) + "'");
+  ins.line = opTok.line;
+  std::string_view full = opTok.text;
+  std::vector<std::string_view> parts;
+  size_t b = 0;
+  for (size_t i = 0; i <= full.size(); ++i) {
+    if (i == full.size() || (full[i] == '.' && !(i > 0 && full[i - 1] == ':'))) {
+      // Split on '.', but keep "::" qualifiers whole ("shared::cta").
+      parts.push_back(full.substr(b, i - b));
+      b = i + 1;
+    }
+  }
+  std::string_view base = parts[0];
+  std::vector<std::string_view> mods(parts.begin() + 1, parts.end());
+
+  if (base == "call")
+    return parseCall(ins, mods, opTok);
+  auto &table = opTable();
+  auto it = table.find(base);
+  if (it == table.end())
+    return err(opTok, "unsupported PTX instruction '" + std::string(full) +
+                          "'");
+  ins.op = it->second.op;
+
+  Space symSpace = Space::Generic;
+  std::vector<Space> symSpaces;
+  while (!peek().is(';')) {
+    if (ins.nops == 6)
+      return err(peek(), "too many operands for '" + std::string(full) + "'");
+    Space ss = Space::Generic;
+    Status s = parseOperand(ins.ops[ins.nops], ins, ins.nops, ss);
+    if (!s)
+      return s;
+    if (ss != Space::Generic)
+      symSpace = ss;
+    ins.nops++;
+    if (peek().is(','))
+      next();
+    else if (!peek().is(';'))
+      return err(peek(), "expected ',' or ';' after an operand of '" +
+                             std::string(full) + "', found '" +
+                             std::string(peek().text) + "'");
+  }
+  next(); // ;
+  if (ins.nops < it->second.minOps || ins.nops > it->second.maxOps)
+    return err(opTok, "wrong number of operands (" + std::to_string(ins.nops) +
+                          ") for '" + std::string(full) + "'");
+  Status s = decode(ins, full, mods, opTok);
+  if (!s)
+    return s;
+  // The address of a variable in a generic access is its generic address.
+  (void)symSpace;
+  mod->code.push_back(ins);
+  return Status::success();
+}
+
+/// `call[.uni] [(ret),] func[, (args)];` with .param symbols of the call
+/// scope as arguments.
+Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
+                         const Tok &at) {
+  ins.op = Op::Call;
+  for (auto m : mods)
+    if (m != "uni")
+      return err(at, "unsupported modifier '." + std::string(m) +
+                         "' in 'call'");
+  detail::CallInfo ci;
+  auto parseList = [&](std::vector<uint32_t> &out) -> Status {
+    Status s = expect('(');
+    if (!s)
+      return s;
+    while (!peek().is(')')) {
+      const Tok &n = next();
+      const Sym *sym = lookup(std::string(n.text));
+      if (!sym || sym->kind != Sym::Var || sym->space != Space::Param)
+        return err(n, "call argument '" + std::string(n.text) +
+                          "' is not a .param variable of the call scope");
+      out.push_back(uint32_t(sym->addr));
+      if (peek().is(','))
+        next();
+      if (peek().kind == Tok::End)
+        return err(peek(), "unterminated call argument list");
+    }
+    next();
+    return Status::success();
+  };
+  Status s;
+  if (peek().is('(')) {
+    s = parseList(ci.rets);
+    if (!s)
+      return s;
+    s = expect(',');
+    if (!s)
+      return s;
+  }
+  const Tok &fn = next();
+  const Sym *f = lookup(std::string(fn.text));
+  if (!f || f->kind != Sym::Func)
+    return err(fn, "call of '" + std::string(fn.text) +
+                       "', which is not a declared function (indirect calls "
+                       "are not supported)");
+  ci.callee = f->reg;
+  if (peek().is(',')) {
+    next();
+    s = parseList(ci.args);
+    if (!s)
+      return s;
+  }
+  if (peek().is(','))
+    return err(peek(), "indirect calls with prototypes are not supported");
+  s = expect(';');
+  if (!s)
+    return s;
+  const Function &callee = mod->funcs[ci.callee];
+  if (ci.args.size() != callee.params.size() ||
+      ci.rets.size() != callee.rets.size())
+    return err(fn, "call of '" + callee.name +
+                       "' with the wrong number of arguments or results");
+  ins.aux = uint32_t(mod->calls.size());
+  mod->calls.push_back(ci);
+  mod->code.push_back(ins);
+  return Status::success();
+}
+
+Status Parser::decode(Instr &ins, std::string_view full,
+                      const std::vector<std::string_view> &mods,
+                      const Tok &at) {
+  std::vector<Type> types;
+  auto bad = [&](std::string_view m) {
+    return err(at, "unsupported modifier '." + std::string(m) + "' in '" +
+                       std::string(full) + "'");
+  };
+  for (std::string_view m : mods) {
+    Type t = typeByName(m);
+    Space sp;
+    Rnd r;
+    Cmp c;
+    if (t != Type::None) {
+      types.push_back(t);
+    } else if (spaceByName(m, sp)) {
+      ins.space = sp;
+    } else if (rndByName(m, r)) {
+      ins.rnd = r;
+    } else if (m == "v2" || m == "v4") {
+      ins.vec = uint8_t(m[1] - '0');
+    } else if (m == "x1" || m == "x2" || m == "x4") {
+      ins.vec = uint8_t(m[1] - '0');
+    } else if (m == "sat") {
+      ins.flags |= FSat;
+    } else if (m == "satfinite") {
+      ins.flags |= FSatFinite;
+    } else if (m == "ftz") {
+      ins.flags |= FFtz;
+    } else if (m == "approx") {
+      ins.flags |= FApprox;
+    } else if (m == "full") {
+      ins.flags |= FFull;
+    } else if (m == "hi") {
+      ins.flags |= FHi;
+    } else if (m == "lo") {
+      ins.flags |= FLo;
+    } else if (m == "wide") {
+      ins.flags |= FWide;
+    } else if (m == "trans") {
+      ins.flags |= FTrans;
+    } else if (m == "relu") {
+      ins.flags |= FRelu;
+    } else if (m == "NaN") {
+      ins.flags |= FNan;
+    } else if (m == "xorsign") {
+      ins.flags |= FXorSign;
+    } else if (m == "abs") {
+      ins.flags |= FAbs;
+    } else if (m == "aligned") {
+      ins.flags |= FAligned;
+    } else if (m == "sync") {
+      ins.flags |= FSync;
+    } else if (m == "uni" && (ins.op == Op::Bra || ins.op == Op::Vote)) {
+      if (ins.op == Op::Vote)
+        ins.sub = Sub::Uni;
+      else
+        ins.flags |= FUni;
+    } else if ((m == "wrap" || m == "clamp") && ins.op == Op::Shf) {
+      if (m == "wrap")
+        ins.flags |= FWrap;
+    } else if ((m == "l" || m == "r") && ins.op == Op::Shf) {
+      if (m == "l")
+        ins.flags |= FLeft;
+    } else if (m == "shiftamt" && ins.op == Op::Bfind) {
+      ins.flags |= FShiftAmt;
+    } else if ((m == "up" || m == "down" || m == "bfly" || m == "idx") &&
+               ins.op == Op::Shfl) {
+      ins.sub = m == "up" ? Sub::Up
+                : m == "down" ? Sub::Down
+                : m == "bfly" ? Sub::Bfly
+                              : Sub::Idx;
+    } else if ((m == "all" || m == "any" || m == "ballot") &&
+               ins.op == Op::Vote) {
+      ins.sub = m == "all" ? Sub::All : m == "any" ? Sub::Any : Sub::Ballot;
+    } else if ((ins.op == Op::Atom || ins.op == Op::Red ||
+                ins.op == Op::Redux || ins.op == Op::Bar) &&
+               (m == "add" || m == "min" || m == "max" || m == "exch" ||
+                m == "cas" || m == "and" || m == "or" || m == "xor" ||
+                m == "inc" || m == "dec" || m == "popc")) {
+      static const std::unordered_map<std::string_view, Sub> am = {
+          {"add", Sub::AAdd}, {"min", Sub::AMin},   {"max", Sub::AMax},
+          {"exch", Sub::AExch}, {"cas", Sub::ACas}, {"and", Sub::AAnd},
+          {"or", Sub::AOr},   {"xor", Sub::AXor},   {"inc", Sub::AInc},
+          {"dec", Sub::ADec}, {"popc", Sub::APopc}};
+      ins.sub = am.at(m);
+    } else if ((ins.op == Op::Setp || ins.op == Op::Set) && cmpByName(m, c) &&
+               ins.sub == Sub::None && ins.boolOp == BoolOp::None &&
+               !ins.has(FAbs)) {
+      ins.cmp = c;
+      ins.sub = Sub::Idx; // marks "cmp seen"
+    } else if ((ins.op == Op::Setp || ins.op == Op::Set) &&
+               (m == "and" || m == "or" || m == "xor")) {
+      ins.boolOp = m == "and" ? BoolOp::And : m == "or" ? BoolOp::Or
+                                                         : BoolOp::Xor;
+    } else if (ins.op == Op::Prmt &&
+               (m == "f4e" || m == "b4e" || m == "rc8" || m == "ecl" ||
+                m == "ecr" || m == "rc16")) {
+      ins.sub = m == "f4e"   ? Sub::F4e
+                : m == "b4e" ? Sub::B4e
+                : m == "rc8" ? Sub::Rc8
+                : m == "ecl" ? Sub::Ecl
+                : m == "ecr" ? Sub::Ecr
+                             : Sub::Rc16;
+    } else if (ins.op == Op::Mma &&
+               (m == "m16n8k16" || m == "m16n8k8" || m == "m16n8k32")) {
+      ins.sub = m == "m16n8k16" ? Sub::M16n8k16
+                : m == "m16n8k8" ? Sub::M16n8k8
+                                 : Sub::M16n8k32;
+    } else if (ins.op == Op::Mma && (m == "row" || m == "col")) {
+      // Checked below: only .row.col exists for these shapes.
+    } else if (ins.op == Op::Ldmatrix && m == "m8n8") {
+    } else if (ins.op == Op::Testp &&
+               (m == "finite" || m == "infinite" || m == "number" ||
+                m == "notanumber" || m == "normal" || m == "subnormal")) {
+      ins.sub = m == "finite"     ? Sub::Finite
+                : m == "infinite" ? Sub::Infinite
+                : m == "number"   ? Sub::Number
+                : m == "notanumber" ? Sub::NotANumber
+                : m == "normal"   ? Sub::Normal
+                                  : Sub::Subnormal;
+    } else if (ins.op == Op::Bar &&
+               (m == "arrive" || m == "red" || m == "warp" || m == "cta")) {
+      if (m == "arrive")
+        ins.flags |= FArrive;
+      if (m == "red")
+        ins.flags |= FRed;
+      if (m == "warp")
+        ins.op = Op::BarWarp;
+    } else if (ins.op == Op::CpAsync &&
+               (m == "async" || m == "ca" || m == "cg" || m == "commit_group" ||
+                m == "wait_group" || m == "wait_all" ||
+                m == "shared::cta" || m == "L2::128B" || m == "L2::64B" ||
+                m == "L2::256B")) {
+      if (m == "cg")
+        ins.flags |= FCg;
+      if (m == "commit_group")
+        ins.op = Op::CpAsyncCommit;
+      if (m == "wait_group")
+        ins.op = Op::CpAsyncWait;
+      if (m == "wait_all") {
+        ins.op = Op::CpAsyncWait;
+        ins.ops[0].kind = Operand::Imm;
+        ins.ops[0].imm = 0;
+      }
+    } else if (ins.op == Op::Membar && (m == "gl" || m == "cta" || m == "sys" ||
+                                        m == "sc" || m == "acq_rel" ||
+                                        m == "gpu" || m == "proxy" ||
+                                        m == "async" || m == "cluster")) {
+    } else if (ins.op == Op::Cvta && m == "to") {
+      ins.op = Op::CvtaTo;
+    } else if (isIgnoredQualifier(m)) {
+    } else {
+      return bad(m);
+    }
+  }
+  auto need = [&](bool cond, const std::string &what) -> Status {
+    if (cond)
+      return Status::success();
+    return err(at, "unsupported form of '" + std::string(full) + "': " + what);
+  };
+  Type t0 = types.size() > 0 ? types[0] : Type::None;
+  Type t1 = types.size() > 1 ? types[1] : Type::None;
+  ins.type = t0;
+  Status st;
+  // Immediates written as decimal floats take the instruction's float type.
+  auto fixDoubleLiterals = [&](Type ty) {
+    for (auto &o : ins.ops)
+      if (o.kind == Operand::Imm && o.isDoubleLiteral) {
+        double v = bitsToF64(uint64_t(o.imm));
+        if (ty == Type::F32)
+          o.imm = f32ToBits(float(v));
+        else if (ty != Type::F64)
+          o.imm = int64_t(v);
+        o.isDoubleLiteral = false;
+      }
+  };
+  switch (ins.op) {
+  case Op::Cvt:
+    st = need(types.size() == 2, "expected a destination and source type");
+    if (!st)
+      return st;
+    ins.type2 = t1;
+    fixDoubleLiterals(t1);
+    if ((t0 == Type::F16x2 || t0 == Type::BF16x2) && t1 == Type::F32)
+      return need(ins.nops == 3, "f16x2/bf16x2 from two f32 operands");
+    return need(ins.nops == 2 && t0 != Type::F16x2 && t0 != Type::BF16x2 &&
+                    t1 != Type::F16x2 && t1 != Type::BF16x2 &&
+                    t0 != Type::Pred && t1 != Type::Pred,
+                "conversion pair ." + std::string(mods.back()));
+  case Op::Set:
+    st = need(types.size() == 2 && ins.sub == Sub::Idx,
+              "expected a comparison, destination and source type");
+    if (!st)
+      return st;
+    ins.sub = Sub::None;
+    ins.type2 = t1;
+    fixDoubleLiterals(t1);
+    return Status::success();
+  case Op::Setp:
+    st = need(types.size() == 1 && ins.sub == Sub::Idx,
+              "expected a comparison and a type");
+    if (!st)
+      return st;
+    ins.sub = Sub::None;
+    fixDoubleLiterals(t0);
+    if (ins.boolOp != BoolOp::None)
+      return need(ins.nops == 4, "a boolean setp takes a predicate operand c");
+    return need(ins.nops == 3, "three operands");
+  case Op::Mma: {
+    st = need(types.size() == 4 && ins.sub != Sub::None,
+              "expected a shape and four types");
+    if (!st)
+      return st;
+    ins.type2 = types[1];
+    ins.type3 = types[2];
+    ins.type4 = types[3];
+    bool f16in = (types[1] == Type::F16 && types[2] == Type::F16) ||
+                 (types[1] == Type::BF16 && types[2] == Type::BF16);
+    bool i8in = (types[1] == Type::S8 || types[1] == Type::U8) &&
+                (types[2] == Type::S8 || types[2] == Type::U8);
+    bool ok = false;
+    if (ins.sub == Sub::M16n8k16 && f16in)
+      ok = (t0 == Type::F32 && types[3] == Type::F32) ||
+           (types[1] == Type::F16 && t0 == Type::F16 && types[3] == Type::F16);
+    if (ins.sub == Sub::M16n8k8 && types[1] == Type::F16 &&
+        types[2] == Type::F16)
+      ok = (t0 == Type::F32 && types[3] == Type::F32) ||
+           (t0 == Type::F16 && types[3] == Type::F16);
+    if ((ins.sub == Sub::M16n8k16 || ins.sub == Sub::M16n8k32) && i8in)
+      ok = t0 == Type::S32 && types[3] == Type::S32;
+    st = need(ok, "shape/type combination");
+    if (!st)
+      return st;
+    for (int i = 0; i < 4; ++i)
+      if (ins.ops[i].kind != Operand::Vec)
+        return need(false, "mma operands must be register vectors");
+    return Status::success();
+  }
+  case Op::Ldmatrix:
+    return need(t0 == Type::B16 && ins.space == Space::Shared &&
+                    ins.ops[0].kind == Operand::Vec &&
+                    ins.ops[0].count == ins.vec &&
+                    ins.ops[1].kind == Operand::Addr,
+                ".m8n8 .x1/.x2/.x4 .shared .b16 with a matching vector");
+  case Op::Shfl:
+    return need(ins.sub != Sub::None && t0 == Type::B32 && ins.has(FSync),
+                "only shfl.sync.{up,down,bfly,idx}.b32");
+  case Op::Vote:
+    if (ins.sub == Sub::Ballot)
+      return need(t0 == Type::B32 && ins.has(FSync), "vote.sync.ballot.b32");
+    return need(ins.sub != Sub::None && t0 == Type::Pred && ins.has(FSync),
+                "vote.sync.{all,any,uni}.pred");
+  case Op::Redux:
+    return need(ins.has(FSync) && ins.sub != Sub::None &&
+                    (t0 == Type::U32 || t0 == Type::S32 || t0 == Type::B32),
+                "redux.sync with a 32-bit integer type");
+  case Op::Atom:
+  case Op::Red: {
+    st = need(ins.sub != Sub::None && t0 != Type::None,
+              "expected an operation and a type");
+    if (!st)
+      return st;
+    st = need(ins.space == Space::Generic || ins.space == Space::Global ||
+                  ins.space == Space::Shared,
+              "atomics on global or shared memory only");
+    if (!st)
+      return st;
+    bool isF = t0 == Type::F32 || t0 == Type::F64;
+    st = need(!isF || ins.sub == Sub::AAdd || ins.sub == Sub::AExch ||
+                  ins.sub == Sub::AMin || ins.sub == Sub::AMax,
+              "float atomics support add/min/max/exch");
+    if (!st)
+      return st;
+    st = need(typeBits(t0) == 32 || typeBits(t0) == 64, "32/64-bit types");
+    if (!st)
+      return st;
+    if (ins.op == Op::Atom)
+      return need(ins.nops == (ins.sub == Sub::ACas ? 4 : 3), "operand count");
+    return Status::success();
+  }
+  case Op::Bra:
+    return need(ins.ops[0].kind == Operand::Label, "a label target");
+  case Op::Bar:
+    st = need(!ins.has(FRed), "bar.red is not supported");
+    if (!st)
+      return st;
+    // bar.sync is barrier.sync.aligned; bar.arrive is barrier.arrive.aligned.
+    if (full.rfind("bar.", 0) == 0)
+      ins.flags |= FAligned;
+    return need(ins.has(FSync) || ins.has(FArrive), ".sync or .arrive");
+  case Op::CpAsync:
+    if (ins.op == Op::CpAsync)
+      return need(ins.nops >= 3 && ins.ops[0].kind == Operand::Addr &&
+                      ins.ops[1].kind == Operand::Addr &&
+                      ins.ops[2].kind == Operand::Imm,
+                  "cp.async.{ca,cg}.shared.global [dst], [src], size[, "
+                  "src-size]");
+    return Status::success();
+  case Op::CpAsyncWait:
+  case Op::CpAsyncCommit:
+    return Status::success();
+  case Op::Ld:
+  case Op::St: {
+    int addrIdx = ins.op == Op::Ld ? 1 : 0;
+    st = need(t0 != Type::None && ins.ops[addrIdx].kind == Operand::Addr,
+              "expected a type and an [address]");
+    if (!st)
+      return st;
+    st = need(t0 != Type::B128 && t0 != Type::Pred, "type");
+    if (!st)
+      return st;
+    fixDoubleLiterals(t0);
+    int dataIdx = 1 - addrIdx;
+    if (ins.vec > 1)
+      return need(ins.ops[dataIdx].kind == Operand::Vec &&
+                      ins.ops[dataIdx].count == ins.vec,
+                  "vector operand size");
+    return Status::success();
+  }
+  case Op::Mov:
+    fixDoubleLiterals(t0);
+    return need(t0 != Type::None, "expected a type");
+  default:
+    break;
+  }
+  if (ins.op == Op::Activemask || ins.op == Op::Membar ||
+      ins.op == Op::Ret || ins.op == Op::Exit || ins.op == Op::Trap ||
+      ins.op == Op::BarWarp || ins.op == Op::Cvta || ins.op == Op::CvtaTo)
+    return Status::success();
+  st = need(t0 != Type::None, "expected a type");
+  if (!st)
+    return st;
+  fixDoubleLiterals(t0);
+  if (ins.op == Op::Mul || ins.op == Op::Mad) {
+    if (!isFloat(t0) && !(ins.flags & (FHi | FLo | FWide)))
+      return need(false, "integer mul/mad needs .lo, .hi or .wide");
+  }
+  if ((ins.op == Op::Ex2 || ins.op == Op::Lg2 || ins.op == Op::Rsqrt ||
+       ins.op == Op::Sin || ins.op == Op::Cos || ins.op == Op::Tanh) &&
+      !ins.has(FApprox))
+    return need(false, "only the .approx form exists");
+  return Status::success();
+}
+
+Status Parser::finish() {
+  // Dynamic shared memory starts after the static variables.
+  uint32_t a = mod->sharedAlign;
+  uint32_t dynBase = (mod->staticShared + a - 1) / a * a;
+  for (auto &[pc, idx] : dynSharedFixups)
+    mod->code[pc].ops[idx].imm += dynBase;
+  mod->staticShared = dynBase;
+  for (auto &f : mod->funcs)
+    if (f.begin == f.end && !f.isExtern && f.builtin == Function::Builtin::None)
+      return errLine(f.line, "function '" + f.name + "' declared but not "
+                                                     "defined");
+  return Status::success();
+}
+
+} // namespace
+
+Expected<std::shared_ptr<detail::ModuleImpl>>
+parsePtx(std::string_view text, const std::string &name,
+         const GlobalAllocator &allocGlobal) {
+  auto toks = lex(text, name);
+  if (!toks)
+    return toks.takeError();
+  Parser p(std::move(*toks), name, allocGlobal);
+  return p.run();
+}
+
+} // namespace tilus::emu

@@ -1,0 +1,322 @@
+//===- Program.h - The decoded form of a PTX module -------------*- C++ -*-===//
+//
+// The parser turns PTX text into this compact form once, at load time: every
+// operand is a register slot, an immediate, a special register or a resolved
+// address, every modifier an enum. The executor never looks at a string.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILUS_RUNTIME_EMU_PROGRAM_H
+#define TILUS_RUNTIME_EMU_PROGRAM_H
+
+#include "runtime/emu/Emulator.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tilus::emu {
+
+// Address windows of the emulated generic address space. Shared and local
+// state-space addresses are offsets; generic = window + offset.
+constexpr uint64_t kSharedWindow = 0x0000010000000000ull;
+constexpr uint64_t kLocalWindow = 0x0000020000000000ull;
+constexpr uint64_t kParamWindow = 0x0000030000000000ull;
+constexpr uint64_t kWindowSize = 0x0000000100000000ull;
+constexpr uint64_t kGlobalBase = 0x0000040000000000ull;
+/// Param state-space addresses of kernel parameters start here; smaller param
+/// addresses are per-thread call scratch, kept in local memory.
+constexpr uint64_t kKernelParamBase = 0x80000000ull;
+
+enum class Op : uint8_t {
+  Nop,
+  Mov,
+  Ld,
+  St,
+  Cvta,
+  CvtaTo,
+  Cvt,
+  Add,
+  Sub,
+  Mul,
+  Mad,
+  Fma,
+  Div,
+  Rem,
+  Min,
+  Max,
+  Abs,
+  Neg,
+  And,
+  Or,
+  Xor,
+  Not,
+  Cnot,
+  Shl,
+  Shr,
+  Shf,
+  Bfe,
+  Bfi,
+  Lop3,
+  Prmt,
+  Popc,
+  Clz,
+  Brev,
+  Bfind,
+  Setp,
+  Selp,
+  Set,
+  Copysign,
+  Testp,
+  Bra,
+  Ret,
+  Exit,
+  Call,
+  Bar,
+  BarWarp,
+  Membar,
+  CpAsync,
+  CpAsyncCommit,
+  CpAsyncWait,
+  Ldmatrix,
+  Mma,
+  Shfl,
+  Vote,
+  Redux,
+  Activemask,
+  Atom,
+  Red,
+  Ex2,
+  Lg2,
+  Rcp,
+  Rsqrt,
+  Sqrt,
+  Sin,
+  Cos,
+  Tanh,
+  Trap,
+};
+
+enum class Type : uint8_t {
+  None,
+  B8,
+  B16,
+  B32,
+  B64,
+  B128,
+  U8,
+  U16,
+  U32,
+  U64,
+  S8,
+  S16,
+  S32,
+  S64,
+  F16,
+  F16x2,
+  BF16,
+  BF16x2,
+  F32,
+  F64,
+  Pred,
+};
+
+inline unsigned typeBits(Type t) {
+  switch (t) {
+  case Type::B8:
+  case Type::U8:
+  case Type::S8:
+    return 8;
+  case Type::B16:
+  case Type::U16:
+  case Type::S16:
+  case Type::F16:
+  case Type::BF16:
+    return 16;
+  case Type::B32:
+  case Type::U32:
+  case Type::S32:
+  case Type::F32:
+  case Type::F16x2:
+  case Type::BF16x2:
+    return 32;
+  case Type::B64:
+  case Type::U64:
+  case Type::S64:
+  case Type::F64:
+    return 64;
+  case Type::B128:
+    return 128;
+  case Type::Pred:
+    return 1;
+  case Type::None:
+    return 0;
+  }
+  return 0;
+}
+inline bool isSigned(Type t) {
+  return t == Type::S8 || t == Type::S16 || t == Type::S32 || t == Type::S64;
+}
+inline bool isFloat(Type t) {
+  return t == Type::F16 || t == Type::F16x2 || t == Type::BF16 ||
+         t == Type::BF16x2 || t == Type::F32 || t == Type::F64;
+}
+
+enum class Space : uint8_t { Generic, Global, Shared, Local, Param, Const };
+
+enum class Rnd : uint8_t { None, Rn, Rz, Rm, Rp, Rni, Rzi, Rmi, Rpi, Rna };
+
+enum class Cmp : uint8_t {
+  Eq, Ne, Lt, Le, Gt, Ge, Lo, Ls, Hi, Hs,
+  Equ, Neu, Ltu, Leu, Gtu, Geu, Num, Nan,
+};
+
+enum class BoolOp : uint8_t { None, And, Or, Xor };
+
+/// Instruction flags.
+enum Flag : uint32_t {
+  FSat = 1u << 0,
+  FFtz = 1u << 1,
+  FApprox = 1u << 2,
+  FHi = 1u << 3,
+  FLo = 1u << 4,
+  FWide = 1u << 5,
+  FTrans = 1u << 6,
+  FRelu = 1u << 7,
+  FNan = 1u << 8,
+  FSatFinite = 1u << 9,
+  FAligned = 1u << 10,
+  FSync = 1u << 11,
+  FWrap = 1u << 12, ///< shf.wrap (else clamp)
+  FLeft = 1u << 13, ///< shf.l
+  FShiftAmt = 1u << 14, ///< bfind.shiftamt
+  FCg = 1u << 15,       ///< cp.async.cg
+  FUni = 1u << 16,
+  FArrive = 1u << 17, ///< bar.arrive
+  FRed = 1u << 18,    ///< bar.red
+  FXorSign = 1u << 19,
+  FAbs = 1u << 20,
+  FFull = 1u << 21,
+};
+
+/// Sub-operations.
+enum class Sub : uint8_t {
+  None,
+  // shfl
+  Up, Down, Bfly, Idx,
+  // vote
+  All, Any, Uni, Ballot,
+  // atom / red / redux / bar.red
+  AAdd, AMin, AMax, AExch, ACas, AAnd, AOr, AXor, AInc, ADec, APopc,
+  // prmt modes
+  F4e, B4e, Rc8, Ecl, Ecr, Rc16,
+  // mma shapes
+  M16n8k16, M16n8k8, M16n8k32,
+  // testp
+  Finite, Infinite, Number, NotANumber, Normal, Subnormal,
+};
+
+enum class Special : uint8_t {
+  TidX, TidY, TidZ,
+  NtidX, NtidY, NtidZ,
+  CtaidX, CtaidY, CtaidZ,
+  NctaidX, NctaidY, NctaidZ,
+  Laneid, Warpid, Nwarpid, Smid, Nsmid, Gridid,
+  Clock, Clock64, Globaltimer,
+  DynSmem, TotalSmem,
+  LanemaskEq, LanemaskLt, LanemaskLe, LanemaskGt, LanemaskGe,
+};
+
+constexpr uint32_t kNoReg = ~0u;
+
+struct Operand {
+  enum Kind : uint8_t { None, Reg, Imm, Vec, Addr, Spec, Label, Sink };
+  Kind kind = None;
+  uint8_t count = 0; ///< Vec: number of registers.
+  bool neg = false;  ///< `!%p`.
+  Special special = Special::TidX;
+  /// Reg: the slot. Addr: the base slot, or kNoReg for an absolute address.
+  uint32_t reg = kNoReg;
+  uint32_t regs[4] = {kNoReg, kNoReg, kNoReg, kNoReg}; ///< Vec; kNoReg = `_`.
+  /// Imm: the value's bits. Addr: the offset (or absolute address).
+  /// Label: the target pc.
+  int64_t imm = 0;
+  /// Imm: a decimal float literal not yet given the instruction's type.
+  bool isDoubleLiteral = false;
+};
+
+struct Instr {
+  Op op = Op::Nop;
+  Type type = Type::None;  ///< The (destination) type.
+  Type type2 = Type::None; ///< cvt/set source type; mma A type.
+  Type type3 = Type::None; ///< mma B type.
+  Type type4 = Type::None; ///< mma C type.
+  Space space = Space::Generic;
+  Rnd rnd = Rnd::None;
+  Cmp cmp = Cmp::Eq;
+  BoolOp boolOp = BoolOp::None;
+  Sub sub = Sub::None;
+  uint8_t vec = 1;  ///< .v2/.v4; ldmatrix .x1/.x2/.x4.
+  uint8_t nops = 0; ///< Operands used.
+  uint32_t flags = 0;
+  uint32_t guard = kNoReg; ///< Predicate slot, or kNoReg.
+  bool guardNeg = false;
+  uint32_t line = 0;
+  uint32_t aux = 0; ///< call: callee function index.
+  Operand ops[6];
+  bool has(Flag f) const { return (flags & f) != 0; }
+};
+
+/// One `.entry` or `.func`.
+struct Function {
+  std::string name;
+  bool isEntry = false;
+  bool isExtern = false;
+  enum class Builtin : uint8_t { None, Vprintf, AssertFail } builtin =
+      Builtin::None;
+  uint32_t line = 0;
+  uint32_t begin = 0, end = 0; ///< pc range of the body.
+  std::vector<ParamInfo> params;
+  /// Kernel: offsets into the param buffer. Func: local-memory offsets.
+  std::vector<uint32_t> paramOffsets;
+  uint32_t paramBytes = 0;
+  std::vector<ParamInfo> rets;
+  std::vector<uint32_t> retOffsets; ///< Local-memory offsets.
+};
+
+namespace detail {
+
+/// A call site: the callee and the local offsets of the call scope's
+/// .param variables holding results and arguments.
+struct CallInfo {
+  uint32_t callee = 0;
+  std::vector<uint32_t> rets, args;
+};
+
+struct ModuleImpl {
+  std::string name;
+  std::vector<Instr> code;
+  std::vector<Function> funcs;
+  std::vector<uint32_t> kernels; ///< Indices into funcs.
+  std::vector<CallInfo> calls;
+  uint32_t numRegs = 0;
+  uint32_t localBytes = 0;  ///< Per thread.
+  uint32_t staticShared = 0;
+  uint32_t sharedAlign = 16; ///< Of the dynamic shared memory base.
+  bool usesLocal = false;
+};
+
+} // namespace detail
+
+/// Parses and decodes \p text. \p allocGlobal gives device storage to a
+/// module-scope `.global`/`.const` variable and returns its address.
+using GlobalAllocator = std::function<Expected<DevicePtr>(
+    uint64_t bytes, uint32_t align, const std::vector<uint8_t> &init)>;
+Expected<std::shared_ptr<detail::ModuleImpl>>
+parsePtx(std::string_view text, const std::string &name,
+         const GlobalAllocator &allocGlobal);
+
+} // namespace tilus::emu
+
+#endif // TILUS_RUNTIME_EMU_PROGRAM_H

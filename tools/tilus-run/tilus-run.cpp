@@ -1,0 +1,297 @@
+//===- tilus-run.cpp - Load a PTX file and launch one kernel --------------===//
+//
+//   tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
+//             [--smem BYTES] --arg A ... [--dump K:OUT.bin ...] [--device emu]
+//
+// Exit status 0 on success, 1 on any error (bad arguments, PTX the emulator
+// rejects, or a report that stopped the kernel).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/emu/Emulator.h"
+#include "runtime/emu/Float.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+using namespace tilus::emu;
+
+namespace {
+
+const char *kUsage = R"(usage: tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
+                 [--smem BYTES] [--arg A ...] [--dump K:OUT.bin ...] [--device emu]
+
+Loads a PTX module and launches one of its kernels once.
+
+options:
+  --kernel NAME      the .entry to launch (required)
+  --grid X[,Y[,Z]]   grid dimensions in CTAs (required)
+  --block X[,Y[,Z]]  CTA dimensions in threads (required)
+  --smem BYTES       dynamic shared memory per CTA (default 0)
+  --arg A            the next kernel parameter, in order; one per parameter:
+                       i32:V  u32:V  i64:V  u64:V   integers (decimal or 0x hex)
+                       f32:V  f16:V                 floats (f16 rounded to nearest even)
+                       buf:IN.bin                   a device buffer holding the file's bytes
+                       buf:zeros:BYTES              a device buffer of BYTES zero bytes
+                     buffers are passed as their 64-bit device address
+  --dump K:OUT.bin   after the launch, write the buffer passed as parameter K
+                     (0-based, must be a buf: argument) to OUT.bin; repeatable
+  --device emu       the device to run on; only the CPU emulator (emu) exists
+  --help             show this text
+
+The arguments are checked against the kernel's parameter list (count and
+sizes). Kernel printf output goes to stdout; errors, including the emulator's
+sanitizer reports (kernel, PTX line, CTA, thread, address), go to stderr.
+Exit status: 0 on success, 1 on any error.
+)";
+
+int fail(const std::string &msg) {
+  std::cerr << "tilus-run: error: " << msg << "\n";
+  return 1;
+}
+
+bool parseDim(const std::string &s, Dim3 &d) {
+  uint32_t v[3] = {1, 1, 1};
+  std::stringstream ss(s);
+  std::string part;
+  int i = 0;
+  while (std::getline(ss, part, ',')) {
+    if (i == 3 || part.empty())
+      return false;
+    char *end;
+    errno = 0;
+    unsigned long x = std::strtoul(part.c_str(), &end, 10);
+    if (*end || errno || x == 0 || x > 0xffffffffUL)
+      return false;
+    v[i++] = uint32_t(x);
+  }
+  if (i == 0)
+    return false;
+  d = Dim3(v[0], v[1], v[2]);
+  return true;
+}
+
+bool parseInt(const std::string &s, bool isSigned, int bits, uint64_t &out) {
+  if (s.empty())
+    return false;
+  char *end;
+  errno = 0;
+  if (isSigned) {
+    long long v = std::strtoll(s.c_str(), &end, 0);
+    if (*end || errno)
+      return false;
+    if (bits == 32 && (v < INT32_MIN || v > INT32_MAX))
+      return false;
+    out = uint64_t(v);
+  } else {
+    if (s[0] == '-')
+      return false;
+    unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+    if (*end || errno)
+      return false;
+    if (bits == 32 && v > UINT32_MAX)
+      return false;
+    out = v;
+  }
+  return true;
+}
+
+bool readFile(const std::string &path, std::string &out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f)
+    return false;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+struct Arg {
+  std::string text;
+  ParamBytes bytes;
+  bool isBuffer = false;
+  DevicePtr ptr = 0;
+  uint64_t size = 0;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string file, kernelName, device = "emu";
+  Dim3 grid, block;
+  bool haveGrid = false, haveBlock = false;
+  uint64_t smem = 0;
+  std::vector<std::string> argTexts;
+  std::vector<std::pair<long, std::string>> dumps;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string &out) {
+      if (i + 1 >= argc)
+        return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--kernel") {
+      if (!value(kernelName))
+        return fail("--kernel needs a name");
+    } else if (a == "--grid") {
+      if (!value(v) || !parseDim(v, grid))
+        return fail("--grid needs X[,Y[,Z]] with positive integers");
+      haveGrid = true;
+    } else if (a == "--block") {
+      if (!value(v) || !parseDim(v, block))
+        return fail("--block needs X[,Y[,Z]] with positive integers");
+      haveBlock = true;
+    } else if (a == "--smem") {
+      if (!value(v) || !parseInt(v, false, 32, smem))
+        return fail("--smem needs a byte count");
+    } else if (a == "--arg") {
+      if (!value(v))
+        return fail("--arg needs a value such as i32:5 or buf:in.bin");
+      argTexts.push_back(v);
+    } else if (a == "--dump") {
+      if (!value(v))
+        return fail("--dump needs K:OUT.bin");
+      size_t c = v.find(':');
+      char *end;
+      long k = c == std::string::npos ? -1
+                                      : std::strtol(v.substr(0, c).c_str(),
+                                                    &end, 10);
+      if (c == std::string::npos || c == 0 || *end || k < 0 ||
+          c + 1 == v.size())
+        return fail("--dump needs K:OUT.bin with a parameter index K, got '" +
+                    v + "'");
+      dumps.push_back({k, v.substr(c + 1)});
+    } else if (a == "--device") {
+      if (!value(device))
+        return fail("--device needs a name");
+    } else if (!a.empty() && a[0] == '-') {
+      return fail("unknown option '" + a + "' (see --help)");
+    } else if (file.empty()) {
+      file = a;
+    } else {
+      return fail("more than one input file ('" + file + "', '" + a + "')");
+    }
+  }
+  if (device != "emu")
+    return fail("unknown device '" + device +
+                "': only 'emu' (the CPU emulator) is available");
+  if (file.empty())
+    return fail("no input file (see --help)");
+  if (kernelName.empty())
+    return fail("--kernel is required");
+  if (!haveGrid || !haveBlock)
+    return fail("--grid and --block are required");
+
+  std::string text;
+  if (!readFile(file, text))
+    return fail("cannot read '" + file + "'");
+  Emulator emu;
+  auto mod = emu.loadModule(text, file);
+  if (!mod)
+    return fail(mod.error().message());
+  auto kernel = mod->kernel(kernelName);
+  if (!kernel)
+    return fail(kernel.error().message());
+  const auto &params = kernel->params();
+  if (argTexts.size() != params.size())
+    return fail("kernel '" + kernelName + "' takes " +
+                std::to_string(params.size()) + " parameters, " +
+                std::to_string(argTexts.size()) + " --arg given");
+
+  std::vector<Arg> args(argTexts.size());
+  for (size_t i = 0; i < argTexts.size(); ++i) {
+    Arg &arg = args[i];
+    const std::string &t = argTexts[i];
+    arg.text = t;
+    size_t c = t.find(':');
+    std::string kind = c == std::string::npos ? t : t.substr(0, c);
+    std::string val = c == std::string::npos ? "" : t.substr(c + 1);
+    std::string where = "--arg " + std::to_string(i) + " ('" + t + "')";
+    uint64_t x;
+    if (kind == "i32" || kind == "u32" || kind == "i64" || kind == "u64") {
+      bool sg = kind[0] == 'i';
+      int bits = kind[1] == '3' ? 32 : 64;
+      if (!parseInt(val, sg, bits, x))
+        return fail(where + ": not a valid " + kind + " value");
+      if (bits == 32)
+        arg.bytes = ParamBytes::of(uint32_t(x));
+      else
+        arg.bytes = ParamBytes::of(x);
+    } else if (kind == "f32" || kind == "f16") {
+      char *end;
+      errno = 0;
+      double d = std::strtod(val.c_str(), &end);
+      if (val.empty() || *end)
+        return fail(where + ": not a valid number");
+      if (kind == "f32")
+        arg.bytes = ParamBytes::of(float(d));
+      else
+        arg.bytes = ParamBytes::of(
+            uint16_t(roundF64To(d, kF16, Rnd::Rn, false)));
+    } else if (kind == "buf") {
+      std::string data;
+      if (val.rfind("zeros:", 0) == 0) {
+        uint64_t n;
+        if (!parseInt(val.substr(6), false, 64, n))
+          return fail(where + ": buf:zeros: needs a byte count");
+        data.assign(n, '\0');
+      } else if (!readFile(val, data)) {
+        return fail(where + ": cannot read '" + val + "'");
+      }
+      auto p = emu.allocate(data.size());
+      if (!p)
+        return fail(where + ": " + p.error().message());
+      arg.ptr = *p;
+      arg.size = data.size();
+      arg.isBuffer = true;
+      Status s = emu.copyToDevice(arg.ptr, data.data(), data.size());
+      if (!s)
+        return fail(s.message());
+      arg.bytes = ParamBytes::of(arg.ptr);
+    } else {
+      return fail(where + ": unknown kind '" + kind +
+                  "' (expected i32, u32, i64, u64, f32, f16 or buf)");
+    }
+    if (arg.bytes.bytes.size() != params[i].size)
+      return fail(where + ": parameter " + std::to_string(i) + " ('" +
+                  params[i].name + "') of kernel '" + kernelName + "' is " +
+                  std::to_string(params[i].size) + " bytes, the argument is " +
+                  std::to_string(arg.bytes.bytes.size()));
+  }
+  for (auto &[k, path] : dumps) {
+    if (size_t(k) >= args.size())
+      return fail("--dump " + std::to_string(k) + ": the kernel has " +
+                  std::to_string(args.size()) + " parameters");
+    if (!args[k].isBuffer)
+      return fail("--dump " + std::to_string(k) + ": parameter " +
+                  std::to_string(k) + " is not a buf: argument");
+  }
+
+  std::vector<ParamBytes> pb;
+  for (auto &a : args)
+    pb.push_back(a.bytes);
+  std::cout.flush();
+  Status s = emu.launch(*kernel, grid, block, uint32_t(smem), pb);
+  std::fflush(stdout);
+  if (!s)
+    return fail(s.message());
+  for (auto &[k, path] : dumps) {
+    std::string data(args[k].size, '\0');
+    Status c = emu.copyFromDevice(data.data(), args[k].ptr, args[k].size);
+    if (!c)
+      return fail(c.message());
+    std::ofstream f(path, std::ios::binary);
+    if (!f || !f.write(data.data(), std::streamsize(data.size())))
+      return fail("cannot write '" + path + "'");
+  }
+  return 0;
+}
