@@ -415,8 +415,9 @@ namespace {
 
 /// Splits `a` into a quotient and the divisor's tile. `inner` selects right
 /// division (the divisor is the inner part of every dimension and list) or
-/// left division (the outer part). The quotient is then checked against the
-/// definition, which also rejects divisors whose internal order differs.
+/// left division (the outer part). The divisor's part of `a` is then compared
+/// with the divisor, which also rejects divisors whose internal order
+/// differs.
 LayoutResult<RegisterLayout> divideImpl(const RegisterLayout &a,
                                         const RegisterLayout &b, bool inner) {
   using R = LayoutResult<RegisterLayout>;
@@ -476,9 +477,9 @@ LayoutResult<RegisterLayout> divideImpl(const RegisterLayout &a,
 
   // The divisor's share of each thread and local digit must agree with it.
   auto peel = [&](const std::vector<int64_t> &list, int64_t total,
-                  const char *what,
+                  const char *what, std::vector<int64_t> &taken,
                   std::vector<int64_t> &quotient) -> std::string {
-    std::vector<int64_t> taken(list.size(), 1);
+    taken.assign(list.size(), 1);
     int64_t rem = total;
     for (size_t j = 0; j < list.size(); ++j) {
       size_t k = inner ? list.size() - 1 - j : j;
@@ -507,13 +508,53 @@ LayoutResult<RegisterLayout> divideImpl(const RegisterLayout &a,
     return "";
   };
   Parts q;
+  std::vector<int64_t> takenS, takenL;
   if (std::string err = peel(a.spatialModes(), b.numThreads(), "thread",
-                             q.spatial);
+                             takenS, q.spatial);
       !err.empty())
     return R::failure(err);
-  if (std::string err = peel(a.localModes(), b.numLocals(), "local", q.local);
+  if (std::string err =
+          peel(a.localModes(), b.numLocals(), "local", takenL, q.local);
       !err.empty())
     return R::failure(err);
+
+  // The divisor's part of `a` (the shares, in a's order) must be b itself.
+  // It is canonical: two of its modes adjacent in a dimension and a list
+  // would have been merged in `a` too. With it equal to b, q * b
+  // re-merges each split mode and gives back a.
+  std::vector<int64_t> partIndex(numModes, -1);
+  size_t numParts = 0;
+  for (size_t m = 0; m < numModes; ++m) {
+    if (share[m] == 1)
+      continue;
+    if (numParts >= b.modeShape().size() ||
+        b.modeShape()[numParts] != share[m] ||
+        b.modeDims()[numParts] + static_cast<int64_t>(pad) != dim[m])
+      return R::failure("the divisor is not the " +
+                        std::string(inner ? "inner" : "outer") +
+                        " tile of the layout");
+    partIndex[m] = static_cast<int64_t>(numParts++);
+  }
+  auto sameList = [&](const std::vector<int64_t> &list,
+                      const std::vector<int64_t> &taken,
+                      const std::vector<int64_t> &expected) {
+    size_t j = 0;
+    for (size_t k = 0; k < list.size(); ++k) {
+      if (taken[k] == 1)
+        continue;
+      int64_t part = list[k] < 0 ? -taken[k] : partIndex[list[k]];
+      if (j >= expected.size() || expected[j++] != part)
+        return false;
+    }
+    return j == expected.size();
+  };
+  if (numParts != b.modeShape().size() ||
+      !sameList(a.spatialModes(), takenS, b.spatialModes()) ||
+      !sameList(a.localModes(), takenL, b.localModes()))
+    return R::failure("the divisor is not the " +
+                      std::string(inner ? "inner" : "outer") +
+                      " tile of the layout");
+
   for (size_t d = 0; d < rank; ++d)
     q.shape.push_back(a.shape()[d] / bShape[d]);
   for (size_t m = 0; m < numModes; ++m) {
@@ -521,11 +562,8 @@ LayoutResult<RegisterLayout> divideImpl(const RegisterLayout &a,
     q.dim.push_back(dim[m]);
   }
   RegisterLayout quotient = std::move(q).build();
-  RegisterLayout check = inner ? quotient * b : b * quotient;
-  if (check != a)
-    return R::failure("the divisor is not the " +
-                      std::string(inner ? "inner" : "outer") +
-                      " tile of the layout");
+  assert((inner ? quotient * b : b * quotient) == a &&
+         "the quotient satisfies the definition");
   return quotient;
 }
 

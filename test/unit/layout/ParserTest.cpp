@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
+
 using namespace tilus;
 
 namespace {
@@ -98,6 +101,54 @@ TEST(LayoutParser, SharedLayouts) {
     EXPECT_NE(r.error().message.find(c.message), std::string::npos)
         << c.text << ": " << r.error().message;
   }
+}
+
+} // namespace
+
+namespace {
+
+/// Random token soup: every input either parses to a layout that prints
+/// back to itself or fails with an offset inside the text.
+TEST(LayoutParser, ArbitraryInputNeverCrashes) {
+  const char *const pieces[] = {
+      "local",  "spatial", "column_local", "column_spatial", "replicate",
+      "layout", "shape",   "modes",        "local=",         "spatial=",
+      "shared", "row_major", "column_major", "strides",      "swizzle",
+      "offset", "(",       ")",            "[",              "]",
+      ",",      ".",       "*",            "=",              ":",
+      "0",      "1",       "2",            "3",              "4",
+      "8",      "-1",      "-2",           "99999999999",    " ",
+      "#",      "1:2",     "65536"};
+  std::mt19937 rng(31);
+  int parsedRegister = 0, parsedShared = 0;
+  for (int n = 0; n < 20000; ++n) {
+    std::string text;
+    int len = std::uniform_int_distribution<int>(0, 14)(rng);
+    // Start from a valid prefix half of the time, so deeper states are hit.
+    const char *const prefixes[] = {"", "local(2,1).spatial(", "spatial(2,2)",
+                                    "shared(8,8)"};
+    text = prefixes[n % 4];
+    for (int k = 0; k < len; ++k)
+      text += pieces[std::uniform_int_distribution<size_t>(
+          0, std::size(pieces) - 1)(rng)];
+    LayoutResult<RegisterLayout> r = parseRegisterLayout(text);
+    if (r) {
+      ++parsedRegister;
+      EXPECT_EQ(*parseRegisterLayout(r->str()), *r) << text;
+    } else {
+      EXPECT_LE(r.error().offset, text.size()) << text;
+      EXPECT_FALSE(r.error().message.empty());
+    }
+    LayoutResult<SharedLayout> s = parseSharedLayout(text);
+    if (s) {
+      ++parsedShared;
+      EXPECT_EQ(*parseSharedLayout(s->str()), *s) << text;
+    } else {
+      EXPECT_LE(s.error().offset, text.size()) << text;
+    }
+  }
+  EXPECT_GT(parsedRegister, 0);
+  EXPECT_GT(parsedShared, 0);
 }
 
 } // namespace
