@@ -51,9 +51,11 @@ options:
                        col, thread
   -h, --help         print this help
 
+Text and svg pictures are limited to 65536 elements, csv to 16777216.
+
 exit status: 0 on success, 1 on any error (bad expression, unknown atom,
-unsupported format for the layout); errors print the expression with a
-caret under the offending token.
+unsupported format for the layout, layout too large to print); errors in
+the expression print it with a caret under the offending token.
 )";
 
 int usageError(const std::string &message) {
@@ -310,6 +312,11 @@ int main(int argc, char **argv) {
     LayoutResult<SharedLayout> layout = parseSharedLayout(expression);
     if (!layout)
       return parseError(expression, layout.error());
+    int64_t limit = int64_t(1) << (format == "csv" ? 24 : 16);
+    if (layout->size() > limit)
+      return usageError("layout of " + std::to_string(layout->size()) +
+                        " elements is too large to print as " + format +
+                        " (at most " + std::to_string(limit) + ")");
     return printShared(*layout, format);
   }
 
@@ -330,13 +337,17 @@ int main(int argc, char **argv) {
     layout = *parsed;
   }
 
+  // Pictures of huge tiles are never what anyone wants; refuse them rather
+  // than write gigabytes.
+  int64_t limit = int64_t(1) << (format == "csv" ? 24 : 16);
+  if (layout.size() > limit)
+    return usageError("layout of " + std::to_string(layout.size()) +
+                      " elements is too large to print as " + format +
+                      " (at most " + std::to_string(limit) + ")");
   if (format == "csv")
     return printCsv(layout);
   if (format == "svg")
     return printSvg(layout);
-  if (layout.size() > (int64_t(1) << 16))
-    return usageError("layout of " + std::to_string(layout.size()) +
-                      " elements is too large to print as text");
   std::cout << header << summary(layout) << layout.picture();
   return 0;
 }

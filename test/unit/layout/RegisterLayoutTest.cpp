@@ -8,6 +8,7 @@
 
 #include <map>
 #include <set>
+#include <unordered_map>
 
 using namespace tilus;
 using namespace tilus::test;
@@ -246,6 +247,53 @@ TEST(RegisterLayout, DivisionResultSatisfiesDefinitionOrFails) {
       }
     }
     EXPECT_FALSE(consistent) << a.str() << " / " << b.str()
+                             << " refused although a quotient function "
+                                "exists: "
+                             << q.error().message;
+  }
+  EXPECT_GT(successes, 10);
+  EXPECT_GT(failures, 10);
+}
+
+TEST(RegisterLayout, LeftDivisionResultSatisfiesDefinitionOrFails) {
+  // a = b * q forces q(t, i) = a(t, i) for t < T_q, i < M_q; when that
+  // candidate satisfies a(t, i) = b(t / T_q, i / M_q) (.) S_q + q(t % T_q,
+  // i % M_q) everywhere, the library must not refuse.
+  LayoutGenerator gen(15);
+  int successes = 0, failures = 0;
+  for (int n = 0; n < kCases; ++n) {
+    size_t rank = static_cast<size_t>(gen.uniform(1, 2));
+    RegisterLayout a = gen.chain(rank, 4, 32, 16);
+    RegisterLayout b = gen.chain(rank, 2, 8, 4);
+    LayoutResult<RegisterLayout> q = a.leftDivide(b);
+    if (q) {
+      ++successes;
+      EXPECT_EQ(b * *q, a);
+      expectComposition(a, b, *q);
+      continue;
+    }
+    ++failures;
+    bool divisible = a.numThreads() % b.numThreads() == 0 &&
+                     a.numLocals() % b.numLocals() == 0;
+    for (size_t d = 0; d < rank; ++d)
+      divisible = divisible && a.shape()[d] % b.shape()[d] == 0;
+    if (!divisible)
+      continue;
+    int64_t tq = a.numThreads() / b.numThreads();
+    int64_t mq = a.numLocals() / b.numLocals();
+    Index sq(rank);
+    for (size_t d = 0; d < rank; ++d)
+      sq[d] = a.shape()[d] / b.shape()[d];
+    bool consistent = true;
+    for (int64_t t = 0; t < a.numThreads() && consistent; ++t)
+      for (int64_t i = 0; i < a.numLocals() && consistent; ++i) {
+        Index outer = b.map(t / tq, i / mq), inner = a.map(t % tq, i % mq);
+        Index got = a.map(t, i);
+        for (size_t d = 0; d < rank; ++d)
+          if (inner[d] >= sq[d] || got[d] != outer[d] * sq[d] + inner[d])
+            consistent = false;
+      }
+    EXPECT_FALSE(consistent) << b.str() << " \\ " << a.str()
                              << " refused although a quotient function "
                                 "exists: "
                              << q.error().message;
