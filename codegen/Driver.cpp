@@ -49,6 +49,8 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   }
 
   mlir::MLIRContext context;
+  // Diagnostics point into the .tl source; a dump of the IR op is noise there.
+  context.printOpOnDiagnostic(false);
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, errs);
   mlir::OwningOpRef<mlir::ModuleOp> module = lowerToTilus(
       *ast, context, diags, options.defines, &result.kernels);

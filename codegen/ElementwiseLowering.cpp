@@ -31,18 +31,26 @@ struct FullLowering : OpConversionPattern<FullOp> {
   }
 };
 
-/// One tile instruction to the float or the (signed) integer arith op.
-template <typename SourceOp, typename FloatOp, typename IntOp>
+/// One tile instruction to the float, signed or unsigned integer arith op.
+template <typename SourceOp, typename FloatOp, typename IntOp,
+          typename UnsignedOp = IntOp>
 struct BinaryLowering : OpConversionPattern<SourceOp> {
   using OpConversionPattern<SourceOp>::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Type elementType = op.getType().getElementType();
-    if (isa<FloatType>(elementType))
+    std::optional<DType> dtype = getDType(op.getType().getElementType());
+    if (!dtype || dtype->bitWidth() % 8 != 0 ||
+        (dtype->isFloat() && dtype->bitWidth() < 16))
+      return op.emitOpError("has no lowering for elements of type ")
+             << op.getType().getElementType();
+    if (dtype->isFloat())
       rewriter.replaceOpWithNewOp<FloatOp>(op, adaptor.getLhs(),
                                            adaptor.getRhs());
+    else if (dtype->kind() == DType::Kind::UnsignedInt)
+      rewriter.replaceOpWithNewOp<UnsignedOp>(op, adaptor.getLhs(),
+                                              adaptor.getRhs());
     else
       rewriter.replaceOpWithNewOp<IntOp>(op, adaptor.getLhs(),
                                          adaptor.getRhs());
@@ -85,9 +93,25 @@ struct BlockIdxLowering : OpConversionPattern<BlockIdxOp> {
 
 } // namespace
 
+/// The type a thread keeps one element in: the element type itself, or for
+/// tilus element types of whole bytes the integer of the same width. Types
+/// narrower than a byte have none until packed registers are supported.
+static Type getRegisterType(Type element) {
+  auto custom = dyn_cast<ElementType>(element);
+  if (!custom)
+    return element;
+  unsigned bits = custom.getDType().bitWidth();
+  if (bits % 8 != 0)
+    return nullptr;
+  return IntegerType::get(element.getContext(), bits);
+}
+
 void tilus::populateTileTypeConversions(TypeConverter &converter) {
-  converter.addConversion([](TileType tile) -> Type {
-    return VectorType::get({getLayout(tile).numLocals}, tile.getElementType());
+  converter.addConversion([](TileType tile) -> std::optional<Type> {
+    Type element = getRegisterType(tile.getElementType());
+    if (!element)
+      return std::nullopt;
+    return VectorType::get({getLayout(tile).numLocals}, element);
   });
   converter.addConversion([](GlobalTensorType global) -> Type {
     MLIRContext *context = global.getContext();
@@ -103,6 +127,7 @@ void tilus::populateElementwiseLoweringPatterns(const TypeConverter &converter,
                BinaryLowering<AddOp, arith::AddFOp, arith::AddIOp>,
                BinaryLowering<SubOp, arith::SubFOp, arith::SubIOp>,
                BinaryLowering<MulOp, arith::MulFOp, arith::MulIOp>,
-               BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp>>(
+               BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp,
+                              arith::DivUIOp>>(
       converter, patterns.getContext());
 }

@@ -111,8 +111,13 @@ struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TileType tile = op.getResult().getType();
-    auto vectorType = cast<VectorType>(getTypeConverter()->convertType(tile));
-    Type elementType = tile.getElementType();
+    auto vectorType =
+        dyn_cast_or_null<VectorType>(getTypeConverter()->convertType(tile));
+    if (!vectorType)
+      return op.emitOpError("of ")
+             << tile.getElementType()
+             << " elements (narrower than a byte) is not supported yet";
+    Type elementType = vectorType.getElementType();
     LayoutSummary layout = getLayout(tile);
     GlobalParts global =
         unpackGlobal(rewriter, loc, adaptor.getSrc(), tile.getRank());
@@ -148,7 +153,13 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TileType tile = op.getValue().getType();
-    Type elementType = tile.getElementType();
+    auto vectorType =
+        dyn_cast_or_null<VectorType>(getTypeConverter()->convertType(tile));
+    if (!vectorType)
+      return op.emitOpError("of ")
+             << tile.getElementType()
+             << " elements (narrower than a byte) is not supported yet";
+    Type elementType = vectorType.getElementType();
     LayoutSummary layout = getLayout(tile);
     GlobalParts global =
         unpackGlobal(rewriter, loc, adaptor.getDst(), tile.getRank());

@@ -117,27 +117,21 @@ private:
         col);
   }
 
-  /// The MLIR type of a dtype name, or null. Signed integers are signless
-  /// MLIR integers (see docs/dtypes.md).
+  /// The MLIR type of a dtype name (see getMLIRType), or null.
   mlir::Type parseDType(StringRef name) {
-    return llvm::StringSwitch<mlir::Type>(name)
-        .Case("f16", builder.getF16Type())
-        .Case("bf16", builder.getBF16Type())
-        .Case("f32", builder.getF32Type())
-        .Case("i8", builder.getIntegerType(8))
-        .Case("i16", builder.getIntegerType(16))
-        .Case("i32", builder.getIntegerType(32))
-        .Case("i64", builder.getIntegerType(64))
-        .Default(nullptr);
+    std::optional<DType> dtype = DType::parse(name.str());
+    return dtype ? getMLIRType(&context, *dtype) : mlir::Type();
   }
 
   mlir::Type expectDType(StringRef name, SMLoc where) {
-    mlir::Type type = parseDType(name);
-    if (!type)
+    std::string error;
+    std::optional<DType> dtype = DType::parse(name.str(), &error);
+    if (!dtype) {
       diags.error(where, "unknown data type '" + name +
-                             "'; expected one of f16, bf16, f32, i8, i16, "
-                             "i32, i64");
-    return type;
+                             "'; run 'tilus-dtype --list' for the valid names");
+      return nullptr;
+    }
+    return getMLIRType(&context, *dtype);
   }
 
   /// Evaluates a compile-time integer expression over literals and
@@ -636,7 +630,12 @@ private:
           l, builder.getIntegerAttr(intType, val.intValue));
       return constant;
     }
-    auto floatType = llvm::cast<mlir::FloatType>(type);
+    auto floatType = llvm::dyn_cast<mlir::FloatType>(type);
+    if (!floatType) {
+      report(where, "constants of type " + typeToString(type) +
+                        " are not supported yet");
+      return mlir::failure();
+    }
     double value = val.kind == Val::Kind::Int
                        ? static_cast<double>(val.intValue)
                        : val.floatValue;
@@ -734,6 +733,14 @@ private:
     }
     mlir::Location l = loc(expr.loc);
     if (isTile) {
+      std::optional<DType> dtype = getDType(elementType);
+      if (dtype && (dtype->bitWidth() % 8 != 0 ||
+                    (dtype->isFloat() && dtype->bitWidth() < 16))) {
+        report(expr.loc, quoted(op) + " on tiles of " + dtype->name() +
+                             " is not supported; arithmetic needs a type of "
+                             "whole bytes such as f16, f32 or an integer");
+        return mlir::failure();
+      }
       mlir::Value result;
       switch (op) {
       case '+':

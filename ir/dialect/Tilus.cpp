@@ -167,8 +167,94 @@ LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 // Types
 //===----------------------------------------------------------------------===//
 
+/// Whether MLIR has a builtin type with `dtype`'s meaning.
+static bool hasBuiltinType(DType dtype) {
+  unsigned bits = dtype.bitWidth();
+  return dtype == DType::f16() || dtype == DType::bf16() ||
+         dtype == DType::f32() || dtype.isBool() ||
+         (dtype.kind() == DType::Kind::SignedInt &&
+          (bits == 8 || bits == 16 || bits == 32 || bits == 64));
+}
+
+mlir::Type tilus::getMLIRType(MLIRContext *context, DType dtype) {
+  if (!hasBuiltinType(dtype))
+    return ElementType::get(context, dtype.name());
+  Builder builder(context);
+  if (dtype == DType::f16())
+    return builder.getF16Type();
+  if (dtype == DType::bf16())
+    return builder.getBF16Type();
+  if (dtype == DType::f32())
+    return builder.getF32Type();
+  if (dtype.isBool())
+    return builder.getI1Type();
+  return builder.getIntegerType(dtype.bitWidth());
+}
+
+std::optional<DType> tilus::getDType(Type type) {
+  if (type.isF16())
+    return DType::f16();
+  if (type.isBF16())
+    return DType::bf16();
+  if (type.isF32())
+    return DType::f32();
+  if (type.isSignlessInteger(1))
+    return DType::boolean();
+  for (unsigned bits : {8u, 16u, 32u, 64u})
+    if (type.isSignlessInteger(bits))
+      return DType::signedInt(bits);
+  if (auto element = dyn_cast<ElementType>(type))
+    return element.getDType();
+  return std::nullopt;
+}
+
+DType ElementType::getDType() const {
+  // The verifier accepted the name.
+  return *DType::parse(getName().str());
+}
+
+LogicalResult ElementType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  StringRef name) {
+  std::optional<DType> dtype = DType::parse(name.str());
+  if (!dtype)
+    return emitError() << "unknown data type '" << name << "'";
+  if (hasBuiltinType(*dtype))
+    return emitError() << "'" << name
+                       << "' has a builtin MLIR type; use that instead";
+  return success();
+}
+
+Type TilusDialect::parseType(DialectAsmParser &parser) const {
+  StringRef keyword;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&keyword))
+    return {};
+  if (keyword == GlobalTensorType::getMnemonic())
+    return GlobalTensorType::parse(parser);
+  if (keyword == TileType::getMnemonic())
+    return TileType::parse(parser);
+  std::string error;
+  if (!DType::parse(keyword.str(), &error)) {
+    parser.emitError(loc, "unknown tilus type '") << keyword << "'";
+    return {};
+  }
+  return parser.getChecked<ElementType>(loc, getContext(), keyword);
+}
+
+void TilusDialect::printType(Type type, DialectAsmPrinter &printer) const {
+  if (auto global = dyn_cast<GlobalTensorType>(type)) {
+    printer << GlobalTensorType::getMnemonic();
+    global.print(printer);
+  } else if (auto tile = dyn_cast<TileType>(type)) {
+    printer << TileType::getMnemonic();
+    tile.print(printer);
+  } else {
+    printer << cast<ElementType>(type).getName();
+  }
+}
+
 static bool isTileElementType(Type type) {
-  return type.isIntOrFloat();
+  return getDType(type).has_value();
 }
 
 /// Parses `<` dims `x` element-type, the common prefix of both types.
@@ -216,8 +302,7 @@ GlobalTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (shape.empty())
     return emitError() << "global tensor expects rank >= 1";
   if (!isTileElementType(elementType))
-    return emitError() << "global tensor expects an integer or float element "
-                          "type, got "
+    return emitError() << "global tensor expects a tilus data type, got "
                        << elementType;
   return success();
 }
@@ -253,7 +338,7 @@ LogicalResult TileType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (shape.empty())
     return emitError() << "tile expects rank >= 1";
   if (!isTileElementType(elementType))
-    return emitError() << "tile expects an integer or float element type, got "
+    return emitError() << "tile expects a tilus data type, got "
                        << elementType;
   std::string error;
   FailureOr<LayoutSummary> summary = summarizeLayout(layout.getExpr(), error);

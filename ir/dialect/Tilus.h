@@ -16,6 +16,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "ir/dtype/DType.h"
+
 #include "ir/dialect/TilusDialect.h.inc"
 
 #define GET_ATTRDEF_CLASSES
@@ -41,6 +43,13 @@ inline constexpr llvm::StringLiteral kGrid = "tilus.grid";
 /// Argument attribute, i64: the run-time value is a multiple of this.
 inline constexpr llvm::StringLiteral kDivisibility = "tilus.divisibility";
 } // namespace kernel_attr
+
+/// The MLIR type of a dtype: builtin where MLIR has it (f16, bf16, f32,
+/// i8..i64 as signless two's complement, bool as i1), `!tilus.<name>` else.
+mlir::Type getMLIRType(mlir::MLIRContext *context, DType dtype);
+
+/// The dtype of an MLIR element type, if it is one.
+std::optional<DType> getDType(mlir::Type type);
 
 /// Threads per warp on every target tilus supports.
 inline constexpr int kWarpSize = 32;

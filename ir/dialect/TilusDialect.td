@@ -22,7 +22,13 @@ def Tilus_Dialect : Dialect {
     values distributed over the block's threads by a `#tilus.layout`, global
     tensors (`!tilus.global`) are views of device memory with a shape.
   }];
-  let useDefaultTypePrinterParser = 1;
+  // Element types print as `!tilus.u4`: the keyword is the dtype's name.
+  let useDefaultTypePrinterParser = 0;
+  let extraClassDeclaration = [{
+    ::mlir::Type parseType(::mlir::DialectAsmParser &parser) const override;
+    void printType(::mlir::Type type,
+                   ::mlir::DialectAsmPrinter &printer) const override;
+  }];
   let useDefaultAttributePrinterParser = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::LLVM::LLVMDialect"];

@@ -39,6 +39,24 @@ def Tilus_TileType : Tilus_Type<"Tile", "tile"> {
   }];
 }
 
+def Tilus_ElementType : TypeDef<Tilus_Dialect, "Element"> {
+  let typeName = "tilus.element";
+  let summary = "A data type that MLIR's builtin types do not have";
+  let description = [{
+    Unsigned integers (`!tilus.u4`, `!tilus.u32`), signed integers narrower
+    than a byte (`!tilus.i3`) and the small float formats (`!tilus.f6e3m2`,
+    `!tilus.f8e4m3`), with the exact definitions of the dtype library
+    (docs/dtypes.md). f16, bf16, f32 and the signed i8/i16/i32/i64 are MLIR's
+    builtin types; bool is `i1`.
+  }];
+  let parameters = (ins StringRefParameter<"dtype name">:$name);
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The dtype library's description of this type.
+    ::tilus::DType getDType() const;
+  }];
+}
+
 def Tilus_AnyTile : Type<CPred<"::llvm::isa<::tilus::TileType>($_self)">,
                          "register tile", "::tilus::TileType">;
 def Tilus_AnyGlobal : Type<CPred<"::llvm::isa<::tilus::GlobalTensorType>($_self)">,

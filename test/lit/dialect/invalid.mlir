@@ -19,7 +19,7 @@ func.func @rank0(%a: !tilus.global<f32>) {
 // -----
 
 // Element types are integers or floats.
-// expected-error @+1 {{global tensor expects an integer or float element type, got 'index'}}
+// expected-error @+1 {{global tensor expects a tilus data type, got 'index'}}
 func.func @bad_element(%a: !tilus.global<4xindex>) {
   return
 }
@@ -33,7 +33,7 @@ func.func @tile_rank0(%a: !tilus.tile<f32, #tilus.layout<"local(1)">>) {
 
 // -----
 
-// expected-error @+1 {{tile expects an integer or float element type, got 'index'}}
+// expected-error @+1 {{tile expects a tilus data type, got 'index'}}
 func.func @tile_element(%a: !tilus.tile<4xindex, #tilus.layout<"local(4)">>) {
   return
 }
@@ -195,5 +195,21 @@ func.func @arg_attr(%n: i32 {tilus.other = 1 : i64}) {
 func.func @block_dim() {
   // expected-error @+1 {{'tilus.block_idx' op attribute 'dim' failed to satisfy constraint: 32-bit signless integer attribute whose minimum value is 0 whose maximum value is 2}}
   %b = tilus.block_idx 3 : i32
+  return
+}
+
+// -----
+
+// Element types are the dtype library's names.
+// expected-error @+1 {{unknown tilus type 'u9'}}
+func.func @bad_dtype(%a: !tilus.global<?x!tilus.u9>) {
+  return
+}
+
+// -----
+
+// Types with a builtin spelling use it.
+// expected-error @+1 {{'f16' has a builtin MLIR type; use that instead}}
+func.func @builtin_dtype(%a: !tilus.global<?x!tilus.f16>) {
   return
 }
