@@ -262,13 +262,20 @@ RegisterLayout::create(std::vector<int64_t> shape,
                        std::vector<int64_t> spatialModes,
                        std::vector<int64_t> localModes) {
   using R = LayoutResult<RegisterLayout>;
-  for (int64_t s : shape)
+  // Keep every derived index computation far from overflow.
+  constexpr int64_t kLimit = int64_t(1) << 40;
+  int64_t elements = 1;
+  for (int64_t s : shape) {
     if (s < 1)
       return R::failure("shape entries must be positive, got " +
                         std::to_string(s));
+    if (s > kLimit / elements)
+      return R::failure("more than 2^40 elements");
+    elements *= s;
+  }
   for (int64_t s : modeShape)
-    if (s < 1)
-      return R::failure("mode sizes must be positive, got " +
+    if (s < 1 || s > kLimit)
+      return R::failure("mode sizes must be positive and at most 2^40, got " +
                         std::to_string(s));
   // Assign modes to dimensions by their products.
   std::vector<int64_t> dims(modeShape.size(), 0);
@@ -307,6 +314,18 @@ RegisterLayout::create(std::vector<int64_t> shape,
     if (!used[m])
       return R::failure("mode " + std::to_string(m) +
                         " is neither spatial nor local");
+  int64_t threads = 1, locals = 1;
+  for (int64_t e : spatialModes) {
+    int64_t n = e < 0 ? (e < -kLimit ? kLimit + 1 : -e) : modeShape[e];
+    if (n > kLimit / threads)
+      return R::failure("more than 2^40 threads");
+    threads *= n;
+  }
+  for (int64_t e : localModes) {
+    if (modeShape[e] > kLimit / locals)
+      return R::failure("more than 2^40 locals");
+    locals *= modeShape[e];
+  }
   return fromParts(std::move(shape), std::move(modeShape), std::move(dims),
                    std::move(spatialModes), std::move(localModes));
 }

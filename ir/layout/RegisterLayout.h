@@ -80,7 +80,7 @@
 //
 // # Text
 //
-// `str()` prints the shortest chain of primitives that builds the layout, e.g.
+// `str()` prints a chain of primitives that builds the layout, e.g.
 // `local(2,1).spatial(8,4).local(1,2)`; layouts that no chain builds print in
 // the general form `layout(shape=[...], modes=[...], spatial=[...],
 // local=[...])` (modes dimension-major, outer first; spatial entries index
@@ -119,7 +119,8 @@ public:
   /// dimension-major (outer first within a dimension; the modes of dimension d
   /// multiply to shape[d]); `spatialModes` and `localModes` index modeShape,
   /// outer digit first; a spatial entry -n is a replicated mode of size n.
-  /// Every mode must be listed exactly once.
+  /// Every mode must be listed exactly once; thread and local counts must
+  /// stay below 2^40.
   static LayoutResult<RegisterLayout>
   create(std::vector<int64_t> shape, std::vector<int64_t> modeShape,
          std::vector<int64_t> spatialModes, std::vector<int64_t> localModes);

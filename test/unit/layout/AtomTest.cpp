@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LayoutTestUtils.h"
+
 #include "ir/layout/Atoms.h"
 
 #include <gtest/gtest.h>

@@ -9,11 +9,23 @@
 #define TILUS_TEST_UNIT_LAYOUT_LAYOUTTESTUTILS_H
 
 #include "ir/layout/RegisterLayout.h"
+#include "ir/layout/SharedLayout.h"
 
 #include <algorithm>
 #include <cstdint>
+#include <ostream>
 #include <random>
 #include <vector>
+
+namespace tilus {
+/// gtest prints layouts in their text form.
+inline void PrintTo(const RegisterLayout &layout, std::ostream *os) {
+  *os << layout.str();
+}
+inline void PrintTo(const SharedLayout &layout, std::ostream *os) {
+  *os << layout.str();
+}
+} // namespace tilus
 
 namespace tilus::test {
 

@@ -1,5 +1,7 @@
 //===- ParserTest.cpp - Text form of layouts ------------------------------===//
 
+#include "LayoutTestUtils.h"
+
 #include "ir/layout/RegisterLayout.h"
 #include "ir/layout/SharedLayout.h"
 

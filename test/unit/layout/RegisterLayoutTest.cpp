@@ -508,6 +508,39 @@ TEST(RegisterLayout, PrintParseRoundTrip) {
   EXPECT_GT(general, 0) << "some layouts need the general form";
 }
 
+TEST(RegisterLayout, CreateValidatesTheRepresentation) {
+  struct Case {
+    Index shape, modes, spatial, local;
+    const char *message;
+  };
+  const Case cases[] = {
+      {{4}, {3}, {0}, {}, "do not factor"},
+      {{4, 2}, {4}, {0}, {}, "do not factor"},
+      {{4}, {2, 2}, {0}, {0}, "listed twice"},
+      {{4}, {2, 2}, {0}, {}, "neither spatial nor local"},
+      {{4}, {4}, {}, {1}, "out of range"},
+      {{4}, {4}, {}, {-1}, "out of range"},
+      {{0}, {}, {}, {}, "shape entries must be positive"},
+      {{4}, {4, 1, 0}, {0}, {}, "mode sizes must be positive"},
+      {{1}, {}, {-(int64_t(1) << 30), -(int64_t(1) << 30)}, {},
+       "more than 2^40 threads"},
+      {{int64_t(1) << 30, int64_t(1) << 30}, {}, {}, {},
+       "more than 2^40 elements"},
+  };
+  for (const Case &c : cases) {
+    LayoutResult<RegisterLayout> l =
+        RegisterLayout::create(c.shape, c.modes, c.spatial, c.local);
+    ASSERT_FALSE(l) << c.message;
+    EXPECT_NE(l.error().message.find(c.message), std::string::npos)
+        << l.error().message;
+  }
+  // Size-1 modes may sit anywhere and be listed anywhere.
+  EXPECT_EQ(*RegisterLayout::create({8, 1, 4}, {1, 8, 1, 4}, {1, 0, 3}, {2}),
+            layout::spatial({8, 1, 4}));
+  EXPECT_EQ(*RegisterLayout::create({8, 1, 4}, {1, 8, 1, 4}, {3, 0, 1}, {2}),
+            layout::columnSpatial({8, 1, 4}));
+}
+
 TEST(RegisterLayout, HashIsUsableInContainers) {
   std::unordered_map<RegisterLayout, int> m;
   m[layout::local({2, 1}).local({1, 2})] = 1;

@@ -1,5 +1,7 @@
 //===- SharedLayoutTest.cpp - Properties of shared layouts ----------------===//
 
+#include "LayoutTestUtils.h"
+
 #include "ir/layout/SharedLayout.h"
 
 #include <gtest/gtest.h>
