@@ -39,10 +39,13 @@ With --shared it is a shared layout instead, e.g.
 
 options:
   --atom NAME        use the PTX fragment atom NAME instead of an expression
+                     (also --atom=NAME)
   --list-atoms       print the atom catalog (name, expression, PTX source)
-  --shared           read EXPRESSION as a shared layout and print element
-                     offsets (text: a grid of offsets; csv: row,col,offset)
-  --format=FORMAT    text (default): a grid of cells T<thread>:<local>, with
+  --shared           read EXPRESSION as a shared layout (rank 2) and print
+                     element offsets (text: a grid of offsets; csv: header
+                     row,col,offset; svg is not available)
+  --format=FORMAT    (also --format FORMAT) one of
+                     text (default): a grid of cells T<thread>:<local>, with
                        replicated holders listed as T{t0,t1,...}:<local>;
                        ranks above 2 print one grid per leading index
                      svg: a picture, one colour per thread (rank <= 2)
