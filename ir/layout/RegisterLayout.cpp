@@ -91,28 +91,33 @@ RegisterLayout RegisterLayout::fromParts(std::vector<int64_t> shape,
                                          std::vector<int64_t> modeDims,
                                          std::vector<int64_t> spatialModes,
                                          std::vector<int64_t> localModes) {
-  // Drop size-1 modes and size-1 replications.
-  std::vector<int64_t> remap(modeShape.size(), -1);
-  std::vector<int64_t> size, dim;
-  for (size_t m = 0; m < modeShape.size(); ++m) {
-    if (modeShape[m] == 1)
-      continue;
-    remap[m] = static_cast<int64_t>(size.size());
-    size.push_back(modeShape[m]);
-    dim.push_back(modeDims[m]);
-  }
-  std::vector<int64_t> spatial, local;
-  for (int64_t e : spatialModes) {
-    if (e < 0) {
-      if (e < -1)
-        spatial.push_back(e);
-    } else if (remap[e] >= 0) {
-      spatial.push_back(remap[e]);
+  // Drop size-1 modes and size-1 replications, in place (the common case
+  // has none and allocates nothing).
+  std::vector<int64_t> &size = modeShape, &dim = modeDims;
+  std::vector<int64_t> &spatial = spatialModes, &local = localModes;
+  if (std::find(size.begin(), size.end(), 1) != size.end()) {
+    std::vector<int64_t> remap(size.size(), -1);
+    size_t kept = 0;
+    for (size_t m = 0; m < size.size(); ++m) {
+      if (size[m] == 1)
+        continue;
+      remap[m] = static_cast<int64_t>(kept);
+      size[kept] = size[m];
+      dim[kept] = dim[m];
+      ++kept;
+    }
+    size.resize(kept);
+    dim.resize(kept);
+    for (std::vector<int64_t> *list : {&spatial, &local}) {
+      size_t out = 0;
+      for (int64_t e : *list)
+        if (e < 0 || remap[e] >= 0)
+          (*list)[out++] = e < 0 ? e : remap[e];
+      list->resize(out);
     }
   }
-  for (int64_t e : localModes)
-    if (remap[e] >= 0)
-      local.push_back(remap[e]);
+  spatial.erase(std::remove(spatial.begin(), spatial.end(), -1),
+                spatial.end());
 
   // Merge consecutive replicated modes.
   for (size_t i = 0; i + 1 < spatial.size();) {
@@ -168,15 +173,13 @@ void RegisterLayout::finalize() {
   for (int64_t s : shapeV)
     sizeV *= s;
 
-  modeDimStrideV.assign(numModes, 0);
-  std::vector<int64_t> dimStride(shapeV.size(), 1);
+  modeStridesV.assign(numModes, ModeStrides{0, 0, 0});
   for (size_t m = numModes; m-- > 0;) {
-    modeDimStrideV[m] = dimStride[modeDimV[m]];
-    dimStride[modeDimV[m]] *= modeShapeV[m];
+    bool innermost = m + 1 == numModes || modeDimV[m + 1] != modeDimV[m];
+    modeStridesV[m].dim =
+        innermost ? 1 : modeStridesV[m + 1].dim * modeShapeV[m + 1];
   }
 
-  modeThreadStrideV.assign(numModes, 0);
-  modeLocalStrideV.assign(numModes, 0);
   std::vector<std::pair<int64_t, int64_t>> replicas; // (size, stride)
   numThreadsV = 1;
   for (size_t k = spatialModesV.size(); k-- > 0;) {
@@ -185,13 +188,13 @@ void RegisterLayout::finalize() {
       replicas.push_back({-e, numThreadsV});
       numThreadsV *= -e;
     } else {
-      modeThreadStrideV[e] = numThreadsV;
+      modeStridesV[e].thread = numThreadsV;
       numThreadsV *= modeShapeV[e];
     }
   }
   numLocalsV = 1;
   for (size_t k = localModesV.size(); k-- > 0;) {
-    modeLocalStrideV[localModesV[k]] = numLocalsV;
+    modeStridesV[localModesV[k]].local = numLocalsV;
     numLocalsV *= modeShapeV[localModesV[k]];
   }
 
@@ -214,7 +217,7 @@ void RegisterLayout::finalize() {
   contiguityV.assign(shapeV.size(), 1);
   if (!localModesV.empty()) {
     int64_t m = localModesV.back();
-    if (modeDimStrideV[m] == 1)
+    if (modeStridesV[m].dim == 1)
       contiguityV[modeDimV[m]] = modeShapeV[m];
   }
 
@@ -231,19 +234,22 @@ void RegisterLayout::finalize() {
     powerOfTwoV = powerOfTwoV && (e >= 0 || log2Exact(-e) >= 0);
   for (int64_t s : modeShapeV)
     powerOfTwoV = powerOfTwoV && log2Exact(s) >= 0;
-  threadDigitsV.clear();
-  localDigitsV.clear();
+  digitsV.clear();
+  numThreadDigitsV = 0;
   if (powerOfTwoV) {
-    for (size_t m = 0; m < numModes; ++m) {
-      ShiftDigit digit{modeDimV[m], log2Exact(modeDimStrideV[m]),
-                       modeShapeV[m] - 1, 0};
-      if (modeThreadStrideV[m]) {
-        digit.out = log2Exact(modeThreadStrideV[m]);
-        threadDigitsV.push_back(digit);
-      } else {
-        digit.out = log2Exact(modeLocalStrideV[m]);
-        localDigitsV.push_back(digit);
+    digitsV.reserve(numModes);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (size_t m = 0; m < numModes; ++m) {
+        const ModeStrides &st = modeStridesV[m];
+        if ((st.thread != 0) != (pass == 0))
+          continue;
+        digitsV.push_back(ShiftDigit{modeDimV[m], log2Exact(st.dim),
+                                     modeShapeV[m] - 1,
+                                     log2Exact(pass == 0 ? st.thread
+                                                         : st.local)});
       }
+      if (pass == 0)
+        numThreadDigitsV = digitsV.size();
     }
   }
 
@@ -781,17 +787,18 @@ RegisterLayout RegisterLayout::concat(const RegisterLayout &other) const {
 void RegisterLayout::map(int64_t thread, int64_t local, int64_t *out) const {
   std::fill(out, out + rank(), 0);
   if (powerOfTwoV) {
-    for (const ShiftDigit &d : threadDigitsV)
-      out[d.dim] |= ((thread >> d.out) & d.mask) << d.in;
-    for (const ShiftDigit &d : localDigitsV)
-      out[d.dim] |= ((local >> d.out) & d.mask) << d.in;
+    for (size_t k = 0; k < digitsV.size(); ++k) {
+      const ShiftDigit &d = digitsV[k];
+      int64_t source = k < numThreadDigitsV ? thread : local;
+      out[d.dim] |= ((source >> d.out) & d.mask) << d.in;
+    }
     return;
   }
   for (size_t m = 0; m < modeShapeV.size(); ++m) {
-    int64_t digit = modeThreadStrideV[m]
-                        ? thread / modeThreadStrideV[m] % modeShapeV[m]
-                        : local / modeLocalStrideV[m] % modeShapeV[m];
-    out[modeDimV[m]] += digit * modeDimStrideV[m];
+    const ModeStrides &st = modeStridesV[m];
+    int64_t digit = st.thread ? thread / st.thread % modeShapeV[m]
+                              : local / st.local % modeShapeV[m];
+    out[modeDimV[m]] += digit * st.dim;
   }
 }
 
@@ -804,27 +811,30 @@ std::vector<int64_t> RegisterLayout::map(int64_t thread, int64_t local) const {
 int64_t RegisterLayout::localIndexOf(const int64_t *index) const {
   int64_t local = 0;
   if (powerOfTwoV) {
-    for (const ShiftDigit &d : localDigitsV)
+    for (size_t k = numThreadDigitsV; k < digitsV.size(); ++k) {
+      const ShiftDigit &d = digitsV[k];
       local |= ((index[d.dim] >> d.in) & d.mask) << d.out;
+    }
     return local;
   }
   for (size_t m = 0; m < modeShapeV.size(); ++m)
-    if (modeLocalStrideV[m])
-      local += index[modeDimV[m]] / modeDimStrideV[m] % modeShapeV[m] *
-               modeLocalStrideV[m];
+    local += index[modeDimV[m]] / modeStridesV[m].dim % modeShapeV[m] *
+             modeStridesV[m].local;
   return local;
 }
 
 int64_t RegisterLayout::firstThreadOf(const int64_t *index) const {
   int64_t thread = 0;
   if (powerOfTwoV) {
-    for (const ShiftDigit &d : threadDigitsV)
+    for (size_t k = 0; k < numThreadDigitsV; ++k) {
+      const ShiftDigit &d = digitsV[k];
       thread |= ((index[d.dim] >> d.in) & d.mask) << d.out;
+    }
     return thread;
   }
   for (size_t m = 0; m < modeShapeV.size(); ++m)
-    thread += index[modeDimV[m]] / modeDimStrideV[m] % modeShapeV[m] *
-              modeThreadStrideV[m];
+    thread += index[modeDimV[m]] / modeStridesV[m].dim % modeShapeV[m] *
+              modeStridesV[m].thread;
   return thread;
 }
 

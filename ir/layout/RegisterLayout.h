@@ -244,7 +244,12 @@ private:
   int64_t sizeV = 1, numThreadsV = 1, numLocalsV = 1, replicationV = 1;
   /// Per mode: its digit weight in its dimension coordinate, in the thread
   /// index (0 for local modes) and in the local index (0 for spatial modes).
-  std::vector<int64_t> modeDimStrideV, modeThreadStrideV, modeLocalStrideV;
+  struct ModeStrides {
+    int64_t dim;
+    int64_t thread;
+    int64_t local;
+  };
+  std::vector<ModeStrides> modeStridesV;
   std::vector<int64_t> replicaOffsetsV;
   std::vector<int64_t> contiguityV;
   /// When every mode size is a power of two (the common case), the inverse
@@ -257,7 +262,9 @@ private:
     int64_t out;
   };
   bool powerOfTwoV = false;
-  std::vector<ShiftDigit> threadDigitsV, localDigitsV;
+  /// The thread digits, then the local digits.
+  std::vector<ShiftDigit> digitsV;
+  size_t numThreadDigitsV = 0;
   size_t hashV = 0;
 };
 
