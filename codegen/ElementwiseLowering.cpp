@@ -111,7 +111,7 @@ void tilus::populateTileTypeConversions(TypeConverter &converter) {
     Type element = getRegisterType(tile.getElementType());
     if (!element)
       return std::nullopt;
-    return VectorType::get({getLayout(tile).numLocals}, element);
+    return VectorType::get({getLayout(tile).numLocals()}, element);
   });
   converter.addConversion([](GlobalTensorType global) -> Type {
     MLIRContext *context = global.getContext();

@@ -7,84 +7,75 @@
 using namespace mlir;
 using namespace tilus;
 
-LayoutSummary tilus::getLayout(TileType tile) {
-  std::string error;
-  FailureOr<LayoutSummary> summary =
-      summarizeLayout(tile.getLayout().getExpr(), error);
-  assert(succeeded(summary) && "tile types carry verified layouts");
-  return *summary;
-}
-
 SmallVector<Value> tilus::emitLayoutCoordinates(OpBuilder &builder,
                                                 Location loc,
-                                                const LayoutSummary &layout,
+                                                const RegisterLayout &layout,
                                                 Value threadId,
                                                 int64_t local) {
-  size_t rank = layout.shape.size();
+  const std::vector<int64_t> &modeShape = layout.modeShape();
+  const std::vector<int64_t> &modeDims = layout.modeDims();
+  size_t numModes = modeShape.size();
   auto constant = [&](int64_t value) -> Value {
     return builder.create<arith::ConstantIntOp>(loc, value, 32);
   };
-  SmallVector<Value> coords(rank);
-  SmallVector<int64_t> stride(rank, 1);
-  Value threadRest = threadId;
-  int64_t localRest = local;
-  // The last factor of a composition varies fastest in both indices, and its
-  // coordinates are the least significant.
-  for (const LayoutSummary::Primitive &prim : llvm::reverse(layout.primitives)) {
-    int64_t size = 1;
-    for (int64_t extent : prim.shape)
-      size *= extent;
-    // The factor's own flat index: a run-time value for threads, a constant
-    // for registers.
-    Value threadIndex;
-    int64_t localIndex = 0;
-    if (prim.spatial) {
-      threadIndex =
-          builder.create<arith::RemUIOp>(loc, threadRest, constant(size));
-      threadRest =
-          builder.create<arith::DivUIOp>(loc, threadRest, constant(size));
-    } else {
-      localIndex = localRest % size;
-      localRest /= size;
+
+  // A mode's weight in its dimension's coordinate is the product of the
+  // modes after it in that dimension (modes are dimension-major, outer first).
+  std::vector<int64_t> dimStride(numModes, 1);
+  for (size_t m = numModes; m-- > 0;)
+    if (m + 1 < numModes && modeDims[m + 1] == modeDims[m])
+      dimStride[m] = dimStride[m + 1] * modeShape[m + 1];
+
+  std::vector<int64_t> constantPart(layout.rank(), 0);
+  SmallVector<Value> coords(layout.rank());
+  auto addTerm = [&](int64_t dim, Value term) {
+    coords[dim] = coords[dim]
+                      ? builder.create<arith::AddIOp>(loc, coords[dim], term)
+                            .getResult()
+                      : term;
+  };
+
+  // Thread digits, innermost first; a replicated mode (-n) only advances the
+  // thread index.
+  int64_t threadStride = 1;
+  const std::vector<int64_t> &spatial = layout.spatialModes();
+  for (size_t k = spatial.size(); k-- > 0;) {
+    int64_t entry = spatial[k];
+    int64_t size = entry < 0 ? -entry : modeShape[entry];
+    if (entry >= 0 && size > 1) {
+      Value digit = threadStride == 1
+                        ? threadId
+                        : builder.create<arith::DivUIOp>(loc, threadId,
+                                                         constant(threadStride))
+                              .getResult();
+      if (threadStride * size < layout.numThreads())
+        digit = builder.create<arith::RemUIOp>(loc, digit, constant(size));
+      int64_t weight = dimStride[entry];
+      addTerm(modeDims[entry],
+              weight == 1 ? digit
+                          : builder.create<arith::MulIOp>(loc, digit,
+                                                          constant(weight))
+                                .getResult());
     }
-    // Unravel it over the factor's shape.
-    int64_t inner = 1;
-    SmallVector<int64_t> order(rank);
-    for (size_t i = 0; i < rank; ++i)
-      order[i] = prim.columnMajor ? i : rank - 1 - i;
-    for (int64_t dim : order) {
-      int64_t extent = prim.shape[dim];
-      Value coord;
-      if (extent == 1) {
-        inner *= extent;
-        continue;
-      }
-      if (prim.spatial) {
-        Value shifted =
-            inner == 1 ? threadIndex
-                       : builder.create<arith::DivUIOp>(loc, threadIndex,
-                                                        constant(inner))
-                             .getResult();
-        coord = builder.create<arith::RemUIOp>(loc, shifted, constant(extent));
-      } else {
-        coord = constant((localIndex / inner) % extent);
-      }
-      inner *= extent;
-      Value scaled =
-          stride[dim] == 1
-              ? coord
-              : builder.create<arith::MulIOp>(loc, coord, constant(stride[dim]))
-                    .getResult();
-      coords[dim] = coords[dim]
-                        ? builder.create<arith::AddIOp>(loc, coords[dim], scaled)
-                              .getResult()
-                        : scaled;
-    }
-    for (size_t dim = 0; dim < rank; ++dim)
-      stride[dim] *= prim.shape[dim];
+    threadStride *= size;
   }
-  for (Value &coord : coords)
-    if (!coord)
-      coord = constant(0);
+
+  // Local digits are known at compile time.
+  int64_t localStride = 1;
+  const std::vector<int64_t> &locals = layout.localModes();
+  for (size_t k = locals.size(); k-- > 0;) {
+    int64_t mode = locals[k];
+    int64_t digit = (local / localStride) % modeShape[mode];
+    constantPart[modeDims[mode]] += digit * dimStride[mode];
+    localStride *= modeShape[mode];
+  }
+
+  for (size_t dim = 0; dim < coords.size(); ++dim) {
+    if (!coords[dim])
+      coords[dim] = constant(constantPart[dim]);
+    else if (constantPart[dim])
+      coords[dim] = builder.create<arith::AddIOp>(loc, coords[dim],
+                                                  constant(constantPart[dim]));
+  }
   return coords;
 }

@@ -10,15 +10,18 @@
 namespace tilus {
 
 /// Emits the logical coordinates (i32, one per dimension) of the element that
-/// thread `threadId` holds at register `local` under `layout`.
-llvm::SmallVector<mlir::Value> emitLayoutCoordinates(mlir::OpBuilder &builder,
-                                                     mlir::Location loc,
-                                                     const LayoutSummary &layout,
-                                                     mlir::Value threadId,
-                                                     int64_t local);
+/// thread `threadId` holds at register `local` under `layout`: each spatial
+/// mode's digit is extracted from the thread index with a division and a
+/// remainder by constants, each local mode's digit is a constant.
+llvm::SmallVector<mlir::Value>
+emitLayoutCoordinates(mlir::OpBuilder &builder, mlir::Location loc,
+                      const RegisterLayout &layout, mlir::Value threadId,
+                      int64_t local);
 
-/// The layout of `tile`, which the type verifier has already accepted.
-LayoutSummary getLayout(TileType tile);
+/// The layout of `tile`.
+inline RegisterLayout getLayout(TileType tile) {
+  return tile.getLayout().getLayout();
+}
 
 } // namespace tilus
 

@@ -41,7 +41,7 @@ GlobalParts unpackGlobal(OpBuilder &builder, Location loc, Value packed,
 std::pair<Value, Value> emitElementAddress(OpBuilder &builder, Location loc,
                                            const GlobalParts &global,
                                            Type elementType,
-                                           const LayoutSummary &layout,
+                                           const RegisterLayout &layout,
                                            Value threadId,
                                            ValueRange offsets, int64_t local) {
   SmallVector<Value> coords =
@@ -118,7 +118,7 @@ struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
              << tile.getElementType()
              << " elements (narrower than a byte) is not supported yet";
     Type elementType = vectorType.getElementType();
-    LayoutSummary layout = getLayout(tile);
+    RegisterLayout layout = getLayout(tile);
     GlobalParts global =
         unpackGlobal(rewriter, loc, adaptor.getSrc(), tile.getRank());
     Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
@@ -126,7 +126,7 @@ struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
         loc, rewriter.getZeroAttr(elementType));
     Value result = rewriter.create<arith::ConstantOp>(
         loc, rewriter.getZeroAttr(vectorType));
-    for (int64_t local = 0; local < layout.numLocals; ++local) {
+    for (int64_t local = 0; local < layout.numLocals(); ++local) {
       auto [inBounds, address] =
           emitElementAddress(rewriter, loc, global, elementType, layout,
                              threadId, adaptor.getOffsets(), local);
@@ -160,11 +160,11 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
              << tile.getElementType()
              << " elements (narrower than a byte) is not supported yet";
     Type elementType = vectorType.getElementType();
-    LayoutSummary layout = getLayout(tile);
+    RegisterLayout layout = getLayout(tile);
     GlobalParts global =
         unpackGlobal(rewriter, loc, adaptor.getDst(), tile.getRank());
     Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
-    for (int64_t local = 0; local < layout.numLocals; ++local) {
+    for (int64_t local = 0; local < layout.numLocals(); ++local) {
       auto [inBounds, address] =
           emitElementAddress(rewriter, loc, global, elementType, layout,
                              threadId, adaptor.getOffsets(), local);

@@ -151,7 +151,7 @@ private:
   /// cover the innermost dimension (coalesced rows), registers repeat it.
   mlir::FailureOr<LayoutAttr> defaultLayout(llvm::ArrayRef<int64_t> shape,
                                             SMLoc where) {
-    llvm::SmallVector<int64_t> spatial(shape.size(), 1), local(shape.size());
+    std::vector<int64_t> spatial(shape.size(), 1), local(shape.size());
     int64_t remaining = numThreads;
     for (size_t i = shape.size(); i-- > 0;) {
       spatial[i] = std::gcd(shape[i], remaining);
@@ -169,14 +169,7 @@ private:
                        Twine(numThreads) + " elements");
       return mlir::failure();
     }
-    std::string expr;
-    llvm::raw_string_ostream os(expr);
-    os << "local(";
-    llvm::interleave(local, os, ",");
-    os << ").spatial(";
-    llvm::interleave(spatial, os, ",");
-    os << ")";
-    return LayoutAttr::get(&context, expr);
+    return LayoutAttr::get(&context, layout::local(local).spatial(spatial));
   }
 
   //===--------------------------------------------------------------------===//

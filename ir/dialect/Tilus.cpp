@@ -98,69 +98,75 @@ int64_t tilus::getKernelNumThreads(Operation *op) {
 // Layouts
 //===----------------------------------------------------------------------===//
 
-FailureOr<LayoutSummary> tilus::summarizeLayout(StringRef expr,
-                                                std::string &error) {
-  LayoutSummary summary;
-  StringRef rest = expr.trim();
-  auto fail = [&](const Twine &message) -> FailureOr<LayoutSummary> {
-    error = message.str();
+/// Parses `<"text">` with `parse`, reporting errors at the string with the
+/// column of the offending character, and returns the canonical text.
+template <typename ParseFn>
+static FailureOr<std::string> parseLayoutText(AsmParser &parser,
+                                              ParseFn parse) {
+  std::string text;
+  SMLoc loc;
+  if (parser.parseLess())
     return failure();
-  };
-  if (rest.empty())
-    return fail("empty layout expression");
-  while (!rest.empty()) {
-    size_t open = rest.find('(');
-    if (open == StringRef::npos)
-      return fail("expected '(' after '" + rest + "'");
-    StringRef name = rest.take_front(open).trim();
-    LayoutSummary::Primitive prim;
-    if (name == "local" || name == "column_local") {
-      prim.spatial = false;
-    } else if (name == "spatial" || name == "column_spatial") {
-      prim.spatial = true;
-    } else {
-      return fail("unknown layout primitive '" + name +
-                  "'; expected local, spatial, column_local or "
-                  "column_spatial");
-    }
-    prim.columnMajor = name.starts_with("column_");
-    size_t close = rest.find(')', open);
-    if (close == StringRef::npos)
-      return fail("expected ')' to close '" + name + "('");
-    SmallVector<StringRef> parts;
-    rest.slice(open + 1, close).split(parts, ',');
-    for (StringRef part : parts) {
-      int64_t extent;
-      if (part.trim().getAsInteger(10, extent) || extent < 1)
-        return fail("expected a positive extent in '" + name + "(', got '" +
-                    part.trim() + "'");
-      prim.shape.push_back(extent);
-    }
-    if (summary.primitives.empty())
-      summary.shape.assign(prim.shape.size(), 1);
-    else if (prim.shape.size() != summary.shape.size())
-      return fail("layout primitives have different ranks");
-    for (auto [dim, extent] : llvm::enumerate(prim.shape))
-      summary.shape[dim] *= extent;
-    int64_t size = 1;
-    for (int64_t extent : prim.shape)
-      size *= extent;
-    (prim.spatial ? summary.numThreads : summary.numLocals) *= size;
-    summary.primitives.push_back(std::move(prim));
-    rest = rest.drop_front(close + 1).trim();
-    if (!rest.empty() && !rest.consume_front("."))
-      return fail("expected '.' between layout primitives");
+  loc = parser.getCurrentLocation();
+  if (parser.parseString(&text) || parser.parseGreater())
+    return failure();
+  auto layout = parse(text);
+  if (!layout) {
+    parser.emitError(loc, "invalid layout \"")
+        << text << "\" at column " << layout.error().offset + 1 << ": "
+        << layout.error().message;
+    return failure();
   }
-  return summary;
+  return layout->str();
+}
+
+Attribute LayoutAttr::parse(AsmParser &parser, Type) {
+  FailureOr<std::string> text = parseLayoutText(parser, parseRegisterLayout);
+  if (failed(text))
+    return {};
+  return LayoutAttr::get(parser.getContext(), *text);
+}
+
+void LayoutAttr::print(AsmPrinter &printer) const {
+  printer << "<\"" << getExpr() << "\">";
+}
+
+LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef expr) {
+  auto layout = parseRegisterLayout(expr);
+  if (!layout)
+    return emitError() << "invalid layout \"" << expr << "\": "
+                       << layout.error().message;
+  return success();
+}
+
+RegisterLayout LayoutAttr::getLayout() const {
+  return *parseRegisterLayout(getExpr());
+}
+
+Attribute SharedLayoutAttr::parse(AsmParser &parser, Type) {
+  FailureOr<std::string> text = parseLayoutText(parser, parseSharedLayout);
+  if (failed(text))
+    return {};
+  return SharedLayoutAttr::get(parser.getContext(), *text);
+}
+
+void SharedLayoutAttr::print(AsmPrinter &printer) const {
+  printer << "<\"" << getExpr() << "\">";
 }
 
 LogicalResult
-LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                   StringRef expr) {
-  std::string error;
-  if (failed(summarizeLayout(expr, error)))
-    return emitError() << "invalid layout \"" << expr << "\": " << error;
+SharedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         StringRef expr) {
+  auto layout = parseSharedLayout(expr);
+  if (!layout)
+    return emitError() << "invalid shared layout \"" << expr << "\": "
+                       << layout.error().message;
   return success();
+}
+
+SharedLayout SharedLayoutAttr::getLayout() const {
+  return *parseSharedLayout(getExpr());
 }
 
 //===----------------------------------------------------------------------===//
@@ -340,13 +346,12 @@ LogicalResult TileType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!isTileElementType(elementType))
     return emitError() << "tile expects a tilus data type, got "
                        << elementType;
-  std::string error;
-  FailureOr<LayoutSummary> summary = summarizeLayout(layout.getExpr(), error);
-  if (failed(summary))
-    return emitError() << "invalid layout: " << error;
-  if (ArrayRef<int64_t>(summary->shape) != shape) {
+  if (failed(LayoutAttr::verify(emitError, layout.getExpr())))
+    return failure();
+  RegisterLayout registers = layout.getLayout();
+  if (ArrayRef<int64_t>(registers.shape()) != shape) {
     InFlightDiagnostic diag = emitError() << "layout shape [";
-    llvm::interleaveComma(summary->shape, diag);
+    llvm::interleaveComma(registers.shape(), diag);
     diag << "] does not match tile shape [";
     llvm::interleaveComma(shape, diag);
     return diag << "]";
@@ -363,13 +368,10 @@ static LogicalResult verifyTileThreads(Operation *op, TileType tile) {
   int64_t kernelThreads = getKernelNumThreads(op);
   if (kernelThreads == 0)
     return success();
-  std::string error;
-  FailureOr<LayoutSummary> summary =
-      summarizeLayout(tile.getLayout().getExpr(), error);
-  if (succeeded(summary) && summary->numThreads != kernelThreads)
+  int64_t threads = tile.getLayout().getLayout().numThreads();
+  if (threads != kernelThreads)
     return op->emitOpError("layout spans ")
-           << summary->numThreads << " threads but the kernel has "
-           << kernelThreads;
+           << threads << " threads but the kernel has " << kernelThreads;
   return success();
 }
 

@@ -17,6 +17,8 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "ir/dtype/DType.h"
+#include "ir/layout/RegisterLayout.h"
+#include "ir/layout/SharedLayout.h"
 
 #include "ir/dialect/TilusDialect.h.inc"
 
@@ -53,26 +55,6 @@ std::optional<DType> getDType(mlir::Type type);
 
 /// Threads per warp on every target tilus supports.
 inline constexpr int kWarpSize = 32;
-
-/// The facts about a layout expression that the verifiers and the lowering
-/// need: its shape and how many threads and registers it spans.
-struct LayoutSummary {
-  /// One factor of the composition `p0 * p1 * ...`; the last factor varies
-  /// fastest in both the thread and the local index.
-  struct Primitive {
-    bool spatial = false;     ///< indexes threads (else registers)
-    bool columnMajor = false; ///< `column_*`: the first dimension varies fastest
-    llvm::SmallVector<int64_t> shape;
-  };
-  llvm::SmallVector<Primitive> primitives;
-  llvm::SmallVector<int64_t> shape;
-  int64_t numThreads = 1;
-  int64_t numLocals = 1;
-};
-
-/// Parses the layout expression of `attr`; on failure returns a message.
-llvm::FailureOr<LayoutSummary> summarizeLayout(llvm::StringRef expr,
-                                                std::string &error);
 
 /// The thread count of the kernel enclosing `op`, or 0 outside a kernel.
 int64_t getKernelNumThreads(mlir::Operation *op);
