@@ -1,0 +1,15 @@
+//===- EmuDevice.h - The PTX emulator as a runtime device -------*- C++ -*-===//
+
+#ifndef TILUS_RUNTIME_CORE_EMUDEVICE_H
+#define TILUS_RUNTIME_CORE_EMUDEVICE_H
+
+#include "tilus/Runtime.h"
+
+namespace tilus {
+
+/// A device that runs PTX on the CPU emulator (runtime/emu).
+std::unique_ptr<Device> createEmuDevice();
+
+} // namespace tilus
+
+#endif // TILUS_RUNTIME_CORE_EMUDEVICE_H
