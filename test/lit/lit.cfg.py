@@ -1,6 +1,8 @@
 # lit configuration of the tilus test suite.
 import os
 import shutil
+import subprocess
+import sys
 
 import lit.formats
 
@@ -36,3 +38,9 @@ if config.nvcc and os.path.exists(config.nvcc):
     config.substitutions.append(("%nvcc", config.nvcc))
 if shutil.which("python3"):
     config.available_features.add("python3")
+# %python is the interpreter running lit (CMake's Python3_EXECUTABLE), so the
+# numpy found here is the one the tests get.
+config.substitutions.append(("%python", sys.executable))
+if subprocess.run([sys.executable, "-c", "import numpy"],
+                  capture_output=True).returncode == 0:
+    config.available_features.add("numpy")
