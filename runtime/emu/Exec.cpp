@@ -565,10 +565,11 @@ inline uint32_t canonF32(float f) {
 inline uint64_t canonF64(double f) {
   return std::isnan(f) ? 0x7fffffffffffffffull : f64ToBits(f);
 }
+/// .sat: clamps to [+0.0, 1.0]; NaN and -0.0 become +0.0.
 inline float satF(float f) {
-  if (std::isnan(f))
+  if (std::isnan(f) || f <= 0.0f)
     return 0.0f;
-  return f < 0.0f ? 0.0f : (f > 1.0f ? 1.0f : f);
+  return f > 1.0f ? 1.0f : f;
 }
 inline double flushHalf(double v, FloatFormat fmt) {
   int bias = (1 << (fmt.ebits - 1)) - 1;
@@ -1391,7 +1392,18 @@ FloatFormat formatOf(Type t) {
   }
 }
 
+uint64_t cvtValue(const Instr &I, Type dt, Type st, uint64_t v);
+
+/// cvt of one value. Integer results are sign-extended to the register
+/// width for signed destination types, zero-extended otherwise.
 uint64_t cvtOne(const Instr &I, Type dt, Type st, uint64_t v) {
+  uint64_t r = cvtValue(I, dt, st, v);
+  if (!isFloat(dt) && isSigned(dt))
+    return uint64_t(sext(r, typeBits(dt)));
+  return r;
+}
+
+uint64_t cvtValue(const Instr &I, Type dt, Type st, uint64_t v) {
   bool fz = I.has(FFtz);
   Rnd rnd = I.rnd == Rnd::None ? Rnd::Rn : I.rnd;
   if (!isFloat(dt) && !isFloat(st)) {
@@ -1491,7 +1503,7 @@ uint64_t cvtOne(const Instr &I, Type dt, Type st, uint64_t v) {
   if (I.has(FRelu) && !std::isnan(x) && x < 0)
     x = 0;
   if (I.has(FSat))
-    x = std::isnan(x) ? 0 : (x < 0 ? 0 : (x > 1 ? 1 : x));
+    x = (std::isnan(x) || x <= 0) ? 0.0 : (x > 1 ? 1 : x);
   uint64_t bits = roundF64To(x, df, rnd, I.has(FSatFinite));
   if (fz && dt == Type::F32)
     bits = f32ToBits(ftz(bitsToF32(uint32_t(bits))));
@@ -2354,6 +2366,11 @@ Yield Launch::runWarp(Warp &w) {
       uint32_t notTaken = w.active & ~mask;
       if (!notTaken) {
         w.pc = target;
+        // Jumping past parked lanes: they run first (min-pc).
+        if (target > w.mergePc) {
+          parkActive(w);
+          reschedule(w);
+        }
         continue;
       }
       if (!mask)

@@ -1129,7 +1129,9 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx,
     labelFixups.push_back({uint32_t(mod->code.size()), id});
     return Status::success();
   }
-  return err(x, "unknown operand '" + id + "'");
+  if (id[0] == '%')
+    return err(x, "unknown register '" + id + "'");
+  return err(x, "unknown symbol '" + id + "'");
 }
 
 Status Parser::parseInstruction() {

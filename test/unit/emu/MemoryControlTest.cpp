@@ -1,0 +1,361 @@
+//===- MemoryControlTest.cpp - State spaces, control flow, barriers -------===//
+
+#include "test/unit/emu/EmuTestUtil.h"
+
+using namespace tilus::emu;
+using namespace tilus::emu::test;
+
+namespace {
+
+/// Every state space, vector widths and generic addressing.
+TEST(EmuMemory, StateSpacesAndVectors) {
+  std::string prelude = R"(
+.const .align 4 .u32 ctable[4] = {11, 22, 33, 44};
+.global .align 8 .u64 gvar = 0x123456789;
+.shared .align 16 .b8 sbuf[4096];
+)";
+  std::string body = R"(
+  .local .align 16 .b8 depot[64];
+  ld.global.v4.u32 {%r10, %r11, %r12, %r13}, [%rd3];
+  // shared, by state-space address and through the generic window
+  mov.u32 %r20, sbuf;
+  shl.b32 %r21, %r0, 4;
+  add.u32 %r22, %r20, %r21;
+  st.shared.v4.u32 [%r22], {%r10, %r11, %r12, %r13};
+  cvt.u64.u32 %rd10, %r22;
+  cvta.shared.u64 %rd11, %rd10;
+  ld.v2.u32 {%r30, %r31}, [%rd11+8];
+  ld.shared.v2.u32 {%r32, %r33}, [%r22];
+  // local, through the generic window too
+  mov.u64 %rd12, depot;
+  st.local.v2.u32 [depot+8], {%r13, %r12};
+  cvta.local.u64 %rd13, %rd12;
+  ld.u32 %r34, [%rd13+12];
+  ld.local.u8 %r35, [depot+8];
+  ld.local.s8 %r36, [depot+9];
+  // const and initialized global variables
+  and.b32 %r37, %r0, 3;
+  mul.wide.u32 %rd14, %r37, 4;
+  mov.u64 %rd15, ctable;
+  add.s64 %rd16, %rd15, %rd14;
+  ld.const.u32 %r38, [%rd16];
+  ld.global.u64 %rd17, [gvar];
+  ld.param.u32 %r39, [k_n];
+  st.global.v4.u32 [%rd5], {%r30, %r31, %r32, %r33};
+  st.global.v4.u32 [%rd5+16], {%r34, %r35, %r36, %r38};
+  st.global.u64 [%rd5+32], %rd17;
+  st.global.u32 [%rd5+40], %r39;
+  st.global.b16 [%rd5+44], %r10;
+  st.global.u8 [%rd5+46], %r11;
+  st.global.u8 [%rd5+47], %r12;
+)";
+  const unsigned n = 128, w = 48;
+  std::mt19937 rng(2);
+  std::vector<uint32_t> in(4 * n);
+  for (auto &v : in)
+    v = rng();
+  auto out = runElementwise(elementwisePtx(body, 16, w, prelude), toBytes(in),
+                            n * w, n, 64);
+  for (unsigned t = 0; t < n; ++t) {
+    const uint32_t *v = &in[4 * t];
+    auto at = [&](unsigned off, unsigned size) {
+      uint64_t r = 0;
+      std::memcpy(&r, out.data() + t * w + off, size);
+      return r;
+    };
+    EXPECT_EQ(at(0, 4), v[2]);
+    EXPECT_EQ(at(4, 4), v[3]);
+    EXPECT_EQ(at(8, 4), v[0]);
+    EXPECT_EQ(at(12, 4), v[1]);
+    EXPECT_EQ(at(16, 4), v[2]);
+    EXPECT_EQ(at(20, 4), v[3] & 0xff);
+    EXPECT_EQ(at(24, 4), uint32_t(int32_t(int8_t(v[3] >> 8))));
+    EXPECT_EQ(at(28, 4), 11u * ((t % 64) % 4 + 1));
+    EXPECT_EQ(at(32, 8), 0x123456789ull);
+    EXPECT_EQ(at(40, 4), n);
+    EXPECT_EQ(at(44, 2), v[0] & 0xffff);
+    EXPECT_EQ(at(46, 1), v[1] & 0xff);
+    EXPECT_EQ(at(47, 1), v[2] & 0xff);
+  }
+}
+
+/// Threads diverge in a data-dependent loop and an if/else, then reconverge:
+/// the warp-wide shuffle after them sees the whole warp.
+TEST(EmuControl, DivergenceAndReconvergence) {
+  std::string body = R"(
+  ld.global.u32 %r10, [%rd3];
+  and.b32 %r11, %r10, 7;        // trip count 0..7
+  mov.u32 %r12, 0;
+  mov.u32 %r13, 0;
+  setp.eq.u32 %p1, %r11, 0;
+  @%p1 bra SKIP;
+LOOP:
+  add.u32 %r12, %r12, %r13;
+  add.u32 %r13, %r13, 1;
+  setp.lt.u32 %p2, %r13, %r11;
+  @%p2 bra LOOP;
+SKIP:
+  and.b32 %r14, %r10, 8;
+  setp.ne.u32 %p3, %r14, 0;
+  @%p3 bra ELSE;
+  mul.lo.u32 %r15, %r12, 3;
+  bra.uni JOIN;
+ELSE:
+  add.u32 %r15, %r12, 1000;
+JOIN:
+  shfl.sync.bfly.b32 %r16, %r15, 1, 31, -1;
+  st.global.v2.u32 [%rd5], {%r15, %r16};
+)";
+  const unsigned n = 256;
+  std::mt19937 rng(8);
+  std::vector<uint32_t> in(n);
+  for (auto &v : in)
+    v = rng();
+  auto out = runElementwise(elementwisePtx(body, 4, 8), toBytes(in), n * 8, n);
+  auto ref = [&](uint32_t v) {
+    uint32_t trips = v & 7, acc = 0;
+    for (uint32_t i = 0; i < trips; ++i)
+      acc += i;
+    return (v & 8) ? acc + 1000 : acc * 3;
+  };
+  for (unsigned t = 0; t < n; ++t) {
+    EXPECT_EQ(readAt<uint32_t>(out, 2 * t), ref(in[t]));
+    EXPECT_EQ(readAt<uint32_t>(out, 2 * t + 1), ref(in[t ^ 1]));
+  }
+}
+
+/// A tree reduction in shared memory with bar.sync between the levels.
+TEST(EmuControl, BarrierReduction) {
+  std::string ptx = R"(
+.version 8.0
+.target sm_80
+.address_size 64
+.extern .shared .align 16 .b8 smem[];
+.visible .entry reduce(.param .u64 in, .param .u64 out)
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<32>;
+  .reg .b64 %rd<8>;
+  mov.u32 %r0, %tid.x;
+  mov.u32 %r1, %ctaid.x;
+  mov.u32 %r2, %ntid.x;
+  mad.lo.u32 %r3, %r1, %r2, %r0;
+  ld.param.u64 %rd0, [in];
+  mul.wide.u32 %rd1, %r3, 4;
+  add.s64 %rd2, %rd0, %rd1;
+  ld.global.u32 %r4, [%rd2];
+  mov.u32 %r5, smem;
+  shl.b32 %r6, %r0, 2;
+  add.u32 %r7, %r5, %r6;
+  st.shared.u32 [%r7], %r4;
+  bar.sync 0;
+  shr.u32 %r8, %r2, 1;
+LOOP:
+  setp.ge.u32 %p1, %r0, %r8;
+  @%p1 bra NEXT;
+  shl.b32 %r9, %r8, 2;
+  add.u32 %r10, %r7, %r9;
+  ld.shared.u32 %r11, [%r10];
+  ld.shared.u32 %r12, [%r7];
+  add.u32 %r12, %r12, %r11;
+  st.shared.u32 [%r7], %r12;
+NEXT:
+  barrier.sync 0;
+  shr.u32 %r8, %r8, 1;
+  setp.ne.u32 %p2, %r8, 0;
+  @%p2 bra LOOP;
+  setp.ne.u32 %p3, %r0, 0;
+  @%p3 bra DONE;
+  ld.shared.u32 %r13, [%r5];
+  ld.param.u64 %rd3, [out];
+  mul.wide.u32 %rd4, %r1, 4;
+  add.s64 %rd5, %rd3, %rd4;
+  st.global.u32 [%rd5], %r13;
+DONE:
+  ret;
+}
+)";
+  Emulator emu;
+  auto mod = emu.loadModule(ptx, "reduce.ptx");
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  auto k = mod->kernel("reduce");
+  ASSERT_TRUE(k.ok());
+  const unsigned blocks = 3, threads = 256;
+  std::mt19937 rng(1);
+  std::vector<uint32_t> in(blocks * threads);
+  for (auto &v : in)
+    v = rng() % 100000;
+  DevicePtr din = *emu.allocate(in.size() * 4), dout = *emu.allocate(blocks * 4);
+  ASSERT_TRUE(emu.copyToDevice(din, in.data(), in.size() * 4).ok());
+  Status s = emu.launch(*k, Dim3(blocks), Dim3(threads), threads * 4,
+                        {ParamBytes::of(din), ParamBytes::of(dout)});
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<uint32_t> out(blocks);
+  ASSERT_TRUE(emu.copyFromDevice(out.data(), dout, blocks * 4).ok());
+  for (unsigned b = 0; b < blocks; ++b) {
+    uint32_t sum = 0;
+    for (unsigned t = 0; t < threads; ++t)
+      sum += in[b * threads + t];
+    EXPECT_EQ(out[b], sum);
+  }
+  EXPECT_GT(emu.lastLaunchStats().warpInstructions, 0u);
+  EXPECT_EQ(emu.lastLaunchStats().ctas, blocks);
+}
+
+/// Special registers over a 3-D grid of 3-D blocks.
+TEST(EmuControl, SpecialRegisters) {
+  std::string ptx = R"(
+.version 8.0
+.target sm_80
+.address_size 64
+.visible .entry ids(.param .u64 out)
+{
+  .reg .b32 %r<40>;
+  .reg .b64 %rd<8>;
+  mov.u32 %r1, %tid.x;  mov.u32 %r2, %tid.y;  mov.u32 %r3, %tid.z;
+  mov.u32 %r4, %ntid.x; mov.u32 %r5, %ntid.y; mov.u32 %r6, %ntid.z;
+  mov.u32 %r7, %ctaid.x; mov.u32 %r8, %ctaid.y; mov.u32 %r9, %ctaid.z;
+  mov.u32 %r10, %nctaid.x; mov.u32 %r11, %nctaid.y;
+  mov.u32 %r12, %laneid; mov.u32 %r13, %warpid;
+  mov.u32 %r14, %dynamic_smem_size;
+  // linear thread id and block id
+  mad.lo.u32 %r20, %r3, %r5, %r2;
+  mad.lo.u32 %r20, %r20, %r4, %r1;
+  mad.lo.u32 %r21, %r9, %r11, %r8;
+  mad.lo.u32 %r21, %r21, %r10, %r7;
+  mul.lo.u32 %r22, %r4, %r5;
+  mul.lo.u32 %r22, %r22, %r6;
+  mad.lo.u32 %r23, %r21, %r22, %r20;
+  ld.param.u64 %rd1, [out];
+  mul.wide.u32 %rd2, %r23, 16;
+  add.s64 %rd3, %rd1, %rd2;
+  st.global.v4.u32 [%rd3], {%r20, %r21, %r12, %r13};
+  mov.u32 %r15, %lanemask_lt;
+  st.global.u32 [%rd3+12], %r15;
+  st.global.u32 [%rd3+8], %r14;
+  ret;
+}
+)";
+  Emulator emu;
+  auto mod = emu.loadModule(ptx, "ids.ptx");
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  Dim3 grid(2, 3, 2), block(5, 4, 3);
+  unsigned total = unsigned(grid.count() * block.count());
+  DevicePtr dout = *emu.allocate(total * 16);
+  ASSERT_TRUE(emu.launch(*mod->kernel("ids"), grid, block, 48,
+                         {ParamBytes::of(dout)})
+                  .ok());
+  std::vector<uint32_t> out(total * 4);
+  ASSERT_TRUE(emu.copyFromDevice(out.data(), dout, total * 16).ok());
+  for (unsigned i = 0; i < total; ++i) {
+    unsigned t = i % block.count(), b = i / block.count();
+    EXPECT_EQ(out[4 * i], t);
+    EXPECT_EQ(out[4 * i + 1], b);
+    EXPECT_EQ(out[4 * i + 2], 48u);
+    EXPECT_EQ(out[4 * i + 3], (1u << (t % 32)) - 1);
+  }
+}
+
+/// LLVM-style calls of a .func, printf through vprintf.
+TEST(EmuControl, CallsAndPrintf) {
+  std::string ptx = R"(
+.version 8.5
+.target sm_80
+.address_size 64
+.extern .func (.param .b32 func_retval0) vprintf
+(
+	.param .b64 vprintf_param_0,
+	.param .b64 vprintf_param_1
+)
+;
+.global .align 1 .b8 $str[22] = {116, 61, 37, 100, 32, 120, 61, 37, 46, 50, 102, 32, 115, 61, 37, 115, 32, 37, 120, 10, 0, 0};
+.global .align 1 .b8 $str1[3] = {104, 105, 0};
+.func  (.param .b32 func_retval0) square(
+	.param .b32 square_param_0
+)
+{
+	.reg .b32 	%r<3>;
+	ld.param.u32 	%r1, [square_param_0];
+	mul.lo.s32 	%r2, %r1, %r1;
+	st.param.b32 	[func_retval0+0], %r2;
+	ret;
+}
+.visible .entry k(.param .u64 out)
+{
+	.local .align 8 .b8 	__local_depot0[32];
+	.reg .b64 	%SP;
+	.reg .b64 	%SPL;
+	.reg .b32 	%r<8>;
+	.reg .b64 	%rd<12>;
+	.reg .f64 	%fd<2>;
+	mov.u64 	%SPL, __local_depot0;
+	cvta.local.u64 	%SP, %SPL;
+	mov.u32 	%r1, %tid.x;
+	{ // callseq 0, 0
+	.param .b32 param0;
+	st.param.b32 	[param0+0], %r1;
+	.param .b32 retval0;
+	call.uni (retval0),
+	square,
+	(
+	param0
+	);
+	ld.param.b32 	%r2, [retval0+0];
+	} // callseq 0
+	ld.param.u64 	%rd1, [out];
+	mul.wide.u32 	%rd2, %r1, 4;
+	add.s64 	%rd3, %rd1, %rd2;
+	st.global.u32 	[%rd3], %r2;
+	setp.ne.u32 %p1, %r1, 2;
+	@%p1 bra 	$L__done;
+	cvt.rn.f64.s32 	%fd1, %r2;
+	mul.f64 %fd1, %fd1, 0d3FE0000000000000;
+	add.u64 	%rd4, %SP, 0;
+	st.local.u32 	[%SPL], %r2;
+	st.local.f64 	[%SPL+8], %fd1;
+	mov.u64 	%rd5, $str1;
+	cvta.global.u64 	%rd6, %rd5;
+	st.local.u64 	[%SPL+16], %rd6;
+	mov.u32 %r3, 255;
+	st.local.u32 	[%SPL+24], %r3;
+	mov.u64 	%rd7, $str;
+	cvta.global.u64 	%rd8, %rd7;
+	{ // callseq 1, 0
+	.param .b64 param0;
+	st.param.b64 	[param0+0], %rd8;
+	.param .b64 param1;
+	st.param.b64 	[param1+0], %rd4;
+	.param .b32 retval0;
+	call.uni (retval0),
+	vprintf,
+	(
+	param0,
+	param1
+	);
+	ld.param.b32 	%r4, [retval0+0];
+	} // callseq 1
+	st.global.u32 	[%rd3], %r4;
+$L__done:
+	ret;
+}
+)";
+  // The reg %p1 is not declared above: declare it by rewriting.
+  ptx.replace(ptx.find(".reg .b64 \t%SP;"), 0, ".reg .pred %p<2>;\n\t");
+  std::string printed;
+  EmulatorOptions opts;
+  opts.printfSink = [&](std::string_view s) { printed += s; };
+  Emulator emu(opts);
+  auto mod = emu.loadModule(ptx, "call.ptx");
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  DevicePtr dout = *emu.allocate(32 * 4);
+  Status s = emu.launch(*mod->kernel("k"), Dim3(1), Dim3(32), 0,
+                        {ParamBytes::of(dout)});
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(printed, "t=4 x=2.00 s=hi ff\n");
+  std::vector<uint32_t> out(32);
+  ASSERT_TRUE(emu.copyFromDevice(out.data(), dout, 128).ok());
+  for (uint32_t t = 0; t < 32; ++t)
+    EXPECT_EQ(out[t], t == 2 ? uint32_t(printed.size()) : t * t);
+}
+
+} // namespace

@@ -1,0 +1,360 @@
+//===- SanitizerTest.cpp - One test per sanitizer report ------------------===//
+//
+// Each test provokes one report, checks that it names the kernel, the PTX
+// line, the CTA, the thread (and the address where there is one), and then
+// runs a correct kernel on the same emulator: the process and the device
+// survive a report.
+//
+//===----------------------------------------------------------------------===//
+
+#include "test/unit/emu/EmuTestUtil.h"
+
+#include <algorithm>
+
+using namespace tilus::emu;
+using namespace tilus::emu::test;
+
+namespace {
+
+/// A kernel `k(.u64 buf)` running \p body; `%r0` = tid.x, `%rd1` = buf.
+std::string kernel(const std::string &body, const std::string &prelude = "") {
+  return std::string(".version 8.0\n.target sm_80\n.address_size 64\n") +
+         prelude + ".visible .entry k(.param .u64 buf)\n{\n" + kRegs +
+         "  mov.u32 %r0, %tid.x;\n"       // line 13
+         "  ld.param.u64 %rd1, [buf];\n"  // line 14
+         + body + "\n  ret;\n}\n";
+}
+
+/// The PTX line of the first line of the body in kernel(body, prelude).
+unsigned bodyLine(const std::string &prelude = "") {
+  return 15 + unsigned(std::count(prelude.begin(), prelude.end(), '\n'));
+}
+
+struct Outcome {
+  Status status;
+  Report report;
+  DevicePtr buf = 0;
+};
+
+Outcome launch(Emulator &emu, const std::string &ptx, Dim3 grid, Dim3 block,
+               uint64_t bufBytes = 1024, uint32_t smem = 0) {
+  auto mod = emu.loadModule(ptx, "san.ptx");
+  EXPECT_TRUE(mod.ok()) << mod.error().message();
+  if (!mod)
+    return {mod.error(), Report(), 0};
+  DevicePtr buf = *emu.allocate(bufBytes);
+  std::vector<uint8_t> init(bufBytes, 1);
+  EXPECT_TRUE(emu.copyToDevice(buf, init.data(), bufBytes).ok());
+  Status s = emu.launch(*mod->kernel("k"), grid, block, smem,
+                        {ParamBytes::of(buf)});
+  return {s, emu.lastReport(), buf};
+}
+
+/// The device still works after a report.
+void expectSurvives(Emulator &emu) {
+  std::string ok = kernel("  mul.wide.u32 %rd2, %r0, 4;\n"
+                          "  add.s64 %rd3, %rd1, %rd2;\n"
+                          "  st.global.u32 [%rd3], %r0;");
+  Outcome o = launch(emu, ok, Dim3(1), Dim3(64), 256);
+  EXPECT_TRUE(o.status.ok()) << o.status.message();
+  EXPECT_EQ(o.report.kind, ReportKind::None);
+}
+
+void expectReport(const Outcome &o, ReportKind kind, unsigned line, Dim3 cta,
+                  Dim3 thread, const std::string &what) {
+  ASSERT_FALSE(o.status.ok());
+  const std::string &m = o.status.message();
+  EXPECT_EQ(o.report.kind, kind) << m;
+  EXPECT_EQ(o.report.ptxLine, line) << m;
+  EXPECT_EQ(o.report.kernel, "k");
+  EXPECT_NE(m.find(what), std::string::npos) << m;
+  EXPECT_NE(m.find("kernel 'k'"), std::string::npos) << m;
+  EXPECT_NE(m.find("PTX line " + std::to_string(line)), std::string::npos) << m;
+  std::string c = "CTA (" + std::to_string(cta.x) + "," + std::to_string(cta.y) +
+                  "," + std::to_string(cta.z) + ")";
+  std::string t = "thread (" + std::to_string(thread.x) + "," +
+                  std::to_string(thread.y) + "," + std::to_string(thread.z) +
+                  ")";
+  EXPECT_NE(m.find(c), std::string::npos) << m;
+  EXPECT_NE(m.find(t), std::string::npos) << m;
+  EXPECT_EQ(o.report.message, m);
+}
+
+TEST(EmuSanitizer, GlobalOutOfBounds) {
+  Emulator emu;
+  // 64 threads per CTA read 4 bytes each from a 200-byte buffer: thread 50 of
+  // CTA 0 is the first past the end.
+  std::string body = "  mul.wide.u32 %rd2, %r0, 4;\n"
+                     "  add.s64 %rd3, %rd1, %rd2;\n"
+                     "  ld.global.u32 %r1, [%rd3];";
+  Outcome o = launch(emu, kernel(body), Dim3(2), Dim3(64), 200);
+  expectReport(o, ReportKind::OutOfBounds, bodyLine() + 2, Dim3(0, 0, 0),
+               Dim3(50, 0, 0), "out-of-bounds global 4-byte read");
+  EXPECT_NE(o.status.message().find("bytes past the end of the 200-byte "
+                                    "allocation"),
+            std::string::npos);
+  EXPECT_NE(o.status.message().find("address 0x"), std::string::npos);
+  EXPECT_EQ(o.report.address % 4, 0u);
+  expectSurvives(emu);
+}
+
+TEST(EmuSanitizer, NullPointer) {
+  Emulator emu;
+  Outcome o = launch(emu, kernel("  mov.u64 %rd2, 0;\n"
+                                 "  st.global.u32 [%rd2+8], %r0;"),
+                     Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::OutOfBounds, bodyLine() + 1, Dim3(0, 0, 0),
+               Dim3(0, 0, 0), "null pointer");
+  expectSurvives(emu);
+}
+
+TEST(EmuSanitizer, MisalignedGlobal) {
+  Emulator emu;
+  Outcome o = launch(emu, kernel("  setp.eq.u32 %p1, %r0, 7;\n"
+                                 "  @%p1 ld.global.u32 %r1, [%rd1+2];"),
+                     Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::Misaligned, bodyLine() + 1, Dim3(0, 0, 0),
+               Dim3(7, 0, 0), "misaligned global 4-byte read");
+  expectSurvives(emu);
+}
+
+TEST(EmuSanitizer, SharedOutOfBoundsAndMisaligned) {
+  Emulator emu;
+  std::string prelude = ".shared .align 16 .b8 sm[256];\n";
+  // Thread 16 of a 2-D block (8x4) writes at offset 256.
+  Outcome o = launch(emu,
+                     kernel("  mov.u32 %r1, %tid.y;\n"
+                            "  mov.u32 %r2, %ntid.x;\n"
+                            "  mad.lo.u32 %r3, %r1, %r2, %r0;\n"
+                            "  shl.b32 %r4, %r3, 4;\n"
+                            "  mov.u32 %r5, sm;\n"
+                            "  add.u32 %r6, %r5, %r4;\n"
+                            "  st.shared.v4.u32 [%r6], {%r0, %r0, %r0, %r0};",
+                            prelude),
+                     Dim3(3, 2), Dim3(8, 4));
+  expectReport(o, ReportKind::OutOfBounds, bodyLine(prelude) + 6, Dim3(0, 0, 0),
+               Dim3(0, 2, 0), "out-of-bounds shared 16-byte write");
+  expectSurvives(emu);
+
+  o = launch(emu,
+             kernel("  mov.u32 %r5, sm;\n"
+                    "  ld.shared.v2.u32 {%r1, %r2}, [%r5+4];",
+                    prelude),
+             Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::Misaligned, bodyLine(prelude) + 1, Dim3(0, 0, 0),
+               Dim3(0, 0, 0), "misaligned shared 8-byte read");
+  expectSurvives(emu);
+}
+
+TEST(EmuSanitizer, LocalOutOfBounds) {
+  Emulator emu;
+  Outcome o = launch(emu,
+                     kernel("  .local .align 4 .b8 depot[16];\n"
+                            "  mov.u64 %rd2, depot;\n"
+                            "  shl.b32 %r1, %r0, 2;\n"
+                            "  cvt.u64.u32 %rd3, %r1;\n"
+                            "  add.s64 %rd4, %rd2, %rd3;\n"
+                            "  st.local.u32 [%rd4], %r0;"),
+                     Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::OutOfBounds, bodyLine() + 5, Dim3(0, 0, 0),
+               Dim3(4, 0, 0), "out-of-bounds local 4-byte write");
+  expectSurvives(emu);
+}
+
+TEST(EmuSanitizer, SharedRace) {
+  Emulator emu;
+  std::string prelude = ".shared .align 4 .b32 slot[64];\n";
+  // Every thread writes its slot; then (without a barrier) reads the slot
+  // of the thread 32 ahead, which another warp writes.
+  std::string body = "  mov.u32 %r1, slot;\n"
+                     "  shl.b32 %r2, %r0, 2;\n"
+                     "  add.u32 %r3, %r1, %r2;\n"
+                     "  st.shared.u32 [%r3], %r0;\n"
+                     "  xor.b32 %r4, %r2, 128;\n"
+                     "  add.u32 %r5, %r1, %r4;\n"
+                     "  BARRIER\n"
+                     "  ld.shared.u32 %r6, [%r5];\n"
+                     "  mul.wide.u32 %rd2, %r0, 4;\n"
+                     "  add.s64 %rd3, %rd1, %rd2;\n"
+                     "  st.global.u32 [%rd3], %r6;";
+  std::string racy = body;
+  racy.replace(racy.find("BARRIER"), 7, "// no barrier");
+  Outcome o = launch(emu, kernel(racy, prelude), Dim3(1), Dim3(64));
+  expectReport(o, ReportKind::SharedRace, bodyLine(prelude) + 7, Dim3(0, 0, 0),
+               Dim3(0, 0, 0), "shared-memory race");
+  EXPECT_NE(o.status.message().find("after a write by warp 1"),
+            std::string::npos)
+      << o.status.message();
+  expectSurvives(emu);
+  // The same kernel with the barrier is clean and exchanges the halves.
+  std::string fixed = body;
+  fixed.replace(fixed.find("BARRIER"), 7, "bar.sync 0;");
+  o = launch(emu, kernel(fixed, prelude), Dim3(1), Dim3(64));
+  EXPECT_TRUE(o.status.ok()) << o.status.message();
+}
+
+TEST(EmuSanitizer, CpAsyncReadBeforeWait) {
+  Emulator emu;
+  std::string prelude = ".shared .align 16 .b8 stage[1024];\n";
+  std::string body = "  mov.u32 %r1, stage;\n"
+                     "  shl.b32 %r2, %r0, 4;\n"
+                     "  add.u32 %r3, %r1, %r2;\n"
+                     "  cvt.u64.u32 %rd2, %r2;\n"
+                     "  add.s64 %rd3, %rd1, %rd2;\n"
+                     "  cp.async.cg.shared.global [%r3], [%rd3], 16;\n"
+                     "  cp.async.commit_group;\n"
+                     "  WAIT\n"
+                     "  ld.shared.u32 %r4, [%r3+4];";
+  std::string bad = body;
+  bad.replace(bad.find("WAIT"), 4, "// no wait");
+  Outcome o = launch(emu, kernel(bad, prelude), Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::CpAsyncUnwaited, bodyLine(prelude) + 8, Dim3(0, 0, 0),
+               Dim3(0, 0, 0), "before the cp.async.wait_group");
+  expectSurvives(emu);
+  std::string good = body;
+  good.replace(good.find("WAIT"), 4, "cp.async.wait_group 0;");
+  o = launch(emu, kernel(good, prelude), Dim3(1), Dim3(32));
+  EXPECT_TRUE(o.status.ok()) << o.status.message();
+}
+
+TEST(EmuSanitizer, PartialWarpMma) {
+  Emulator emu;
+  std::string body = "  .reg .b32 %a<4>;\n"
+                     "  mov.u32 %a0, 0;\n"
+                     "  setp.lt.u32 %p1, %r0, 20;\n"
+                     "  @%p1 mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                     "{%f0, %f1, %f2, %f3}, {%a0, %a0, %a0, %a0}, {%a0, %a0}, "
+                     "{%f0, %f1, %f2, %f3};";
+  Outcome o = launch(emu, kernel(body), Dim3(1), Dim3(64));
+  expectReport(o, ReportKind::PartialWarp, bodyLine() + 3, Dim3(0, 0, 0),
+               Dim3(20, 0, 0), "mma.sync.aligned executed by part of a warp");
+  expectSurvives(emu);
+}
+
+TEST(EmuSanitizer, PartialWarpBarrier) {
+  Emulator emu;
+  std::string body = "  setp.lt.u32 %p1, %r0, 8;\n"
+                     "  @%p1 bra SKIP;\n"
+                     "  bar.sync 0;\n"
+                     "SKIP:";
+  Outcome o = launch(emu, kernel(body), Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::PartialWarp, bodyLine() + 2, Dim3(0, 0, 0),
+               Dim3(0, 0, 0), "executed by part of a warp");
+  expectSurvives(emu);
+}
+
+TEST(EmuSanitizer, WrongMemberMask) {
+  Emulator emu;
+  Outcome o = launch(emu,
+                     kernel("  shfl.sync.bfly.b32 %r1, %r0, 1, 31, 0xffff;"),
+                     Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::WrongMemberMask, bodyLine(), Dim3(0, 0, 0),
+               Dim3(16, 0, 0), "shfl.sync with a wrong member mask");
+  expectSurvives(emu);
+  // A mask naming exactly the lanes of a divergent branch is correct.
+  o = launch(emu,
+             kernel("  setp.lt.u32 %p1, %r0, 16;\n"
+                    "  @!%p1 bra SKIP;\n"
+                    "  shfl.sync.bfly.b32 %r1, %r0, 1, 31, 0xffff;\n"
+                    "SKIP:"),
+             Dim3(1), Dim3(32));
+  EXPECT_TRUE(o.status.ok()) << o.status.message();
+}
+
+TEST(EmuSanitizer, BarrierDeadlock) {
+  Emulator emu;
+  Outcome o = launch(emu,
+                     kernel("  setp.lt.u32 %p1, %r0, 32;\n"
+                            "  @%p1 bra FIRST;\n"
+                            "  bar.sync 1;\n"
+                            "  bra.uni DONE;\n"
+                            "FIRST:\n"
+                            "  bar.sync 0;\n"
+                            "DONE:"),
+                     Dim3(1), Dim3(64));
+  ASSERT_FALSE(o.status.ok());
+  EXPECT_EQ(o.report.kind, ReportKind::BarrierDeadlock);
+  EXPECT_NE(o.status.message().find("barrier deadlock"), std::string::npos);
+  expectSurvives(emu);
+}
+
+TEST(EmuSanitizer, AssertAndTrap) {
+  Emulator emu;
+  std::string prelude = R"(
+.extern .func __assertfail
+(
+	.param .b64 __assertfail_param_0,
+	.param .b64 __assertfail_param_1,
+	.param .b32 __assertfail_param_2,
+	.param .b64 __assertfail_param_3,
+	.param .b64 __assertfail_param_4
+)
+;
+.global .align 1 .b8 $msg[6] = {120, 32, 62, 32, 48, 0};
+.global .align 1 .b8 $file[5] = {97, 46, 99, 117, 0};
+.global .align 1 .b8 $fn[2] = {107, 0};
+)";
+  std::string body = R"(
+  setp.ne.u32 %p1, %r0, 3;
+  @%p1 bra OK;
+  mov.u64 %rd2, $msg;
+  cvta.global.u64 %rd3, %rd2;
+  mov.u64 %rd4, $file;
+  cvta.global.u64 %rd5, %rd4;
+  mov.u64 %rd6, $fn;
+  cvta.global.u64 %rd7, %rd6;
+  { // callseq
+  .param .b64 param0;
+  st.param.b64 [param0+0], %rd3;
+  .param .b64 param1;
+  st.param.b64 [param1+0], %rd5;
+  .param .b32 param2;
+  st.param.b32 [param2+0], 42;
+  .param .b64 param3;
+  st.param.b64 [param3+0], %rd7;
+  .param .b64 param4;
+  st.param.b64 [param4+0], 1;
+  call.uni __assertfail, (param0, param1, param2, param3, param4);
+  }
+OK:)";
+  Outcome o = launch(emu, kernel(body, prelude), Dim3(1), Dim3(32));
+  ASSERT_FALSE(o.status.ok());
+  EXPECT_EQ(o.report.kind, ReportKind::Assertion);
+  EXPECT_NE(o.status.message().find("assertion 'x > 0' failed at a.cu:42 in k"),
+            std::string::npos)
+      << o.status.message();
+  EXPECT_NE(o.status.message().find("thread (3,0,0)"), std::string::npos);
+  expectSurvives(emu);
+
+  o = launch(emu, kernel("  trap;"), Dim3(1), Dim3(32));
+  EXPECT_EQ(o.report.kind, ReportKind::Trap);
+  expectSurvives(emu);
+}
+
+/// Shared memory starts with random bytes, never zeros.
+TEST(EmuSanitizer, SharedMemoryStartsRandom) {
+  Emulator emu;
+  std::string prelude = ".shared .align 16 .b8 sm[512];\n";
+  Outcome o = launch(emu,
+                     kernel("  mov.u32 %r1, sm;\n"
+                            "  shl.b32 %r2, %r0, 4;\n"
+                            "  add.u32 %r3, %r1, %r2;\n"
+                            "  ld.shared.v4.u32 {%r4, %r5, %r6, %r7}, [%r3];\n"
+                            "  cvt.u64.u32 %rd2, %r2;\n"
+                            "  add.s64 %rd3, %rd1, %rd2;\n"
+                            "  st.global.v4.u32 [%rd3], {%r4, %r5, %r6, %r7};",
+                            prelude),
+                     Dim3(1), Dim3(32), 512);
+  ASSERT_TRUE(o.status.ok()) << o.status.message();
+  std::vector<uint8_t> got(512);
+  ASSERT_TRUE(emu.copyFromDevice(got.data(), o.buf, 512).ok());
+  unsigned zeros = 0, ones = 0;
+  for (uint8_t b : got) {
+    zeros += b == 0;
+    ones += b == 1; // the buffer's initial bytes
+  }
+  EXPECT_LT(zeros, 16u);
+  EXPECT_LT(ones, 16u);
+}
+
+} // namespace
