@@ -1,7 +1,9 @@
 //===- tilusc.cpp - The tilus compiler driver -----------------------------===//
 //
 //   tilusc FILE.tl [-o OUT] [--emit=ast|tilus|llvm|ptx] [--arch=sm_80]
-//          [-D NAME=VALUE]...
+//          [-D NAME=VALUE]... [--metadata=FILE.json]
+//   tilusc FILE.tl --run [--shape NAME=VALUE]... [--device=emu|cuda]
+//          [--kernel=NAME] [--cache-dir=DIR] [--no-cache] [--seed=N]
 //
 // Each --emit level runs the pipeline one stage further. Output is written
 // to a temporary file beside OUT and renamed into place only on success, so
@@ -11,6 +13,8 @@
 
 #include "codegen/Driver.h"
 #include "codegen/TargetInfo.h"
+#include "ir/dtype/DType.h"
+#include "tilus/Jit.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
@@ -22,6 +26,9 @@
 #include "llvm/Support/WithColor.h"
 
 #include "tilus/Version.h"
+
+#include <algorithm>
+#include <random>
 
 using namespace llvm;
 
@@ -58,6 +65,52 @@ cl::opt<std::string>
 cl::list<std::string>
     defines("D", cl::desc("Override the compile-time parameter NAME"),
             cl::value_desc("NAME=VALUE"), cl::Prefix, cl::cat(category));
+
+cl::opt<std::string>
+    metadataFilename("metadata",
+                     cl::desc("Also write the kernels' host facts (parameters, "
+                              "grid, block, shared memory) as JSON"),
+                     cl::value_desc("file"), cl::cat(category));
+
+cl::OptionCategory runCategory("tilusc --run options");
+
+cl::opt<bool> run("run",
+                  cl::desc("Compile (through the kernel cache), then run the "
+                           "kernel once on random inputs and print its time "
+                           "(GPU) or instruction count (emulator)"),
+                  cl::cat(runCategory));
+
+cl::list<std::string>
+    shapes("shape",
+           cl::desc("Value of an integer scalar parameter for --run, which "
+                    "sizes the random inputs (e.g. --shape n=1000)"),
+           cl::value_desc("NAME=VALUE[,NAME=VALUE...]"), cl::CommaSeparated,
+           cl::cat(runCategory));
+
+cl::opt<std::string> device("device",
+                            cl::desc("Device for --run: emu or cuda (default: "
+                                     "$TILUS_DEVICE, else cuda when a GPU is "
+                                     "present, else emu)"),
+                            cl::value_desc("name"), cl::cat(runCategory));
+
+cl::opt<std::string> kernelName("kernel",
+                                cl::desc("The kernel to run (default: the "
+                                         "first)"),
+                                cl::value_desc("name"), cl::cat(runCategory));
+
+cl::opt<std::string> cacheDir("cache-dir",
+                              cl::desc("Kernel cache directory for --run "
+                                       "(default: $TILUS_CACHE_DIR, else "
+                                       "$XDG_CACHE_HOME/tilus, else "
+                                       "~/.cache/tilus)"),
+                              cl::value_desc("dir"), cl::cat(runCategory));
+
+cl::opt<bool> noCache("no-cache",
+                      cl::desc("Do not read or write the disk kernel cache"),
+                      cl::cat(runCategory));
+
+cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs of --run"),
+                       cl::init(1), cl::cat(runCategory));
 
 int fail(const Twine &message) {
   WithColor::error(errs(), "tilusc") << message << "\n";
@@ -99,6 +152,131 @@ int writeOutput(StringRef text) {
   return 0;
 }
 
+/// Writes `text` to `path` through a temporary file.
+int writeFile(StringRef path, StringRef text) {
+  std::string saved = outputFilename;
+  outputFilename = path.str();
+  int rc = writeOutput(text);
+  outputFilename = saved;
+  return rc;
+}
+
+/// Random codes of `count` elements of `type`, densely packed: floats drawn
+/// uniformly from [-1, 1] and rounded, integers uniform over their range.
+std::vector<uint8_t> randomElements(tilus::DType type, uint64_t count,
+                                    std::mt19937_64 &rng) {
+  std::vector<uint64_t> codes(count);
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  for (uint64_t &code : codes)
+    code = type.isFloat() ? tilus::encode(type, unit(rng))
+                          : rng() & type.codeMask();
+  return tilus::packBits(codes, type.bitWidth());
+}
+
+/// --run: compile through the cache, allocate random inputs sized by
+/// --shape, launch once (GPU: after a warm-up, the median of 10) and report.
+int runKernel(StringRef source, StringRef filename,
+              const std::map<std::string, std::string> &defineMap) {
+  std::vector<std::pair<std::string, int64_t>> values;
+  for (const std::string &shape : shapes) {
+    auto [name, value] = StringRef(shape).split('=');
+    int64_t v;
+    if (name.empty() || value.getAsInteger(10, v))
+      return fail("--shape expects NAME=INTEGER, got '" + shape + "'");
+    values.emplace_back(name.str(), v);
+  }
+  tilus::Expected<std::unique_ptr<tilus::Device>> dev =
+      tilus::createDevice(device);
+  if (!dev)
+    return fail(dev.error().message());
+  tilus::JitOptions options;
+  options.defines = defineMap;
+  options.arch = arch.getNumOccurrences() ? arch.getValue() : (*dev)->arch();
+  options.cacheDir = cacheDir;
+  if (noCache)
+    options.diskCache = false;
+  options.kernel = kernelName;
+  tilus::Expected<tilus::Kernel> kernel = tilus::compile(
+      **dev, std::string_view(source.data(), source.size()),
+      std::string_view(filename.data(), filename.size()), options);
+  if (!kernel)
+    return fail(kernel.error().message());
+  const tilus::KernelInfo &info = kernel->info();
+
+  std::mt19937_64 rng(seed);
+  std::vector<tilus::Arg> args;
+  for (const tilus::ParamInfo &p : info.params) {
+    if (p.isGlobal)
+      continue;
+    auto it = std::find_if(values.begin(), values.end(),
+                           [&](const auto &v) { return v.first == p.name; });
+    if (it == values.end())
+      return fail("--run needs a value for '" + p.name + "' (--shape " +
+                  p.name + "=VALUE)");
+  }
+  std::vector<tilus::Buffer> buffers;
+  for (const tilus::ParamInfo &p : info.params) {
+    std::optional<tilus::DType> type = tilus::DType::parse(p.dtype);
+    if (!type)
+      return fail("parameter '" + p.name + "' has unknown type " + p.dtype);
+    if (!p.isGlobal) {
+      int64_t v = std::find_if(values.begin(), values.end(), [&](const auto &v) {
+                    return v.first == p.name;
+                  })->second;
+      args.push_back(type->isFloat() ? tilus::Arg::real(double(v))
+                                     : tilus::Arg::integer(v));
+      continue;
+    }
+    uint64_t count = 1;
+    for (const std::string &extent : p.shape) {
+      tilus::Expected<int64_t> e = tilus::evaluateExpr(extent, values);
+      if (!e)
+        return fail("shape of '" + p.name + "': " + e.error().message());
+      if (*e < 0)
+        return fail("shape of '" + p.name + "' is negative");
+      count *= uint64_t(*e);
+    }
+    std::vector<uint8_t> host = randomElements(*type, count, rng);
+    tilus::Expected<tilus::Buffer> buffer =
+        tilus::Buffer::create(**dev, std::max<uint64_t>(host.size(), 1));
+    if (!buffer)
+      return fail(buffer.error().message());
+    if (!host.empty())
+      if (tilus::Status s =
+              (*dev)->copyToDevice(buffer->ptr(), host.data(), host.size());
+          !s)
+        return fail(s.message());
+    args.push_back(tilus::Arg::buffer(buffer->ptr(), host.size(), p.dtype));
+    buffers.push_back(std::move(*buffer));
+  }
+  tilus::Expected<tilus::Dim3> grid = kernel->grid(args);
+  if (!grid)
+    return fail(grid.error().message());
+  outs() << info.name << ": grid (" << grid->x << ", " << grid->y << ", "
+         << grid->z << "), " << info.numThreads << " threads, "
+         << info.sharedBytes << " bytes of shared memory, on "
+         << (*dev)->name() << " (" << (*dev)->description() << ")\n";
+  bool gpu = (*dev)->name() != "emu";
+  std::vector<double> times;
+  tilus::LaunchStats stats;
+  for (int i = 0; i < (gpu ? 11 : 1); ++i) {
+    if (tilus::Status s = kernel->launch(args, 0, &stats); !s)
+      return fail(s.message());
+    times.push_back(stats.milliseconds);
+  }
+  if (gpu) {
+    times.erase(times.begin()); // the warm-up
+    std::sort(times.begin(), times.end());
+    outs() << info.name << ": " << format("%.4f", times[times.size() / 2])
+           << " ms (median of " << times.size() << " launches)\n";
+  } else {
+    outs() << info.name << ": " << stats.warpInstructions
+           << " warp instructions (emulated in "
+           << format("%.1f", stats.milliseconds) << " ms)\n";
+  }
+  return 0;
+}
+
 void printVersion(raw_ostream &os) {
   os << "tilus " << TILUS_VERSION << " (commit " << TILUS_GIT_COMMIT
      << ")\nLLVM " << LLVM_VERSION_STRING << "\n";
@@ -109,7 +287,7 @@ void printVersion(raw_ostream &os) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::SetVersionPrinter(printVersion);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &runCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "tilus compiler: tile programs (.tl) to PTX\n\n"
@@ -135,10 +313,17 @@ int main(int argc, char **argv) {
   if (std::error_code ec = file.getError())
     return fail("cannot read '" + inputFilename + "': " + ec.message());
 
+  if (run)
+    return runKernel((*file)->getBuffer(), (*file)->getBufferIdentifier(),
+                     options.defines);
+
   tilus::CompileResult result = tilus::compile(
       (*file)->getBuffer(), (*file)->getBufferIdentifier(), options);
   errs() << result.diagnostics;
   if (!result.ok)
     return 1;
+  if (!metadataFilename.empty() && options.stage != tilus::Stage::AST)
+    if (int rc = writeFile(metadataFilename, tilus::toJson(result.kernels)))
+      return rc;
   return writeOutput(result.output);
 }
