@@ -52,7 +52,8 @@ public:
 
 private:
   void advance() {
-    while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])))
+    while (pos < text.size() &&
+           std::isspace(static_cast<unsigned char>(text[pos])))
       ++pos;
     current = Token();
     current.offset = pos;
@@ -85,7 +86,8 @@ private:
       }
       current.kind = overflow ? Token::Bad : Token::Int;
       current.value = negative ? -value : value;
-    } else if (std::string_view("()[],.*=:").find(c) != std::string_view::npos) {
+    } else if (std::string_view("()[],.*=:").find(c) !=
+               std::string_view::npos) {
       ++pos;
       current.kind = Token::Punct;
     } else {
@@ -105,9 +107,9 @@ std::string describe(const Token &t) {
   case Token::End:
     return "end of input";
   case Token::Bad:
-    return t.text.size() > 1 ? "number '" + std::string(t.text) + "' too large"
-                             : "unexpected character '" + std::string(t.text) +
-                                   "'";
+    return t.text.size() > 1
+               ? "number '" + std::string(t.text) + "' too large"
+               : "unexpected character '" + std::string(t.text) + "'";
   default:
     return "'" + std::string(t.text) + "'";
   }
@@ -226,9 +228,8 @@ private:
     return lhs;
   }
 
-  std::optional<RegisterLayout> compose(const RegisterLayout &a,
-                                        const RegisterLayout &b,
-                                        size_t offset) {
+  std::optional<RegisterLayout>
+  compose(const RegisterLayout &a, const RegisterLayout &b, size_t offset) {
     int64_t t, m, s;
     bool ok = checkedMul(a.numThreads(), b.numThreads(), t) &&
               checkedMul(a.numLocals(), b.numLocals(), m) &&
@@ -254,8 +255,8 @@ private:
     if (name.text == "layout")
       return parseGeneral(name);
     bool known = name.text == "local" || name.text == "spatial" ||
-                 name.text == "column_local" ||
-                 name.text == "column_spatial" || name.text == "replicate";
+                 name.text == "column_local" || name.text == "column_spatial" ||
+                 name.text == "replicate";
     if (!known) {
       fail(name.offset, "unknown layout primitive '" + std::string(name.text) +
                             "'; expected local, spatial, column_local, "
@@ -274,8 +275,8 @@ private:
     int64_t product = 1;
     for (size_t i = 0; i < args.size(); ++i) {
       if (args[i] < 1) {
-        fail(offsets[i], "layout sizes must be positive, got " +
-                             std::to_string(args[i]));
+        fail(offsets[i],
+             "layout sizes must be positive, got " + std::to_string(args[i]));
         return std::nullopt;
       }
       if (!checkedMul(product, args[i], product)) {
@@ -405,8 +406,8 @@ private:
       }
       lex.take();
       std::string_view m = method.text;
-      bool isForm = m == "row_major" || m == "column_major" ||
-                    m == "strides" || m == "modes";
+      bool isForm = m == "row_major" || m == "column_major" || m == "strides" ||
+                    m == "modes";
       if (!isForm && m != "offset" && m != "swizzle") {
         fail(method.offset,
              "unknown shared layout method '" + std::string(m) +
@@ -441,16 +442,15 @@ private:
                           : m == "swizzle" ? 3
                                            : 0;
         if (args.size() != expected) {
-          fail(method.offset, "'" + std::string(m) + "' takes " +
-                                  std::to_string(expected) +
-                                  " arguments, got " +
-                                  std::to_string(args.size()));
+          fail(method.offset,
+               "'" + std::string(m) + "' takes " + std::to_string(expected) +
+                   " arguments, got " + std::to_string(args.size()));
           return std::nullopt;
         }
         for (size_t i = 0; i < args.size(); ++i)
           if (args[i] < 0) {
-            fail(argOffsets[i], "arguments of '" + std::string(m) +
-                                    "' must be non-negative");
+            fail(argOffsets[i],
+                 "arguments of '" + std::string(m) + "' must be non-negative");
             return std::nullopt;
           }
         if (m == "row_major")

@@ -116,8 +116,7 @@ RegisterLayout RegisterLayout::fromParts(std::vector<int64_t> shape,
       list->resize(out);
     }
   }
-  spatial.erase(std::remove(spatial.begin(), spatial.end(), -1),
-                spatial.end());
+  spatial.erase(std::remove(spatial.begin(), spatial.end(), -1), spatial.end());
 
   // Merge consecutive replicated modes.
   for (size_t i = 0; i + 1 < spatial.size();) {
@@ -138,8 +137,8 @@ RegisterLayout RegisterLayout::fromParts(std::vector<int64_t> shape,
       if (dim[m] != dim[m + 1])
         continue;
       for (std::vector<int64_t> *list : {&spatial, &local}) {
-        auto it = std::find(list->begin(), list->end(),
-                            static_cast<int64_t>(m));
+        auto it =
+            std::find(list->begin(), list->end(), static_cast<int64_t>(m));
         if (it == list->end() || it + 1 == list->end() ||
             *(it + 1) != static_cast<int64_t>(m + 1))
           continue;
@@ -243,10 +242,9 @@ void RegisterLayout::finalize() {
         const ModeStrides &st = modeStridesV[m];
         if ((st.thread != 0) != (pass == 0))
           continue;
-        digitsV.push_back(ShiftDigit{modeDimV[m], log2Exact(st.dim),
-                                     modeShapeV[m] - 1,
-                                     log2Exact(pass == 0 ? st.thread
-                                                         : st.local)});
+        digitsV.push_back(
+            ShiftDigit{modeDimV[m], log2Exact(st.dim), modeShapeV[m] - 1,
+                       log2Exact(pass == 0 ? st.thread : st.local)});
       }
       if (pass == 0)
         numThreadDigitsV = digitsV.size();
@@ -262,11 +260,9 @@ void RegisterLayout::finalize() {
   }
 }
 
-LayoutResult<RegisterLayout>
-RegisterLayout::create(std::vector<int64_t> shape,
-                       std::vector<int64_t> modeShape,
-                       std::vector<int64_t> spatialModes,
-                       std::vector<int64_t> localModes) {
+LayoutResult<RegisterLayout> RegisterLayout::create(
+    std::vector<int64_t> shape, std::vector<int64_t> modeShape,
+    std::vector<int64_t> spatialModes, std::vector<int64_t> localModes) {
   using R = LayoutResult<RegisterLayout>;
   // Keep every derived index computation far from overflow.
   constexpr int64_t kLimit = int64_t(1) << 40;
@@ -534,8 +530,8 @@ LayoutResult<RegisterLayout> divideImpl(const RegisterLayout &a,
   };
   Parts q;
   std::vector<int64_t> takenS, takenL;
-  if (std::string err = peel(a.spatialModes(), b.numThreads(), "thread",
-                             takenS, q.spatial);
+  if (std::string err =
+          peel(a.spatialModes(), b.numThreads(), "thread", takenS, q.spatial);
       !err.empty())
     return R::failure(err);
   if (std::string err =
@@ -710,9 +706,7 @@ RegisterLayout::reshape(const std::vector<int64_t> &shape) const {
   return std::move(p).build();
 }
 
-RegisterLayout RegisterLayout::flatten() const {
-  return *reshape({sizeV});
-}
+RegisterLayout RegisterLayout::flatten() const { return *reshape({sizeV}); }
 
 LayoutResult<RegisterLayout>
 RegisterLayout::squeeze(const std::vector<int64_t> &dims) const {
@@ -769,8 +763,7 @@ RegisterLayout RegisterLayout::concat(const RegisterLayout &other) const {
   Parts p = partsOf(*this);
   int64_t offset = static_cast<int64_t>(modeShapeV.size());
   p.shape.insert(p.shape.end(), other.shapeV.begin(), other.shapeV.end());
-  p.size.insert(p.size.end(), other.modeShapeV.begin(),
-                other.modeShapeV.end());
+  p.size.insert(p.size.end(), other.modeShapeV.begin(), other.modeShapeV.end());
   for (int64_t d : other.modeDimV)
     p.dim.push_back(d + static_cast<int64_t>(rank()));
   for (int64_t e : other.spatialModesV)
@@ -883,8 +876,8 @@ std::string RegisterLayout::str() const {
   const std::vector<int64_t> *lists[2] = {&localModesV, &spatialModesV};
   while (pos[0] < lists[0]->size() || pos[1] < lists[1]->size()) {
     if (pos[1] < spatialModesV.size() && spatialModesV[pos[1]] < 0) {
-      layers.push_back("replicate(" +
-                       std::to_string(-spatialModesV[pos[1]++]) + ")");
+      layers.push_back("replicate(" + std::to_string(-spatialModesV[pos[1]++]) +
+                       ")");
       continue;
     }
     bool progressed = false;

@@ -121,9 +121,10 @@ public:
   /// outer digit first; a spatial entry -n is a replicated mode of size n.
   /// Every mode must be listed exactly once; thread and local counts must
   /// stay below 2^40.
-  static LayoutResult<RegisterLayout>
-  create(std::vector<int64_t> shape, std::vector<int64_t> modeShape,
-         std::vector<int64_t> spatialModes, std::vector<int64_t> localModes);
+  static LayoutResult<RegisterLayout> create(std::vector<int64_t> shape,
+                                             std::vector<int64_t> modeShape,
+                                             std::vector<int64_t> spatialModes,
+                                             std::vector<int64_t> localModes);
 
   //===--------------------------------------------------------------------===//
   // Composition and chained primitives
@@ -162,7 +163,8 @@ public:
   /// Removes the listed dimensions, which must have size 1.
   LayoutResult<RegisterLayout> squeeze(const std::vector<int64_t> &dims) const;
   /// Inserts size-1 dimensions at the listed positions of the result.
-  LayoutResult<RegisterLayout> unsqueeze(const std::vector<int64_t> &dims) const;
+  LayoutResult<RegisterLayout>
+  unsqueeze(const std::vector<int64_t> &dims) const;
   /// The layout of shape (this->shape ++ other.shape) whose thread index is
   /// (this thread, other thread) and local index (this local, other local).
   RegisterLayout concat(const RegisterLayout &other) const;

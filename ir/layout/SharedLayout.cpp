@@ -70,9 +70,9 @@ LayoutResult<SharedLayout>
 SharedLayout::strided(const std::vector<int64_t> &shape,
                       const std::vector<int64_t> &strides) {
   if (shape.size() != strides.size())
-    return LayoutResult<SharedLayout>::failure(
-        std::to_string(strides.size()) + " strides for a shape of rank " +
-        std::to_string(shape.size()));
+    return LayoutResult<SharedLayout>::failure(std::to_string(strides.size()) +
+                                               " strides for a shape of rank " +
+                                               std::to_string(shape.size()));
   std::vector<std::vector<SharedMode>> modes;
   for (size_t d = 0; d < shape.size(); ++d)
     modes.push_back({SharedMode{shape[d], strides[d]}});
@@ -81,8 +81,8 @@ SharedLayout::strided(const std::vector<int64_t> &shape,
 
 LayoutResult<SharedLayout>
 SharedLayout::create(std::vector<int64_t> shape,
-                     std::vector<std::vector<SharedMode>> modes,
-                     int64_t offset, Swizzle swizzle) {
+                     std::vector<std::vector<SharedMode>> modes, int64_t offset,
+                     Swizzle swizzle) {
   using R = LayoutResult<SharedLayout>;
   if (modes.size() != shape.size())
     return R::failure(std::to_string(modes.size()) +
@@ -229,17 +229,16 @@ SharedLayout::slice(const std::vector<int64_t> &begin,
   using R = LayoutResult<SharedLayout>;
   if (begin.size() != rank() || extent.size() != rank())
     return R::failure("slice of rank " + std::to_string(begin.size()) + "/" +
-                      std::to_string(extent.size()) +
-                      " for a layout of rank " + std::to_string(rank()));
+                      std::to_string(extent.size()) + " for a layout of rank " +
+                      std::to_string(rank()));
   std::vector<std::vector<SharedMode>> modes(rank());
   std::vector<int64_t> origin(rank());
   for (size_t d = 0; d < rank(); ++d) {
     if (extent[d] < 1 || begin[d] < 0 || begin[d] + extent[d] > shapeV[d])
       return R::failure("slice [" + std::to_string(begin[d]) + ", " +
                         std::to_string(begin[d] + extent[d]) +
-                        ") is out of range for dimension " +
-                        std::to_string(d) + " of size " +
-                        std::to_string(shapeV[d]));
+                        ") is out of range for dimension " + std::to_string(d) +
+                        " of size " + std::to_string(shapeV[d]));
     if (begin[d] % extent[d] != 0)
       return R::failure("slice start " + std::to_string(begin[d]) +
                         " of dimension " + std::to_string(d) +

@@ -114,13 +114,12 @@ public:
   /// General form: modes[d] lists the modes of dimension d, outer first,
   /// multiplying to shape[d]; strides and offset non-negative.
   static LayoutResult<SharedLayout>
-  create(std::vector<int64_t> shape,
-         std::vector<std::vector<SharedMode>> modes, int64_t offset = 0,
-         Swizzle swizzle = {});
+  create(std::vector<int64_t> shape, std::vector<std::vector<SharedMode>> modes,
+         int64_t offset = 0, Swizzle swizzle = {});
   /// Row-major rows x cols with the bank-conflict-free swizzle for its row
   /// width.
-  static LayoutResult<SharedLayout>
-  swizzledRowMajor(int64_t rows, int64_t cols, int64_t elementBytes);
+  static LayoutResult<SharedLayout> swizzledRowMajor(int64_t rows, int64_t cols,
+                                                     int64_t elementBytes);
 
   /// Replaces the swizzle (bits, base >= 0, shift > 0 unless bits == 0).
   LayoutResult<SharedLayout> withSwizzle(Swizzle swizzle) const;

@@ -198,8 +198,7 @@ int printSvg(const RegisterLayout &layout) {
          << "\" height=\"" << cellH << "\" fill=\"hsl(" << hue << ",70%,"
          << light << "%)\" stroke=\"black\" stroke-width=\"0.5\"/>\n"
          << "  <text x=\"" << x + cellW / 2 << "\" y=\"" << y + cellH / 2 + 4
-         << "\" text-anchor=\"middle\">" << xmlEscape(labels[i])
-         << "</text>\n";
+         << "\" text-anchor=\"middle\">" << xmlEscape(labels[i]) << "</text>\n";
     }
   }
   os << "</svg>\n";
@@ -298,8 +297,8 @@ int main(int argc, char **argv) {
     std::string out;
     for (const LayoutAtom &atom : layoutAtoms())
       out += atom.name + "  " + atom.expression + "  [" +
-             joinInts(atom.layout.shape()) + "] " + atom.description +
-             "  (" + atom.source + ")\n";
+             joinInts(atom.layout.shape()) + "] " + atom.description + "  (" +
+             atom.source + ")\n";
     std::cout << out;
     return 0;
   }
@@ -328,11 +327,10 @@ int main(int argc, char **argv) {
   if (haveAtom) {
     const LayoutAtom *atom = findLayoutAtom(atomName);
     if (!atom)
-      return usageError("unknown atom '" + atomName +
-                        "' (see --list-atoms)");
+      return usageError("unknown atom '" + atomName + "' (see --list-atoms)");
     layout = atom->layout;
-    header = "atom " + atom->name + ": " + atom->description + "\nsource: " +
-             atom->source + "\n";
+    header = "atom " + atom->name + ": " + atom->description +
+             "\nsource: " + atom->source + "\n";
   } else {
     LayoutResult<RegisterLayout> parsed = parseRegisterLayout(expression);
     if (!parsed)

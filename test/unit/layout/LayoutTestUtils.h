@@ -1,4 +1,5 @@
-//===- LayoutTestUtils.h - Generators and brute-force references -*- C++ -*-===//
+//===- LayoutTestUtils.h - Generators and brute-force references -*- C++
+//-*-===//
 //
 // The property tests compare the library against definitions evaluated by
 // brute force here, never against the library's own helpers.
@@ -156,8 +157,8 @@ public:
         continue;
       }
       bool isSpatial = kind == 1 || kind == 3;
-      int64_t budget = isSpatial ? maxThreads / l.numThreads()
-                                 : maxLocals / l.numLocals();
+      int64_t budget =
+          isSpatial ? maxThreads / l.numThreads() : maxLocals / l.numLocals();
       Index shape(rank, 1);
       for (size_t d = 0; d < rank; ++d) {
         int64_t s = uniform(1, 4);

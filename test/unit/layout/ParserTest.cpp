@@ -17,8 +17,8 @@ namespace {
 TEST(LayoutParser, ChainsProductsAndParentheses) {
   RegisterLayout c = layout::local({2, 1}).spatial({8, 4}).local({1, 2});
   EXPECT_EQ(*parseRegisterLayout("local(2,1).spatial(8,4).local(1,2)"), c);
-  EXPECT_EQ(*parseRegisterLayout(" local( 2 , 1 ) * spatial(8,4) . local(1,2) "),
-            c);
+  EXPECT_EQ(
+      *parseRegisterLayout(" local( 2 , 1 ) * spatial(8,4) . local(1,2) "), c);
   EXPECT_EQ(*parseRegisterLayout("local(2,1) * (spatial(8,4) * local(1,2))"),
             c);
   EXPECT_EQ(*parseRegisterLayout("column_spatial(4,8)"),
@@ -28,9 +28,10 @@ TEST(LayoutParser, ChainsProductsAndParentheses) {
   EXPECT_EQ(*parseRegisterLayout("replicate(2).spatial(4)"),
             layout::replicate(2) * layout::spatial({4}));
   EXPECT_EQ(*parseRegisterLayout("local()"), RegisterLayout());
-  EXPECT_EQ(*parseRegisterLayout(
-                "layout(shape=[16,8],modes=[2,8,4,2],spatial=[1,2],local=[0,3])"),
-            c);
+  EXPECT_EQ(
+      *parseRegisterLayout(
+          "layout(shape=[16,8],modes=[2,8,4,2],spatial=[1,2],local=[0,3])"),
+      c);
 }
 
 struct ErrorCase {
@@ -55,8 +56,7 @@ TEST(LayoutParser, ErrorsPointAtTheOffendingToken) {
       {"local(99999999999)", 6, "too large"},
       {"spatial(65536).spatial(65536)", 14, "layout too large"},
       {"(local(2)", 9, "expected ')'"},
-      {"layout(shape=[4],modes=[3],spatial=[0],local=[])", 0,
-       "do not factor"},
+      {"layout(shape=[4],modes=[3],spatial=[0],local=[])", 0, "do not factor"},
       {"layout(shape=[4],modes=[4],spatial=[],local=[])", 0,
        "neither spatial nor local"},
       {"layout(shape=[4],mode=[4],spatial=[0],local=[])", 17,
@@ -65,7 +65,8 @@ TEST(LayoutParser, ErrorsPointAtTheOffendingToken) {
   for (const ErrorCase &c : cases) {
     LayoutResult<RegisterLayout> r = parseRegisterLayout(c.text);
     ASSERT_FALSE(r) << c.text;
-    EXPECT_EQ(r.error().offset, c.offset) << c.text << ": " << r.error().message;
+    EXPECT_EQ(r.error().offset, c.offset)
+        << c.text << ": " << r.error().message;
     EXPECT_NE(r.error().message.find(c.message), std::string::npos)
         << c.text << ": " << r.error().message;
   }
@@ -74,7 +75,8 @@ TEST(LayoutParser, ErrorsPointAtTheOffendingToken) {
 TEST(LayoutParser, SharedLayouts) {
   EXPECT_EQ(*parseSharedLayout("shared(8,64).row_major()"),
             SharedLayout::rowMajor({8, 64}));
-  EXPECT_EQ(*parseSharedLayout("shared(8,64)"), SharedLayout::rowMajor({8, 64}));
+  EXPECT_EQ(*parseSharedLayout("shared(8,64)"),
+            SharedLayout::rowMajor({8, 64}));
   EXPECT_EQ(*parseSharedLayout("shared(8,64).column_major()"),
             SharedLayout::columnMajor({8, 64}));
   EXPECT_EQ(*parseSharedLayout("shared(8,64).strides(72,1)"),
@@ -99,7 +101,8 @@ TEST(LayoutParser, SharedLayouts) {
   for (const ErrorCase &c : cases) {
     LayoutResult<SharedLayout> r = parseSharedLayout(c.text);
     ASSERT_FALSE(r) << c.text;
-    EXPECT_EQ(r.error().offset, c.offset) << c.text << ": " << r.error().message;
+    EXPECT_EQ(r.error().offset, c.offset)
+        << c.text << ": " << r.error().message;
     EXPECT_NE(r.error().message.find(c.message), std::string::npos)
         << c.text << ": " << r.error().message;
   }
@@ -112,15 +115,44 @@ namespace {
 /// Random token soup: every input either parses to a layout that prints
 /// back to itself or fails with an offset inside the text.
 TEST(LayoutParser, ArbitraryInputNeverCrashes) {
-  const char *const pieces[] = {
-      "local",  "spatial", "column_local", "column_spatial", "replicate",
-      "layout", "shape",   "modes",        "local=",         "spatial=",
-      "shared", "row_major", "column_major", "strides",      "swizzle",
-      "offset", "(",       ")",            "[",              "]",
-      ",",      ".",       "*",            "=",              ":",
-      "0",      "1",       "2",            "3",              "4",
-      "8",      "-1",      "-2",           "99999999999",    " ",
-      "#",      "1:2",     "65536"};
+  const char *const pieces[] = {"local",
+                                "spatial",
+                                "column_local",
+                                "column_spatial",
+                                "replicate",
+                                "layout",
+                                "shape",
+                                "modes",
+                                "local=",
+                                "spatial=",
+                                "shared",
+                                "row_major",
+                                "column_major",
+                                "strides",
+                                "swizzle",
+                                "offset",
+                                "(",
+                                ")",
+                                "[",
+                                "]",
+                                ",",
+                                ".",
+                                "*",
+                                "=",
+                                ":",
+                                "0",
+                                "1",
+                                "2",
+                                "3",
+                                "4",
+                                "8",
+                                "-1",
+                                "-2",
+                                "99999999999",
+                                " ",
+                                "#",
+                                "1:2",
+                                "65536"};
   std::mt19937 rng(31);
   int parsedRegister = 0, parsedShared = 0;
   for (int n = 0; n < 20000; ++n) {

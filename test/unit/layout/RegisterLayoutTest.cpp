@@ -58,7 +58,8 @@ TEST(RegisterLayout, PrimitivesFollowTheirDefinition) {
   for (int64_t i = 0; i < 6; ++i)
     EXPECT_EQ(cl.map(0, i), (Index{i % 2, i / 2}));
   // spatial(2,3) and column_spatial(2,3).
-  RegisterLayout s = layout::spatial({2, 3}), cs = layout::columnSpatial({2, 3});
+  RegisterLayout s = layout::spatial({2, 3}),
+                 cs = layout::columnSpatial({2, 3});
   EXPECT_EQ(s.numThreads(), 6);
   EXPECT_EQ(s.numLocals(), 1);
   for (int64_t t = 0; t < 6; ++t) {
@@ -92,10 +93,10 @@ TEST(RegisterLayout, MmaAccumulatorExample) {
 TEST(RegisterLayout, CompositionMatchesDefinition) {
   LayoutGenerator gen(1);
   for (int n = 0; n < kCases; ++n) {
-    RegisterLayout f = gen.chain(static_cast<size_t>(gen.uniform(0, 3)), 3,
-                                 16, 8);
-    RegisterLayout g = gen.chain(static_cast<size_t>(gen.uniform(0, 3)), 3,
-                                 16, 8);
+    RegisterLayout f =
+        gen.chain(static_cast<size_t>(gen.uniform(0, 3)), 3, 16, 8);
+    RegisterLayout g =
+        gen.chain(static_cast<size_t>(gen.uniform(0, 3)), 3, 16, 8);
     expectComposition(f * g, f, g);
   }
 }
@@ -140,8 +141,8 @@ TEST(RegisterLayout, CanonicalFormPreservesTheFunction) {
   LayoutGenerator gen(4);
   for (int n = 0; n < kCases; ++n) {
     RawLayout raw = gen.raw(static_cast<size_t>(gen.uniform(1, 3)));
-    LayoutResult<RegisterLayout> l =
-        RegisterLayout::create(raw.shape, raw.modeShape, raw.spatial, raw.local);
+    LayoutResult<RegisterLayout> l = RegisterLayout::create(
+        raw.shape, raw.modeShape, raw.spatial, raw.local);
     ASSERT_TRUE(l) << l.error().message;
     EXPECT_EQ(tableOf(*l), raw.table()) << l->str();
     // Canonical: no trivial modes, nothing left to merge.
@@ -159,8 +160,8 @@ TEST(RegisterLayout, EqualFunctionsHaveEqualCanonicalForms) {
     RawLayout raw = gen.raw(2, 4);
     if (raw.threads() * raw.locals() > 64)
       continue;
-    RegisterLayout l =
-        *RegisterLayout::create(raw.shape, raw.modeShape, raw.spatial, raw.local);
+    RegisterLayout l = *RegisterLayout::create(raw.shape, raw.modeShape,
+                                               raw.spatial, raw.local);
     groups[raw.table()].push_back(l);
   }
   int64_t multi = 0;
@@ -183,8 +184,8 @@ TEST(RegisterLayout, RightDivisionUndoesComposition) {
   for (int n = 0; n < kCases; ++n) {
     size_t rank = static_cast<size_t>(gen.uniform(1, 4));
     RegisterLayout a = gen.chain(rank, 3, 16, 8);
-    RegisterLayout b = gen.chain(static_cast<size_t>(gen.uniform(0, rank)), 3,
-                                 16, 8);
+    RegisterLayout b =
+        gen.chain(static_cast<size_t>(gen.uniform(0, rank)), 3, 16, 8);
     LayoutResult<RegisterLayout> q = (a * b).divide(b);
     ASSERT_TRUE(q) << (a * b).str() << " / " << b.str() << ": "
                    << q.error().message;
@@ -376,8 +377,7 @@ TEST(RegisterLayout, ReduceKeepsOwnership) {
         got.insert({t, linearize(r.map(t, i), shape)});
     EXPECT_EQ(got, expected) << l.str() << " -> " << r.str();
     // Each (thread, element) pair appears at exactly one local index.
-    EXPECT_EQ(static_cast<int64_t>(got.size()),
-              r.numThreads() * r.numLocals());
+    EXPECT_EQ(static_cast<int64_t>(got.size()), r.numThreads() * r.numLocals());
     // Dropping the dimensions is the same layout, squeezed.
     EXPECT_EQ(*l.reduce(dims, false), *r.squeeze(dims));
   }
@@ -522,9 +522,15 @@ TEST(RegisterLayout, CreateValidatesTheRepresentation) {
       {{4}, {4}, {}, {-1}, "out of range"},
       {{0}, {}, {}, {}, "shape entries must be positive"},
       {{4}, {4, 1, 0}, {0}, {}, "mode sizes must be positive"},
-      {{1}, {}, {-(int64_t(1) << 30), -(int64_t(1) << 30)}, {},
+      {{1},
+       {},
+       {-(int64_t(1) << 30), -(int64_t(1) << 30)},
+       {},
        "more than 2^40 threads"},
-      {{int64_t(1) << 30, int64_t(1) << 30}, {}, {}, {},
+      {{int64_t(1) << 30, int64_t(1) << 30},
+       {},
+       {},
+       {},
        "more than 2^40 elements"},
   };
   for (const Case &c : cases) {

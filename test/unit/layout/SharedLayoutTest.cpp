@@ -66,7 +66,8 @@ TEST(SharedLayout, SwizzledTilesAreBankConflictFreeForLdmatrix) {
   for (int64_t elementBytes : {1, 2, 4}) {
     for (int64_t rowBytes : {32, 64, 128, 256}) {
       int64_t cols = rowBytes / elementBytes, rows = 32;
-      SharedLayout l = *SharedLayout::swizzledRowMajor(rows, cols, elementBytes);
+      SharedLayout l =
+          *SharedLayout::swizzledRowMajor(rows, cols, elementBytes);
       int64_t perChunk = 16 / elementBytes;
       for (int64_t r0 = 0; r0 < rows; r0 += 8)
         for (int64_t chunk = 0; chunk < rowBytes / 16; ++chunk) {
@@ -156,7 +157,8 @@ TEST(SharedLayout, SlicesAddressTheSameMemory) {
       int64_t e = s >> std::uniform_int_distribution<int>(0, 2)(rng);
       e = std::max<int64_t>(e, 1);
       extent.push_back(e);
-      begin.push_back(e * std::uniform_int_distribution<int64_t>(0, s / e - 1)(rng));
+      begin.push_back(
+          e * std::uniform_int_distribution<int64_t>(0, s / e - 1)(rng));
     }
     LayoutResult<SharedLayout> s = l.slice(begin, extent);
     ASSERT_TRUE(s) << l.str() << ": " << s.error().message;
