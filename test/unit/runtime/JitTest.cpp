@@ -16,6 +16,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// Device memory for a test; the test fails when there is none.
+Buffer makeBuffer(Device &dev, uint64_t bytes) {
+  Expected<Buffer> b = Buffer::create(dev, bytes);
+  EXPECT_TRUE(b) << b.error().message();
+  return b ? std::move(*b) : Buffer();
+}
+
 std::string readFile(const std::string &path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -56,8 +63,8 @@ void runVectorAdd(Kernel &kernel, Device &dev, int n, unsigned seed) {
     b[i] = dist(rng);
   }
   uint64_t bytes = uint64_t(n) * 4;
-  Buffer da = *Buffer::create(dev, bytes), db = *Buffer::create(dev, bytes),
-         dc = *Buffer::create(dev, bytes);
+  Buffer da = makeBuffer(dev, bytes), db = makeBuffer(dev, bytes),
+         dc = makeBuffer(dev, bytes);
   ASSERT_TRUE(da.copyFrom(a.data()));
   ASSERT_TRUE(db.copyFrom(b.data()));
   ASSERT_TRUE(dev.memset(dc.ptr(), 0xff, bytes));
