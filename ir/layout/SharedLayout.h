@@ -149,6 +149,8 @@ public:
   LayoutResult<SharedLayout> slice(const std::vector<int64_t> &begin,
                                    const std::vector<int64_t> &extent) const;
 
+  /// Compares canonical representations (size-1 modes dropped, modes that
+  /// continue each other merged).
   bool operator==(const SharedLayout &o) const {
     return shapeV == o.shapeV && modesV == o.modesV && offsetV == o.offsetV &&
            swizzleV == o.swizzleV;
