@@ -1,11 +1,10 @@
 //===- Exec.cpp - Executing decoded PTX: warps, memory, sanitizer ---------===//
 //
-// One CTA at a time. Each warp keeps one program counter for its active lanes
-// and a parked pc for every other lane; after a branch the lanes with the
-// smallest pc run next (min-pc scheduling), and parked lanes rejoin as soon as
-// the running ones reach their pc, which reconverges structured control flow
-// at its immediate post-dominator. Warps are switched after every global or
-// shared memory operation and at barriers, in a fixed round-robin order.
+// One CTA at a time. Each warp runs a SIMT stack: after a divergent branch
+// the two paths run one after the other, and the lanes meet again at the
+// branch's immediate post-dominator, computed when the module is loaded (the
+// branch's reconvergence pc). Warps are switched after every global or shared
+// memory operation and at barriers, in a fixed round-robin order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,7 +22,6 @@ namespace tilus::emu {
 namespace {
 
 constexpr uint32_t kFull = 0xffffffffu;
-constexpr uint32_t kNoPc = 0xffffffffu;
 
 #define FOR_LANES(mask, ...)                                                   \
   for (uint32_t m_ = (mask); m_; m_ &= m_ - 1) {                              \
@@ -52,17 +50,24 @@ struct Frame {
   uint32_t call; ///< Index into ModuleImpl::calls.
 };
 
+/// A SIMT stack entry: lanes that continue at pc until they reach rpc.
+struct Entry {
+  uint32_t pc, mask, rpc;
+};
+
 struct Warp {
   uint32_t id = 0;
+  // The current SIMT stack entry.
   uint32_t pc = 0;
   uint32_t active = 0;
+  uint32_t rpc = kNoPc;
+  std::vector<Entry> simt; ///< The entries below the current one.
   uint32_t valid = 0;
   uint32_t exited = 0;
-  uint32_t blocked = 0;
+  bool blocked = false; ///< Waiting at a barrier.
   uint32_t barId = 0;
-  uint32_t mergePc = kNoPc;
+  uint32_t barPc = 0;
   bool done = false;
-  uint32_t tpc[32];
   uint32_t tid[3][32];
   uint64_t *regs = nullptr;
   std::vector<Frame> stack[32];
@@ -143,34 +148,37 @@ private:
   }
 
   // Scheduling -----------------------------------------------------------
-  void reschedule(Warp &w) {
-    uint32_t run = w.valid & ~w.exited & ~w.blocked;
-    if (!run) {
-      w.active = 0;
-      w.mergePc = kNoPc;
-      if ((w.valid & ~w.exited) == 0)
-        w.done = true;
+  /// The current entry is finished (its lanes reached its reconvergence pc
+  /// or left): the next entry with live lanes becomes current.
+  void popEntry(Warp &w) {
+    for (;;) {
+      if (w.simt.empty()) {
+        w.active = 0;
+        w.done = (w.valid & ~w.exited) == 0;
+        return;
+      }
+      Entry e = w.simt.back();
+      w.simt.pop_back();
+      uint32_t m = e.mask & ~w.exited;
+      if (!m || e.pc == e.rpc)
+        continue;
+      w.pc = e.pc;
+      w.active = m;
+      w.rpc = e.rpc;
       return;
     }
-    uint32_t best = kNoPc;
-    FOR_LANES(run, best = std::min(best, w.tpc[l]));
-    uint32_t act = 0, next = kNoPc;
-    FOR_LANES(run, {
-      if (w.tpc[l] == best)
-        act |= 1u << l;
-      else
-        next = std::min(next, w.tpc[l]);
-    });
-    w.pc = best;
-    w.active = act;
-    w.mergePc = next;
   }
-  /// Moves the active lanes to \p pc (given per lane for \p lanes) and picks
-  /// the next lanes to run.
-  void park(Warp &w, uint32_t lanes, uint32_t pc) {
-    FOR_LANES(lanes, w.tpc[l] = pc);
+  /// Lanes \p taken go to \p target, the other active lanes to \p next;
+  /// both meet at \p rpc.
+  void diverge(Warp &w, uint32_t taken, uint32_t target, uint32_t next,
+               uint32_t rpc) {
+    if (rpc != w.rpc)
+      w.simt.push_back({rpc, w.active, w.rpc});
+    w.simt.push_back({target, taken, rpc});
+    w.active &= ~taken;
+    w.pc = next;
+    w.rpc = rpc;
   }
-  void parkActive(Warp &w) { park(w, w.active, w.pc); }
 
   // Memory ---------------------------------------------------------------
   uint8_t *resolve(Space sp, uint64_t addr, uint32_t size, bool write,
@@ -2212,17 +2220,9 @@ bool Launch::execCall(Warp &w, const Instr &I, uint32_t mask) {
 void Launch::releaseBarrier(uint32_t id) {
   arrived[id] = 0;
   ++epoch;
-  for (Warp &w : warps) {
-    if (w.done || !w.blocked || w.barId != id)
-      continue;
-    w.blocked = 0;
-    if (!w.active)
-      reschedule(w);
-    else {
-      parkActive(w);
-      reschedule(w);
-    }
-  }
+  for (Warp &w : warps)
+    if (!w.done && w.blocked && w.barId == id)
+      w.blocked = false;
 }
 
 //===----------------------------------------------------------------------===//
@@ -2233,9 +2233,10 @@ Yield Launch::runWarp(Warp &w) {
   const Instr *code = mod.code.data();
   LaunchStats &st = dev.stats;
   for (;;) {
-    if (w.pc == w.mergePc) {
-      parkActive(w);
-      reschedule(w);
+    while (w.pc == w.rpc) {
+      popEntry(w);
+      if (w.done)
+        return Yield::Done;
     }
     const Instr &I = code[w.pc];
     uint32_t mask = w.active;
@@ -2366,25 +2367,18 @@ Yield Launch::runWarp(Warp &w) {
       uint32_t notTaken = w.active & ~mask;
       if (!notTaken) {
         w.pc = target;
-        // Jumping past parked lanes: they run first (min-pc).
-        if (target > w.mergePc) {
-          parkActive(w);
-          reschedule(w);
-        }
         continue;
       }
       if (!mask)
         break;
-      park(w, mask, target);
-      park(w, notTaken, w.pc + 1);
-      reschedule(w);
+      diverge(w, mask, target, w.pc + 1, I.aux);
       continue;
     }
     case Op::Exit:
     case Op::Ret: {
       if (!mask)
         break;
-      uint32_t exiting = 0, returning = 0;
+      uint32_t exiting = 0, returning = 0, retPc = kNoPc;
       FOR_LANES(mask, {
         if (I.op == Op::Exit || w.stack[l].empty())
           exiting |= 1u << l;
@@ -2401,7 +2395,7 @@ Yield Launch::runWarp(Warp &w) {
         for (size_t k = 0; k < ci.rets.size(); ++k)
           std::memmove(loc + ci.rets[k], loc + callee.retOffsets[k],
                        callee.rets[k].size);
-        w.tpc[l] = f.retPc;
+        retPc = f.retPc;
       });
       if (exiting) {
         w.exited |= exiting;
@@ -2415,9 +2409,23 @@ Yield Launch::runWarp(Warp &w) {
           w.groups.clear();
         }
       }
-      park(w, w.active & ~mask, w.pc + 1);
-      w.active = 0;
-      reschedule(w);
+      w.active &= ~exiting;
+      if (returning) {
+        if (returning == w.active) {
+          w.pc = retPc;
+        } else {
+          // Part of the lanes return: they wait at the return address for
+          // the others.
+          w.simt.push_back({retPc, w.active, w.rpc});
+          w.active &= ~returning;
+          w.pc = w.pc + 1;
+          w.rpc = retPc;
+        }
+      } else {
+        ++w.pc;
+      }
+      if (!w.active)
+        popEntry(w);
       // Barriers may be waiting only for the threads that exited.
       if (exiting)
         for (uint32_t b = 0; b < 16; ++b)
@@ -2425,8 +2433,6 @@ Yield Launch::runWarp(Warp &w) {
             releaseBarrier(b);
       if (w.done)
         return Yield::Done;
-      if (!w.active)
-        return Yield::Blocked;
       continue;
     }
     case Op::Call:
@@ -2437,9 +2443,10 @@ Yield Launch::runWarp(Warp &w) {
       if (mod.funcs[mod.calls[I.aux].callee].builtin ==
           Function::Builtin::None) {
         const Function &callee = mod.funcs[mod.calls[I.aux].callee];
-        park(w, mask, callee.begin);
-        park(w, w.active & ~mask, w.pc + 1);
-        reschedule(w);
+        if (mask == w.active)
+          w.pc = callee.begin;
+        else
+          diverge(w, mask, callee.begin, w.pc + 1, w.pc + 1);
         continue;
       }
       break;
@@ -2479,16 +2486,15 @@ Yield Launch::runWarp(Warp &w) {
       }
       barCount[id] = count;
       arrived[id] += uint32_t(__builtin_popcount(mask));
-      park(w, w.active, w.pc + 1);
-      w.active = 0;
       if (!I.has(FArrive)) {
-        w.blocked |= mask;
+        w.blocked = true;
         w.barId = id;
+        w.barPc = w.pc;
       }
+      ++w.pc;
       if (barrierComplete(id))
         releaseBarrier(id);
-      reschedule(w);
-      return w.active ? Yield::Again : Yield::Blocked;
+      return w.blocked ? Yield::Blocked : Yield::Again;
     }
     case Op::Trap:
       if (!mask)
@@ -2538,8 +2544,9 @@ Status Launch::runCta() {
     w.valid = n == 32 ? kFull : ((1u << n) - 1);
     w.active = w.valid;
     w.exited = 0;
-    w.blocked = 0;
-    w.mergePc = kNoPc;
+    w.blocked = false;
+    w.rpc = kNoPc;
+    w.simt.clear();
     w.done = false;
     w.regs = regFile.data() + size_t(wi) * mod.numRegs * 32;
     w.uncommitted.clear();
@@ -2549,7 +2556,6 @@ Status Launch::runCta() {
       w.tid[0][l] = lin % block.x;
       w.tid[1][l] = (lin / block.x) % block.y;
       w.tid[2][l] = lin / (block.x * block.y);
-      w.tpc[l] = fn.begin;
       w.stack[l].clear();
     }
   }
@@ -2560,7 +2566,7 @@ Status Launch::runCta() {
       if (w.done)
         continue;
       allDone = false;
-      if (!w.active)
+      if (w.blocked)
         continue;
       progress = true;
       Yield y = runWarp(w);
@@ -2573,8 +2579,8 @@ Status Launch::runCta() {
       for (uint32_t wi = 0; wi < nwarps; ++wi) {
         Warp &w = warps[wi];
         if (!w.done && w.blocked) {
-          const Instr &I = mod.code[w.tpc[__builtin_ctz(w.blocked)] - 1];
-          fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(w.blocked),
+          const Instr &I = mod.code[w.barPc];
+          fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(w.active),
                ~0ull,
                "barrier deadlock: warp " + std::to_string(w.id) +
                    " waits at barrier " + std::to_string(w.barId) + " (" +

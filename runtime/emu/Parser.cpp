@@ -439,6 +439,7 @@ private:
   Status decode(Instr &ins, std::string_view opcode,
                 const std::vector<std::string_view> &mods, const Tok &at);
   Status finish();
+  void computeReconvergence(uint32_t begin, uint32_t end);
   uint64_t allocLocal(uint64_t bytes, uint64_t align) {
     uint64_t off = (mod->localBytes + align - 1) / align * align;
     mod->localBytes = uint32_t(off + bytes);
@@ -832,9 +833,103 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
       if (o.kind == Operand::Label)
         o.imm = it->second;
   }
+  computeReconvergence(mod->funcs[index].begin, mod->funcs[index].end);
   scopes.pop_back();
   curFunc = -1;
   return Status::success();
+}
+
+/// Gives every branch in [begin, end) its reconvergence pc: the first pc of
+/// the immediate post-dominator of its basic block (kNoPc when that is the
+/// function's exit).
+void Parser::computeReconvergence(uint32_t begin, uint32_t end) {
+  std::vector<Instr> &code = mod->code;
+  auto endsBlock = [&](const Instr &I) {
+    return I.op == Op::Bra || I.op == Op::Ret || I.op == Op::Exit ||
+           I.op == Op::Trap;
+  };
+  std::vector<bool> leader(end - begin + 1, false);
+  leader[0] = true;
+  for (uint32_t pc = begin; pc < end; ++pc) {
+    const Instr &I = code[pc];
+    if (I.op == Op::Bra)
+      leader[uint32_t(I.ops[0].imm) - begin] = true;
+    if (endsBlock(I))
+      leader[pc + 1 - begin] = true;
+  }
+  std::vector<uint32_t> blockStart, blockOf(end - begin);
+  for (uint32_t pc = begin; pc < end; ++pc) {
+    if (leader[pc - begin])
+      blockStart.push_back(pc);
+    blockOf[pc - begin] = uint32_t(blockStart.size() - 1);
+  }
+  size_t n = blockStart.size(), exitNode = n, words = (n + 64) / 64;
+  std::vector<std::vector<uint32_t>> succ(n);
+  for (size_t b = 0; b < n; ++b) {
+    uint32_t last = (b + 1 < n ? blockStart[b + 1] : end) - 1;
+    const Instr &I = code[last];
+    bool guarded = I.guard != kNoReg;
+    auto fall = [&] {
+      succ[b].push_back(last + 1 < end ? blockOf[last + 1 - begin]
+                                       : uint32_t(exitNode));
+    };
+    if (I.op == Op::Bra) {
+      succ[b].push_back(blockOf[uint32_t(I.ops[0].imm) - begin]);
+      if (guarded)
+        fall();
+    } else if (endsBlock(I)) {
+      succ[b].push_back(uint32_t(exitNode));
+      if (guarded)
+        fall();
+    } else {
+      fall();
+    }
+  }
+  // Post-dominator sets by iteration to a fixed point, on bit vectors.
+  std::vector<std::vector<uint64_t>> pdom(n + 1,
+                                          std::vector<uint64_t>(words, ~0ull));
+  pdom[exitNode].assign(words, 0);
+  pdom[exitNode][exitNode / 64] |= 1ull << (exitNode % 64);
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t b = n; b-- > 0;) {
+      std::vector<uint64_t> next(words, ~0ull);
+      for (uint32_t s : succ[b])
+        for (size_t w = 0; w < words; ++w)
+          next[w] &= pdom[s][w];
+      next[b / 64] |= 1ull << (b % 64);
+      if (next != pdom[b]) {
+        pdom[b] = std::move(next);
+        changed = true;
+      }
+    }
+  }
+  auto count = [&](size_t b) {
+    size_t c = 0;
+    for (uint64_t w : pdom[b])
+      c += size_t(__builtin_popcountll(w));
+    return c;
+  };
+  std::vector<uint32_t> rpcOf(n, kNoPc);
+  for (size_t b = 0; b < n; ++b) {
+    if (count(b) > n + 1) // cannot reach the exit
+      continue;
+    // The immediate post-dominator is the strict post-dominator with the
+    // most post-dominators of its own.
+    size_t best = exitNode, bestCount = 0;
+    for (size_t d = 0; d < n; ++d)
+      if (d != b && (pdom[b][d / 64] >> (d % 64)) & 1) {
+        size_t c = count(d);
+        if (c > bestCount) {
+          bestCount = c;
+          best = d;
+        }
+      }
+    rpcOf[b] = best == exitNode ? kNoPc : blockStart[best];
+  }
+  for (uint32_t pc = begin; pc < end; ++pc)
+    if (code[pc].op == Op::Bra)
+      code[pc].aux = rpcOf[blockOf[pc - begin]];
 }
 
 Status Parser::parseBody() {

@@ -229,6 +229,8 @@ enum class Special : uint8_t {
 };
 
 constexpr uint32_t kNoReg = ~0u;
+/// No program counter: a branch whose paths meet only at the function exit.
+constexpr uint32_t kNoPc = ~0u;
 
 struct Operand {
   enum Kind : uint8_t { None, Reg, Imm, Vec, Addr, Spec, Label, Sink };
@@ -263,7 +265,8 @@ struct Instr {
   uint32_t guard = kNoReg; ///< Predicate slot, or kNoReg.
   bool guardNeg = false;
   uint32_t line = 0;
-  uint32_t aux = 0; ///< call: callee function index.
+  /// call: index into ModuleImpl::calls; bra: the reconvergence pc.
+  uint32_t aux = 0;
   Operand ops[6];
   bool has(Flag f) const { return (flags & f) != 0; }
 };
