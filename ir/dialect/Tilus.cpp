@@ -3,6 +3,7 @@
 #include "ir/dialect/Tilus.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
@@ -12,6 +13,7 @@ using namespace mlir;
 using namespace tilus;
 
 #include "ir/dialect/TilusDialect.cpp.inc"
+#include "ir/dialect/TilusEnums.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "ir/dialect/TilusAttrs.cpp.inc"
@@ -44,6 +46,13 @@ void TilusDialect::initialize() {
 LogicalResult TilusDialect::verifyOperationAttribute(Operation *op,
                                                      NamedAttribute attr) {
   StringRef name = attr.getName().getValue();
+  if (name == kernel_attr::kUnroll) {
+    auto factor = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!isa<scf::ForOp>(op) || !factor || factor.getInt() < 1)
+      return op->emitError("'")
+             << name << "' expects a positive integer on an scf.for";
+    return success();
+  }
   if (name == kernel_attr::kKernel) {
     if (!isa<func::FuncOp>(op))
       return op->emitError("'") << name << "' expects to be on a func.func";
@@ -318,9 +327,11 @@ Type TileType::parse(AsmParser &parser) {
   Type elementType;
   LayoutAttr layout;
   if (parseShapeAndElement(parser, shape, elementType,
-                           /*allowDynamic=*/false) ||
-      parser.parseComma() || parser.parseAttribute(layout) ||
-      parser.parseGreater())
+                           /*allowDynamic=*/false))
+    return {};
+  if (succeeded(parser.parseOptionalComma()) && parser.parseAttribute(layout))
+    return {};
+  if (parser.parseGreater())
     return {};
   return parser.getChecked<TileType>(parser.getContext(), shape, elementType,
                                       layout);
@@ -328,7 +339,9 @@ Type TileType::parse(AsmParser &parser) {
 
 void TileType::print(AsmPrinter &printer) const {
   printShapeAndElement(printer, getShape(), getElementType());
-  printer << ", " << getLayout() << ">";
+  if (getLayout())
+    printer << ", " << getLayout();
+  printer << ">";
 }
 
 int64_t TileType::getNumElements() const {
@@ -346,6 +359,8 @@ LogicalResult TileType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!isTileElementType(elementType))
     return emitError() << "tile expects a tilus data type, got "
                        << elementType;
+  if (!layout)
+    return success();
   if (failed(LayoutAttr::verify(emitError, layout.getExpr())))
     return failure();
   RegisterLayout registers = layout.getLayout();
@@ -359,6 +374,57 @@ LogicalResult TileType::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+Type SharedTensorType::parse(AsmParser &parser) {
+  SmallVector<int64_t> shape;
+  Type elementType;
+  SharedLayoutAttr layout;
+  if (parseShapeAndElement(parser, shape, elementType,
+                           /*allowDynamic=*/false))
+    return {};
+  if (succeeded(parser.parseOptionalComma()) && parser.parseAttribute(layout))
+    return {};
+  if (parser.parseGreater())
+    return {};
+  return parser.getChecked<SharedTensorType>(parser.getContext(), shape,
+                                              elementType, layout);
+}
+
+void SharedTensorType::print(AsmPrinter &printer) const {
+  printShapeAndElement(printer, getShape(), getElementType());
+  if (getLayout())
+    printer << ", " << getLayout();
+  printer << ">";
+}
+
+int64_t SharedTensorType::getNumElements() const {
+  int64_t count = 1;
+  for (int64_t extent : getShape())
+    count *= extent;
+  return count;
+}
+
+LogicalResult
+SharedTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
+                         ArrayRef<int64_t> shape, Type elementType,
+                         SharedLayoutAttr layout) {
+  if (shape.empty())
+    return emitError() << "shared tensor expects rank >= 1";
+  if (!isTileElementType(elementType))
+    return emitError() << "shared tensor expects a tilus data type, got "
+                       << elementType;
+  if (!layout)
+    return success();
+  SharedLayout placement = layout.getLayout();
+  if (ArrayRef<int64_t>(placement.shape()) != shape) {
+    InFlightDiagnostic diag = emitError() << "shared layout shape [";
+    llvm::interleaveComma(placement.shape(), diag);
+    diag << "] does not match tensor shape [";
+    llvm::interleaveComma(shape, diag);
+    return diag << "]";
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Operations
 //===----------------------------------------------------------------------===//
@@ -366,7 +432,7 @@ LogicalResult TileType::verify(function_ref<InFlightDiagnostic()> emitError,
 /// A tile must be spread over exactly the threads of its kernel.
 static LogicalResult verifyTileThreads(Operation *op, TileType tile) {
   int64_t kernelThreads = getKernelNumThreads(op);
-  if (kernelThreads == 0)
+  if (kernelThreads == 0 || !tile.getLayout())
     return success();
   int64_t threads = tile.getLayout().getLayout().numThreads();
   if (threads != kernelThreads)
@@ -422,11 +488,294 @@ LogicalResult StoreGlobalOp::verify() {
                         getOffsets().size());
 }
 
-template <typename Op> static LogicalResult verifyBinary(Op op) {
+template <typename Op> static LogicalResult verifyArithmetic(Op op) {
+  if (getDType(op.getType().getElementType())->isBool())
+    return op.emitOpError("expects numbers, got bool");
   return verifyTileThreads(op, op.getResult().getType());
 }
 
-LogicalResult AddOp::verify() { return verifyBinary(*this); }
-LogicalResult SubOp::verify() { return verifyBinary(*this); }
-LogicalResult MulOp::verify() { return verifyBinary(*this); }
-LogicalResult DivOp::verify() { return verifyBinary(*this); }
+template <typename Op> static LogicalResult verifyBitwise(Op op) {
+  if (getDType(op.getType().getElementType())->isFloat())
+    return op.emitOpError("expects integers or bool, got ")
+           << op.getType().getElementType();
+  return verifyTileThreads(op, op.getResult().getType());
+}
+
+LogicalResult AddOp::verify() { return verifyArithmetic(*this); }
+LogicalResult SubOp::verify() { return verifyArithmetic(*this); }
+LogicalResult MulOp::verify() { return verifyArithmetic(*this); }
+LogicalResult DivOp::verify() { return verifyArithmetic(*this); }
+LogicalResult RemOp::verify() { return verifyArithmetic(*this); }
+LogicalResult MinOp::verify() { return verifyArithmetic(*this); }
+LogicalResult MaxOp::verify() { return verifyArithmetic(*this); }
+LogicalResult AndOp::verify() { return verifyBitwise(*this); }
+LogicalResult OrOp::verify() { return verifyBitwise(*this); }
+LogicalResult XorOp::verify() { return verifyBitwise(*this); }
+
+//===----------------------------------------------------------------------===//
+// VM instructions
+//===----------------------------------------------------------------------===//
+
+/// Prints `[a, b, c]`.
+template <typename Range>
+static std::string shapeString(const Range &shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return text;
+}
+
+/// Same shape and layout, any element types: the rule of cast and cmp.
+static LogicalResult verifySameShapeAndLayout(Operation *op, TileType a,
+                                              TileType b) {
+  if (a.getShape() != b.getShape())
+    return op->emitOpError("result shape ")
+           << shapeString(b.getShape()) << " does not match operand shape "
+           << shapeString(a.getShape());
+  if (a.getLayout() != b.getLayout())
+    return op->emitOpError("result layout must equal the operand layout");
+  return verifyTileThreads(op, b);
+}
+
+LogicalResult ArangeOp::verify() {
+  TileType tile = getType();
+  if (getDim() < 0 || getDim() >= tile.getRank())
+    return emitOpError("dimension ")
+           << getDim() << " is out of range for a rank-" << tile.getRank()
+           << " tile";
+  if (!tile.getElementType().isSignlessInteger(32))
+    return emitOpError("expects an i32 tile, got ") << tile.getElementType();
+  return verifyTileThreads(*this, tile);
+}
+
+LogicalResult BroadcastOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  if (source.getElementType() != result.getElementType() ||
+      source.getRank() != result.getRank())
+    return emitOpError("expects the same element type and rank");
+  for (auto [from, to] : llvm::zip(source.getShape(), result.getShape()))
+    if (from != to && from != 1)
+      return emitOpError("cannot broadcast shape ")
+             << shapeString(source.getShape()) << " to "
+             << shapeString(result.getShape());
+  return verifyTileThreads(*this, result);
+}
+
+LogicalResult ConvertLayoutOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  if (source.getShape() != result.getShape() ||
+      source.getElementType() != result.getElementType())
+    return emitOpError("changes only the layout; shape and element type "
+                       "must match");
+  return verifyTileThreads(*this, result);
+}
+
+LogicalResult CastOp::verify() {
+  return verifySameShapeAndLayout(*this, getSource().getType(), getType());
+}
+
+LogicalResult ViewOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  if (!source.getLayout() || !result.getLayout()) {
+    if (source.getNumElements() * getDType(source.getElementType())->bitWidth() !=
+        result.getNumElements() * getDType(result.getElementType())->bitWidth())
+      return emitOpError("source and result hold different numbers of bits");
+    return success();
+  }
+  RegisterLayout from = source.getLayout().getLayout();
+  RegisterLayout to = result.getLayout().getLayout();
+  if (from.numThreads() != to.numThreads())
+    return emitOpError("source and result layouts span different thread "
+                       "counts (")
+           << from.numThreads() << " and " << to.numThreads() << ")";
+  int64_t fromBits =
+      from.numLocals() * getDType(source.getElementType())->bitWidth();
+  int64_t toBits = to.numLocals() * getDType(result.getElementType())->bitWidth();
+  if (fromBits != toBits)
+    return emitOpError("each thread holds ")
+           << fromBits << " bits of the source but " << toBits
+           << " bits of the result";
+  return verifyTileThreads(*this, result);
+}
+
+LogicalResult SliceOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  ArrayRef<int64_t> offsets = getOffsets();
+  if (offsets.size() != source.getRank() || result.getRank() != source.getRank())
+    return emitOpError("expects ")
+           << source.getRank() << " offsets and a result of the same rank";
+  if (source.getElementType() != result.getElementType())
+    return emitOpError("expects the same element type");
+  for (size_t d = 0; d < offsets.size(); ++d)
+    if (offsets[d] < 0 || offsets[d] + result.getShape()[d] > source.getShape()[d])
+      return emitOpError("slice at ")
+             << shapeString(offsets) << " of shape "
+             << shapeString(result.getShape()) << " is outside the tile of shape "
+             << shapeString(source.getShape());
+  return verifyTileThreads(*this, result);
+}
+
+LogicalResult TransposeOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  ArrayRef<int64_t> perm = getPermutation();
+  if (perm.size() != source.getRank() || result.getRank() != source.getRank())
+    return emitOpError("expects a permutation of ") << source.getRank()
+                                                    << " dimensions";
+  llvm::SmallVector<bool> seen(perm.size(), false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= static_cast<int64_t>(perm.size()) || seen[p])
+      return emitOpError("permutation ") << shapeString(perm)
+                                         << " is not a permutation";
+    seen[p] = true;
+  }
+  for (size_t d = 0; d < perm.size(); ++d)
+    if (result.getShape()[d] != source.getShape()[perm[d]])
+      return emitOpError("result shape ")
+             << shapeString(result.getShape())
+             << " is not the permuted source shape";
+  if (source.getElementType() != result.getElementType())
+    return emitOpError("expects the same element type");
+  return verifyTileThreads(*this, result);
+}
+
+LogicalResult UnaryOp::verify() {
+  std::optional<DType> dtype = getDType(getType().getElementType());
+  switch (getKind()) {
+  case UnaryKind::neg:
+  case UnaryKind::abs:
+    if (dtype->isBool())
+      return emitOpError("'") << stringifyUnaryKind(getKind())
+                              << "' expects numbers, got bool";
+    break;
+  case UnaryKind::bitnot:
+    if (dtype->isFloat())
+      return emitOpError("'not' expects integers or bool, got ")
+             << getType().getElementType();
+    break;
+  default:
+    if (!dtype->isFloat())
+      return emitOpError("'") << stringifyUnaryKind(getKind())
+                              << "' expects floats, got "
+                              << getType().getElementType();
+  }
+  return verifyTileThreads(*this, getType());
+}
+
+LogicalResult CmpOp::verify() {
+  TileType lhs = getLhs().getType(), result = getType();
+  if (lhs != getRhs().getType())
+    return emitOpError("operands must have the same type");
+  if (!result.getElementType().isSignlessInteger(1))
+    return emitOpError("result must be a tile of i1, got ")
+           << result.getElementType();
+  return verifySameShapeAndLayout(*this, lhs, result);
+}
+
+LogicalResult WhereOp::verify() {
+  TileType cond = getCondition().getType(), result = getType();
+  if (getTrueValue().getType() != result || getFalseValue().getType() != result)
+    return emitOpError("both values must have the result type");
+  if (!cond.getElementType().isSignlessInteger(1))
+    return emitOpError("condition must be a tile of i1, got ")
+           << cond.getElementType();
+  if (cond.getShape() != result.getShape() ||
+      cond.getLayout() != result.getLayout())
+    return emitOpError("condition must have the result's shape and layout");
+  return verifyTileThreads(*this, result);
+}
+
+LogicalResult ReduceOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  int64_t dim = getDim();
+  if (dim < 0 || dim >= source.getRank())
+    return emitOpError("dimension ") << dim << " is out of range for a rank-"
+                                     << source.getRank() << " tile";
+  SmallVector<int64_t> expected(source.getShape());
+  if (getKeepdim() || source.getRank() == 1)
+    expected[dim] = 1;
+  else
+    expected.erase(expected.begin() + dim);
+  if (ArrayRef<int64_t>(expected) != result.getShape())
+    return emitOpError("result shape ")
+           << shapeString(result.getShape()) << " should be "
+           << shapeString(expected);
+  if (source.getElementType() != result.getElementType())
+    return emitOpError("expects the same element type");
+  if (getDType(source.getElementType())->isBool())
+    return emitOpError("cannot reduce bool tiles");
+  return verifyTileThreads(*this, result);
+}
+
+LogicalResult DotOp::verify() {
+  TileType a = getA().getType(), b = getB().getType(), c = getC().getType();
+  if (a.getRank() != 2 || b.getRank() != 2 || c.getRank() != 2)
+    return emitOpError("expects rank-2 tiles");
+  if (a.getShape()[1] != b.getShape()[0] || a.getShape()[0] != c.getShape()[0] ||
+      b.getShape()[1] != c.getShape()[1])
+    return emitOpError("shapes ")
+           << shapeString(a.getShape()) << " x " << shapeString(b.getShape())
+           << " + " << shapeString(c.getShape())
+           << " do not form (M x K) @ (K x N) + (M x N)";
+  if (a.getElementType() != b.getElementType())
+    return emitOpError("a and b must have one element type");
+  if (getType() != c)
+    return emitOpError("result type must equal the type of c");
+  return verifyTileThreads(*this, c);
+}
+
+LogicalResult AllocSharedOp::verify() { return success(); }
+
+/// Offsets count and bounds of shared-tensor transfers.
+static LogicalResult verifySharedTransfer(Operation *op,
+                                          SharedTensorType shared,
+                                          TileType tile, size_t numOffsets) {
+  if (numOffsets != shared.getRank() || tile.getRank() != shared.getRank())
+    return op->emitOpError("expects ")
+           << shared.getRank() << " offsets and a tile of rank "
+           << shared.getRank();
+  if (tile.getElementType() != shared.getElementType())
+    return op->emitOpError("tile element type ")
+           << tile.getElementType() << " does not match shared element type "
+           << shared.getElementType();
+  for (auto [inner, outer] : llvm::zip(tile.getShape(), shared.getShape()))
+    if (inner > outer)
+      return op->emitOpError("tile shape ")
+             << shapeString(tile.getShape()) << " exceeds shared shape "
+             << shapeString(shared.getShape());
+  return verifyTileThreads(op, tile);
+}
+
+LogicalResult LoadSharedOp::verify() {
+  return verifySharedTransfer(*this, getSrc().getType(), getType(),
+                              getOffsets().size());
+}
+
+LogicalResult StoreSharedOp::verify() {
+  return verifySharedTransfer(*this, getDst().getType(), getValue().getType(),
+                              getOffsets().size());
+}
+
+LogicalResult CopyAsyncOp::verify() {
+  GlobalTensorType src = getSrc().getType();
+  SharedTensorType dst = getDst().getType();
+  if (getOffsets().size() != src.getRank() || dst.getRank() != src.getRank())
+    return emitOpError("expects ")
+           << src.getRank() << " offsets and a shared tensor of rank "
+           << src.getRank();
+  if (src.getElementType() != dst.getElementType())
+    return emitOpError("element types of the global (")
+           << src.getElementType() << ") and shared (" << dst.getElementType()
+           << ") tensors differ";
+  return success();
+}
+
+LogicalResult PrintOp::verify() {
+  Type type = getValue().getType();
+  if (auto tile = dyn_cast<TileType>(type))
+    return verifyTileThreads(*this, tile);
+  if (!getDType(type))
+    return emitOpError("prints tiles and scalars, got ") << type;
+  return success();
+}

@@ -21,6 +21,7 @@
 #include "ir/layout/SharedLayout.h"
 
 #include "ir/dialect/TilusDialect.h.inc"
+#include "ir/dialect/TilusEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "ir/dialect/TilusAttrs.h.inc"
@@ -42,6 +43,8 @@ inline constexpr llvm::StringLiteral kNumWarps = "tilus.num_warps";
 /// Array of three strings: the grid extents as expressions of the kernel's
 /// scalar parameters, evaluated on the host at launch.
 inline constexpr llvm::StringLiteral kGrid = "tilus.grid";
+/// On an scf.for, i64: unroll the loop by this factor.
+inline constexpr llvm::StringLiteral kUnroll = "tilus.unroll";
 /// Argument attribute, i64: the run-time value is a multiple of this.
 inline constexpr llvm::StringLiteral kDivisibility = "tilus.divisibility";
 } // namespace kernel_attr

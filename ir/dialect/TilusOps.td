@@ -8,6 +8,7 @@ include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Dialect/LLVMIR/LLVMOpBase.td"
+include "mlir/IR/EnumAttr.td"
 
 def Tilus_GlobalViewOp : Tilus_Op<"global_view", [Pure]> {
   let summary = "view a pointer parameter as a global tensor";
@@ -124,5 +125,377 @@ def Tilus_AddOp : Tilus_ElementwiseBinaryOp<"add", "sum">;
 def Tilus_SubOp : Tilus_ElementwiseBinaryOp<"sub", "difference">;
 def Tilus_MulOp : Tilus_ElementwiseBinaryOp<"mul", "product">;
 def Tilus_DivOp : Tilus_ElementwiseBinaryOp<"div", "quotient">;
+def Tilus_RemOp : Tilus_ElementwiseBinaryOp<"rem", "remainder (sign of the dividend)">;
+def Tilus_MinOp : Tilus_ElementwiseBinaryOp<"min", "minimum">;
+def Tilus_MaxOp : Tilus_ElementwiseBinaryOp<"max", "maximum">;
+def Tilus_AndOp : Tilus_ElementwiseBinaryOp<"and", "bitwise (logical for bool) and">;
+def Tilus_OrOp : Tilus_ElementwiseBinaryOp<"or", "bitwise (logical for bool) or">;
+def Tilus_XorOp : Tilus_ElementwiseBinaryOp<"xor", "bitwise (logical for bool) xor">;
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Tilus_UnaryKind : I32EnumAttr<"UnaryKind", "elementwise function", [
+    I32EnumAttrCase<"neg", 0>, I32EnumAttrCase<"abs", 1>,
+    I32EnumAttrCase<"exp", 2>, I32EnumAttrCase<"exp2", 3>,
+    I32EnumAttrCase<"log", 4>, I32EnumAttrCase<"log2", 5>,
+    I32EnumAttrCase<"sqrt", 6>, I32EnumAttrCase<"rsqrt", 7>,
+    I32EnumAttrCase<"tanh", 8>, I32EnumAttrCase<"sin", 9>,
+    I32EnumAttrCase<"cos", 10>, I32EnumAttrCase<"bitnot", 11, "not">,
+    I32EnumAttrCase<"round", 12>, I32EnumAttrCase<"floor", 13>,
+    I32EnumAttrCase<"ceil", 14>]> {
+  let cppNamespace = "::tilus";
+}
+
+def Tilus_CmpPredicate : I32EnumAttr<"CmpPredicate", "comparison", [
+    I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>,
+    I32EnumAttrCase<"lt", 2>, I32EnumAttrCase<"le", 3>,
+    I32EnumAttrCase<"gt", 4>, I32EnumAttrCase<"ge", 5>]> {
+  let cppNamespace = "::tilus";
+}
+
+def Tilus_ReduceKind : I32EnumAttr<"ReduceKind", "reduction", [
+    I32EnumAttrCase<"sum", 0>, I32EnumAttrCase<"max", 1>,
+    I32EnumAttrCase<"min", 2>]> {
+  let cppNamespace = "::tilus";
+}
+
+//===----------------------------------------------------------------------===//
+// Creation and layout-changing instructions
+//===----------------------------------------------------------------------===//
+
+def Tilus_ArangeOp : Tilus_Op<"arange", [Pure]> {
+  let summary = "a tile holding each element's index along one dimension";
+  let description = [{
+    Element `i` of the result is `i[dim]`, as a signed integer.
+
+    ```mlir
+    %i = tilus.arange 1 : !tilus.tile<4x64xi32>
+    ```
+  }];
+  let arguments = (ins I64Attr:$dim);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$dim attr-dict `:` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_BroadcastOp : Tilus_Op<"broadcast", [Pure]> {
+  let summary = "repeat a tile along its extent-1 dimensions";
+  let description = [{
+    Every dimension of the source has the result's extent or 1; element `i`
+    of the result is the source element with the extent-1 coordinates set to
+    0.
+
+    ```mlir
+    %b = tilus.broadcast %row : !tilus.tile<16x1xf32> -> !tilus.tile<16x64xf32>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$source);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$source attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_ConvertLayoutOp : Tilus_Op<"convert_layout", [Pure]> {
+  let summary = "the same tile distributed by another layout";
+  let description = [{
+    Moves the elements between threads (through shared memory where needed).
+
+    ```mlir
+    %c = tilus.convert_layout %t : !tilus.tile<64xf32, #tilus.layout<"local(2).spatial(32)">> -> !tilus.tile<64xf32, #tilus.layout<"spatial(32).local(2)">>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$source);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$source attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_CastOp : Tilus_Op<"cast", [Pure]> {
+  let summary = "convert each element to another data type";
+  let description = [{
+    Converts with the rules of the dtype library (docs/dtypes.md): float
+    narrowing rounds to nearest even and saturates, float to integer
+    truncates toward zero and saturates (NaN gives 0), integer narrowing keeps
+    the low bits.
+
+    ```mlir
+    %h = tilus.cast %w : !tilus.tile<64x!tilus.u4> -> !tilus.tile<64xf16>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$source);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$source attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_ViewOp : Tilus_Op<"view", [Pure]> {
+  let summary = "reinterpret the bits a thread holds with another type and layout";
+  let description = [{
+    Each thread's registers are reinterpreted: the bits of its local
+    elements, in local-index order, become the bits of the result's local
+    elements. The element bit width times the local count must match, and so
+    must the thread count.
+
+    ```mlir
+    %w = tilus.view %bytes : !tilus.tile<32xi8, #tilus.layout<"spatial(32)">> -> !tilus.tile<64x!tilus.u4, #tilus.layout<"spatial(32).local(2)">>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$source);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$source attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_SliceOp : Tilus_Op<"slice", [Pure]> {
+  let summary = "a sub-tile at constant offsets";
+  let description = [{
+    ```mlir
+    %s = tilus.slice %t [0, 16] : !tilus.tile<16x32xf32> -> !tilus.tile<16x16xf32>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$source, DenseI64ArrayAttr:$offsets);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$source $offsets attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_TransposeOp : Tilus_Op<"transpose", [Pure]> {
+  let summary = "permute the dimensions of a tile";
+  let description = [{
+    Result dimension `d` is source dimension `permutation[d]`.
+
+    ```mlir
+    %t = tilus.transpose %x [1, 0] : !tilus.tile<16x32xf32> -> !tilus.tile<32x16xf32>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$source, DenseI64ArrayAttr:$permutation);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$source $permutation attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise functions, comparisons, selection, reductions, dot
+//===----------------------------------------------------------------------===//
+
+def Tilus_UnaryOp : Tilus_Op<"unary", [Pure, SameOperandsAndResultType]> {
+  let summary = "an elementwise function of one tile";
+  let description = [{
+    `neg`, `abs`: numbers; `not`: integers (bitwise) and bool; the others
+    (`exp`, `exp2`, `log`, `log2`, `sqrt`, `rsqrt`, `tanh`, `sin`, `cos`,
+    `round` to nearest even, `floor`, `ceil`) floats. The transcendental
+    functions lower to PTX `.approx` instructions; docs/language.md gives
+    their error bounds.
+
+    ```mlir
+    %e = tilus.unary exp %x : !tilus.tile<64xf32>
+    ```
+  }];
+  let arguments = (ins Tilus_UnaryKind:$kind, Tilus_AnyTile:$source);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$kind $source attr-dict `:` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_CmpOp : Tilus_Op<"cmp", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "elementwise comparison of two tiles";
+  let description = [{
+    The result is a tile of `i1` (bool) with the operands' shape and layout.
+    Float comparisons are ordered: any comparison with NaN is false, except
+    `ne`.
+
+    ```mlir
+    %m = tilus.cmp lt %x, %y : !tilus.tile<64xf32> -> !tilus.tile<64xi1>
+    ```
+  }];
+  let arguments = (ins Tilus_CmpPredicate:$predicate, Tilus_AnyTile:$lhs,
+                       Tilus_AnyTile:$rhs);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$predicate $lhs `,` $rhs attr-dict `:` qualified(type($lhs)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_WhereOp : Tilus_Op<"where", [Pure, AllTypesMatch<["trueValue", "falseValue", "result"]>]> {
+  let summary = "elementwise selection between two tiles";
+  let description = [{
+    ```mlir
+    %r = tilus.where %m, %x, %y : !tilus.tile<64xi1>, !tilus.tile<64xf32>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$condition, Tilus_AnyTile:$trueValue,
+                       Tilus_AnyTile:$falseValue);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$condition `,` $trueValue `,` $falseValue attr-dict `:` qualified(type($condition)) `,` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_ReduceOp : Tilus_Op<"reduce", [Pure]> {
+  let summary = "reduce a tile over one dimension";
+  let description = [{
+    Sums, or takes the maximum or minimum of, the elements along `dim`. With
+    `keepdim` the result keeps that dimension with extent 1, else it is
+    removed (a rank-1 tile reduces to extent 1). Floats sum in an order the
+    layout decides.
+
+    ```mlir
+    %s = tilus.reduce sum %x {dim = 1 : i64, keepdim = true} : !tilus.tile<16x64xf32> -> !tilus.tile<16x1xf32>
+    ```
+  }];
+  let arguments = (ins Tilus_ReduceKind:$kind, Tilus_AnyTile:$source,
+                       I64Attr:$dim, BoolAttr:$keepdim);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$kind $source attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_DotOp : Tilus_Op<"dot", [Pure, AllTypesMatch<["c", "result"]>]> {
+  let summary = "matrix product with accumulation: a @ b + c";
+  let description = [{
+    `a` is M x K, `b` K x N, `c` and the result M x N. `a` and `b` have one
+    element type; products accumulate in `c`'s type.
+
+    ```mlir
+    %d = tilus.dot %a, %b, %c : !tilus.tile<16x8xf16>, !tilus.tile<8x32xf16>, !tilus.tile<16x32xf32>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$a, Tilus_AnyTile:$b, Tilus_AnyTile:$c);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$a `,` $b `,` $c attr-dict `:` qualified(type($a)) `,` qualified(type($b)) `,` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Shared memory, asynchronous copies, barriers
+//===----------------------------------------------------------------------===//
+
+def Tilus_AllocSharedOp : Tilus_Op<"alloc_shared", [MemoryEffects<[MemAlloc]>]> {
+  let summary = "allocate a tensor in shared memory";
+  let description = [{
+    Its contents are undefined until written. The shared-memory planning pass
+    gives it an offset; its lifetime ends at the matching `free_shared` (or
+    the end of the kernel).
+
+    ```mlir
+    %s = tilus.alloc_shared : !tilus.shared<64x64xf16>
+    ```
+  }];
+  let results = (outs Tilus_AnyShared:$result);
+  let assemblyFormat = "attr-dict `:` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_FreeSharedOp : Tilus_Op<"free_shared", [MemoryEffects<[MemFree]>]> {
+  let summary = "end the lifetime of a shared tensor";
+  let description = [{
+    ```mlir
+    tilus.free_shared %s : !tilus.shared<64x64xf16>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyShared:$tensor);
+  let assemblyFormat = "$tensor attr-dict `:` qualified(type($tensor))";
+}
+
+def Tilus_LoadSharedOp : Tilus_Op<"load_shared", [MemoryEffects<[MemRead]>]> {
+  let summary = "load a tile from a shared tensor at constant or run-time offsets";
+  let description = [{
+    The tile must lie inside the shared tensor.
+
+    ```mlir
+    %t = tilus.load_shared %s[%c0, %k] : !tilus.shared<64x64xf16>, i32, i32 -> !tilus.tile<64x16xf16>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyShared:$src, Variadic<AnySignlessInteger>:$offsets);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = [{
+    $src `[` $offsets `]` attr-dict `:` qualified(type($src)) `,` qualified(type($offsets)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tilus_StoreSharedOp : Tilus_Op<"store_shared", [MemoryEffects<[MemWrite]>]> {
+  let summary = "store a tile into a shared tensor at offsets";
+  let description = [{
+    ```mlir
+    tilus.store_shared %t, %s[%c0, %c0] : !tilus.tile<64x64xf16>, !tilus.shared<64x64xf16>, i32, i32
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$value, Tilus_AnyShared:$dst,
+                       Variadic<AnySignlessInteger>:$offsets);
+  let assemblyFormat = [{
+    $value `,` $dst `[` $offsets `]` attr-dict `:` qualified(type($value)) `,` qualified(type($dst)) `,` qualified(type($offsets))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tilus_CopyAsyncOp : Tilus_Op<"copy_async", [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "start copying a global region into a shared tensor";
+  let description = [{
+    Copies the region of `src` at `offsets` with the shape of `dst` into
+    `dst`; elements outside `src` are written as zero. The data is there only
+    after a `copy_async_wait` that covers the group this copy was committed
+    in.
+
+    ```mlir
+    tilus.copy_async %a[%m, %k], %s : !tilus.global<?x?xf16>, i32, i32, !tilus.shared<64x64xf16>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyGlobal:$src, Variadic<AnySignlessInteger>:$offsets,
+                       Tilus_AnyShared:$dst);
+  let assemblyFormat = [{
+    $src `[` $offsets `]` `,` $dst attr-dict `:` qualified(type($src)) `,` qualified(type($offsets)) `,` qualified(type($dst))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tilus_CopyAsyncCommitOp : Tilus_Op<"copy_async_commit"> {
+  let summary = "close the group of the copies started since the last commit";
+  let description = [{
+    ```mlir
+    tilus.copy_async_commit
+    ```
+  }];
+  let assemblyFormat = "attr-dict";
+}
+
+def Tilus_CopyAsyncWaitOp : Tilus_Op<"copy_async_wait"> {
+  let summary = "wait until at most `pending` committed groups are in flight";
+  let description = [{
+    Waits for the calling thread's copies; a `sync` afterwards makes every
+    thread's copies visible to the block.
+
+    ```mlir
+    tilus.copy_async_wait 0
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<7>]>:$pending);
+  let assemblyFormat = "$pending attr-dict";
+}
+
+def Tilus_SyncOp : Tilus_Op<"sync"> {
+  let summary = "a barrier for every thread of the block";
+  let description = [{
+    ```mlir
+    tilus.sync
+    ```
+  }];
+  let assemblyFormat = "attr-dict";
+}
+
+def Tilus_PrintOp : Tilus_Op<"print"> {
+  let summary = "print a tile or scalar from the device, for debugging";
+  let description = [{
+    Every element is printed once (by its first holder) as
+    `label[i, j] = value`, a scalar as `label = value`, from every block.
+
+    ```mlir
+    tilus.print "x" %x : !tilus.tile<4xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$label, AnyType:$value);
+  let assemblyFormat = "$label $value attr-dict `:` qualified(type($value))";
+  let hasVerifier = 1;
+}
 
 #endif // TILUS_OPS_TD

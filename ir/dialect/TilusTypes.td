@@ -27,10 +27,12 @@ def Tilus_TileType : Tilus_Type<"Tile", "tile"> {
   let description = [{
     `!tilus.tile<256xf32, #tilus.layout<"local(2).spatial(128)">>` is a tile of
     256 f32 values held in the registers of 128 threads, two values each.
+    `!tilus.tile<256xf32>` has no layout yet: layout inference gives it one,
+    and code generation requires it.
   }];
   let parameters = (ins ArrayRefParameter<"int64_t">:$shape,
                         "::mlir::Type":$elementType,
-                        "::tilus::LayoutAttr":$layout);
+                        OptionalParameter<"::tilus::LayoutAttr">:$layout);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
@@ -57,9 +59,31 @@ def Tilus_ElementType : TypeDef<Tilus_Dialect, "Element"> {
   }];
 }
 
+def Tilus_SharedTensorType : Tilus_Type<"SharedTensor", "shared"> {
+  let summary = "A tensor in the block's shared memory";
+  let description = [{
+    `!tilus.shared<64x64xf16, #tilus.shared_layout<"shared(64,64).row_major().swizzle(3,3,3)">>`;
+    without a layout, the tensor is row-major until layout inference picks
+    one.
+  }];
+  let parameters = (ins ArrayRefParameter<"int64_t">:$shape,
+                        "::mlir::Type":$elementType,
+                        OptionalParameter<"::tilus::SharedLayoutAttr">:$layout);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    unsigned getRank() const { return getShape().size(); }
+    int64_t getNumElements() const;
+  }];
+}
+
 def Tilus_AnyTile : Type<CPred<"::llvm::isa<::tilus::TileType>($_self)">,
                          "register tile", "::tilus::TileType">;
 def Tilus_AnyGlobal : Type<CPred<"::llvm::isa<::tilus::GlobalTensorType>($_self)">,
                            "global tensor", "::tilus::GlobalTensorType">;
+
+
+def Tilus_AnyShared : Type<CPred<"::llvm::isa<::tilus::SharedTensorType>($_self)">,
+                           "shared tensor", "::tilus::SharedTensorType">;
 
 #endif // TILUS_TYPES_TD
