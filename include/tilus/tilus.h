@@ -1,0 +1,123 @@
+/*===- tilus.h - C API of the tilus runtime, for FFI ---------------*- C -*-===*\
+|*                                                                            *|
+|* The functions of libtilus, for ctypes, cffi and other foreign function     *|
+|* interfaces. Every function that can fail returns 0 on success and -1 on    *|
+|* failure; tilus_last_error() then gives the message (per thread, valid until *|
+|* the next call). Nothing here aborts or exits.                              *|
+|*                                                                            *|
+|*   tilus_device *dev;  tilus_kernel *k;                                     *|
+|*   tilus_device_create("emu", &dev);                                        *|
+|*   tilus_compile_file(dev, "vector_add.tl", NULL, 0, NULL, &k);             *|
+|*   tilus_arg args[4] = {{TILUS_ARG_BUFFER, "f32", a, 4 * n}, ...};          *|
+|*   if (tilus_launch(k, args, 4, 0, NULL)) puts(tilus_last_error());         *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef TILUS_TILUS_H
+#define TILUS_TILUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tilus_device tilus_device;
+typedef struct tilus_kernel tilus_kernel;
+
+/** The message of the calling thread's last failure ("" if none). */
+const char *tilus_last_error(void);
+/** "0.1.0 (commit ...)". */
+const char *tilus_version(void);
+/** 1 when this library can compile .tl source (built with the compiler). */
+int tilus_has_compiler(void);
+
+/* Devices: "emu", "cuda", "cuda:N", or NULL/"" for TILUS_DEVICE or the
+ * default (cuda when a GPU is present, else emu). */
+int tilus_device_create(const char *name, tilus_device **out);
+void tilus_device_destroy(tilus_device *device);
+/** "emu" or "cuda"; owned by the device. */
+const char *tilus_device_name(tilus_device *device);
+const char *tilus_device_description(tilus_device *device);
+/** The architecture kernels are compiled for, e.g. "sm_80". */
+const char *tilus_device_arch(tilus_device *device);
+
+/* Memory. Device addresses are 64-bit integers (on cuda, CUdeviceptr; a
+ * PyTorch tensor's data_ptr() is one). */
+int tilus_malloc(tilus_device *device, uint64_t bytes, uint64_t *out);
+int tilus_free(tilus_device *device, uint64_t ptr);
+int tilus_memcpy_htod(tilus_device *device, uint64_t dst, const void *src,
+                      uint64_t bytes);
+int tilus_memcpy_dtoh(tilus_device *device, void *dst, uint64_t src,
+                      uint64_t bytes);
+int tilus_synchronize(tilus_device *device, uint64_t stream);
+
+/* Kernels. `defines` holds `ndefines` strings "NAME=VALUE" (compile-time
+ * parameters); `kernel_name` NULL or "" picks the only (first) kernel. */
+int tilus_compile(tilus_device *device, const char *source,
+                  const char *filename, const char *const *defines,
+                  int ndefines, const char *kernel_name, tilus_kernel **out);
+int tilus_compile_file(tilus_device *device, const char *path,
+                       const char *const *defines, int ndefines,
+                       const char *kernel_name, tilus_kernel **out);
+/** Loads precompiled PTX or cubin (`size` bytes) with the metadata JSON that
+ * `tilusc --metadata` writes. */
+int tilus_load(tilus_device *device, const void *image, size_t size,
+               const char *metadata_json, const char *kernel_name,
+               tilus_kernel **out);
+void tilus_kernel_destroy(tilus_kernel *kernel);
+/** The kernel's metadata (parameters with dtypes, shapes, divisibility;
+ * grid formula; threads; shared memory; target) as JSON, owned by it. */
+const char *tilus_kernel_info(tilus_kernel *kernel);
+
+typedef enum {
+  TILUS_ARG_BUFFER = 0,
+  TILUS_ARG_INT = 1,
+  TILUS_ARG_FLOAT = 2
+} tilus_arg_kind;
+
+/** One launch argument. `dtype` may be NULL (not checked); `bytes` 0 means
+ * the buffer's size is unknown (not checked). */
+typedef struct {
+  int32_t kind; /* tilus_arg_kind */
+  const char *dtype;
+  uint64_t ptr;
+  uint64_t bytes;
+  int64_t int_value;
+  double float_value;
+} tilus_arg;
+
+typedef struct {
+  double milliseconds;
+  uint64_t warp_instructions;
+} tilus_launch_stats;
+
+/** Checks the arguments against the kernel's signature, computes the grid
+ * and launches on `stream` (a CUstream; 0 for the default stream). With
+ * `stats`, waits for the kernel and measures it. */
+int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
+                 uint64_t stream, tilus_launch_stats *stats);
+/** The grid the arguments give, without launching. */
+int tilus_kernel_grid(tilus_kernel *kernel, const tilus_arg *args, int nargs,
+                      uint32_t grid[3]);
+
+/* Low-bit data. */
+/** Codes of `values` in `dtype` (round to nearest even, saturating). */
+int tilus_encode(const char *dtype, const double *values, size_t count,
+                 uint64_t *codes);
+int tilus_decode(const char *dtype, const uint64_t *codes, size_t count,
+                 double *values);
+/** Bytes `count` elements of `dtype` occupy densely packed. */
+int tilus_packed_size(const char *dtype, uint64_t count, uint64_t *out);
+/** Packs codes LSB-first: element i occupies bits [i*n, (i+1)*n). */
+int tilus_pack(const char *dtype, const uint64_t *codes, size_t count,
+               uint8_t *out);
+int tilus_unpack(const char *dtype, const uint8_t *in, size_t count,
+                 uint64_t *codes);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TILUS_TILUS_H */

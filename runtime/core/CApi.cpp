@@ -1,0 +1,300 @@
+//===- CApi.cpp - The C API (tilus.h) over the C++ runtime ----------------===//
+//
+// Built into libtilus only. With TILUS_WITH_JIT the compile functions call
+// the JIT library; without it (the core-only build) they report that the
+// library has no compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tilus/tilus.h"
+
+#include "ir/dtype/DType.h"
+#include "tilus/Runtime.h"
+#include "tilus/Version.h"
+#if TILUS_WITH_JIT
+#include "tilus/Jit.h"
+#endif
+
+#include <memory>
+
+using namespace tilus;
+
+struct tilus_device {
+  std::unique_ptr<Device> device;
+  std::string name, description, arch;
+};
+
+struct tilus_kernel {
+  Kernel kernel;
+  std::string infoJson;
+};
+
+namespace {
+
+thread_local std::string lastError;
+
+int fail(const std::string &message) {
+  lastError = message;
+  return -1;
+}
+
+int fail(const Status &status) { return fail(status.message()); }
+
+int succeed() {
+  lastError.clear();
+  return 0;
+}
+
+std::vector<Arg> toArgs(const tilus_arg *args, int nargs) {
+  std::vector<Arg> out;
+  for (int i = 0; i < nargs; ++i) {
+    const tilus_arg &a = args[i];
+    std::string dtype = a.dtype ? a.dtype : "";
+    switch (a.kind) {
+    case TILUS_ARG_BUFFER:
+      out.push_back(Arg::buffer(a.ptr, a.bytes, dtype));
+      break;
+    case TILUS_ARG_FLOAT:
+      out.push_back(Arg::real(a.float_value, dtype));
+      break;
+    default:
+      out.push_back(Arg::integer(a.int_value, dtype));
+    }
+  }
+  return out;
+}
+
+int makeKernel(Expected<Kernel> kernel, tilus_kernel **out) {
+  if (!kernel)
+    return fail(kernel.error());
+  std::string json = toJson({kernel->info()});
+  *out = new tilus_kernel{std::move(*kernel), std::move(json)};
+  return succeed();
+}
+
+std::optional<DType> parseType(const char *name) {
+  std::string error;
+  std::optional<DType> type = DType::parse(name ? name : "", &error);
+  if (!type)
+    lastError = error;
+  return type;
+}
+
+#if TILUS_WITH_JIT
+JitOptions jitOptions(const char *const *defines, int ndefines,
+                      const char *kernelName, std::string &error) {
+  JitOptions options;
+  for (int i = 0; i < ndefines; ++i) {
+    std::string d = defines[i] ? defines[i] : "";
+    size_t eq = d.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size()) {
+      error = "define expects NAME=VALUE, got '" + d + "'";
+      break;
+    }
+    options.defines[d.substr(0, eq)] = d.substr(eq + 1);
+  }
+  if (kernelName)
+    options.kernel = kernelName;
+  return options;
+}
+#endif
+
+} // namespace
+
+extern "C" {
+
+const char *tilus_last_error(void) { return lastError.c_str(); }
+
+const char *tilus_version(void) {
+  return TILUS_VERSION " (commit " TILUS_GIT_COMMIT ")";
+}
+
+int tilus_has_compiler(void) { return TILUS_WITH_JIT ? 1 : 0; }
+
+int tilus_device_create(const char *name, tilus_device **out) {
+  Expected<std::unique_ptr<Device>> dev = createDevice(name ? name : "");
+  if (!dev)
+    return fail(dev.error());
+  auto *d = new tilus_device;
+  d->device = std::move(*dev);
+  d->name = d->device->name();
+  d->description = d->device->description();
+  d->arch = d->device->arch();
+  *out = d;
+  return succeed();
+}
+
+void tilus_device_destroy(tilus_device *device) { delete device; }
+
+const char *tilus_device_name(tilus_device *device) {
+  return device->name.c_str();
+}
+
+const char *tilus_device_description(tilus_device *device) {
+  return device->description.c_str();
+}
+
+const char *tilus_device_arch(tilus_device *device) {
+  return device->arch.c_str();
+}
+
+int tilus_malloc(tilus_device *device, uint64_t bytes, uint64_t *out) {
+  Expected<DevicePtr> p = device->device->allocate(bytes);
+  if (!p)
+    return fail(p.error());
+  *out = *p;
+  return succeed();
+}
+
+int tilus_free(tilus_device *device, uint64_t ptr) {
+  if (Status s = device->device->free(ptr); !s)
+    return fail(s);
+  return succeed();
+}
+
+int tilus_memcpy_htod(tilus_device *device, uint64_t dst, const void *src,
+                      uint64_t bytes) {
+  if (Status s = device->device->copyToDevice(dst, src, bytes); !s)
+    return fail(s);
+  return succeed();
+}
+
+int tilus_memcpy_dtoh(tilus_device *device, void *dst, uint64_t src,
+                      uint64_t bytes) {
+  if (Status s = device->device->copyFromDevice(dst, src, bytes); !s)
+    return fail(s);
+  return succeed();
+}
+
+int tilus_synchronize(tilus_device *device, uint64_t stream) {
+  if (Status s = device->device->synchronize(stream); !s)
+    return fail(s);
+  return succeed();
+}
+
+int tilus_compile(tilus_device *device, const char *source,
+                  const char *filename, const char *const *defines,
+                  int ndefines, const char *kernel_name, tilus_kernel **out) {
+#if TILUS_WITH_JIT
+  std::string error;
+  JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
+  if (!error.empty())
+    return fail(error);
+  return makeKernel(compile(*device->device, source ? source : "",
+                            filename ? filename : "<source>", options),
+                    out);
+#else
+  return fail("this libtilus is the runtime core, built without the "
+              "compiler: load precompiled kernels with tilus_load");
+#endif
+}
+
+int tilus_compile_file(tilus_device *device, const char *path,
+                       const char *const *defines, int ndefines,
+                       const char *kernel_name, tilus_kernel **out) {
+#if TILUS_WITH_JIT
+  std::string error;
+  JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
+  if (!error.empty())
+    return fail(error);
+  return makeKernel(compileFile(*device->device, path ? path : "", options),
+                    out);
+#else
+  return tilus_compile(device, nullptr, path, defines, ndefines, kernel_name,
+                       out);
+#endif
+}
+
+int tilus_load(tilus_device *device, const void *image, size_t size,
+               const char *metadata_json, const char *kernel_name,
+               tilus_kernel **out) {
+  return makeKernel(
+      loadKernel(*device->device,
+                 std::string_view(static_cast<const char *>(image), size),
+                 metadata_json ? metadata_json : "",
+                 kernel_name ? kernel_name : ""),
+      out);
+}
+
+void tilus_kernel_destroy(tilus_kernel *kernel) { delete kernel; }
+
+const char *tilus_kernel_info(tilus_kernel *kernel) {
+  return kernel->infoJson.c_str();
+}
+
+int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
+                 uint64_t stream, tilus_launch_stats *stats) {
+  LaunchStats s;
+  if (Status st =
+          kernel->kernel.launch(toArgs(args, nargs), stream, stats ? &s : nullptr);
+      !st)
+    return fail(st);
+  if (stats) {
+    stats->milliseconds = s.milliseconds;
+    stats->warp_instructions = s.warpInstructions;
+  }
+  return succeed();
+}
+
+int tilus_kernel_grid(tilus_kernel *kernel, const tilus_arg *args, int nargs,
+                      uint32_t grid[3]) {
+  Expected<Dim3> g = kernel->kernel.grid(toArgs(args, nargs));
+  if (!g)
+    return fail(g.error());
+  grid[0] = g->x;
+  grid[1] = g->y;
+  grid[2] = g->z;
+  return succeed();
+}
+
+int tilus_encode(const char *dtype, const double *values, size_t count,
+                 uint64_t *codes) {
+  std::optional<DType> type = parseType(dtype);
+  if (!type)
+    return -1;
+  for (size_t i = 0; i < count; ++i)
+    codes[i] = encode(*type, values[i]);
+  return succeed();
+}
+
+int tilus_decode(const char *dtype, const uint64_t *codes, size_t count,
+                 double *values) {
+  std::optional<DType> type = parseType(dtype);
+  if (!type)
+    return -1;
+  for (size_t i = 0; i < count; ++i)
+    values[i] = decode(*type, codes[i] & type->codeMask());
+  return succeed();
+}
+
+int tilus_packed_size(const char *dtype, uint64_t count, uint64_t *out) {
+  Expected<uint64_t> n = storageBytes(dtype ? dtype : "", count);
+  if (!n)
+    return fail(n.error());
+  *out = *n;
+  return succeed();
+}
+
+int tilus_pack(const char *dtype, const uint64_t *codes, size_t count,
+               uint8_t *out) {
+  std::optional<DType> type = parseType(dtype);
+  if (!type)
+    return -1;
+  for (size_t i = 0; i < count; ++i)
+    if (codes[i] & ~type->codeMask())
+      return fail("code " + std::to_string(codes[i]) + " at index " +
+                  std::to_string(i) + " does not fit " + type->name());
+  packBits(codes, count, type->bitWidth(), out);
+  return succeed();
+}
+
+int tilus_unpack(const char *dtype, const uint8_t *in, size_t count,
+                 uint64_t *codes) {
+  std::optional<DType> type = parseType(dtype);
+  if (!type)
+    return -1;
+  unpackBits(in, count, type->bitWidth(), codes);
+  return succeed();
+}
+
+} // extern "C"
