@@ -107,11 +107,16 @@ static Type getRegisterType(Type element) {
 }
 
 void tilus::populateTileTypeConversions(TypeConverter &converter) {
+  // Tiles without a layout (layout inference has not run) do not convert.
   converter.addConversion([](TileType tile) -> std::optional<Type> {
     Type element = getRegisterType(tile.getElementType());
-    if (!element)
+    if (!element || !tile.getLayout())
       return std::nullopt;
     return VectorType::get({getLayout(tile).numLocals()}, element);
+  });
+  // A shared tensor is the address of its first element in shared memory.
+  converter.addConversion([](SharedTensorType shared) -> Type {
+    return LLVM::LLVMPointerType::get(shared.getContext(), 3);
   });
   converter.addConversion([](GlobalTensorType global) -> Type {
     MLIRContext *context = global.getContext();

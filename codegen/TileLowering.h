@@ -27,6 +27,35 @@ void populateMemoryLoweringPatterns(const mlir::TypeConverter &converter,
 void populateElementwiseLoweringPatterns(const mlir::TypeConverter &converter,
                                          mlir::RewritePatternSet &patterns);
 
+/// Shared tensors, their loads and stores, asynchronous copies and barriers
+/// (codegen/SharedMemoryLowering.cpp).
+void populateSharedMemoryLoweringPatterns(const mlir::TypeConverter &converter,
+                                          mlir::RewritePatternSet &patterns);
+
+/// Instructions that move elements between threads or registers:
+/// convert_layout, broadcast, slice, transpose, arange
+/// (codegen/LayoutLowering.cpp).
+void populateLayoutLoweringPatterns(const mlir::TypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
+
+/// Elementwise functions (the `.approx` special functions among them),
+/// comparisons, where, cast and view (codegen/MathLowering.cpp).
+void populateMathLoweringPatterns(const mlir::TypeConverter &converter,
+                                  mlir::RewritePatternSet &patterns);
+
+/// Reductions and the SIMT dot (codegen/ReduceLowering.cpp).
+void populateReduceLoweringPatterns(const mlir::TypeConverter &converter,
+                                    mlir::RewritePatternSet &patterns);
+
+/// print, through vprintf (codegen/PrintLowering.cpp).
+void populatePrintLoweringPatterns(const mlir::TypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns);
+
+/// Bytes of shared memory `op` needs as scratch while it runs (0 for most
+/// operations); the shared-memory planning pass reserves them and records
+/// the offset in the `tilus.scratch_offset` attribute.
+int64_t getScratchBytes(mlir::Operation *op);
+
 } // namespace tilus
 
 #endif // TILUS_CODEGEN_TILELOWERING_H

@@ -52,6 +52,11 @@ struct ConvertTilusToLLVMPass
       RewritePatternSet patterns(context);
       populateMemoryLoweringPatterns(converter, patterns);
       populateElementwiseLoweringPatterns(converter, patterns);
+      populateSharedMemoryLoweringPatterns(converter, patterns);
+      populateLayoutLoweringPatterns(converter, patterns);
+      populateMathLoweringPatterns(converter, patterns);
+      populateReduceLoweringPatterns(converter, patterns);
+      populatePrintLoweringPatterns(converter, patterns);
       scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                            target);
       if (failed(applyPartialConversion(module, target, std::move(patterns))))
@@ -100,6 +105,7 @@ struct ConvertTilusToLLVMPass
 } // namespace
 
 void tilus::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  // Layout inference, then shared-memory planning, come before this.
   pm.addPass(createConvertTilusToLLVM());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
