@@ -12,6 +12,7 @@
 #include "runtime/emu/Float.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <cfenv>
 #include <climits>
 #include <cmath>
@@ -28,6 +29,19 @@ constexpr uint32_t kFull = 0xffffffffu;
     const int l = __builtin_ctz(m_);                                           \
     __VA_ARGS__;                                                               \
   }
+
+/// d[l] = f(a[l], b[l], c[l]) over the lanes of \p mask; a straight loop
+/// when the whole warp is active.
+template <typename F>
+inline void lanes(uint32_t mask, uint64_t *d, const uint64_t *a,
+                  const uint64_t *b, const uint64_t *c, F f) {
+  if (mask == 0xffffffffu) {
+    for (int l = 0; l < 32; ++l)
+      d[l] = f(a[l], b[l], c[l]);
+    return;
+  }
+  FOR_LANES(mask, d[l] = f(a[l], b[l], c[l]));
+}
 
 inline int64_t sext(uint64_t v, unsigned bits) {
   if (bits >= 64)
@@ -211,6 +225,8 @@ private:
   Status runCta();
   Yield runWarp(Warp &w);
   bool execAlu(Warp &w, const Instr &I, uint32_t mask);
+  bool fastSetp(Warp &w, const Instr &I, uint32_t mask, const uint64_t *a,
+                const uint64_t *b);
   bool execCvt(Warp &w, const Instr &I, uint32_t mask);
   bool execMemory(Warp &w, const Instr &I, uint32_t mask);
   bool execMma(Warp &w, const Instr &I);
@@ -347,11 +363,13 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
                          const Instr &I, Warp &w, int lane, bool &isShared,
                          uint32_t &sharedOff) {
   isShared = false;
-  const char *rw = write ? "write" : "read";
-  std::string what = std::to_string(size) + "-byte " + rw;
+  // Only built when a report needs it.
+  auto what = [&] {
+    return std::to_string(size) + "-byte " + (write ? "write" : "read");
+  };
   if (size > 1 && (addr & (size - 1))) {
     fail(ReportKind::Misaligned, I, w, lane, addr,
-         "misaligned " + std::string(spaceName(sp)) + " " + what +
+         "misaligned " + std::string(spaceName(sp)) + " " + what() +
              " (address not a multiple of " + std::to_string(size) + ")");
     return nullptr;
   }
@@ -387,7 +405,7 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
       else
         detail = " (outside every allocation)";
       fail(ReportKind::OutOfBounds, I, w, lane, addr,
-           "out-of-bounds global " + what + detail);
+           "out-of-bounds global " + what() + detail);
       return nullptr;
     }
     return a->data.data() + (addr - a->base);
@@ -395,7 +413,7 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
   case Space::Shared:
     if (off + size > shared.size()) {
       fail(ReportKind::OutOfBounds, I, w, lane, addr,
-           "out-of-bounds shared " + what + " at offset " +
+           "out-of-bounds shared " + what() + " at offset " +
                std::to_string(off) + " (the CTA has " +
                std::to_string(shared.size()) + " bytes of shared memory)");
       return nullptr;
@@ -406,7 +424,7 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
   case Space::Local: {
     if (off + size > mod.localBytes) {
       fail(ReportKind::OutOfBounds, I, w, lane, addr,
-           "out-of-bounds local " + what + " at offset " +
+           "out-of-bounds local " + what() + " at offset " +
                std::to_string(off) + " (each thread has " +
                std::to_string(mod.localBytes) + " bytes of local memory)");
       return nullptr;
@@ -424,7 +442,7 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
       }
       if (p + size > paramBuf.size()) {
         fail(ReportKind::OutOfBounds, I, w, lane, addr,
-             "out-of-bounds param " + what + " at offset " +
+             "out-of-bounds param " + what() + " at offset " +
                  std::to_string(p) + " (the kernel has " +
                  std::to_string(paramBuf.size()) + " bytes of parameters)");
         return nullptr;
@@ -951,6 +969,208 @@ uint64_t intOp(const Instr &I, uint64_t a, uint64_t b, uint64_t c) {
   }
 }
 
+/// The common integer operations, with the operation chosen once per
+/// instruction instead of once per lane.
+bool fastInt(const Instr &I, uint32_t mask, uint64_t *d, const uint64_t *a,
+             const uint64_t *b, const uint64_t *c) {
+  unsigned bits = typeBits(I.type);
+  if (bits != 32 && bits != 64 && bits != 16)
+    return false;
+  uint64_t m = bits == 64 ? ~0ull : (1ull << bits) - 1;
+  bool sg = isSigned(I.type);
+  bool plain = !(I.flags & (FSat | FHi | FWide));
+  switch (I.op) {
+  case Op::Add:
+    if (!plain)
+      return false;
+    lanes(mask, d, a, b, c, [m](uint64_t x, uint64_t y, uint64_t) {
+      return (x + y) & m;
+    });
+    return true;
+  case Op::Sub:
+    if (!plain)
+      return false;
+    lanes(mask, d, a, b, c, [m](uint64_t x, uint64_t y, uint64_t) {
+      return (x - y) & m;
+    });
+    return true;
+  case Op::Mul:
+  case Op::Mad: {
+    bool mad = I.op == Op::Mad;
+    if (I.has(FLo)) {
+      lanes(mask, d, a, b, c, [m, mad](uint64_t x, uint64_t y, uint64_t z) {
+        return (x * y + (mad ? z : 0)) & m;
+      });
+      return true;
+    }
+    if (I.has(FWide) && bits == 32) {
+      if (sg)
+        lanes(mask, d, a, b, c, [mad](uint64_t x, uint64_t y, uint64_t z) {
+          return uint64_t(int64_t(int32_t(x)) * int32_t(y)) + (mad ? z : 0);
+        });
+      else
+        lanes(mask, d, a, b, c, [mad](uint64_t x, uint64_t y, uint64_t z) {
+          return uint64_t(uint32_t(x)) * uint32_t(y) + (mad ? z : 0);
+        });
+      return true;
+    }
+    return false;
+  }
+  case Op::And:
+    lanes(mask, d, a, b, c,
+          [](uint64_t x, uint64_t y, uint64_t) { return x & y; });
+    return true;
+  case Op::Or:
+    lanes(mask, d, a, b, c,
+          [](uint64_t x, uint64_t y, uint64_t) { return x | y; });
+    return true;
+  case Op::Xor:
+    lanes(mask, d, a, b, c,
+          [](uint64_t x, uint64_t y, uint64_t) { return x ^ y; });
+    return true;
+  case Op::Shl:
+    lanes(mask, d, a, b, c, [m, bits](uint64_t x, uint64_t y, uint64_t) {
+      uint32_t n = uint32_t(y);
+      return n >= bits ? 0 : (x << n) & m;
+    });
+    return true;
+  case Op::Shr:
+    if (sg)
+      lanes(mask, d, a, b, c, [m, bits](uint64_t x, uint64_t y, uint64_t) {
+        uint32_t n = std::min<uint32_t>(uint32_t(y), bits - 1);
+        return uint64_t(sext(x, bits) >> n) & m;
+      });
+    else
+      lanes(mask, d, a, b, c, [m, bits](uint64_t x, uint64_t y, uint64_t) {
+        uint32_t n = uint32_t(y);
+        return n >= bits ? 0 : (x & m) >> n;
+      });
+    return true;
+  case Op::Shf: {
+    bool wrap = I.has(FWrap), left = I.has(FLeft);
+    lanes(mask, d, a, b, c, [wrap, left](uint64_t x, uint64_t y, uint64_t z) {
+      uint32_t n = uint32_t(z);
+      n = wrap ? (n & 31) : std::min<uint32_t>(n, 32);
+      uint64_t v = (uint64_t(uint32_t(y)) << 32) | uint32_t(x);
+      return left ? uint64_t(uint32_t((v << n) >> 32)) : uint64_t(uint32_t(v >> n));
+    });
+    return true;
+  }
+  case Op::Min:
+  case Op::Max: {
+    bool isMin = I.op == Op::Min;
+    if (sg)
+      lanes(mask, d, a, b, c,
+            [m, bits, isMin](uint64_t x, uint64_t y, uint64_t) {
+              int64_t p = sext(x, bits), q = sext(y, bits);
+              return uint64_t(isMin ? std::min(p, q) : std::max(p, q)) & m;
+            });
+    else
+      lanes(mask, d, a, b, c, [m, isMin](uint64_t x, uint64_t y, uint64_t) {
+        x &= m;
+        y &= m;
+        return isMin ? std::min(x, y) : std::max(x, y);
+      });
+    return true;
+  }
+  default:
+    return false;
+  }
+}
+
+template <typename T> inline T asType(uint64_t v) {
+  if constexpr (std::is_same_v<T, float>)
+    return bitsToF32(uint32_t(v));
+  else
+    return T(v);
+}
+
+/// setp without a boolean operator on 32/64-bit integers and f32.
+template <typename T>
+void setpLanes(Cmp cmp, uint32_t mask, uint64_t *p, uint64_t *q,
+               const uint64_t *a, const uint64_t *b) {
+  auto run = [&](auto f) {
+    FOR_LANES(mask, {
+      bool r = f(asType<T>(a[l]), asType<T>(b[l]));
+      p[l] = r;
+      if (q)
+        q[l] = !r;
+    });
+  };
+  switch (cmp) {
+  case Cmp::Eq:
+    return run([](T x, T y) { return x == y; });
+  case Cmp::Ne:
+    if constexpr (std::is_same_v<T, float>)
+      return run([](T x, T y) { return x == x && y == y && x != y; });
+    else
+      return run([](T x, T y) { return x != y; });
+  case Cmp::Lt:
+  case Cmp::Lo:
+    return run([](T x, T y) { return x < y; });
+  case Cmp::Le:
+  case Cmp::Ls:
+    return run([](T x, T y) { return x <= y; });
+  case Cmp::Gt:
+  case Cmp::Hi:
+    return run([](T x, T y) { return x > y; });
+  case Cmp::Ge:
+  case Cmp::Hs:
+    return run([](T x, T y) { return x >= y; });
+  default:
+    return;
+  }
+}
+
+bool Launch::fastSetp(Warp &w, const Instr &I, uint32_t mask,
+                      const uint64_t *a, const uint64_t *b) {
+  if (I.boolOp != BoolOp::None)
+    return false;
+  const Operand &o = I.ops[0];
+  uint64_t *p = o.kind == Operand::Vec ? (o.regs[0] == kNoReg
+                                              ? scratch
+                                              : w.regs + size_t(o.regs[0]) * 32)
+                                       : dst(w, o);
+  uint64_t *q = o.kind == Operand::Vec && o.regs[1] != kNoReg
+                    ? w.regs + size_t(o.regs[1]) * 32
+                    : nullptr;
+  bool isF = I.type == Type::F32;
+  bool orderedOnly = I.cmp <= Cmp::Hs;
+  if (!orderedOnly)
+    return false;
+  bool unsignedCmp = I.cmp >= Cmp::Lo && I.cmp <= Cmp::Hs;
+  switch (I.type) {
+  case Type::S32:
+    if (unsignedCmp)
+      setpLanes<uint32_t>(I.cmp, mask, p, q, a, b);
+    else
+      setpLanes<int32_t>(I.cmp, mask, p, q, a, b);
+    return true;
+  case Type::U32:
+  case Type::B32:
+    setpLanes<uint32_t>(I.cmp, mask, p, q, a, b);
+    return true;
+  case Type::S64:
+    if (unsignedCmp)
+      setpLanes<uint64_t>(I.cmp, mask, p, q, a, b);
+    else
+      setpLanes<int64_t>(I.cmp, mask, p, q, a, b);
+    return true;
+  case Type::U64:
+  case Type::B64:
+    setpLanes<uint64_t>(I.cmp, mask, p, q, a, b);
+    return true;
+  case Type::F32:
+    if (isF && !I.has(FFtz) && !unsignedCmp) {
+      setpLanes<float>(I.cmp, mask, p, q, a, b);
+      return true;
+    }
+    return false;
+  default:
+    return false;
+  }
+}
+
 bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
   uint64_t ta[32], tb[32], tc[32];
   const uint64_t *a = I.nops > 1 ? src(w, I.ops[1], ta) : ta;
@@ -975,6 +1195,22 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     return true;
   }
   case Op::Lop3: {
+    if (I.ops[4].kind == Operand::Imm) {
+      // A tree of bitwise multiplexers over the table's eight entries.
+      uint32_t lut = uint32_t(I.ops[4].imm), e[8];
+      for (int i = 0; i < 8; ++i)
+        e[i] = ((lut >> i) & 1) ? ~0u : 0u;
+      lanes(mask, d, a, b, c, [&e](uint64_t x, uint64_t y, uint64_t z) {
+        uint32_t p = uint32_t(x), q = uint32_t(y), r = uint32_t(z);
+        auto mux = [](uint32_t s, uint32_t one, uint32_t zero) {
+          return (s & one) | (~s & zero);
+        };
+        uint32_t t0 = mux(r, e[1], e[0]), t1 = mux(r, e[3], e[2]);
+        uint32_t t2 = mux(r, e[5], e[4]), t3 = mux(r, e[7], e[6]);
+        return uint64_t(mux(p, mux(q, t3, t2), mux(q, t1, t0)));
+      });
+      return true;
+    }
     uint64_t te[32];
     const uint64_t *e = src(w, I.ops[4], te);
     FOR_LANES(mask, d[l] = lop3(uint32_t(a[l]), uint32_t(b[l]),
@@ -985,14 +1221,12 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     FOR_LANES(mask, d[l] = prmt(uint32_t(a[l]), uint32_t(b[l]),
                                 uint32_t(c[l]), I.sub));
     return true;
-  case Op::And:
-  case Op::Or:
-  case Op::Xor:
   case Op::Not:
   case Op::Cnot:
-  case Op::Shl:
-  case Op::Shr:
-  case Op::Shf:
+    if (fastInt(I, mask, d, a, b, c))
+      return true;
+    FOR_LANES(mask, d[l] = intOp(I, a[l], b[l], c[l]));
+    return true;
   case Op::Bfe:
   case Op::Popc:
   case Op::Clz:
@@ -1004,6 +1238,8 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     FOR_LANES(mask, d[l] = (c[l] & 1) ? a[l] : b[l]);
     return true;
   case Op::Setp: {
+    if (fastSetp(w, I, mask, a, b))
+      return true;
     const Operand &o = I.ops[0];
     uint64_t *p = o.kind == Operand::Vec ? w.regs + size_t(o.regs[0]) * 32
                                          : dst(w, o);
@@ -1096,6 +1332,8 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
   }
 
   if (!isFloat(t)) {
+    if (fastInt(I, mask, d, a, b, c))
+      return true;
     FOR_LANES(mask, d[l] = intOp(I, a[l], b[l], c[l]));
     return true;
   }
@@ -1176,6 +1414,37 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
       return canonF32(r);
     };
     Rnd r = I.rnd;
+    if ((r == Rnd::None || r == Rnd::Rn) && !fz && !sat) {
+      // Round to nearest, no flushing or saturation: the host's own
+      // arithmetic, NaN made canonical.
+      switch (I.op) {
+      case Op::Add:
+        lanes(mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t) -> uint64_t {
+          return canonF32(bitsToF32(uint32_t(x)) + bitsToF32(uint32_t(y)));
+        });
+        return true;
+      case Op::Sub:
+        lanes(mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t) -> uint64_t {
+          return canonF32(bitsToF32(uint32_t(x)) - bitsToF32(uint32_t(y)));
+        });
+        return true;
+      case Op::Mul:
+        lanes(mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t) -> uint64_t {
+          return canonF32(bitsToF32(uint32_t(x)) * bitsToF32(uint32_t(y)));
+        });
+        return true;
+      case Op::Fma:
+      case Op::Mad:
+        lanes(mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t z) -> uint64_t {
+          return canonF32(std::fma(bitsToF32(uint32_t(x)),
+                                   bitsToF32(uint32_t(y)),
+                                   bitsToF32(uint32_t(z))));
+        });
+        return true;
+      default:
+        break;
+      }
+    }
     switch (I.op) {
     case Op::Add:
       FOR_LANES(mask, {
