@@ -81,6 +81,10 @@ struct Warp {
   bool blocked = false; ///< Waiting at a barrier.
   uint32_t barId = 0;
   uint32_t barPc = 0;
+  // A pending bar.red result.
+  uint32_t redDst = kNoReg;
+  uint32_t redMask = 0;
+  Sub redOp = Sub::None;
   bool done = false;
   uint32_t tid[3][32];
   uint64_t *regs = nullptr;
@@ -126,6 +130,10 @@ private:
   uint32_t exitedThreads = 0;
   uint32_t arrived[16] = {};
   uint32_t barCount[16] = {}; ///< 0: every thread of the CTA.
+  // bar.red accumulators.
+  uint32_t redPopc[16] = {};
+  bool redAnd[16] = {};
+  bool redOr[16] = {};
   uint32_t epoch = 1;
   uint64_t rng = 0;
   bool failed = false;
@@ -1252,8 +1260,14 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     Type et = t == Type::F16x2 ? Type::F16 : t == Type::BF16x2 ? Type::BF16 : t;
     FOR_LANES(mask, {
       bool r[2];
-      for (unsigned k = 0; k < n; ++k)
-        r[k] = compare(I.cmp, et, a[l] >> (16 * k), b[l] >> (16 * k));
+      for (unsigned k = 0; k < n; ++k) {
+        uint64_t x = a[l] >> (16 * k), y = b[l] >> (16 * k);
+        if (I.has(FFtz) && et == Type::F32) {
+          x = f32ToBits(ftz(bitsToF32(uint32_t(x))));
+          y = f32ToBits(ftz(bitsToF32(uint32_t(y))));
+        }
+        r[k] = compare(I.cmp, et, x, y);
+      }
       if (n == 1)
         r[1] = !r[0];
       bool cc = pc[l] & 1;
@@ -1872,13 +1886,13 @@ bool Launch::execMemory(Warp &w, const Instr &I, uint32_t mask) {
     bool ignorePred = false;
     if (I.nops == 4) {
       srcSize = src(w, I.ops[3], ts);
-      ignorePred = false;
+      ignorePred = I.has(FIgnoreSrc);
     }
     FOR_LANES(mask, {
       uint64_t da = addrOf(w, I.ops[0], l), sa = addrOf(w, I.ops[1], l);
       uint32_t ss = srcSize ? uint32_t(srcSize[l]) : size;
       if (ignorePred)
-        ss = 0;
+        ss = (srcSize[l] & 1) ? 0 : size;
       if (ss > size) {
         fail(ReportKind::Other, I, w, l, sa,
              "cp.async src-size larger than the copy size");
@@ -2489,9 +2503,22 @@ bool Launch::execCall(Warp &w, const Instr &I, uint32_t mask) {
 void Launch::releaseBarrier(uint32_t id) {
   arrived[id] = 0;
   ++epoch;
-  for (Warp &w : warps)
-    if (!w.done && w.blocked && w.barId == id)
-      w.blocked = false;
+  for (Warp &w : warps) {
+    if (w.done || !w.blocked || w.barId != id)
+      continue;
+    w.blocked = false;
+    if (w.redMask) {
+      uint64_t v = w.redOp == Sub::APopc ? redPopc[id]
+                   : w.redOp == Sub::AAnd ? uint64_t(redAnd[id])
+                                          : uint64_t(redOr[id]);
+      if (w.redDst != kNoReg)
+        FOR_LANES(w.redMask, w.regs[size_t(w.redDst) * 32 + l] = v);
+      w.redMask = 0;
+    }
+  }
+  redPopc[id] = 0;
+  redAnd[id] = true;
+  redOr[id] = false;
 }
 
 //===----------------------------------------------------------------------===//
@@ -2724,7 +2751,7 @@ Yield Launch::runWarp(Warp &w) {
         break;
       int first = __builtin_ctz(mask);
       uint64_t ta[32], tb[32];
-      uint64_t idv = src(w, I.ops[0], ta)[first];
+      uint64_t idv = src(w, I.ops[I.has(FRed) ? 1 : 0], ta)[first];
       if (idv >= 16) {
         fail(ReportKind::Other, I, w, first, ~0ull,
              "barrier id " + std::to_string(idv) + " is out of range 0..15");
@@ -2732,8 +2759,8 @@ Yield Launch::runWarp(Warp &w) {
       }
       uint32_t id = uint32_t(idv);
       uint32_t count = 0;
-      if (I.nops >= 2) {
-        count = uint32_t(src(w, I.ops[1], tb)[first]);
+      if (I.nops >= 2 && !(I.has(FRed) && I.nops == 3)) {
+        count = uint32_t(src(w, I.ops[I.has(FRed) ? 2 : 1], tb)[first]);
         if (count % 32 || count == 0) {
           fail(ReportKind::Other, I, w, first, ~0ull,
                "barrier thread count " + std::to_string(count) +
@@ -2755,6 +2782,21 @@ Yield Launch::runWarp(Warp &w) {
       }
       barCount[id] = count;
       arrived[id] += uint32_t(__builtin_popcount(mask));
+      if (I.has(FRed)) {
+        // bar.red: combine the predicate over the arriving threads; the
+        // result reaches every waiting thread at the release.
+        uint64_t tc[32];
+        const uint64_t *pc = src(w, I.ops[I.nops - 1], tc);
+        FOR_LANES(mask, {
+          bool v = pc[l] & 1;
+          redPopc[id] += v;
+          redAnd[id] = redAnd[id] && v;
+          redOr[id] = redOr[id] || v;
+        });
+        w.redDst = I.ops[0].kind == Operand::Reg ? I.ops[0].reg : kNoReg;
+        w.redMask = mask;
+        w.redOp = I.sub;
+      }
       if (!I.has(FArrive)) {
         w.blocked = true;
         w.barId = id;
@@ -2792,6 +2834,9 @@ Status Launch::runCta() {
   exitedThreads = 0;
   std::fill(std::begin(arrived), std::end(arrived), 0);
   std::fill(std::begin(barCount), std::end(barCount), 0);
+  std::fill(std::begin(redPopc), std::end(redPopc), 0);
+  std::fill(std::begin(redAnd), std::end(redAnd), true);
+  std::fill(std::begin(redOr), std::end(redOr), false);
   ++epoch;
   // Shared memory starts with random bytes, never zeros.
   uint64_t x = rng ^ (uint64_t(cta.x) * 0x9e3779b97f4a7c15ull) ^
@@ -2814,6 +2859,7 @@ Status Launch::runCta() {
     w.active = w.valid;
     w.exited = 0;
     w.blocked = false;
+    w.redMask = 0;
     w.rpc = kNoPc;
     w.simt.clear();
     w.done = false;

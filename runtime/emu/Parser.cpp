@@ -303,8 +303,8 @@ const std::unordered_map<std::string_view, OpInfo> &opTable() {
       {"bra", {Op::Bra, 1, 1}},
       {"ret", {Op::Ret, 0, 0}},
       {"exit", {Op::Exit, 0, 0}},
-      {"bar", {Op::Bar, 1, 3}},
-      {"barrier", {Op::Bar, 1, 3}},
+      {"bar", {Op::Bar, 1, 4}},
+      {"barrier", {Op::Bar, 1, 4}},
       {"membar", {Op::Membar, 0, 0}},
       {"fence", {Op::Membar, 0, 0}},
       {"cp", {Op::CpAsync, 0, 4}},
@@ -325,6 +325,9 @@ const std::unordered_map<std::string_view, OpInfo> &opTable() {
       {"cos", {Op::Cos, 2, 2}},
       {"tanh", {Op::Tanh, 2, 2}},
       {"trap", {Op::Trap, 0, 0}},
+      {"prefetch", {Op::Nop, 1, 1}},
+      {"prefetchu", {Op::Nop, 1, 1}},
+      {"nanosleep", {Op::Nop, 1, 1}},
   };
   return m;
 }
@@ -362,6 +365,7 @@ private:
   const GlobalAllocator &alloc;
   std::shared_ptr<detail::ModuleImpl> mod;
   std::vector<std::unordered_map<std::string, Sym>> scopes;
+  std::vector<Type> regTypes; ///< Declared type of every register slot.
   std::map<std::string, uint32_t> funcIndex;
   std::vector<std::pair<uint32_t, std::string>> labelFixups; // (pc, name)
   std::unordered_map<std::string, uint32_t> labels;
@@ -979,6 +983,7 @@ Status Parser::parseRegDecl() {
         sym.kind = Sym::Reg;
         sym.reg = mod->numRegs++;
         sym.regType = type;
+        regTypes.push_back(type);
         scopes.back()[base + std::to_string(i)] = sym;
       }
     } else {
@@ -986,6 +991,7 @@ Status Parser::parseRegDecl() {
       sym.kind = Sym::Reg;
       sym.reg = mod->numRegs++;
       sym.regType = type;
+      regTypes.push_back(type);
       scopes.back()[base] = sym;
     }
     if (peek().is(',')) {
@@ -1534,6 +1540,29 @@ Status Parser::decode(Instr &ins, std::string_view full,
       return Status::success();
     return err(at, "unsupported form of '" + std::string(full) + "': " + what);
   };
+  // Addresses only where an instruction reads or writes memory, labels only
+  // as branch targets: anything else would silently read as zero.
+  bool memOp = ins.op == Op::Ld || ins.op == Op::St || ins.op == Op::Atom ||
+               ins.op == Op::Red || ins.op == Op::CpAsync ||
+               ins.op == Op::Ldmatrix || ins.op == Op::Nop;
+  for (int i = 0; i < ins.nops; ++i) {
+    const Operand &o = ins.ops[i];
+    if (o.kind == Operand::Addr && !memOp)
+      return err(at, "operand " + std::to_string(i) + " of '" +
+                         std::string(full) + "' cannot be an [address]");
+    if (o.kind == Operand::Label && ins.op != Op::Bra)
+      return err(at, "operand " + std::to_string(i) + " of '" +
+                         std::string(full) + "' cannot be a label");
+  }
+  bool writesFirst = ins.op != Op::St && ins.op != Op::Red &&
+                     ins.op != Op::Bra && ins.op != Op::Bar &&
+                     ins.op != Op::BarWarp && ins.op != Op::CpAsync &&
+                     ins.op != Op::CpAsyncWait && ins.op != Op::Nop &&
+                     ins.op != Op::Membar;
+  if (writesFirst && ins.nops > 0 && ins.ops[0].kind != Operand::Reg &&
+      ins.ops[0].kind != Operand::Vec && ins.ops[0].kind != Operand::Sink)
+    return err(at, "the destination of '" + std::string(full) +
+                       "' must be a register");
   Type t0 = types.size() > 0 ? types[0] : Type::None;
   Type t1 = types.size() > 1 ? types[1] : Type::None;
   ins.type = t0;
@@ -1657,14 +1686,29 @@ Status Parser::decode(Instr &ins, std::string_view full,
   case Op::Bra:
     return need(ins.ops[0].kind == Operand::Label, "a label target");
   case Op::Bar:
-    st = need(!ins.has(FRed), "bar.red is not supported");
-    if (!st)
-      return st;
+    if (ins.has(FRed)) {
+      st = need((ins.sub == Sub::APopc && t0 == Type::U32) ||
+                    ((ins.sub == Sub::AAnd || ins.sub == Sub::AOr) &&
+                     t0 == Type::Pred),
+                "bar.red.popc.u32 or bar.red.{and,or}.pred");
+      if (!st)
+        return st;
+      st = need(ins.nops >= 3 && ins.ops[ins.nops - 1].kind == Operand::Reg,
+                "bar.red takes d, a{, b}, {!}c");
+      if (!st)
+        return st;
+    }
     // bar.sync is barrier.sync.aligned; bar.arrive is barrier.arrive.aligned.
     if (full.rfind("bar.", 0) == 0)
       ins.flags |= FAligned;
-    return need(ins.has(FSync) || ins.has(FArrive), ".sync or .arrive");
+    return need(ins.has(FSync) || ins.has(FArrive) || ins.has(FRed),
+                ".sync, .arrive or .red");
   case Op::CpAsync:
+    // The fourth operand is a src-size, or an ignore-src predicate.
+    if (ins.nops == 4 && ins.ops[3].kind == Operand::Reg &&
+        ins.ops[3].reg < regTypes.size() &&
+        regTypes[ins.ops[3].reg] == Type::Pred)
+      ins.flags |= FIgnoreSrc;
     if (ins.op == Op::CpAsync)
       return need(ins.nops >= 3 && ins.ops[0].kind == Operand::Addr &&
                       ins.ops[1].kind == Operand::Addr &&

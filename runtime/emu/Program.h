@@ -198,6 +198,8 @@ enum Flag : uint32_t {
   FXorSign = 1u << 19,
   FAbs = 1u << 20,
   FFull = 1u << 21,
+  FIgnoreSrc = 1u << 22, ///< cp.async with an ignore-src predicate
+  FPopc = 1u << 23,
 };
 
 /// Sub-operations.

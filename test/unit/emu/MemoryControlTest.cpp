@@ -358,4 +358,67 @@ $L__done:
     EXPECT_EQ(out[t], t == 2 ? uint32_t(printed.size()) : t * t);
 }
 
+/// bar.red (__syncthreads_count/_and/_or): every thread gets the combined
+/// predicate of all threads.
+TEST(EmuControl, BarrierReduce) {
+  std::string body = R"(
+  ld.global.u32 %r10, [%rd3];
+  and.b32 %r11, %r10, 1;
+  setp.ne.u32 %p1, %r11, 0;
+  bar.red.popc.u32 %r20, 0, %p1;
+  bar.red.and.pred %p2, 0, %p1;
+  bar.red.or.pred %p3, 1, !%p1;
+  selp.u32 %r21, 1, 0, %p2;
+  selp.u32 %r22, 1, 0, %p3;
+  st.global.v2.u32 [%rd5], {%r20, %r21};
+  st.global.u32 [%rd5+8], %r22;
+)";
+  const unsigned n = 128;
+  std::mt19937 rng(31);
+  std::vector<uint32_t> in(n);
+  for (auto &v : in)
+    v = rng();
+  for (unsigned t = 64; t < 128; ++t)
+    in[t] |= 1; // the second block: all odd
+  auto out = runElementwise(elementwisePtx(body, 4, 16), toBytes(in), n * 16,
+                            n, 64);
+  for (unsigned b = 0; b < 2; ++b) {
+    uint32_t count = 0;
+    for (unsigned t = 0; t < 64; ++t)
+      count += in[b * 64 + t] & 1;
+    for (unsigned t = 0; t < 64; ++t) {
+      unsigned i = b * 64 + t;
+      EXPECT_EQ(readAt<uint32_t>(out, 4 * i), count);
+      EXPECT_EQ(readAt<uint32_t>(out, 4 * i + 1), uint32_t(count == 64));
+      EXPECT_EQ(readAt<uint32_t>(out, 4 * i + 2), uint32_t(count < 64));
+    }
+  }
+}
+
+/// cp.async with an ignore-src predicate fills the destination with zeros.
+TEST(EmuControl, CpAsyncIgnoreSrc) {
+  std::string prelude = ".shared .align 16 .b8 stage[2048];\n";
+  std::string body = R"(
+  mov.u32 %r10, stage;
+  shl.b32 %r11, %r0, 4;
+  add.u32 %r12, %r10, %r11;
+  and.b32 %r13, %r0, 1;
+  setp.ne.u32 %p1, %r13, 0;
+  cp.async.ca.shared.global [%r12], [%rd3], 16, %p1;
+  cp.async.wait_all;
+  ld.shared.v4.u32 {%r20, %r21, %r22, %r23}, [%r12];
+  st.global.v4.u32 [%rd5], {%r20, %r21, %r22, %r23};
+)";
+  const unsigned n = 64;
+  std::vector<uint32_t> in(4 * n);
+  std::mt19937 rng(2);
+  for (auto &v : in)
+    v = rng() | 1;
+  auto out = runElementwise(elementwisePtx(body, 16, 16, prelude), toBytes(in),
+                            n * 16, n, 64);
+  for (unsigned t = 0; t < n; ++t)
+    for (unsigned k = 0; k < 4; ++k)
+      EXPECT_EQ(readAt<uint32_t>(out, 4 * t + k), (t & 1) ? 0u : in[4 * t + k]);
+}
+
 } // namespace

@@ -50,7 +50,9 @@ TEST(EmuParser, UnsupportedFormsAreLoadErrors) {
       {"  add.s32 %r1, %r9, %r3;", "unknown register '%r9'"},
       {"  add.s32 %r1, %r2;", "wrong number of operands"},
       {"  bra NOWHERE;", "unknown label 'NOWHERE'"},
-      {"  bar.red.popc.u32 %r1, 0, 1;", "bar.red is not supported"},
+      {"  bar.red.popc.u32 %r1, 0, 1;", "bar.red takes d, a{, b}, {!}c"},
+      {"  add.s32 %r1, [%r2], 1;", "cannot be an [address]"},
+      {"  mov.u32 5, %r1;", "the destination of 'mov.u32' must be a register"},
       {"  shfl.idx.b32 %r1, %r2, 0, 31;", "wrong number of operands"},
       {"  vote.ballot.b32 %r1, 1;", "wrong number of operands"},
   };
