@@ -44,3 +44,35 @@ config.substitutions.append(("%python", sys.executable))
 if subprocess.run([sys.executable, "-c", "import numpy"],
                   capture_output=True).returncode == 0:
     config.available_features.add("numpy")
+
+# The runtime's tests: the Python package (ctypes + numpy), a usable NVIDIA
+# driver with a GPU (else the GPU tests are unsupported), the toolkit's stub
+# driver library, CMake for building against the installed package, and
+# whether permissions bind (root ignores a read-only directory).
+import subprocess
+import sys
+
+if subprocess.call([sys.executable, "-c", "import numpy"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("python3-numpy")
+
+
+def _cuda_gpu_present():
+    import ctypes
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    count = ctypes.c_int(0)
+    return cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0 \
+        and count.value > 0
+
+
+if _cuda_gpu_present():
+    config.available_features.add("cuda-driver")
+if os.path.exists("/usr/local/cuda/lib64/stubs/libcuda.so"):
+    config.available_features.add("cuda-stub")
+if shutil.which("cmake"):
+    config.available_features.add("cmake")
+if hasattr(os, "geteuid") and os.geteuid() != 0:
+    config.available_features.add("non-root")

@@ -140,7 +140,13 @@ TEST_F(JitTest, CorruptEntriesAreRecompiled) {
     }
     std::ofstream(entry, std::ios::trunc) << bad;
     clearMemoryCache();
+    testing::internal::CaptureStderr();
     Expected<CompiledModule> again = compileModule(src, "va.tl", options);
+    std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("tilus: cache: corrupt entry " + entry.string()),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find("recompiling"), std::string::npos) << log;
     ASSERT_TRUE(again) << again.error().message();
     EXPECT_EQ(again->outcome, CacheOutcome::Compiled) << "round " << round;
     EXPECT_EQ(again->ptx, first->ptx);
