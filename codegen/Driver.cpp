@@ -8,7 +8,15 @@
 #include "frontend/Parser.h"
 #include "passes/Passes.h"
 
+#include "ir/dialect/Tilus.h"
+
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
@@ -18,6 +26,16 @@
 #include "llvm/Support/SourceMgr.h"
 
 using namespace tilus;
+
+void tilus::registerDialects(mlir::MLIRContext &context) {
+  mlir::DialectRegistry registry;
+  registry.insert<TilusDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::scf::SCFDialect,
+                  mlir::cf::ControlFlowDialect, mlir::vector::VectorDialect,
+                  mlir::LLVM::LLVMDialect, mlir::NVVM::NVVMDialect>();
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+}
 
 std::string tilus::supportedArchList() {
   return llvm::join(TargetInfo::supportedArchs(), ", ");
@@ -38,22 +56,35 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   unsigned bufferId = sourceMgr.AddNewSourceBuffer(
       llvm::MemoryBuffer::getMemBufferCopy(source, filename), llvm::SMLoc());
   DiagnosticEngine diags(sourceMgr, errs, "tilusc");
-  std::optional<ast::Module> ast = parseModule(bufferId, diags);
-  if (!ast)
-    return result;
   llvm::raw_string_ostream out(result.output);
-  if (options.stage == Stage::AST) {
-    ast::print(*ast, out);
-    result.ok = true;
-    return result;
-  }
-
   mlir::MLIRContext context;
-  // Diagnostics point into the .tl source; a dump of the IR op is noise there.
+  // Diagnostics point into the source; a dump of the IR op is noise there.
   context.printOpOnDiagnostic(false);
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, errs);
-  mlir::OwningOpRef<mlir::ModuleOp> module = lowerToTilus(
-      *ast, context, diags, options.defines, &result.kernels);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+
+  if (filename.ends_with(".mlir")) {
+    // Kernels written directly in the tilus dialect start after the frontend.
+    if (options.stage == Stage::AST) {
+      errs << "error: --emit=ast needs a .tl source\n";
+      return result;
+    }
+    registerDialects(context);
+    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return result;
+  } else {
+    std::optional<ast::Module> ast = parseModule(bufferId, diags);
+    if (!ast)
+      return result;
+    if (options.stage == Stage::AST) {
+      ast::print(*ast, out);
+      result.ok = true;
+      return result;
+    }
+    module = lowerToTilus(*ast, context, diags, options.defines,
+                          &result.kernels);
+  }
   if (!module || mlir::failed(mlir::verify(*module)))
     return result;
   for (KernelInfo &kernel : result.kernels)

@@ -13,6 +13,10 @@
 
 #include "llvm/ADT/StringRef.h"
 
+namespace mlir {
+class MLIRContext;
+}
+
 #include <map>
 #include <string>
 #include <vector>
@@ -35,9 +39,13 @@ struct CompileResult {
   std::string diagnostics; ///< errors, `file:line:col: error: ...`
 };
 
-/// Compiles `source` (named `filename` in diagnostics).
+/// Compiles `source` (named `filename` in diagnostics): the tile language,
+/// or, when `filename` ends in `.mlir`, the tilus dialect.
 CompileResult compile(llvm::StringRef source, llvm::StringRef filename,
                       const CompileOptions &options);
+
+/// Loads every dialect a tilus module may contain into `context`.
+void registerDialects(mlir::MLIRContext &context);
 
 /// The architectures `CompileOptions::arch` accepts, comma separated.
 std::string supportedArchList();
