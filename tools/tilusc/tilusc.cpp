@@ -38,9 +38,10 @@ using EmitKind = tilus::Stage;
 
 cl::OptionCategory category("tilusc options");
 
-cl::opt<std::string> inputFilename(cl::Positional,
-                                   cl::desc("<input .tl file, or - for stdin>"),
-                                   cl::init("-"), cl::cat(category));
+cl::opt<std::string> inputFilename(
+    cl::Positional,
+    cl::desc("<input .tl (or tilus dialect .mlir) file, or - for stdin>"),
+    cl::init("-"), cl::cat(category));
 
 cl::opt<std::string> outputFilename("o",
                                     cl::desc("Output file (- for stdout, the "
