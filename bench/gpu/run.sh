@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The GPU check, one call: run.sh [--device cuda|emu] [--repeat N]
+#
+# In a bundle (made by `ninja tilus-gpu-bundle`, or by this script in the
+# repository): builds the runtime core with CMake (no LLVM), runs every case
+# on the device against the outputs recorded on the emulator, and prints a
+# table; with PyTorch present it also runs vector_add through the Python
+# package on torch tensors and times torch's own add beside it.
+# In the repository: makes the bundle first (BUILD_DIR, default build-rt or
+# build, must hold a build with the compiler), then runs it.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+device=cuda
+for ((i = 1; i <= $#; i++)); do
+  if [[ ${!i} == --device ]]; then j=$((i + 1)); device=${!j}; fi
+done
+
+if [[ ! -d $here/cases ]]; then
+  root=$(cd "$here/../.." && pwd)
+  build=${BUILD_DIR:-}
+  if [[ -z $build ]]; then
+    for b in "$root/build-rt" "$root/build"; do
+      if [[ -x $b/bin/tilusc ]]; then build=$b; break; fi
+    done
+  fi
+  [[ -n $build ]] || { echo "run.sh: no build with the compiler (set BUILD_DIR)" >&2; exit 1; }
+  ninja -C "$build" tilusc tilus-gpu-check > /dev/null
+  "$here/make-bundle.sh" "$build" "$build/gpu-bundle"
+  exec "$build/gpu-bundle/run.sh" "$@"
+fi
+
+build=$here/build
+generator=()
+if command -v ninja > /dev/null; then generator=(-G Ninja); fi
+if [[ ! -f $build/CMakeCache.txt ]]; then
+  cmake -S "$here/src" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DTILUS_BUILD_COMPILER=OFF -DTILUS_BUILD_TESTS=OFF > "$build.configure.log" 2>&1 ||
+    { cat "$build.configure.log"; exit 1; }
+fi
+cmake --build "$build" --target tilus-gpu-check tilus -j "$(nproc)" > "$build.build.log" 2>&1 ||
+  { tail -50 "$build.build.log"; exit 1; }
+
+status=0
+"$build/bin/tilus-gpu-check" "$here/cases" "$@" || status=1
+if [[ $device != emu ]] && python3 -c "import torch" 2> /dev/null; then
+  TILUS_LIBRARY=$build/lib/libtilus.so python3 "$here/torch_check.py" "$here" || status=1
+fi
+exit $status
