@@ -248,6 +248,8 @@ Type TilusDialect::parseType(DialectAsmParser &parser) const {
     return GlobalTensorType::parse(parser);
   if (keyword == TileType::getMnemonic())
     return TileType::parse(parser);
+  if (keyword == SharedTensorType::getMnemonic())
+    return SharedTensorType::parse(parser);
   std::string error;
   if (!DType::parse(keyword.str(), &error)) {
     parser.emitError(loc, "unknown tilus type '") << keyword << "'";
@@ -263,6 +265,9 @@ void TilusDialect::printType(Type type, DialectAsmPrinter &printer) const {
   } else if (auto tile = dyn_cast<TileType>(type)) {
     printer << TileType::getMnemonic();
     tile.print(printer);
+  } else if (auto shared = dyn_cast<SharedTensorType>(type)) {
+    printer << SharedTensorType::getMnemonic();
+    shared.print(printer);
   } else {
     printer << cast<ElementType>(type).getName();
   }
