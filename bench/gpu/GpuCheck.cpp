@@ -79,8 +79,7 @@ Expected<std::vector<Case>> readCases(const std::string &dir) {
     std::istringstream ss(line);
     Case c;
     std::string scalars, outputs;
-    if (!(ss >> c.name >> c.ptx >> c.json >> scalars >> outputs >>
-          c.tolerance))
+    if (!(ss >> c.name >> c.ptx >> c.json >> scalars >> outputs >> c.tolerance))
       return Status::error("bad line in cases.txt: " + line);
     for (const std::string &kv : split(scalars, ',')) {
       size_t eq = kv.find('=');
@@ -107,10 +106,9 @@ double maxError(DType type, const std::vector<uint8_t> &got,
     if (g == w)
       continue;
     double gv = decode(type, g), wv = decode(type, w);
-    double err = (std::isnan(gv) && std::isnan(wv)) ? 0
-                 : (std::isnan(gv) || std::isnan(wv))
-                     ? INFINITY
-                     : std::fabs(gv - wv);
+    double err = (std::isnan(gv) && std::isnan(wv))   ? 0
+                 : (std::isnan(gv) || std::isnan(wv)) ? INFINITY
+                                                      : std::fabs(gv - wv);
     worst = std::max(worst, err);
     if (err > tolerance * std::max(1.0, std::fabs(wv)))
       ++bad;
@@ -126,7 +124,8 @@ Row runCase(Device &dev, const std::string &dir, const Case &c, bool record,
             int repeat) {
   Row row{c.name, "FAIL", "-", "-"};
   std::string ptx, json;
-  if (!readFile(dir + "/" + c.ptx, ptx) || !readFile(dir + "/" + c.json, json)) {
+  if (!readFile(dir + "/" + c.ptx, ptx) ||
+      !readFile(dir + "/" + c.json, json)) {
     row.status = "FAIL: cannot read " + c.ptx + " or " + c.json;
     return row;
   }
@@ -174,8 +173,8 @@ Row runCase(Device &dev, const std::string &dir, const Case &c, bool record,
       count *= uint64_t(*v);
     }
     uint64_t bytes = *storageBytes(p.dtype, count);
-    bool isOutput =
-        std::find(c.outputs.begin(), c.outputs.end(), p.name) != c.outputs.end();
+    bool isOutput = std::find(c.outputs.begin(), c.outputs.end(), p.name) !=
+                    c.outputs.end();
     std::string file = dir + "/" + c.name + "/" + p.name + ".bin";
     std::vector<uint8_t> host(bytes, 0);
     if (!isOutput && record) {
@@ -244,10 +243,10 @@ Row runCase(Device &dev, const std::string &dir, const Case &c, bool record,
       return row;
     }
     uint64_t bad = 0;
-    worst = std::max(worst,
-                     maxError(o.type, got,
-                              std::vector<uint8_t>(want.begin(), want.end()),
-                              o.count, c.tolerance, bad));
+    worst =
+        std::max(worst, maxError(o.type, got,
+                                 std::vector<uint8_t>(want.begin(), want.end()),
+                                 o.count, c.tolerance, bad));
     if (bad) {
       row.status = "FAIL: " + std::to_string(bad) + " of " +
                    std::to_string(o.count) + " elements of " + o.param +
@@ -301,7 +300,8 @@ int main(int argc, char **argv) {
       // Probe kernels would record results the ISA leaves open (.approx,
       // mma accumulation order) on a GPU for the emulator to be checked
       // against; the emulator defines none yet.
-      std::cout << "tilus-gpu-check: no probe kernels yet; nothing to capture\n";
+      std::cout
+          << "tilus-gpu-check: no probe kernels yet; nothing to capture\n";
       return 0;
     } else
       dir = a;

@@ -166,13 +166,12 @@ struct Arg {
   enum class Kind { Buffer, Int, Float };
   Kind kind = Kind::Int;
   DevicePtr ptr = 0;
-  uint64_t bytes = 0;  ///< size of the buffer; 0 when unknown
-  std::string dtype;   ///< element type of the buffer or scalar; "" = any
+  uint64_t bytes = 0; ///< size of the buffer; 0 when unknown
+  std::string dtype;  ///< element type of the buffer or scalar; "" = any
   int64_t intValue = 0;
   double floatValue = 0;
 
-  static Arg buffer(DevicePtr ptr, uint64_t bytes = 0,
-                    std::string dtype = {});
+  static Arg buffer(DevicePtr ptr, uint64_t bytes = 0, std::string dtype = {});
   /// An integer scalar; its range is checked against the parameter's type.
   static Arg integer(int64_t value, std::string dtype = {});
   static Arg i32(int32_t value) { return integer(value, "i32"); }

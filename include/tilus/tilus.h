@@ -1,9 +1,9 @@
-/*===- tilus.h - C API of the tilus runtime, for FFI ---------------*- C -*-===*\
+/*===- tilus.h - C API of the tilus runtime, for FFI -------------*- C -*-===*\
 |*                                                                            *|
 |* The functions of libtilus, for ctypes, cffi and other foreign function     *|
 |* interfaces. Every function that can fail returns 0 on success and -1 on    *|
-|* failure; tilus_last_error() then gives the message (per thread, valid until *|
-|* the next call). Nothing here aborts or exits.                              *|
+|* failure; tilus_last_error() then gives the message (per thread, valid     *|
+|* until the next call). Nothing here aborts or exits.                        *|
 |*                                                                            *|
 |*   tilus_device *dev;  tilus_kernel *k;                                     *|
 |*   tilus_device_create("emu", &dev);                                        *|

@@ -225,8 +225,8 @@ const char *tilus_kernel_info(tilus_kernel *kernel) {
 int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
                  uint64_t stream, tilus_launch_stats *stats) {
   LaunchStats s;
-  if (Status st =
-          kernel->kernel.launch(toArgs(args, nargs), stream, stats ? &s : nullptr);
+  if (Status st = kernel->kernel.launch(toArgs(args, nargs), stream,
+                                        stats ? &s : nullptr);
       !st)
     return fail(st);
   if (stats) {

@@ -30,8 +30,7 @@ public:
     emu::Expected<emu::Kernel> k = module.kernel(name);
     if (!k)
       return Status::error(k.error().message());
-    return std::shared_ptr<DeviceFunction>(
-        std::make_shared<EmuFunction>(*k));
+    return std::shared_ptr<DeviceFunction>(std::make_shared<EmuFunction>(*k));
   }
 
 private:
@@ -54,8 +53,7 @@ public:
     return DevicePtr(*p);
   }
   Status free(DevicePtr ptr) override { return convert(emu.free(ptr)); }
-  Status copyToDevice(DevicePtr dst, const void *src,
-                      uint64_t bytes) override {
+  Status copyToDevice(DevicePtr dst, const void *src, uint64_t bytes) override {
     return convert(emu.copyToDevice(dst, src, bytes));
   }
   Status copyFromDevice(void *dst, DevicePtr src, uint64_t bytes) override {
@@ -76,8 +74,8 @@ public:
   }
   Status launch(const DeviceFunction &fn, Dim3 grid, Dim3 block,
                 uint32_t dynamicSharedBytes,
-                const std::vector<std::vector<uint8_t>> &params,
-                Stream stream, LaunchStats *stats) override {
+                const std::vector<std::vector<uint8_t>> &params, Stream stream,
+                LaunchStats *stats) override {
     const auto *f = dynamic_cast<const EmuFunction *>(&fn);
     if (!f)
       return Status::error("'" + fn.name() +
@@ -86,10 +84,9 @@ public:
     for (size_t i = 0; i < params.size(); ++i)
       bytes[i].bytes = params[i];
     auto start = std::chrono::steady_clock::now();
-    emu::Status s =
-        emu.launch(f->kernel, emu::Dim3(grid.x, grid.y, grid.z),
-                   emu::Dim3(block.x, block.y, block.z), dynamicSharedBytes,
-                   bytes);
+    emu::Status s = emu.launch(f->kernel, emu::Dim3(grid.x, grid.y, grid.z),
+                               emu::Dim3(block.x, block.y, block.z),
+                               dynamicSharedBytes, bytes);
     if (stats) {
       stats->milliseconds = std::chrono::duration<double, std::milli>(
                                 std::chrono::steady_clock::now() - start)

@@ -78,8 +78,7 @@ Status Buffer::copyTo(void *host) const {
   return device->copyFromDevice(host, address, size);
 }
 
-Expected<uint64_t> tilus::storageBytes(std::string_view dtype,
-                                       uint64_t count) {
+Expected<uint64_t> tilus::storageBytes(std::string_view dtype, uint64_t count) {
   std::string error;
   std::optional<DType> type = DType::parse(dtype, &error);
   if (!type)
@@ -147,8 +146,7 @@ Status checkScalar(const ParamInfo &p, DType type, const Arg &a) {
   if (!a.dtype.empty()) {
     std::optional<DType> given = DType::parse(a.dtype);
     if (!given || *given != type)
-      return Status::error(where + "expected " + p.dtype + ", got " +
-                           a.dtype);
+      return Status::error(where + "expected " + p.dtype + ", got " + a.dtype);
   }
   if (type.isInteger() || type.isBool()) {
     if (a.kind != Arg::Kind::Int)
@@ -158,11 +156,10 @@ Status checkScalar(const ParamInfo &p, DType type, const Arg &a) {
       return Status::error(where + std::to_string(a.intValue) +
                            " is out of the range of " + p.dtype);
     if (p.divisibility > 1 && a.intValue % p.divisibility != 0)
-      return Status::error(where + std::to_string(a.intValue) +
-                           " is not a multiple of " +
-                           std::to_string(p.divisibility) +
-                           ", breaking the divisibility fact '" +
-                           paramText(p) + "'");
+      return Status::error(
+          where + std::to_string(a.intValue) + " is not a multiple of " +
+          std::to_string(p.divisibility) +
+          ", breaking the divisibility fact '" + paramText(p) + "'");
   }
   return Status::success();
 }
@@ -338,11 +335,11 @@ Expected<Kernel> tilus::loadKernel(Device &device, std::string_view image,
       chosen = &k;
   }
   if (!chosen)
-    return Status::error(
-        kernelName.empty()
-            ? "the metadata describes " + std::to_string(kernels.size()) +
-                  " kernels (" + names + "); name one"
-            : "no kernel '" + std::string(kernelName) +
-                  "' in the metadata; it has: " + names);
+    return Status::error(kernelName.empty()
+                             ? "the metadata describes " +
+                                   std::to_string(kernels.size()) +
+                                   " kernels (" + names + "); name one"
+                             : "no kernel '" + std::string(kernelName) +
+                                   "' in the metadata; it has: " + names);
   return loadKernel(device, image, *chosen);
 }

@@ -117,8 +117,8 @@ private:
       case 'u': {
         if (pos + 4 > text.size())
           return fail("truncated \\u escape");
-        unsigned code = std::stoul(std::string(text.substr(pos, 4)), nullptr,
-                                   16);
+        unsigned code =
+            std::stoul(std::string(text.substr(pos, 4)), nullptr, 16);
         pos += 4;
         if (code >= 0x80)
           return fail("non-ASCII \\u escape");
@@ -244,8 +244,9 @@ struct Fields {
   const Value *need(std::string_view key, Value::Kind kind) {
     const Value *v = obj.get(key);
     if (!v || v->kind != kind) {
-      error = path + "." + std::string(key) + " is missing or has the wrong "
-                                                "type";
+      error = path + "." + std::string(key) +
+              " is missing or has the wrong "
+              "type";
       return nullptr;
     }
     return v;
@@ -273,8 +274,8 @@ bool readParam(const Value &v, ParamInfo &p, const std::string &path,
   Fields f{v, path, error};
   const Value *global = f.need("global", Value::Kind::Bool);
   const Value *shape = f.need("shape", Value::Kind::Array);
-  if (!f.str("name", p.name) || !global || !f.str("dtype", p.dtype) ||
-      !shape || !f.integer("divisibility", p.divisibility))
+  if (!f.str("name", p.name) || !global || !f.str("dtype", p.dtype) || !shape ||
+      !f.integer("divisibility", p.divisibility))
     return false;
   p.isGlobal = global->boolean;
   for (const Value &e : shape->array) {

@@ -8,7 +8,7 @@ using namespace tilus;
 
 bool tilus::isPtx(std::string_view image) {
   return !(image.size() >= 4 && image.substr(0, 4) == "\x7f"
-                                                     "ELF");
+                                                      "ELF");
 }
 
 namespace {

@@ -1,4 +1,4 @@
-//===- CudaApi.h - The part of the CUDA Driver API the runtime uses -*- C++ -*-//
+//===- CudaApi.h - The CUDA Driver API the runtime uses --------*- C++ -*-===//
 //
 // With the toolkit's cuda.h (TILUS_HAVE_CUDA_H, set by CMake when
 // CUDAToolkit is found) its types are used; otherwise the few types below,
@@ -70,9 +70,9 @@ struct DriverApi {
   CUresult (*cuModuleUnload)(CUmodule);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
   CUresult (*cuFuncSetAttribute)(CUfunction, CUfunction_attribute, int);
-  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
-                             unsigned, unsigned, unsigned, unsigned, CUstream,
-                             void **, void **);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, CUstream, void **,
+                             void **);
   CUresult (*cuStreamCreate)(CUstream *, unsigned);
   CUresult (*cuStreamDestroy)(CUstream);
   CUresult (*cuStreamSynchronize)(CUstream);

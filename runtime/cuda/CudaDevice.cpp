@@ -59,11 +59,9 @@ struct Driver {
   std::string describe(CUresult r) const {
     const char *name = nullptr;
     const char *text = nullptr;
-    if (api.cuGetErrorName &&
-        api.cuGetErrorName(r, &name) != CUDA_SUCCESS)
+    if (api.cuGetErrorName && api.cuGetErrorName(r, &name) != CUDA_SUCCESS)
       name = nullptr;
-    if (api.cuGetErrorString &&
-        api.cuGetErrorString(r, &text) != CUDA_SUCCESS)
+    if (api.cuGetErrorString && api.cuGetErrorString(r, &text) != CUDA_SUCCESS)
       text = nullptr;
     std::string s = name ? name : fallbackErrorName(r);
     s += " (" + std::to_string(static_cast<int>(r)) + ")";
@@ -83,8 +81,7 @@ const Driver &driver() {
     void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
       const char *why = dlerror();
-      d.error = "NVIDIA driver not available: " +
-                std::string(why ? why : path);
+      d.error = "NVIDIA driver not available: " + std::string(why ? why : path);
       return;
     }
     std::string missing;
@@ -131,8 +128,8 @@ const Driver &driver() {
       return;
     }
     if (CUresult r = a.cuInit(0); r != CUDA_SUCCESS) {
-      d.error = "NVIDIA driver not available: cuInit failed with " +
-                d.describe(r);
+      d.error =
+          "NVIDIA driver not available: cuInit failed with " + d.describe(r);
       if (static_cast<int>(r) == 34)
         d.error += "; " + std::string(path) +
                    " is the CUDA toolkit's stub library, not a driver";
@@ -201,9 +198,8 @@ public:
     return ordinal ? "cuda:" + std::to_string(ordinal) : "cuda";
   }
   std::string description() const override {
-    return model + " (sm_" + std::to_string(ccMajor) +
-           std::to_string(ccMinor) + "), CUDA driver " +
-           driverVersionText(driver().version);
+    return model + " (sm_" + std::to_string(ccMajor) + std::to_string(ccMinor) +
+           "), CUDA driver " + driverVersionText(driver().version);
   }
   std::string arch() const override {
     // The newest target the compiler has that this GPU runs; the driver
@@ -223,8 +219,7 @@ public:
     bind();
     CUdeviceptr p = 0;
     if (Status s = check(api().cuMemAlloc(&p, bytes ? bytes : 1),
-                         "cannot allocate " + std::to_string(bytes) +
-                             " bytes");
+                         "cannot allocate " + std::to_string(bytes) + " bytes");
         !s)
       return s;
     return DevicePtr(p);
@@ -233,8 +228,7 @@ public:
     bind();
     return check(api().cuMemFree(ptr), "cuMemFree");
   }
-  Status copyToDevice(DevicePtr dst, const void *src,
-                      uint64_t bytes) override {
+  Status copyToDevice(DevicePtr dst, const void *src, uint64_t bytes) override {
     bind();
     return check(api().cuMemcpyHtoD(dst, src, bytes), "cuMemcpyHtoD");
   }
@@ -255,21 +249,19 @@ public:
     }
     bind();
     std::string errorLog(16384, '\0'), infoLog(16384, '\0');
-    CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
-                              CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
-                              CU_JIT_INFO_LOG_BUFFER,
-                              CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
-    void *values[] = {errorLog.data(),
-                      reinterpret_cast<void *>(uintptr_t(errorLog.size())),
-                      infoLog.data(),
-                      reinterpret_cast<void *>(uintptr_t(infoLog.size()))};
+    CUjit_option options[] = {
+        CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+        CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
+    void *values[] = {
+        errorLog.data(), reinterpret_cast<void *>(uintptr_t(errorLog.size())),
+        infoLog.data(), reinterpret_cast<void *>(uintptr_t(infoLog.size()))};
     CUmodule module = nullptr;
-    CUresult r = api().cuModuleLoadDataEx(&module, text.c_str(), 4, options,
-                                          values);
+    CUresult r =
+        api().cuModuleLoadDataEx(&module, text.c_str(), 4, options, values);
     if (r != CUDA_SUCCESS) {
       errorLog.resize(errorLog.find('\0'));
-      std::string msg = "cannot load '" + moduleName + "' on " +
-                        description() + ": " + driver().describe(r);
+      std::string msg = "cannot load '" + moduleName + "' on " + description() +
+                        ": " + driver().describe(r);
       if (!errorLog.empty())
         msg += "\nPTX JIT log:\n" + errorLog;
       return Status::error(msg);
@@ -288,13 +280,13 @@ public:
     if (dynamicSharedBytes > 48 * 1024) {
       std::lock_guard<std::mutex> lock(f->mutex);
       if (static_cast<int>(dynamicSharedBytes) > f->sharedLimit) {
-        if (Status s = check(api().cuFuncSetAttribute(
-                                 f->fn,
-                                 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                 static_cast<int>(dynamicSharedBytes)),
-                             "cannot give '" + f->fnName + "' " +
-                                 std::to_string(dynamicSharedBytes) +
-                                 " bytes of dynamic shared memory");
+        if (Status s = check(
+                api().cuFuncSetAttribute(
+                    f->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                    static_cast<int>(dynamicSharedBytes)),
+                "cannot give '" + f->fnName + "' " +
+                    std::to_string(dynamicSharedBytes) +
+                    " bytes of dynamic shared memory");
             !s)
           return s;
         f->sharedLimit = static_cast<int>(dynamicSharedBytes);
@@ -314,16 +306,16 @@ public:
                   "cuEventCreate");
       api().cuEventRecord(start, s);
     }
-    Status result = check(
-        api().cuLaunchKernel(f->fn, grid.x, grid.y, grid.z, block.x, block.y,
-                             block.z, dynamicSharedBytes, s, pointers.data(),
-                             nullptr),
-        "cannot launch '" + f->fnName + "'");
+    Status result =
+        check(api().cuLaunchKernel(f->fn, grid.x, grid.y, grid.z, block.x,
+                                   block.y, block.z, dynamicSharedBytes, s,
+                                   pointers.data(), nullptr),
+              "cannot launch '" + f->fnName + "'");
     if (stats) {
       api().cuEventRecord(stop, s);
       if (result) {
-        result = check(api().cuEventSynchronize(stop),
-                       "'" + f->fnName + "' failed");
+        result =
+            check(api().cuEventSynchronize(stop), "'" + f->fnName + "' failed");
         float ms = 0;
         if (result)
           api().cuEventElapsedTime(&ms, start, stop);
@@ -374,9 +366,10 @@ private:
           (need ? "a CUDA " + driverVersionText(need) + " driver or newer"
                 : "a driver newer than any known") +
           "; the installed NVIDIA driver supports CUDA " +
-          driverVersionText(driver().version) + " (update the driver, or "
-                                                "compile for an older PTX "
-                                                "ISA)");
+          driverVersionText(driver().version) +
+          " (update the driver, or "
+          "compile for an older PTX "
+          "ISA)");
     const std::string &t = h->target;
     if (t.rfind("sm_", 0) == 0 && t.size() >= 5) {
       int cc = std::atoi(t.c_str() + 3);
@@ -384,8 +377,7 @@ private:
       bool archSpecific = t.back() == 'a';
       if (cc > have || (archSpecific && cc != have))
         return Status::error("cannot load '" + moduleName + "': it targets " +
-                             t + ", which " + description() +
-                             " cannot run");
+                             t + ", which " + description() + " cannot run");
     }
     return Status::success();
   }
@@ -407,8 +399,9 @@ CudaModule::function(std::string_view fnName) {
   dev.bind();
   CUfunction fn = nullptr;
   std::string n(fnName);
-  if (Status s = dev.check(dev.api().cuModuleGetFunction(&fn, module, n.c_str()),
-                           "no kernel '" + n + "' in '" + name + "'");
+  if (Status s =
+          dev.check(dev.api().cuModuleGetFunction(&fn, module, n.c_str()),
+                    "no kernel '" + n + "' in '" + name + "'");
       !s)
     return s;
   return std::shared_ptr<DeviceFunction>(std::make_shared<CudaFunction>(fn, n));

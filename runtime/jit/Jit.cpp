@@ -93,10 +93,9 @@ Expected<CompiledModule> tilus::compileModule(std::string_view source,
   compileOptions.arch = arch;
   compileOptions.defines = options.defines;
   compileOptions.stage = Stage::PTX;
-  CompileResult result =
-      tilus::compile(llvm::StringRef(source.data(), source.size()),
-                     llvm::StringRef(filename.data(), filename.size()),
-                     compileOptions);
+  CompileResult result = tilus::compile(
+      llvm::StringRef(source.data(), source.size()),
+      llvm::StringRef(filename.data(), filename.size()), compileOptions);
   if (!result.ok) {
     std::string msg = result.diagnostics;
     while (!msg.empty() && msg.back() == '\n')
@@ -135,8 +134,7 @@ Expected<Kernel> tilus::compile(Device &device, std::string_view source,
     return Status::error(module->kernels.empty()
                              ? std::string(filename) + " defines no kernel"
                              : "no kernel '" + options.kernel + "' in " +
-                                   std::string(filename) + "; it has " +
-                                   names);
+                                   std::string(filename) + "; it has " + names);
   return loadKernel(device, module->ptx, *chosen);
 }
 

@@ -76,10 +76,8 @@ TEST(ExprTest, ErrorsNameTheProblem) {
   EXPECT_NE(err("n + 1").find("no value for 'n'"), std::string::npos);
   EXPECT_NE(err("4 / (2 - 2)").find("division by zero"), std::string::npos);
   EXPECT_NE(err("cdiv(4, 0)").find("division by zero"), std::string::npos);
-  EXPECT_NE(err("9223372036854775807 + 1").find("overflow"),
-            std::string::npos);
-  EXPECT_NE(err("pow(2, 3)").find("unknown function 'pow'"),
-            std::string::npos);
+  EXPECT_NE(err("9223372036854775807 + 1").find("overflow"), std::string::npos);
+  EXPECT_NE(err("pow(2, 3)").find("unknown function 'pow'"), std::string::npos);
   EXPECT_NE(err("1 +").find("unexpected end"), std::string::npos);
   EXPECT_NE(err("(1").find("expected ')'"), std::string::npos);
   EXPECT_NE(err("1 2").find("unexpected"), std::string::npos);
@@ -155,8 +153,8 @@ TEST_F(LaunchTest, MetadataIsQueryable) {
   EXPECT_EQ(info.numThreads, 128);
   EXPECT_EQ(info.arch, "sm_80");
   for (int64_t n : {1, 255, 256, 257, 100000}) {
-    Expected<Dim3> g = kernel->grid({Arg::buffer(0), Arg::buffer(0),
-                                     Arg::buffer(0), Arg::i32(int32_t(n))});
+    Expected<Dim3> g = kernel->grid(
+        {Arg::buffer(0), Arg::buffer(0), Arg::buffer(0), Arg::i32(int32_t(n))});
     ASSERT_TRUE(g);
     EXPECT_EQ(g->x, uint32_t((n + 255) / 256));
     EXPECT_EQ(g->y, 1u);
@@ -177,8 +175,8 @@ TEST_F(LaunchTest, RunsOnRandomInputs) {
            dc = makeBuffer(*dev, 4 * n);
     ASSERT_TRUE(da.copyFrom(a.data()));
     ASSERT_TRUE(db.copyFrom(b.data()));
-    Status s = kernel->launch({da.arg("f32"), db.arg(), dc.arg("f32"),
-                               Arg::integer(n)});
+    Status s = kernel->launch(
+        {da.arg("f32"), db.arg(), dc.arg("f32"), Arg::integer(n)});
     ASSERT_TRUE(s) << s.message();
     ASSERT_TRUE(dc.copyTo(c.data()));
     for (int i = 0; i < n; ++i)
@@ -200,8 +198,7 @@ TEST_F(LaunchTest, WrongArgumentsNameTheParameter) {
       << e;
   e = launchError({a.arg("f32"), b.arg("f32"), c.arg("f32"), Arg::i32(1000)});
   EXPECT_NE(e.find("parameter 'c'"), std::string::npos) << e;
-  EXPECT_NE(e.find("holds 3996 bytes; f32[1000] needs 4000"),
-            std::string::npos)
+  EXPECT_NE(e.find("holds 3996 bytes; f32[1000] needs 4000"), std::string::npos)
       << e;
   e = launchError({a.arg(), b.arg(), Arg::i32(3), Arg::i32(999)});
   EXPECT_NE(e.find("parameter 'c'"), std::string::npos) << e;
@@ -216,10 +213,8 @@ TEST_F(LaunchTest, WrongArgumentsNameTheParameter) {
   EXPECT_NE(e.find("parameter 'n'"), std::string::npos) << e;
   EXPECT_NE(e.find("out of the range of i32"), std::string::npos) << e;
   e = launchError({a.arg(), b.arg(), c.arg(), Arg::real(3.5)});
-  EXPECT_NE(e.find("expected an integer, got a float"), std::string::npos)
-      << e;
-  EXPECT_TRUE(
-      kernel->launch({a.arg(), b.arg(), c.arg("f32"), Arg::i32(999)}));
+  EXPECT_NE(e.find("expected an integer, got a float"), std::string::npos) << e;
+  EXPECT_TRUE(kernel->launch({a.arg(), b.arg(), c.arg("f32"), Arg::i32(999)}));
 }
 
 TEST_F(LaunchTest, DivisibilityFactsAreChecked) {
@@ -237,10 +232,10 @@ TEST_F(LaunchTest, DivisibilityFactsAreChecked) {
       EXPECT_TRUE(s) << s.message();
     } else {
       ASSERT_FALSE(s);
-      EXPECT_NE(s.message().find("parameter 'n' (n: i32 %128): " +
-                                 std::to_string(n) +
-                                 " is not a multiple of 128"),
-                std::string::npos)
+      EXPECT_NE(
+          s.message().find("parameter 'n' (n: i32 %128): " + std::to_string(n) +
+                           " is not a multiple of 128"),
+          std::string::npos)
           << s.message();
     }
   }
@@ -255,11 +250,13 @@ TEST_F(LaunchTest, LoadErrors) {
   k = loadKernel(*dev, readInput("vector_add.ptx"), "{\"kernels\": [");
   ASSERT_FALSE(k);
   EXPECT_NE(k.error().message().find("kernel metadata: "), std::string::npos);
-  k = loadKernel(*dev, std::string("\x7f" "ELF....", 8),
+  k = loadKernel(*dev,
+                 std::string("\x7f"
+                             "ELF....",
+                             8),
                  readInput("vector_add.json"));
   ASSERT_FALSE(k);
-  EXPECT_NE(k.error().message().find("runs PTX, not cubin"),
-            std::string::npos);
+  EXPECT_NE(k.error().message().find("runs PTX, not cubin"), std::string::npos);
 }
 
 TEST(DeviceTest, Selection) {

@@ -1,7 +1,7 @@
 //===- JitTest.cpp - Compile, cache and run kernels on the emulator -------===//
 
-#include "runtime/jit/KernelCache.h"
 #include "tilus/Jit.h"
+#include "runtime/jit/KernelCache.h"
 
 #include "gtest/gtest.h"
 
@@ -88,8 +88,7 @@ TEST_F(JitTest, VectorAddOnEmulatorMatchesHostReference) {
     ASSERT_TRUE(kernel) << kernel.error().message();
     EXPECT_EQ(kernel->info().name, "vector_add");
     EXPECT_EQ(kernel->info().constants.at("BLOCK"), block);
-    for (int n : {1, 1000, block, 3 * block + 17,
-                  int(rng() % 5000) + 1})
+    for (int n : {1, 1000, block, 3 * block + 17, int(rng() % 5000) + 1})
       runVectorAdd(*kernel, *dev, n, rng());
   }
 }
@@ -168,7 +167,8 @@ TEST_F(JitTest, UnwritableCacheDegradesToMemory) {
   ASSERT_TRUE(first) << first.error().message();
   ASSERT_TRUE(other) << other.error().message();
   EXPECT_NE(err.find("caching in memory only"), std::string::npos) << err;
-  EXPECT_EQ(err.find("warning"), err.rfind("warning")) << "one warning: " << err;
+  EXPECT_EQ(err.find("warning"), err.rfind("warning"))
+      << "one warning: " << err;
   options.defines.clear();
   Expected<CompiledModule> again = compileModule(src, "va.tl", options);
   ASSERT_TRUE(again);
@@ -182,8 +182,7 @@ TEST_F(JitTest, CompileErrorsComeBackAsValues) {
   EXPECT_NE(k.error().message().find("bad.tl:1:"), std::string::npos)
       << k.error().message();
   options.kernel = "nope";
-  Expected<Kernel> missing =
-      compile(*dev, vectorAddSource(), "va.tl", options);
+  Expected<Kernel> missing = compile(*dev, vectorAddSource(), "va.tl", options);
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message().find("no kernel 'nope'"),
             std::string::npos);
