@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/core/Ptx.h"
 #include "runtime/cuda/CudaDevice.h"
 #include "tilus/Runtime.h"
 
@@ -269,6 +270,48 @@ TEST(DeviceTest, Selection) {
             std::string::npos);
   d = createDevice("cuda:x");
   ASSERT_FALSE(d);
+}
+
+TEST(DeviceTest, EnvironmentSelects) {
+  ::setenv("TILUS_DEVICE", "emu", 1);
+  testing::internal::CaptureStderr();
+  Expected<std::unique_ptr<Device>> d = createDevice();
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  ASSERT_TRUE(d);
+  EXPECT_EQ((*d)->name(), "emu");
+  ::setenv("TILUS_DEVICE", "gpu0", 1);
+  d = createDevice();
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message().find("unknown device 'gpu0'"),
+            std::string::npos);
+  // An explicit name wins over the environment.
+  EXPECT_TRUE(createDevice("emu"));
+  ::unsetenv("TILUS_DEVICE");
+}
+
+TEST(PtxTest, HeaderAndDriverVersions) {
+  std::optional<PtxHeader> h = parsePtxHeader(readInput("vector_add.ptx"));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->major, 7);
+  EXPECT_EQ(h->target, "sm_80");
+  h = parsePtxHeader("//\n.version 8.5\n.target sm_90a, debug\n");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->major * 10 + h->minor, 85);
+  EXPECT_EQ(h->target, "sm_90a");
+  EXPECT_FALSE(parsePtxHeader("// .version 8.5 in a comment\n"));
+  EXPECT_EQ(minimumDriverForPtx(7, 0), 11000);
+  EXPECT_EQ(minimumDriverForPtx(7, 8), 11080);
+  EXPECT_EQ(minimumDriverForPtx(8, 0), 12000);
+  EXPECT_EQ(minimumDriverForPtx(8, 5), 12050);
+  EXPECT_EQ(minimumDriverForPtx(8, 6), 12070);
+  EXPECT_EQ(minimumDriverForPtx(8, 8), 12090);
+  EXPECT_EQ(minimumDriverForPtx(9, 0), 13000);
+  EXPECT_EQ(minimumDriverForPtx(9, 9), 0);
+  EXPECT_EQ(driverVersionText(12040), "12.4");
+  EXPECT_TRUE(isPtx("//\n.version 7.0"));
+  EXPECT_FALSE(isPtx(std::string("\x7f"
+                                 "ELF\x02",
+                                 5)));
 }
 
 /// The driver is loaded once per process, so each library path is tried in
