@@ -1,4 +1,4 @@
-"""The Python package on the emulator: vector_add on random numpy inputs
+"""The Python package on a device (argv[2], default emu): vector_add on random numpy inputs
 (every element checked), argument errors, metadata, low-bit packing."""
 import os
 import sys
@@ -10,7 +10,7 @@ import tilus  # noqa: E402
 
 example = os.path.join(sys.argv[1], "examples", "vector_add.tl")
 rng = np.random.default_rng(11)
-dev = tilus.Device("emu")
+dev = tilus.Device(sys.argv[2] if len(sys.argv) > 2 else "emu")
 print("device", dev.name, dev.arch)
 
 for block in (1024, 128):
@@ -21,7 +21,7 @@ for block in (1024, 128):
         c = np.full(n, np.nan, dtype=np.float32)
         stats = add(a, b, c, n, timed=True)
         assert np.array_equal(c, a + b), (block, n)
-        assert stats["warp_instructions"] > 0
+        assert stats["warp_instructions"] > 0 or dev.name != "emu"
         assert add.grid(a, b, c, n) == ((n + block - 1) // block, 1, 1)
     print("vector_add BLOCK", block, "ok")
 
