@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CastCodegen.h"
 #include "codegen/LayoutCodegen.h"
 #include "codegen/TileLowering.h"
 
@@ -93,17 +94,12 @@ struct BlockIdxLowering : OpConversionPattern<BlockIdxOp> {
 
 } // namespace
 
-/// The type a thread keeps one element in: the element type itself, or for
-/// tilus element types of whole bytes the integer of the same width. Types
-/// narrower than a byte have none until packed registers are supported.
+/// The type a thread keeps one element in (codegen/CastCodegen.h).
 static Type getRegisterType(Type element) {
-  auto custom = dyn_cast<ElementType>(element);
-  if (!custom)
+  std::optional<DType> dtype = getDType(element);
+  if (!dtype)
     return element;
-  unsigned bits = custom.getDType().bitWidth();
-  if (bits % 8 != 0)
-    return nullptr;
-  return IntegerType::get(element.getContext(), bits);
+  return getRegisterElementType(element.getContext(), *dtype);
 }
 
 void tilus::populateTileTypeConversions(TypeConverter &converter) {

@@ -4,8 +4,19 @@
 // moves each register of the tile on its own, guarded by the tensor bounds;
 // the vectorization pass is what later widens these accesses.
 //
+// Elements narrower than a byte are densely packed LSB first in memory
+// (docs/dtypes.md) and kept one per i8 register (codegen/CastCodegen.h). A
+// load reads the byte holding the element's first bit, and the next byte
+// when the element straddles into it. A store changes only the element's
+// bits, with an atomic `and` then `or` on each aligned 32-bit word it
+// touches, so threads storing neighbouring elements of one word do not race;
+// the allocation holding a sub-byte tensor must therefore extend to a
+// multiple of 4 bytes (device allocations always do). bool is one byte in
+// memory, any nonzero byte reading as true.
+//
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CastCodegen.h"
 #include "codegen/LayoutCodegen.h"
 #include "codegen/TileLowering.h"
 
@@ -37,13 +48,12 @@ GlobalParts unpackGlobal(OpBuilder &builder, Location loc, Value packed,
 }
 
 /// For the element a thread holds at register `local`: whether it lies
-/// inside the tensor, and its address.
-std::pair<Value, Value> emitElementAddress(OpBuilder &builder, Location loc,
-                                           const GlobalParts &global,
-                                           Type elementType,
-                                           const RegisterLayout &layout,
-                                           Value threadId,
-                                           ValueRange offsets, int64_t local) {
+/// inside the tensor, and its row-major element index (i64).
+std::pair<Value, Value> emitElementIndex(OpBuilder &builder, Location loc,
+                                         const GlobalParts &global,
+                                         const RegisterLayout &layout,
+                                         Value threadId, ValueRange offsets,
+                                         int64_t local) {
   SmallVector<Value> coords =
       emitLayoutCoordinates(builder, loc, layout, threadId, local);
   Value inBounds, linear;
@@ -69,9 +79,112 @@ std::pair<Value, Value> emitElementAddress(OpBuilder &builder, Location loc,
       linear = wide;
     }
   }
-  Value address = builder.create<LLVM::GEPOp>(
-      loc, global.ptr.getType(), elementType, global.ptr, ValueRange{linear});
-  return {inBounds, address};
+  return {inBounds, linear};
+}
+
+/// The memory type of one element of a whole-byte type.
+Type getMemoryType(DType dtype, Type registerType) {
+  if (dtype.isBool())
+    return IntegerType::get(registerType.getContext(), 8);
+  return registerType;
+}
+
+Value byteAddress(OpBuilder &builder, Location loc, Value ptr, Value offset) {
+  return builder.create<LLVM::GEPOp>(loc, ptr.getType(), builder.getI8Type(),
+                                     ptr, ValueRange{offset});
+}
+
+/// Loads element `linear` of a packed array of `bits`-bit codes at `ptr`;
+/// the code in an i8.
+Value emitPackedLoad(OpBuilder &builder, Location loc, Value ptr,
+                     Value linear, unsigned bits) {
+  Type i8 = builder.getI8Type(), i16 = builder.getI16Type();
+  auto c64 = [&](int64_t v) {
+    return builder.create<arith::ConstantIntOp>(loc, v, 64);
+  };
+  Value bit = builder.create<arith::MulIOp>(loc, linear, c64(bits));
+  Value byte = builder.create<arith::ShRUIOp>(loc, bit, c64(3));
+  Value shift = builder.create<arith::AndIOp>(loc, bit, c64(7));
+  Value address = byteAddress(builder, loc, ptr, byte);
+  Value word = builder.create<arith::ExtUIOp>(
+      loc, i16, builder.create<LLVM::LoadOp>(loc, i8, address));
+  if (8 % bits != 0) {
+    // Only the last element of a byte may reach into the next one.
+    Value straddles = builder.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::ugt,
+        builder.create<arith::AddIOp>(loc, shift, c64(bits)), c64(8));
+    auto next = builder.create<scf::IfOp>(
+        loc, straddles,
+        [&](OpBuilder &b, Location l) {
+          Value one = b.create<arith::ConstantIntOp>(l, 1, 64);
+          Value nextAddress =
+              byteAddress(b, l, ptr, b.create<arith::AddIOp>(l, byte, one));
+          Value loaded = b.create<LLVM::LoadOp>(l, i8, nextAddress);
+          b.create<scf::YieldOp>(l, loaded);
+        },
+        [&](OpBuilder &b, Location l) {
+          b.create<scf::YieldOp>(
+              l, b.create<arith::ConstantIntOp>(l, 0, 8).getResult());
+        });
+    Value high = builder.create<arith::ExtUIOp>(loc, i16, next.getResult(0));
+    high = builder.create<arith::ShLIOp>(
+        loc, high, builder.create<arith::ConstantIntOp>(loc, 8, 16));
+    word = builder.create<arith::OrIOp>(loc, word, high);
+  }
+  word = builder.create<arith::ShRUIOp>(
+      loc, word, builder.create<arith::TruncIOp>(loc, i16, shift));
+  Value code = builder.create<arith::TruncIOp>(loc, i8, word);
+  return builder.create<arith::AndIOp>(
+      loc, code, builder.create<arith::ConstantIntOp>(loc, (1 << bits) - 1, 8));
+}
+
+/// Stores the code `code` (i8) as element `linear` of a packed array of
+/// `bits`-bit codes at `ptr`, atomically on each 32-bit word it touches.
+void emitPackedStore(OpBuilder &builder, Location loc, Value ptr, Value linear,
+                     unsigned bits, Value code) {
+  Type i32 = builder.getI32Type(), i64 = builder.getI64Type();
+  auto c64 = [&](int64_t v) -> Value {
+    return builder.create<arith::ConstantIntOp>(loc, v, 64);
+  };
+  // Bits are counted from the aligned word at or below `ptr`.
+  Value misalign = builder.create<arith::AndIOp>(
+      loc, builder.create<LLVM::PtrToIntOp>(loc, i64, ptr), c64(3));
+  Value bit = builder.create<arith::AddIOp>(
+      loc, builder.create<arith::MulIOp>(loc, misalign, c64(8)),
+      builder.create<arith::MulIOp>(loc, linear, c64(bits)));
+  Value word = builder.create<arith::ShRUIOp>(loc, bit, c64(5));
+  Value shift = builder.create<arith::AndIOp>(loc, bit, c64(31));
+  Value wordByte = builder.create<arith::SubIOp>(
+      loc, builder.create<arith::MulIOp>(loc, word, c64(4)), misalign);
+  Value mask = builder.create<arith::ShLIOp>(loc, c64((1 << bits) - 1), shift);
+  Value value = builder.create<arith::ShLIOp>(
+      loc, builder.create<arith::ExtUIOp>(loc, i64, code), shift);
+  auto update = [&](OpBuilder &b, Location l, Value byteOffset, Value mask64,
+                    Value value64) {
+    Value address = byteAddress(b, l, ptr, byteOffset);
+    Value keep = b.create<arith::XOrIOp>(
+        l, b.create<arith::TruncIOp>(l, i32, mask64),
+        b.create<arith::ConstantIntOp>(l, -1, 32));
+    b.create<LLVM::AtomicRMWOp>(l, LLVM::AtomicBinOp::_and, address, keep,
+                                LLVM::AtomicOrdering::monotonic);
+    b.create<LLVM::AtomicRMWOp>(l, LLVM::AtomicBinOp::_or, address,
+                                b.create<arith::TruncIOp>(l, i32, value64),
+                                LLVM::AtomicOrdering::monotonic);
+  };
+  update(builder, loc, wordByte, mask, value);
+  if (32 % bits != 0) {
+    Value straddles = builder.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::ugt,
+        builder.create<arith::AddIOp>(loc, shift, c64(bits)), c64(32));
+    builder.create<scf::IfOp>(loc, straddles, [&](OpBuilder &b, Location l) {
+      Value c32 = b.create<arith::ConstantIntOp>(l, 32, 64);
+      Value four = b.create<arith::ConstantIntOp>(l, 4, 64);
+      update(b, l, b.create<arith::AddIOp>(l, wordByte, four),
+             b.create<arith::ShRUIOp>(l, mask, c32),
+             b.create<arith::ShRUIOp>(l, value, c32));
+      b.create<scf::YieldOp>(l);
+    });
+  }
 }
 
 struct GlobalViewLowering : OpConversionPattern<GlobalViewOp> {
@@ -113,11 +226,14 @@ struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
     TileType tile = op.getResult().getType();
     auto vectorType =
         dyn_cast_or_null<VectorType>(getTypeConverter()->convertType(tile));
-    if (!vectorType)
+    std::optional<DType> dtype = getDType(tile.getElementType());
+    if (!vectorType || !dtype)
       return op.emitOpError("of ")
-             << tile.getElementType()
-             << " elements (narrower than a byte) is not supported yet";
+             << tile.getElementType() << " elements is not supported";
     Type elementType = vectorType.getElementType();
+    Type memoryType = getMemoryType(*dtype, elementType);
+    unsigned bits = dtype->bitWidth();
+    bool packed = bits < 8;
     RegisterLayout layout = getLayout(tile);
     GlobalParts global =
         unpackGlobal(rewriter, loc, adaptor.getSrc(), tile.getRank());
@@ -127,13 +243,23 @@ struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
     Value result = rewriter.create<arith::ConstantOp>(
         loc, rewriter.getZeroAttr(vectorType));
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
-      auto [inBounds, address] =
-          emitElementAddress(rewriter, loc, global, elementType, layout,
-                             threadId, adaptor.getOffsets(), local);
+      auto [inBounds, linear] =
+          emitElementIndex(rewriter, loc, global, layout, threadId,
+                           adaptor.getOffsets(), local);
       auto guarded = rewriter.create<scf::IfOp>(
           loc, inBounds,
           [&](OpBuilder &b, Location l) {
-            Value loaded = b.create<LLVM::LoadOp>(l, elementType, address);
+            Value loaded;
+            if (packed) {
+              loaded = emitPackedLoad(b, l, global.ptr, linear, bits);
+            } else {
+              Value address = b.create<LLVM::GEPOp>(
+                  l, global.ptr.getType(), memoryType, global.ptr,
+                  ValueRange{linear});
+              loaded = b.create<LLVM::LoadOp>(l, memoryType, address);
+              if (dtype->isBool())
+                loaded = emitFromCode(b, l, loaded, *dtype);
+            }
             b.create<scf::YieldOp>(l, loaded);
           },
           [&](OpBuilder &b, Location l) { b.create<scf::YieldOp>(l, zero); });
@@ -155,23 +281,36 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
     TileType tile = op.getValue().getType();
     auto vectorType =
         dyn_cast_or_null<VectorType>(getTypeConverter()->convertType(tile));
-    if (!vectorType)
+    std::optional<DType> dtype = getDType(tile.getElementType());
+    if (!vectorType || !dtype)
       return op.emitOpError("of ")
-             << tile.getElementType()
-             << " elements (narrower than a byte) is not supported yet";
+             << tile.getElementType() << " elements is not supported";
     Type elementType = vectorType.getElementType();
+    Type memoryType = getMemoryType(*dtype, elementType);
+    unsigned bits = dtype->bitWidth();
+    bool packed = bits < 8;
     RegisterLayout layout = getLayout(tile);
     GlobalParts global =
         unpackGlobal(rewriter, loc, adaptor.getDst(), tile.getRank());
     Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
-      auto [inBounds, address] =
-          emitElementAddress(rewriter, loc, global, elementType, layout,
-                             threadId, adaptor.getOffsets(), local);
+      auto [inBounds, linear] =
+          emitElementIndex(rewriter, loc, global, layout, threadId,
+                           adaptor.getOffsets(), local);
       Value element =
           rewriter.create<vector::ExtractOp>(loc, adaptor.getValue(), local);
       rewriter.create<scf::IfOp>(loc, inBounds, [&](OpBuilder &b, Location l) {
-        b.create<LLVM::StoreOp>(l, element, address);
+        if (packed) {
+          emitPackedStore(b, l, global.ptr, linear, bits, element);
+        } else {
+          Value address = b.create<LLVM::GEPOp>(
+              l, global.ptr.getType(), memoryType, global.ptr,
+              ValueRange{linear});
+          Value stored = dtype->isBool()
+                             ? emitCodeOf(b, l, element, *dtype, 8)
+                             : element;
+          b.create<LLVM::StoreOp>(l, stored, address);
+        }
         b.create<scf::YieldOp>(l);
       });
     }
