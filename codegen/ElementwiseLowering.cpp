@@ -33,28 +33,41 @@ struct FullLowering : OpConversionPattern<FullOp> {
 };
 
 /// One tile instruction to the float, signed or unsigned integer arith op.
+/// Types without arithmetic of their own are computed in a wider type and
+/// converted back exactly (codegen/CastCodegen.h): small floats in f32 (one
+/// rounding of the exact result, as f32 has more than twice their
+/// significand bits), integers narrower than a byte in i32 (wrapping back).
+/// `WideFloat` computes f16 and bf16 in f32 too (for `rem`, which has no
+/// f16 instruction; its result is exact).
 template <typename SourceOp, typename FloatOp, typename IntOp,
-          typename UnsignedOp = IntOp>
+          typename UnsignedOp = IntOp, bool WideFloat = false>
 struct BinaryLowering : OpConversionPattern<SourceOp> {
   using OpConversionPattern<SourceOp>::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
     std::optional<DType> dtype = getDType(op.getType().getElementType());
-    if (!dtype || dtype->bitWidth() % 8 != 0 ||
-        (dtype->isFloat() && dtype->bitWidth() < 16))
+    if (!dtype)
       return op.emitOpError("has no lowering for elements of type ")
              << op.getType().getElementType();
-    if (dtype->isFloat())
-      rewriter.replaceOpWithNewOp<FloatOp>(op, adaptor.getLhs(),
-                                           adaptor.getRhs());
-    else if (dtype->kind() == DType::Kind::UnsignedInt)
-      rewriter.replaceOpWithNewOp<UnsignedOp>(op, adaptor.getLhs(),
-                                              adaptor.getRhs());
+    DType compute = *dtype;
+    if (dtype->isFloat() && (dtype->bitWidth() < 16 || WideFloat))
+      compute = DType::f32();
+    else if (dtype->isInteger() && dtype->bitWidth() < 8)
+      compute = dtype->isSigned() ? DType::signedInt(32)
+                                  : DType::unsignedInt(32);
+    Value lhs = emitCast(rewriter, loc, adaptor.getLhs(), *dtype, compute);
+    Value rhs = emitCast(rewriter, loc, adaptor.getRhs(), *dtype, compute);
+    Value result;
+    if (compute.isFloat())
+      result = rewriter.create<FloatOp>(loc, lhs, rhs);
+    else if (compute.kind() == DType::Kind::UnsignedInt)
+      result = rewriter.create<UnsignedOp>(loc, lhs, rhs);
     else
-      rewriter.replaceOpWithNewOp<IntOp>(op, adaptor.getLhs(),
-                                         adaptor.getRhs());
+      result = rewriter.create<IntOp>(loc, lhs, rhs);
+    rewriter.replaceOp(op, emitCast(rewriter, loc, result, compute, *dtype));
     return success();
   }
 };
@@ -129,6 +142,15 @@ void tilus::populateElementwiseLoweringPatterns(const TypeConverter &converter,
                BinaryLowering<SubOp, arith::SubFOp, arith::SubIOp>,
                BinaryLowering<MulOp, arith::MulFOp, arith::MulIOp>,
                BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp,
-                              arith::DivUIOp>>(
+                              arith::DivUIOp>,
+               BinaryLowering<RemOp, arith::RemFOp, arith::RemSIOp,
+                              arith::RemUIOp, /*WideFloat=*/true>,
+               BinaryLowering<MinOp, arith::MinimumFOp, arith::MinSIOp,
+                              arith::MinUIOp>,
+               BinaryLowering<MaxOp, arith::MaximumFOp, arith::MaxSIOp,
+                              arith::MaxUIOp>,
+               BinaryLowering<AndOp, arith::AndIOp, arith::AndIOp>,
+               BinaryLowering<OrOp, arith::OrIOp, arith::OrIOp>,
+               BinaryLowering<XorOp, arith::XOrIOp, arith::XOrIOp>>(
       converter, patterns.getContext());
 }
