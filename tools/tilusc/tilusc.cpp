@@ -204,26 +204,26 @@ int runKernel(StringRef source, StringRef filename,
     return fail(kernel.error().message());
   const tilus::KernelInfo &info = kernel->info();
 
-  std::mt19937_64 rng(seed);
-  std::vector<tilus::Arg> args;
-  for (const tilus::ParamInfo &p : info.params) {
-    if (p.isGlobal)
-      continue;
-    auto it = std::find_if(values.begin(), values.end(),
-                           [&](const auto &v) { return v.first == p.name; });
-    if (it == values.end())
+  auto valueOf = [&](const std::string &name) -> std::optional<int64_t> {
+    for (const auto &[n, v] : values)
+      if (n == name)
+        return v;
+    return std::nullopt;
+  };
+  for (const tilus::ParamInfo &p : info.params)
+    if (!p.isGlobal && !valueOf(p.name))
       return fail("--run needs a value for '" + p.name + "' (--shape " +
                   p.name + "=VALUE)");
-  }
+
+  std::mt19937_64 rng(seed);
+  std::vector<tilus::Arg> args;
   std::vector<tilus::Buffer> buffers;
   for (const tilus::ParamInfo &p : info.params) {
     std::optional<tilus::DType> type = tilus::DType::parse(p.dtype);
     if (!type)
       return fail("parameter '" + p.name + "' has unknown type " + p.dtype);
     if (!p.isGlobal) {
-      int64_t v = std::find_if(values.begin(), values.end(), [&](const auto &v) {
-                    return v.first == p.name;
-                  })->second;
+      int64_t v = *valueOf(p.name);
       args.push_back(type->isFloat() ? tilus::Arg::real(double(v))
                                      : tilus::Arg::integer(v));
       continue;
@@ -255,8 +255,8 @@ int runKernel(StringRef source, StringRef filename,
     return fail(grid.error().message());
   outs() << info.name << ": grid (" << grid->x << ", " << grid->y << ", "
          << grid->z << "), " << info.numThreads << " threads, "
-         << info.sharedBytes << " bytes of shared memory, on "
-         << (*dev)->name() << " (" << (*dev)->description() << ")\n";
+         << info.sharedBytes << " bytes of shared memory, on " << (*dev)->name()
+         << " (" << (*dev)->description() << ")\n";
   bool gpu = (*dev)->name() != "emu";
   std::vector<double> times;
   tilus::LaunchStats stats;
