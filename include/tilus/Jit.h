@@ -38,6 +38,9 @@ struct JitOptions {
   /// Whether to read and write the disk cache; the default follows
   /// TILUS_CACHE (off when it is "0").
   std::optional<bool> diskCache;
+  /// Also assemble a cubin with ptxas (TILUS_PTXAS, else on PATH, else in
+  /// /usr/local/cuda/bin) when one is found; compile() asks for it on GPUs.
+  bool cubin = false;
 };
 
 /// Where a compiled module came from.
@@ -46,6 +49,9 @@ enum class CacheOutcome { Compiled, MemoryHit, DiskHit };
 /// A module compiled to PTX, with its kernels' host facts.
 struct CompiledModule {
   std::string ptx;
+  /// The PTX assembled for the target (an ELF image); empty when not asked
+  /// for or when no ptxas was found.
+  std::string cubin;
   std::vector<KernelInfo> kernels;
   std::string key; ///< the cache key, 64 hex digits
   CacheOutcome outcome = CacheOutcome::Compiled;

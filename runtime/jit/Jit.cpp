@@ -8,6 +8,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
@@ -64,6 +65,59 @@ void log(const CompiledModule &module, std::string_view filename,
   llvm::errs() << "\n";
 }
 
+/// ptxas: TILUS_PTXAS, else on PATH, else the toolkit's; "" when none.
+std::string findPtxas() {
+  if (const char *env = std::getenv("TILUS_PTXAS"); env && *env)
+    return env;
+  if (llvm::ErrorOr<std::string> p = llvm::sys::findProgramByName("ptxas"))
+    return *p;
+  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+    return "/usr/local/cuda/bin/ptxas";
+  return "";
+}
+
+/// Assembles \p ptx for \p arch; "" (with a reason in \p why) when there is
+/// no ptxas or it fails, and the PTX alone is used.
+std::string assembleCubin(const std::string &ptx, const std::string &arch,
+                          std::string &why) {
+  std::string ptxas = findPtxas();
+  if (ptxas.empty()) {
+    why = "no ptxas";
+    return "";
+  }
+  llvm::SmallString<128> in, out, err;
+  if (llvm::sys::fs::createTemporaryFile("tilus", "ptx", in) ||
+      llvm::sys::fs::createTemporaryFile("tilus", "cubin", out) ||
+      llvm::sys::fs::createTemporaryFile("tilus", "log", err)) {
+    why = "cannot create temporary files";
+    return "";
+  }
+  std::string cubin;
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(in, ec);
+    os << ptx;
+  }
+  std::string archFlag = "-arch=" + arch;
+  llvm::StringRef args[] = {ptxas, archFlag, in, "-o", out};
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, err, err};
+  std::string execError;
+  int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0, 0,
+                                     &execError);
+  if (rc == 0) {
+    if (auto buf = llvm::MemoryBuffer::getFile(out, /*IsText=*/false))
+      cubin = (*buf)->getBuffer().str();
+  } else if (auto log = llvm::MemoryBuffer::getFile(err)) {
+    why = "ptxas failed: " + (*log)->getBuffer().trim().str();
+  } else {
+    why = "ptxas failed: " + execError;
+  }
+  llvm::sys::fs::remove(in);
+  llvm::sys::fs::remove(out);
+  llvm::sys::fs::remove(err);
+  return cubin;
+}
+
 } // namespace
 
 Expected<CompiledModule> tilus::compileModule(std::string_view source,
@@ -107,6 +161,13 @@ Expected<CompiledModule> tilus::compileModule(std::string_view source,
   module.kernels = std::move(result.kernels);
   module.key = key;
   module.outcome = CacheOutcome::Compiled;
+  if (options.cubin) {
+    std::string why;
+    module.cubin = assembleCubin(module.ptx, arch, why);
+    if (module.cubin.empty() && jit::logCache())
+      llvm::errs() << "tilus: cache: no cubin for " << filename << " (" << why
+                   << "); the driver compiles the PTX\n";
+  }
   jit::memoryInsert(module);
   if (!dir.empty())
     jit::diskInsert(dir, module);
@@ -120,6 +181,9 @@ Expected<Kernel> tilus::compile(Device &device, std::string_view source,
   JitOptions withArch = options;
   if (withArch.arch.empty())
     withArch.arch = device.arch();
+  // A cubin saves the driver's PTX compile at load, where there is a driver.
+  if (device.name() != "emu")
+    withArch.cubin = true;
   Expected<CompiledModule> module = compileModule(source, filename, withArch);
   if (!module)
     return module.takeError();
@@ -135,6 +199,12 @@ Expected<Kernel> tilus::compile(Device &device, std::string_view source,
                              ? std::string(filename) + " defines no kernel"
                              : "no kernel '" + options.kernel + "' in " +
                                    std::string(filename) + "; it has " + names);
+  if (!module->cubin.empty() && device.name() != "emu") {
+    // A cubin another GPU cannot run still leaves the PTX.
+    Expected<Kernel> kernel = loadKernel(device, module->cubin, *chosen);
+    if (kernel)
+      return kernel;
+  }
   return loadKernel(device, module->ptx, *chosen);
 }
 

@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/Support/Base64.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -58,11 +59,11 @@ std::string canonicalSource(std::string_view source) {
   return out;
 }
 
-std::string contentHash(const std::string &ptx,
-                        const std::vector<KernelInfo> &kernels) {
+std::string contentHash(const CompiledModule &module) {
   llvm::SHA256 hash;
-  feed(hash, ptx);
-  feed(hash, toJson(kernels));
+  feed(hash, module.ptx);
+  feed(hash, toJson(module.kernels));
+  feed(hash, module.cubin);
   return hexDigest(hash);
 }
 
@@ -140,9 +141,11 @@ std::string jit::serializeEntry(const CompiledModule &module) {
       {"key", module.key},
       {"tilus", std::string(TILUS_VERSION) + " " + TILUS_GIT_COMMIT},
       {"llvm", LLVM_VERSION_STRING},
-      {"sha256", contentHash(module.ptx, module.kernels)},
+      {"sha256", contentHash(module)},
       {"kernels", kernels ? std::move(*kernels) : llvm::json::Value(nullptr)},
       {"ptx", module.ptx}};
+  if (!module.cubin.empty())
+    entry["cubin"] = llvm::encodeBase64(module.cubin);
   if (!kernels)
     llvm::consumeError(kernels.takeError());
   std::string text;
@@ -181,7 +184,15 @@ std::optional<CompiledModule> jit::parseEntry(std::string_view text,
   os << *kernels;
   if (!fromJson(kernelsText, module.kernels, error))
     return std::nullopt;
-  if (contentHash(module.ptx, module.kernels) != *sha) {
+  if (std::optional<llvm::StringRef> cubin = obj->getString("cubin")) {
+    std::vector<char> bytes;
+    if (llvm::Error e = llvm::decodeBase64(*cubin, bytes)) {
+      error = "bad cubin (" + llvm::toString(std::move(e)) + ")";
+      return std::nullopt;
+    }
+    module.cubin.assign(bytes.begin(), bytes.end());
+  }
+  if (contentHash(module) != *sha) {
     error = "content hash mismatch";
     return std::nullopt;
   }

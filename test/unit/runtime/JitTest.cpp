@@ -153,6 +153,30 @@ TEST_F(JitTest, CorruptEntriesAreRecompiled) {
   }
 }
 
+TEST_F(JitTest, CubinIsCachedWithThePtx) {
+  if (!std::getenv("TILUS_PTXAS") && !fs::exists("/usr/local/cuda/bin/ptxas") &&
+      std::system("command -v ptxas > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no ptxas";
+  options.cubin = true;
+  Expected<CompiledModule> first =
+      compileModule(vectorAddSource(), "va.tl", options);
+  ASSERT_TRUE(first) << first.error().message();
+  ASSERT_GE(first->cubin.size(), 4u);
+  EXPECT_EQ(first->cubin.substr(0, 4), "\x7f"
+                                       "ELF");
+  clearMemoryCache();
+  Expected<CompiledModule> hit =
+      compileModule(vectorAddSource(), "va.tl", options);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->outcome, CacheOutcome::DiskHit);
+  EXPECT_EQ(hit->cubin, first->cubin);
+  // The emulator is given the PTX of an entry that has a cubin.
+  std::unique_ptr<Device> dev = std::move(*createDevice("emu"));
+  Expected<Kernel> kernel = compile(*dev, vectorAddSource(), "va.tl", options);
+  ASSERT_TRUE(kernel) << kernel.error().message();
+  runVectorAdd(*kernel, *dev, 1000, 3);
+}
+
 TEST_F(JitTest, UnwritableCacheDegradesToMemory) {
   // A directory below a regular file cannot be created, even by root.
   fs::create_directories(dir);
