@@ -97,9 +97,16 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   }
 
   mlir::PassManager pm(&context);
-  buildLowerToLLVMPipeline(pm);
+  buildLowerToLLVMPipeline(pm, options.arch);
   if (mlir::failed(pm.run(*module)))
     return result;
+  // The runtime launches each kernel with the shared memory planning gave it.
+  module->walk([&](mlir::LLVM::LLVMFuncOp func) {
+    auto bytes = func->getAttrOfType<mlir::IntegerAttr>("tilus.shared_bytes");
+    for (KernelInfo &kernel : result.kernels)
+      if (bytes && kernel.name == func.getSymName())
+        kernel.sharedBytes = static_cast<int>(bytes.getInt());
+  });
   llvm::LLVMContext llvmContext;
   std::string error;
   std::unique_ptr<llvm::Module> llvmModule =

@@ -1,10 +1,165 @@
-//===- LayoutLowering.cpp - Moving elements between threads and registers ---===//
+//===- LayoutLowering.cpp - Moving elements between threads -------------===//
+//
+// convert_layout, broadcast, slice and transpose read, for each result
+// element, one source element (codegen/Scratch.h). When every thread already
+// holds the source elements of its result elements, the instruction is a
+// shuffle of that thread's registers. Otherwise the source goes through the
+// instruction's scratch area: a barrier (earlier users of the area may still
+// read it), each element stored once at its row-major offset, a barrier,
+// and each thread loads the elements it needs.
+//
+//===----------------------------------------------------------------------===//
 
 #include "codegen/LayoutCodegen.h"
+#include "codegen/Scratch.h"
 #include "codegen/TileLowering.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace tilus;
 
+namespace {
+
+/// Stores `source` (held under `from`) into the scratch area at `base`,
+/// row-major, once per element.
+void emitScratchStores(OpBuilder &builder, Location loc, Value base,
+                       Type elementType, const RegisterLayout &from,
+                       Value source, Value threadId) {
+  SharedLayout rowMajor = SharedLayout::rowMajor(from.shape());
+  auto emitStores = [&](OpBuilder &b, Location l) {
+    for (int64_t local = 0; local < from.numLocals(); ++local) {
+      SmallVector<Value> coords =
+          emitLayoutCoordinates(b, l, from, threadId, local);
+      Value offset = emitSharedOffset(b, l, rowMajor, coords);
+      Value address = b.create<LLVM::GEPOp>(l, base.getType(), elementType,
+                                            base, ValueRange{offset});
+      Value element = b.create<vector::ExtractOp>(l, source, local);
+      b.create<LLVM::StoreOp>(l, element, address);
+    }
+  };
+  // Replicas would write the same bytes from different warps, which is a
+  // race even with equal values.
+  if (Value isWriter = emitIsFirstHolder(builder, loc, from, threadId)) {
+    builder.create<scf::IfOp>(loc, isWriter, [&](OpBuilder &b, Location l) {
+      emitStores(b, l);
+      b.create<scf::YieldOp>(l);
+    });
+  } else {
+    emitStores(builder, loc);
+  }
+}
+
+/// Lowers a layout-moving instruction in registers or through scratch.
+template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
+  using OpConversionPattern<Op>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(Op op, typename Op::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TileType source = op.getSource().getType(), result = op.getType();
+    auto vectorType = dyn_cast_or_null<VectorType>(
+        this->getTypeConverter()->convertType(result));
+    if (!vectorType)
+      return op.emitOpError("of ")
+             << result.getElementType()
+             << " elements (narrower than a byte) is not supported yet";
+    Type elementType = vectorType.getElementType();
+    RegisterLayout from = getLayout(source), to = getLayout(result);
+    SourceIndexMap map = *getSourceIndexMap(op);
+    Value input = adaptor.getSource();
+
+    if (std::optional<SmallVector<int64_t>> gather =
+            getRegisterGather(from, to, map)) {
+      bool identity = from.numLocals() == to.numLocals() &&
+                      llvm::all_of(llvm::enumerate(*gather), [](auto entry) {
+                        return static_cast<int64_t>(entry.index()) ==
+                               entry.value();
+                      });
+      if (identity)
+        rewriter.replaceOp(op, input);
+      else
+        rewriter.replaceOpWithNewOp<vector::ShuffleOp>(op, input, input,
+                                                       *gather);
+      return success();
+    }
+
+    auto offset = op->template getAttrOfType<IntegerAttr>(
+        plan_attr::kScratchOffset);
+    if (!offset)
+      return op.emitOpError("moves elements between threads and needs '")
+             << plan_attr::kScratchOffset
+             << "'; run tilus-plan-shared-memory before lowering";
+    Value base =
+        emitDynamicSharedAddress(rewriter, loc, op, offset.getInt());
+    Value threadId =
+        rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+    rewriter.create<NVVM::Barrier0Op>(loc);
+    emitScratchStores(rewriter, loc, base, elementType, from, input,
+                      threadId);
+    rewriter.create<NVVM::Barrier0Op>(loc);
+
+    SharedLayout rowMajor = SharedLayout::rowMajor(from.shape());
+    Value output = rewriter.create<arith::ConstantOp>(
+        loc, rewriter.getZeroAttr(vectorType));
+    for (int64_t local = 0; local < to.numLocals(); ++local) {
+      SmallVector<Value> coords =
+          emitLayoutCoordinates(rewriter, loc, to, threadId, local);
+      SmallVector<Value> sourceCoords;
+      for (auto [dim, offsetInDim] : llvm::zip(map.fromDim, map.offset)) {
+        Value shift =
+            rewriter.create<arith::ConstantIntOp>(loc, offsetInDim, 32);
+        sourceCoords.push_back(
+            dim < 0 ? shift
+                    : rewriter.create<arith::AddIOp>(loc, coords[dim], shift)
+                          .getResult());
+      }
+      Value element = emitSharedOffset(rewriter, loc, rowMajor, sourceCoords);
+      Value address = rewriter.create<LLVM::GEPOp>(
+          loc, base.getType(), elementType, base, ValueRange{element});
+      Value loaded = rewriter.create<LLVM::LoadOp>(loc, elementType, address);
+      output = rewriter.create<vector::InsertOp>(loc, loaded, output, local);
+    }
+    rewriter.replaceOp(op, output);
+    return success();
+  }
+};
+
+struct ArangeLowering : OpConversionPattern<ArangeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ArangeOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TileType tile = op.getType();
+    Type vectorType = getTypeConverter()->convertType(tile);
+    RegisterLayout layout = getLayout(tile);
+    Value threadId =
+        rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+    Value result = rewriter.create<arith::ConstantOp>(
+        loc, rewriter.getZeroAttr(vectorType));
+    for (int64_t local = 0; local < layout.numLocals(); ++local) {
+      SmallVector<Value> coords =
+          emitLayoutCoordinates(rewriter, loc, layout, threadId, local);
+      result = rewriter.create<vector::InsertOp>(loc, coords[op.getDim()],
+                                                 result, local);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
 void tilus::populateLayoutLoweringPatterns(const TypeConverter &converter,
-                                RewritePatternSet &patterns) {}
+                                           RewritePatternSet &patterns) {
+  patterns.add<MoveLowering<ConvertLayoutOp>, MoveLowering<BroadcastOp>,
+               MoveLowering<SliceOp>, MoveLowering<TransposeOp>,
+               ArangeLowering>(converter, patterns.getContext());
+}

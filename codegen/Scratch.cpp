@@ -1,9 +1,117 @@
 //===- Scratch.cpp - Shared memory that instructions borrow ---------------===//
 
+#include "codegen/Scratch.h"
+
 #include "codegen/LayoutCodegen.h"
 #include "codegen/TileLowering.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <algorithm>
 
 using namespace mlir;
 using namespace tilus;
 
-int64_t tilus::getScratchBytes(Operation *op) { return 0; }
+std::optional<SourceIndexMap> tilus::getSourceIndexMap(Operation *op) {
+  auto identity = [](unsigned rank) {
+    SourceIndexMap map;
+    for (unsigned d = 0; d < rank; ++d)
+      map.fromDim.push_back(d);
+    map.offset.assign(rank, 0);
+    return map;
+  };
+  return llvm::TypeSwitch<Operation *, std::optional<SourceIndexMap>>(op)
+      .Case([&](ConvertLayoutOp op) {
+        return identity(op.getType().getRank());
+      })
+      .Case([&](BroadcastOp op) {
+        SourceIndexMap map = identity(op.getType().getRank());
+        ArrayRef<int64_t> from = op.getSource().getType().getShape();
+        for (auto [d, extent] : llvm::enumerate(from))
+          if (extent == 1)
+            map.fromDim[d] = -1;
+        return map;
+      })
+      .Case([&](SliceOp op) {
+        SourceIndexMap map = identity(op.getType().getRank());
+        map.offset.assign(op.getOffsets().begin(), op.getOffsets().end());
+        return map;
+      })
+      .Case([&](TransposeOp op) {
+        SourceIndexMap map = identity(op.getType().getRank());
+        // Result dimension d is source dimension permutation[d].
+        for (auto [d, p] : llvm::enumerate(op.getPermutation()))
+          map.fromDim[p] = d;
+        return map;
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+std::optional<SmallVector<int64_t>>
+tilus::getRegisterGather(const RegisterLayout &source,
+                         const RegisterLayout &result,
+                         const SourceIndexMap &map) {
+  if (source.numThreads() != result.numThreads())
+    return std::nullopt;
+  const std::vector<int64_t> &replicas = source.replicaOffsets();
+  std::vector<int64_t> resultIndex(result.rank()), sourceIndex(source.rank());
+  SmallVector<int64_t> gather;
+  for (int64_t local = 0; local < result.numLocals(); ++local) {
+    int64_t sourceLocal = -1;
+    for (int64_t thread = 0; thread < result.numThreads(); ++thread) {
+      result.map(thread, local, resultIndex.data());
+      map.apply(resultIndex.data(), sourceIndex.data());
+      int64_t held = source.localIndexOf(sourceIndex.data());
+      if (sourceLocal >= 0 && held != sourceLocal)
+        return std::nullopt;
+      sourceLocal = held;
+      int64_t first = source.firstThreadOf(sourceIndex.data());
+      if (!std::binary_search(replicas.begin(), replicas.end(),
+                              thread - first))
+        return std::nullopt;
+    }
+    gather.push_back(sourceLocal);
+  }
+  return gather;
+}
+
+int64_t tilus::getTileBytes(TileType tile) {
+  int64_t bits = getDType(tile.getElementType())->bitWidth();
+  return tile.getNumElements() * ((bits + 7) / 8);
+}
+
+/// Whether threads of different warps hold elements that differ only in
+/// their coordinate along `dim`, so a reduction over it crosses warps.
+static bool spansWarps(const RegisterLayout &layout, int64_t dim) {
+  int64_t threadStride = 1;
+  const std::vector<int64_t> &spatial = layout.spatialModes();
+  for (size_t k = spatial.size(); k-- > 0;) {
+    int64_t entry = spatial[k];
+    int64_t size = entry < 0 ? -entry : layout.modeShape()[entry];
+    if (entry >= 0 && layout.modeDims()[entry] == dim &&
+        threadStride * size > kWarpSize)
+      return true;
+    threadStride *= size;
+  }
+  return false;
+}
+
+int64_t tilus::getScratchBytes(Operation *op) {
+  if (auto reduce = dyn_cast<ReduceOp>(op)) {
+    TileType source = reduce.getSource().getType();
+    if (!source.getLayout() || !spansWarps(getLayout(source), reduce.getDim()))
+      return 0;
+    int64_t warps =
+        std::max<int64_t>(1, getLayout(source).numThreads() / kWarpSize);
+    return getTileBytes(reduce.getType()) * warps;
+  }
+  std::optional<SourceIndexMap> map = getSourceIndexMap(op);
+  if (!map)
+    return 0;
+  auto source = cast<TileType>(op->getOperand(0).getType());
+  auto result = cast<TileType>(op->getResult(0).getType());
+  if (!source.getLayout() || !result.getLayout() ||
+      getRegisterGather(getLayout(source), getLayout(result), *map))
+    return 0;
+  return getTileBytes(source);
+}

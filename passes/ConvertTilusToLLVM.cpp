@@ -104,8 +104,9 @@ struct ConvertTilusToLLVMPass
 
 } // namespace
 
-void tilus::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  // Layout inference, then shared-memory planning, come before this.
+void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch) {
+  // Layout inference comes before this.
+  pm.addPass(createPlanSharedMemory({arch.str()}));
   pm.addPass(createConvertTilusToLLVM());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
@@ -116,5 +117,5 @@ void tilus::registerAllPasses() {
   PassPipelineRegistration<>(
       "tilus-lower-to-llvm",
       "Lower tilus kernels to LLVM + NVVM ready for translation",
-      buildLowerToLLVMPipeline);
+      [](OpPassManager &pm) { buildLowerToLLVMPipeline(pm); });
 }

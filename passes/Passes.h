@@ -35,8 +35,10 @@ namespace tilus {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
-/// The passes from the tilus dialect to LLVM+NVVM ready for translation.
-void buildLowerToLLVMPipeline(mlir::OpPassManager &pm);
+/// The passes from the tilus dialect to LLVM+NVVM ready for translation,
+/// for the target `arch` (its shared-memory limit).
+void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
+                              llvm::StringRef arch = "sm_80");
 
 /// Registers the passes and the `tilus-lower-to-llvm` pipeline.
 void registerAllPasses();

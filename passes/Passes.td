@@ -5,6 +5,29 @@
 
 include "mlir/Pass/PassBase.td"
 
+def PlanSharedMemory : Pass<"tilus-plan-shared-memory", "mlir::ModuleOp"> {
+  let summary = "Place shared tensors and scratch areas in dynamic shared memory";
+  let description = [{
+    Gives every `tilus.alloc_shared` of a kernel a byte offset
+    (`tilus.shared_offset`, i64) by first fit over live intervals: from the
+    allocation to its `free_shared` or last use (the end of the kernel
+    without a free), widened to whole loops the tensor outlives. Offsets are
+    16-byte aligned, 128 for swizzled layouts. Instructions that need
+    scratch (layout conversions through shared memory, cross-warp
+    reductions) get `tilus.scratch_offset` above the tensors live at them.
+    The kernel gets `tilus.shared_bytes`, its dynamic shared memory in
+    bytes; more than the target allows is an error.
+  }];
+  let options = [
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
+           "Target architecture, for its shared-memory limit">
+  ];
+  let statistics = [
+    Statistic<"numAllocations", "allocations", "Number of shared tensors placed">,
+    Statistic<"numScratchAreas", "scratch-areas", "Number of scratch areas placed">
+  ];
+}
+
 def ConvertTilusToLLVM : Pass<"tilus-convert-to-llvm", "mlir::ModuleOp"> {
   let summary = "Lower tilus kernels to the LLVM and NVVM dialects";
   let description = [{

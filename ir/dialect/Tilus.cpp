@@ -78,6 +78,20 @@ LogicalResult TilusDialect::verifyOperationAttribute(Operation *op,
              << name << "' expects an array of three expression strings";
     return success();
   }
+  // Byte offsets and sizes that shared-memory planning records.
+  if (name == "tilus.shared_offset" || name == "tilus.scratch_offset" ||
+      name == "tilus.shared_bytes") {
+    auto bytes = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!bytes || !bytes.getType().isInteger(64) || bytes.getInt() < 0)
+      return op->emitError("'")
+             << name << "' expects a non-negative i64 byte count";
+    if (name == "tilus.shared_offset" && !isa<AllocSharedOp>(op))
+      return op->emitError("'") << name << "' expects to be on a "
+                                << AllocSharedOp::getOperationName();
+    if (name == "tilus.shared_bytes" && !isa<FunctionOpInterface>(op))
+      return op->emitError("'") << name << "' expects to be on a function";
+    return success();
+  }
   return op->emitError("unknown tilus attribute '") << name << "'";
 }
 

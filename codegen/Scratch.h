@@ -1,0 +1,99 @@
+//===- Scratch.h - Shared memory that instructions borrow -------*- C++ -*-===//
+//
+// Some instructions move elements between threads: layout conversion,
+// broadcast, slice and transpose read, for each result element, one source
+// element. When every thread already holds the source elements of the result
+// elements it holds, the move is a shuffle of its registers; otherwise the
+// elements travel through a scratch area of shared memory that the
+// shared-memory planning pass reserves (`getScratchBytes`) and the lowering
+// finds at the `tilus.scratch_offset` attribute.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILUS_CODEGEN_SCRATCH_H
+#define TILUS_CODEGEN_SCRATCH_H
+
+#include "ir/dialect/Tilus.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <optional>
+
+namespace tilus {
+
+/// Attributes that shared-memory planning records.
+namespace plan_attr {
+/// On tilus.alloc_shared, i64: byte offset of the tensor in dynamic shared
+/// memory.
+inline constexpr llvm::StringLiteral kSharedOffset = "tilus.shared_offset";
+/// On an instruction with scratch, i64: byte offset of its scratch area.
+inline constexpr llvm::StringLiteral kScratchOffset = "tilus.scratch_offset";
+/// On a kernel, i64: the dynamic shared memory it needs, scratch included.
+inline constexpr llvm::StringLiteral kSharedBytes = "tilus.shared_bytes";
+} // namespace plan_attr
+
+/// Which source element a result element of a layout-moving instruction
+/// reads: source coordinate d is result coordinate `fromDim[d]` plus
+/// `offset[d]`, or just `offset[d]` where `fromDim[d]` is -1 (a broadcast
+/// dimension).
+struct SourceIndexMap {
+  llvm::SmallVector<int64_t> fromDim;
+  llvm::SmallVector<int64_t> offset;
+
+  /// The source coordinates of result element `resultIndex`.
+  void apply(const int64_t *resultIndex, int64_t *sourceIndex) const {
+    for (size_t d = 0; d < fromDim.size(); ++d)
+      sourceIndex[d] =
+          (fromDim[d] < 0 ? 0 : resultIndex[fromDim[d]]) + offset[d];
+  }
+};
+
+/// The source index map of convert_layout, broadcast, slice and transpose;
+/// none for other operations.
+std::optional<SourceIndexMap> getSourceIndexMap(mlir::Operation *op);
+
+/// For each local index of `result`, the local index at which every thread
+/// holds (under `source`) the source element of the result element it holds
+/// there; none when some thread does not hold it, and then the move needs
+/// scratch. Both layouts must span the same threads.
+std::optional<llvm::SmallVector<int64_t>>
+getRegisterGather(const RegisterLayout &source, const RegisterLayout &result,
+                  const SourceIndexMap &map);
+
+/// Bytes of a tile's elements stored densely, one byte or more each.
+int64_t getTileBytes(TileType tile);
+
+//===----------------------------------------------------------------------===//
+// Code generation of shared-memory accesses
+// (codegen/SharedMemoryLowering.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The layout of `shared`: its own, or row-major when it has none.
+SharedLayout getSharedLayout(SharedTensorType shared);
+
+/// The address `byteOffset` bytes into the kernel's dynamic shared memory
+/// (`!llvm.ptr<3>`); declares the module's `tilus_smem` array on first use.
+mlir::Value emitDynamicSharedAddress(mlir::OpBuilder &builder,
+                                     mlir::Location loc, mlir::Operation *user,
+                                     int64_t byteOffset);
+
+/// The element offset (i32) of the element at `coords` (i32, in bounds)
+/// under `layout`, swizzle included.
+mlir::Value emitSharedOffset(mlir::OpBuilder &builder, mlir::Location loc,
+                             const SharedLayout &layout,
+                             mlir::ValueRange coords);
+
+/// An i1 that is true in the lowest thread holding each of its elements
+/// under `layout`, so replicated elements are written once; null when
+/// `layout` has no replication.
+mlir::Value emitIsFirstHolder(mlir::OpBuilder &builder, mlir::Location loc,
+                              const RegisterLayout &layout,
+                              mlir::Value threadId);
+
+/// `value` as an i32 (indices: narrower integers are zero-extended).
+mlir::Value castToI32(mlir::OpBuilder &builder, mlir::Location loc,
+                      mlir::Value value);
+
+} // namespace tilus
+
+#endif // TILUS_CODEGEN_SCRATCH_H
