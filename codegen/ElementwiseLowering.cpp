@@ -26,8 +26,9 @@ struct FullLowering : OpConversionPattern<FullOp> {
   matchAndRewrite(FullOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Type vectorType = getTypeConverter()->convertType(op.getType());
-    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, vectorType,
-                                                     adaptor.getValue());
+    // vector.splat, unlike vector.broadcast, has a direct LLVM lowering.
+    rewriter.replaceOpWithNewOp<vector::SplatOp>(op, vectorType,
+                                                 adaptor.getValue());
     return success();
   }
 };

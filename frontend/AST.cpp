@@ -2,6 +2,7 @@
 
 #include "frontend/AST.h"
 
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -9,12 +10,22 @@
 
 using namespace tilus::ast;
 
+int tilus::ast::binaryPrecedence(llvm::StringRef op) {
+  return llvm::StringSwitch<int>(op)
+      .Case("||", 1)
+      .Case("&&", 2)
+      .Cases("==", "!=", "<", "<=", ">", ">=", 3)
+      .Cases("+", "-", 4)
+      .Cases("*", "/", "%", 5)
+      .Default(0);
+}
+
 static int precedence(const Expr &expr) {
   if (expr.kind == Expr::Kind::Binary)
-    return (expr.op == '+' || expr.op == '-') ? 1 : 2;
+    return binaryPrecedence(expr.op);
   if (expr.kind == Expr::Kind::Unary)
-    return 3;
-  return 4;
+    return 6;
+  return 7;
 }
 
 void tilus::ast::printExpr(const Expr &expr, llvm::raw_ostream &os) {
@@ -62,7 +73,10 @@ void tilus::ast::printExpr(const Expr &expr, llvm::raw_ostream &os) {
     return;
   case Expr::Kind::Unary:
     os << expr.op;
-    printOperand(*expr.operands[0], 3, false);
+    printOperand(*expr.operands[0], 6, false);
+    return;
+  case Expr::Kind::String:
+    os << '"' << expr.name << '"';
     return;
   case Expr::Kind::Binary: {
     int own = precedence(expr);
@@ -91,6 +105,8 @@ static void printStmts(const std::vector<StmtPtr> &body, llvm::raw_ostream &os,
     switch (stmt->kind) {
     case Stmt::Kind::Assign:
       os << "(assign " << stmt->name << " ";
+      if (!stmt->layout.empty())
+        os << "(layout " << stmt->layout << ") ";
       printExpr(*stmt->value, os);
       os << ")\n";
       break;
@@ -108,9 +124,33 @@ static void printStmts(const std::vector<StmtPtr> &body, llvm::raw_ostream &os,
         os << " ";
         printExpr(*stmt->step, os);
       }
-      os << ")\n";
+      os << ")";
+      if (stmt->unroll)
+        os << " (unroll " << *stmt->unroll << ")";
+      os << "\n";
       printStmts(stmt->body, os, indent + 2);
       os.indent(indent) << ")\n";
+      break;
+    case Stmt::Kind::If:
+      os << "(if ";
+      printExpr(*stmt->value, os);
+      os << "\n";
+      printStmts(stmt->body, os, indent + 2);
+      if (!stmt->elseBody.empty()) {
+        os.indent(indent) << " else\n";
+        printStmts(stmt->elseBody, os, indent + 2);
+      }
+      os.indent(indent) << ")\n";
+      break;
+    case Stmt::Kind::While:
+      os << "(while ";
+      printExpr(*stmt->value, os);
+      os << "\n";
+      printStmts(stmt->body, os, indent + 2);
+      os.indent(indent) << ")\n";
+      break;
+    case Stmt::Kind::Break:
+      os << "(break)\n";
       break;
     }
   }

@@ -44,14 +44,17 @@ struct Expr {
     Binary,       ///< x + y
     Call,         ///< f(a, b)
     List,         ///< [a, b]
+    String,       ///< "text" (print labels)
   };
   Kind kind;
   llvm::SMLoc loc;
   int64_t intValue = 0;
   double floatValue = 0;
-  std::string name;   ///< Name, Member (object), Call (callee)
+  std::string name;   ///< Name, Member (object), Call (callee), String
   std::string member; ///< Member
-  char op = 0;        ///< Unary, Binary: one of + - * / %
+  /// Unary: `-` or `!`; Binary: + - * / % < > and the two-character
+  /// operators, encoded by binaryOpName's inverse (see kBinaryOps).
+  std::string op;
   std::vector<ExprPtr> operands; ///< Unary, Binary, Call, List
 
   Expr(Kind kind, llvm::SMLoc loc) : kind(kind), loc(loc) {}
@@ -63,17 +66,24 @@ using StmtPtr = std::unique_ptr<Stmt>;
 /// A statement of a kernel body.
 struct Stmt {
   enum class Kind {
-    Assign, ///< name = value;
+    Assign, ///< name [: layout] = value;
     Expr,   ///< call(...);
-    For,    ///< for var in range(start, stop[, step]) { body }
+    For,    ///< for var in range(start, stop[, step]) [unroll(N)] { body }
+    If,     ///< if cond { body } [else { elseBody }]
+    While,  ///< while cond { body }
+    Break,  ///< break;
   };
   Kind kind;
   llvm::SMLoc loc;
   std::string name;         ///< Assign target, For variable
   llvm::SMLoc nameLoc;      ///< where `name` is written
-  ExprPtr value;            ///< Assign, Expr
+  std::string layout;       ///< Assign: the layout annotation's text, if any
+  llvm::SMLoc layoutLoc;    ///< where the annotation starts
+  ExprPtr value;            ///< Assign, Expr, If/While condition
   ExprPtr start, stop, step; ///< For (step may be null)
-  std::vector<StmtPtr> body; ///< For
+  std::optional<int64_t> unroll; ///< For
+  std::vector<StmtPtr> body;     ///< For, If (then), While
+  std::vector<StmtPtr> elseBody; ///< If
 
   Stmt(Kind kind, llvm::SMLoc loc) : kind(kind), loc(loc) {}
 };
@@ -115,6 +125,10 @@ struct Module {
 
 /// Prints the tree as indented S-expressions (`tilusc --emit=ast`).
 void print(const Module &module, llvm::raw_ostream &os);
+/// The binding strength of a binary operator: `||` 1, `&&` 2, comparisons
+/// 3, `+ -` 4, `* / %` 5; 0 for anything else.
+int binaryPrecedence(llvm::StringRef op);
+
 /// Prints an expression in source syntax, fully parenthesised where needed.
 void printExpr(const Expr &expr, llvm::raw_ostream &os);
 

@@ -44,6 +44,14 @@ enum class Tok {
   Star,
   Slash,
   Percent,
+  EqEq,
+  NotEq,
+  LessEq,
+  GreaterEq,
+  AndAnd,
+  OrOr,
+  Bang,
+  String,
 };
 
 struct Token {
@@ -100,6 +108,22 @@ const char *describe(Tok kind) {
     return "'/'";
   case Tok::Percent:
     return "'%'";
+  case Tok::EqEq:
+    return "'=='";
+  case Tok::NotEq:
+    return "'!='";
+  case Tok::LessEq:
+    return "'<='";
+  case Tok::GreaterEq:
+    return "'>='";
+  case Tok::AndAnd:
+    return "'&&'";
+  case Tok::OrOr:
+    return "'||'";
+  case Tok::Bang:
+    return "'!'";
+  case Tok::String:
+    return "string";
   }
   return "token";
 }
@@ -136,9 +160,22 @@ public:
     case '}':
       return make(Tok::RBrace, start);
     case '<':
-      return make(Tok::Less, start);
+      return make(follows('=') ? Tok::LessEq : Tok::Less, start);
     case '>':
-      return make(Tok::Greater, start);
+      return make(follows('=') ? Tok::GreaterEq : Tok::Greater, start);
+    case '!':
+      return make(follows('=') ? Tok::NotEq : Tok::Bang, start);
+    case '&':
+      return make(follows('&') ? Tok::AndAnd : Tok::Error, start);
+    case '|':
+      return make(follows('|') ? Tok::OrOr : Tok::Error, start);
+    case '"':
+      while (cur != end && *cur != '"' && *cur != '\n')
+        ++cur;
+      if (cur == end || *cur != '"')
+        return make(Tok::Error, start);
+      ++cur;
+      return make(Tok::String, start);
     case ',':
       return make(Tok::Comma, start);
     case ':':
@@ -146,7 +183,7 @@ public:
     case ';':
       return make(Tok::Semi, start);
     case '=':
-      return make(Tok::Assign, start);
+      return make(follows('=') ? Tok::EqEq : Tok::Assign, start);
     case '.':
       return make(Tok::Dot, start);
     case '+':
@@ -165,6 +202,15 @@ public:
   }
 
 private:
+  /// Consumes `c` if it is the next character.
+  bool follows(char c) {
+    if (cur != end && *cur == c) {
+      ++cur;
+      return true;
+    }
+    return false;
+  }
+
   Token make(Tok kind, const char *start) {
     return {kind, StringRef(start, cur - start)};
   }
@@ -246,8 +292,18 @@ private:
     return tok.kind == Tok::Ident && tok.text == word;
   }
 
+  /// The token after the current one, without consuming anything.
+  Token peek() {
+    Lexer saved = lexer;
+    Token next = lexer.next();
+    lexer = saved;
+    return next;
+  }
+
   bool error(const llvm::Twine &message) {
-    if (tok.kind == Tok::Error)
+    if (tok.kind == Tok::Error && tok.text.starts_with("\""))
+      diags.error(tok.loc(), "unterminated string");
+    else if (tok.kind == Tok::Error)
       diags.error(tok.loc(), "invalid character '" + tok.text + "'");
     else
       diags.error(tok.loc(), message);
@@ -312,7 +368,8 @@ private:
                          "a compile-time parameter name") ||
             !expect(Tok::Assign, "after the compile-time parameter name"))
           return std::nullopt;
-        param.defaultValue = parseExpr();
+        // `>` closes the list, so defaults are arithmetic, not comparisons.
+        param.defaultValue = parseBinary(binaryPrecedence("+"));
         if (!param.defaultValue)
           return std::nullopt;
         kernel.constParams.push_back(std::move(param));
@@ -426,6 +483,24 @@ private:
 
   StmtPtr parseStmt() {
     SMLoc loc = tok.loc();
+    if (isKeyword("if"))
+      return parseIf();
+    if (isKeyword("while")) {
+      consume();
+      auto stmt = std::make_unique<Stmt>(Stmt::Kind::While, loc);
+      stmt->value = parseExpr();
+      if (!stmt->value || !parseBlock(stmt->body))
+        return nullptr;
+      return stmt;
+    }
+    if (isKeyword("break")) {
+      consume();
+      if (!expect(Tok::Semi, "after 'break'"))
+        return nullptr;
+      return std::make_unique<Stmt>(Stmt::Kind::Break, loc);
+    }
+    if (tok.kind == Tok::Ident && peek().kind == Tok::Colon)
+      return parseAnnotatedAssign();
     if (isKeyword("for")) {
       consume();
       auto stmt = std::make_unique<Stmt>(Stmt::Kind::For, loc);
@@ -454,6 +529,19 @@ private:
       stmt->stop = std::move(bounds[1]);
       if (bounds.size() == 3)
         stmt->step = std::move(bounds[2]);
+      if (isKeyword("unroll")) {
+        consume();
+        int64_t factor;
+        SMLoc factorLoc = tok.loc();
+        if (!expect(Tok::LParen, "after 'unroll'") || !parseInteger(factor) ||
+            !expect(Tok::RParen, "to close 'unroll('"))
+          return nullptr;
+        if (factor < 1) {
+          diags.error(factorLoc, "the unroll factor must be positive");
+          return nullptr;
+        }
+        stmt->unroll = factor;
+      }
       if (!parseBlock(stmt->body))
         return nullptr;
       return stmt;
@@ -483,6 +571,56 @@ private:
     return stmt;
   }
 
+  StmtPtr parseIf() {
+    auto stmt = std::make_unique<Stmt>(Stmt::Kind::If, tok.loc());
+    consume();
+    stmt->value = parseExpr();
+    if (!stmt->value || !parseBlock(stmt->body))
+      return nullptr;
+    if (!isKeyword("else"))
+      return stmt;
+    consume();
+    if (isKeyword("if")) {
+      StmtPtr nested = parseIf();
+      if (!nested)
+        return nullptr;
+      stmt->elseBody.push_back(std::move(nested));
+      return stmt;
+    }
+    if (!parseBlock(stmt->elseBody))
+      return nullptr;
+    return stmt;
+  }
+
+  /// `name: layout = value;`: the layout is kept as text for the layout
+  /// parser, which reports its own errors at an offset into it.
+  StmtPtr parseAnnotatedAssign() {
+    auto stmt = std::make_unique<Stmt>(Stmt::Kind::Assign, tok.loc());
+    stmt->name = tok.text.str();
+    stmt->nameLoc = tok.loc();
+    consume();
+    consume(); // ':'
+    stmt->layoutLoc = tok.loc();
+    const char *begin = tok.text.data();
+    while (tok.kind != Tok::Assign && tok.kind != Tok::Semi &&
+           tok.kind != Tok::Eof && tok.kind != Tok::Error)
+      consume();
+    if (tok.kind != Tok::Assign) {
+      expected("'=' after the layout annotation");
+      return nullptr;
+    }
+    stmt->layout = StringRef(begin, tok.text.data() - begin).rtrim().str();
+    if (stmt->layout.empty()) {
+      error("expected a layout after ':'");
+      return nullptr;
+    }
+    consume();
+    stmt->value = parseExpr();
+    if (!stmt->value || !expect(Tok::Semi, "after the statement"))
+      return nullptr;
+    return stmt;
+  }
+
   //===--------------------------------------------------------------------===//
   // Expressions
   //===--------------------------------------------------------------------===//
@@ -500,54 +638,60 @@ private:
     return expect(close, "to close the list");
   }
 
-  ExprPtr parseExpr() { return parseAdditive(); }
+  ExprPtr parseExpr() { return parseBinary(1); }
 
-  ExprPtr makeBinary(char op, SMLoc loc, ExprPtr lhs, ExprPtr rhs) {
-    auto expr = std::make_unique<Expr>(Expr::Kind::Binary, loc);
-    expr->op = op;
-    expr->operands.push_back(std::move(lhs));
-    expr->operands.push_back(std::move(rhs));
-    return expr;
-  }
-
-  ExprPtr parseAdditive() {
-    ExprPtr lhs = parseMultiplicative();
-    while (lhs && (tok.kind == Tok::Plus || tok.kind == Tok::Minus)) {
-      char op = tok.text[0];
-      SMLoc loc = tok.loc();
-      consume();
-      ExprPtr rhs = parseMultiplicative();
-      if (!rhs)
-        return nullptr;
-      lhs = makeBinary(op, loc, std::move(lhs), std::move(rhs));
+  static bool isBinaryOperator(Tok kind) {
+    switch (kind) {
+    case Tok::Plus:
+    case Tok::Minus:
+    case Tok::Star:
+    case Tok::Slash:
+    case Tok::Percent:
+    case Tok::Less:
+    case Tok::Greater:
+    case Tok::LessEq:
+    case Tok::GreaterEq:
+    case Tok::EqEq:
+    case Tok::NotEq:
+    case Tok::AndAnd:
+    case Tok::OrOr:
+      return true;
+    default:
+      return false;
     }
-    return lhs;
   }
 
-  ExprPtr parseMultiplicative() {
+  /// Precedence climbing over the operators of binaryPrecedence; all are
+  /// left-associative.
+  ExprPtr parseBinary(int minPrecedence) {
     ExprPtr lhs = parseUnary();
-    while (lhs && (tok.kind == Tok::Star || tok.kind == Tok::Slash ||
-                   tok.kind == Tok::Percent)) {
-      char op = tok.text[0];
+    while (lhs && isBinaryOperator(tok.kind) &&
+           binaryPrecedence(tok.text) >= minPrecedence) {
+      std::string op = tok.text.str();
       SMLoc loc = tok.loc();
       consume();
-      ExprPtr rhs = parseUnary();
+      ExprPtr rhs = parseBinary(binaryPrecedence(op) + 1);
       if (!rhs)
         return nullptr;
-      lhs = makeBinary(op, loc, std::move(lhs), std::move(rhs));
+      auto expr = std::make_unique<Expr>(Expr::Kind::Binary, loc);
+      expr->op = op;
+      expr->operands.push_back(std::move(lhs));
+      expr->operands.push_back(std::move(rhs));
+      lhs = std::move(expr);
     }
     return lhs;
   }
 
   ExprPtr parseUnary() {
-    if (tok.kind == Tok::Minus) {
+    if (tok.kind == Tok::Minus || tok.kind == Tok::Bang) {
       SMLoc loc = tok.loc();
+      std::string op = tok.text.str();
       consume();
       ExprPtr operand = parseUnary();
       if (!operand)
         return nullptr;
       auto expr = std::make_unique<Expr>(Expr::Kind::Unary, loc);
-      expr->op = '-';
+      expr->op = op;
       expr->operands.push_back(std::move(operand));
       return expr;
     }
@@ -600,6 +744,12 @@ private:
     case Tok::Ident: {
       auto expr = std::make_unique<Expr>(Expr::Kind::Name, loc);
       expr->name = tok.text.str();
+      consume();
+      return expr;
+    }
+    case Tok::String: {
+      auto expr = std::make_unique<Expr>(Expr::Kind::String, loc);
+      expr->name = tok.text.drop_front().drop_back().str();
       consume();
       return expr;
     }

@@ -105,7 +105,7 @@ struct ConvertTilusToLLVMPass
 } // namespace
 
 void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch) {
-  // Layout inference comes before this.
+  pm.addPass(createInferLayouts());
   pm.addPass(createPlanSharedMemory({arch.str()}));
   pm.addPass(createConvertTilusToLLVM());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -6,6 +6,8 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "ir/layout/RegisterLayout.h"
+
 namespace mlir {
 namespace LLVM {
 class LLVMDialect;
@@ -34,6 +36,12 @@ namespace tilus {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// The default layout of a tile of `shape` over `numThreads` threads: each
+/// thread holds a run of up to 16 bytes along the innermost dimension,
+/// threads cover the dimensions innermost first, left-over threads replicate.
+RegisterLayout defaultLayout(llvm::ArrayRef<int64_t> shape,
+                             int64_t numThreads, unsigned elementBits);
 
 /// The passes from the tilus dialect to LLVM+NVVM ready for translation,
 /// for the target `arch` (its shared-memory limit).

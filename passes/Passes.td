@@ -5,6 +5,19 @@
 
 include "mlir/Pass/PassBase.td"
 
+def InferLayouts : Pass<"tilus-infer-layouts", "mlir::ModuleOp"> {
+  let summary = "Give every register tile without a layout one";
+  let description = [{
+    One rule per instruction, applied in program order (the list is at the
+    top of passes/InferLayouts.cpp and in docs/language.md): anchors get the
+    default layout of their shape, elementwise results follow their first
+    operand, reductions reduce their source's layout, dot derives its
+    operands' layouts from the accumulator's. Operands whose layout differs
+    from the one a rule needs get a `tilus.convert_layout`.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def PlanSharedMemory : Pass<"tilus-plan-shared-memory", "mlir::ModuleOp"> {
   let summary = "Place shared tensors and scratch areas in dynamic shared memory";
   let description = [{

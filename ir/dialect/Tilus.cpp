@@ -43,12 +43,23 @@ void TilusDialect::initialize() {
       >();
 }
 
+/// The value of an integer attribute that fits an int64_t, if it is one.
+static std::optional<int64_t> getSmallInteger(Attribute attr) {
+  auto integer = dyn_cast<IntegerAttr>(attr);
+  if (!integer || !integer.getType().isInteger() ||
+      integer.getValue().getSignificantBits() > 64)
+    return std::nullopt;
+  return integer.getType().isUnsignedInteger()
+             ? static_cast<int64_t>(integer.getValue().getZExtValue())
+             : integer.getValue().getSExtValue();
+}
+
 LogicalResult TilusDialect::verifyOperationAttribute(Operation *op,
                                                      NamedAttribute attr) {
   StringRef name = attr.getName().getValue();
   if (name == kernel_attr::kUnroll) {
-    auto factor = dyn_cast<IntegerAttr>(attr.getValue());
-    if (!isa<scf::ForOp>(op) || !factor || factor.getInt() < 1)
+    std::optional<int64_t> factor = getSmallInteger(attr.getValue());
+    if (!isa<scf::ForOp>(op) || !factor || *factor < 1)
       return op->emitError("'")
              << name << "' expects a positive integer on an scf.for";
     return success();
@@ -63,8 +74,8 @@ LogicalResult TilusDialect::verifyOperationAttribute(Operation *op,
     return success();
   }
   if (name == kernel_attr::kNumWarps) {
-    auto warps = dyn_cast<IntegerAttr>(attr.getValue());
-    if (!warps || warps.getInt() < 1 || warps.getInt() > 32)
+    std::optional<int64_t> warps = getSmallInteger(attr.getValue());
+    if (!warps || *warps < 1 || *warps > 32)
       return op->emitError("'")
              << name << "' expects an integer in [1, 32], got "
              << attr.getValue();
@@ -101,8 +112,8 @@ LogicalResult TilusDialect::verifyRegionArgAttribute(Operation *op, unsigned,
   if (attr.getName().getValue() != kernel_attr::kDivisibility)
     return op->emitError("unknown tilus argument attribute '")
            << attr.getName().getValue() << "'";
-  auto value = dyn_cast<IntegerAttr>(attr.getValue());
-  if (!value || value.getInt() < 1)
+  std::optional<int64_t> value = getSmallInteger(attr.getValue());
+  if (!value || *value < 1)
     return op->emitError("'")
            << kernel_attr::kDivisibility << "' of argument " << argIndex
            << " expects a positive integer";
@@ -295,10 +306,13 @@ static bool isTileElementType(Type type) {
 static ParseResult parseShapeAndElement(AsmParser &parser,
                                         SmallVectorImpl<int64_t> &shape,
                                         Type &elementType, bool allowDynamic) {
+  SMLoc loc = parser.getCurrentLocation();
   if (parser.parseLess() ||
       parser.parseDimensionList(shape, allowDynamic, /*withTrailingX=*/true) ||
       parser.parseType(elementType))
     return failure();
+  if (llvm::any_of(shape, [](int64_t extent) { return extent == 0; }))
+    return parser.emitError(loc, "extents must be positive");
   return success();
 }
 
@@ -598,8 +612,12 @@ LogicalResult CastOp::verify() {
 LogicalResult ViewOp::verify() {
   TileType source = getSource().getType(), result = getType();
   if (!source.getLayout() || !result.getLayout()) {
-    if (source.getNumElements() * getDType(source.getElementType())->bitWidth() !=
-        result.getNumElements() * getDType(result.getElementType())->bitWidth())
+    // 128-bit products: element counts near 2^63 must not wrap.
+    auto bits = [](TileType tile) {
+      return static_cast<__int128>(tile.getNumElements()) *
+             getDType(tile.getElementType())->bitWidth();
+    };
+    if (bits(source) != bits(result))
       return emitOpError("source and result hold different numbers of bits");
     return success();
   }
@@ -628,7 +646,8 @@ LogicalResult SliceOp::verify() {
   if (source.getElementType() != result.getElementType())
     return emitOpError("expects the same element type");
   for (size_t d = 0; d < offsets.size(); ++d)
-    if (offsets[d] < 0 || offsets[d] + result.getShape()[d] > source.getShape()[d])
+    if (offsets[d] < 0 ||
+        offsets[d] > source.getShape()[d] - result.getShape()[d])
       return emitOpError("slice at ")
              << shapeString(offsets) << " of shape "
              << shapeString(result.getShape()) << " is outside the tile of shape "
@@ -684,8 +703,6 @@ LogicalResult UnaryOp::verify() {
 
 LogicalResult CmpOp::verify() {
   TileType lhs = getLhs().getType(), result = getType();
-  if (lhs != getRhs().getType())
-    return emitOpError("operands must have the same type");
   if (!result.getElementType().isSignlessInteger(1))
     return emitOpError("result must be a tile of i1, got ")
            << result.getElementType();
@@ -694,8 +711,6 @@ LogicalResult CmpOp::verify() {
 
 LogicalResult WhereOp::verify() {
   TileType cond = getCondition().getType(), result = getType();
-  if (getTrueValue().getType() != result || getFalseValue().getType() != result)
-    return emitOpError("both values must have the result type");
   if (!cond.getElementType().isSignlessInteger(1))
     return emitOpError("condition must be a tile of i1, got ")
            << cond.getElementType();
@@ -739,8 +754,6 @@ LogicalResult DotOp::verify() {
            << " do not form (M x K) @ (K x N) + (M x N)";
   if (a.getElementType() != b.getElementType())
     return emitOpError("a and b must have one element type");
-  if (getType() != c)
-    return emitOpError("result type must equal the type of c");
   return verifyTileThreads(*this, c);
 }
 

@@ -438,13 +438,13 @@ def Tilus_CopyAsyncOp : Tilus_Op<"copy_async", [MemoryEffects<[MemRead, MemWrite
     in.
 
     ```mlir
-    tilus.copy_async %a[%m, %k], %s : !tilus.global<?x?xf16>, i32, i32, !tilus.shared<64x64xf16>
+    tilus.copy_async %a[%m, %k], %s : !tilus.global<?x?xf16>, !tilus.shared<64x64xf16>, i32, i32
     ```
   }];
   let arguments = (ins Tilus_AnyGlobal:$src, Variadic<AnySignlessInteger>:$offsets,
                        Tilus_AnyShared:$dst);
   let assemblyFormat = [{
-    $src `[` $offsets `]` `,` $dst attr-dict `:` qualified(type($src)) `,` qualified(type($offsets)) `,` qualified(type($dst))
+    $src `[` $offsets `]` `,` $dst attr-dict `:` qualified(type($src)) `,` qualified(type($dst)) `,` qualified(type($offsets))
   }];
   let hasVerifier = 1;
 }

@@ -425,3 +425,32 @@ func.func @print_index(%x: index) {
   tilus.print "x" %x : index
   return
 }
+
+// -----
+
+// Extents are positive.
+// expected-error @+1 {{extents must be positive}}
+func.func @zero_extent(%a: !tilus.tile<0xf32>) {
+  return
+}
+
+// -----
+
+// Slice offsets near the int64 limit do not wrap around the bounds check.
+func.func @slice_overflow(%t: !tilus.tile<16x32xf32>) {
+  // expected-error @+1 {{'tilus.slice' op slice at [0, 9223372036854775807] of shape [16, 16] is outside the tile of shape [16, 32]}}
+  %s = tilus.slice %t [0, 9223372036854775807] : !tilus.tile<16x32xf32> -> !tilus.tile<16x16xf32>
+  return
+}
+
+// -----
+
+// An unroll factor must fit an int64.
+func.func @unroll_wide(%n: i32) {
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  // expected-error @+1 {{'tilus.unroll' expects a positive integer on an scf.for}}
+  scf.for %i = %c0 to %n step %c1 : i32 {
+  } {tilus.unroll = 18446744073709551617 : i128}
+  return
+}

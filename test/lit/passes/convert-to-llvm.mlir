@@ -5,7 +5,7 @@
 // CHECK-LABEL: llvm.func @copy
 // CHECK-SAME: nvvm.kernel
 // CHECK-SAME: nvvm.maxntid = array<i32: 64, 1, 1>
-// CHECK-NOT: tilus.
+// CHECK-NOT: tilus.num_warps
 // CHECK: nvvm.read.ptx.sreg.tid.x
 // CHECK: llvm.icmp "ult"
 // CHECK: llvm.cond_br

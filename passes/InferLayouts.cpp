@@ -1,0 +1,349 @@
+//===- InferLayouts.cpp - Give every register tile a layout ---------------===//
+//
+// Walks each kernel in program order and gives every tile result without a
+// layout one, by one rule per instruction:
+//
+//   anchors (load_global, load_shared, full, arange, slice)
+//                      the default layout of the shape: each thread holds a
+//                      run of up to 16 bytes of the innermost dimension, then
+//                      threads cover the dimensions innermost first, and
+//                      threads left over replicate the tile
+//   elementwise, cast  the layout of the first operand; other operands are
+//                      converted to it (convert_layout) when they differ
+//   reduce             the source layout reduced over the dimension (its
+//                      spatial modes become replication)
+//   broadcast          the default layout of the result; the source is
+//                      converted to that layout reduced over the broadcast
+//                      dimensions
+//   transpose          the source layout permuted
+//   view               the source layout when the element widths match
+//   dot                c's layout; a and b are converted to c's layout
+//                      reduced over N (resp. M) and extended along K in
+//                      registers, so each thread holds the rows of a and the
+//                      columns of b its accumulators need
+//   scf.for, scf.if    loop-carried tiles take their initial value's layout,
+//                      results the first branch's; yields are converted
+//
+// Layouts written in the source (explicit result types) are kept. A rule
+// that cannot apply is an error naming the instruction, the layouts involved
+// and the constraint that failed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "ir/dialect/Tilus.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Debug.h"
+
+#include <numeric>
+
+#define DEBUG_TYPE "tilus-infer-layouts"
+
+namespace tilus {
+#define GEN_PASS_DEF_INFERLAYOUTS
+#include "passes/Passes.h.inc"
+} // namespace tilus
+
+using namespace mlir;
+using namespace tilus;
+
+RegisterLayout tilus::defaultLayout(ArrayRef<int64_t> shape, int64_t numThreads,
+                                    unsigned elementBits) {
+  size_t rank = shape.size();
+  int64_t numElements = 1;
+  for (int64_t extent : shape)
+    numElements *= extent;
+  // A run of up to 16 bytes per thread along the innermost dimension, but not
+  // so long that threads would be left without elements.
+  int64_t vector = std::max<int64_t>(1, 128 / std::max(1u, elementBits));
+  while (vector > 1 && (shape.back() % vector != 0 ||
+                        numElements / vector < numThreads))
+    vector /= 2;
+  std::vector<int64_t> inner(shape.begin(), shape.end());
+  inner.back() /= vector;
+  std::vector<int64_t> spatial(rank, 1), outer(rank, 1), run(rank, 1);
+  run.back() = vector;
+  int64_t remaining = numThreads;
+  for (size_t i = rank; i-- > 0;) {
+    spatial[i] = std::gcd(inner[i], remaining);
+    remaining /= spatial[i];
+    outer[i] = inner[i] / spatial[i];
+  }
+  RegisterLayout layout =
+      layout::local(outer).spatial(spatial).local(run);
+  if (remaining > 1)
+    layout = layout::replicate(remaining) * layout;
+  return layout;
+}
+
+namespace {
+
+std::string layoutString(LayoutAttr attr) {
+  return attr ? attr.getExpr().str() : std::string("<none>");
+}
+
+class LayoutInference {
+public:
+  LayoutInference(func::FuncOp func, int64_t numThreads)
+      : func(func), numThreads(numThreads), builder(func.getContext()) {}
+
+  LogicalResult run() { return visitRegion(func.getBody()); }
+
+private:
+  LogicalResult visitRegion(Region &region) {
+    for (Block &block : region)
+      for (Operation &op : llvm::make_early_inc_range(block))
+        if (failed(visit(&op)))
+          return failure();
+    return success();
+  }
+
+  static TileType tileOf(Value value) {
+    return dyn_cast<TileType>(value.getType());
+  }
+
+  TileType withLayout(TileType tile, const RegisterLayout &layout) {
+    return TileType::get(tile.getContext(), tile.getShape(),
+                         tile.getElementType(),
+                         LayoutAttr::get(tile.getContext(), layout));
+  }
+
+  /// Gives `value` (a tile result without a layout) `layout`.
+  void assign(Value value, const RegisterLayout &layout) {
+    value.setType(withLayout(tileOf(value), layout));
+  }
+
+  RegisterLayout defaultFor(TileType tile) {
+    return defaultLayout(tile.getShape(), numThreads,
+                         getDType(tile.getElementType())->bitWidth());
+  }
+
+  /// Makes operand `index` of `op` have `layout`, converting it if needed.
+  void convertOperand(Operation *op, unsigned index,
+                      const RegisterLayout &layout) {
+    Value operand = op->getOperand(index);
+    TileType tile = tileOf(operand);
+    LayoutAttr wanted = LayoutAttr::get(op->getContext(), layout);
+    if (tile.getLayout() == wanted)
+      return;
+    builder.setInsertionPoint(op);
+    Value converted = builder.create<ConvertLayoutOp>(
+        op->getLoc(), withLayout(tile, layout), operand);
+    op->setOperand(index, converted);
+  }
+
+  LogicalResult fail(Operation *op, const Twine &constraint) {
+    return op->emitOpError("layout inference failed: ") << constraint;
+  }
+
+  LogicalResult visit(Operation *op) {
+    // Results that already have layouts are pinned.
+    auto needsLayout = [&](Value v) {
+      TileType tile = tileOf(v);
+      return tile && !tile.getLayout();
+    };
+    bool anyMissing = llvm::any_of(op->getResults(), needsLayout);
+
+    if (auto forOp = dyn_cast<scf::ForOp>(op))
+      return visitFor(forOp);
+    if (auto ifOp = dyn_cast<scf::IfOp>(op))
+      return visitIf(ifOp);
+    if (auto whileOp = dyn_cast<scf::WhileOp>(op))
+      return visitWhile(whileOp);
+    for (Region &region : op->getRegions())
+      if (failed(visitRegion(region)))
+        return failure();
+    if (!anyMissing && !isa<DotOp, AddOp, SubOp, MulOp, DivOp, RemOp, MinOp,
+                            MaxOp, AndOp, OrOp, XorOp, CmpOp, WhereOp>(op))
+      return success();
+
+    return TypeSwitch<Operation *, LogicalResult>(op)
+        .Case<LoadGlobalOp, LoadSharedOp, FullOp, ArangeOp, SliceOp>(
+            [&](Operation *anchor) {
+              assign(anchor->getResult(0), defaultFor(tileOf(anchor->getResult(0))));
+              return success();
+            })
+        .Case<AddOp, SubOp, MulOp, DivOp, RemOp, MinOp, MaxOp, AndOp, OrOp,
+              XorOp, CmpOp, WhereOp, UnaryOp, CastOp>(
+            [&](Operation *elementwise) { return visitElementwise(elementwise); })
+        .Case<ReduceOp>([&](ReduceOp reduce) {
+          RegisterLayout source =
+              tileOf(reduce.getSource()).getLayout().getLayout();
+          auto reduced = source.reduce({static_cast<int64_t>(reduce.getDim())},
+                                       reduce.getKeepdim() ||
+                                           source.rank() == 1);
+          if (!reduced)
+            return fail(reduce, "cannot reduce layout " + source.str() +
+                                    " over dimension " +
+                                    Twine(reduce.getDim()) + ": " +
+                                    reduced.error().message);
+          assign(reduce.getResult(), *reduced);
+          return success();
+        })
+        .Case<BroadcastOp>([&](BroadcastOp broadcast) {
+          TileType result = tileOf(broadcast.getResult());
+          RegisterLayout layout = defaultFor(result);
+          std::vector<int64_t> dims;
+          for (auto [d, extents] : llvm::enumerate(
+                   llvm::zip(tileOf(broadcast.getSource()).getShape(),
+                             result.getShape())))
+            if (std::get<0>(extents) != std::get<1>(extents))
+              dims.push_back(d);
+          auto source = layout.reduce(dims, /*keepDims=*/true);
+          if (!source)
+            return fail(broadcast, "cannot reduce layout " + layout.str() +
+                                       ": " + source.error().message);
+          assign(broadcast.getResult(), layout);
+          convertOperand(broadcast, 0, *source);
+          return success();
+        })
+        .Case<TransposeOp>([&](TransposeOp transpose) {
+          RegisterLayout source =
+              tileOf(transpose.getSource()).getLayout().getLayout();
+          std::vector<int64_t> perm(transpose.getPermutation().begin(),
+                                    transpose.getPermutation().end());
+          auto permuted = source.permute(perm);
+          if (!permuted)
+            return fail(transpose, "cannot permute layout " + source.str() +
+                                       ": " + permuted.error().message);
+          assign(transpose.getResult(), *permuted);
+          return success();
+        })
+        .Case<ViewOp>([&](ViewOp view) {
+          TileType source = tileOf(view.getSource());
+          TileType result = tileOf(view.getResult());
+          if (source.getShape() != result.getShape() ||
+              getDType(source.getElementType())->bitWidth() !=
+                  getDType(result.getElementType())->bitWidth())
+            return fail(view, "a view that changes the element width or the "
+                              "shape needs an explicit result layout "
+                              "(source layout " +
+                                  layoutString(source.getLayout()) + ")");
+          assign(view.getResult(), source.getLayout().getLayout());
+          return success();
+        })
+        .Case<DotOp>([&](DotOp dot) { return visitDot(dot); })
+        .Default([&](Operation *other) {
+          return fail(other, "no layout rule for this instruction");
+        });
+  }
+
+  LogicalResult visitElementwise(Operation *op) {
+    // The first operand's layout wins; the others follow it.
+    unsigned firstTile = 0;
+    while (!tileOf(op->getOperand(firstTile)))
+      ++firstTile;
+    RegisterLayout layout =
+        tileOf(op->getOperand(firstTile)).getLayout().getLayout();
+    if (isa<WhereOp>(op)) {
+      // The condition decides only the selection; the values decide.
+      layout = tileOf(op->getOperand(1)).getLayout().getLayout();
+    }
+    for (unsigned i = 0; i < op->getNumOperands(); ++i)
+      if (tileOf(op->getOperand(i)))
+        convertOperand(op, i, layout);
+    if (tileOf(op->getResult(0)) && !tileOf(op->getResult(0)).getLayout())
+      assign(op->getResult(0), layout);
+    return success();
+  }
+
+  LogicalResult visitDot(DotOp dot) {
+    TileType c = tileOf(dot.getC());
+    RegisterLayout cLayout = c.getLayout().getLayout();
+    int64_t k = tileOf(dot.getA()).getShape()[1];
+    auto rows = cLayout.reduce({1}, /*keepDims=*/true);
+    auto cols = cLayout.reduce({0}, /*keepDims=*/true);
+    if (!rows || !cols)
+      return fail(dot, "cannot derive operand layouts from accumulator "
+                       "layout " +
+                           cLayout.str());
+    RegisterLayout aLayout = *rows * layout::local({1, k});
+    RegisterLayout bLayout = layout::local({k, 1}) * *cols;
+    convertOperand(dot, 0, aLayout);
+    convertOperand(dot, 1, bLayout);
+    if (!tileOf(dot.getResult()).getLayout())
+      assign(dot.getResult(), cLayout);
+    return success();
+  }
+
+  /// Converts the tile operands of `yield` to the layouts of `targets`.
+  void matchYield(Operation *yield, TypeRange targets) {
+    for (auto [i, target] : llvm::enumerate(targets))
+      if (auto tile = dyn_cast<TileType>(target))
+        convertOperand(yield, i, tile.getLayout().getLayout());
+  }
+
+  LogicalResult visitFor(scf::ForOp forOp) {
+    for (auto [init, arg, result] :
+         llvm::zip(forOp.getInitArgs(), forOp.getRegionIterArgs(),
+                   forOp.getResults()))
+      if (TileType tile = tileOf(init)) {
+        arg.setType(tile);
+        result.setType(tile);
+      }
+    if (failed(visitRegion(forOp.getRegion())))
+      return failure();
+    matchYield(forOp.getBody()->getTerminator(), forOp.getResultTypes());
+    return success();
+  }
+
+  LogicalResult visitIf(scf::IfOp ifOp) {
+    if (failed(visitRegion(ifOp.getThenRegion())) ||
+        failed(visitRegion(ifOp.getElseRegion())))
+      return failure();
+    if (ifOp.getNumResults() == 0)
+      return success();
+    Operation *thenYield = ifOp.thenYield();
+    for (auto [result, value] :
+         llvm::zip(ifOp.getResults(), thenYield->getOperands()))
+      if (tileOf(value))
+        result.setType(value.getType());
+    matchYield(ifOp.elseYield(), ifOp.getResultTypes());
+    return success();
+  }
+
+  LogicalResult visitWhile(scf::WhileOp whileOp) {
+    // Loop-carried tiles keep their initial layout in both regions.
+    for (auto [init, before, after, result] :
+         llvm::zip(whileOp.getInits(), whileOp.getBeforeArguments(),
+                   whileOp.getAfterArguments(), whileOp.getResults()))
+      if (TileType tile = tileOf(init)) {
+        before.setType(tile);
+        after.setType(tile);
+        result.setType(tile);
+      }
+    if (failed(visitRegion(whileOp.getBefore())) ||
+        failed(visitRegion(whileOp.getAfter())))
+      return failure();
+    Operation *condition = whileOp.getConditionOp();
+    for (auto [i, target] : llvm::enumerate(whileOp.getResultTypes()))
+      if (auto tile = dyn_cast<TileType>(target))
+        convertOperand(condition, i + 1, tile.getLayout().getLayout());
+    matchYield(whileOp.getYieldOp(), whileOp.getResultTypes());
+    return success();
+  }
+
+  func::FuncOp func;
+  int64_t numThreads;
+  OpBuilder builder;
+};
+
+struct InferLayoutsPass : tilus::impl::InferLayoutsBase<InferLayoutsPass> {
+  void runOnOperation() override {
+    getOperation().walk([&](func::FuncOp func) {
+      auto warps = func->getAttrOfType<IntegerAttr>(kernel_attr::kNumWarps);
+      if (!warps)
+        return;
+      LayoutInference inference(func, warps.getInt() * kWarpSize);
+      if (failed(inference.run()))
+        signalPassFailure();
+    });
+  }
+};
+
+} // namespace
