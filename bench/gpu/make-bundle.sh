@@ -10,10 +10,18 @@ out=$2
 rm -rf "$out"
 mkdir -p "$out/src" "$out/cases"
 
-# Sources: what a core-only configure reads (tracked and new files alike).
-(cd "$root" && git ls-files -co --exclude-standard -- CMakeLists.txt cmake include ir runtime \
-   tools bench python examples | while read -r f; do [[ -f $f ]] && echo "$f"; done |
-   tar -cf - -T -) | tar -xf - -C "$out/src"
+# Sources: what a core-only configure reads (tracked and new files alike; all
+# files of those folders outside a git checkout).
+dirs=(CMakeLists.txt cmake include ir runtime tools bench python examples)
+list_sources() {
+  if git -C "$root" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
+    git -C "$root" ls-files -co --exclude-standard -- "${dirs[@]}"
+  else
+    (cd "$root" && find "${dirs[@]}" -type f -not -path '*/__pycache__/*')
+  fi
+}
+list_sources | (cd "$root" && while read -r f; do [[ -f $f ]] && echo "$f"; done |
+  tar -cf - -T -) | tar -xf - -C "$out/src"
 
 # Cases: compile each kernel, then record inputs and outputs on the emulator.
 : > "$out/cases/cases.txt"

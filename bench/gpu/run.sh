@@ -7,7 +7,8 @@
 # table; with PyTorch present it also runs vector_add through the Python
 # package on torch tensors and times torch's own add beside it.
 # In the repository: makes the bundle first (BUILD_DIR, default build-rt or
-# build, must hold a build with the compiler), then runs it.
+# build, must hold a build with the compiler) in BUNDLE_DIR (default
+# BUILD_DIR/gpu-bundle), then runs it.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 device=cuda
@@ -25,8 +26,9 @@ if [[ ! -d $here/cases ]]; then
   fi
   [[ -n $build ]] || { echo "run.sh: no build with the compiler (set BUILD_DIR)" >&2; exit 1; }
   ninja -C "$build" tilusc tilus-gpu-check > /dev/null
-  "$here/make-bundle.sh" "$build" "$build/gpu-bundle"
-  exec "$build/gpu-bundle/run.sh" "$@"
+  bundle=${BUNDLE_DIR:-$build/gpu-bundle}
+  "$here/make-bundle.sh" "$build" "$bundle"
+  exec "$bundle/run.sh" "$@"
 fi
 
 build=$here/build
