@@ -304,6 +304,12 @@ class Kernel:
                 c.kind, c.ptr, c.bytes, c.dtype = (_ARG_BUFFER, buf.ptr,
                                                    a.data.nbytes, _b(a.dtype))
             elif tname == "torch.Tensor" and a.is_cuda:
+                if self.device.name == "emu":
+                    raise TilusError(f"argument {i}: a CUDA tensor cannot go "
+                                     "to the emulator; pass a CPU tensor")
+                if not a.is_contiguous():
+                    raise TilusError(f"argument {i}: the tensor is not "
+                                     "contiguous")
                 c.kind, c.ptr = _ARG_BUFFER, a.data_ptr()
                 c.bytes = a.numel() * a.element_size()
                 c.dtype = _b(_TORCH_DTYPES.get(str(a.dtype)))
@@ -312,11 +318,14 @@ class Kernel:
                 arr = a.numpy() if tname == "torch.Tensor" else a
                 if not isinstance(arr, np.ndarray) or arr.ndim == 0:
                     raise TilusError(f"argument {i}: not an array")
+                if not arr.flags.c_contiguous:
+                    raise TilusError(f"argument {i}: the array is not "
+                                     "contiguous (np.ascontiguousarray)")
                 dtype = _NUMPY_DTYPES.get(arr.dtype.name)
                 buf = DeviceBuffer(self.device, max(arr.nbytes, 1), dtype)
                 buf.upload(arr)
                 keep.append(buf)
-                if arr.flags.writeable and arr.flags.c_contiguous:
+                if arr.flags.writeable:
                     copy_back.append((buf, arr))
                 c.kind, c.ptr, c.bytes, c.dtype = (_ARG_BUFFER, buf.ptr,
                                                    arr.nbytes, _b(dtype))

@@ -112,6 +112,8 @@ const char *tilus_version(void) {
 int tilus_has_compiler(void) { return TILUS_WITH_JIT ? 1 : 0; }
 
 int tilus_device_create(const char *name, tilus_device **out) {
+  if (!(out))
+    return fail("null argument");
   Expected<std::unique_ptr<Device>> dev = createDevice(name ? name : "");
   if (!dev)
     return fail(dev.error());
@@ -127,18 +129,20 @@ int tilus_device_create(const char *name, tilus_device **out) {
 void tilus_device_destroy(tilus_device *device) { delete device; }
 
 const char *tilus_device_name(tilus_device *device) {
-  return device->name.c_str();
+  return device ? device->name.c_str() : "";
 }
 
 const char *tilus_device_description(tilus_device *device) {
-  return device->description.c_str();
+  return device ? device->description.c_str() : "";
 }
 
 const char *tilus_device_arch(tilus_device *device) {
-  return device->arch.c_str();
+  return device ? device->arch.c_str() : "";
 }
 
 int tilus_malloc(tilus_device *device, uint64_t bytes, uint64_t *out) {
+  if (!(device && out))
+    return fail("null argument");
   Expected<DevicePtr> p = device->device->allocate(bytes);
   if (!p)
     return fail(p.error());
@@ -147,6 +151,8 @@ int tilus_malloc(tilus_device *device, uint64_t bytes, uint64_t *out) {
 }
 
 int tilus_free(tilus_device *device, uint64_t ptr) {
+  if (!(device))
+    return fail("null argument");
   if (Status s = device->device->free(ptr); !s)
     return fail(s);
   return succeed();
@@ -154,6 +160,8 @@ int tilus_free(tilus_device *device, uint64_t ptr) {
 
 int tilus_memcpy_htod(tilus_device *device, uint64_t dst, const void *src,
                       uint64_t bytes) {
+  if (!device || (!src && bytes))
+    return fail("null argument");
   if (Status s = device->device->copyToDevice(dst, src, bytes); !s)
     return fail(s);
   return succeed();
@@ -161,12 +169,16 @@ int tilus_memcpy_htod(tilus_device *device, uint64_t dst, const void *src,
 
 int tilus_memcpy_dtoh(tilus_device *device, void *dst, uint64_t src,
                       uint64_t bytes) {
+  if (!device || (!dst && bytes))
+    return fail("null argument");
   if (Status s = device->device->copyFromDevice(dst, src, bytes); !s)
     return fail(s);
   return succeed();
 }
 
 int tilus_synchronize(tilus_device *device, uint64_t stream) {
+  if (!(device))
+    return fail("null argument");
   if (Status s = device->device->synchronize(stream); !s)
     return fail(s);
   return succeed();
@@ -175,6 +187,8 @@ int tilus_synchronize(tilus_device *device, uint64_t stream) {
 int tilus_compile(tilus_device *device, const char *source,
                   const char *filename, const char *const *defines,
                   int ndefines, const char *kernel_name, tilus_kernel **out) {
+  if (!device || !out || (ndefines > 0 && !defines))
+    return fail("null argument");
 #if TILUS_WITH_JIT
   std::string error;
   JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
@@ -192,6 +206,8 @@ int tilus_compile(tilus_device *device, const char *source,
 int tilus_compile_file(tilus_device *device, const char *path,
                        const char *const *defines, int ndefines,
                        const char *kernel_name, tilus_kernel **out) {
+  if (!device || !out || (ndefines > 0 && !defines))
+    return fail("null argument");
 #if TILUS_WITH_JIT
   std::string error;
   JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
@@ -208,6 +224,8 @@ int tilus_compile_file(tilus_device *device, const char *path,
 int tilus_load(tilus_device *device, const void *image, size_t size,
                const char *metadata_json, const char *kernel_name,
                tilus_kernel **out) {
+  if (!device || !out || (!image && size))
+    return fail("null argument");
   return makeKernel(
       loadKernel(*device->device,
                  std::string_view(static_cast<const char *>(image), size),
@@ -219,11 +237,13 @@ int tilus_load(tilus_device *device, const void *image, size_t size,
 void tilus_kernel_destroy(tilus_kernel *kernel) { delete kernel; }
 
 const char *tilus_kernel_info(tilus_kernel *kernel) {
-  return kernel->infoJson.c_str();
+  return kernel ? kernel->infoJson.c_str() : "";
 }
 
 int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
                  uint64_t stream, tilus_launch_stats *stats) {
+  if (!kernel || (nargs > 0 && !args))
+    return fail("null argument");
   LaunchStats s;
   if (Status st = kernel->kernel.launch(toArgs(args, nargs), stream,
                                         stats ? &s : nullptr);
@@ -238,6 +258,8 @@ int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
 
 int tilus_kernel_grid(tilus_kernel *kernel, const tilus_arg *args, int nargs,
                       uint32_t grid[3]) {
+  if (!kernel || !grid || (nargs > 0 && !args))
+    return fail("null argument");
   Expected<Dim3> g = kernel->kernel.grid(toArgs(args, nargs));
   if (!g)
     return fail(g.error());
@@ -249,6 +271,8 @@ int tilus_kernel_grid(tilus_kernel *kernel, const tilus_arg *args, int nargs,
 
 int tilus_encode(const char *dtype, const double *values, size_t count,
                  uint64_t *codes) {
+  if (count && (!values || !codes))
+    return fail("null argument");
   std::optional<DType> type = parseType(dtype);
   if (!type)
     return -1;
@@ -259,6 +283,8 @@ int tilus_encode(const char *dtype, const double *values, size_t count,
 
 int tilus_decode(const char *dtype, const uint64_t *codes, size_t count,
                  double *values) {
+  if (count && (!codes || !values))
+    return fail("null argument");
   std::optional<DType> type = parseType(dtype);
   if (!type)
     return -1;
@@ -268,6 +294,8 @@ int tilus_decode(const char *dtype, const uint64_t *codes, size_t count,
 }
 
 int tilus_packed_size(const char *dtype, uint64_t count, uint64_t *out) {
+  if (!out)
+    return fail("null argument");
   Expected<uint64_t> n = storageBytes(dtype ? dtype : "", count);
   if (!n)
     return fail(n.error());
@@ -277,6 +305,8 @@ int tilus_packed_size(const char *dtype, uint64_t count, uint64_t *out) {
 
 int tilus_pack(const char *dtype, const uint64_t *codes, size_t count,
                uint8_t *out) {
+  if (count && (!codes || !out))
+    return fail("null argument");
   std::optional<DType> type = parseType(dtype);
   if (!type)
     return -1;
@@ -290,6 +320,8 @@ int tilus_pack(const char *dtype, const uint64_t *codes, size_t count,
 
 int tilus_unpack(const char *dtype, const uint8_t *in, size_t count,
                  uint64_t *codes) {
+  if (count && (!in || !codes))
+    return fail("null argument");
   std::optional<DType> type = parseType(dtype);
   if (!type)
     return -1;

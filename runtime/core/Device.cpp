@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 
 using namespace tilus;
 
@@ -31,7 +32,11 @@ Expected<std::unique_ptr<Device>> tilus::createDevice(std::string_view name) {
   Expected<std::unique_ptr<Device>> cuda = createCudaDevice(0);
   if (cuda)
     return cuda;
-  std::cerr << "tilus: note: running on the emulator (" +
-                   cuda.error().message() + ")\n";
+  // Once per process: a program may create many devices.
+  static std::once_flag noted;
+  std::call_once(noted, [&] {
+    std::cerr << "tilus: note: running on the emulator (" +
+                     cuda.error().message() + ")\n";
+  });
   return createEmuDevice();
 }

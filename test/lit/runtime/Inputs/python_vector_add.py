@@ -41,6 +41,15 @@ for args, what in [((a, a, a), "count"),
     except tilus.TilusError as e:
         print(what, "error:", e)
 
+try:
+    add(np.zeros(2 * n, np.float32)[::2], a, a, n)
+except tilus.TilusError as e:
+    print("strided error:", e)
+# The C API answers a null handle with an error, not a crash.
+lib = tilus.library()
+print("null handle:", lib.tilus_launch(None, None, 0, 0, None),
+      lib.tilus_last_error().decode())
+
 # Precompiled PTX with its metadata, as the runtime core loads it.
 inputs = os.path.join(sys.argv[1], "test", "unit", "runtime", "Inputs")
 loaded = dev.load(open(os.path.join(inputs, "vector_add.ptx")).read(),
