@@ -18,9 +18,10 @@ import ctypes
 import glob
 import json
 import os
+import sys
 
-__all__ = ["Device", "Kernel", "DeviceBuffer", "Packed", "TilusError",
-           "pack", "unpack", "encode", "decode", "library"]
+__all__ = ["Device", "Kernel", "DeviceBuffer", "Packed", "View",
+           "TilusError", "pack", "unpack", "encode", "decode", "library"]
 
 
 class TilusError(RuntimeError):
@@ -146,6 +147,19 @@ class Packed:
 
     def __repr__(self):
         return f"Packed({self.count} x {self.dtype}, {self.data.nbytes} bytes)"
+
+
+class View:
+    """An array or tensor passed as a buffer of another element type: packed
+    low-bit data in a torch.uint8 tensor is `View(t, "u4")`."""
+
+    def __init__(self, base, dtype):
+        self.base, self.dtype = base, dtype
+
+
+def _is_torch_tensor(a):
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(a, torch.Tensor)
 
 
 def encode(values, dtype):
@@ -293,7 +307,11 @@ class Kernel:
         keep, copy_back = [], []
         for i, a in enumerate(args):
             c = args_c[i]
+            view = None
+            if isinstance(a, View):
+                view, a = a.dtype, a.base
             tname = type(a).__module__ + "." + type(a).__name__
+            is_tensor = _is_torch_tensor(a)
             if isinstance(a, DeviceBuffer):
                 c.kind, c.ptr, c.bytes, c.dtype = (_ARG_BUFFER, a.ptr, a.nbytes,
                                                    _b(a.dtype))
@@ -303,7 +321,7 @@ class Kernel:
                 keep.append(buf)
                 c.kind, c.ptr, c.bytes, c.dtype = (_ARG_BUFFER, buf.ptr,
                                                    a.data.nbytes, _b(a.dtype))
-            elif tname == "torch.Tensor" and a.is_cuda:
+            elif is_tensor and a.is_cuda:
                 if self.device.name == "emu":
                     raise TilusError(f"argument {i}: a CUDA tensor cannot go "
                                      "to the emulator; pass a CPU tensor")
@@ -313,9 +331,9 @@ class Kernel:
                 c.kind, c.ptr = _ARG_BUFFER, a.data_ptr()
                 c.bytes = a.numel() * a.element_size()
                 c.dtype = _b(_TORCH_DTYPES.get(str(a.dtype)))
-            elif hasattr(a, "__array_interface__") or tname == "torch.Tensor":
+            elif hasattr(a, "__array_interface__") or is_tensor:
                 import numpy as np
-                arr = a.numpy() if tname == "torch.Tensor" else a
+                arr = a.detach().numpy() if is_tensor else a
                 if not isinstance(arr, np.ndarray) or arr.ndim == 0:
                     raise TilusError(f"argument {i}: not an array")
                 if not arr.flags.c_contiguous:
@@ -337,6 +355,10 @@ class Kernel:
                 c.kind, c.float_value = _ARG_FLOAT, float(a)
             else:
                 raise TilusError(f"argument {i}: cannot pass a {tname}")
+            if view is not None:
+                if c.kind != _ARG_BUFFER:
+                    raise TilusError(f"argument {i}: View of a scalar")
+                c.dtype = _b(view)
         return args_c, keep, copy_back
 
     def grid(self, *args):
@@ -373,7 +395,8 @@ class Kernel:
 
 def _torch_stream(args):
     for a in args:
-        if type(a).__module__ == "torch" and getattr(a, "is_cuda", False):
-            import torch
-            return torch.cuda.current_stream(a.device).cuda_stream
+        if isinstance(a, View):
+            a = a.base
+        if _is_torch_tensor(a) and a.is_cuda:
+            return sys.modules["torch"].cuda.current_stream(a.device).cuda_stream
     return 0

@@ -45,6 +45,15 @@ try:
     add(np.zeros(2 * n, np.float32)[::2], a, a, n)
 except tilus.TilusError as e:
     print("strided error:", e)
+# A View passes an array as another element type (packed low-bit data).
+a = rng.standard_normal(n).astype(np.float32)
+c = np.zeros(n, np.float32)
+add(tilus.View(a.view(np.uint32), "f32"), a, c, n)
+assert np.array_equal(c, a + a)
+try:
+    add(tilus.View(a, "u4"), a, c, n)
+except tilus.TilusError as e:
+    print("view error:", e)
 # The C API answers a null handle with an error, not a crash.
 lib = tilus.library()
 print("null handle:", lib.tilus_launch(None, None, 0, 0, None),
