@@ -217,6 +217,8 @@ struct EmulatorOptions {
   bool detectRaces = true;
   /// Where kernel printf output goes, one call per printf; stdout if empty.
   std::function<void(std::string_view)> printfSink;
+  /// Stop a launch after this many warp-instructions (0: no limit).
+  uint64_t maxWarpInstructions = 0;
 };
 
 /// The CPU device: runs PTX one CTA at a time on the calling thread, warps

@@ -136,6 +136,7 @@ private:
   bool redOr[16] = {};
   uint32_t epoch = 1;
   uint64_t rng = 0;
+  uint64_t instrLimit = ~0ull;
   bool failed = false;
   Status error;
   uint64_t scratch[32];
@@ -1249,8 +1250,9 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     if (fastSetp(w, I, mask, a, b))
       return true;
     const Operand &o = I.ops[0];
-    uint64_t *p = o.kind == Operand::Vec ? w.regs + size_t(o.regs[0]) * 32
-                                         : dst(w, o);
+    uint64_t *p = o.kind != Operand::Vec  ? dst(w, o)
+                  : o.regs[0] == kNoReg ? scratch
+                                        : w.regs + size_t(o.regs[0]) * 32;
     uint64_t *q = o.kind == Operand::Vec && o.regs[1] != kNoReg
                       ? w.regs + size_t(o.regs[1]) * 32
                       : nullptr;
@@ -2094,8 +2096,9 @@ bool Launch::execWarpOp(Warp &w, const Instr &I, uint32_t mask) {
     if (!checkMemberMask(w, I, mask, mm, "shfl.sync"))
       return false;
     const Operand &o = I.ops[0];
-    uint64_t *d = o.kind == Operand::Vec ? w.regs + size_t(o.regs[0]) * 32
-                                         : dst(w, o);
+    uint64_t *d = o.kind != Operand::Vec  ? dst(w, o)
+                  : o.regs[0] == kNoReg ? scratch
+                                        : w.regs + size_t(o.regs[0]) * 32;
     uint64_t *p = o.kind == Operand::Vec && o.regs[1] != kNoReg
                       ? w.regs + size_t(o.regs[1]) * 32
                       : nullptr;
@@ -2393,6 +2396,14 @@ bool Launch::doPrintf(Warp &w, const Instr &I, int lane, uint64_t fmtAddr,
       break;
     char conv = fmt[j];
     std::string spec = fmt.substr(i, j - i + 1);
+    // Conversions the host's printf would misread (%n, '*' widths, unknown
+    // letters) are printed as they are, consuming no argument.
+    if (!std::strchr("diouxXcsfFeEgGaAp", conv) ||
+        spec.find('*') != std::string::npos || spec.size() > 32) {
+      out += spec;
+      i = j;
+      continue;
+    }
     // Drop length modifiers; pass the value at its promoted width.
     std::string clean;
     for (char ch : spec)
@@ -2544,6 +2555,13 @@ Yield Launch::runWarp(Warp &w) {
     }
     ++st.warpInstructions;
     st.threadInstructions += uint32_t(__builtin_popcount(mask));
+    if (st.warpInstructions > instrLimit) {
+      fail(ReportKind::Other, I, w, mask ? __builtin_ctz(mask) : 0, ~0ull,
+           "the launch exceeded the limit of " +
+               std::to_string(dev.opts.maxWarpInstructions) +
+               " warp-instructions (an endless loop?)");
+      return Yield::Error;
+    }
     switch (I.op) {
     case Op::Nop:
     case Op::Membar:
@@ -2951,6 +2969,8 @@ Status Launch::run(const std::vector<ParamBytes> &params) {
   regFile.assign(size_t(nwarps) * 32 * mod.numRegs, 0);
   warps.assign(nwarps, Warp());
   rng = dev.opts.seed * 0x2545f4914f6cdd1dull + 1;
+  if (dev.opts.maxWarpInstructions)
+    instrLimit = dev.opts.maxWarpInstructions;
   for (uint32_t z = 0; z < grid.z; ++z)
     for (uint32_t y = 0; y < grid.y; ++y)
       for (uint32_t x = 0; x < grid.x; ++x) {

@@ -1554,6 +1554,15 @@ Status Parser::decode(Instr &ins, std::string_view full,
       return err(at, "operand " + std::to_string(i) + " of '" +
                          std::string(full) + "' cannot be a label");
   }
+  bool vecDst = ins.op == Op::Mov || ins.op == Op::Ld ||
+                ins.op == Op::Ldmatrix || ins.op == Op::Mma ||
+                ins.op == Op::Setp || ins.op == Op::Shfl;
+  bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma;
+  for (int i = 0; i < ins.nops; ++i)
+    if (ins.ops[i].kind == Operand::Vec &&
+        !(i == 0 ? vecDst : (vecSrc && (ins.op != Op::St || i == 1))))
+      return err(at, "operand " + std::to_string(i) + " of '" +
+                         std::string(full) + "' cannot be a vector");
   bool writesFirst = ins.op != Op::St && ins.op != Op::Red &&
                      ins.op != Op::Bra && ins.op != Op::Bar &&
                      ins.op != Op::BarWarp && ins.op != Op::CpAsync &&

@@ -357,4 +357,19 @@ TEST(EmuSanitizer, SharedMemoryStartsRandom) {
   EXPECT_LT(ones, 16u);
 }
 
+/// An endless loop stops at the instruction limit, when one is set.
+TEST(EmuSanitizer, InstructionLimit) {
+  EmulatorOptions opts;
+  opts.maxWarpInstructions = 100000;
+  Emulator emu(opts);
+  Outcome o = launch(emu, kernel("SPIN:\n  add.u32 %r1, %r1, 1;\n  bra SPIN;"),
+                     Dim3(1), Dim3(64));
+  ASSERT_FALSE(o.status.ok());
+  EXPECT_NE(o.status.message().find("exceeded the limit of 100000 "
+                                    "warp-instructions"),
+            std::string::npos)
+      << o.status.message();
+  expectSurvives(emu);
+}
+
 } // namespace
