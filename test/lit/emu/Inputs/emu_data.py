@@ -28,6 +28,13 @@ def make(d, n, seed):
     write(d + "/i.bin", "i", [rng.randint(-2**31, 2**31 - 1) for _ in range(n)])
 
 
+def make_more(d, n, seed):
+    rng = random.Random(seed)
+    write(d + "/x4.bin", "f", [f32(rng.uniform(-50, 50)) for _ in range(4 * n)])
+    open(d + "/b.bin", "wb").write(bytes(rng.randrange(256) for _ in range(n)))
+    write(d + "/m.bin", "f", [-1e30])
+
+
 def fail(msg):
     print("MISMATCH: " + msg)
     sys.exit(1)
@@ -92,6 +99,29 @@ def check_mix(d, n):
     print("OK: %d threads" % n)
 
 
+def half(x):
+    return struct.unpack("<e", struct.pack("<e", x))[0]
+
+
+def check_more(d, n):
+    x, b = read(d + "/x4.bin", "f"), open(d + "/b.bin", "rb").read()
+    out = open(d + "/out.bin", "rb").read()
+    for t in range(n):
+        v = x[4 * t:4 * t + 4]
+        hf, lv, u = struct.unpack("<fII", out[16 * t:16 * t + 12])
+        want = half(half(half(v[0]) * half(v[1])) + half(v[2]))
+        if hf != want:
+            fail("thread %d: half arithmetic %r != %r" % (t, hf, want))
+        if lv != (b[t] & 7) * b[t]:
+            fail("thread %d: local array %d" % (t, lv))
+        if u != int(abs(v[3])):
+            fail("thread %d: fptoui %d" % (t, u))
+    m = read(d + "/maxv.bin", "f")[0]
+    if m != max(x[4 * t] for t in range(n)):
+        fail("max %r" % m)
+    print("OK: %d threads" % n)
+
+
 def check_saxpy(d, n, a):
     x, y, out = read(d + "/x.bin", "f"), read(d + "/y.bin", "f"), read(d + "/out.bin", "f")
     for i in range(n):
@@ -116,4 +146,4 @@ if __name__ == "__main__":
     cmd, d = sys.argv[1], sys.argv[2]
     args = [int(v) if v.lstrip("-").isdigit() else float(v) for v in sys.argv[3:]]
     {"make": make, "vector_add": check_vector_add, "block_sum": check_block_sum,
-     "mix": check_mix, "saxpy": check_saxpy, "transpose": check_transpose}[cmd](d, *args)
+     "mix": check_mix, "make_more": make_more, "more": check_more, "saxpy": check_saxpy, "transpose": check_transpose}[cmd](d, *args)
