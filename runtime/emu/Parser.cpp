@@ -367,8 +367,34 @@ private:
   std::vector<std::unordered_map<std::string, Sym>> scopes;
   std::vector<Type> regTypes; ///< Declared type of every register slot.
   std::map<std::string, uint32_t> funcIndex;
-  std::vector<std::pair<uint32_t, std::string>> labelFixups; // (pc, name)
-  std::unordered_map<std::string, uint32_t> labels;
+  // Labels are scoped like registers: a `{ ... }` block (inline assembly)
+  // may define the same label as another block. Per open block: its labels
+  // and the branches (pc, label) not resolved yet.
+  std::vector<std::unordered_map<std::string, uint32_t>> labelScopes;
+  std::vector<std::vector<std::pair<uint32_t, std::string>>> fixupScopes;
+
+  /// Resolves the innermost block's branches to its labels; the others
+  /// move out to the enclosing block.
+  void closeLabelScope() {
+    auto fixups = std::move(fixupScopes.back());
+    auto labels = std::move(labelScopes.back());
+    fixupScopes.pop_back();
+    labelScopes.pop_back();
+    for (auto &[pc, name] : fixups) {
+      auto it = labels.find(name);
+      if (it == labels.end()) {
+        if (!fixupScopes.empty())
+          fixupScopes.back().push_back({pc, name});
+        else
+          unresolved.push_back({pc, name});
+        continue;
+      }
+      for (auto &o : mod->code[pc].ops)
+        if (o.kind == Operand::Label)
+          o.imm = it->second;
+    }
+  }
+  std::vector<std::pair<uint32_t, std::string>> unresolved;
   std::vector<std::pair<uint32_t, int>> dynSharedFixups; // (pc, operand)
   uint32_t maxSharedAlign = 16;
   int curFunc = -1;
@@ -814,8 +840,9 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
     scopes.back()[retNames[i]] = s;
   }
   curFunc = int(index);
-  labels.clear();
-  labelFixups.clear();
+  labelScopes.assign(1, {});
+  fixupScopes.assign(1, {});
+  unresolved.clear();
   mod->funcs[index].begin = uint32_t(mod->code.size());
   Status s = expect('{');
   if (!s)
@@ -829,14 +856,10 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
   r.line = toks[pos - 1].line;
   mod->code.push_back(r);
   mod->funcs[index].end = uint32_t(mod->code.size());
-  for (auto &[pc, lname] : labelFixups) {
-    auto it = labels.find(lname);
-    if (it == labels.end())
-      return errLine(mod->code[pc].line, "unknown label '" + lname + "'");
-    for (auto &o : mod->code[pc].ops)
-      if (o.kind == Operand::Label)
-        o.imm = it->second;
-  }
+  closeLabelScope();
+  if (!unresolved.empty())
+    return errLine(mod->code[unresolved[0].first].line,
+                   "unknown label '" + unresolved[0].second + "'");
   computeReconvergence(mod->funcs[index].begin, mod->funcs[index].end);
   scopes.pop_back();
   curFunc = -1;
@@ -1007,12 +1030,18 @@ Status Parser::parseStatement() {
   if (t.is('{')) {
     next();
     scopes.emplace_back();
+    labelScopes.emplace_back();
+    fixupScopes.emplace_back();
     Status s = parseBody();
     scopes.pop_back();
+    closeLabelScope();
     return s;
   }
   if (t.kind == Tok::Ident && peek(1).is(':') && t.text[0] != '.') {
-    labels[std::string(t.text)] = uint32_t(mod->code.size());
+    if (!labelScopes.back()
+             .emplace(std::string(t.text), uint32_t(mod->code.size()))
+             .second)
+      return err(t, "label '" + std::string(t.text) + "' defined twice");
     next();
     next();
     return Status::success();
@@ -1227,7 +1256,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx,
   }
   if (ins.op == Op::Bra && !s) {
     o.kind = Operand::Label;
-    labelFixups.push_back({uint32_t(mod->code.size()), id});
+    fixupScopes.back().push_back({uint32_t(mod->code.size()), id});
     return Status::success();
   }
   if (id[0] == '%')

@@ -421,4 +421,86 @@ TEST(EmuControl, CpAsyncIgnoreSrc) {
       EXPECT_EQ(readAt<uint32_t>(out, 4 * t + k), (t & 1) ? 0u : in[4 * t + k]);
 }
 
+/// Nested loops with data-dependent trip counts and breaks, and lanes that
+/// leave early: the lanes that stay meet again after the outer loop, where a
+/// warp reduction over the active mask sees all of them.
+TEST(EmuControl, NestedLoopsBreaksAndEarlyExit) {
+  std::string body = R"(
+  ld.global.u32 %r10, [%rd3];
+  and.b32 %r11, %r10, 3;
+  mov.u32 %r12, 0;
+  mov.u32 %r13, 0;
+  and.b32 %r20, %r10, 0x30;
+  setp.eq.u32 %p5, %r20, 0x30;
+  @%p5 bra EARLY;
+OUTER:
+  setp.ge.u32 %p1, %r13, %r11;
+  @%p1 bra OUTER_END;
+  mov.u32 %r14, 0;
+INNER:
+  add.u32 %r12, %r12, %r14;
+  shr.u32 %r15, %r10, %r14;
+  and.b32 %r15, %r15, 1;
+  setp.ne.u32 %p2, %r15, 0;
+  @%p2 bra INNER_BREAK;
+  add.u32 %r14, %r14, 1;
+  setp.lt.u32 %p3, %r14, 5;
+  @%p3 bra INNER;
+INNER_BREAK:
+  add.u32 %r12, %r12, 100;
+  add.u32 %r13, %r13, 1;
+  bra.uni OUTER;
+OUTER_END:
+  activemask.b32 %r16;
+  redux.sync.add.u32 %r17, %r12, %r16;
+  st.global.v4.u32 [%rd5], {%r12, %r17, %r16, %r16};
+  bra.uni END;
+EARLY:
+  mov.u32 %r18, 7;
+  st.global.v4.u32 [%rd5], {%r18, %r18, %r18, %r18};
+  exit;
+END:
+)";
+  const unsigned n = 128;
+  std::mt19937 rng(77);
+  std::vector<uint32_t> in(n);
+  for (auto &v : in)
+    v = rng();
+  auto out = runElementwise(elementwisePtx(body, 4, 16), toBytes(in), n * 16,
+                            n, 64);
+  auto acc = [](uint32_t v) {
+    uint32_t a = 0;
+    for (uint32_t i = 0; i < (v & 3); ++i) {
+      for (uint32_t j = 0; j < 5; ++j) {
+        a += j;
+        if ((v >> j) & 1)
+          break;
+      }
+      a += 100;
+    }
+    return a;
+  };
+  for (unsigned w = 0; w < n / 32; ++w) {
+    uint32_t mask = 0, sum = 0;
+    for (unsigned l = 0; l < 32; ++l) {
+      uint32_t v = in[w * 32 + l];
+      if ((v & 0x30) != 0x30) {
+        mask |= 1u << l;
+        sum += acc(v);
+      }
+    }
+    for (unsigned l = 0; l < 32; ++l) {
+      unsigned t = w * 32 + l;
+      uint32_t v = in[t];
+      if ((v & 0x30) == 0x30) {
+        EXPECT_EQ(readAt<uint32_t>(out, 4 * t), 7u);
+        continue;
+      }
+      EXPECT_EQ(readAt<uint32_t>(out, 4 * t), acc(v)) << t;
+      EXPECT_EQ(readAt<uint32_t>(out, 4 * t + 1), sum) << t;
+      EXPECT_EQ(readAt<uint32_t>(out, 4 * t + 2), mask) << t;
+    }
+  }
+}
+
 } // namespace

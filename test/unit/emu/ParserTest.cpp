@@ -179,4 +179,51 @@ TEST(EmuParser, DeviceMemoryApi) {
   EXPECT_EQ(emu.name(), "emu");
 }
 
+/// Labels are local to their { } block, as in inline assembly that is
+/// expanded twice with the same label names.
+TEST(EmuParser, BlockScopedLabels) {
+  std::string body = R"(
+  mov.u32 %r0, %tid.x;
+  mov.u32 %r1, 0;
+  { .reg .pred p;
+    setp.eq.u32 p, %r0, 0;
+    @p bra SKIP;
+    add.u32 %r1, %r1, 1;
+  SKIP:
+  }
+  { .reg .pred p;
+    setp.eq.u32 p, %r0, 1;
+    @p bra SKIP;
+    add.u32 %r1, %r1, 10;
+  SKIP:
+  }
+  bra.uni DONE;
+  { DONE: }
+DONE:
+  ld.param.u64 %rd1, [k_out];
+  mul.wide.u32 %rd2, %r0, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  st.global.u32 [%rd3], %r1;
+)";
+  std::string ptx = ".version 8.0\n.target sm_80\n.address_size 64\n"
+                    ".visible .entry k(.param .u64 k_out)\n{\n"
+                    "  .reg .b32 %r<8>;\n  .reg .b64 %rd<4>;\n" +
+                    body + "  ret;\n}\n";
+  Emulator emu;
+  auto m = emu.loadModule(ptx, "labels.ptx");
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  DevicePtr out = *emu.allocate(12);
+  ASSERT_TRUE(
+      emu.launch(*m->kernel("k"), Dim3(1), Dim3(3), 0, {ParamBytes::of(out)})
+          .ok());
+  uint32_t v[3];
+  ASSERT_TRUE(emu.copyFromDevice(v, out, 12).ok());
+  EXPECT_EQ(v[0], 10u);
+  EXPECT_EQ(v[1], 1u);
+  EXPECT_EQ(v[2], 11u);
+  Status s = loadError(wrap("L:\n  L:\n  mov.u32 %r1, 1;"));
+  EXPECT_NE(s.message().find("label 'L' defined twice"), std::string::npos)
+      << s.message();
+}
+
 } // namespace
