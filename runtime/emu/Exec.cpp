@@ -807,21 +807,19 @@ uint32_t prmt(uint32_t a, uint32_t b, uint32_t c, Sub mode) {
     break;
   case Sub::B4e:
     for (unsigned i = 0; i < 4; ++i)
-      sel[i] = (s + 8 - i - 1 + 1 + 7) & 7; // s-i mod 8
-    for (unsigned i = 0; i < 4; ++i)
       sel[i] = (s + 8 - i) & 7;
     break;
   case Sub::Rc8:
     for (unsigned i = 0; i < 4; ++i)
       sel[i] = s;
     break;
-  case Sub::Ecl:
+  case Sub::Ecl: // bytes below byte s repeat byte s
     for (unsigned i = 0; i < 4; ++i)
-      sel[i] = i <= s ? i : s;
+      sel[i] = std::max(i, s);
     break;
-  case Sub::Ecr:
+  case Sub::Ecr: // bytes above byte s repeat byte s
     for (unsigned i = 0; i < 4; ++i)
-      sel[i] = i >= s ? i : s;
+      sel[i] = std::min(i, s);
     break;
   case Sub::Rc16:
     sel[0] = sel[2] = (s & 1) * 2;

@@ -525,4 +525,40 @@ TEST(EmuAlu, ApproxFunctionsWithinBounds) {
   }
 }
 
+/// prmt's modes select bytes by the ISA's table (d.b3 d.b2 d.b1 d.b0 for
+/// c[1:0] = 0, 1, 2, 3).
+TEST(EmuAlu, PrmtModes) {
+  struct Mode {
+    const char *name;
+    const char *table[4];
+  } modes[] = {
+      {"f4e", {"3210", "4321", "5432", "6543"}},
+      {"b4e", {"5670", "6701", "7012", "0123"}},
+      {"rc8", {"0000", "1111", "2222", "3333"}},
+      {"ecl", {"3210", "3211", "3222", "3333"}},
+      {"ecr", {"0000", "1110", "2210", "3210"}},
+      {"rc16", {"1010", "3232", "1010", "3232"}},
+  };
+  std::string body = "  ld.global.v2.u32 {%r10, %r11}, [%rd3];\n";
+  unsigned k = 0;
+  for (const Mode &m : modes)
+    for (unsigned c = 0; c < 4; ++c)
+      body += std::string("  prmt.b32.") + m.name + " %r20, %r10, %r11, " +
+              std::to_string(c | 0x7740) + ";\n  st.global.u32 [%rd5+" +
+              std::to_string(4 * k++) + "], %r20;\n";
+  std::vector<uint32_t> in = {0x33221100u, 0x77665544u};
+  auto out = runElementwise(elementwisePtx(body, 8, 4 * k), toBytes(in),
+                            4 * k, 1, 32);
+  k = 0;
+  for (const Mode &m : modes)
+    for (unsigned c = 0; c < 4; ++c) {
+      uint32_t want = 0;
+      for (int i = 0; i < 4; ++i) {
+        unsigned sel = unsigned(m.table[c][3 - i] - '0');
+        want |= (sel * 0x11u) << (8 * i); // byte n of {b, a} is 0xnn
+      }
+      EXPECT_EQ(readAt<uint32_t>(out, k++), want) << m.name << " c=" << c;
+    }
+}
+
 } // namespace
