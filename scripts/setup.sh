@@ -7,7 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
 
 packages=(cmake ninja-build ccache python3 python3-numpy git
-          clang-19 llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
+          clang-19 libclang-rt-19-dev llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
           libfmt-dev libgtest-dev googletest)
 missing=()
 for p in "${packages[@]}"; do
