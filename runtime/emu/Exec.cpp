@@ -1801,10 +1801,42 @@ uint64_t cvtValue(const Instr &I, Type dt, Type st, uint64_t v) {
   return bits;
 }
 
+/// One f8 value from a double (conversions to e4m3x2/e5m2x2).
+uint64_t toF8(const Instr &I, double x) {
+  if (I.has(FRelu) && !std::isnan(x) && x < 0)
+    x = 0;
+  if (I.type == Type::E4m3x2)
+    return roundF64ToE4m3(x, I.has(FSatFinite));
+  return roundF64To(x, kE5M2, Rnd::Rn, I.has(FSatFinite));
+}
+
 bool Launch::execCvt(Warp &w, const Instr &I, uint32_t mask) {
   uint64_t ta[32], tb[32];
   const uint64_t *a = src(w, I.ops[1], ta);
   uint64_t *d = dst(w, I.ops[0]);
+  if (I.type == Type::E4m3x2 || I.type == Type::E5m2x2) {
+    if (I.type2 == Type::F32) {
+      const uint64_t *b = src(w, I.ops[2], tb);
+      FOR_LANES(mask, d[l] = (toF8(I, bitsToF32(uint32_t(a[l]))) << 8) |
+                             toF8(I, bitsToF32(uint32_t(b[l]))));
+    } else { // from f16x2
+      FOR_LANES(mask, d[l] = (toF8(I, decodeFloat((a[l] >> 16) & 0xffff, kF16))
+                              << 8) |
+                             toF8(I, decodeFloat(a[l] & 0xffff, kF16)));
+    }
+    return true;
+  }
+  if (I.type2 == Type::E4m3x2 || I.type2 == Type::E5m2x2) {
+    bool e4 = I.type2 == Type::E4m3x2;
+    auto one = [&](uint64_t byte) {
+      double x = e4 ? decodeE4m3(uint8_t(byte)) : decodeFloat(byte & 0xff, kE5M2);
+      if (I.has(FRelu) && !std::isnan(x) && x < 0)
+        x = 0;
+      return roundF64To(x, kF16, Rnd::Rn, false);
+    };
+    FOR_LANES(mask, d[l] = (one((a[l] >> 8) & 0xff) << 16) | one(a[l] & 0xff));
+    return true;
+  }
   if (I.nops == 3) { // f16x2/bf16x2 from two f32: a goes to the upper half
     const uint64_t *b = src(w, I.ops[2], tb);
     Type et = I.type == Type::F16x2 ? Type::F16 : Type::BF16;

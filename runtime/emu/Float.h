@@ -41,6 +41,10 @@ inline uint64_t f64ToBits(double f) {
 /// An IEEE-style binary format: `ebits` exponent bits, `mbits` fraction bits.
 struct FloatFormat {
   int ebits, mbits;
+  int biasOverride = -1; ///< Exponent bias, when not 2^(ebits-1) - 1.
+  int bias() const {
+    return biasOverride >= 0 ? biasOverride : (1 << (ebits - 1)) - 1;
+  }
   uint64_t signBit() const { return 1ull << (ebits + mbits); }
   uint64_t maxFinite() const {
     return ((((1ull << ebits) - 2)) << mbits) | ((1ull << mbits) - 1);
@@ -64,7 +68,7 @@ inline uint64_t encodeFloat(bool sign, uint64_t m, int e, FloatFormat fmt,
     return s;
   int p = 63 - __builtin_clzll(m);
   int bigE = p + e;
-  int bias = (1 << (fmt.ebits - 1)) - 1;
+  int bias = fmt.bias();
   int emin = 1 - bias;
   int qe = (bigE < emin ? emin : bigE) - fmt.mbits; // quantum exponent
   int shift = qe - e;
@@ -180,7 +184,7 @@ inline double decodeFloat(uint64_t bits, FloatFormat fmt) {
   bool sign = bits & fmt.signBit();
   uint64_t ex = (bits >> fmt.mbits) & ((1ull << fmt.ebits) - 1);
   uint64_t man = bits & ((1ull << fmt.mbits) - 1);
-  int bias = (1 << (fmt.ebits - 1)) - 1;
+  int bias = fmt.bias();
   double v;
   if (ex == (1ull << fmt.ebits) - 1)
     v = man ? std::nan("") : INFINITY;
@@ -189,6 +193,34 @@ inline double decodeFloat(uint64_t bits, FloatFormat fmt) {
   else
     v = std::ldexp(double(man | (1ull << fmt.mbits)), int(ex) - bias - fmt.mbits);
   return sign ? -v : v;
+}
+
+constexpr FloatFormat kE5M2{5, 2};
+
+/// f8 e4m3 ("fn"): bias 7, no infinities, 0x7f/0xff are NaN, 448 the
+/// largest finite value. Rounded to nearest even; overflow gives the largest
+/// finite value under \p satFinite, NaN otherwise.
+inline uint8_t roundF64ToE4m3(double x, bool satFinite) {
+  if (std::isnan(x))
+    return 0x7f;
+  uint8_t sign = std::signbit(x) ? 0x80 : 0;
+  if (std::isinf(x))
+    return sign | (satFinite ? 0x7e : 0x7f);
+  // Encode with a wider exponent field and the e4m3 bias, then check the
+  // e4m3 range.
+  uint64_t wide = roundF64To(std::fabs(x), FloatFormat{5, 3, 7}, Rnd::Rn,
+                             false);
+  if (wide > 0x7e)
+    return sign | (satFinite ? 0x7e : 0x7f);
+  return sign | uint8_t(wide);
+}
+
+inline double decodeE4m3(uint8_t b) {
+  if ((b & 0x7f) == 0x7f)
+    return std::nan("");
+  // A wider exponent field, so that exponent 15 is an ordinary exponent.
+  double v = decodeFloat(b & 0x7f, FloatFormat{5, 3, 7});
+  return (b & 0x80) ? -v : v;
 }
 
 inline float f16ToF32(uint16_t h) { return float(decodeFloat(h, kF16)); }

@@ -190,7 +190,8 @@ Type typeByName(std::string_view s) {
       {"s8", Type::S8},     {"s16", Type::S16},     {"s32", Type::S32},
       {"s64", Type::S64},   {"f16", Type::F16},     {"f16x2", Type::F16x2},
       {"bf16", Type::BF16}, {"bf16x2", Type::BF16x2}, {"f32", Type::F32},
-      {"f64", Type::F64},   {"pred", Type::Pred}};
+      {"f64", Type::F64},   {"pred", Type::Pred},
+      {"e4m3x2", Type::E4m3x2}, {"e5m2x2", Type::E5m2x2}};
   auto it = m.find(s);
   return it == m.end() ? Type::None : it->second;
 }
@@ -1626,6 +1627,20 @@ Status Parser::decode(Instr &ins, std::string_view full,
     fixDoubleLiterals(t1);
     if ((t0 == Type::F16x2 || t0 == Type::BF16x2) && t1 == Type::F32)
       return need(ins.nops == 3, "f16x2/bf16x2 from two f32 operands");
+    if (t0 == Type::E4m3x2 || t0 == Type::E5m2x2) {
+      st = need(ins.rnd == Rnd::Rn && ins.has(FSatFinite),
+                "conversions to f8 need .rn.satfinite");
+      if (!st)
+        return st;
+      if (t1 == Type::F32)
+        return need(ins.nops == 3, "e4m3x2/e5m2x2 from two f32 operands");
+      return need(t1 == Type::F16x2 && ins.nops == 2,
+                  "e4m3x2/e5m2x2 from f32 or f16x2");
+    }
+    if (t1 == Type::E4m3x2 || t1 == Type::E5m2x2)
+      return need(t0 == Type::F16x2 && ins.nops == 2 &&
+                      (ins.rnd == Rnd::Rn || ins.rnd == Rnd::None),
+                  "f16x2 from e4m3x2/e5m2x2");
     return need(ins.nops == 2 && t0 != Type::F16x2 && t0 != Type::BF16x2 &&
                     t1 != Type::F16x2 && t1 != Type::BF16x2 &&
                     t0 != Type::Pred && t1 != Type::Pred,

@@ -120,6 +120,8 @@ enum class Type : uint8_t {
   F32,
   F64,
   Pred,
+  E4m3x2, ///< Two f8 e4m3 (no infinities, NaN = S.1111.111), in a b16.
+  E5m2x2, ///< Two f8 e5m2 (IEEE-like), in a b16.
 };
 
 inline unsigned typeBits(Type t) {
@@ -133,6 +135,8 @@ inline unsigned typeBits(Type t) {
   case Type::S16:
   case Type::F16:
   case Type::BF16:
+  case Type::E4m3x2:
+  case Type::E5m2x2:
     return 16;
   case Type::B32:
   case Type::U32:

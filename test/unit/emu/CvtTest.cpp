@@ -370,4 +370,101 @@ TEST(EmuCvt, HalfArithmetic) {
   }
 }
 
+/// f8 values from the formats' definitions: e4m3 (bias 7, no infinities,
+/// S.1111.111 is NaN) and e5m2 (bias 15, IEEE-like).
+double e4m3Value(unsigned b) {
+  unsigned e = (b >> 3) & 15, m = b & 7;
+  if (e == 15 && m == 7)
+    return NAN;
+  double v = e == 0 ? std::ldexp(double(m), -9) : std::ldexp(8.0 + m, int(e) - 10);
+  return (b & 0x80) ? -v : v;
+}
+double e5m2Value(unsigned b) {
+  unsigned e = (b >> 2) & 31, m = b & 3;
+  double v = e == 31 ? (m ? NAN : INFINITY)
+             : e == 0 ? std::ldexp(double(m), -16)
+                      : std::ldexp(4.0 + m, int(e) - 17);
+  return (b & 0x80) ? -v : v;
+}
+
+/// The nearest of all finite f8 values (ties to an even code), saturating.
+unsigned nearestF8(double x, bool e4) {
+  if (std::isnan(x))
+    return 0x7f;
+  if (std::isinf(x)) // .satfinite: infinities become the largest finite value
+    return (x < 0 ? 0x80u : 0u) | (e4 ? 0x7eu : 0x7bu);
+  unsigned best = 0;
+  double bestErr = INFINITY;
+  for (unsigned b = 0; b < 256; ++b) {
+    double v = e4 ? e4m3Value(b) : e5m2Value(b);
+    if (std::isnan(v) || std::isinf(v))
+      continue;
+    double err = std::fabs(v - x);
+    if (err < bestErr || (err == bestErr && (b & 1) == 0 &&
+                          std::signbit(v) == std::signbit(x))) {
+      best = b;
+      bestErr = err;
+    }
+  }
+  if (x == 0)
+    return std::signbit(x) ? 0x80 : 0;
+  return best;
+}
+
+TEST(EmuCvt, Fp8) {
+  std::vector<float> in = {0.0f, -0.0f, 1.0f, 448.0f, 464.0f, 480.0f, 1e6f,
+                           -1e6f, INFINITY, -INFINITY, NAN, 57344.0f,
+                           61440.0f, std::ldexp(1.0f, -9), std::ldexp(1.0f, -10),
+                           std::ldexp(3.0f, -11), std::ldexp(1.0f, -16),
+                           std::ldexp(1.0f, -17), 0.3f, -2.75f};
+  std::mt19937 rng(6);
+  for (int i = 0; i < 300; ++i)
+    in.push_back(std::ldexp(float(int(rng() % 2000) - 1000), int(rng() % 30) - 22));
+  unsigned n = unsigned(in.size());
+  std::string body = R"(
+  ld.global.f32 %f1, [%rd3];
+  cvt.rn.satfinite.e4m3x2.f32 %h1, %f1, %f1;   st.global.b16 [%rd5], %h1;
+  cvt.rn.satfinite.e5m2x2.f32 %h1, %f1, %f1;   st.global.b16 [%rd5+2], %h1;
+  cvt.rn.satfinite.relu.e4m3x2.f32 %h1, %f1, %f1; st.global.b16 [%rd5+4], %h1;
+  // every f8 code (from the thread index) back to f16x2
+  and.b32 %r10, %r3, 255;
+  mov.b16 %h2, 0;
+  cvt.u16.u32 %h2, %r10;
+  cvt.rn.f16x2.e4m3x2 %r11, %h2;               st.global.b32 [%rd5+8], %r11;
+  cvt.rn.f16x2.e5m2x2 %r12, %h2;               st.global.b32 [%rd5+12], %r12;
+)";
+  const unsigned w = 16;
+  auto out = runElementwise(elementwisePtx(body, 4, w), toBytes(in), n * w, n);
+  for (unsigned i = 0; i < n; ++i) {
+    double x = in[i];
+    auto at = [&](unsigned off, unsigned size) {
+      uint32_t r = 0;
+      std::memcpy(&r, out.data() + i * w + off, size);
+      return r;
+    };
+    unsigned e4 = nearestF8(x, true), e5 = nearestF8(x, false);
+    if (std::isnan(x))
+      e5 = 0x7f;
+    ASSERT_EQ(at(0, 2), e4 * 0x101u) << x;
+    ASSERT_EQ(at(2, 2), e5 * 0x101u) << x;
+    unsigned relu = (x < 0) ? 0 : e4;
+    ASSERT_EQ(at(4, 2), relu * 0x101u) << x;
+    if (i < 256) {
+      unsigned b = i & 255;
+      uint32_t lo4 = at(8, 4) & 0xffff, hi4 = at(8, 4) >> 16;
+      uint32_t lo5 = at(12, 4) & 0xffff;
+      double v4 = e4m3Value(b), v5 = e5m2Value(b);
+      if (std::isnan(v4))
+        ASSERT_EQ(lo4, 0x7fffu);
+      else
+        ASSERT_EQ(lo4, h2u(_Float16(v4))) << b;
+      ASSERT_EQ(hi4, h2u(_Float16(0.0))) << b; // upper byte is 0
+      if (std::isnan(v5))
+        ASSERT_EQ(lo5, 0x7fffu);
+      else
+        ASSERT_EQ(lo5, h2u(_Float16(v5))) << b;
+    }
+  }
+}
+
 } // namespace
