@@ -36,13 +36,15 @@ Value tilus::emitConstant(OpBuilder &builder, Location loc, Type type,
   Attribute scalar = builder.getIntegerAttr(
       element, APInt(element.getWidth(), static_cast<uint64_t>(value),
                      /*isSigned=*/true));
-  return builder.create<arith::ConstantOp>(loc, cast<TypedAttr>(splat(type, scalar)));
+  return builder.create<arith::ConstantOp>(
+      loc, cast<TypedAttr>(splat(type, scalar)));
 }
 
 Value tilus::emitFloatConstant(OpBuilder &builder, Location loc, Type type,
                                double value) {
   Attribute scalar = builder.getFloatAttr(elementOf(type), value);
-  return builder.create<arith::ConstantOp>(loc, cast<TypedAttr>(splat(type, scalar)));
+  return builder.create<arith::ConstantOp>(
+      loc, cast<TypedAttr>(splat(type, scalar)));
 }
 
 Type tilus::getRegisterElementType(MLIRContext *context, DType dtype) {
@@ -137,9 +139,9 @@ struct CastEmitter {
     case DType::FloatSpecials::Finite:
       break;
     case DType::FloatSpecials::NaNOnly:
-      value = select(cmpi(arith::CmpIPredicate::eq, mag,
-                          c(32, (1 << (bits - 1)) - 1)),
-                     nan, value);
+      value = select(
+          cmpi(arith::CmpIPredicate::eq, mag, c(32, (1 << (bits - 1)) - 1)),
+          nan, value);
       break;
     case DType::FloatSpecials::IEEE: {
       Value top = cmpi(arith::CmpIPredicate::eq, field, c(32, allOnes));
@@ -192,25 +194,24 @@ struct CastEmitter {
     // Exponent field and significand add up to the code (a carry out of
     // the significand is the next binade).
     Value code = addi(shl(addi(te, c(32, bias - 1)), c(32, man)), q);
-    Value tieUp = andi(cmpi(arith::CmpIPredicate::eq, rem, half),
-                       cmpi(arith::CmpIPredicate::ne,
-                            andi(code, c(32, 1)), c(32, 0)));
+    Value tieUp =
+        andi(cmpi(arith::CmpIPredicate::eq, rem, half),
+             cmpi(arith::CmpIPredicate::ne, andi(code, c(32, 1)), c(32, 0)));
     Value up = b.create<arith::OrIOp>(
         loc, cmpi(arith::CmpIPredicate::ugt, rem, half), tieUp);
     code = addi(code, extui(up, 32));
     code = b.create<arith::MinUIOp>(loc, code, c(32, maxMag));
     Value isInf = cmpi(arith::CmpIPredicate::eq, abs, c(32, 0x7f800000));
-    code = select(isInf,
-                  c(32, to.hasInfinity()
-                            ? static_cast<int64_t>(to.infinityCode())
-                            : maxMag),
-                  code);
+    code =
+        select(isInf,
+               c(32, to.hasInfinity() ? static_cast<int64_t>(to.infinityCode())
+                                      : maxMag),
+               code);
     code = ori(code, shl(sign, c(32, bits - 1)));
     Value isNaN = cmpi(arith::CmpIPredicate::ugt, abs, c(32, 0x7f800000));
-    return select(isNaN,
-                  c(32, to.hasNaN() ? static_cast<int64_t>(to.nanCode())
-                                    : maxMag),
-                  code);
+    return select(
+        isNaN, c(32, to.hasNaN() ? static_cast<int64_t>(to.nanCode()) : maxMag),
+        code);
   }
 
   /// An f32 (NaN canonical) to a float register of `to`.
@@ -289,7 +290,8 @@ struct CastEmitter {
                c(64, INT64_MIN), v);
     v = select(isNaN(x), zero, v);
     if (to != DType::signedInt(64)) {
-      v = b.create<arith::MaxSIOp>(loc, v, c(64, static_cast<int64_t>(to.lowest())));
+      v = b.create<arith::MaxSIOp>(loc, v,
+                                   c(64, static_cast<int64_t>(to.lowest())));
       v = b.create<arith::MinSIOp>(
           loc, v, c(64, static_cast<int64_t>(to.maxFiniteCode())));
     }
@@ -309,8 +311,8 @@ struct CastEmitter {
       return f32ToFloat(toF32(v), to);
     // Round the magnitude to odd at 24 bits: exact in an f32, and the final
     // rounding to a format of at most 22 significand bits is then correct.
-    Value negative = isSigned ? cmpi(arith::CmpIPredicate::slt, v, c(64, 0))
-                              : c(1, 0);
+    Value negative =
+        isSigned ? cmpi(arith::CmpIPredicate::slt, v, c(64, 0)) : c(1, 0);
     Value mag = select(negative, subi(c(64, 0), v), v);
     Value zeros = b.create<LLVM::CountLeadingZerosOp>(loc, intType(64), mag,
                                                       /*is_zero_poison=*/false);
@@ -329,8 +331,8 @@ struct CastEmitter {
 
 } // namespace
 
-Value tilus::emitCast(OpBuilder &builder, Location loc, Value value,
-                      DType from, DType to) {
+Value tilus::emitCast(OpBuilder &builder, Location loc, Value value, DType from,
+                      DType to) {
   CastEmitter e{builder, loc, value.getType()};
   if (from == to && !from.isFloat())
     return value;
@@ -342,13 +344,20 @@ Value tilus::emitCast(OpBuilder &builder, Location loc, Value value,
   return to.isFloat() ? e.i64ToFloat(v, from, to) : e.i64ToInt(v, to);
 }
 
+Value tilus::emitComputeCast(OpBuilder &builder, Location loc, Value value,
+                             DType from, DType to) {
+  if (from == to)
+    return value;
+  return emitCast(builder, loc, value, from, to);
+}
+
 Value tilus::emitCodeOf(OpBuilder &builder, Location loc, Value value,
                         DType dtype, unsigned width) {
   CastEmitter e{builder, loc, value.getType()};
   Type element = elementOf(value.getType());
   if (isa<FloatType>(element))
-    value = e.bitcast(value, builder.getIntegerType(
-                                 element.getIntOrFloatBitWidth()));
+    value = e.bitcast(value,
+                      builder.getIntegerType(element.getIntOrFloatBitWidth()));
   return e.resize(value, width);
 }
 

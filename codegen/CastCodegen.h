@@ -1,4 +1,5 @@
-//===- CastCodegen.h - Exact element conversions as per-thread code -*- C++ -*-===//
+//===- CastCodegen.h - Exact element conversions as per-thread code -*- C++
+//-*-===//
 //
 // Conversions between the element types of the dtype library, emitted as
 // arith/LLVM operations on one register or on a vector of them, with exactly
@@ -51,6 +52,12 @@ mlir::Type getRegisterElementType(mlir::MLIRContext *context, DType dtype);
 /// register(s) of `to` by the dtype library's rules.
 mlir::Value emitCast(mlir::OpBuilder &builder, mlir::Location loc,
                      mlir::Value value, DType from, DType to);
+
+/// `emitCast`, except that equal types give `value` itself (NaN payloads
+/// kept): for moving values into and out of the type arithmetic is computed
+/// in.
+mlir::Value emitComputeCast(mlir::OpBuilder &builder, mlir::Location loc,
+                            mlir::Value value, DType from, DType to);
 
 /// The code of each element of `value` (registers of `dtype`) as an unsigned
 /// integer of `width` >= dtype.bitWidth() bits (bool gives 0 or 1).

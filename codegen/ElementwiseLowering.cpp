@@ -57,10 +57,12 @@ struct BinaryLowering : OpConversionPattern<SourceOp> {
     if (dtype->isFloat() && (dtype->bitWidth() < 16 || WideFloat))
       compute = DType::f32();
     else if (dtype->isInteger() && dtype->bitWidth() < 8)
-      compute = dtype->isSigned() ? DType::signedInt(32)
-                                  : DType::unsignedInt(32);
-    Value lhs = emitCast(rewriter, loc, adaptor.getLhs(), *dtype, compute);
-    Value rhs = emitCast(rewriter, loc, adaptor.getRhs(), *dtype, compute);
+      compute =
+          dtype->isSigned() ? DType::signedInt(32) : DType::unsignedInt(32);
+    Value lhs =
+        emitComputeCast(rewriter, loc, adaptor.getLhs(), *dtype, compute);
+    Value rhs =
+        emitComputeCast(rewriter, loc, adaptor.getRhs(), *dtype, compute);
     Value result;
     if (compute.isFloat())
       result = rewriter.create<FloatOp>(loc, lhs, rhs);
@@ -68,7 +70,8 @@ struct BinaryLowering : OpConversionPattern<SourceOp> {
       result = rewriter.create<UnsignedOp>(loc, lhs, rhs);
     else
       result = rewriter.create<IntOp>(loc, lhs, rhs);
-    rewriter.replaceOp(op, emitCast(rewriter, loc, result, compute, *dtype));
+    rewriter.replaceOp(op,
+                       emitComputeCast(rewriter, loc, result, compute, *dtype));
     return success();
   }
 };
@@ -138,20 +141,18 @@ void tilus::populateTileTypeConversions(TypeConverter &converter) {
 
 void tilus::populateElementwiseLoweringPatterns(const TypeConverter &converter,
                                                 RewritePatternSet &patterns) {
-  patterns.add<FullLowering, ThreadIdxLowering, BlockIdxLowering,
-               BinaryLowering<AddOp, arith::AddFOp, arith::AddIOp>,
-               BinaryLowering<SubOp, arith::SubFOp, arith::SubIOp>,
-               BinaryLowering<MulOp, arith::MulFOp, arith::MulIOp>,
-               BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp,
-                              arith::DivUIOp>,
-               BinaryLowering<RemOp, arith::RemFOp, arith::RemSIOp,
-                              arith::RemUIOp, /*WideFloat=*/true>,
-               BinaryLowering<MinOp, arith::MinimumFOp, arith::MinSIOp,
-                              arith::MinUIOp>,
-               BinaryLowering<MaxOp, arith::MaximumFOp, arith::MaxSIOp,
-                              arith::MaxUIOp>,
-               BinaryLowering<AndOp, arith::AndIOp, arith::AndIOp>,
-               BinaryLowering<OrOp, arith::OrIOp, arith::OrIOp>,
-               BinaryLowering<XorOp, arith::XOrIOp, arith::XOrIOp>>(
+  patterns.add<
+      FullLowering, ThreadIdxLowering, BlockIdxLowering,
+      BinaryLowering<AddOp, arith::AddFOp, arith::AddIOp>,
+      BinaryLowering<SubOp, arith::SubFOp, arith::SubIOp>,
+      BinaryLowering<MulOp, arith::MulFOp, arith::MulIOp>,
+      BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp, arith::DivUIOp>,
+      BinaryLowering<RemOp, arith::RemFOp, arith::RemSIOp, arith::RemUIOp,
+                     /*WideFloat=*/true>,
+      BinaryLowering<MinOp, arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>,
+      BinaryLowering<MaxOp, arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>,
+      BinaryLowering<AndOp, arith::AndIOp, arith::AndIOp>,
+      BinaryLowering<OrOp, arith::OrIOp, arith::OrIOp>,
+      BinaryLowering<XorOp, arith::XOrIOp, arith::XOrIOp>>(
       converter, patterns.getContext());
 }

@@ -28,12 +28,11 @@ DType elementDType(TileType tile) { return *getDType(tile.getElementType()); }
 
 /// Applies `fn` to each register of `vector` (a rank-1 vector).
 Value mapRegisters(OpBuilder &builder, Location loc, Value vector,
-                   Type resultElement,
-                   llvm::function_ref<Value(Value)> fn) {
+                   Type resultElement, llvm::function_ref<Value(Value)> fn) {
   auto type = cast<VectorType>(vector.getType());
   auto resultType = VectorType::get(type.getShape(), resultElement);
-  Value result = builder.create<arith::ConstantOp>(
-      loc, builder.getZeroAttr(resultType));
+  Value result =
+      builder.create<arith::ConstantOp>(loc, builder.getZeroAttr(resultType));
   for (int64_t i = 0; i < type.getNumElements(); ++i) {
     Value element = builder.create<vector::ExtractOp>(loc, vector, i);
     result = builder.create<vector::InsertOp>(loc, fn(element), result, i);
@@ -124,7 +123,8 @@ struct UnaryLowering : OpConversionPattern<UnaryOp> {
       unsigned bits = dtype.bitWidth();
       Type regType = cast<VectorType>(x.getType()).getElementType();
       Type intType = withElementType(
-          x.getType(), rewriter.getIntegerType(regType.getIntOrFloatBitWidth()));
+          x.getType(),
+          rewriter.getIntegerType(regType.getIntOrFloatBitWidth()));
       Value code = isa<FloatType>(regType)
                        ? rewriter.create<arith::BitcastOp>(loc, intType, x)
                        : x;
@@ -146,17 +146,17 @@ struct UnaryLowering : OpConversionPattern<UnaryOp> {
       return success();
     }
     if (dtype.isFloat()) {
-      Value wide = emitCast(rewriter, loc, x, dtype, DType::f32());
+      Value wide = emitComputeCast(rewriter, loc, x, dtype, DType::f32());
       Value result = emitFloatFunction(rewriter, loc, kind, wide);
       if (!result)
         return op.emitOpError("has no lowering for ")
                << stringifyUnaryKind(kind) << " of floats";
-      rewriter.replaceOp(op, emitCast(rewriter, loc, result, DType::f32(),
-                                      dtype));
+      rewriter.replaceOp(
+          op, emitComputeCast(rewriter, loc, result, DType::f32(), dtype));
       return success();
     }
     DType compute = getComputeType(dtype);
-    Value wide = emitCast(rewriter, loc, x, dtype, compute);
+    Value wide = emitComputeCast(rewriter, loc, x, dtype, compute);
     Value result;
     switch (kind) {
     case UnaryKind::neg:
@@ -179,10 +179,11 @@ struct UnaryLowering : OpConversionPattern<UnaryOp> {
           loc, wide, emitConstant(rewriter, loc, wide.getType(), -1));
       break;
     default:
-      return op.emitOpError("'") << stringifyUnaryKind(kind)
-                                 << "' expects floats";
+      return op.emitOpError("'")
+             << stringifyUnaryKind(kind) << "' expects floats";
     }
-    rewriter.replaceOp(op, emitCast(rewriter, loc, result, compute, dtype));
+    rewriter.replaceOp(op,
+                       emitComputeCast(rewriter, loc, result, compute, dtype));
     return success();
   }
 };
@@ -196,19 +197,33 @@ struct CmpLowering : OpConversionPattern<CmpOp> {
     Location loc = op.getLoc();
     DType dtype = elementDType(op.getLhs().getType());
     DType compute = getComputeType(dtype);
-    Value lhs = emitCast(rewriter, loc, adaptor.getLhs(), dtype, compute);
-    Value rhs = emitCast(rewriter, loc, adaptor.getRhs(), dtype, compute);
+    Value lhs =
+        emitComputeCast(rewriter, loc, adaptor.getLhs(), dtype, compute);
+    Value rhs =
+        emitComputeCast(rewriter, loc, adaptor.getRhs(), dtype, compute);
     CmpPredicate predicate = op.getPredicate();
     if (compute.isFloat()) {
       // Ordered, except `ne`: any comparison with NaN is false but `ne`.
       arith::CmpFPredicate p;
       switch (predicate) {
-      case CmpPredicate::eq: p = arith::CmpFPredicate::OEQ; break;
-      case CmpPredicate::ne: p = arith::CmpFPredicate::UNE; break;
-      case CmpPredicate::lt: p = arith::CmpFPredicate::OLT; break;
-      case CmpPredicate::le: p = arith::CmpFPredicate::OLE; break;
-      case CmpPredicate::gt: p = arith::CmpFPredicate::OGT; break;
-      case CmpPredicate::ge: p = arith::CmpFPredicate::OGE; break;
+      case CmpPredicate::eq:
+        p = arith::CmpFPredicate::OEQ;
+        break;
+      case CmpPredicate::ne:
+        p = arith::CmpFPredicate::UNE;
+        break;
+      case CmpPredicate::lt:
+        p = arith::CmpFPredicate::OLT;
+        break;
+      case CmpPredicate::le:
+        p = arith::CmpFPredicate::OLE;
+        break;
+      case CmpPredicate::gt:
+        p = arith::CmpFPredicate::OGT;
+        break;
+      case CmpPredicate::ge:
+        p = arith::CmpFPredicate::OGE;
+        break;
       }
       rewriter.replaceOpWithNewOp<arith::CmpFOp>(op, p, lhs, rhs);
       return success();
@@ -216,8 +231,12 @@ struct CmpLowering : OpConversionPattern<CmpOp> {
     bool isSigned = compute.isSigned();
     arith::CmpIPredicate p;
     switch (predicate) {
-    case CmpPredicate::eq: p = arith::CmpIPredicate::eq; break;
-    case CmpPredicate::ne: p = arith::CmpIPredicate::ne; break;
+    case CmpPredicate::eq:
+      p = arith::CmpIPredicate::eq;
+      break;
+    case CmpPredicate::ne:
+      p = arith::CmpIPredicate::ne;
+      break;
     case CmpPredicate::lt:
       p = isSigned ? arith::CmpIPredicate::slt : arith::CmpIPredicate::ult;
       break;
@@ -257,8 +276,8 @@ struct CastLowering : OpConversionPattern<CastOp> {
                   ConversionPatternRewriter &rewriter) const override {
     DType from = elementDType(op.getSource().getType());
     DType to = elementDType(op.getType());
-    rewriter.replaceOp(op, emitCast(rewriter, op.getLoc(), adaptor.getSource(),
-                                    from, to));
+    rewriter.replaceOp(
+        op, emitCast(rewriter, op.getLoc(), adaptor.getSource(), from, to));
     return success();
   }
 };
@@ -314,7 +333,8 @@ struct ViewLowering : OpConversionPattern<ViewOp> {
         loc, rewriter.getZeroAttr(resultType));
     for (int64_t j = 0; j < resultType.getNumElements(); ++j) {
       int64_t bit = j * toBits, word = bit / 64, shift = bit % 64;
-      Value code = rewriter.create<arith::ShRUIOp>(loc, words[word], c64(shift));
+      Value code =
+          rewriter.create<arith::ShRUIOp>(loc, words[word], c64(shift));
       if (shift + toBits > 64)
         code = rewriter.create<arith::OrIOp>(
             loc, code,

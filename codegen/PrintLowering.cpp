@@ -82,11 +82,11 @@ Value promote(OpBuilder &builder, Location loc, Value value, DType dtype) {
   if (dtype.isFloat())
     return builder.create<arith::ExtFOp>(
         loc, builder.getF64Type(),
-        emitCast(builder, loc, value, dtype, DType::f32()));
+        emitComputeCast(builder, loc, value, dtype, DType::f32()));
   if (dtype.bitWidth() == 64)
     return value;
   DType wide = dtype.isSigned() ? DType::signedInt(32) : DType::unsignedInt(32);
-  return emitCast(builder, loc, value, dtype, wide);
+  return emitComputeCast(builder, loc, value, dtype, wide);
 }
 
 std::string escape(StringRef label) {
@@ -129,8 +129,8 @@ struct PrintLowering : OpConversionPattern<PrintOp> {
     auto [conversion, promotedType] = getConversion(rewriter, dtype);
     SmallVector<Type> fields(rank, i32);
     fields.push_back(promotedType);
-    auto argsType = LLVM::LLVMStructType::getLiteral(rewriter.getContext(),
-                                                     fields);
+    auto argsType =
+        LLVM::LLVMStructType::getLiteral(rewriter.getContext(), fields);
     Value args;
     {
       // A static alloca, in the entry block.
@@ -191,16 +191,16 @@ struct PrintLowering : OpConversionPattern<PrintOp> {
             c32(size));
         first = rewriter.create<arith::AndIOp>(
             loc, first,
-            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                           digit, c32(0)));
+            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, digit,
+                                           c32(0)));
       }
       stride *= size;
     }
     // Threads beyond the layout's (when the block is larger) print nothing.
     first = rewriter.create<arith::AndIOp>(
         loc, first,
-        rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
-                                       threadId, c32(layout.numThreads())));
+        rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, threadId,
+                                       c32(layout.numThreads())));
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
       SmallVector<Value> coords =
           emitLayoutCoordinates(rewriter, loc, layout, threadId, local);

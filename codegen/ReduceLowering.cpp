@@ -174,7 +174,8 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
     DType dtype = *getDType(sourceTile.getElementType());
     DType acc = getAccumulateType(dtype);
     ReduceKind kind = op.getKind();
-    Value source = emitCast(rewriter, loc, adaptor.getSource(), dtype, acc);
+    Value source =
+        emitComputeCast(rewriter, loc, adaptor.getSource(), dtype, acc);
 
     // 1. The thread's own elements. Local digits do not depend on the
     // thread, so thread 0's map tells which result local each one feeds.
@@ -186,10 +187,9 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
         index.erase(index.begin() + dim);
       int64_t target = resultLayout.localIndexOf(index.data());
       Value element = rewriter.create<vector::ExtractOp>(loc, source, local);
-      partial[target] = partial[target]
-                            ? combine(rewriter, loc, kind, acc,
-                                      partial[target], element)
-                            : element;
+      partial[target] = partial[target] ? combine(rewriter, loc, kind, acc,
+                                                  partial[target], element)
+                                        : element;
     }
 
     // The thread digits of `dim` inside and across warps, and the replicated
@@ -209,8 +209,7 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
                    << size << " at thread stride " << stride
                    << "; inside a warp only powers of two are supported";
           int64_t inWarp = std::min(end, int64_t(kWarpSize)) / stride;
-          (ofDim ? laneDigits : replicaLaneDigits)
-              .push_back({stride, inWarp});
+          (ofDim ? laneDigits : replicaLaneDigits).push_back({stride, inWarp});
           if (ofDim && end > kWarpSize)
             warpDigits.push_back({1, end / kWarpSize});
         } else if (ofDim) {
@@ -251,19 +250,18 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
         loc, rewriter.getZeroAttr(resultType));
     for (auto [local, value] : llvm::enumerate(partial))
       result = rewriter.create<vector::InsertOp>(
-          loc, emitCast(rewriter, loc, value, acc, dtype), result, local);
+          loc, emitComputeCast(rewriter, loc, value, acc, dtype), result,
+          local);
     rewriter.replaceOp(op, result);
     return success();
   }
 
-  static LogicalResult
-  emitCrossWarp(OpBuilder &builder, Location loc, ReduceOp op, int64_t offset,
-                const RegisterLayout &resultLayout, ArrayRef<int64_t> shape,
-                DType dtype, DType acc, ReduceKind kind,
-                ArrayRef<ThreadDigit> laneDigits,
-                ArrayRef<ThreadDigit> replicaLaneDigits,
-                ArrayRef<ThreadDigit> warpDigits,
-                MutableArrayRef<Value> partial) {
+  static LogicalResult emitCrossWarp(
+      OpBuilder &builder, Location loc, ReduceOp op, int64_t offset,
+      const RegisterLayout &resultLayout, ArrayRef<int64_t> shape, DType dtype,
+      DType acc, ReduceKind kind, ArrayRef<ThreadDigit> laneDigits,
+      ArrayRef<ThreadDigit> replicaLaneDigits, ArrayRef<ThreadDigit> warpDigits,
+      MutableArrayRef<Value> partial) {
     auto c32 = [&](int64_t v) -> Value {
       return builder.create<arith::ConstantIntOp>(loc, v, 32);
     };
@@ -273,7 +271,8 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
     int64_t resultElements = 1;
     for (int64_t extent : shape)
       resultElements *= extent;
-    Value threadId = builder.create<NVVM::ThreadIdXOp>(loc, builder.getI32Type());
+    Value threadId =
+        builder.create<NVVM::ThreadIdXOp>(loc, builder.getI32Type());
     Value warp = builder.create<arith::DivUIOp>(loc, threadId, c32(kWarpSize));
     Value base = getDynamicSharedBase(builder, loc, op);
     base = builder.create<LLVM::GEPOp>(loc, base.getType(), i8, base,
@@ -284,8 +283,8 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
     };
     auto slotAddress = [&](Value warpIndex, Value linear) -> Value {
       Value slot = builder.create<arith::AddIOp>(
-          loc, builder.create<arith::MulIOp>(loc, warpIndex,
-                                             c32(resultElements)),
+          loc,
+          builder.create<arith::MulIOp>(loc, warpIndex, c32(resultElements)),
           linear);
       slot = builder.create<arith::MulIOp>(loc, slot, c32(elementBytes));
       return builder.create<LLVM::GEPOp>(loc, base.getType(), i8, base,
@@ -297,12 +296,13 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
           emitLayoutCoordinates(builder, loc, resultLayout, threadId, local);
       Value linear;
       for (auto [d, coord] : llvm::enumerate(coords))
-        linear = linear ? builder.create<arith::AddIOp>(
-                              loc,
-                              builder.create<arith::MulIOp>(loc, linear,
-                                                            c32(shape[d])),
-                              coord)
-                        : coord;
+        linear =
+            linear
+                ? builder.create<arith::AddIOp>(
+                      loc,
+                      builder.create<arith::MulIOp>(loc, linear, c32(shape[d])),
+                      coord)
+                : coord;
       linears.push_back(linear);
     }
 
@@ -320,7 +320,7 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
       OpBuilder::InsertionGuard guard(builder);
       builder.setInsertionPoint(b.getInsertionBlock(), b.getInsertionPoint());
       for (auto [local, value] : llvm::enumerate(partial)) {
-        Value stored = emitCast(builder, l, value, acc, dtype);
+        Value stored = emitComputeCast(builder, l, value, acc, dtype);
         builder.create<LLVM::StoreOp>(l, stored,
                                       slotAddress(warp, linears[local]));
       }
@@ -350,9 +350,9 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
         Value source = builder.create<arith::AddIOp>(loc, warpBase[0], c32(o));
         Value loaded = builder.create<LLVM::LoadOp>(
             loc, registerType, slotAddress(source, linears[local]));
-        loaded = emitCast(builder, loc, loaded, dtype, acc);
-        total = total ? combine(builder, loc, kind, acc, total, loaded)
-                      : loaded;
+        loaded = emitComputeCast(builder, loc, loaded, dtype, acc);
+        total =
+            total ? combine(builder, loc, kind, acc, total, loaded) : loaded;
       }
       value = total;
     }
@@ -387,8 +387,7 @@ struct DotLowering : OpConversionPattern<DotOp> {
                       const int64_t *index) -> int64_t {
       int64_t first = layout.firstThreadOf(index);
       const std::vector<int64_t> &replicas = layout.replicaOffsets();
-      if (!std::binary_search(replicas.begin(), replicas.end(),
-                              thread - first))
+      if (!std::binary_search(replicas.begin(), replicas.end(), thread - first))
         return -1;
       return layout.localIndexOf(index);
     };
@@ -399,7 +398,8 @@ struct DotLowering : OpConversionPattern<DotOp> {
           int64_t ik[2] = {ij[0], k}, kj[2] = {k, ij[1]};
           int64_t la = holdsAt(a, thread, ik), lb = holdsAt(b, thread, kj);
           auto &slot = operands[local][k];
-          if (la < 0 || lb < 0 || (thread > 0 && slot != std::make_pair(la, lb)))
+          if (la < 0 || lb < 0 ||
+              (thread > 0 && slot != std::make_pair(la, lb)))
             return op.emitOpError("SIMT dot needs every thread to hold row i "
                                   "of a and column j of b for each element "
                                   "(i, j) of c it holds, at the same local "
@@ -414,12 +414,12 @@ struct DotLowering : OpConversionPattern<DotOp> {
     DType inType = *getDType(aTile.getElementType());
     DType accType = *getDType(cTile.getElementType());
     // f16/bf16/f32 and 32/64-bit integers accumulate in their own type.
-    bool native = accType.isFloat() ? accType.bitWidth() >= 16
-                                    : accType.bitWidth() >= 32;
+    bool native =
+        accType.isFloat() ? accType.bitWidth() >= 16 : accType.bitWidth() >= 32;
     DType compute = native ? accType : getAccumulateType(accType);
-    Value av = emitCast(rewriter, loc, adaptor.getA(), inType, compute);
-    Value bv = emitCast(rewriter, loc, adaptor.getB(), inType, compute);
-    Value cv = emitCast(rewriter, loc, adaptor.getC(), accType, compute);
+    Value av = emitComputeCast(rewriter, loc, adaptor.getA(), inType, compute);
+    Value bv = emitComputeCast(rewriter, loc, adaptor.getB(), inType, compute);
+    Value cv = emitComputeCast(rewriter, loc, adaptor.getC(), accType, compute);
     bool isFloat = compute.isFloat();
     SmallVector<Value> aElements, bElements;
     for (int64_t i = 0; i < a.numLocals(); ++i)
@@ -435,14 +435,15 @@ struct DotLowering : OpConversionPattern<DotOp> {
         Value product =
             isFloat ? rewriter.create<arith::MulFOp>(loc, x, y).getResult()
                     : rewriter.create<arith::MulIOp>(loc, x, y).getResult();
-        sum = isFloat ? rewriter.create<arith::AddFOp>(loc, sum, product)
-                            .getResult()
-                      : rewriter.create<arith::AddIOp>(loc, sum, product)
-                            .getResult();
+        sum =
+            isFloat
+                ? rewriter.create<arith::AddFOp>(loc, sum, product).getResult()
+                : rewriter.create<arith::AddIOp>(loc, sum, product).getResult();
       }
       result = rewriter.create<vector::InsertOp>(loc, sum, result, local);
     }
-    rewriter.replaceOp(op, emitCast(rewriter, loc, result, compute, accType));
+    rewriter.replaceOp(
+        op, emitComputeCast(rewriter, loc, result, compute, accType));
     return success();
   }
 };
