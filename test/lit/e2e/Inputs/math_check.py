@@ -338,9 +338,77 @@ def binary(work):
             expect(f"{kind} {ty}", got == want, got, want, [av, bv])
 
 
+def view_case(work, label, src, dst, body_extra, want_fn):
+    """Loads `src` with layout spatial(128).local(L), views it as `dst` with
+    the matching local count, and stores it with that layout."""
+    global N
+    saved = N
+    sbits, dbits = bits_of(src), bits_of(dst)
+    per_thread = 48  # bits per thread: a multiple of 3, 4, 8, 16
+    sl, dl = per_thread // sbits, per_thread // dbits
+    N = 128 * sl
+    codes = rng.integers(0, 1 << sbits, N).astype(np.uint64)
+    lay_s = f'#tilus.layout<"spatial(128).local({sl})">'
+    lay_d = f'#tilus.layout<"spatial(128).local({dl})">'
+    ts = f"!tilus.tile<{N}x{mlir_type(src)}, {lay_s}>"
+    n_out = 128 * dl
+    td = f"!tilus.tile<{n_out}x{mlir_type(dst)}, {lay_d}>"
+    d = os.path.join(work, label)
+    os.makedirs(d, exist_ok=True)
+    lines = ["func.func @k(%pa: !llvm.ptr<1>, %po: !llvm.ptr<1>)",
+             '    attributes {tilus.kernel, tilus.num_warps = 4 : i32, '
+             'tilus.grid = ["1", "1", "1"]} {',
+             "  %c0 = arith.constant 0 : i32",
+             f"  %ga = tilus.global_view %pa[] : !llvm.ptr<1> -> !tilus.global<{N}x{mlir_type(src)}>",
+             f"  %a = tilus.load_global %ga[%c0] : !tilus.global<{N}x{mlir_type(src)}>, i32 -> {ts}",
+             f"  %v = tilus.view %a : {ts} -> {td}"] + \
+        ["  " + line.format(td=td) for line in body_extra] + [
+             f"  %go = tilus.global_view %po[] : !llvm.ptr<1> -> !tilus.global<{n_out}x{mlir_type(dst)}>",
+             f"  tilus.store_global %r, %go[%c0] : {td}, !tilus.global<{n_out}x{mlir_type(dst)}>, i32",
+             "  return", "}"]
+    with open(os.path.join(d, "k.mlir"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    subprocess.run(["tilusc", os.path.join(d, "k.mlir"), "-o",
+                    os.path.join(d, "k.ptx")], check=True)
+    with open(os.path.join(d, "a.bin"), "wb") as f:
+        f.write(pack(codes, sbits))
+    out = os.path.join(d, "out.bin")
+    out_bytes = len(pack(np.zeros(n_out, np.uint64), dbits))
+    subprocess.run(["tilus-run", os.path.join(d, "k.ptx"), "--kernel", "k",
+                    "--grid", "1", "--block", "128",
+                    "--arg", "buf:" + os.path.join(d, "a.bin"),
+                    "--arg", f"buf:zeros:{out_bytes}", "--dump", f"1:{out}"],
+                   check=True)
+    with open(out, "rb") as f:
+        got = unpack(f.read(), n_out, dbits)
+    # The bit stream of the source, read as codes of the result type.
+    stream = unpack(pack(codes, sbits), n_out, dbits)
+    want = want_fn(stream).astype(np.uint64)
+    expect(f"view {src} -> {dst}", got == want, got, want, [stream])
+    N = saved
+
+
+def view(work):
+    same = lambda s: s
+    # Each thread's bits are consecutive in memory here, so a view that is
+    # stored again reproduces the source bit stream.
+    for src, dst in (("u8", "u4"), ("u4", "u8"), ("u4", "u3"), ("u3", "u4"),
+                     ("i8", "f16"), ("f16", "u4"), ("u8", "f8e4m3"),
+                     ("u2", "u16"), ("u16", "i2"), ("f6e3m2", "u8")):
+        view_case(work, f"view_{src}_{dst}", src, dst,
+                  ["%r = tilus.view %v : {td} -> {td}"], same)
+    # Arithmetic on the viewed registers: u8 bytes as little-endian u16.
+    view_case(work, "view_u8_u16_add", "u8", "u16",
+              ["%r = tilus.add %v, %v : {td}"],
+              lambda s: (s * 2) & 0xffff)
+    # bool: one byte per element, any nonzero byte is true.
+    view_case(work, "view_u8_bool", "u8", "bool",
+              ["%r = tilus.view %v : {td} -> {td}"], lambda s: s != 0)
+
+
 def main():
     work, group = sys.argv[1], sys.argv[2]
-    {"unary": unary, "cmp": cmp, "binary": binary}[group](work)
+    {"unary": unary, "cmp": cmp, "binary": binary, "view": view}[group](work)
     for line in failures[:40]:
         print("FAIL:", line)
     if failures:
