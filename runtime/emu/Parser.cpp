@@ -1625,6 +1625,11 @@ Status Parser::decode(Instr &ins, std::string_view full,
       return st;
     ins.type2 = t1;
     fixDoubleLiterals(t1);
+    st = need(!ins.has(FSatFinite) ||
+                  (ins.rnd != Rnd::Rm && ins.rnd != Rnd::Rp),
+              ".satfinite goes with .rn or .rz only");
+    if (!st)
+      return st;
     if ((t0 == Type::F16x2 || t0 == Type::BF16x2) && t1 == Type::F32)
       return need(ins.nops == 3, "f16x2/bf16x2 from two f32 operands");
     if (t0 == Type::E4m3x2 || t0 == Type::E5m2x2) {
