@@ -1413,6 +1413,7 @@ Status Parser::decode(Instr &ins, std::string_view full,
                       const std::vector<std::string_view> &mods,
                       const Tok &at) {
   std::vector<Type> types;
+  bool sawCmp = false;
   auto bad = [&](std::string_view m) {
     return err(at, "unsupported modifier '." + std::string(m) + "' in '" +
                        std::string(full) + "'");
@@ -1496,10 +1497,9 @@ Status Parser::decode(Instr &ins, std::string_view full,
           {"dec", Sub::ADec}, {"popc", Sub::APopc}};
       ins.sub = am.at(m);
     } else if ((ins.op == Op::Setp || ins.op == Op::Set) && cmpByName(m, c) &&
-               ins.sub == Sub::None && ins.boolOp == BoolOp::None &&
-               !ins.has(FAbs)) {
+               !sawCmp && ins.boolOp == BoolOp::None) {
       ins.cmp = c;
-      ins.sub = Sub::Idx; // marks "cmp seen"
+      sawCmp = true;
     } else if ((ins.op == Op::Setp || ins.op == Op::Set) &&
                (m == "and" || m == "or" || m == "xor")) {
       ins.boolOp = m == "and" ? BoolOp::And : m == "or" ? BoolOp::Or
@@ -1651,20 +1651,18 @@ Status Parser::decode(Instr &ins, std::string_view full,
                     t0 != Type::Pred && t1 != Type::Pred,
                 "conversion pair ." + std::string(mods.back()));
   case Op::Set:
-    st = need(types.size() == 2 && ins.sub == Sub::Idx,
+    st = need(types.size() == 2 && sawCmp,
               "expected a comparison, destination and source type");
     if (!st)
       return st;
-    ins.sub = Sub::None;
     ins.type2 = t1;
     fixDoubleLiterals(t1);
     return Status::success();
   case Op::Setp:
-    st = need(types.size() == 1 && ins.sub == Sub::Idx,
+    st = need(types.size() == 1 && sawCmp,
               "expected a comparison and a type");
     if (!st)
       return st;
-    ins.sub = Sub::None;
     fixDoubleLiterals(t0);
     if (ins.boolOp != BoolOp::None)
       return need(ins.nops == 4, "a boolean setp takes a predicate operand c");
