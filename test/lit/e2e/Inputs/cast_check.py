@@ -9,7 +9,12 @@ For each type T (bool, i1..i8, u1..u8, every small float) one kernel:
 The kernel runs on the emulator (tilus-run) and every output code must equal
 the dtype library's conversion as printed by `tilus-dtype`.
 
+With --wide, the sources are the wider types instead (every f16 and bf16
+code; edge and random values of f32, i8..i64, u16..u64), each cast to a set
+of targets of every kind.
+
 usage: cast_check.py WORKDIR [TYPE...]
+       cast_check.py WORKDIR --wide
 """
 
 import os
@@ -47,7 +52,12 @@ def small_types():
             bits_of(n) <= 8]
 
 
+WHOLE = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
+
+
 def pack(codes, bits):
+    if bits in WHOLE:
+        return np.array(codes, dtype=np.uint64).astype(WHOLE[bits]).tobytes()
     total = 0
     for i, c in enumerate(codes):
         total |= int(c) << (i * bits)
@@ -56,6 +66,8 @@ def pack(codes, bits):
 
 
 def unpack(data, count, bits):
+    if bits in WHOLE:
+        return [int(v) for v in np.frombuffer(data, WHOLE[bits])[:count]]
     total = int.from_bytes(data, "little")
     mask = (1 << bits) - 1
     return [(total >> (i * bits)) & mask for i in range(count)]
@@ -221,8 +233,136 @@ def check_type(name, work, rng):
     return n, m, failures
 
 
+WIDE_TARGETS = ["f16", "bf16", "f32", "f8e4m3", "f8e5m2", "f6e3m2", "f4e2m1",
+                "f3e1m1", "bool", "i4", "u4", "i8", "u8", "i16", "u16", "i32",
+                "u32", "i64", "u64"]
+
+
+def int_inputs(name, rng):
+    bits = int(name[1:])
+    signed = name[0] == "i"
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else \
+        (0, (1 << bits) - 1)
+    values = {lo, hi, 0, 1, lo + 1, hi - 1}
+    for k in range(bits):
+        for v in ((1 << k) - 1, 1 << k, (1 << k) + 1, 3 << k):
+            values.update({v, -v})
+    # Ties and near-ties of f16 / bf16 / f32 rounding, and the f16 range end.
+    for v in (2049, 2051, 4097, 65504, 65519, 65520, 65536, 16777217,
+              16777219, (1 << 24) + (1 << 13), (1 << 40) + (1 << 29) + 1,
+              (1 << 40) + (1 << 29)):
+        values.update({v, -v})
+    values = [v for v in values if lo <= v <= hi]
+
+    def draw():
+        r = int(rng.integers(0, 1 << 32)) << 32 | int(rng.integers(0, 1 << 32))
+        return lo + r % (hi - lo + 1)
+
+    values += [draw() for _ in range(600)]
+    # Random magnitudes of every size.
+    values += [draw() >> int(rng.integers(0, bits)) for _ in range(300)]
+    codes = [v & ((1 << bits) - 1) for v in values]
+    return codes, [str(v) for v in values]
+
+
+def wide_inputs(name, rng):
+    """Codes of `name` and their decimal text for tilus-dtype."""
+    if name in ("f16", "bf16"):
+        table = dtype_table(name)
+        codes = list(range(1 << 16))
+        return codes, [table[c] for c in codes]
+    if name == "f32":
+        bits = list(rng.integers(0, 1 << 32, 3000, dtype=np.uint64))
+        bits += [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001,
+                 0xffffffff, 0x00000001, 0x80000001, 0x7f7fffff, 0xff7fffff,
+                 0x477ff000, 0x477fefff, 0x477ff001, 0x47800000, 0x43e00000,
+                 0x4f000000, 0xdf000000, 0x5f800000, 0x5effffff]
+        values = np.array(bits, dtype=np.uint64).astype(np.uint32).view(np.float32)
+        return [int(b) for b in bits], [f32_text(v) for v in values]
+    return int_inputs(name, rng)
+
+
+def check_wide_source(name, work, rng):
+    bits = bits_of(name) if name not in ("f16", "bf16", "f32") else \
+        {"f16": 16, "bf16": 16, "f32": 32}[name]
+    codes, texts = wide_inputs(name, rng)
+    n = len(codes)
+    t = mlir_type(name)
+    lt = f'#tilus.layout<"{LOAD_LAYOUT}">'
+
+    def tile(elem):
+        return f"!tilus.tile<{TILE}x{elem}, {lt}>"
+
+    params = ["%pc: !llvm.ptr<1>", "%n: i32"] + \
+        [f"%p{i}: !llvm.ptr<1>" for i in range(len(WIDE_TARGETS))]
+    lines = [f"func.func @cast_kernel({', '.join(params)})",
+             f'    attributes {{tilus.kernel, tilus.num_warps = {WARPS} : i32, '
+             'tilus.grid = ["1", "1", "1"]} {',
+             f"  %src = tilus.global_view %pc[%n] : !llvm.ptr<1>, i32 -> !tilus.global<?x{t}>",
+             "  %bx = tilus.block_idx 0 : i32",
+             f"  %c = arith.constant {TILE} : i32",
+             "  %off = arith.muli %bx, %c : i32",
+             f"  %x = tilus.load_global %src[%off] : !tilus.global<?x{t}>, i32 -> {tile(t)}"]
+    for i, target in enumerate(WIDE_TARGETS):
+        mt = mlir_type(target)
+        lines += [
+            f"  %g{i} = tilus.global_view %p{i}[%n] : !llvm.ptr<1>, i32 -> !tilus.global<?x{mt}>",
+            f"  %y{i} = tilus.cast %x : {tile(t)} -> {tile(mt)}",
+            f"  tilus.store_global %y{i}, %g{i}[%off] : {tile(mt)}, !tilus.global<?x{mt}>, i32"]
+    lines += ["  return", "}"]
+    d = os.path.join(work, "wide_" + name)
+    os.makedirs(d, exist_ok=True)
+    src = os.path.join(d, "k.mlir")
+    with open(src, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    ptx = os.path.join(d, "k.ptx")
+    subprocess.run(["tilusc", src, "-o", ptx], check=True)
+    with open(os.path.join(d, "src.bin"), "wb") as f:
+        f.write(pack(codes, bits).ljust(padded((n * bits + 7) // 8), b"\0"))
+    args = ["--arg", "buf:" + os.path.join(d, "src.bin"), "--arg", f"i32:{n}"]
+    dumps = []
+    for i, target in enumerate(WIDE_TARGETS):
+        tb = {"f16": 16, "bf16": 16, "f32": 32}.get(target) or bits_of(target)
+        args += ["--arg", f"buf:zeros:{padded((n * tb + 7) // 8)}"]
+        dumps += ["--dump", f"{i + 2}:" + os.path.join(d, f"out{i}.bin")]
+    subprocess.run(["tilus-run", ptx, "--kernel", "cast_kernel", "--grid",
+                    str((n + TILE - 1) // TILE), "--block", str(WARPS * 32)] +
+                   args + dumps, check=True)
+    failures = []
+    for i, target in enumerate(WIDE_TARGETS):
+        tb = {"f16": 16, "bf16": 16, "f32": 32}.get(target) or bits_of(target)
+        with open(os.path.join(d, f"out{i}.bin"), "rb") as f:
+            got = unpack(f.read(), n, tb)
+        want = convert(target, name, texts)
+        for j in range(n):
+            if got[j] != want[j]:
+                failures.append(f"{name} {texts[j]} -> {target}: got "
+                                f"{got[j]:#x}, want {want[j]:#x}")
+    return n * len(WIDE_TARGETS), failures
+
+
+def main_wide(work):
+    rng = np.random.default_rng(99)
+    failures, total = [], 0
+    sources = ["f16", "bf16", "f32", "i8", "i16", "u16", "i32", "u32", "i64",
+               "u64"]
+    for name in sources:
+        count, bad = check_wide_source(name, work, rng)
+        total += count
+        failures += bad
+    for line in failures[:50]:
+        print("FAIL:", line)
+    if failures:
+        print(f"{len(failures)} mismatches")
+        sys.exit(1)
+    print(f"OK: {len(sources)} sources x {len(WIDE_TARGETS)} targets, "
+          f"{total} conversions match tilus-dtype")
+
+
 def main():
     work = sys.argv[1]
+    if sys.argv[2:] == ["--wide"]:
+        return main_wide(work)
     names = sys.argv[2:] or small_types()
     rng = np.random.default_rng(20261126)
     failures = []
