@@ -1103,6 +1103,20 @@ private:
                        val.value));
   }
 
+  /// Gives two tiles of one shape and element type one type: where only
+  /// one has a layout (written in the source), the other is converted to it.
+  void unifyLayouts(Val &a, Val &b, SMLoc where) {
+    auto ta = llvm::dyn_cast<TileType>(a.value.getType());
+    auto tb = llvm::dyn_cast<TileType>(b.value.getType());
+    if (!ta || !tb || ta == tb || ta.getShape() != tb.getShape() ||
+        ta.getElementType() != tb.getElementType())
+      return;
+    if (ta.getLayout())
+      b.value = builder.create<ConvertLayoutOp>(loc(where), ta, b.value);
+    else
+      a.value = builder.create<ConvertLayoutOp>(loc(where), tb, a.value);
+  }
+
   /// Brings two tiles to one shape by broadcasting extent-1 dimensions.
   mlir::LogicalResult broadcastPair(const Expr &expr, Val &a, Val &b) {
     auto ta = llvm::cast<TileType>(a.value.getType());
@@ -1171,6 +1185,8 @@ private:
       return mlir::failure();
     if (isTile && mlir::failed(broadcastPair(expr, lhs, rhs)))
       return mlir::failure();
+    if (isTile)
+      unifyLayouts(lhs, rhs, expr.loc);
     if (lhs.value.getType() != rhs.value.getType()) {
       report(expr.loc, "'" + op + "' has mismatched operand types " +
                            typeToString(lhs.value.getType()) + " and " +
@@ -1763,6 +1779,7 @@ private:
           mlir::failed(broadcastPair(call, cv, *ta)) ||
           mlir::failed(broadcastPair(call, *ta, *tb)))
         return mlir::failure();
+      unifyLayouts(*ta, *tb, call.loc);
       if (ta->value.getType() != tb->value.getType()) {
         report(call.loc, "the values of 'where' must have one type, got " +
                              describe(*ta) + " and " + describe(*tb));
@@ -2066,6 +2083,7 @@ private:
         return mlir::failure();
       if (mlir::failed(broadcastPair(call, *ta, *tb)))
         return mlir::failure();
+      unifyLayouts(*ta, *tb, call.loc);
       if (ta->value.getType() != tb->value.getType()) {
         report(call.loc, "'" + name + "' has mismatched operand types " +
                              describe(*ta) + " and " + describe(*tb));

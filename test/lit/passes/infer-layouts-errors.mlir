@@ -1,0 +1,21 @@
+// RUN: tilus-opt %s -split-input-file --tilus-infer-layouts -verify-diagnostics
+// Each failure of layout inference names the instruction, the layouts
+// involved and the constraint.
+
+// A view that changes the element width cannot guess the result layout.
+func.func @view_width(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.full %x : f32 -> !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
+  // expected-error @+1 {{'tilus.view' op layout inference failed: a view that changes the element width or the shape needs an explicit result layout (source layout spatial(32))}}
+  %v = tilus.view %a : !tilus.tile<32xf32, #tilus.layout<"spatial(32)">> -> !tilus.tile<64xf16>
+  return
+}
+
+// -----
+
+// convert_layout states its result layout; without one there is no rule.
+func.func @convert(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.full %x : f32 -> !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
+  // expected-error @+1 {{'tilus.convert_layout' op layout inference failed: no layout rule for this instruction}}
+  %c = tilus.convert_layout %a : !tilus.tile<32xf32, #tilus.layout<"spatial(32)">> -> !tilus.tile<32xf32>
+  return
+}

@@ -1,0 +1,141 @@
+// RUN: tilus-opt %s -split-input-file --tilus-infer-layouts | FileCheck %s
+// One case per rule of layout inference; kernels of 1 warp (32 threads).
+
+// Anchors get the default layout: runs of up to 16 bytes along the innermost
+// dimension, threads innermost first, leftover threads replicate.
+// CHECK-LABEL: func.func @anchors
+// CHECK: tilus.load_global {{.*}} -> !tilus.tile<8x64xf32, #tilus.layout<"local(4,1).spatial(2,16).local(1,4)">>
+// CHECK: tilus.arange 0 : !tilus.tile<8xi32, #tilus.layout<"replicate(4).spatial(8)">>
+// CHECK: tilus.full {{.*}} -> !tilus.tile<4x256xf16, #tilus.layout<"local(4,1).spatial(1,32).local(1,8)">>
+func.func @anchors(%p: !llvm.ptr<1>, %x: f16) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
+  %a = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<8x64xf32>
+  %t = tilus.load_global %a[%c0, %c0] : !tilus.global<8x64xf32>, i32, i32 -> !tilus.tile<8x64xf32>
+  %i = tilus.arange 0 : !tilus.tile<8xi32>
+  %f = tilus.full %x : f16 -> !tilus.tile<4x256xf16>
+  return
+}
+
+// -----
+
+// Elementwise results follow the first operand; an operand inferred with
+// another layout is converted.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: %[[T:.*]] = tilus.transpose {{.*}} -> !tilus.tile<8x4xf32, #tilus.layout<"[[TL:.*]]">>
+// CHECK: %[[C:.*]] = tilus.convert_layout %{{.*}} : !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">> -> !tilus.tile<8x4xf32, #tilus.layout<"[[TL]]">>
+// CHECK: tilus.add %[[T]], %[[C]] : !tilus.tile<8x4xf32, #tilus.layout<"[[TL]]">>
+func.func @elementwise(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.full %x : f32 -> !tilus.tile<4x8xf32, #tilus.layout<"spatial(4,8)">>
+  %t = tilus.transpose %a [1, 0] : !tilus.tile<4x8xf32, #tilus.layout<"spatial(4,8)">> -> !tilus.tile<8x4xf32>
+  %c = tilus.full %x : f32 -> !tilus.tile<8x4xf32>
+  %d = tilus.add %t, %c : !tilus.tile<8x4xf32>
+  return
+}
+
+// -----
+
+// A reduction reduces its source layout: spatial modes become replication.
+// CHECK-LABEL: func.func @reduce
+// CHECK: tilus.reduce sum {{.*}} -> !tilus.tile<4x1xf32, #tilus.layout<"spatial(4,1).replicate(8)">>
+func.func @reduce(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.full %x : f32 -> !tilus.tile<4x64xf32, #tilus.layout<"spatial(4,8).local(1,8)">>
+  %s = tilus.reduce sum %a {dim = 1 : i64, keepdim = true} : !tilus.tile<4x64xf32, #tilus.layout<"spatial(4,8).local(1,8)">> -> !tilus.tile<4x1xf32>
+  return
+}
+
+// -----
+
+// A broadcast result gets the default layout; its source is converted to
+// that layout reduced over the broadcast dimension.
+// CHECK-LABEL: func.func @broadcast
+// CHECK: %[[S:.*]] = tilus.convert_layout {{.*}} -> !tilus.tile<4x1xf32, #tilus.layout<"[[RED:.*]]">>
+// CHECK: tilus.broadcast %[[S]] : !tilus.tile<4x1xf32, #tilus.layout<"[[RED]]">> -> !tilus.tile<4x64xf32, #tilus.layout<"local(2,1).spatial(2,16).local(1,4)">>
+func.func @broadcast(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.full %x : f32 -> !tilus.tile<4x1xf32, #tilus.layout<"spatial(4,1).replicate(8)">>
+  %b = tilus.broadcast %a : !tilus.tile<4x1xf32, #tilus.layout<"spatial(4,1).replicate(8)">> -> !tilus.tile<4x64xf32>
+  return
+}
+
+// -----
+
+// A transpose permutes its source layout; no data moves.
+// CHECK-LABEL: func.func @transpose
+// CHECK: tilus.transpose {{.*}} -> !tilus.tile<64x4xf32, #tilus.layout<"column_spatial(8,4).local(8,1)">>
+func.func @transpose(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.full %x : f32 -> !tilus.tile<4x64xf32, #tilus.layout<"spatial(4,8).local(1,8)">>
+  %t = tilus.transpose %a [1, 0] : !tilus.tile<4x64xf32, #tilus.layout<"spatial(4,8).local(1,8)">> -> !tilus.tile<64x4xf32>
+  return
+}
+
+// -----
+
+// A view between types of one width keeps the layout.
+// CHECK-LABEL: func.func @view
+// CHECK: tilus.view {{.*}} -> !tilus.tile<32xi32, #tilus.layout<"spatial(32)">>
+func.func @view(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.full %x : f32 -> !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
+  %v = tilus.view %a : !tilus.tile<32xf32, #tilus.layout<"spatial(32)">> -> !tilus.tile<32xi32>
+  return
+}
+
+// -----
+
+// dot: a gets c's layout reduced over N and extended along K, b c's layout
+// reduced over M and extended along K; the result keeps c's layout.
+// CHECK-LABEL: func.func @dot
+// CHECK: %[[A:.*]] = tilus.convert_layout {{.*}} -> !tilus.tile<8x16xf32, #tilus.layout<"local(1,16).spatial(8,1).replicate(4)">>
+// CHECK: %[[B:.*]] = tilus.convert_layout {{.*}} -> !tilus.tile<16x4xf32, #tilus.layout<"replicate(8).local(16,1).spatial(1,4)">>
+// CHECK: tilus.dot %[[A]], %[[B]], %{{.*}} : {{.*}}, !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">>
+func.func @dot(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.full %x : f32 -> !tilus.tile<8x16xf32>
+  %b = tilus.full %x : f32 -> !tilus.tile<16x4xf32>
+  %c = tilus.full %x : f32 -> !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">>
+  %d = tilus.dot %a, %b, %c : !tilus.tile<8x16xf32>, !tilus.tile<16x4xf32>, !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">>
+  return
+}
+
+// -----
+
+// Loop-carried tiles keep their initial layout.
+// CHECK-LABEL: func.func @loop
+// CHECK: scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (!tilus.tile<32xf32, #tilus.layout<"spatial(32)">>)
+// CHECK:   tilus.add %[[ACC]], %{{.*}} : !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
+func.func @loop(%x: f32, %n: i32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  %init = tilus.full %x : f32 -> !tilus.tile<32xf32>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %init) -> (!tilus.tile<32xf32>) : i32 {
+    %one = tilus.full %x : f32 -> !tilus.tile<32xf32>
+    %next = tilus.add %acc, %one : !tilus.tile<32xf32>
+    scf.yield %next : !tilus.tile<32xf32>
+  }
+  return
+}
+
+// -----
+
+// An if's results take the then-branch's layouts.
+// CHECK-LABEL: func.func @branch
+// CHECK: scf.if {{.*}} -> (!tilus.tile<32xf32, #tilus.layout<"spatial(32)">>)
+func.func @branch(%x: f32, %c: i1) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %r = scf.if %c -> (!tilus.tile<32xf32>) {
+    %a = tilus.full %x : f32 -> !tilus.tile<32xf32>
+    scf.yield %a : !tilus.tile<32xf32>
+  } else {
+    %b = tilus.full %x : f32 -> !tilus.tile<32xf32>
+    scf.yield %b : !tilus.tile<32xf32>
+  }
+  return
+}
+
+// -----
+
+// Explicit layouts are kept.
+// CHECK-LABEL: func.func @pinned
+// CHECK: tilus.load_global {{.*}} -> !tilus.tile<8x64xf32, #tilus.layout<"spatial(8,4).local(1,16)">>
+func.func @pinned(%p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
+  %a = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<8x64xf32>
+  %t = tilus.load_global %a[%c0, %c0] : !tilus.global<8x64xf32>, i32, i32 -> !tilus.tile<8x64xf32, #tilus.layout<"spatial(8,4).local(1,16)">>
+  return
+}
