@@ -39,6 +39,11 @@ def reference(kernel, args, consts):
         return {"c": f["a"] @ f["b"]}, 1e-5 * f["a"].shape[1]
     if kernel == "transpose":
         return {"y": f["x"].T}, 0.0
+    if kernel == "control_flow":
+        # 8 iterations add t, one adds 2t, one subtracts t; then min(limit,
+        # 100) ones; then five times 1000.
+        x = f["x"]
+        return {"y": x * 9 + min(max(f["limit"], 0), 100) + 5000}, 0.0
     raise SystemExit(f"no reference for kernel {kernel}")
 
 
@@ -70,7 +75,12 @@ def main():
     for index, p in enumerate(kernel["params"]):
         if p["global"]:
             shape = [evaluate(e, scalars) for e in p["shape"]]
-            data = rng.uniform(-1.0, 1.0, shape).astype(NP_TYPES[p["dtype"]])
+            if p["dtype"].startswith("i"):
+                data = rng.integers(-1000, 1000, shape).astype(
+                    NP_TYPES[p["dtype"]])
+            else:
+                data = rng.uniform(-1.0, 1.0, shape).astype(
+                    NP_TYPES[p["dtype"]])
             path = os.path.join(workdir, p["name"] + ".bin")
             data.tofile(path)
             args[p["name"]] = data
