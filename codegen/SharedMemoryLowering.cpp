@@ -434,9 +434,25 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
           emitSyncCopy(b, l);
           return;
         }
-        // cp.async needs a source aligned to its size, which the extents
-        // and offsets only decide at run time.
         int64_t chunkBytes = width * elementBytes;
+        std::string name =
+            llvm::formatv("llvm.nvvm.cp.async.{0}.shared.global.{1}.s",
+                          chunkBytes == 16 ? "cg" : "ca", chunkBytes)
+                .str();
+        auto emitAsyncCopy = [&](OpBuilder &ab, Location al) {
+          Value srcBytes =
+              ab.create<arith::MulIOp>(al, count, constant(elementBytes));
+          ab.create<LLVM::CallIntrinsicOp>(
+              al, TypeRange{}, ab.getStringAttr(name),
+              ValueRange{dstAddress, srcAddress, srcBytes});
+        };
+        // A one-element chunk is aligned like every element.
+        if (width == 1) {
+          emitAsyncCopy(b, l);
+          return;
+        }
+        // A wider chunk needs a source aligned to its size, which the
+        // extents and offsets only decide at run time.
         Value address = b.create<LLVM::PtrToIntOp>(l, i64, srcAddress);
         Value misalignment = b.create<arith::AndIOp>(
             l, address, b.create<arith::ConstantIntOp>(l, chunkBytes - 1, 64));
@@ -446,15 +462,7 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
         b.create<scf::IfOp>(
             l, aligned,
             [&](OpBuilder &ab, Location al) {
-              std::string name =
-                  llvm::formatv("llvm.nvvm.cp.async.{0}.shared.global.{1}.s",
-                                chunkBytes == 16 ? "cg" : "ca", chunkBytes)
-                      .str();
-              Value srcBytes = ab.create<arith::MulIOp>(l, count,
-                                                        constant(elementBytes));
-              ab.create<LLVM::CallIntrinsicOp>(
-                  al, TypeRange{}, ab.getStringAttr(name),
-                  ValueRange{dstAddress, srcAddress, srcBytes});
+              emitAsyncCopy(ab, al);
               ab.create<scf::YieldOp>(al);
             },
             [&](OpBuilder &sb, Location sl) {
