@@ -341,17 +341,12 @@ bool compareElement(CmpPredicate predicate, DType dtype, uint64_t a,
   return false;
 }
 
-/// `label[i, j] = value` or `label = value`: floats with 9 significant
-/// digits (enough to tell every f32 apart), integers in decimal, bool 0/1.
+/// `label[i, j] = value` or `label = value`, with the conversions the
+/// device's `tilus.print` passes to printf: floats `%g` of the value as a
+/// double, integers in decimal, bool 0 or 1.
 void printElement(raw_ostream &os, DType dtype, uint64_t code) {
   if (dtype.isFloat()) {
-    double value = decode(dtype, code);
-    if (std::isnan(value))
-      os << "nan";
-    else if (std::isinf(value))
-      os << (value < 0 ? "-inf" : "inf");
-    else
-      os << llvm::format("%.9g", value);
+    os << llvm::format("%g", decode(dtype, code));
     return;
   }
   if (dtype.isBool()) {

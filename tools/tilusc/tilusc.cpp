@@ -4,6 +4,9 @@
 //          [-D NAME=VALUE]... [--metadata=FILE.json]
 //   tilusc FILE.tl --run [--shape NAME=VALUE]... [--device=emu|cuda]
 //          [--kernel=NAME] [--cache-dir=DIR] [--no-cache] [--seed=N]
+//          [--check [--check-tolerance=T]]
+//   tilusc FILE.tl --interpret [--shape NAME=VALUE]... [--kernel=NAME]
+//          [--seed=N]
 //
 // Each --emit level runs the pipeline one stage further. Output is written
 // to a temporary file beside OUT and renamed into place only on success, so
@@ -14,7 +17,14 @@
 #include "codegen/Driver.h"
 #include "codegen/TargetInfo.h"
 #include "ir/dtype/DType.h"
+#include "ir/interpreter/Check.h"
+#include "ir/interpreter/Interpreter.h"
 #include "tilus/Jit.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
@@ -113,6 +123,26 @@ cl::opt<bool> noCache("no-cache",
 cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs of --run"),
                        cl::init(1), cl::cat(runCategory));
 
+cl::opt<bool>
+    check("check",
+          cl::desc("With --run: also run the reference interpreter on the "
+                   "same inputs and compare every element of every buffer; "
+                   "exit status 1 on a mismatch"),
+          cl::cat(runCategory));
+
+cl::opt<double> checkTolerance(
+    "check-tolerance",
+    cl::desc("With --check: floats match when |d - r| <= T + T * |r| (0: "
+             "bit-exact), instead of the tolerance the kernel's instructions "
+             "call for (docs/interpreter.md)"),
+    cl::value_desc("T"), cl::init(0), cl::cat(runCategory));
+
+cl::opt<bool> interpret(
+    "interpret",
+    cl::desc("Run the kernel on the reference interpreter (no device) with "
+             "the random inputs of --run and print its tilus.print output"),
+    cl::cat(runCategory));
+
 int fail(const Twine &message) {
   WithColor::error(errs(), "tilusc") << message << "\n";
   return 1;
@@ -174,11 +204,10 @@ std::vector<uint8_t> randomElements(tilus::DType type, uint64_t count,
   return tilus::packBits(codes, type.bitWidth());
 }
 
-/// --run: compile through the cache, allocate random inputs sized by
-/// --shape, launch once (GPU: after a warm-up, the median of 10) and report.
-int runKernel(StringRef source, StringRef filename,
-              const std::map<std::string, std::string> &defineMap) {
-  std::vector<std::pair<std::string, int64_t>> values;
+using ShapeValues = std::vector<std::pair<std::string, int64_t>>;
+
+/// The --shape values.
+int parseShapes(ShapeValues &values) {
   for (const std::string &shape : shapes) {
     auto [name, value] = StringRef(shape).split('=');
     int64_t v;
@@ -186,6 +215,220 @@ int runKernel(StringRef source, StringRef filename,
       return fail("--shape expects NAME=INTEGER, got '" + shape + "'");
     values.emplace_back(name.str(), v);
   }
+  return 0;
+}
+
+std::optional<int64_t> shapeValue(const ShapeValues &values,
+                                  const std::string &name) {
+  for (const auto &[n, v] : values)
+    if (n == name)
+      return v;
+  return std::nullopt;
+}
+
+/// The inputs of --run and --interpret: per parameter, a tensor's random
+/// bytes (empty for a scalar, whose value --shape gives). The same seed
+/// gives the same bytes in both modes.
+int makeHostInputs(const tilus::KernelInfo &info, const ShapeValues &values,
+                   StringRef mode, std::vector<std::vector<uint8_t>> &host) {
+  for (const tilus::ParamInfo &p : info.params)
+    if (!p.isGlobal && !shapeValue(values, p.name))
+      return fail(mode + " needs a value for '" + p.name + "' (--shape " +
+                  p.name + "=VALUE)");
+  std::mt19937_64 rng(seed);
+  for (const tilus::ParamInfo &p : info.params) {
+    std::optional<tilus::DType> type = tilus::DType::parse(p.dtype);
+    if (!type)
+      return fail("parameter '" + p.name + "' has unknown type " + p.dtype);
+    host.emplace_back();
+    if (!p.isGlobal)
+      continue;
+    uint64_t count = 1;
+    for (const std::string &extent : p.shape) {
+      tilus::Expected<int64_t> e = tilus::evaluateExpr(extent, values);
+      if (!e)
+        return fail("shape of '" + p.name + "': " + e.error().message());
+      if (*e < 0)
+        return fail("shape of '" + p.name + "' is negative");
+      count *= uint64_t(*e);
+    }
+    host.back() = randomElements(*type, count, rng);
+  }
+  return 0;
+}
+
+/// A kernel in the tilus dialect, for the interpreter.
+struct InterpretedKernel {
+  mlir::MLIRContext context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlir::func::FuncOp func;
+  std::vector<tilus::KernelInfo> kernels;
+};
+
+/// Compiles `source` to the tilus dialect and parses it back; the kernel
+/// named `name` (the first when empty) becomes `out.func`, its facts
+/// `info`.
+int loadForInterpreter(StringRef source, StringRef filename,
+                       const std::map<std::string, std::string> &defineMap,
+                       const std::string &targetArch, const std::string &name,
+                       InterpretedKernel &out, tilus::KernelInfo &info) {
+  tilus::CompileOptions options;
+  options.arch = targetArch;
+  options.defines = defineMap;
+  options.stage = tilus::Stage::Tilus;
+  tilus::CompileResult result = tilus::compile(source, filename, options);
+  errs() << result.diagnostics;
+  if (!result.ok)
+    return 1;
+  auto chosen = std::find_if(
+      result.kernels.begin(), result.kernels.end(),
+      [&](const tilus::KernelInfo &k) { return name.empty() || k.name == name; });
+  if (chosen == result.kernels.end())
+    return fail(result.kernels.empty()
+                    ? Twine("the interpreter needs the kernels' parameter "
+                            "names and shapes, which only a .tl source gives")
+                    : Twine("no kernel named '" + name + "'"));
+  info = *chosen;
+  tilus::registerDialects(out.context);
+  out.module = mlir::parseSourceString<mlir::ModuleOp>(result.output,
+                                                       &out.context);
+  if (!out.module)
+    return fail("cannot parse the tilus dialect of '" + filename + "'");
+  out.func = out.module->lookupSymbol<mlir::func::FuncOp>(info.name);
+  if (!out.func)
+    return fail("no function '" + info.name + "' in the tilus dialect");
+  return 0;
+}
+
+/// Runs the interpreter on `buffers` (one per parameter, updated in place)
+/// and the --shape scalars.
+int runInterpreter(InterpretedKernel &kernel, const tilus::KernelInfo &info,
+                   const ShapeValues &values,
+                   std::vector<std::vector<uint8_t>> &buffers,
+                   std::array<int64_t, 3> grid, raw_ostream *printStream) {
+  std::vector<tilus::InterpreterArg> args;
+  for (auto [p, bytes] : llvm::zip(info.params, buffers)) {
+    if (p.isGlobal) {
+      args.push_back(tilus::InterpreterArg::buffer(bytes.data(), bytes.size()));
+      continue;
+    }
+    int64_t v = *shapeValue(values, p.name);
+    args.push_back(tilus::DType::parse(p.dtype)->isFloat()
+                       ? tilus::InterpreterArg::real(double(v))
+                       : tilus::InterpreterArg::integer(v));
+  }
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(
+      &kernel.context, [&](mlir::Diagnostic &d) {
+        diagnostics += d.str();
+        return mlir::success();
+      });
+  tilus::InterpreterOptions options;
+  options.grid = grid;
+  options.printStream = printStream;
+  if (mlir::failed(tilus::interpretKernel(kernel.func, args, options)))
+    return fail("interpreter: " + diagnostics);
+  return 0;
+}
+
+/// --interpret: the kernel on the reference interpreter with the inputs
+/// --run would give it.
+int interpretKernel(StringRef source, StringRef filename,
+                    const std::map<std::string, std::string> &defineMap) {
+  ShapeValues values;
+  if (int rc = parseShapes(values))
+    return rc;
+  InterpretedKernel kernel;
+  tilus::KernelInfo info;
+  if (int rc = loadForInterpreter(source, filename, defineMap, arch,
+                                  kernelName, kernel, info))
+    return rc;
+  std::vector<std::vector<uint8_t>> buffers;
+  if (int rc = makeHostInputs(info, values, "--interpret", buffers))
+    return rc;
+  std::array<int64_t, 3> grid;
+  for (int d = 0; d < 3; ++d) {
+    tilus::Expected<int64_t> e = tilus::evaluateExpr(info.grid[d], values);
+    if (!e)
+      return fail("grid: " + e.error().message());
+    grid[d] = *e;
+  }
+  outs() << info.name << ": grid (" << grid[0] << ", " << grid[1] << ", "
+         << grid[2] << ") on the reference interpreter\n";
+  return runInterpreter(kernel, info, values, buffers, grid, &outs());
+}
+
+/// --check: runs the interpreter on `inputs` and compares every element of
+/// every tensor with `outputs`, what the device left in its buffers.
+int checkAgainstInterpreter(
+    StringRef source, StringRef filename,
+    const std::map<std::string, std::string> &defineMap,
+    const std::string &targetArch, const tilus::KernelInfo &info,
+    const ShapeValues &values, std::vector<std::vector<uint8_t>> inputs,
+    const std::vector<std::vector<uint8_t>> &outputs, tilus::Dim3 grid) {
+  InterpretedKernel kernel;
+  tilus::KernelInfo interpreted;
+  if (int rc = loadForInterpreter(source, filename, defineMap, targetArch,
+                                  info.name, kernel, interpreted))
+    return rc;
+  if (int rc = runInterpreter(kernel, info, values, inputs,
+                              {grid.x, grid.y, grid.z}, nullptr))
+    return rc;
+  uint64_t elements = 0;
+  for (size_t i = 0; i < info.params.size(); ++i) {
+    const tilus::ParamInfo &p = info.params[i];
+    if (!p.isGlobal)
+      continue;
+    tilus::DType type = *tilus::DType::parse(p.dtype);
+    std::vector<int64_t> extents;
+    uint64_t count = 1;
+    for (const std::string &extent : p.shape) {
+      extents.push_back(*tilus::evaluateExpr(extent, values));
+      count *= uint64_t(extents.back());
+    }
+    tilus::Tolerance tolerance =
+        checkTolerance.getNumOccurrences()
+            ? tilus::Tolerance{checkTolerance, checkTolerance}
+            : tilus::defaultTolerance(kernel.func, type);
+    if (!type.isFloat())
+      tolerance = {};
+    std::optional<tilus::Mismatch> mismatch = tilus::compareElements(
+        type, outputs[i].data(), inputs[i].data(), count, tolerance);
+    elements += count;
+    if (!mismatch)
+      continue;
+    // The element's coordinates, from its row-major index.
+    std::vector<int64_t> coords(extents.size());
+    uint64_t rest = mismatch->index;
+    for (size_t d = extents.size(); d-- > 0;) {
+      coords[d] = extents[d] ? int64_t(rest % uint64_t(extents[d])) : 0;
+      rest = extents[d] ? rest / uint64_t(extents[d]) : 0;
+    }
+    std::string where;
+    raw_string_ostream os(where);
+    os << p.name << "[";
+    interleaveComma(coords, os);
+    os << "]";
+    return fail("check failed: " + where + " is " +
+                tilus::formatElement(type, mismatch->deviceCode) + " on " +
+                "the device but " +
+                tilus::formatElement(type, mismatch->referenceCode) +
+                " in the interpreter (tolerance: " + tolerance.str() + "); " +
+                Twine(mismatch->count) + " of " + Twine(count) +
+                " elements of '" + p.name + "' differ");
+  }
+  outs() << info.name << ": check passed: " << elements
+         << " elements match the reference interpreter\n";
+  return 0;
+}
+
+/// --run: compile through the cache, allocate random inputs sized by
+/// --shape, launch once (GPU: after a warm-up, the median of 10) and report.
+int runKernel(StringRef source, StringRef filename,
+              const std::map<std::string, std::string> &defineMap) {
+  ShapeValues values;
+  if (int rc = parseShapes(values))
+    return rc;
   tilus::Expected<std::unique_ptr<tilus::Device>> dev =
       tilus::createDevice(device);
   if (!dev)
@@ -204,40 +447,19 @@ int runKernel(StringRef source, StringRef filename,
     return fail(kernel.error().message());
   const tilus::KernelInfo &info = kernel->info();
 
-  auto valueOf = [&](const std::string &name) -> std::optional<int64_t> {
-    for (const auto &[n, v] : values)
-      if (n == name)
-        return v;
-    return std::nullopt;
-  };
-  for (const tilus::ParamInfo &p : info.params)
-    if (!p.isGlobal && !valueOf(p.name))
-      return fail("--run needs a value for '" + p.name + "' (--shape " +
-                  p.name + "=VALUE)");
-
-  std::mt19937_64 rng(seed);
+  std::vector<std::vector<uint8_t>> inputs;
+  if (int rc = makeHostInputs(info, values, "--run", inputs))
+    return rc;
   std::vector<tilus::Arg> args;
   std::vector<tilus::Buffer> buffers;
-  for (const tilus::ParamInfo &p : info.params) {
-    std::optional<tilus::DType> type = tilus::DType::parse(p.dtype);
-    if (!type)
-      return fail("parameter '" + p.name + "' has unknown type " + p.dtype);
+  for (auto [p, host] : llvm::zip(info.params, inputs)) {
     if (!p.isGlobal) {
-      int64_t v = *valueOf(p.name);
-      args.push_back(type->isFloat() ? tilus::Arg::real(double(v))
-                                     : tilus::Arg::integer(v));
+      int64_t v = *shapeValue(values, p.name);
+      args.push_back(tilus::DType::parse(p.dtype)->isFloat()
+                         ? tilus::Arg::real(double(v))
+                         : tilus::Arg::integer(v));
       continue;
     }
-    uint64_t count = 1;
-    for (const std::string &extent : p.shape) {
-      tilus::Expected<int64_t> e = tilus::evaluateExpr(extent, values);
-      if (!e)
-        return fail("shape of '" + p.name + "': " + e.error().message());
-      if (*e < 0)
-        return fail("shape of '" + p.name + "' is negative");
-      count *= uint64_t(*e);
-    }
-    std::vector<uint8_t> host = randomElements(*type, count, rng);
     tilus::Expected<tilus::Buffer> buffer =
         tilus::Buffer::create(**dev, std::max<uint64_t>(host.size(), 1));
     if (!buffer)
@@ -275,7 +497,37 @@ int runKernel(StringRef source, StringRef filename,
            << " warp instructions (emulated in "
            << format("%.1f", stats.milliseconds) << " ms)\n";
   }
-  return 0;
+  if (!check)
+    return 0;
+  // Timing launched several times; a kernel that updates its inputs in
+  // place must be compared after exactly one launch.
+  if (times.size() > 1) {
+    size_t b = 0;
+    for (auto [p, host] : llvm::zip(info.params, inputs))
+      if (p.isGlobal && !host.empty())
+        if (tilus::Status s = (*dev)->copyToDevice(buffers[b++].ptr(),
+                                                   host.data(), host.size());
+            !s)
+          return fail(s.message());
+    if (tilus::Status s = kernel->launch(args, 0, &stats); !s)
+      return fail(s.message());
+  }
+  std::vector<std::vector<uint8_t>> outputs;
+  size_t b = 0;
+  for (auto [p, host] : llvm::zip(info.params, inputs)) {
+    outputs.emplace_back(host.size());
+    if (!p.isGlobal)
+      continue;
+    const tilus::Buffer &buffer = buffers[b++];
+    if (!host.empty())
+      if (tilus::Status s = (*dev)->copyFromDevice(outputs.back().data(),
+                                                   buffer.ptr(), host.size());
+          !s)
+        return fail(s.message());
+  }
+  return checkAgainstInterpreter(source, filename, defineMap, options.arch,
+                                 info, values, std::move(inputs), outputs,
+                                 *grid);
 }
 
 void printVersion(raw_ostream &os) {
@@ -314,6 +566,11 @@ int main(int argc, char **argv) {
   if (std::error_code ec = file.getError())
     return fail("cannot read '" + inputFilename + "': " + ec.message());
 
+  if (check && !run)
+    return fail("--check needs --run");
+  if (interpret)
+    return interpretKernel((*file)->getBuffer(),
+                           (*file)->getBufferIdentifier(), options.defines);
   if (run)
     return runKernel((*file)->getBuffer(), (*file)->getBufferIdentifier(),
                      options.defines);

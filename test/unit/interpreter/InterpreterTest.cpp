@@ -103,8 +103,8 @@ protected:
     std::uniform_real_distribution<double> real(-range, range);
     std::vector<uint64_t> codes(count);
     for (uint64_t &code : codes)
-      code = dtype.isFloat() ? encode(dtype, real(rng))
-                             : rng() & dtype.codeMask();
+      code =
+          dtype.isFloat() ? encode(dtype, real(rng)) : rng() & dtype.codeMask();
     return codes;
   }
 
@@ -177,9 +177,12 @@ uint64_t hostBinary(const std::string &op, DType dtype, uint64_t a,
 
 TEST_F(InterpreterTest, BinaryOpsMatchHostArithmetic) {
   const std::vector<TypeCase> types = {
-      {"f32", DType::f32()},          {"f16", DType::f16()},
-      {"bf16", DType::bf16()},        {"i32", DType::signedInt(32)},
-      {"i8", DType::signedInt(8)},    {"i16", DType::signedInt(16)},
+      {"f32", DType::f32()},
+      {"f16", DType::f16()},
+      {"bf16", DType::bf16()},
+      {"i32", DType::signedInt(32)},
+      {"i8", DType::signedInt(8)},
+      {"i16", DType::signedInt(16)},
       {"!tilus.u8", DType::unsignedInt(8)},
       {"!tilus.u16", DType::unsignedInt(16)},
   };
@@ -201,9 +204,9 @@ TEST_F(InterpreterTest, BinaryOpsMatchHostArithmetic) {
   %y = tilus.load_global %b[%c0] : GLOBAL, i32 -> TILE
   %z = tilus.OP %x, %y : TILE
   tilus.store_global %z, %c[%c0] : TILE, GLOBAL, i32)";
-      body = replaceAll(replaceAll(replaceAll(body, "GLOBAL", global), "TILE",
-                                   tile),
-                        "OP", op);
+      body = replaceAll(
+          replaceAll(replaceAll(body, "GLOBAL", global), "TILE", tile), "OP",
+          op);
       std::string text = kernel(
           "%pa: !llvm.ptr<1>, %pb: !llvm.ptr<1>, %pc: !llvm.ptr<1>, %n: i32",
           body);
@@ -323,10 +326,10 @@ TEST_F(InterpreterTest, SubByteLoadsCastAndStores) {
   // u4, i3 and f4e2m1 tensors of 37 elements in tiles of 16: each block
   // casts its tile to f32 and also copies it one element further into a
   // packed output, so elements straddle bytes differently on the way out.
-  const std::vector<TypeCase> types = {{"!tilus.u4", DType::unsignedInt(4)},
-                                       {"!tilus.i3", DType::signedInt(3)},
-                                       {"!tilus.f4e2m1",
-                                        DType::smallFloat(2, 1)}};
+  const std::vector<TypeCase> types = {
+      {"!tilus.u4", DType::unsignedInt(4)},
+      {"!tilus.i3", DType::signedInt(3)},
+      {"!tilus.f4e2m1", DType::smallFloat(2, 1)}};
   const int64_t n = 37;
   for (const TypeCase &type : types) {
     std::string body = R"(
@@ -352,10 +355,10 @@ TEST_F(InterpreterTest, SubByteLoadsCastAndStores) {
     for (uint8_t &byte : ba)
       byte = uint8_t(rng());
     std::vector<uint8_t> bf(n * 4, 0), bs(packedSize(n + 1, bits), 0);
-    ASSERT_TRUE(run(text,
-                    {bufferOf(ba), bufferOf(bf), bufferOf(bs),
-                     InterpreterArg::integer(n)},
-                    {3, 1, 1}))
+    ASSERT_TRUE(run(
+        text,
+        {bufferOf(ba), bufferOf(bf), bufferOf(bs), InterpreterArg::integer(n)},
+        {3, 1, 1}))
         << diag;
     for (int64_t i = 0; i < n; ++i) {
       uint64_t code = extractBits(ba, i, bits);
@@ -485,13 +488,14 @@ TEST_F(InterpreterTest, UnaryFunctionsOnF32) {
   };
   const int64_t n = 256;
   for (const Case &c : cases) {
-    std::string text = kernel("%p: !llvm.ptr<1>, %q: !llvm.ptr<1>", R"(
+    std::string text = kernel("%p: !llvm.ptr<1>, %q: !llvm.ptr<1>",
+                              R"(
   %c0 = arith.constant 0 : i32
   %a = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<256xf32>
   %b = tilus.global_view %q[] : !llvm.ptr<1> -> !tilus.global<256xf32>
   %x = tilus.load_global %a[%c0] : !tilus.global<256xf32>, i32 -> !tilus.tile<256xf32>
   %y = tilus.unary )" + std::string(c.kind) +
-                                                                   R"( %x : !tilus.tile<256xf32>
+                                  R"( %x : !tilus.tile<256xf32>
   tilus.store_global %y, %b[%c0] : !tilus.tile<256xf32>, !tilus.global<256xf32>, i32)");
     std::uniform_real_distribution<float> dist(float(c.lo), float(c.hi));
     std::vector<float> a(n), b(n);
@@ -514,8 +518,8 @@ TEST_F(InterpreterTest, UnaryFunctionsOnF32) {
             << c.kind << "(" << a[i] << ")";
         continue;
       }
-      float ulp = std::nextafter(std::fabs(expected), INFINITY) -
-                  std::fabs(expected);
+      float ulp =
+          std::nextafter(std::fabs(expected), INFINITY) - std::fabs(expected);
       ASSERT_LE(std::fabs(b[i] - expected), 2 * ulp)
           << c.kind << "(" << a[i] << ") = " << b[i] << ", host " << expected;
     }
@@ -562,15 +566,17 @@ TEST_F(InterpreterTest, CompareAndWhere) {
       };
   const int64_t n = 128;
   for (const auto &[name, host] : predicates) {
-    std::string text =
-        kernel("%p: !llvm.ptr<1>, %q: !llvm.ptr<1>, %r: !llvm.ptr<1>", R"(
+    std::string text = kernel(
+        "%p: !llvm.ptr<1>, %q: !llvm.ptr<1>, %r: !llvm.ptr<1>",
+        R"(
   %c0 = arith.constant 0 : i32
   %a = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<128xf32>
   %b = tilus.global_view %q[] : !llvm.ptr<1> -> !tilus.global<128xf32>
   %c = tilus.global_view %r[] : !llvm.ptr<1> -> !tilus.global<128xf32>
   %x = tilus.load_global %a[%c0] : !tilus.global<128xf32>, i32 -> !tilus.tile<128xf32>
   %y = tilus.load_global %b[%c0] : !tilus.global<128xf32>, i32 -> !tilus.tile<128xf32>
-  %m = tilus.cmp )" + name + R"( %x, %y : !tilus.tile<128xf32> -> !tilus.tile<128xi1>
+  %m = tilus.cmp )" +
+            name + R"( %x, %y : !tilus.tile<128xf32> -> !tilus.tile<128xi1>
   %z = tilus.where %m, %x, %y : !tilus.tile<128xi1>, !tilus.tile<128xf32>
   tilus.store_global %z, %c[%c0] : !tilus.tile<128xf32>, !tilus.global<128xf32>, i32)");
     std::vector<float> a(n), b(n), c(n);
@@ -589,7 +595,8 @@ TEST_F(InterpreterTest, CompareAndWhere) {
     std::memcpy(c.data(), bc.data(), n * 4);
     for (int64_t i = 0; i < n; ++i) {
       float expected = host(a[i], b[i]) ? a[i] : b[i];
-      ASSERT_EQ(floatBits(c[i]) & 0x7fffffffu, floatBits(expected) & 0x7fffffffu)
+      ASSERT_EQ(floatBits(c[i]) & 0x7fffffffu,
+                floatBits(expected) & 0x7fffffffu)
           << name << " " << a[i] << ", " << b[i];
     }
   }
@@ -709,8 +716,8 @@ TEST_F(InterpreterTest, ReduceOverEachDimension) {
                                                   : floatBits(fbest);
           else
             expected = std::string(kind) == "sum" ? isum : uint32_t(ibest);
-          ASSERT_EQ(b[o], expected) << kind << " dim " << dim << " " << t
-                                    << " at " << o;
+          ASSERT_EQ(b[o], expected)
+              << kind << " dim " << dim << " " << t << " at " << o;
         }
       }
     }
@@ -718,8 +725,8 @@ TEST_F(InterpreterTest, ReduceOverEachDimension) {
 }
 
 TEST_F(InterpreterTest, DotF16AccumulatesInF32) {
-  std::string text = kernel(
-      "%pa: !llvm.ptr<1>, %pb: !llvm.ptr<1>, %pc: !llvm.ptr<1>", R"(
+  std::string text =
+      kernel("%pa: !llvm.ptr<1>, %pb: !llvm.ptr<1>, %pc: !llvm.ptr<1>", R"(
   %c0 = arith.constant 0 : i32
   %a = tilus.global_view %pa[] : !llvm.ptr<1> -> !tilus.global<16x32xf16>
   %b = tilus.global_view %pb[] : !llvm.ptr<1> -> !tilus.global<32x8xf16>
@@ -749,8 +756,8 @@ TEST_F(InterpreterTest, DotF16AccumulatesInF32) {
 }
 
 TEST_F(InterpreterTest, DotI8AccumulatesInI32) {
-  std::string text = kernel(
-      "%pa: !llvm.ptr<1>, %pb: !llvm.ptr<1>, %pc: !llvm.ptr<1>", R"(
+  std::string text =
+      kernel("%pa: !llvm.ptr<1>, %pb: !llvm.ptr<1>, %pc: !llvm.ptr<1>", R"(
   %c0 = arith.constant 0 : i32
   %a = tilus.global_view %pa[] : !llvm.ptr<1> -> !tilus.global<8x64xi8>
   %b = tilus.global_view %pb[] : !llvm.ptr<1> -> !tilus.global<64x8x!tilus.u8>
@@ -792,8 +799,7 @@ TEST_F(InterpreterTest, SharedTensorsAndAsyncCopies) {
   // rows 8..15 and writes the whole 16 x 8 shared tensor out.
   // copy_async in the generic form, which does not depend on its assembly
   // format.
-  std::string text = kernel(
-      "%pa: !llvm.ptr<1>, %pb: !llvm.ptr<1>", R"(
+  std::string text = kernel("%pa: !llvm.ptr<1>, %pb: !llvm.ptr<1>", R"(
   %c0 = arith.constant 0 : i32
   %c8 = arith.constant 8 : i32
   %c16 = arith.constant 16 : i32
@@ -926,9 +932,9 @@ TEST_F(InterpreterTest, ScalarArithmeticAndControlFlow) {
       a = 17, b = 5;
     float f = float(dist(rng)) / 8;
     std::vector<uint8_t> out(64);
-    ASSERT_TRUE(run(text, {bufferOf(out), InterpreterArg::integer(a),
-                           InterpreterArg::integer(b),
-                           InterpreterArg::real(f)}))
+    ASSERT_TRUE(
+        run(text, {bufferOf(out), InterpreterArg::integer(a),
+                   InterpreterArg::integer(b), InterpreterArg::real(f)}))
         << diag;
     std::vector<int32_t> r(16);
     std::memcpy(r.data(), out.data(), 64);
@@ -941,16 +947,25 @@ TEST_F(InterpreterTest, ScalarArithmeticAndControlFlow) {
       doubled *= 2;
     int32_t diff = a - b;
     int32_t ceil3 = diff / 3 + ((diff % 3 != 0) && diff > 0 ? 1 : 0);
-    std::vector<int32_t> expected = {
-        ceil,       a % b,     a / b,         std::min(a, b),
-        std::max(a, b), a < b, int32_t(f * float(b)),
-        int32_t(int64_t(a) * a), a,            diff,
-        loop,       doubled,   a < b ? a : b, f < float(b),
-        ceil3,      -1};
+    std::vector<int32_t> expected = {ceil,
+                                     a % b,
+                                     a / b,
+                                     std::min(a, b),
+                                     std::max(a, b),
+                                     a < b,
+                                     int32_t(f * float(b)),
+                                     int32_t(int64_t(a) * a),
+                                     a,
+                                     diff,
+                                     loop,
+                                     doubled,
+                                     a < b ? a : b,
+                                     f < float(b),
+                                     ceil3,
+                                     -1};
     for (int i = 0; i < 16; ++i)
-      ASSERT_EQ(r[i], expected[i])
-          << "result " << i << " for a = " << a << ", b = " << b
-          << ", f = " << f;
+      ASSERT_EQ(r[i], expected[i]) << "result " << i << " for a = " << a
+                                   << ", b = " << b << ", f = " << f;
   }
 }
 
@@ -999,14 +1014,16 @@ TEST_F(InterpreterTest, PrintFormat) {
   tilus.print "x" %x : !tilus.tile<2x2xf16>
   tilus.print "i" %i : !tilus.tile<2x2xi32>
   tilus.print "m" %m : !tilus.tile<2x2xi1>
-  tilus.print "n" %n : i32)");
+  tilus.print "n" %n : i32
+  %third = arith.constant 0.333333343 : f32
+  tilus.print "t" %third : f32)");
   std::string printed;
   ASSERT_TRUE(run(text, {InterpreterArg::integer(-7)}, {1, 1, 1}, &printed))
       << diag;
   EXPECT_EQ(printed, "x[0, 0] = 1.5\nx[0, 1] = 1.5\nx[1, 0] = 1.5\n"
                      "x[1, 1] = 1.5\ni[0, 0] = 0\ni[0, 1] = 1\ni[1, 0] = 0\n"
                      "i[1, 1] = 1\nm[0, 0] = 0\nm[0, 1] = 0\nm[1, 0] = 0\n"
-                     "m[1, 1] = 0\nn = -7\n");
+                     "m[1, 1] = 0\nn = -7\nt = 0.333333\n");
 }
 
 TEST_F(InterpreterTest, UnsupportedOpsAreNamed) {
@@ -1032,8 +1049,8 @@ TEST_F(InterpreterTest, ArgumentsMustMatchParameters) {
   EXPECT_NE(diag.find("the kernel has 2 parameters but 1 arguments were given"),
             std::string::npos)
       << diag;
-  EXPECT_FALSE(run(text, {InterpreterArg::integer(1),
-                          InterpreterArg::integer(1)}));
+  EXPECT_FALSE(
+      run(text, {InterpreterArg::integer(1), InterpreterArg::integer(1)}));
   EXPECT_NE(diag.find("argument 0 must be a buffer"), std::string::npos)
       << diag;
 }
