@@ -208,8 +208,9 @@ int main() {
   double best = 0;
   uint64_t instrs = 0;
   for (int rep = 0; rep < 3; ++rep) {
-    Status s = emu.launch(*alu->kernel("alu"), Dim3(64), Dim3(256), 0,
-                          {ParamBytes::of(out), ParamBytes::of(uint32_t(2000))});
+    Status s =
+        emu.launch(*alu->kernel("alu"), Dim3(64), Dim3(256), 0,
+                   {ParamBytes::of(out), ParamBytes::of(uint32_t(2000))});
     if (!s)
       return fail(s.message());
     const LaunchStats &st = emu.lastLaunchStats();
@@ -249,14 +250,13 @@ int main() {
   double bestTime = 1e30, gemmRate = 0;
   for (int rep = 0; rep < 3; ++rep) {
     auto t0 = std::chrono::steady_clock::now();
-    Status s = emu.launch(*gemm->kernel("gemm"), Dim3(N / 32, M / 32),
-                          Dim3(128), 0,
-                          {ParamBytes::of(da), ParamBytes::of(db),
-                           ParamBytes::of(dc), ParamBytes::of(N),
-                           ParamBytes::of(K)});
-    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                             t0)
-                   .count();
+    Status s =
+        emu.launch(*gemm->kernel("gemm"), Dim3(N / 32, M / 32), Dim3(128), 0,
+                   {ParamBytes::of(da), ParamBytes::of(db), ParamBytes::of(dc),
+                    ParamBytes::of(N), ParamBytes::of(K)});
+    double t =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
     if (!s)
       return fail(s.message());
     bestTime = std::min(bestTime, t);

@@ -8,8 +8,7 @@
 
 namespace tilus::emu {
 
-Emulator::Emulator(EmulatorOptions options)
-    : impl(std::make_unique<Impl>()) {
+Emulator::Emulator(EmulatorOptions options) : impl(std::make_unique<Impl>()) {
   impl->opts = std::move(options);
 }
 Emulator::~Emulator() = default;
@@ -44,9 +43,8 @@ Status Emulator::copyFromDevice(void *dst, DevicePtr src, uint64_t bytes) {
     return Status::success();
   Allocation *a = impl->mem.find(src, bytes);
   if (!a)
-    return Status::error("copy of " + std::to_string(bytes) +
-                         " bytes from 0x" + hex(src) +
-                         " is outside every allocation");
+    return Status::error("copy of " + std::to_string(bytes) + " bytes from 0x" +
+                         hex(src) + " is outside every allocation");
   std::memcpy(dst, a->data.data() + (src - a->base), bytes);
   return Status::success();
 }
@@ -56,9 +54,8 @@ Status Emulator::memset(DevicePtr dst, uint8_t value, uint64_t bytes) {
     return Status::success();
   Allocation *a = impl->mem.find(dst, bytes);
   if (!a)
-    return Status::error("memset of " + std::to_string(bytes) +
-                         " bytes at 0x" + hex(dst) +
-                         " is outside every allocation");
+    return Status::error("memset of " + std::to_string(bytes) + " bytes at 0x" +
+                         hex(dst) + " is outside every allocation");
   std::memset(a->data.data() + (dst - a->base), value, bytes);
   return Status::success();
 }
@@ -92,9 +89,9 @@ Status Emulator::launch(const Kernel &kernel, Dim3 grid, Dim3 block,
   auto t0 = std::chrono::steady_clock::now();
   Status s = runKernel(*impl, *kernel.impl, kernel.index, grid, block,
                        dynamicSmemBytes, params);
-  impl->stats.seconds = std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - t0)
-                            .count();
+  impl->stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   if (!s && impl->report.kind == ReportKind::None) {
     impl->report.kind = ReportKind::Other;
     impl->report.kernel = kernel.name();
@@ -127,8 +124,8 @@ Expected<Kernel> Module::kernel(std::string_view name) const {
   for (uint32_t k : impl->kernels)
     names += (names.empty() ? "" : ", ") + impl->funcs[k].name;
   return Status::error("no kernel named '" + std::string(name) + "' in " +
-                       impl->name + " (kernels: " +
-                       (names.empty() ? "none" : names) + ")");
+                       impl->name +
+                       " (kernels: " + (names.empty() ? "none" : names) + ")");
 }
 
 std::vector<std::string> Module::kernelNames() const {

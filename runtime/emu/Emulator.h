@@ -219,10 +219,15 @@ struct EmulatorOptions {
   std::function<void(std::string_view)> printfSink;
   /// Stop a launch after this many warp-instructions (0: no limit).
   uint64_t maxWarpInstructions = 0;
+  /// 0: CTAs in order and warps in a fixed round-robin order. Otherwise the
+  /// seed of a random (still reproducible) order of the CTAs and of the warps
+  /// at every switch, to shake out results that depend on the order.
+  uint64_t scheduleSeed = 0;
 };
 
 /// The CPU device: runs PTX one CTA at a time on the calling thread, warps
-/// interleaved in a fixed order at every memory operation and barrier.
+/// interleaved in a fixed order at every memory operation and barrier. One
+/// Emulator is used by one host thread at a time.
 class Emulator final : public Device {
 public:
   explicit Emulator(EmulatorOptions options = {});

@@ -12,12 +12,12 @@
 #include "runtime/emu/Float.h"
 
 #include <algorithm>
-#include <type_traits>
 #include <cfenv>
 #include <climits>
 #include <cmath>
 #include <deque>
 #include <sstream>
+#include <type_traits>
 
 namespace tilus::emu {
 namespace {
@@ -25,7 +25,7 @@ namespace {
 constexpr uint32_t kFull = 0xffffffffu;
 
 #define FOR_LANES(mask, ...)                                                   \
-  for (uint32_t m_ = (mask); m_; m_ &= m_ - 1) {                              \
+  for (uint32_t m_ = (mask); m_; m_ &= m_ - 1) {                               \
     const int l = __builtin_ctz(m_);                                           \
     __VA_ARGS__;                                                               \
   }
@@ -137,6 +137,16 @@ private:
   uint32_t epoch = 1;
   uint64_t rng = 0;
   uint64_t instrLimit = ~0ull;
+  uint64_t schedRng = 0;
+  /// A seeded Fisher-Yates shuffle (EmulatorOptions::scheduleSeed).
+  template <typename T> void shuffle(std::vector<T> &v) {
+    for (size_t i = v.size(); i > 1; --i) {
+      schedRng ^= schedRng << 13;
+      schedRng ^= schedRng >> 7;
+      schedRng ^= schedRng << 17;
+      std::swap(v[i - 1], v[schedRng % i]);
+    }
+  }
   bool failed = false;
   Status error;
   uint64_t scratch[32];
@@ -243,10 +253,9 @@ private:
   bool execWarpOp(Warp &w, const Instr &I, uint32_t mask);
   bool execAtom(Warp &w, const Instr &I, uint32_t mask);
   bool execCall(Warp &w, const Instr &I, uint32_t mask);
-  bool doPrintf(Warp &w, const Instr &I, int lane, uint64_t fmt,
-                uint64_t args, int32_t &count);
-  bool checkWholeWarp(Warp &w, const Instr &I, uint32_t mask,
-                      const char *what);
+  bool doPrintf(Warp &w, const Instr &I, int lane, uint64_t fmt, uint64_t args,
+                int32_t &count);
+  bool checkWholeWarp(Warp &w, const Instr &I, uint32_t mask, const char *what);
   bool checkMemberMask(Warp &w, const Instr &I, uint32_t mask,
                        const uint64_t *memberMask, const char *what);
   void releaseBarrier(uint32_t id);
@@ -503,8 +512,9 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
       if (s.wEpoch == epoch && s.writer != me) {
         fail(ReportKind::SharedRace, I, w, lane, addr,
              "shared-memory race: read of offset " + std::to_string(off + b) +
-                 " by warp " + std::to_string(w.id) + " after a write by warp " +
-                 std::to_string(s.writer) + " with no barrier between");
+                 " by warp " + std::to_string(w.id) +
+                 " after a write by warp " + std::to_string(s.writer) +
+                 " with no barrier between");
         return false;
       }
       if (s.rEpoch == epoch && s.reader != me)
@@ -851,7 +861,7 @@ uint64_t intOp(const Instr &I, uint64_t a, uint64_t b, uint64_t c) {
     if (bits == 64) {
       if (sg)
         return uint64_t((__int128(sa) * __int128(sb)) >> 64);
-      return uint64_t((unsigned __int128)(ua) * ub >> 64);
+      return uint64_t((unsigned __int128)(ua)*ub >> 64);
     }
     if (sg)
       return zext(uint64_t((sa * sb) >> bits), bits);
@@ -990,16 +1000,14 @@ bool fastInt(const Instr &I, uint32_t mask, uint64_t *d, const uint64_t *a,
   case Op::Add:
     if (!plain)
       return false;
-    lanes(mask, d, a, b, c, [m](uint64_t x, uint64_t y, uint64_t) {
-      return (x + y) & m;
-    });
+    lanes(mask, d, a, b, c,
+          [m](uint64_t x, uint64_t y, uint64_t) { return (x + y) & m; });
     return true;
   case Op::Sub:
     if (!plain)
       return false;
-    lanes(mask, d, a, b, c, [m](uint64_t x, uint64_t y, uint64_t) {
-      return (x - y) & m;
-    });
+    lanes(mask, d, a, b, c,
+          [m](uint64_t x, uint64_t y, uint64_t) { return (x - y) & m; });
     return true;
   case Op::Mul:
   case Op::Mad: {
@@ -1059,7 +1067,8 @@ bool fastInt(const Instr &I, uint32_t mask, uint64_t *d, const uint64_t *a,
       uint32_t n = uint32_t(z);
       n = wrap ? (n & 31) : std::min<uint32_t>(n, 32);
       uint64_t v = (uint64_t(uint32_t(y)) << 32) | uint32_t(x);
-      return left ? uint64_t(uint32_t((v << n) >> 32)) : uint64_t(uint32_t(v >> n));
+      return left ? uint64_t(uint32_t((v << n) >> 32))
+                  : uint64_t(uint32_t(v >> n));
     });
     return true;
   }
@@ -1129,15 +1138,15 @@ void setpLanes(Cmp cmp, uint32_t mask, uint64_t *p, uint64_t *q,
   }
 }
 
-bool Launch::fastSetp(Warp &w, const Instr &I, uint32_t mask,
-                      const uint64_t *a, const uint64_t *b) {
+bool Launch::fastSetp(Warp &w, const Instr &I, uint32_t mask, const uint64_t *a,
+                      const uint64_t *b) {
   if (I.boolOp != BoolOp::None)
     return false;
   const Operand &o = I.ops[0];
-  uint64_t *p = o.kind == Operand::Vec ? (o.regs[0] == kNoReg
-                                              ? scratch
-                                              : w.regs + size_t(o.regs[0]) * 32)
-                                       : dst(w, o);
+  uint64_t *p =
+      o.kind == Operand::Vec
+          ? (o.regs[0] == kNoReg ? scratch : w.regs + size_t(o.regs[0]) * 32)
+          : dst(w, o);
   uint64_t *q = o.kind == Operand::Vec && o.regs[1] != kNoReg
                     ? w.regs + size_t(o.regs[1]) * 32
                     : nullptr;
@@ -1220,13 +1229,13 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     }
     uint64_t te[32];
     const uint64_t *e = src(w, I.ops[4], te);
-    FOR_LANES(mask, d[l] = lop3(uint32_t(a[l]), uint32_t(b[l]),
-                                uint32_t(c[l]), uint32_t(e[l]) & 0xff));
+    FOR_LANES(mask, d[l] = lop3(uint32_t(a[l]), uint32_t(b[l]), uint32_t(c[l]),
+                                uint32_t(e[l]) & 0xff));
     return true;
   }
   case Op::Prmt:
-    FOR_LANES(mask, d[l] = prmt(uint32_t(a[l]), uint32_t(b[l]),
-                                uint32_t(c[l]), I.sub));
+    FOR_LANES(mask, d[l] = prmt(uint32_t(a[l]), uint32_t(b[l]), uint32_t(c[l]),
+                                I.sub));
     return true;
   case Op::Not:
   case Op::Cnot:
@@ -1248,9 +1257,9 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     if (fastSetp(w, I, mask, a, b))
       return true;
     const Operand &o = I.ops[0];
-    uint64_t *p = o.kind != Operand::Vec  ? dst(w, o)
-                  : o.regs[0] == kNoReg ? scratch
-                                        : w.regs + size_t(o.regs[0]) * 32;
+    uint64_t *p = o.kind != Operand::Vec ? dst(w, o)
+                  : o.regs[0] == kNoReg  ? scratch
+                                         : w.regs + size_t(o.regs[0]) * 32;
     uint64_t *q = o.kind == Operand::Vec && o.regs[1] != kNoReg
                       ? w.regs + size_t(o.regs[1]) * 32
                       : nullptr;
@@ -1310,8 +1319,8 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
   }
   case Op::Testp:
     FOR_LANES(mask, {
-      double x = t == Type::F32 ? double(bitsToF32(uint32_t(a[l])))
-                                : bitsToF64(a[l]);
+      double x =
+          t == Type::F32 ? double(bitsToF32(uint32_t(a[l]))) : bitsToF64(a[l]);
       int cls = std::fpclassify(x);
       if (t == Type::F32)
         cls = std::fpclassify(bitsToF32(uint32_t(a[l])));
@@ -1355,37 +1364,34 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
   if (halfType(t, h)) {
     switch (I.op) {
     case Op::Add:
-      FOR_LANES(mask, d[l] = halfOp(h, I, a[l], b[l], 0,
-                                     [](double x, double y, double) {
-                                       return x + y;
-                                     }));
+      FOR_LANES(mask, d[l] = halfOp(
+                          h, I, a[l], b[l], 0,
+                          [](double x, double y, double) { return x + y; }));
       return true;
     case Op::Sub:
-      FOR_LANES(mask, d[l] = halfOp(h, I, a[l], b[l], 0,
-                                     [](double x, double y, double) {
-                                       return x - y;
-                                     }));
+      FOR_LANES(mask, d[l] = halfOp(
+                          h, I, a[l], b[l], 0,
+                          [](double x, double y, double) { return x - y; }));
       return true;
     case Op::Mul:
-      FOR_LANES(mask, d[l] = halfOp(h, I, a[l], b[l], 0,
-                                     [](double x, double y, double) {
-                                       return x * y;
-                                     }));
+      FOR_LANES(mask, d[l] = halfOp(
+                          h, I, a[l], b[l], 0,
+                          [](double x, double y, double) { return x * y; }));
       return true;
     case Op::Fma:
       FOR_LANES(mask, d[l] = halfOp(h, I, a[l], b[l], c[l],
-                                     [](double x, double y, double z) {
-                                       return std::fma(x, y, z);
-                                     }));
+                                    [](double x, double y, double z) {
+                                      return std::fma(x, y, z);
+                                    }));
       return true;
     case Op::Min:
     case Op::Max: {
       bool nan = I.has(FNan), isMin = I.op == Op::Min;
       FOR_LANES(mask, d[l] = halfOp(h, I, a[l], b[l], 0,
-                                     [&](double x, double y, double) {
-                                       return isMin ? fminPtx(x, y, nan)
-                                                    : fmaxPtx(x, y, nan);
-                                     }));
+                                    [&](double x, double y, double) {
+                                      return isMin ? fminPtx(x, y, nan)
+                                                   : fmaxPtx(x, y, nan);
+                                    }));
       return true;
     }
     case Op::Neg:
@@ -1400,10 +1406,10 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     case Op::Ex2:
     case Op::Tanh: {
       bool ex = I.op == Op::Ex2;
-      FOR_LANES(mask, d[l] = halfOp(h, I, a[l], 0, 0,
-                                     [&](double x, double, double) {
-                                       return ex ? std::exp2(x) : std::tanh(x);
-                                     }));
+      FOR_LANES(mask,
+                d[l] = halfOp(h, I, a[l], 0, 0, [&](double x, double, double) {
+                  return ex ? std::exp2(x) : std::tanh(x);
+                }));
       return true;
     }
     case Op::Mov:
@@ -1433,27 +1439,31 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
       // arithmetic, NaN made canonical.
       switch (I.op) {
       case Op::Add:
-        lanes(mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t) -> uint64_t {
-          return canonF32(bitsToF32(uint32_t(x)) + bitsToF32(uint32_t(y)));
-        });
+        lanes(
+            mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t) -> uint64_t {
+              return canonF32(bitsToF32(uint32_t(x)) + bitsToF32(uint32_t(y)));
+            });
         return true;
       case Op::Sub:
-        lanes(mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t) -> uint64_t {
-          return canonF32(bitsToF32(uint32_t(x)) - bitsToF32(uint32_t(y)));
-        });
+        lanes(
+            mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t) -> uint64_t {
+              return canonF32(bitsToF32(uint32_t(x)) - bitsToF32(uint32_t(y)));
+            });
         return true;
       case Op::Mul:
-        lanes(mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t) -> uint64_t {
-          return canonF32(bitsToF32(uint32_t(x)) * bitsToF32(uint32_t(y)));
-        });
+        lanes(
+            mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t) -> uint64_t {
+              return canonF32(bitsToF32(uint32_t(x)) * bitsToF32(uint32_t(y)));
+            });
         return true;
       case Op::Fma:
       case Op::Mad:
-        lanes(mask, d, a, b, c, [](uint64_t x, uint64_t y, uint64_t z) -> uint64_t {
-          return canonF32(std::fma(bitsToF32(uint32_t(x)),
-                                   bitsToF32(uint32_t(y)),
-                                   bitsToF32(uint32_t(z))));
-        });
+        lanes(mask, d, a, b, c,
+              [](uint64_t x, uint64_t y, uint64_t z) -> uint64_t {
+                return canonF32(std::fma(bitsToF32(uint32_t(x)),
+                                         bitsToF32(uint32_t(y)),
+                                         bitsToF32(uint32_t(z))));
+              });
         return true;
       default:
         break;
@@ -1584,46 +1594,46 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     switch (I.op) {
     case Op::Add:
       FOR_LANES(mask, d[l] = canonF64(withRounding(r, [&] {
-                  volatile double v = f(a[l]) + f(b[l]);
-                  return double(v);
-                })));
+                        volatile double v = f(a[l]) + f(b[l]);
+                        return double(v);
+                      })));
       return true;
     case Op::Sub:
       FOR_LANES(mask, d[l] = canonF64(withRounding(r, [&] {
-                  volatile double v = f(a[l]) - f(b[l]);
-                  return double(v);
-                })));
+                        volatile double v = f(a[l]) - f(b[l]);
+                        return double(v);
+                      })));
       return true;
     case Op::Mul:
       FOR_LANES(mask, d[l] = canonF64(withRounding(r, [&] {
-                  volatile double v = f(a[l]) * f(b[l]);
-                  return double(v);
-                })));
+                        volatile double v = f(a[l]) * f(b[l]);
+                        return double(v);
+                      })));
       return true;
     case Op::Fma:
     case Op::Mad:
       FOR_LANES(mask, d[l] = canonF64(withRounding(r, [&] {
-                  volatile double v = std::fma(f(a[l]), f(b[l]), f(c[l]));
-                  return double(v);
-                })));
+                        volatile double v = std::fma(f(a[l]), f(b[l]), f(c[l]));
+                        return double(v);
+                      })));
       return true;
     case Op::Div:
       FOR_LANES(mask, d[l] = canonF64(withRounding(r, [&] {
-                  volatile double v = f(a[l]) / f(b[l]);
-                  return double(v);
-                })));
+                        volatile double v = f(a[l]) / f(b[l]);
+                        return double(v);
+                      })));
       return true;
     case Op::Sqrt:
       FOR_LANES(mask, d[l] = canonF64(withRounding(r, [&] {
-                  volatile double v = std::sqrt(f(a[l]));
-                  return double(v);
-                })));
+                        volatile double v = std::sqrt(f(a[l]));
+                        return double(v);
+                      })));
       return true;
     case Op::Rcp:
       FOR_LANES(mask, d[l] = canonF64(withRounding(r, [&] {
-                  volatile double v = 1.0 / f(a[l]);
-                  return double(v);
-                })));
+                        volatile double v = 1.0 / f(a[l]);
+                        return double(v);
+                      })));
       return true;
     case Op::Rsqrt:
       FOR_LANES(mask, d[l] = canonF64(1.0 / std::sqrt(f(a[l]))));
@@ -1829,7 +1839,8 @@ bool Launch::execCvt(Warp &w, const Instr &I, uint32_t mask) {
   if (I.type2 == Type::E4m3x2 || I.type2 == Type::E5m2x2) {
     bool e4 = I.type2 == Type::E4m3x2;
     auto one = [&](uint64_t byte) {
-      double x = e4 ? decodeE4m3(uint8_t(byte)) : decodeFloat(byte & 0xff, kE5M2);
+      double x =
+          e4 ? decodeE4m3(uint8_t(byte)) : decodeFloat(byte & 0xff, kE5M2);
       if (I.has(FRelu) && !std::isnan(x) && x < 0)
         x = 0;
       return roundF64To(x, kF16, Rnd::Rn, false);
@@ -1939,7 +1950,8 @@ bool Launch::execMemory(Warp &w, const Instr &I, uint32_t mask) {
         if (sa % size) {
           fail(ReportKind::Misaligned, I, w, l, sa,
                "misaligned cp.async global source (address not a multiple "
-               "of " + std::to_string(size) + ")");
+               "of " +
+                   std::to_string(size) + ")");
           return false;
         }
         uint8_t *p = resolve(Space::Global, sa, ss, false, I, w, l, sh, off);
@@ -2126,9 +2138,9 @@ bool Launch::execWarpOp(Warp &w, const Instr &I, uint32_t mask) {
     if (!checkMemberMask(w, I, mask, mm, "shfl.sync"))
       return false;
     const Operand &o = I.ops[0];
-    uint64_t *d = o.kind != Operand::Vec  ? dst(w, o)
-                  : o.regs[0] == kNoReg ? scratch
-                                        : w.regs + size_t(o.regs[0]) * 32;
+    uint64_t *d = o.kind != Operand::Vec ? dst(w, o)
+                  : o.regs[0] == kNoReg  ? scratch
+                                         : w.regs + size_t(o.regs[0]) * 32;
     uint64_t *p = o.kind == Operand::Vec && o.regs[1] != kNoReg
                       ? w.regs + size_t(o.regs[1]) * 32
                       : nullptr;
@@ -2273,7 +2285,8 @@ bool Launch::execLdmatrix(Warp &w, const Instr &I) {
   };
   const Operand &d = I.ops[0];
   for (unsigned m = 0; m < num; ++m) {
-    uint64_t *out = d.regs[m] == kNoReg ? scratch : w.regs + size_t(d.regs[m]) * 32;
+    uint64_t *out =
+        d.regs[m] == kNoReg ? scratch : w.regs + size_t(d.regs[m]) * 32;
     for (int l = 0; l < 32; ++l) {
       unsigned g = unsigned(l) >> 2, t = unsigned(l) & 3;
       uint32_t lo, hi;
@@ -2323,7 +2336,8 @@ bool Launch::execMma(Warp &w, const Instr &I) {
         col = t * 4 + (i & 3) + 16 * (i >> 3);
       }
       uint32_t r = reg(oa, i / perReg, l);
-      uint32_t e = isInt ? (r >> (8 * (i % 4))) & 0xff : (r >> (16 * (i % 2))) & 0xffff;
+      uint32_t e =
+          isInt ? (r >> (8 * (i % 4))) & 0xff : (r >> (16 * (i % 2))) & 0xffff;
       if (isInt)
         Ai[row][col] = I.type2 == Type::S8 ? int64_t(int8_t(e)) : int64_t(e);
       else
@@ -2336,7 +2350,8 @@ bool Launch::execMma(Warp &w, const Instr &I) {
       else
         k = t * 4 + (i & 3) + 16 * (i >> 2);
       uint32_t r = reg(ob, i / perReg, l);
-      uint32_t e = isInt ? (r >> (8 * (i % 4))) & 0xff : (r >> (16 * (i % 2))) & 0xffff;
+      uint32_t e =
+          isInt ? (r >> (8 * (i % 4))) & 0xff : (r >> (16 * (i % 2))) & 0xffff;
       if (isInt)
         Bi[k][g] = I.type3 == Type::S8 ? int64_t(int8_t(e)) : int64_t(e);
       else
@@ -2549,7 +2564,7 @@ void Launch::releaseBarrier(uint32_t id) {
       continue;
     w.blocked = false;
     if (w.redMask) {
-      uint64_t v = w.redOp == Sub::APopc ? redPopc[id]
+      uint64_t v = w.redOp == Sub::APopc  ? redPopc[id]
                    : w.redOp == Sub::AAnd ? uint64_t(redAnd[id])
                                           : uint64_t(redOr[id]);
       if (w.redDst != kNoReg)
@@ -2922,9 +2937,14 @@ Status Launch::runCta() {
       w.stack[l].clear();
     }
   }
+  std::vector<uint32_t> order(nwarps);
+  for (uint32_t i = 0; i < nwarps; ++i)
+    order[i] = i;
   for (;;) {
     bool progress = false, allDone = true;
-    for (uint32_t wi = 0; wi < nwarps; ++wi) {
+    if (dev.opts.scheduleSeed)
+      shuffle(order);
+    for (uint32_t wi : order) {
       Warp &w = warps[wi];
       if (w.done)
         continue;
@@ -2964,10 +2984,9 @@ Status Launch::run(const std::vector<ParamBytes> &params) {
   if (!fn.isEntry)
     return Status::error("'" + fn.name + "' is not a kernel");
   if (params.size() != fn.params.size())
-    return Status::error("kernel '" + fn.name + "' takes " +
-                         std::to_string(fn.params.size()) +
-                         " parameters, the launch passes " +
-                         std::to_string(params.size()));
+    return Status::error(
+        "kernel '" + fn.name + "' takes " + std::to_string(fn.params.size()) +
+        " parameters, the launch passes " + std::to_string(params.size()));
   paramBuf.assign(fn.paramBytes, 0);
   for (size_t i = 0; i < params.size(); ++i) {
     if (params[i].bytes.size() != fn.params[i].size)
@@ -3001,14 +3020,19 @@ Status Launch::run(const std::vector<ParamBytes> &params) {
   rng = dev.opts.seed * 0x2545f4914f6cdd1dull + 1;
   if (dev.opts.maxWarpInstructions)
     instrLimit = dev.opts.maxWarpInstructions;
-  for (uint32_t z = 0; z < grid.z; ++z)
-    for (uint32_t y = 0; y < grid.y; ++y)
-      for (uint32_t x = 0; x < grid.x; ++x) {
-        cta = Dim3(x, y, z);
-        Status s = runCta();
-        if (!s)
-          return s;
-      }
+  schedRng = dev.opts.scheduleSeed * 0x9e3779b97f4a7c15ull + 7;
+  std::vector<uint64_t> ctas(grid.count());
+  for (uint64_t i = 0; i < ctas.size(); ++i)
+    ctas[i] = i;
+  if (dev.opts.scheduleSeed)
+    shuffle(ctas);
+  for (uint64_t i : ctas) {
+    cta = Dim3(uint32_t(i % grid.x), uint32_t(i / grid.x % grid.y),
+               uint32_t(i / (uint64_t(grid.x) * grid.y)));
+    Status s = runCta();
+    if (!s)
+      return s;
+  }
   return Status::success();
 }
 

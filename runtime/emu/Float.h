@@ -165,8 +165,7 @@ inline void decomposeF64(double x, bool &sign, uint64_t &m, int &e) {
 
 /// Rounds a double into \p fmt, with PTX's special values: NaN becomes the
 /// canonical NaN, infinities stay (or saturate under \p satFinite).
-inline uint64_t roundF64To(double x, FloatFormat fmt, Rnd rnd,
-                           bool satFinite) {
+inline uint64_t roundF64To(double x, FloatFormat fmt, Rnd rnd, bool satFinite) {
   if (std::isnan(x))
     return fmt.canonicalNan();
   if (std::isinf(x))
@@ -191,7 +190,8 @@ inline double decodeFloat(uint64_t bits, FloatFormat fmt) {
   else if (ex == 0)
     v = std::ldexp(double(man), 1 - bias - fmt.mbits);
   else
-    v = std::ldexp(double(man | (1ull << fmt.mbits)), int(ex) - bias - fmt.mbits);
+    v = std::ldexp(double(man | (1ull << fmt.mbits)),
+                   int(ex) - bias - fmt.mbits);
   return sign ? -v : v;
 }
 
@@ -208,8 +208,8 @@ inline uint8_t roundF64ToE4m3(double x, bool satFinite) {
     return sign | (satFinite ? 0x7e : 0x7f);
   // Encode with a wider exponent field and the e4m3 bias, then check the
   // e4m3 range.
-  uint64_t wide = roundF64To(std::fabs(x), FloatFormat{5, 3, 7}, Rnd::Rn,
-                             false);
+  uint64_t wide =
+      roundF64To(std::fabs(x), FloatFormat{5, 3, 7}, Rnd::Rn, false);
   if (wide > 0x7e)
     return sign | (satFinite ? 0x7e : 0x7f);
   return sign | uint8_t(wide);

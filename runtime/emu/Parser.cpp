@@ -28,7 +28,9 @@ struct Tok {
   uint32_t line = 0;
   uint64_t ival = 0;
   double fval = 0;
-  bool is(char c) const { return kind == Punct && text.size() == 1 && text[0] == c; }
+  bool is(char c) const {
+    return kind == Punct && text.size() == 1 && text[0] == c;
+  }
   bool isIdent(std::string_view s) const { return kind == Ident && text == s; }
 };
 
@@ -90,8 +92,9 @@ Expected<std::vector<Tok>> lex(std::string_view s, const std::string &name) {
       continue;
     }
     if (std::isdigit((unsigned char)c)) {
-      if (c == '0' && i + 1 < n && (s[i + 1] == 'f' || s[i + 1] == 'F' ||
-                                    s[i + 1] == 'd' || s[i + 1] == 'D')) {
+      if (c == '0' && i + 1 < n &&
+          (s[i + 1] == 'f' || s[i + 1] == 'F' || s[i + 1] == 'd' ||
+           s[i + 1] == 'D')) {
         bool isF = s[i + 1] == 'f' || s[i + 1] == 'F';
         i += 2;
         size_t h = i;
@@ -101,16 +104,17 @@ Expected<std::vector<Tok>> lex(std::string_view s, const std::string &name) {
           return err("malformed float literal '" +
                      std::string(s.substr(start, i - start)) + "'");
         t.kind = isF ? Tok::F32Bits : Tok::F64Bits;
-        t.ival = std::strtoull(std::string(s.substr(h, i - h)).c_str(),
-                               nullptr, 16);
-      } else if (c == '0' && i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+        t.ival =
+            std::strtoull(std::string(s.substr(h, i - h)).c_str(), nullptr, 16);
+      } else if (c == '0' && i + 1 < n &&
+                 (s[i + 1] == 'x' || s[i + 1] == 'X')) {
         i += 2;
         size_t h = i;
         while (i < n && std::isxdigit((unsigned char)s[i]))
           ++i;
         t.kind = Tok::Int;
-        t.ival = std::strtoull(std::string(s.substr(h, i - h)).c_str(),
-                               nullptr, 16);
+        t.ival =
+            std::strtoull(std::string(s.substr(h, i - h)).c_str(), nullptr, 16);
       } else {
         while (i < n && std::isdigit((unsigned char)s[i]))
           ++i;
@@ -184,13 +188,16 @@ Expected<std::vector<Tok>> lex(std::string_view s, const std::string &name) {
 
 Type typeByName(std::string_view s) {
   static const std::unordered_map<std::string_view, Type> m = {
-      {"b8", Type::B8},     {"b16", Type::B16},     {"b32", Type::B32},
-      {"b64", Type::B64},   {"b128", Type::B128},   {"u8", Type::U8},
-      {"u16", Type::U16},   {"u32", Type::U32},     {"u64", Type::U64},
-      {"s8", Type::S8},     {"s16", Type::S16},     {"s32", Type::S32},
-      {"s64", Type::S64},   {"f16", Type::F16},     {"f16x2", Type::F16x2},
-      {"bf16", Type::BF16}, {"bf16x2", Type::BF16x2}, {"f32", Type::F32},
-      {"f64", Type::F64},   {"pred", Type::Pred},
+      {"b8", Type::B8},         {"b16", Type::B16},
+      {"b32", Type::B32},       {"b64", Type::B64},
+      {"b128", Type::B128},     {"u8", Type::U8},
+      {"u16", Type::U16},       {"u32", Type::U32},
+      {"u64", Type::U64},       {"s8", Type::S8},
+      {"s16", Type::S16},       {"s32", Type::S32},
+      {"s64", Type::S64},       {"f16", Type::F16},
+      {"f16x2", Type::F16x2},   {"bf16", Type::BF16},
+      {"bf16x2", Type::BF16x2}, {"f32", Type::F32},
+      {"f64", Type::F64},       {"pred", Type::Pred},
       {"e4m3x2", Type::E4m3x2}, {"e5m2x2", Type::E5m2x2}};
   auto it = m.find(s);
   return it == m.end() ? Type::None : it->second;
@@ -242,14 +249,42 @@ bool cmpByName(std::string_view s, Cmp &c) {
 /// Cache, eviction and memory-ordering qualifiers: accepted, no effect on a
 /// sequentially consistent single-threaded emulation.
 bool isIgnoredQualifier(std::string_view s) {
-  static const char *const names[] = {
-      "ca", "cs", "lu", "cv", "wb", "wt", "nc", "volatile", "relaxed",
-      "acquire", "release", "acq_rel", "sc", "weak", "cta", "gpu", "sys",
-      "L1::evict_normal", "L1::evict_unchanged", "L1::evict_first",
-      "L1::evict_last", "L1::no_allocate", "L2::evict_normal",
-      "L2::evict_first", "L2::evict_last", "L2::64B", "L2::128B", "L2::256B",
-      "L2::cache_hint", "unified", "to", "uni", "proxy", "async",
-      "mbarrier_init", "alias"};
+  static const char *const names[] = {"ca",
+                                      "cs",
+                                      "lu",
+                                      "cv",
+                                      "wb",
+                                      "wt",
+                                      "nc",
+                                      "volatile",
+                                      "relaxed",
+                                      "acquire",
+                                      "release",
+                                      "acq_rel",
+                                      "sc",
+                                      "weak",
+                                      "cta",
+                                      "gpu",
+                                      "sys",
+                                      "L1::evict_normal",
+                                      "L1::evict_unchanged",
+                                      "L1::evict_first",
+                                      "L1::evict_last",
+                                      "L1::no_allocate",
+                                      "L2::evict_normal",
+                                      "L2::evict_first",
+                                      "L2::evict_last",
+                                      "L2::64B",
+                                      "L2::128B",
+                                      "L2::256B",
+                                      "L2::cache_hint",
+                                      "unified",
+                                      "to",
+                                      "uni",
+                                      "proxy",
+                                      "async",
+                                      "mbarrier_init",
+                                      "alias"};
   for (const char *n : names)
     if (s == n)
       return true;
@@ -346,7 +381,6 @@ struct Sym {
   uint64_t addr = 0; ///< State-space address (or generic for global/const).
   bool dynShared = false;
 };
-
 
 class Parser {
 public:
@@ -829,8 +863,8 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
     Sym s;
     s.kind = Sym::Var;
     s.space = Space::Param;
-    s.addr = isEntry ? kKernelParamBase + fn.paramOffsets[i]
-                     : fn.paramOffsets[i];
+    s.addr =
+        isEntry ? kKernelParamBase + fn.paramOffsets[i] : fn.paramOffsets[i];
     scopes.back()[paramNames[i]] = s;
   }
   for (size_t i = 0; i < retNames.size(); ++i) {
@@ -1085,8 +1119,7 @@ Status Parser::parseStatement() {
   return parseInstruction();
 }
 
-Status Parser::parseOperand(Operand &o, Instr &ins, int idx,
-                            Space &symSpace) {
+Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   const Tok &t = peek();
   auto regOf = [&](const Tok &rt, uint32_t &slot) -> Status {
     const Sym *s = lookup(std::string(rt.text));
@@ -1292,7 +1325,8 @@ Status Parser::parseInstruction() {
   std::vector<std::string_view> parts;
   size_t b = 0;
   for (size_t i = 0; i <= full.size(); ++i) {
-    if (i == full.size() || (full[i] == '.' && !(i > 0 && full[i - 1] == ':'))) {
+    if (i == full.size() ||
+        (full[i] == '.' && !(i > 0 && full[i - 1] == ':'))) {
       // Split on '.', but keep "::" qualifiers whole ("shared::cta").
       parts.push_back(full.substr(b, i - b));
       b = i + 1;
@@ -1306,8 +1340,8 @@ Status Parser::parseInstruction() {
   auto &table = opTable();
   auto it = table.find(base);
   if (it == table.end())
-    return err(opTok, "unsupported PTX instruction '" + std::string(full) +
-                          "'");
+    return err(opTok,
+               "unsupported PTX instruction '" + std::string(full) + "'");
   ins.op = it->second.op;
 
   Space symSpace = Space::Generic;
@@ -1349,8 +1383,8 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
   ins.op = Op::Call;
   for (auto m : mods)
     if (m != "uni")
-      return err(at, "unsupported modifier '." + std::string(m) +
-                         "' in 'call'");
+      return err(at,
+                 "unsupported modifier '." + std::string(m) + "' in 'call'");
   detail::CallInfo ci;
   auto parseList = [&](std::vector<uint32_t> &out) -> Status {
     Status s = expect('(');
@@ -1478,7 +1512,7 @@ Status Parser::decode(Instr &ins, std::string_view full,
       ins.flags |= FShiftAmt;
     } else if ((m == "up" || m == "down" || m == "bfly" || m == "idx") &&
                ins.op == Op::Shfl) {
-      ins.sub = m == "up" ? Sub::Up
+      ins.sub = m == "up"     ? Sub::Up
                 : m == "down" ? Sub::Down
                 : m == "bfly" ? Sub::Bfly
                               : Sub::Idx;
@@ -1491,10 +1525,10 @@ Status Parser::decode(Instr &ins, std::string_view full,
                 m == "cas" || m == "and" || m == "or" || m == "xor" ||
                 m == "inc" || m == "dec" || m == "popc")) {
       static const std::unordered_map<std::string_view, Sub> am = {
-          {"add", Sub::AAdd}, {"min", Sub::AMin},   {"max", Sub::AMax},
-          {"exch", Sub::AExch}, {"cas", Sub::ACas}, {"and", Sub::AAnd},
-          {"or", Sub::AOr},   {"xor", Sub::AXor},   {"inc", Sub::AInc},
-          {"dec", Sub::ADec}, {"popc", Sub::APopc}};
+          {"add", Sub::AAdd},   {"min", Sub::AMin},  {"max", Sub::AMax},
+          {"exch", Sub::AExch}, {"cas", Sub::ACas},  {"and", Sub::AAnd},
+          {"or", Sub::AOr},     {"xor", Sub::AXor},  {"inc", Sub::AInc},
+          {"dec", Sub::ADec},   {"popc", Sub::APopc}};
       ins.sub = am.at(m);
     } else if ((ins.op == Op::Setp || ins.op == Op::Set) && cmpByName(m, c) &&
                !sawCmp && ins.boolOp == BoolOp::None) {
@@ -1502,8 +1536,9 @@ Status Parser::decode(Instr &ins, std::string_view full,
       sawCmp = true;
     } else if ((ins.op == Op::Setp || ins.op == Op::Set) &&
                (m == "and" || m == "or" || m == "xor")) {
-      ins.boolOp = m == "and" ? BoolOp::And : m == "or" ? BoolOp::Or
-                                                         : BoolOp::Xor;
+      ins.boolOp = m == "and"  ? BoolOp::And
+                   : m == "or" ? BoolOp::Or
+                               : BoolOp::Xor;
     } else if (ins.op == Op::Prmt &&
                (m == "f4e" || m == "b4e" || m == "rc8" || m == "ecl" ||
                 m == "ecr" || m == "rc16")) {
@@ -1515,7 +1550,7 @@ Status Parser::decode(Instr &ins, std::string_view full,
                              : Sub::Rc16;
     } else if (ins.op == Op::Mma &&
                (m == "m16n8k16" || m == "m16n8k8" || m == "m16n8k32")) {
-      ins.sub = m == "m16n8k16" ? Sub::M16n8k16
+      ins.sub = m == "m16n8k16"  ? Sub::M16n8k16
                 : m == "m16n8k8" ? Sub::M16n8k8
                                  : Sub::M16n8k32;
     } else if (ins.op == Op::Mma && (m == "row" || m == "col")) {
@@ -1524,12 +1559,12 @@ Status Parser::decode(Instr &ins, std::string_view full,
     } else if (ins.op == Op::Testp &&
                (m == "finite" || m == "infinite" || m == "number" ||
                 m == "notanumber" || m == "normal" || m == "subnormal")) {
-      ins.sub = m == "finite"     ? Sub::Finite
-                : m == "infinite" ? Sub::Infinite
-                : m == "number"   ? Sub::Number
+      ins.sub = m == "finite"       ? Sub::Finite
+                : m == "infinite"   ? Sub::Infinite
+                : m == "number"     ? Sub::Number
                 : m == "notanumber" ? Sub::NotANumber
-                : m == "normal"   ? Sub::Normal
-                                  : Sub::Subnormal;
+                : m == "normal"     ? Sub::Normal
+                                    : Sub::Subnormal;
     } else if (ins.op == Op::Bar &&
                (m == "arrive" || m == "red" || m == "warp" || m == "cta")) {
       if (m == "arrive")
@@ -1540,9 +1575,8 @@ Status Parser::decode(Instr &ins, std::string_view full,
         ins.op = Op::BarWarp;
     } else if (ins.op == Op::CpAsync &&
                (m == "async" || m == "ca" || m == "cg" || m == "commit_group" ||
-                m == "wait_group" || m == "wait_all" ||
-                m == "shared::cta" || m == "L2::128B" || m == "L2::64B" ||
-                m == "L2::256B")) {
+                m == "wait_group" || m == "wait_all" || m == "shared::cta" ||
+                m == "L2::128B" || m == "L2::64B" || m == "L2::256B")) {
       if (m == "cg")
         ins.flags |= FCg;
       if (m == "commit_group")
@@ -1554,10 +1588,10 @@ Status Parser::decode(Instr &ins, std::string_view full,
         ins.ops[0].kind = Operand::Imm;
         ins.ops[0].imm = 0;
       }
-    } else if (ins.op == Op::Membar && (m == "gl" || m == "cta" || m == "sys" ||
-                                        m == "sc" || m == "acq_rel" ||
-                                        m == "gpu" || m == "proxy" ||
-                                        m == "async" || m == "cluster")) {
+    } else if (ins.op == Op::Membar &&
+               (m == "gl" || m == "cta" || m == "sys" || m == "sc" ||
+                m == "acq_rel" || m == "gpu" || m == "proxy" || m == "async" ||
+                m == "cluster")) {
     } else if (ins.op == Op::Cvta && m == "to") {
       ins.op = Op::CvtaTo;
     } else if (isIgnoredQualifier(m)) {
@@ -1593,11 +1627,10 @@ Status Parser::decode(Instr &ins, std::string_view full,
         !(i == 0 ? vecDst : (vecSrc && (ins.op != Op::St || i == 1))))
       return err(at, "operand " + std::to_string(i) + " of '" +
                          std::string(full) + "' cannot be a vector");
-  bool writesFirst = ins.op != Op::St && ins.op != Op::Red &&
-                     ins.op != Op::Bra && ins.op != Op::Bar &&
-                     ins.op != Op::BarWarp && ins.op != Op::CpAsync &&
-                     ins.op != Op::CpAsyncWait && ins.op != Op::Nop &&
-                     ins.op != Op::Membar;
+  bool writesFirst =
+      ins.op != Op::St && ins.op != Op::Red && ins.op != Op::Bra &&
+      ins.op != Op::Bar && ins.op != Op::BarWarp && ins.op != Op::CpAsync &&
+      ins.op != Op::CpAsyncWait && ins.op != Op::Nop && ins.op != Op::Membar;
   if (writesFirst && ins.nops > 0 && ins.ops[0].kind != Operand::Reg &&
       ins.ops[0].kind != Operand::Vec && ins.ops[0].kind != Operand::Sink)
     return err(at, "the destination of '" + std::string(full) +
@@ -1625,9 +1658,9 @@ Status Parser::decode(Instr &ins, std::string_view full,
       return st;
     ins.type2 = t1;
     fixDoubleLiterals(t1);
-    st = need(!ins.has(FSatFinite) ||
-                  (ins.rnd != Rnd::Rm && ins.rnd != Rnd::Rp),
-              ".satfinite goes with .rn or .rz only");
+    st =
+        need(!ins.has(FSatFinite) || (ins.rnd != Rnd::Rm && ins.rnd != Rnd::Rp),
+             ".satfinite goes with .rn or .rz only");
     if (!st)
       return st;
     if ((t0 == Type::F16x2 || t0 == Type::BF16x2) && t1 == Type::F32)
@@ -1659,8 +1692,7 @@ Status Parser::decode(Instr &ins, std::string_view full,
     fixDoubleLiterals(t1);
     return Status::success();
   case Op::Setp:
-    st = need(types.size() == 1 && sawCmp,
-              "expected a comparison and a type");
+    st = need(types.size() == 1 && sawCmp, "expected a comparison and a type");
     if (!st)
       return st;
     fixDoubleLiterals(t0);
@@ -1799,9 +1831,9 @@ Status Parser::decode(Instr &ins, std::string_view full,
   default:
     break;
   }
-  if (ins.op == Op::Activemask || ins.op == Op::Membar ||
-      ins.op == Op::Ret || ins.op == Op::Exit || ins.op == Op::Trap ||
-      ins.op == Op::BarWarp || ins.op == Op::Cvta || ins.op == Op::CvtaTo)
+  if (ins.op == Op::Activemask || ins.op == Op::Membar || ins.op == Op::Ret ||
+      ins.op == Op::Exit || ins.op == Op::Trap || ins.op == Op::BarWarp ||
+      ins.op == Op::Cvta || ins.op == Op::CvtaTo)
     return Status::success();
   st = need(t0 != Type::None, "expected a type");
   if (!st)
@@ -1827,8 +1859,9 @@ Status Parser::finish() {
   mod->staticShared = dynBase;
   for (auto &f : mod->funcs)
     if (f.begin == f.end && !f.isExtern && f.builtin == Function::Builtin::None)
-      return errLine(f.line, "function '" + f.name + "' declared but not "
-                                                     "defined");
+      return errLine(f.line, "function '" + f.name +
+                                 "' declared but not "
+                                 "defined");
   return Status::success();
 }
 

@@ -172,8 +172,24 @@ enum class Space : uint8_t { Generic, Global, Shared, Local, Param, Const };
 enum class Rnd : uint8_t { None, Rn, Rz, Rm, Rp, Rni, Rzi, Rmi, Rpi, Rna };
 
 enum class Cmp : uint8_t {
-  Eq, Ne, Lt, Le, Gt, Ge, Lo, Ls, Hi, Hs,
-  Equ, Neu, Ltu, Leu, Gtu, Geu, Num, Nan,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Lo,
+  Ls,
+  Hi,
+  Hs,
+  Equ,
+  Neu,
+  Ltu,
+  Leu,
+  Gtu,
+  Geu,
+  Num,
+  Nan,
 };
 
 enum class BoolOp : uint8_t { None, And, Or, Xor };
@@ -192,8 +208,8 @@ enum Flag : uint32_t {
   FSatFinite = 1u << 9,
   FAligned = 1u << 10,
   FSync = 1u << 11,
-  FWrap = 1u << 12, ///< shf.wrap (else clamp)
-  FLeft = 1u << 13, ///< shf.l
+  FWrap = 1u << 12,     ///< shf.wrap (else clamp)
+  FLeft = 1u << 13,     ///< shf.l
   FShiftAmt = 1u << 14, ///< bfind.shiftamt
   FCg = 1u << 15,       ///< cp.async.cg
   FUni = 1u << 16,
@@ -210,28 +226,76 @@ enum Flag : uint32_t {
 enum class Sub : uint8_t {
   None,
   // shfl
-  Up, Down, Bfly, Idx,
+  Up,
+  Down,
+  Bfly,
+  Idx,
   // vote
-  All, Any, Uni, Ballot,
+  All,
+  Any,
+  Uni,
+  Ballot,
   // atom / red / redux / bar.red
-  AAdd, AMin, AMax, AExch, ACas, AAnd, AOr, AXor, AInc, ADec, APopc,
+  AAdd,
+  AMin,
+  AMax,
+  AExch,
+  ACas,
+  AAnd,
+  AOr,
+  AXor,
+  AInc,
+  ADec,
+  APopc,
   // prmt modes
-  F4e, B4e, Rc8, Ecl, Ecr, Rc16,
+  F4e,
+  B4e,
+  Rc8,
+  Ecl,
+  Ecr,
+  Rc16,
   // mma shapes
-  M16n8k16, M16n8k8, M16n8k32,
+  M16n8k16,
+  M16n8k8,
+  M16n8k32,
   // testp
-  Finite, Infinite, Number, NotANumber, Normal, Subnormal,
+  Finite,
+  Infinite,
+  Number,
+  NotANumber,
+  Normal,
+  Subnormal,
 };
 
 enum class Special : uint8_t {
-  TidX, TidY, TidZ,
-  NtidX, NtidY, NtidZ,
-  CtaidX, CtaidY, CtaidZ,
-  NctaidX, NctaidY, NctaidZ,
-  Laneid, Warpid, Nwarpid, Smid, Nsmid, Gridid,
-  Clock, Clock64, Globaltimer,
-  DynSmem, TotalSmem,
-  LanemaskEq, LanemaskLt, LanemaskLe, LanemaskGt, LanemaskGe,
+  TidX,
+  TidY,
+  TidZ,
+  NtidX,
+  NtidY,
+  NtidZ,
+  CtaidX,
+  CtaidY,
+  CtaidZ,
+  NctaidX,
+  NctaidY,
+  NctaidZ,
+  Laneid,
+  Warpid,
+  Nwarpid,
+  Smid,
+  Nsmid,
+  Gridid,
+  Clock,
+  Clock64,
+  Globaltimer,
+  DynSmem,
+  TotalSmem,
+  LanemaskEq,
+  LanemaskLt,
+  LanemaskLe,
+  LanemaskGt,
+  LanemaskGe,
 };
 
 constexpr uint32_t kNoReg = ~0u;
@@ -282,8 +346,11 @@ struct Function {
   std::string name;
   bool isEntry = false;
   bool isExtern = false;
-  enum class Builtin : uint8_t { None, Vprintf, AssertFail } builtin =
-      Builtin::None;
+  enum class Builtin : uint8_t {
+    None,
+    Vprintf,
+    AssertFail
+  } builtin = Builtin::None;
   uint32_t line = 0;
   uint32_t begin = 0, end = 0; ///< pc range of the body.
   std::vector<ParamInfo> params;
@@ -310,7 +377,7 @@ struct ModuleImpl {
   std::vector<uint32_t> kernels; ///< Indices into funcs.
   std::vector<CallInfo> calls;
   uint32_t numRegs = 0;
-  uint32_t localBytes = 0;  ///< Per thread.
+  uint32_t localBytes = 0; ///< Per thread.
   uint32_t staticShared = 0;
   uint32_t sharedAlign = 16; ///< Of the dynamic shared memory base.
   bool usesLocal = false;

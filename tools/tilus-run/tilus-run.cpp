@@ -22,7 +22,8 @@ using namespace tilus::emu;
 
 namespace {
 
-const char *kUsage = R"(usage: tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
+const char *kUsage =
+    R"(usage: tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
                  [--smem BYTES] [--arg A ...] [--dump K:OUT.bin ...] [--device emu]
 
 Loads a PTX module and launches one of its kernels once.
@@ -162,9 +163,9 @@ int main(int argc, char **argv) {
         return fail("--dump needs K:OUT.bin");
       size_t c = v.find(':');
       char *end;
-      long k = c == std::string::npos ? -1
-                                      : std::strtol(v.substr(0, c).c_str(),
-                                                    &end, 10);
+      long k = c == std::string::npos
+                   ? -1
+                   : std::strtol(v.substr(0, c).c_str(), &end, 10);
       if (c == std::string::npos || c == 0 || *end || k < 0 ||
           c + 1 == v.size())
         return fail("--dump needs K:OUT.bin with a parameter index K, got '" +
@@ -235,8 +236,8 @@ int main(int argc, char **argv) {
       if (kind == "f32")
         arg.bytes = ParamBytes::of(float(d));
       else
-        arg.bytes = ParamBytes::of(
-            uint16_t(roundF64To(d, kF16, Rnd::Rn, false)));
+        arg.bytes =
+            ParamBytes::of(uint16_t(roundF64To(d, kF16, Rnd::Rn, false)));
     } else if (kind == "buf") {
       std::string data;
       if (val.rfind("zeros:", 0) == 0) {

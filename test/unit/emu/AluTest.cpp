@@ -46,7 +46,8 @@ uint32_t bfeRef(uint32_t a, uint32_t pos, uint32_t len, bool sg) {
 uint32_t lop3Ref(uint32_t a, uint32_t b, uint32_t c, uint32_t lut) {
   uint32_t r = 0;
   for (int j = 0; j < 32; ++j) {
-    unsigned idx = (((a >> j) & 1) << 2) | (((b >> j) & 1) << 1) | ((c >> j) & 1);
+    unsigned idx =
+        (((a >> j) & 1) << 2) | (((b >> j) & 1) << 1) | ((c >> j) & 1);
     r |= ((lut >> idx) & 1u) << j;
   }
   return r;
@@ -71,9 +72,8 @@ uint32_t prmtRef(uint32_t a, uint32_t b, uint32_t c) {
 
 std::vector<uint32_t> randomInts(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
-  const uint32_t corners[] = {0,          1,          0xffffffffu, 0x80000000u,
-                              0x7fffffffu, 31,        32,          33,
-                              0x00ff00ffu, 0xdeadbeefu};
+  const uint32_t corners[] = {0,  1,  0xffffffffu, 0x80000000u, 0x7fffffffu,
+                              31, 32, 33,          0x00ff00ffu, 0xdeadbeefu};
   std::vector<uint32_t> v(n);
   for (size_t i = 0; i < n; ++i) {
     switch (rng() % 4) {
@@ -104,7 +104,8 @@ TEST(EmuAlu, Integer32) {
          int64_t v = int64_t(s(a)) - s(b);
          return uint32_t(int32_t(std::clamp<int64_t>(v, INT_MIN, INT_MAX)));
        }},
-      {"mul.lo.s32 %r20, %r10, %r11;", [](auto a, auto b, auto) { return a * b; }},
+      {"mul.lo.s32 %r20, %r10, %r11;",
+       [](auto a, auto b, auto) { return a * b; }},
       {"mul.hi.s32 %r20, %r10, %r11;",
        [](auto a, auto b, auto) {
          return uint32_t(uint64_t(int64_t(s(a)) * int64_t(s(b))) >> 32);
@@ -144,7 +145,8 @@ TEST(EmuAlu, Integer32) {
       {"or.b32 %r20, %r10, %r11;", [](auto a, auto b, auto) { return a | b; }},
       {"xor.b32 %r20, %r10, %r11;", [](auto a, auto b, auto) { return a ^ b; }},
       {"not.b32 %r20, %r10;", [](auto a, auto, auto) { return ~a; }},
-      {"cnot.b32 %r20, %r10;", [](auto a, auto, auto) { return a == 0 ? 1u : 0u; }},
+      {"cnot.b32 %r20, %r10;",
+       [](auto a, auto, auto) { return a == 0 ? 1u : 0u; }},
       {"shl.b32 %r20, %r10, %r11;",
        [](auto a, auto b, auto) { return b >= 32 ? 0u : a << b; }},
       {"shr.u32 %r20, %r10, %r11;",
@@ -374,8 +376,8 @@ TEST(EmuAlu, Float32RoundingModes) {
   for (auto m : modes)
     body += std::string("  div.") + m + ".f32 %f3, %f1, %f2;\n" +
             "  st.global.f32 [%rd5+" + std::to_string(4 * k++) + "], %f3;\n";
-  auto out = runElementwise(elementwisePtx(body, 8, 4 * k), toBytes(in),
-                            n * 4 * k, n);
+  auto out =
+      runElementwise(elementwisePtx(body, 8, 4 * k), toBytes(in), n * 4 * k, n);
   for (unsigned t = 0; t < n; ++t) {
     double a = in[2 * t], b = in[2 * t + 1];
     unsigned i = 0;
@@ -388,8 +390,7 @@ TEST(EmuAlu, Float32RoundingModes) {
       }
     for (int m = 0; m < 4; ++m) {
       double exact = a * b + a; // exact: 48-bit product plus a
-      ASSERT_EQ(readAt<uint32_t>(out, t * k + i++),
-                f2u(roundTo(exact, fe[m])));
+      ASSERT_EQ(readAt<uint32_t>(out, t * k + i++), f2u(roundTo(exact, fe[m])));
     }
     for (int m = 0; m < 4; ++m)
       ASSERT_EQ(readAt<uint32_t>(out, t * k + i++), f2u(divRef(a, b, fe[m])))
@@ -399,8 +400,8 @@ TEST(EmuAlu, Float32RoundingModes) {
 
 TEST(EmuAlu, Float32SpecialValues) {
   const float inf = INFINITY, nan = NAN, denorm = 1e-40f;
-  std::vector<float> vals = {0.0f,  -0.0f,  1.0f,   -1.5f, inf,    -inf,
-                             nan,   denorm, -denorm, 3.0e38f, 1e-38f, 0.5f};
+  std::vector<float> vals = {0.0f, -0.0f,  1.0f,    -1.5f,   inf,    -inf,
+                             nan,  denorm, -denorm, 3.0e38f, 1e-38f, 0.5f};
   std::vector<float> in;
   for (float a : vals)
     for (float b : vals) {
@@ -430,8 +431,8 @@ TEST(EmuAlu, Float32SpecialValues) {
   testp.subnormal.f32 %p1, %f1;   selp.u32 %r20, 1, 0, %p1; st.global.u32 [%rd5+68], %r20;
 )";
   const unsigned k = 18;
-  auto out = runElementwise(elementwisePtx(body, 8, 4 * k), toBytes(in),
-                            n * 4 * k, n);
+  auto out =
+      runElementwise(elementwisePtx(body, 8, 4 * k), toBytes(in), n * 4 * k, n);
   auto flush = [](float f) {
     return std::fpclassify(f) == FP_SUBNORMAL ? std::copysign(0.0f, f) : f;
   };
@@ -505,13 +506,13 @@ TEST(EmuAlu, ApproxFunctionsWithinBounds) {
   div.approx.f32 %f3, %f1, %f2;   st.global.f32 [%rd5+32], %f3;
 )";
   const unsigned k = 9;
-  auto out = runElementwise(elementwisePtx(body, 4, 4 * k), toBytes(in),
-                            n * 4 * k, n);
+  auto out =
+      runElementwise(elementwisePtx(body, 4, 4 * k), toBytes(in), n * 4 * k, n);
   for (unsigned t = 0; t < n; ++t) {
     double x = in[t], y = std::fabs(double(in[t])) + double(u2f(0x3C23D70A));
-    double ref[k] = {std::exp2(x),     std::log2(y),   1.0 / x,
+    double ref[k] = {std::exp2(x),       std::log2(y), 1.0 / x,
                      1.0 / std::sqrt(y), std::sqrt(y), std::sin(x),
-                     std::cos(x),      std::tanh(x),   x / y};
+                     std::cos(x),        std::tanh(x), x / y};
     // Relative bounds from the ISA (ex2: 2 ulp, rcp/rsqrt/sqrt: 1 ulp,
     // tanh: 2^-10.987 relative, div.approx: 2 ulp), absolute for lg2 and
     // sin/cos (2^-22.6 and 2^-20.9 on the range used here).
@@ -547,8 +548,8 @@ TEST(EmuAlu, PrmtModes) {
               std::to_string(c | 0x7740) + ";\n  st.global.u32 [%rd5+" +
               std::to_string(4 * k++) + "], %r20;\n";
   std::vector<uint32_t> in = {0x33221100u, 0x77665544u};
-  auto out = runElementwise(elementwisePtx(body, 8, 4 * k), toBytes(in),
-                            4 * k, 1, 32);
+  auto out =
+      runElementwise(elementwisePtx(body, 8, 4 * k), toBytes(in), 4 * k, 1, 32);
   k = 0;
   for (const Mode &m : modes)
     for (unsigned c = 0; c < 4; ++c) {

@@ -83,15 +83,38 @@ uint16_t refBF16(float x, Mode m, bool satfinite) {
 }
 
 std::vector<float> floatCorners(unsigned randomCount, unsigned seed) {
-  std::vector<float> v = {
-      0.0f, -0.0f, 1.0f, -1.0f, INFINITY, -INFINITY, NAN,
-      65504.0f, 65519.0f, 65520.0f, 70000.0f, -65520.0f, // f16 overflow edge
-      u2f(0x33000000), u2f(0x33000001), u2f(0x32ffffff),  // f16 min subnormal/2
-      u2f(0x387fc000), u2f(0x387fe000), u2f(0x38800000),  // f16 subnormal/normal
-      1.0f + u2f(0x3a800000), 1.0f + u2f(0x3a800000) * 3, // halfway 1 + 2^-11
-      u2f(0x3f808000), u2f(0x3f818000), u2f(0x3f808001),  // bf16 halfway cases
-      u2f(0x7f7fffff), u2f(0x00000001), u2f(0x80400000),  // f32 max, subnormals
-      3.0e38f, -2.5f, 2.5f, 0.5f, -0.5f, 1.5f};
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          1.0f,
+                          -1.0f,
+                          INFINITY,
+                          -INFINITY,
+                          NAN,
+                          65504.0f,
+                          65519.0f,
+                          65520.0f,
+                          70000.0f,
+                          -65520.0f, // f16 overflow edge
+                          u2f(0x33000000),
+                          u2f(0x33000001),
+                          u2f(0x32ffffff), // f16 min subnormal/2
+                          u2f(0x387fc000),
+                          u2f(0x387fe000),
+                          u2f(0x38800000), // f16 subnormal/normal
+                          1.0f + u2f(0x3a800000),
+                          1.0f + u2f(0x3a800000) * 3, // halfway 1 + 2^-11
+                          u2f(0x3f808000),
+                          u2f(0x3f818000),
+                          u2f(0x3f808001), // bf16 halfway cases
+                          u2f(0x7f7fffff),
+                          u2f(0x00000001),
+                          u2f(0x80400000), // f32 max, subnormals
+                          3.0e38f,
+                          -2.5f,
+                          2.5f,
+                          0.5f,
+                          -0.5f,
+                          1.5f};
   std::mt19937 rng(seed);
   for (unsigned i = 0; i < randomCount; ++i) {
     uint32_t bits = rng();
@@ -114,10 +137,11 @@ TEST(EmuCvt, F32ToF16AndBF16AllModes) {
           continue;
         body += std::string("  cvt.") + modeName[m] +
                 (sat ? ".satfinite." : ".") + t + ".f32 %h1, %f1;\n" +
-                "  st.global.b16 [%rd5+" + std::to_string(2 * k++) + "], %h1;\n";
+                "  st.global.b16 [%rd5+" + std::to_string(2 * k++) +
+                "], %h1;\n";
       }
-  auto out = runElementwise(elementwisePtx(body, 4, 2 * k), toBytes(in),
-                            n * 2 * k, n);
+  auto out =
+      runElementwise(elementwisePtx(body, 4, 2 * k), toBytes(in), n * 2 * k, n);
   for (unsigned i = 0; i < n; ++i) {
     unsigned j = 0;
     for (int isBf = 0; isBf < 2; ++isBf)
@@ -125,13 +149,12 @@ TEST(EmuCvt, F32ToF16AndBF16AllModes) {
         for (bool sat : {false, true}) {
           if (sat && (m == RM || m == RP))
             continue;
-          uint16_t want = isBf ? refBF16(in[i], Mode(m), sat)
-                               : refF16(in[i], Mode(m), sat);
+          uint16_t want =
+              isBf ? refBF16(in[i], Mode(m), sat) : refF16(in[i], Mode(m), sat);
           uint16_t got = readAt<uint16_t>(out, i * k + j++);
-          ASSERT_EQ(got, want)
-              << (isBf ? "bf16" : "f16") << " ." << modeName[m]
-              << (sat ? ".satfinite" : "") << " of 0x" << std::hex
-              << f2u(in[i]);
+          ASSERT_EQ(got, want) << (isBf ? "bf16" : "f16") << " ." << modeName[m]
+                               << (sat ? ".satfinite" : "") << " of 0x"
+                               << std::hex << f2u(in[i]);
         }
   }
 }
@@ -152,8 +175,8 @@ TEST(EmuCvt, F16AndBF16ToF32AndPacked) {
   cvt.rn.f16x2.f32 %r20, %f2, %f1;   st.global.b32 [%rd5+8], %r20;
   cvt.ftz.f32.bf16 %f3, %h1;     st.global.f32 [%rd5+12], %f3;
 )";
-  auto out = runElementwise(elementwisePtx(body, 2, 16), toBytes(in),
-                            n * 16, n);
+  auto out =
+      runElementwise(elementwisePtx(body, 2, 16), toBytes(in), n * 16, n);
   for (unsigned i = 0; i < n; ++i) {
     uint16_t h = in[i];
     float f = float(u2h(h));
@@ -165,22 +188,24 @@ TEST(EmuCvt, F16AndBF16ToF32AndPacked) {
       ASSERT_TRUE(std::isnan(readAt<float>(out, i * 4)));
     if (!bNan) {
       ASSERT_EQ(readAt<uint32_t>(out, i * 4 + 1), f2u(b)) << std::hex << h;
-      uint32_t packed = (uint32_t(refF16(b, RN, false)) << 16) |
-                        refF16(f, RN, false);
+      uint32_t packed =
+          (uint32_t(refF16(b, RN, false)) << 16) | refF16(f, RN, false);
       if (!fNan)
         ASSERT_EQ(readAt<uint32_t>(out, i * 4 + 2), packed) << std::hex << h;
-      float flushed = std::fpclassify(b) == FP_SUBNORMAL ? std::copysign(0.0f, b)
-                                                         : b;
+      float flushed =
+          std::fpclassify(b) == FP_SUBNORMAL ? std::copysign(0.0f, b) : b;
       ASSERT_EQ(readAt<uint32_t>(out, i * 4 + 3), f2u(flushed));
     }
   }
 }
 
 TEST(EmuCvt, FloatToIntegerSaturates) {
-  std::vector<float> in = {0.0f,  -0.0f, 2.5f,   -2.5f,  3.5f,   -3.5f,
-                           0.49f, -0.51f, 1e10f, -1e10f, INFINITY, -INFINITY,
-                           NAN,   2147483520.0f, -2147483648.0f, 4294967040.0f,
-                           255.5f, 256.0f, -129.0f, 127.4f, 1e-30f, -1e-30f};
+  std::vector<float> in = {0.0f,   -0.0f,         2.5f,           -2.5f,
+                           3.5f,   -3.5f,         0.49f,          -0.51f,
+                           1e10f,  -1e10f,        INFINITY,       -INFINITY,
+                           NAN,    2147483520.0f, -2147483648.0f, 4294967040.0f,
+                           255.5f, 256.0f,        -129.0f,        127.4f,
+                           1e-30f, -1e-30f};
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> d(-300.0f, 300.0f);
   for (int i = 0; i < 200; ++i)
@@ -217,17 +242,21 @@ TEST(EmuCvt, FloatToIntegerSaturates) {
     std::memcpy(&v64, out.data() + i * w + 32, 8);
     double rn = std::nearbyint(x);
     ASSERT_EQ(int32_t(at32(0)), int32_t(clampTo(rn, INT_MIN, INT_MAX))) << x;
-    ASSERT_EQ(int32_t(at32(4)), int32_t(clampTo(std::trunc(x), INT_MIN, INT_MAX)));
-    ASSERT_EQ(int32_t(at32(8)), int32_t(clampTo(std::floor(x), INT_MIN, INT_MAX)));
-    ASSERT_EQ(int32_t(at32(12)), int32_t(clampTo(std::ceil(x), INT_MIN, INT_MAX)));
+    ASSERT_EQ(int32_t(at32(4)),
+              int32_t(clampTo(std::trunc(x), INT_MIN, INT_MAX)));
+    ASSERT_EQ(int32_t(at32(8)),
+              int32_t(clampTo(std::floor(x), INT_MIN, INT_MAX)));
+    ASSERT_EQ(int32_t(at32(12)),
+              int32_t(clampTo(std::ceil(x), INT_MIN, INT_MAX)));
     ASSERT_EQ(at32(16), uint32_t(clampTo(rn, 0, 4294967295.0))) << x;
     ASSERT_EQ(at32(20), uint32_t(clampTo(std::trunc(x), 0, 255))) << x;
     // A signed 8-bit result is sign-extended to the register width.
     ASSERT_EQ(at32(24), uint32_t(int32_t(clampTo(rn, -128, 127)))) << x;
-    int64_t want64 = std::isnan(x)                      ? 0
+    int64_t want64 = std::isnan(x)                            ? 0
                      : std::trunc(x) >= 9223372036854775808.0 ? INT64_MAX
-                     : std::trunc(x) < -9223372036854775808.0 ? INT64_MIN
-                                                              : int64_t(std::trunc(x));
+                     : std::trunc(x) < -9223372036854775808.0
+                         ? INT64_MIN
+                         : int64_t(std::trunc(x));
     ASSERT_EQ(int64_t(v64), want64) << x;
     float rni = std::isnan(x) ? NAN : float(std::nearbyint(x));
     if (std::isnan(x))
@@ -241,8 +270,9 @@ TEST(EmuCvt, FloatToIntegerSaturates) {
 
 TEST(EmuCvt, IntegerToFloatAndF64Rounding) {
   std::mt19937 rng(21);
-  std::vector<int32_t> ints = {0, 1, -1, 16777216, 16777217, 16777219,
-                               -16777217, INT_MAX, INT_MIN, 33554435};
+  std::vector<int32_t> ints = {0,        1,        -1,        16777216,
+                               16777217, 16777219, -16777217, INT_MAX,
+                               INT_MIN,  33554435};
   for (int i = 0; i < 200; ++i)
     ints.push_back(int32_t(rng()));
   unsigned n = unsigned(ints.size());
@@ -352,12 +382,13 @@ TEST(EmuCvt, HalfArithmetic) {
     ASSERT_EQ(at(2, 2), toH(x * y));
     ASSERT_EQ(at(4, 2), toH(x - y));
     ASSERT_EQ(at(6, 2), toH(x * y + x));
-    ASSERT_EQ(at(8, 4), (uint32_t(toH(hf(a1) + hf(b1))) << 16) |
-                            toH(hf(a0) + hf(b0)));
-    ASSERT_EQ(at(12, 4), (uint32_t(toH(hf(a1) * hf(b1))) << 16) |
-                             toH(hf(a0) * hf(b0)));
-    ASSERT_EQ(at(16, 4), (uint32_t(toB(std::fma(bf(a1), bf(b1), bf(a1)))) << 16) |
-                             toB(std::fma(bf(a0), bf(b0), bf(a0))));
+    ASSERT_EQ(at(8, 4),
+              (uint32_t(toH(hf(a1) + hf(b1))) << 16) | toH(hf(a0) + hf(b0)));
+    ASSERT_EQ(at(12, 4),
+              (uint32_t(toH(hf(a1) * hf(b1))) << 16) | toH(hf(a0) * hf(b0)));
+    ASSERT_EQ(at(16, 4),
+              (uint32_t(toB(std::fma(bf(a1), bf(b1), bf(a1)))) << 16) |
+                  toB(std::fma(bf(a0), bf(b0), bf(a0))));
     ASSERT_EQ(at(20, 2), toB(bf(a0) + bf(a1)));
     double mx = std::isnan(x) ? y : std::isnan(y) ? x : std::max(x, y);
     if (!std::isnan(mx) && !(x == 0 && y == 0))
@@ -376,12 +407,13 @@ double e4m3Value(unsigned b) {
   unsigned e = (b >> 3) & 15, m = b & 7;
   if (e == 15 && m == 7)
     return NAN;
-  double v = e == 0 ? std::ldexp(double(m), -9) : std::ldexp(8.0 + m, int(e) - 10);
+  double v =
+      e == 0 ? std::ldexp(double(m), -9) : std::ldexp(8.0 + m, int(e) - 10);
   return (b & 0x80) ? -v : v;
 }
 double e5m2Value(unsigned b) {
   unsigned e = (b >> 2) & 31, m = b & 3;
-  double v = e == 31 ? (m ? NAN : INFINITY)
+  double v = e == 31  ? (m ? NAN : INFINITY)
              : e == 0 ? std::ldexp(double(m), -16)
                       : std::ldexp(4.0 + m, int(e) - 17);
   return (b & 0x80) ? -v : v;
@@ -412,14 +444,30 @@ unsigned nearestF8(double x, bool e4) {
 }
 
 TEST(EmuCvt, Fp8) {
-  std::vector<float> in = {0.0f, -0.0f, 1.0f, 448.0f, 464.0f, 480.0f, 1e6f,
-                           -1e6f, INFINITY, -INFINITY, NAN, 57344.0f,
-                           61440.0f, std::ldexp(1.0f, -9), std::ldexp(1.0f, -10),
-                           std::ldexp(3.0f, -11), std::ldexp(1.0f, -16),
-                           std::ldexp(1.0f, -17), 0.3f, -2.75f};
+  std::vector<float> in = {0.0f,
+                           -0.0f,
+                           1.0f,
+                           448.0f,
+                           464.0f,
+                           480.0f,
+                           1e6f,
+                           -1e6f,
+                           INFINITY,
+                           -INFINITY,
+                           NAN,
+                           57344.0f,
+                           61440.0f,
+                           std::ldexp(1.0f, -9),
+                           std::ldexp(1.0f, -10),
+                           std::ldexp(3.0f, -11),
+                           std::ldexp(1.0f, -16),
+                           std::ldexp(1.0f, -17),
+                           0.3f,
+                           -2.75f};
   std::mt19937 rng(6);
   for (int i = 0; i < 300; ++i)
-    in.push_back(std::ldexp(float(int(rng() % 2000) - 1000), int(rng() % 30) - 22));
+    in.push_back(
+        std::ldexp(float(int(rng() % 2000) - 1000), int(rng() % 30) - 22));
   unsigned n = unsigned(in.size());
   std::string body = R"(
   ld.global.f32 %f1, [%rd3];

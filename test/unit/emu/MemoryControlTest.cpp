@@ -175,31 +175,37 @@ DONE:
   ret;
 }
 )";
-  Emulator emu;
-  auto mod = emu.loadModule(ptx, "reduce.ptx");
-  ASSERT_TRUE(mod.ok()) << mod.error().message();
-  auto k = mod->kernel("reduce");
-  ASSERT_TRUE(k.ok());
-  const unsigned blocks = 3, threads = 256;
-  std::mt19937 rng(1);
-  std::vector<uint32_t> in(blocks * threads);
-  for (auto &v : in)
-    v = rng() % 100000;
-  DevicePtr din = *emu.allocate(in.size() * 4), dout = *emu.allocate(blocks * 4);
-  ASSERT_TRUE(emu.copyToDevice(din, in.data(), in.size() * 4).ok());
-  Status s = emu.launch(*k, Dim3(blocks), Dim3(threads), threads * 4,
-                        {ParamBytes::of(din), ParamBytes::of(dout)});
-  ASSERT_TRUE(s.ok()) << s.message();
-  std::vector<uint32_t> out(blocks);
-  ASSERT_TRUE(emu.copyFromDevice(out.data(), dout, blocks * 4).ok());
-  for (unsigned b = 0; b < blocks; ++b) {
-    uint32_t sum = 0;
-    for (unsigned t = 0; t < threads; ++t)
-      sum += in[b * threads + t];
-    EXPECT_EQ(out[b], sum);
+  // The fixed order, and random orders of CTAs and warps: same results.
+  for (uint64_t seed : {0, 1, 2, 3}) {
+    EmulatorOptions opts;
+    opts.scheduleSeed = seed;
+    Emulator emu(opts);
+    auto mod = emu.loadModule(ptx, "reduce.ptx");
+    ASSERT_TRUE(mod.ok()) << mod.error().message();
+    auto k = mod->kernel("reduce");
+    ASSERT_TRUE(k.ok());
+    const unsigned blocks = 3, threads = 256;
+    std::mt19937 rng(1);
+    std::vector<uint32_t> in(blocks * threads);
+    for (auto &v : in)
+      v = rng() % 100000;
+    DevicePtr din = *emu.allocate(in.size() * 4),
+              dout = *emu.allocate(blocks * 4);
+    ASSERT_TRUE(emu.copyToDevice(din, in.data(), in.size() * 4).ok());
+    Status s = emu.launch(*k, Dim3(blocks), Dim3(threads), threads * 4,
+                          {ParamBytes::of(din), ParamBytes::of(dout)});
+    ASSERT_TRUE(s.ok()) << s.message();
+    std::vector<uint32_t> out(blocks);
+    ASSERT_TRUE(emu.copyFromDevice(out.data(), dout, blocks * 4).ok());
+    for (unsigned b = 0; b < blocks; ++b) {
+      uint32_t sum = 0;
+      for (unsigned t = 0; t < threads; ++t)
+        sum += in[b * threads + t];
+      EXPECT_EQ(out[b], sum);
+    }
+    EXPECT_GT(emu.lastLaunchStats().warpInstructions, 0u);
+    EXPECT_EQ(emu.lastLaunchStats().ctas, blocks);
   }
-  EXPECT_GT(emu.lastLaunchStats().warpInstructions, 0u);
-  EXPECT_EQ(emu.lastLaunchStats().ctas, blocks);
 }
 
 /// Special registers over a 3-D grid of 3-D blocks.
@@ -242,9 +248,9 @@ TEST(EmuControl, SpecialRegisters) {
   Dim3 grid(2, 3, 2), block(5, 4, 3);
   unsigned total = unsigned(grid.count() * block.count());
   DevicePtr dout = *emu.allocate(total * 16);
-  ASSERT_TRUE(emu.launch(*mod->kernel("ids"), grid, block, 48,
-                         {ParamBytes::of(dout)})
-                  .ok());
+  ASSERT_TRUE(
+      emu.launch(*mod->kernel("ids"), grid, block, 48, {ParamBytes::of(dout)})
+          .ok());
   std::vector<uint32_t> out(total * 4);
   ASSERT_TRUE(emu.copyFromDevice(out.data(), dout, total * 16).ok());
   for (unsigned i = 0; i < total; ++i) {
@@ -380,8 +386,8 @@ TEST(EmuControl, BarrierReduce) {
     v = rng();
   for (unsigned t = 64; t < 128; ++t)
     in[t] |= 1; // the second block: all odd
-  auto out = runElementwise(elementwisePtx(body, 4, 16), toBytes(in), n * 16,
-                            n, 64);
+  auto out =
+      runElementwise(elementwisePtx(body, 4, 16), toBytes(in), n * 16, n, 64);
   for (unsigned b = 0; b < 2; ++b) {
     uint32_t count = 0;
     for (unsigned t = 0; t < 64; ++t)
@@ -466,8 +472,8 @@ END:
   std::vector<uint32_t> in(n);
   for (auto &v : in)
     v = rng();
-  auto out = runElementwise(elementwisePtx(body, 4, 16), toBytes(in), n * 16,
-                            n, 64);
+  auto out =
+      runElementwise(elementwisePtx(body, 4, 16), toBytes(in), n * 16, n, 64);
   auto acc = [](uint32_t v) {
     uint32_t a = 0;
     for (uint32_t i = 0; i < (v & 3); ++i) {

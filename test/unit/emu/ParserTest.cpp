@@ -25,8 +25,9 @@ Status loadError(const std::string &ptx) {
 }
 
 TEST(EmuParser, UnsupportedInstructionNamedWithLine) {
-  Status s = loadError(wrap("  mov.u32 %r1, 1;\n"
-                            "  tex.1d.v4.s32.s32 {%r1, %r2, %r3, %r4}, [t, {%r1}];"));
+  Status s =
+      loadError(wrap("  mov.u32 %r1, 1;\n"
+                     "  tex.1d.v4.s32.s32 {%r1, %r2, %r3, %r4}, [t, {%r1}];"));
   EXPECT_NE(s.message().find("bad.ptx:9:"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("unsupported PTX instruction 'tex.1d.v4.s32.s32'"),
             std::string::npos)

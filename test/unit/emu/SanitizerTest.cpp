@@ -20,8 +20,8 @@ namespace {
 std::string kernel(const std::string &body, const std::string &prelude = "") {
   return std::string(".version 8.0\n.target sm_80\n.address_size 64\n") +
          prelude + ".visible .entry k(.param .u64 buf)\n{\n" + kRegs +
-         "  mov.u32 %r0, %tid.x;\n"       // line 13
-         "  ld.param.u64 %rd1, [buf];\n"  // line 14
+         "  mov.u32 %r0, %tid.x;\n"      // line 13
+         "  ld.param.u64 %rd1, [buf];\n" // line 14
          + body + "\n  ret;\n}\n";
 }
 
@@ -45,8 +45,8 @@ Outcome launch(Emulator &emu, const std::string &ptx, Dim3 grid, Dim3 block,
   DevicePtr buf = *emu.allocate(bufBytes);
   std::vector<uint8_t> init(bufBytes, 1);
   EXPECT_TRUE(emu.copyToDevice(buf, init.data(), bufBytes).ok());
-  Status s = emu.launch(*mod->kernel("k"), grid, block, smem,
-                        {ParamBytes::of(buf)});
+  Status s =
+      emu.launch(*mod->kernel("k"), grid, block, smem, {ParamBytes::of(buf)});
   return {s, emu.lastReport(), buf};
 }
 
@@ -70,8 +70,8 @@ void expectReport(const Outcome &o, ReportKind kind, unsigned line, Dim3 cta,
   EXPECT_NE(m.find(what), std::string::npos) << m;
   EXPECT_NE(m.find("kernel 'k'"), std::string::npos) << m;
   EXPECT_NE(m.find("PTX line " + std::to_string(line)), std::string::npos) << m;
-  std::string c = "CTA (" + std::to_string(cta.x) + "," + std::to_string(cta.y) +
-                  "," + std::to_string(cta.z) + ")";
+  std::string c = "CTA (" + std::to_string(cta.x) + "," +
+                  std::to_string(cta.y) + "," + std::to_string(cta.z) + ")";
   std::string t = "thread (" + std::to_string(thread.x) + "," +
                   std::to_string(thread.y) + "," + std::to_string(thread.z) +
                   ")";
@@ -100,8 +100,9 @@ TEST(EmuSanitizer, GlobalOutOfBounds) {
 
 TEST(EmuSanitizer, NullPointer) {
   Emulator emu;
-  Outcome o = launch(emu, kernel("  mov.u64 %rd2, 0;\n"
-                                 "  st.global.u32 [%rd2+8], %r0;"),
+  Outcome o = launch(emu,
+                     kernel("  mov.u64 %rd2, 0;\n"
+                            "  st.global.u32 [%rd2+8], %r0;"),
                      Dim3(1), Dim3(32));
   expectReport(o, ReportKind::OutOfBounds, bodyLine() + 1, Dim3(0, 0, 0),
                Dim3(0, 0, 0), "null pointer");
@@ -110,8 +111,9 @@ TEST(EmuSanitizer, NullPointer) {
 
 TEST(EmuSanitizer, MisalignedGlobal) {
   Emulator emu;
-  Outcome o = launch(emu, kernel("  setp.eq.u32 %p1, %r0, 7;\n"
-                                 "  @%p1 ld.global.u32 %r1, [%rd1+2];"),
+  Outcome o = launch(emu,
+                     kernel("  setp.eq.u32 %p1, %r0, 7;\n"
+                            "  @%p1 ld.global.u32 %r1, [%rd1+2];"),
                      Dim3(1), Dim3(32));
   expectReport(o, ReportKind::Misaligned, bodyLine() + 1, Dim3(0, 0, 0),
                Dim3(7, 0, 0), "misaligned global 4-byte read");
@@ -186,6 +188,14 @@ TEST(EmuSanitizer, SharedRace) {
             std::string::npos)
       << o.status.message();
   expectSurvives(emu);
+  // Whatever the order of the warps, the race is found.
+  for (uint64_t seed : {1, 2, 3}) {
+    EmulatorOptions opts;
+    opts.scheduleSeed = seed;
+    Emulator shuffled(opts);
+    Outcome r = launch(shuffled, kernel(racy, prelude), Dim3(1), Dim3(64));
+    EXPECT_EQ(r.report.kind, ReportKind::SharedRace) << "seed " << seed;
+  }
   // The same kernel with the barrier is clean and exchanges the halves.
   std::string fixed = body;
   fixed.replace(fixed.find("BARRIER"), 7, "bar.sync 0;");
@@ -208,8 +218,8 @@ TEST(EmuSanitizer, CpAsyncReadBeforeWait) {
   std::string bad = body;
   bad.replace(bad.find("WAIT"), 4, "// no wait");
   Outcome o = launch(emu, kernel(bad, prelude), Dim3(1), Dim3(32));
-  expectReport(o, ReportKind::CpAsyncUnwaited, bodyLine(prelude) + 8, Dim3(0, 0, 0),
-               Dim3(0, 0, 0), "before the cp.async.wait_group");
+  expectReport(o, ReportKind::CpAsyncUnwaited, bodyLine(prelude) + 8,
+               Dim3(0, 0, 0), Dim3(0, 0, 0), "before the cp.async.wait_group");
   expectSurvives(emu);
   std::string good = body;
   good.replace(good.find("WAIT"), 4, "cp.async.wait_group 0;");
@@ -245,9 +255,9 @@ TEST(EmuSanitizer, PartialWarpBarrier) {
 
 TEST(EmuSanitizer, WrongMemberMask) {
   Emulator emu;
-  Outcome o = launch(emu,
-                     kernel("  shfl.sync.bfly.b32 %r1, %r0, 1, 31, 0xffff;"),
-                     Dim3(1), Dim3(32));
+  Outcome o =
+      launch(emu, kernel("  shfl.sync.bfly.b32 %r1, %r0, 1, 31, 0xffff;"),
+             Dim3(1), Dim3(32));
   expectReport(o, ReportKind::WrongMemberMask, bodyLine(), Dim3(0, 0, 0),
                Dim3(16, 0, 0), "shfl.sync with a wrong member mask");
   expectSurvives(emu);

@@ -192,16 +192,16 @@ TEST(EmuWarp, Atomics) {
   for (auto &v : in)
     v = rng();
   std::vector<uint32_t> ctr(16 + 16, 0);
-  ctr[4] = 0x80000000u;  // max.s32 starts at INT_MIN
-  ctr[5] = 0xffffffffu;  // min.u32 starts at UINT_MAX
-  ctr[11] = 0;           // cas compare: thread 0 succeeds
+  ctr[4] = 0x80000000u; // max.s32 starts at INT_MIN
+  ctr[5] = 0xffffffffu; // min.u32 starts at UINT_MAX
+  ctr[11] = 0;          // cas compare: thread 0 succeeds
   DevicePtr din = *emu.allocate(n * 4), dctr = *emu.allocate(ctr.size() * 4),
             dold = *emu.allocate(n * 4);
   ASSERT_TRUE(emu.copyToDevice(din, in.data(), n * 4).ok());
   ASSERT_TRUE(emu.copyToDevice(dctr, ctr.data(), ctr.size() * 4).ok());
-  Status s = emu.launch(*mod->kernel("k"), Dim3(blocks), Dim3(threads), 0,
-                        {ParamBytes::of(din), ParamBytes::of(dctr),
-                         ParamBytes::of(dold)});
+  Status s = emu.launch(
+      *mod->kernel("k"), Dim3(blocks), Dim3(threads), 0,
+      {ParamBytes::of(din), ParamBytes::of(dctr), ParamBytes::of(dold)});
   ASSERT_TRUE(s.ok()) << s.message();
   std::vector<uint32_t> outCtr(ctr.size()), olds(n);
   ASSERT_TRUE(emu.copyFromDevice(outCtr.data(), dctr, ctr.size() * 4).ok());
@@ -362,8 +362,8 @@ std::string ldmatrixPtx(unsigned num, bool trans) {
   shl.b32 %r9, %r8, 4;
   add.u32 %r10, %r1, %r9;
   ldmatrix.sync.aligned.m8n8.x)") +
-         std::to_string(num) + (trans ? ".trans" : "") +
-         ".shared.b16 {" + regs + R"(}, [%r10];
+         std::to_string(num) + (trans ? ".trans" : "") + ".shared.b16 {" +
+         regs + R"(}, [%r10];
   mul.wide.u32 %rd8, %r0, 16;
   add.s64 %rd4, %rd2, %rd8;
 )" + stores +
@@ -420,11 +420,11 @@ TEST(EmuWarp, LdmatrixOneHot) {
 //===----------------------------------------------------------------------===//
 
 struct MmaShape {
-  const char *name;  ///< shape and types, as in the instruction
+  const char *name; ///< shape and types, as in the instruction
   unsigned K;
-  bool isInt;        ///< s8/u8 inputs, s32 accumulators
+  bool isInt; ///< s8/u8 inputs, s32 accumulators
   bool bf16;
-  bool f16Acc;       ///< f16 C and D (two f16x2 registers)
+  bool f16Acc; ///< f16 C and D (two f16x2 registers)
   bool aSigned, bSigned;
 };
 
@@ -607,7 +607,9 @@ TEST_P(EmuMma, OneHotFragments) {
   ASSERT_TRUE(mod.ok()) << mod.error().message();
   auto k = *mod->kernel("k");
   std::mt19937 rng(GetParam() + 1);
-  auto small = [&](bool sg) { return sg ? int(rng() % 15) - 7 : int(rng() % 15); };
+  auto small = [&](bool sg) {
+    return sg ? int(rng() % 15) - 7 : int(rng() % 15);
+  };
   std::vector<int> zeroC(128, 0);
   // One-hot A at (i, kk) against a random B: row i of D is row kk of B.
   for (unsigned i = 0; i < 16; ++i)
