@@ -1106,6 +1106,11 @@ template <typename T>
 void setpLanes(Cmp cmp, uint32_t mask, uint64_t *p, uint64_t *q,
                const uint64_t *a, const uint64_t *b) {
   auto run = [&](auto f) {
+    if (mask == 0xffffffffu && !q) {
+      for (int l = 0; l < 32; ++l)
+        p[l] = f(asType<T>(a[l]), asType<T>(b[l]));
+      return;
+    }
     FOR_LANES(mask, {
       bool r = f(asType<T>(a[l]), asType<T>(b[l]));
       p[l] = r;
@@ -2593,10 +2598,12 @@ Yield Launch::runWarp(Warp &w) {
     const Instr &I = code[w.pc];
     uint32_t mask = w.active;
     if (I.guard != kNoReg) {
+      // Branch-free: the predicate's bits of all 32 lanes, then the mask.
       const uint64_t *p = w.regs + size_t(I.guard) * 32;
       uint32_t m = 0;
-      FOR_LANES(mask, if (bool(p[l] & 1) != I.guardNeg) m |= 1u << l);
-      mask = m;
+      for (int l = 0; l < 32; ++l)
+        m |= uint32_t(p[l] & 1) << l;
+      mask &= I.guardNeg ? ~m : m;
     }
     ++st.warpInstructions;
     st.threadInstructions += uint32_t(__builtin_popcount(mask));
