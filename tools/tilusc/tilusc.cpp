@@ -503,12 +503,16 @@ int runKernel(StringRef source, StringRef filename,
   // place must be compared after exactly one launch.
   if (times.size() > 1) {
     size_t b = 0;
-    for (auto [p, host] : llvm::zip(info.params, inputs))
-      if (p.isGlobal && !host.empty())
-        if (tilus::Status s = (*dev)->copyToDevice(buffers[b++].ptr(),
-                                                   host.data(), host.size());
+    for (auto [p, host] : llvm::zip(info.params, inputs)) {
+      if (!p.isGlobal)
+        continue;
+      const tilus::Buffer &buffer = buffers[b++];
+      if (!host.empty())
+        if (tilus::Status s =
+                (*dev)->copyToDevice(buffer.ptr(), host.data(), host.size());
             !s)
           return fail(s.message());
+    }
     if (tilus::Status s = kernel->launch(args, 0, &stats); !s)
       return fail(s.message());
   }
