@@ -1359,6 +1359,36 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
     break;
   }
 
+  if (I.flags & (FCarryIn | FCarryOut)) {
+    // Extended-precision arithmetic through the carry flag CC.CF.
+    uint64_t *cc = w.regs + size_t(I.aux) * 32;
+    unsigned bits = typeBits(t);
+    bool in = I.has(FCarryIn), out = I.has(FCarryOut);
+    FOR_LANES(mask, {
+      unsigned __int128 m = (unsigned __int128)1 << bits;
+      unsigned __int128 x = zext(a[l], bits), y = zext(b[l], bits);
+      unsigned __int128 cin = in ? (cc[l] & 1) : 0, r;
+      uint64_t carry;
+      if (I.op == Op::Sub) {
+        r = (x - y - cin) & (m - 1);
+        carry = x < y + cin; // the borrow
+      } else {
+        unsigned __int128 addend = y;
+        if (I.op == Op::Mad) {
+          uint64_t prod = intOp(I, a[l], b[l], 0); // .lo or .hi product
+          addend = zext(prod, bits) + 0;
+          x = zext(c[l], bits);
+        }
+        unsigned __int128 sum = x + addend + cin;
+        r = sum & (m - 1);
+        carry = uint64_t(sum >> bits) & 1;
+      }
+      d[l] = uint64_t(r);
+      if (out)
+        cc[l] = carry;
+    });
+    return true;
+  }
   if (!isFloat(t)) {
     if (fastInt(I, mask, d, a, b, c))
       return true;

@@ -308,6 +308,9 @@ const std::unordered_map<std::string_view, OpInfo> &opTable() {
       {"sub", {Op::Sub, 3, 3}},
       {"mul", {Op::Mul, 3, 3}},
       {"mad", {Op::Mad, 4, 4}},
+      {"addc", {Op::Add, 3, 3}},
+      {"subc", {Op::Sub, 3, 3}},
+      {"madc", {Op::Mad, 4, 4}},
       {"fma", {Op::Fma, 4, 4}},
       {"div", {Op::Div, 3, 3}},
       {"rem", {Op::Rem, 3, 3}},
@@ -401,6 +404,7 @@ private:
   std::shared_ptr<detail::ModuleImpl> mod;
   std::vector<std::unordered_map<std::string, Sym>> scopes;
   std::vector<Type> regTypes; ///< Declared type of every register slot.
+  uint32_t ccReg = kNoReg;    ///< The carry flag's slot, once used.
   std::map<std::string, uint32_t> funcIndex;
   // Labels are scoped like registers: a `{ ... }` block (inline assembly)
   // may define the same label as another block. Per open block: its labels
@@ -1367,9 +1371,19 @@ Status Parser::parseInstruction() {
   if (ins.nops < it->second.minOps || ins.nops > it->second.maxOps)
     return err(opTok, "wrong number of operands (" + std::to_string(ins.nops) +
                           ") for '" + std::string(full) + "'");
+  if (base == "addc" || base == "subc" || base == "madc")
+    ins.flags |= FCarryIn;
   Status s = decode(ins, full, mods, opTok);
   if (!s)
     return s;
+  if (ins.flags & (FCarryIn | FCarryOut)) {
+    // The carry flag (CC.CF) is a hidden per-thread register of the module.
+    if (ccReg == kNoReg) {
+      ccReg = mod->numRegs++;
+      regTypes.push_back(Type::Pred);
+    }
+    ins.aux = ccReg;
+  }
   // The address of a variable in a generic access is its generic address.
   (void)symSpace;
   mod->code.push_back(ins);
@@ -1467,6 +1481,9 @@ Status Parser::decode(Instr &ins, std::string_view full,
       ins.vec = uint8_t(m[1] - '0');
     } else if (m == "x1" || m == "x2" || m == "x4") {
       ins.vec = uint8_t(m[1] - '0');
+    } else if (m == "cc" && (ins.op == Op::Add || ins.op == Op::Sub ||
+                             ins.op == Op::Mad)) {
+      ins.flags |= FCarryOut;
     } else if (m == "sat") {
       ins.flags |= FSat;
     } else if (m == "satfinite") {
@@ -1839,6 +1856,14 @@ Status Parser::decode(Instr &ins, std::string_view full,
   if (!st)
     return st;
   fixDoubleLiterals(t0);
+  if (ins.flags & (FCarryIn | FCarryOut)) {
+    st = need((t0 == Type::U32 || t0 == Type::S32 || t0 == Type::U64 ||
+               t0 == Type::S64) &&
+                  !ins.has(FSat) && !ins.has(FWide),
+              "carry arithmetic on 32/64-bit integers");
+    if (!st)
+      return st;
+  }
   if (ins.op == Op::Mul || ins.op == Op::Mad) {
     if (!isFloat(t0) && !(ins.flags & (FHi | FLo | FWide)))
       return need(false, "integer mul/mad needs .lo, .hi or .wide");

@@ -220,6 +220,8 @@ enum Flag : uint32_t {
   FFull = 1u << 21,
   FIgnoreSrc = 1u << 22, ///< cp.async with an ignore-src predicate
   FPopc = 1u << 23,
+  FCarryOut = 1u << 24, ///< .cc: writes the carry flag
+  FCarryIn = 1u << 25,  ///< addc/subc/madc: reads the carry flag
 };
 
 /// Sub-operations.

@@ -562,4 +562,60 @@ TEST(EmuAlu, PrmtModes) {
     }
 }
 
+/// Multi-word arithmetic through the carry flag: 128-bit add and subtract
+/// from 32-bit pieces, and a 64x32-bit multiply-accumulate with mad.cc/madc.
+TEST(EmuAlu, CarryChains) {
+  std::string body = R"(
+  ld.global.v4.u32 {%r10, %r11, %r12, %r13}, [%rd3];
+  ld.global.v4.u32 {%r14, %r15, %r16, %r17}, [%rd3+16];
+  add.cc.u32 %r20, %r10, %r14;
+  addc.cc.u32 %r21, %r11, %r15;
+  addc.cc.u32 %r22, %r12, %r16;
+  addc.u32 %r23, %r13, %r17;
+  st.global.v4.u32 [%rd5], {%r20, %r21, %r22, %r23};
+  sub.cc.u32 %r20, %r10, %r14;
+  subc.cc.u32 %r21, %r11, %r15;
+  subc.cc.u32 %r22, %r12, %r16;
+  subc.u32 %r23, %r13, %r17;
+  st.global.v4.u32 [%rd5+16], {%r20, %r21, %r22, %r23};
+  // (r11:r10) * r14 + (r13:r12) as a 96-bit value
+  mad.lo.cc.u32 %r20, %r10, %r14, %r12;
+  madc.hi.cc.u32 %r21, %r10, %r14, %r13;
+  addc.u32 %r22, 0, 0;
+  mad.lo.cc.u32 %r21, %r11, %r14, %r21;
+  madc.hi.u32 %r22, %r11, %r14, %r22;
+  st.global.v4.u32 [%rd5+32], {%r20, %r21, %r22, %r22};
+  add.cc.u64 %rd20, %rd3, -1;
+  addc.u64 %rd21, 0, 0;
+  st.global.u64 [%rd5+48], %rd21;
+)";
+  const unsigned n = 128, w = 64;
+  std::mt19937 rng(12);
+  std::vector<uint32_t> in(8 * n);
+  for (auto &v : in)
+    v = (rng() % 4 == 0) ? 0xffffffffu : rng();
+  auto out = runElementwise(elementwisePtx(body, 32, w), toBytes(in), n * w, n);
+  for (unsigned t = 0; t < n; ++t) {
+    const uint32_t *v = &in[8 * t];
+    auto wide = [](const uint32_t *p) {
+      return (unsigned __int128)p[0] | ((unsigned __int128)p[1] << 32) |
+             ((unsigned __int128)p[2] << 64) | ((unsigned __int128)p[3] << 96);
+    };
+    unsigned __int128 x = wide(v), y = wide(v + 4), sum = x + y, diff = x - y;
+    for (int k = 0; k < 4; ++k) {
+      EXPECT_EQ(readAt<uint32_t>(out, t * 16 + k), uint32_t(sum >> (32 * k)));
+      EXPECT_EQ(readAt<uint32_t>(out, t * 16 + 4 + k),
+                uint32_t(diff >> (32 * k)));
+    }
+    unsigned __int128 mac =
+        (unsigned __int128)((uint64_t(v[1]) << 32) | v[0]) * v[4] +
+        ((uint64_t(v[3]) << 32) | v[2]);
+    for (int k = 0; k < 3; ++k)
+      EXPECT_EQ(readAt<uint32_t>(out, t * 16 + 8 + k), uint32_t(mac >> (32 * k)))
+          << "thread " << t << " word " << k;
+    // rd3 + (-1) carries out for every non-zero address
+    EXPECT_EQ(readAt<uint64_t>(out, t * 8 + 6), 1u);
+  }
+}
+
 } // namespace
