@@ -280,9 +280,10 @@ int loadForInterpreter(StringRef source, StringRef filename,
   errs() << result.diagnostics;
   if (!result.ok)
     return 1;
-  auto chosen = std::find_if(
-      result.kernels.begin(), result.kernels.end(),
-      [&](const tilus::KernelInfo &k) { return name.empty() || k.name == name; });
+  auto chosen = std::find_if(result.kernels.begin(), result.kernels.end(),
+                             [&](const tilus::KernelInfo &k) {
+                               return name.empty() || k.name == name;
+                             });
   if (chosen == result.kernels.end())
     return fail(result.kernels.empty()
                     ? Twine("the interpreter needs the kernels' parameter "
@@ -290,8 +291,8 @@ int loadForInterpreter(StringRef source, StringRef filename,
                     : Twine("no kernel named '" + name + "'"));
   info = *chosen;
   tilus::registerDialects(out.context);
-  out.module = mlir::parseSourceString<mlir::ModuleOp>(result.output,
-                                                       &out.context);
+  out.module =
+      mlir::parseSourceString<mlir::ModuleOp>(result.output, &out.context);
   if (!out.module)
     return fail("cannot parse the tilus dialect of '" + filename + "'");
   out.func = out.module->lookupSymbol<mlir::func::FuncOp>(info.name);
@@ -318,11 +319,11 @@ int runInterpreter(InterpretedKernel &kernel, const tilus::KernelInfo &info,
                        : tilus::InterpreterArg::integer(v));
   }
   std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(
-      &kernel.context, [&](mlir::Diagnostic &d) {
-        diagnostics += d.str();
-        return mlir::success();
-      });
+  mlir::ScopedDiagnosticHandler handler(&kernel.context,
+                                        [&](mlir::Diagnostic &d) {
+                                          diagnostics += d.str();
+                                          return mlir::success();
+                                        });
   tilus::InterpreterOptions options;
   options.grid = grid;
   options.printStream = printStream;
@@ -340,8 +341,8 @@ int interpretKernel(StringRef source, StringRef filename,
     return rc;
   InterpretedKernel kernel;
   tilus::KernelInfo info;
-  if (int rc = loadForInterpreter(source, filename, defineMap, arch,
-                                  kernelName, kernel, info))
+  if (int rc = loadForInterpreter(source, filename, defineMap, arch, kernelName,
+                                  kernel, info))
     return rc;
   std::vector<std::vector<uint8_t>> buffers;
   if (int rc = makeHostInputs(info, values, "--interpret", buffers))
@@ -360,12 +361,14 @@ int interpretKernel(StringRef source, StringRef filename,
 
 /// --check: runs the interpreter on `inputs` and compares every element of
 /// every tensor with `outputs`, what the device left in its buffers.
-int checkAgainstInterpreter(
-    StringRef source, StringRef filename,
-    const std::map<std::string, std::string> &defineMap,
-    const std::string &targetArch, const tilus::KernelInfo &info,
-    const ShapeValues &values, std::vector<std::vector<uint8_t>> inputs,
-    const std::vector<std::vector<uint8_t>> &outputs, tilus::Dim3 grid) {
+int checkAgainstInterpreter(StringRef source, StringRef filename,
+                            const std::map<std::string, std::string> &defineMap,
+                            const std::string &targetArch,
+                            const tilus::KernelInfo &info,
+                            const ShapeValues &values,
+                            std::vector<std::vector<uint8_t>> inputs,
+                            const std::vector<std::vector<uint8_t>> &outputs,
+                            tilus::Dim3 grid) {
   InterpretedKernel kernel;
   tilus::KernelInfo interpreted;
   if (int rc = loadForInterpreter(source, filename, defineMap, targetArch,
@@ -573,8 +576,8 @@ int main(int argc, char **argv) {
   if (check && !run)
     return fail("--check needs --run");
   if (interpret)
-    return interpretKernel((*file)->getBuffer(),
-                           (*file)->getBufferIdentifier(), options.defines);
+    return interpretKernel((*file)->getBuffer(), (*file)->getBufferIdentifier(),
+                           options.defines);
   if (run)
     return runKernel((*file)->getBuffer(), (*file)->getBufferIdentifier(),
                      options.defines);
