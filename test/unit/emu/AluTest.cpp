@@ -618,4 +618,88 @@ TEST(EmuAlu, CarryChains) {
   }
 }
 
+/// f64 arithmetic (round to nearest, special values), 16-bit integers and
+/// setp with a boolean combination.
+TEST(EmuAlu, Float64SixteenBitAndBoolSetp) {
+  std::vector<double> vals = {0.0, -0.0, 1.0, -2.5, 1e300, -1e-310, INFINITY,
+                              NAN, 3.0, 0.1};
+  std::mt19937_64 rng(8);
+  std::uniform_real_distribution<double> dist(-1e3, 1e3);
+  for (int i = 0; i < 60; ++i)
+    vals.push_back(dist(rng));
+  std::vector<double> in;
+  for (size_t i = 0; i < vals.size(); ++i) {
+    in.push_back(vals[i]);
+    in.push_back(vals[(i * 7 + 3) % vals.size()]);
+  }
+  unsigned n = unsigned(in.size() / 2);
+  std::string body = R"(
+  ld.global.v2.f64 {%fd1, %fd2}, [%rd3];
+  add.f64 %fd3, %fd1, %fd2;          st.global.f64 [%rd5], %fd3;
+  mul.rn.f64 %fd3, %fd1, %fd2;       st.global.f64 [%rd5+8], %fd3;
+  fma.rn.f64 %fd3, %fd1, %fd2, %fd1; st.global.f64 [%rd5+16], %fd3;
+  div.rn.f64 %fd3, %fd1, %fd2;       st.global.f64 [%rd5+24], %fd3;
+  sqrt.rn.f64 %fd3, %fd1;            st.global.f64 [%rd5+32], %fd3;
+  min.f64 %fd3, %fd1, %fd2;          st.global.f64 [%rd5+40], %fd3;
+  // 16-bit integers from the low bits of the operands
+  mov.b64 {%r10, %r11}, %fd1;
+  mov.b64 {%r12, %r13}, %fd2;
+  cvt.u16.u32 %h1, %r11;
+  cvt.u16.u32 %h2, %r13;
+  add.u16 %h3, %h1, %h2;             st.global.b16 [%rd5+48], %h3;
+  mul.lo.u16 %h3, %h1, %h2;          st.global.b16 [%rd5+50], %h3;
+  shr.s16 %h3, %h1, 3;               st.global.b16 [%rd5+52], %h3;
+  max.s16 %h3, %h1, %h2;             st.global.b16 [%rd5+54], %h3;
+  // p = (a < b) and (c != 0); q = !(a < b) and (c != 0)
+  setp.ne.u32 %p1, %r10, 0;
+  setp.lt.and.f64 %p2|%p3, %fd1, %fd2, %p1;
+  setp.ge.or.s16 %p4, %h1, %h2, !%p1;
+  selp.u32 %r20, 1, 0, %p2;
+  selp.u32 %r21, 2, 0, %p3;
+  selp.u32 %r22, 4, 0, %p4;
+  or.b32 %r23, %r20, %r21;
+  or.b32 %r23, %r23, %r22;
+  st.global.u32 [%rd5+56], %r23;
+)";
+  const unsigned w = 64;
+  auto out = runElementwise(elementwisePtx(body, 16, w), toBytes(in), n * w, n);
+  auto bits = [](double d) {
+    uint64_t u;
+    std::memcpy(&u, &d, 8);
+    return u;
+  };
+  auto canonD = [&](double d) {
+    return std::isnan(d) ? 0x7fffffffffffffffull : bits(d);
+  };
+  for (unsigned t = 0; t < n; ++t) {
+    double a = in[2 * t], b = in[2 * t + 1];
+    auto at = [&](unsigned off, unsigned size) {
+      uint64_t r = 0;
+      std::memcpy(&r, out.data() + t * w + off, size);
+      return r;
+    };
+    EXPECT_EQ(at(0, 8), canonD(a + b)) << a << " " << b;
+    EXPECT_EQ(at(8, 8), canonD(a * b));
+    EXPECT_EQ(at(16, 8), canonD(std::fma(a, b, a)));
+    EXPECT_EQ(at(24, 8), canonD(a / b));
+    EXPECT_EQ(at(32, 8), canonD(std::sqrt(a)));
+    double mn = std::isnan(a) ? b : std::isnan(b) ? a
+                : (a == 0 && b == 0) ? (std::signbit(a) ? a : b)
+                                     : std::min(a, b);
+    EXPECT_EQ(at(40, 8), canonD(mn));
+    uint16_t h1 = uint16_t(bits(a) >> 32), h2 = uint16_t(bits(b) >> 32);
+    EXPECT_EQ(at(48, 2), uint16_t(h1 + h2));
+    EXPECT_EQ(at(50, 2), uint16_t(h1 * h2));
+    EXPECT_EQ(at(52, 2), uint16_t(int16_t(h1) >> 3));
+    EXPECT_EQ(at(54, 2), uint16_t(std::max(int16_t(h1), int16_t(h2))));
+    // PTX: p = t AND c, q = (NOT t) AND c for the comparison t (false
+    // when unordered, so q is true then).
+    bool c = uint32_t(bits(a)) != 0, lt = a < b;
+    bool p = lt && c, q = !lt && c;
+    bool r = int16_t(h1) >= int16_t(h2) || !c;
+    EXPECT_EQ(at(56, 4), uint32_t(p) | (uint32_t(q) << 1) | (uint32_t(r) << 2))
+        << a << " " << b;
+  }
+}
+
 } // namespace

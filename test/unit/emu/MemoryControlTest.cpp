@@ -16,7 +16,9 @@ TEST(EmuMemory, StateSpacesAndVectors) {
 )";
   std::string body = R"(
   .local .align 16 .b8 depot[64];
-  ld.global.v4.u32 {%r10, %r11, %r12, %r13}, [%rd3];
+  ld.global.nc.L1::evict_last.v4.u32 {%r10, %r11, %r12, %r13}, [%rd3];
+  membar.gl;
+  fence.acq_rel.gpu;
   // shared, by state-space address and through the generic window
   mov.u32 %r20, sbuf;
   shl.b32 %r21, %r0, 4;
@@ -507,6 +509,35 @@ END:
       EXPECT_EQ(readAt<uint32_t>(out, 4 * t + 2), mask) << t;
     }
   }
+}
+
+/// Named barriers with thread counts: warps 0-1 and warps 2-3 exchange data
+/// through shared memory, each pair on its own barrier.
+TEST(EmuControl, NamedBarriersWithCounts) {
+  std::string prelude = ".shared .align 4 .b32 slots[128];\n";
+  std::string body = R"(
+  mov.u32 %r10, slots;
+  shl.b32 %r11, %r0, 2;
+  add.u32 %r12, %r10, %r11;
+  st.shared.u32 [%r12], %r3;
+  // warps 0,1 use barrier 1; warps 2,3 barrier 2; 64 threads each
+  shr.u32 %r13, %r0, 6;
+  add.u32 %r14, %r13, 1;
+  bar.sync %r14, 64;
+  // read the slot of the same lane in the other warp of the pair
+  xor.b32 %r15, %r11, 128;
+  add.u32 %r16, %r10, %r15;
+  ld.shared.u32 %r17, [%r16];
+  st.global.u32 [%rd5], %r17;
+  barrier.sync.aligned %r14, 64;
+  bar.arrive 3, 128;
+)";
+  const unsigned n = 128;
+  std::vector<uint32_t> in(n, 1);
+  auto out = runElementwise(elementwisePtx(body, 4, 4, prelude), toBytes(in),
+                            n * 4, n, 128);
+  for (unsigned t = 0; t < n; ++t)
+    EXPECT_EQ(readAt<uint32_t>(out, t), t ^ 32u);
 }
 
 } // namespace
