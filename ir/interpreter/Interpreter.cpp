@@ -1313,26 +1313,36 @@ private:
     const Tile &a = tile(op.getA()), &b = tile(op.getB()), &c = tile(op.getC());
     Tile result = makeTile(op);
     int64_t m = a.shape[0], k = a.shape[1], n = b.shape[1];
-    bool exactInts = !a.dtype.isFloat() && !c.dtype.isFloat();
-    for (int64_t i = 0; i < m; ++i) {
-      for (int64_t j = 0; j < n; ++j) {
-        uint64_t acc = c.codes[i * n + j];
-        if (exactInts) {
-          uint64_t sum = uint64_t(intValue(c.dtype, acc));
+    // Operands are decoded once, not once per product.
+    if (!a.dtype.isFloat() && !c.dtype.isFloat()) {
+      std::vector<int64_t> x(a.codes.size()), y(b.codes.size());
+      for (size_t i = 0; i < x.size(); ++i)
+        x[i] = intValue(a.dtype, a.codes[i]);
+      for (size_t i = 0; i < y.size(); ++i)
+        y[i] = intValue(b.dtype, b.codes[i]);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          uint64_t sum = uint64_t(intValue(c.dtype, c.codes[i * n + j]));
           for (int64_t p = 0; p < k; ++p)
-            sum += uint64_t(intValue(a.dtype, a.codes[i * k + p])) *
-                   uint64_t(intValue(b.dtype, b.codes[p * n + j]));
+            sum += uint64_t(x[i * k + p]) * uint64_t(y[p * n + j]);
           result.codes[i * n + j] = sum & c.dtype.codeMask();
-          continue;
         }
-        double sum = decode(c.dtype, acc);
+      setTile(op, std::move(result));
+      return success();
+    }
+    std::vector<double> x(a.codes.size()), y(b.codes.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = decode(a.dtype, a.codes[i]);
+    for (size_t i = 0; i < y.size(); ++i)
+      y[i] = decode(b.dtype, b.codes[i]);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = decode(c.dtype, c.codes[i * n + j]);
         for (int64_t p = 0; p < k; ++p)
-          sum += decode(a.dtype, a.codes[i * k + p]) *
-                 decode(b.dtype, b.codes[p * n + j]);
+          sum += x[i * k + p] * y[p * n + j];
         result.codes[i * n + j] =
             c.dtype.isFloat() ? roundFloat(c.dtype, sum) : encode(c.dtype, sum);
       }
-    }
     setTile(op, std::move(result));
     return success();
   }
