@@ -710,7 +710,7 @@ bool compare(Cmp c, Type t, uint64_t a, uint64_t b) {
       x = bitsToF64(a);
       y = bitsToF64(b);
     } else {
-      Half h;
+      Half h{kF16, false};
       halfType(t, h);
       x = decodeFloat(a & 0xffff, h.fmt);
       y = decodeFloat(b & 0xffff, h.fmt);
@@ -1199,7 +1199,7 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
   const uint64_t *c = I.nops > 3 ? src(w, I.ops[3], tc) : tc;
   uint64_t *d = dst(w, I.ops[0]);
   Type t = I.type;
-  Half h;
+  Half h{kF16, false};
   // Bitwise and special ops that ignore the float type.
   switch (I.op) {
   case Op::Bfi: {
