@@ -2146,14 +2146,17 @@ bool Launch::checkMemberMask(Warp &w, const Instr &I, uint32_t mask,
       badLane = l;
     }
   });
-  if (ok && (mm & w.valid) == mask)
+  // Lanes that do not exist (a partial last warp) or have exited are not
+  // waited for, so a full mask is fine there.
+  uint32_t live = w.valid & ~w.exited;
+  if (ok && (mm & live) == mask)
     return true;
   char buf[96];
   std::snprintf(buf, sizeof(buf), "member mask 0x%08x, executing lanes 0x%08x",
                 mm, mask);
   int lane = badLane >= 0 ? badLane : __builtin_ctz(mask ? mask : 1);
   if (ok) {
-    uint32_t diff = (mm & w.valid) ^ mask;
+    uint32_t diff = (mm & live) ^ mask;
     lane = __builtin_ctz(diff);
   }
   fail(ReportKind::WrongMemberMask, I, w, lane, ~0ull,

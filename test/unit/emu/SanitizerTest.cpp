@@ -261,6 +261,14 @@ TEST(EmuSanitizer, WrongMemberMask) {
   expectReport(o, ReportKind::WrongMemberMask, bodyLine(), Dim3(0, 0, 0),
                Dim3(16, 0, 0), "shfl.sync with a wrong member mask");
   expectSurvives(emu);
+  // A full mask after some lanes have exited is correct: exited lanes are
+  // not waited for.
+  o = launch(emu,
+             kernel("  setp.ge.u32 %p1, %r0, 20;\n"
+                    "  @%p1 exit;\n"
+                    "  shfl.sync.bfly.b32 %r1, %r0, 1, 31, -1;"),
+             Dim3(1), Dim3(32));
+  EXPECT_TRUE(o.status.ok()) << o.status.message();
   // A mask naming exactly the lanes of a divergent branch is correct.
   o = launch(emu,
              kernel("  setp.lt.u32 %p1, %r0, 16;\n"
