@@ -1,9 +1,9 @@
 //===- Emulator.h - PTX emulator: a CPU device that runs PTX ----*- C++ -*-===//
 //
 // The emulator executes PTX kernels on the host CPU, looking at every access
-// the way a sanitizer does. It is one implementation of the small `Device`
-// interface below; the runtime implements the same interface on the CUDA
-// Driver API, so code that loads and launches kernels is written once.
+// the way a sanitizer does. It has the shape of a small device API (`Device`
+// below: memory, modules, launches); the runtime wraps it in its own device
+// abstraction (runtime/core/EmuDevice.cpp), next to the CUDA Driver API one.
 //
 // Usage:
 //
@@ -186,8 +186,9 @@ private:
 // The device interface
 //===----------------------------------------------------------------------===//
 
-/// What the runtime needs from a device. The emulator implements it here; the
-/// runtime implements it on the CUDA Driver API.
+/// What the runtime needs from a device: memory, modules, launches. Module
+/// and Kernel are the emulator's handles; the runtime's own device layer
+/// (runtime/core) maps its abstraction onto this one and onto CUDA.
 class Device {
 public:
   virtual ~Device() = default;
@@ -211,7 +212,8 @@ public:
 
 /// Emulator settings.
 struct EmulatorOptions {
-  /// Seed of the random bytes that shared (and local) memory starts with.
+  /// Seed of the random bytes that shared memory starts with (local memory
+  /// starts with a fixed non-zero pattern).
   uint64_t seed = 0x5eed;
   /// Detect shared-memory races between warps (costs time and memory).
   bool detectRaces = true;
