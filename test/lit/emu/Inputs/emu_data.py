@@ -122,6 +122,15 @@ def check_more(d, n):
     print("OK: %d threads" % n)
 
 
+def check_switch(d, n):
+    out = read(d + "/out.bin", "I")
+    table = [10, 21, 32, 43, 54, 65, 99, 99]
+    for t in range(n):
+        if out[t] != table[t % 8]:
+            fail("thread %d: %d" % (t, out[t]))
+    print("OK: %d threads" % n)
+
+
 def check_saxpy(d, n, a):
     x, y, out = read(d + "/x.bin", "f"), read(d + "/y.bin", "f"), read(d + "/out.bin", "f")
     for i in range(n):
@@ -146,4 +155,4 @@ if __name__ == "__main__":
     cmd, d = sys.argv[1], sys.argv[2]
     args = [int(v) if v.lstrip("-").isdigit() else float(v) for v in sys.argv[3:]]
     {"make": make, "vector_add": check_vector_add, "block_sum": check_block_sum,
-     "mix": check_mix, "make_more": make_more, "more": check_more, "saxpy": check_saxpy, "transpose": check_transpose}[cmd](d, *args)
+     "mix": check_mix, "switch": check_switch, "make_more": make_more, "more": check_more, "saxpy": check_saxpy, "transpose": check_transpose}[cmd](d, *args)
