@@ -944,9 +944,20 @@ void Parser::computeReconvergence(uint32_t begin, uint32_t end) {
       if (guarded)
         fall();
     } else if (endsBlock(I)) {
-      succ[b].push_back(uint32_t(exitNode));
-      if (guarded)
+      // Lanes that leave through a predicated exit/ret simply vanish: for
+      // the lanes that stay, such a block only falls through. Otherwise a
+      // predicated exit inside a loop would make the loop exit no
+      // post-dominator of the loop's branches, and lanes leaving the loop
+      // would not wait there for the others.
+      if (guarded && (I.op == Op::Exit || I.op == Op::Trap ||
+                      (I.op == Op::Ret && mod->funcs.size() &&
+                       curFunc >= 0 && mod->funcs[curFunc].isEntry)))
         fall();
+      else {
+        succ[b].push_back(uint32_t(exitNode));
+        if (guarded)
+          fall();
+      }
     } else {
       fall();
     }

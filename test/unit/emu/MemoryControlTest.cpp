@@ -540,4 +540,177 @@ TEST(EmuControl, NamedBarriersWithCounts) {
     EXPECT_EQ(readAt<uint32_t>(out, t), t ^ 32u);
 }
 
+//===----------------------------------------------------------------------===//
+// Random control flow
+//===----------------------------------------------------------------------===//
+
+/// A random structured program over a per-thread value v and accumulator
+/// acc: arithmetic, if/else on a bit of v, loops with data-dependent trip
+/// counts and breaks, and early exits. It is printed as PTX (with labels and
+/// predicated branches) and interpreted on the host per thread.
+struct Node {
+  enum Kind { Arith, If, Loop, Exit } kind;
+  unsigned a = 0, b = 0; // Arith: op, constant. If/Exit: bit. Loop: shift, break bit
+  std::vector<Node> body, other;
+};
+
+std::vector<Node> randomBlock(std::mt19937 &rng, unsigned depth) {
+  std::vector<Node> out;
+  unsigned n = 1 + rng() % 3;
+  for (unsigned i = 0; i < n; ++i) {
+    unsigned r = rng() % 10;
+    Node x;
+    if (depth < 3 && r < 3) {
+      x.kind = Node::If;
+      x.a = rng() % 16;
+      x.body = randomBlock(rng, depth + 1);
+      if (rng() % 2)
+        x.other = randomBlock(rng, depth + 1);
+    } else if (depth < 3 && r < 5) {
+      x.kind = Node::Loop;
+      x.a = rng() % 14;
+      x.b = rng() % 3 ? 16 + rng() % 16 : 99; // 99: no break
+      x.body = randomBlock(rng, depth + 1);
+    } else if (r == 5 && rng() % 3 == 0) {
+      x.kind = Node::Exit;
+      x.a = rng() % 16;
+    } else {
+      x.kind = Node::Arith;
+      x.a = rng() % 3;
+      x.b = 1 + rng() % 1000;
+    }
+    out.push_back(x);
+  }
+  return out;
+}
+
+struct Printer {
+  std::string s;
+  unsigned label = 0;
+  void block(const std::vector<Node> &b, unsigned depth) {
+    for (const Node &x : b)
+      node(x, depth);
+  }
+  void node(const Node &x, unsigned depth) {
+    std::string p = "%p" + std::to_string(depth);
+    std::string t = "%r" + std::to_string(30 + depth);
+    switch (x.kind) {
+    case Node::Arith: {
+      const char *op[] = {"add.u32", "xor.b32", "mul.lo.u32"};
+      s += std::string("  ") + op[x.a] + " %r12, %r12, " + std::to_string(x.b) +
+           ";\n";
+      return;
+    }
+    case Node::Exit:
+      s += "  and.b32 " + t + ", %r10, " + std::to_string(1u << x.a) +
+           ";\n  setp.ne.u32 " + p + ", " + t + ", 0;\n  @" + p + " exit;\n";
+      return;
+    case Node::If: {
+      std::string l = std::to_string(label++);
+      s += "  and.b32 " + t + ", %r10, " + std::to_string(1u << x.a) +
+           ";\n  setp.ne.u32 " + p + ", " + t + ", 0;\n  @" + p +
+           " bra ELSE" + l + ";\n";
+      block(x.body, depth + 1);
+      s += "  bra.uni END" + l + ";\nELSE" + l + ":\n";
+      block(x.other, depth + 1);
+      s += "END" + l + ":\n";
+      return;
+    }
+    case Node::Loop: {
+      std::string l = std::to_string(label++);
+      std::string i = "%r" + std::to_string(40 + depth);
+      std::string n = "%r" + std::to_string(50 + depth);
+      s += "  shr.u32 " + n + ", %r10, " + std::to_string(x.a) + ";\n  and.b32 " +
+           n + ", " + n + ", 3;\n  mov.u32 " + i + ", 0;\nLOOP" + l +
+           ":\n  setp.ge.u32 " + p + ", " + i + ", " + n + ";\n  @" + p +
+           " bra EXIT" + l + ";\n";
+      block(x.body, depth + 1);
+      if (x.b != 99)
+        s += "  add.u32 " + t + ", %r12, " + i + ";\n  and.b32 " + t + ", " + t +
+             ", " + std::to_string(1u << (x.b - 16)) + ";\n  setp.ne.u32 " + p +
+             ", " + t + ", 0;\n  @" + p + " bra EXIT" + l + ";\n";
+      s += "  add.u32 " + i + ", " + i + ", 1;\n  bra.uni LOOP" + l + ";\nEXIT" +
+           l + ":\n";
+      return;
+    }
+    }
+  }
+};
+
+/// Returns false if the thread exited.
+bool interpret(const std::vector<Node> &b, uint32_t v, uint32_t &acc) {
+  for (const Node &x : b) {
+    switch (x.kind) {
+    case Node::Arith:
+      acc = x.a == 0 ? acc + x.b : x.a == 1 ? acc ^ x.b : acc * x.b;
+      break;
+    case Node::Exit:
+      if (v & (1u << x.a))
+        return false;
+      break;
+    case Node::If:
+      if (!interpret((v & (1u << x.a)) ? x.other : x.body, v, acc))
+        return false;
+      break;
+    case Node::Loop: {
+      uint32_t n = (v >> x.a) & 3;
+      for (uint32_t i = 0; i < n; ++i) {
+        if (!interpret(x.body, v, acc))
+          return false;
+        if (x.b != 99 && ((acc + i) & (1u << (x.b - 16))))
+          break;
+      }
+      break;
+    }
+    }
+  }
+  return true;
+}
+
+/// Whatever the nesting of branches, loops, breaks and exits, every thread
+/// computes its own result and the live lanes of each warp meet again at
+/// the end, where a warp reduction over the active mask sees all of them.
+TEST(EmuControl, RandomControlFlowReconverges) {
+  std::mt19937 rng(2024);
+  Emulator emu;
+  for (int prog = 0; prog < 200; ++prog) {
+    std::vector<Node> program = randomBlock(rng, 0);
+    Printer pr;
+    pr.block(program, 0);
+    std::string body = "  ld.global.u32 %r10, [%rd3];\n  mov.u32 %r12, %r10;\n" +
+                       pr.s +
+                       "  activemask.b32 %r13;\n"
+                       "  redux.sync.add.u32 %r14, %r12, %r13;\n"
+                       "  st.global.v4.u32 [%rd5], {%r12, %r14, %r13, %r13};\n";
+    const unsigned n = 64;
+    std::vector<uint32_t> in(n);
+    for (auto &v : in)
+      v = rng();
+    auto out = runElementwise(elementwisePtx(body, 4, 16), toBytes(in),
+                              n * 16, n, 64, &emu);
+    for (unsigned w = 0; w < n / 32; ++w) {
+      uint32_t mask = 0, sum = 0, acc[32];
+      bool live[32];
+      for (unsigned l = 0; l < 32; ++l) {
+        acc[l] = in[w * 32 + l];
+        live[l] = interpret(program, in[w * 32 + l], acc[l]);
+        if (live[l]) {
+          mask |= 1u << l;
+          sum += acc[l];
+        }
+      }
+      for (unsigned l = 0; l < 32; ++l) {
+        if (!live[l])
+          continue;
+        unsigned t = w * 32 + l;
+        ASSERT_EQ(readAt<uint32_t>(out, 4 * t), acc[l])
+            << "program " << prog << " thread " << t << "\n" << pr.s;
+        ASSERT_EQ(readAt<uint32_t>(out, 4 * t + 2), mask)
+            << "program " << prog << "\n" << pr.s;
+        ASSERT_EQ(readAt<uint32_t>(out, 4 * t + 1), sum);
+      }
+    }
+  }
+}
+
 } // namespace
