@@ -63,12 +63,14 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TileType source = op.getSource().getType(), result = op.getType();
+    if (!source.getLayout() || !result.getLayout())
+      return op.emitOpError("needs layouts on its tiles; run layout "
+                            "inference before lowering");
     auto vectorType = dyn_cast_or_null<VectorType>(
         this->getTypeConverter()->convertType(result));
     if (!vectorType)
-      return op.emitOpError("of ")
-             << result.getElementType()
-             << " elements (narrower than a byte) is not supported yet";
+      return op.emitOpError("has no registers for elements of type ")
+             << result.getElementType();
     Type elementType = vectorType.getElementType();
     RegisterLayout from = getLayout(source), to = getLayout(result);
     SourceIndexMap map = *getSourceIndexMap(op);
@@ -138,6 +140,9 @@ struct ArangeLowering : OpConversionPattern<ArangeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TileType tile = op.getType();
+    if (!tile.getLayout())
+      return op.emitOpError("needs a layout on its tile; run layout "
+                            "inference before lowering");
     Type vectorType = getTypeConverter()->convertType(tile);
     RegisterLayout layout = getLayout(tile);
     Value threadId =

@@ -128,10 +128,21 @@ Value tilus::emitIsFirstHolder(OpBuilder &builder, Location loc,
 
 namespace {
 
-/// The register type of one element of `tile` (null for sub-byte types).
-Type getTileRegisterType(const TypeConverter &converter, TileType tile) {
+/// The register type of one element of `tile`, or an error: tiles need a
+/// layout, and shared tensors of elements narrower than a byte are packed,
+/// which per-element transfers do not handle yet.
+FailureOr<Type> getTileRegisterType(Operation *op,
+                                    const TypeConverter &converter,
+                                    TileType tile) {
+  if (!tile.getLayout())
+    return op->emitOpError("needs a layout on its tile; run layout "
+                           "inference before lowering");
   auto vectorType = dyn_cast_or_null<VectorType>(converter.convertType(tile));
-  return vectorType ? vectorType.getElementType() : Type();
+  if (!vectorType || getDType(tile.getElementType())->bitWidth() % 8 != 0)
+    return op->emitOpError("of ")
+           << tile.getElementType()
+           << " elements (narrower than a byte) is not supported yet";
+  return vectorType.getElementType();
 }
 
 /// The byte offset planning gave `alloc`, or an error.
@@ -195,11 +206,11 @@ struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TileType tile = op.getType();
-    Type elementType = getTileRegisterType(*getTypeConverter(), tile);
-    if (!elementType)
-      return op.emitOpError("of ")
-             << tile.getElementType()
-             << " elements (narrower than a byte) is not supported yet";
+    FailureOr<Type> registerType =
+        getTileRegisterType(op, *getTypeConverter(), tile);
+    if (failed(registerType))
+      return failure();
+    Type elementType = *registerType;
     RegisterLayout layout = getLayout(tile);
     SharedLayout shared = getSharedLayout(op.getSrc().getType());
     Value threadId =
@@ -226,11 +237,11 @@ struct StoreSharedLowering : OpConversionPattern<StoreSharedOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TileType tile = op.getValue().getType();
-    Type elementType = getTileRegisterType(*getTypeConverter(), tile);
-    if (!elementType)
-      return op.emitOpError("of ")
-             << tile.getElementType()
-             << " elements (narrower than a byte) is not supported yet";
+    FailureOr<Type> registerType =
+        getTileRegisterType(op, *getTypeConverter(), tile);
+    if (failed(registerType))
+      return failure();
+    Type elementType = *registerType;
     RegisterLayout layout = getLayout(tile);
     SharedLayout shared = getSharedLayout(op.getDst().getType());
     Value threadId =

@@ -1,0 +1,36 @@
+// RUN: tilus-opt %s -split-input-file -verify-diagnostics --tilus-convert-to-llvm -o /dev/null
+// Layout movement lowers only after layout inference, and through shared
+// memory only after tilus-plan-shared-memory gave it a scratch area.
+
+// A move through shared memory without its scratch area.
+!src = !tilus.tile<64xf32, #tilus.layout<"spatial(32).local(2)">>
+!dst = !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
+func.func @scratch(%p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %g = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<64xf32>
+  %c0 = arith.constant 0 : i32
+  %x = tilus.load_global %g[%c0] : !tilus.global<64xf32>, i32 -> !src
+  // expected-error @+2 {{'tilus.slice' op moves elements between threads and needs 'tilus.scratch_offset'; run tilus-plan-shared-memory before lowering}}
+  // expected-error @+1 {{failed to legalize operation 'tilus.slice'}}
+  %y = tilus.slice %x [16] : !src -> !dst
+  tilus.store_global %y, %g[%c0] : !dst, !tilus.global<64xf32>, i32
+  return
+}
+
+// -----
+
+// Tiles without a layout.
+func.func @no_layout() attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  // expected-error @+2 {{'tilus.arange' op needs a layout on its tile; run layout inference before lowering}}
+  // expected-error @+1 {{failed to legalize operation 'tilus.arange'}}
+  %x = tilus.arange 0 : !tilus.tile<64xi32>
+  return
+}
+
+// -----
+
+func.func @no_source_layout(%x: !tilus.tile<64xi32>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  // expected-error @+2 {{'tilus.convert_layout' op needs layouts on its tiles; run layout inference before lowering}}
+  // expected-error @+1 {{failed to legalize operation 'tilus.convert_layout'}}
+  %y = tilus.convert_layout %x : !tilus.tile<64xi32> -> !tilus.tile<64xi32, #tilus.layout<"spatial(32).local(2)">>
+  return
+}
