@@ -1,5 +1,5 @@
 """convert_layout, broadcast, slice, transpose and arange on the emulator,
-every element checked against numpy.
+every element checked against numpy (4-bit types by their codes).
 
 Each case is a one-block kernel: load a tile with the source layout, apply
 the instruction, store the result. The shared memory each kernel is
@@ -22,6 +22,23 @@ WARPS = 4
 rng = np.random.default_rng(20261126)
 NUMPY = {"f32": np.float32, "f16": np.float16, "i32": np.int32, "i8": np.int8}
 BITS = {"f32": np.uint32, "f16": np.uint16, "i32": np.uint32, "i8": np.uint8}
+# 4-bit types: tensors hold two elements a byte, the first in the low bits;
+# here their elements are the 4-bit codes, one per uint8.
+PACKED = {"!tilus.i4", "!tilus.u4"}
+
+
+def to_bytes(ty, values):
+    if ty not in PACKED:
+        return values
+    flat = values.ravel()
+    return (flat[0::2] | (flat[1::2] << 4)).astype(np.uint8)
+
+
+def from_bytes(ty, data, shape):
+    if ty not in PACKED:
+        return np.frombuffer(data, NUMPY[ty]).reshape(shape)
+    raw = np.frombuffer(data, np.uint8)
+    return np.stack([raw & 15, raw >> 4], axis=1).ravel().reshape(shape)
 
 
 def tile(shape, ty, layout):
@@ -34,6 +51,8 @@ def glob(shape, ty):
 
 
 def random_values(ty, shape):
+    if ty in PACKED:
+        return rng.integers(0, 16, shape).astype(np.uint8)
     if ty.startswith("f"):
         return rng.uniform(-100, 100, shape).astype(NUMPY[ty])
     info = np.iinfo(NUMPY[ty])
@@ -64,10 +83,12 @@ def run_kernel(work, name, body, inputs, out_shape, ty):
     args = []
     for i, data in enumerate(inputs):
         arg = os.path.join(d, f"in{i}.bin")
-        data.tofile(arg)
+        to_bytes(ty, data).tofile(arg)
         args += ["--arg", "buf:" + arg]
     out = os.path.join(d, "out.bin")
-    out_bytes = int(np.prod(out_shape)) * np.dtype(NUMPY[ty]).itemsize
+    count = int(np.prod(out_shape))
+    out_bytes = (count + 1) // 2 if ty in PACKED else \
+        count * np.dtype(NUMPY[ty]).itemsize
     args += ["--arg", f"buf:zeros:{out_bytes}"]
     run = subprocess.run(["tilus-run", ptx, "--kernel", "k", "--grid", "1",
                           "--block", str(WARPS * 32), "--smem", str(smem)] +
@@ -75,7 +96,8 @@ def run_kernel(work, name, body, inputs, out_shape, ty):
                          capture_output=True, text=True)
     if run.returncode != 0:
         return None, path, run.stderr.strip()
-    return np.fromfile(out, NUMPY[ty]).reshape(out_shape), path, ""
+    with open(out, "rb") as f:
+        return from_bytes(ty, f.read(), out_shape), path, ""
 
 
 failures = []
@@ -106,7 +128,9 @@ def check(work, name, op, ty, shape, src_layout, rshape, dst_layout, expect):
         failures.append(f"{name}: {error}")
         return
     want = expect(x)
-    bad = np.argwhere(got.view(BITS[ty]) != want.view(BITS[ty]))
+    if ty not in PACKED:
+        got, want = got.view(BITS[ty]), want.view(BITS[ty])
+    bad = np.argwhere(got != want)
     for index in bad[:5]:
         i = tuple(index)
         failures.append(f"{name}{list(i)}: got {got[i]} want {want[i]}")
@@ -152,6 +176,9 @@ def main():
     check(work, "convert_to_replicated_i8", "tilus.convert_layout %x", "i8",
           [16, 32], "spatial(16,8).local(1,4)", [16, 32],
           "replicate(2).spatial(4,16).local(4,2)", same)
+    check(work, "convert_threads_i4", "tilus.convert_layout %x", "!tilus.i4",
+          [32, 64], "local(2,1).spatial(16,8).local(1,8)", [32, 64],
+          "spatial(32,4).local(1,16)", same)
     check(work, "convert_rank1_i32", "tilus.convert_layout %x", "i32", [512],
           "local(4).spatial(128)", [512], "spatial(128).local(4)", same)
 
@@ -178,6 +205,9 @@ def main():
     check(work, "slice_cols_f32", "tilus.slice %x [0, 16]", "f32", [32, 64],
           "spatial(32,4).local(1,16)", [32, 16], "spatial(32,4).local(1,4)",
           lambda x: x[:, 16:32].copy())
+    check(work, "slice_cols_u4", "tilus.slice %x [0, 32]", "!tilus.u4",
+          [16, 64], "spatial(16,8).local(1,8)", [16, 32],
+          "spatial(16,8).local(1,4)", lambda x: x[:, 32:].copy())
     check(work, "slice_inner_i8", "tilus.slice %x [3, 5]", "i8", [16, 64],
           "spatial(16,8).local(1,8)", [8, 32], "spatial(8,16).local(1,2)",
           lambda x: x[3:11, 5:37].copy())
