@@ -259,6 +259,31 @@ private:
   bool checkMemberMask(Warp &w, const Instr &I, uint32_t mask,
                        const uint64_t *memberMask, const char *what);
   void releaseBarrier(uint32_t id);
+  /// Lanes of \p lanes parked on the SIMT stack at an unpredicated exit (or a
+  /// kernel-level ret) exit now. True if any did.
+  bool retireParkedAtExit(Warp &w, uint32_t lanes) {
+    uint32_t gone = 0;
+    for (const Entry &e : w.simt) {
+      uint32_t m = e.mask & lanes & ~w.exited & ~gone;
+      if (!m || e.pc >= mod.code.size())
+        continue;
+      const Instr &X = mod.code[e.pc];
+      if (X.guard != kNoReg || (X.op != Op::Exit && X.op != Op::Ret))
+        continue;
+      FOR_LANES(m, {
+        if (X.op == Op::Exit || w.stack[l].empty())
+          gone |= 1u << l;
+      });
+    }
+    if (!gone)
+      return false;
+    w.exited |= gone;
+    exitedThreads += uint32_t(__builtin_popcount(gone));
+    for (uint32_t b = 0; b < 16; ++b)
+      if (arrived[b] && barrierComplete(b))
+        releaseBarrier(b);
+    return true;
+  }
   bool barrierComplete(uint32_t id) const {
     if (barCount[id])
       return arrived[id] >= barCount[id];
@@ -2151,6 +2176,12 @@ bool Launch::checkMemberMask(Warp &w, const Instr &I, uint32_t mask,
   uint32_t live = w.valid & ~w.exited;
   if (ok && (mm & live) == mask)
     return true;
+  // Named lanes that only wait to leave the kernel (parked at an exit) are
+  // not waited for on a GPU either: they leave now.
+  if (ok && !(mask & ~mm) && retireParkedAtExit(w, mm & live & ~mask) &&
+      (mm & (w.valid & ~w.exited)) == mask)
+    return true;
+  live = w.valid & ~w.exited;
   char buf[96];
   std::snprintf(buf, sizeof(buf), "member mask 0x%08x, executing lanes 0x%08x",
                 mm, mask);
@@ -2873,6 +2904,11 @@ Yield Launch::runWarp(Warp &w) {
       }
       // bar.sync is barrier.sync.aligned: every live thread of the warp.
       uint32_t live = w.valid & ~w.exited;
+      // Lanes waiting only to leave the kernel count as exited, as on a GPU
+      // (`if (i >= n) return; __syncthreads();`).
+      if (I.has(FAligned) && mask != live &&
+          retireParkedAtExit(w, live & ~mask))
+        live = w.valid & ~w.exited;
       if (I.has(FAligned) && mask != live) {
         int lane = __builtin_ctz(live & ~mask);
         char buf[64];

@@ -243,10 +243,20 @@ TEST(EmuSanitizer, PartialWarpMma) {
 
 TEST(EmuSanitizer, PartialWarpBarrier) {
   Emulator emu;
+  // Lanes that returned early count as arrived: no report.
+  Outcome early = launch(emu,
+                         kernel("  setp.lt.u32 %p1, %r0, 8;\n"
+                                "  @%p1 bra DONE;\n"
+                                "  bar.sync 0;\n"
+                                "DONE:"),
+                         Dim3(1), Dim3(64));
+  EXPECT_TRUE(early.status.ok()) << early.status.message();
+  // Lanes that skip the barrier and go on to other work: a partial warp.
   std::string body = "  setp.lt.u32 %p1, %r0, 8;\n"
                      "  @%p1 bra SKIP;\n"
                      "  bar.sync 0;\n"
-                     "SKIP:";
+                     "SKIP:\n"
+                     "  add.u32 %r1, %r0, 1;";
   Outcome o = launch(emu, kernel(body), Dim3(1), Dim3(32));
   expectReport(o, ReportKind::PartialWarp, bodyLine() + 2, Dim3(0, 0, 0),
                Dim3(0, 0, 0), "executed by part of a warp");
@@ -269,6 +279,22 @@ TEST(EmuSanitizer, WrongMemberMask) {
                     "  shfl.sync.bfly.b32 %r1, %r0, 1, 31, -1;"),
              Dim3(1), Dim3(32));
   EXPECT_TRUE(o.status.ok()) << o.status.message();
+  // ... and so is a full mask while lanes wait at the kernel's exit, as
+  // after `if (i >= n) return;` compiled to a branch to the final ret.
+  o = launch(emu,
+             kernel("  setp.ge.u32 %p1, %r0, 20;\n"
+                    "  @%p1 bra DONE;\n"
+                    "  shfl.sync.bfly.b32 %r1, %r0, 1, 31, -1;\n"
+                    "  mul.wide.u32 %rd2, %r0, 4;\n"
+                    "  add.s64 %rd3, %rd1, %rd2;\n"
+                    "  st.global.u32 [%rd3], %r1;\n"
+                    "DONE:"),
+             Dim3(1), Dim3(32));
+  EXPECT_TRUE(o.status.ok()) << o.status.message();
+  uint32_t got[20];
+  ASSERT_TRUE(emu.copyFromDevice(got, o.buf, sizeof(got)).ok());
+  for (uint32_t t = 0; t < 20; ++t)
+    EXPECT_EQ(got[t], t ^ 1u);
   // A mask naming exactly the lanes of a divergent branch is correct.
   o = launch(emu,
              kernel("  setp.lt.u32 %p1, %r0, 16;\n"
