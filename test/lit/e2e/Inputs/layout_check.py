@@ -136,6 +136,39 @@ def check(work, name, op, ty, shape, src_layout, rshape, dst_layout, expect):
         failures.append(f"{name}{list(i)}: got {got[i]} want {want[i]}")
 
 
+def check_reduce_broadcast(work, name, shape, layout, dim, reduced,
+                           result):
+    """max over `dim` (layout `reduced`), broadcast back to `shape` with
+    layout `result`: a reduced-shape tile as tilus.reduce makes it."""
+    global count
+    count += 1
+    x = random_values("i32", shape)
+    rshape = list(shape)
+    rshape[dim] = 1
+    zeros = ", ".join(["%c0"] * len(shape))
+    i32s = ", ".join(["i32"] * len(shape))
+    src, red = tile(shape, "i32", layout), tile(rshape, "i32", reduced)
+    dst = tile(shape, "i32", result)
+    body = [
+        f"%g = tilus.global_view %p0[] : !llvm.ptr<1> -> {glob(shape, 'i32')}",
+        f"%o = tilus.global_view %q[] : !llvm.ptr<1> -> {glob(shape, 'i32')}",
+        f"%x = tilus.load_global %g[{zeros}] : {glob(shape, 'i32')}, {i32s} -> {src}",
+        f"%r = tilus.reduce max %x {{dim = {dim} : i64, keepdim = true}} : {src} -> {red}",
+        f"%y = tilus.broadcast %r : {red} -> {dst}",
+        f"tilus.store_global %y, %o[{zeros}] : {dst}, {glob(shape, 'i32')}, {i32s}",
+    ]
+    got, path, error = run_kernel(work, name, body, [x], shape, "i32")
+    print(f"{name}: {path}")
+    if got is None:
+        failures.append(f"{name}: {error}")
+        return
+    want = np.broadcast_to(x.max(axis=dim, keepdims=True), shape)
+    bad = np.argwhere(got != want)
+    for index in bad[:5]:
+        i = tuple(index)
+        failures.append(f"{name}{list(i)}: got {got[i]} want {want[i]}")
+
+
 def check_arange(work, name, shape, layout, dim):
     global count
     count += 1
@@ -197,6 +230,18 @@ def main():
     check(work, "broadcast_scalar_f16", "tilus.broadcast %x", "f16", [1, 1],
           "local(1,1).replicate(128)", [16, 16], "spatial(16,8).local(1,2)",
           lambda x: np.broadcast_to(x, (16, 16)).copy())
+
+    # The same after a real reduction: within warps (the broadcast stays in
+    # registers), and across warps, where the reduction's scratch and the
+    # broadcast's share the bytes planning gave both.
+    check_reduce_broadcast(work, "reduce_broadcast_lanes", [32, 64],
+                           "spatial(32,4).local(1,16)", 1,
+                           "spatial(32,1).replicate(4)",
+                           "spatial(32,4).local(1,16)")
+    check_reduce_broadcast(work, "reduce_broadcast_warps", [32, 64],
+                           "spatial(4,32).local(8,2)", 0,
+                           "replicate(4).spatial(1,32).local(1,2)",
+                           "local(2,1).spatial(16,8).local(1,8)")
 
     # slice
     check(work, "slice_rows_f32", "tilus.slice %x [16, 0]", "f32", [32, 64],
