@@ -2,13 +2,16 @@
 
 #include "codegen/PTXEmitter.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/BinaryFormat/Dwarf.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
@@ -38,6 +41,47 @@ createTargetMachine(const TargetInfo &target, std::string &error) {
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
 }
 
+/// Gives every kernel a debug scope so that the source locations of its
+/// operations (the .tl file's lines) reach the PTX as `.file`/`.loc`
+/// directives. DebugDirectivesOnly keeps `.target ..., debug` out of the
+/// PTX: that flag makes ptxas keep debug-friendly code (measured: 98 instead
+/// of 56 registers for matmul_simt).
+static void attachLineInfo(mlir::ModuleOp module) {
+  mlir::MLIRContext *context = module.getContext();
+  module.walk([&](mlir::LLVM::LLVMFuncOp func) {
+    if (func.isExternal())
+      return;
+    mlir::FileLineColLoc fileLoc;
+    func.getLoc()->walk([&](mlir::Location loc) {
+      if (auto l = mlir::dyn_cast<mlir::FileLineColLoc>(loc)) {
+        fileLoc = l;
+        return mlir::WalkResult::interrupt();
+      }
+      return mlir::WalkResult::advance();
+    });
+    if (!fileLoc)
+      return;
+    llvm::StringRef path = fileLoc.getFilename();
+    auto file = mlir::LLVM::DIFileAttr::get(
+        context, llvm::sys::path::filename(path),
+        llvm::sys::path::parent_path(path));
+    auto unit = mlir::LLVM::DICompileUnitAttr::get(
+        mlir::DistinctAttr::create(mlir::UnitAttr::get(context)),
+        llvm::dwarf::DW_LANG_C, file, mlir::StringAttr::get(context, "tilus"),
+        /*isOptimized=*/true, mlir::LLVM::DIEmissionKind::DebugDirectivesOnly);
+    auto type = mlir::LLVM::DISubroutineTypeAttr::get(
+        context, llvm::dwarf::DW_CC_normal, {});
+    auto name = mlir::StringAttr::get(context, func.getName());
+    auto subprogram = mlir::LLVM::DISubprogramAttr::get(
+        context, mlir::DistinctAttr::create(mlir::UnitAttr::get(context)),
+        unit, file, name, name, file, fileLoc.getLine(), fileLoc.getLine(),
+        mlir::LLVM::DISubprogramFlags::Definition |
+            mlir::LLVM::DISubprogramFlags::Optimized,
+        type);
+    func->setLoc(mlir::FusedLoc::get(context, {func.getLoc()}, subprogram));
+  });
+}
+
 std::unique_ptr<llvm::Module>
 tilus::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
                          const TargetInfo &target, std::string &error) {
@@ -47,6 +91,7 @@ tilus::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
   mlir::registerNVVMDialectTranslation(registry);
   module->getContext()->appendDialectRegistry(registry);
 
+  attachLineInfo(module);
   std::unique_ptr<llvm::Module> llvmModule =
       mlir::translateModuleToLLVMIR(module, context, "tilus");
   if (!llvmModule) {
