@@ -228,8 +228,7 @@ struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
         dyn_cast_or_null<VectorType>(getTypeConverter()->convertType(tile));
     std::optional<DType> dtype = getDType(tile.getElementType());
     if (!vectorType || !dtype)
-      return op.emitOpError("of ")
-             << tile.getElementType() << " elements is not supported";
+      return op.emitOpError("needs a tile with a layout");
     Type elementType = vectorType.getElementType();
     Type memoryType = getMemoryType(*dtype, elementType);
     unsigned bits = dtype->bitWidth();
@@ -243,9 +242,10 @@ struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
     Value result = rewriter.create<arith::ConstantOp>(
         loc, rewriter.getZeroAttr(vectorType));
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
-      auto [inBounds, linear] =
+      auto [inBounds, index] =
           emitElementIndex(rewriter, loc, global, layout, threadId,
                            adaptor.getOffsets(), local);
+      Value linear = index;
       auto guarded = rewriter.create<scf::IfOp>(
           loc, inBounds,
           [&](OpBuilder &b, Location l) {
@@ -283,8 +283,7 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
         dyn_cast_or_null<VectorType>(getTypeConverter()->convertType(tile));
     std::optional<DType> dtype = getDType(tile.getElementType());
     if (!vectorType || !dtype)
-      return op.emitOpError("of ")
-             << tile.getElementType() << " elements is not supported";
+      return op.emitOpError("needs a tile with a layout");
     Type elementType = vectorType.getElementType();
     Type memoryType = getMemoryType(*dtype, elementType);
     unsigned bits = dtype->bitWidth();
@@ -294,9 +293,10 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
         unpackGlobal(rewriter, loc, adaptor.getDst(), tile.getRank());
     Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
-      auto [inBounds, linear] =
+      auto [inBounds, index] =
           emitElementIndex(rewriter, loc, global, layout, threadId,
                            adaptor.getOffsets(), local);
+      Value linear = index;
       Value element =
           rewriter.create<vector::ExtractOp>(loc, adaptor.getValue(), local);
       rewriter.create<scf::IfOp>(loc, inBounds, [&](OpBuilder &b, Location l) {
