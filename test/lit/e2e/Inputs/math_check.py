@@ -230,6 +230,15 @@ def unary(work):
                            [(ty, codes)], ty)
             expect(f"{kind} {ty}", got == want, got, want, [codes])
 
+    # bool: any nonzero byte is true; not gives 0 or 1.
+    codes = rng.integers(0, 256, N).astype(np.uint64)
+    codes[:100] = 0
+    got = run_case(work, "not_bool",
+                   [f"%r = tilus.unary not %a : {tile('bool')}"],
+                   [("bool", codes)], "bool")
+    want = (codes == 0).astype(np.uint64)
+    expect("not bool", got == want, got, want, [codes])
+
 
 def cmp(work):
     preds = {"eq": np.equal, "ne": np.not_equal, "lt": np.less,
