@@ -5,8 +5,9 @@
 // holds the source elements of its result elements, the instruction is a
 // shuffle of that thread's registers. Otherwise the source goes through the
 // instruction's scratch area: a barrier (earlier users of the area may still
-// read it), each element stored once at its row-major offset, a barrier,
-// and each thread loads the elements it needs.
+// read it), each element stored once at its place (row-major, wide rows
+// padded against bank conflicts: getScratchLayout), a barrier, and each
+// thread loads the elements it needs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,16 +27,16 @@ using namespace tilus;
 namespace {
 
 /// Stores `source` (held under `from`) into the scratch area at `base`,
-/// row-major, once per element.
+/// placed by `scratch`, once per element.
 void emitScratchStores(OpBuilder &builder, Location loc, Value base,
-                       Type elementType, const RegisterLayout &from,
-                       Value source, Value threadId) {
-  SharedLayout rowMajor = SharedLayout::rowMajor(from.shape());
+                       Type elementType, const SharedLayout &scratch,
+                       const RegisterLayout &from, Value source,
+                       Value threadId) {
   auto emitStores = [&](OpBuilder &b, Location l) {
     for (int64_t local = 0; local < from.numLocals(); ++local) {
       SmallVector<Value> coords =
           emitLayoutCoordinates(b, l, from, threadId, local);
-      Value offset = emitSharedOffset(b, l, rowMajor, coords);
+      Value offset = emitSharedOffset(b, l, scratch, coords);
       Value address = b.create<LLVM::GEPOp>(l, base.getType(), elementType,
                                             base, ValueRange{offset});
       Value element = b.create<vector::ExtractOp>(l, source, local);
@@ -101,12 +102,12 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
         emitDynamicSharedAddress(rewriter, loc, op, offset.getInt());
     Value threadId =
         rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+    SharedLayout scratch = getScratchLayout(source);
     rewriter.create<NVVM::Barrier0Op>(loc);
-    emitScratchStores(rewriter, loc, base, elementType, from, input,
+    emitScratchStores(rewriter, loc, base, elementType, scratch, from, input,
                       threadId);
     rewriter.create<NVVM::Barrier0Op>(loc);
 
-    SharedLayout rowMajor = SharedLayout::rowMajor(from.shape());
     Value output = rewriter.create<arith::ConstantOp>(
         loc, rewriter.getZeroAttr(vectorType));
     for (int64_t local = 0; local < to.numLocals(); ++local) {
@@ -121,7 +122,7 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
                     : rewriter.create<arith::AddIOp>(loc, coords[dim], shift)
                           .getResult());
       }
-      Value element = emitSharedOffset(rewriter, loc, rowMajor, sourceCoords);
+      Value element = emitSharedOffset(rewriter, loc, scratch, sourceCoords);
       Value address = rewriter.create<LLVM::GEPOp>(
           loc, base.getType(), elementType, base, ValueRange{element});
       Value loaded = rewriter.create<LLVM::LoadOp>(loc, elementType, address);

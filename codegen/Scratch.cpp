@@ -75,9 +75,26 @@ tilus::getRegisterGather(const RegisterLayout &source,
   return gather;
 }
 
+/// Bytes of one element of `tile` in registers and scratch.
+static int64_t getElementBytes(TileType tile) {
+  return (getDType(tile.getElementType())->bitWidth() + 7) / 8;
+}
+
+SharedLayout tilus::getScratchLayout(TileType tile) {
+  std::vector<int64_t> shape(tile.getShape().begin(), tile.getShape().end());
+  int64_t elementBytes = getElementBytes(tile);
+  if (shape.size() < 2 || (shape.back() * elementBytes) % 128 != 0)
+    return SharedLayout::rowMajor(shape);
+  std::vector<int64_t> strides(shape.size(), 1);
+  strides[shape.size() - 2] =
+      shape.back() + std::max<int64_t>(1, 4 / elementBytes);
+  for (size_t d = shape.size() - 2; d-- > 0;)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return *SharedLayout::strided(shape, strides);
+}
+
 int64_t tilus::getTileBytes(TileType tile) {
-  int64_t bits = getDType(tile.getElementType())->bitWidth();
-  return tile.getNumElements() * ((bits + 7) / 8);
+  return tile.getNumElements() * getElementBytes(tile);
 }
 
 /// Whether threads of different warps hold elements that differ only in
@@ -113,5 +130,5 @@ int64_t tilus::getScratchBytes(Operation *op) {
   if (!source.getLayout() || !result.getLayout() ||
       getRegisterGather(getLayout(source), getLayout(result), *map))
     return 0;
-  return getTileBytes(source);
+  return getScratchLayout(source).cosize() * getElementBytes(source);
 }

@@ -63,6 +63,12 @@ getRegisterGather(const RegisterLayout &source, const RegisterLayout &result,
 /// Bytes of a tile's elements stored densely, one byte or more each.
 int64_t getTileBytes(TileType tile);
 
+/// Where layout movement puts the elements of `tile` in its scratch area:
+/// row-major, one byte or more per element, with rows of a multiple of 128
+/// bytes padded by 4 bytes so that threads walking down a column hit
+/// different banks.
+SharedLayout getScratchLayout(TileType tile);
+
 //===----------------------------------------------------------------------===//
 // Code generation of shared-memory accesses
 // (codegen/SharedMemoryLowering.cpp)

@@ -3,11 +3,12 @@
 // planned offsets; accesses go through the layout (swizzle: an xor of
 // offset bits); free_shared emits nothing; asynchronous copies are cp.async
 // intrinsics with a source size; waits and barriers are NVVM ops. The slice
-// moves elements between threads through scratch above both tensors.
+// moves elements between threads through scratch above both tensors (rows
+// of 128 bytes padded to 132: 7 x 132 + 128 bytes).
 
 // CHECK: llvm.mlir.global external @tilus_smem() {addr_space = 3 : i32, alignment = 128 : i64} : !llvm.array<0 x i8>
 // CHECK-LABEL: llvm.func @shared
-// CHECK-SAME: tilus.shared_bytes = 4096 : i64
+// CHECK-SAME: tilus.shared_bytes = 4124 : i64
 // CHECK: llvm.mlir.addressof @tilus_smem : !llvm.ptr<3>
 // CHECK: llvm.getelementptr %{{.*}}[1024] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
 // CHECK: llvm.call_intrinsic "llvm.nvvm.cp.async.cg.shared.global.16.s"(%{{.*}}, %{{.*}}, %{{.*}}) : (!llvm.ptr<3>, !llvm.ptr<1>, i32) -> ()

@@ -144,3 +144,15 @@ func.func @too_big() attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.
   %a = tilus.alloc_shared : !tilus.shared<50000xf32>
   return
 }
+
+// -----
+
+// Scratch rows of a multiple of 128 bytes are padded by 4 bytes against
+// bank conflicts: 31 x 132 + 128 bytes for a 32 x 32 f32 tile.
+// CHECK-LABEL: func.func @padded_scratch
+// CHECK-SAME: tilus.shared_bytes = 4220 : i64
+// CHECK: tilus.convert_layout %{{.*}} {tilus.scratch_offset = 0 : i64}
+func.func @padded_scratch(%x: !tilus.tile<32x32xf32, #tilus.layout<"local(8,1).spatial(4,32)">>) attributes {tilus.kernel, tilus.num_warps = 4 : i32, tilus.grid = ["1", "1", "1"]} {
+  %y = tilus.convert_layout %x : !tilus.tile<32x32xf32, #tilus.layout<"local(8,1).spatial(4,32)">> -> !tilus.tile<32x32xf32, #tilus.layout<"local(1,8).column_spatial(32,4)">>
+  return
+}
