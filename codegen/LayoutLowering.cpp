@@ -79,11 +79,11 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
 
     if (std::optional<SmallVector<int64_t>> gather =
             getRegisterGather(from, to, map)) {
-      bool identity = from.numLocals() == to.numLocals() &&
-                      llvm::all_of(llvm::enumerate(*gather), [](auto entry) {
-                        return static_cast<int64_t>(entry.index()) ==
-                               entry.value();
-                      });
+      bool identity =
+          from.numLocals() == to.numLocals() &&
+          llvm::all_of(llvm::enumerate(*gather), [](auto entry) {
+            return static_cast<int64_t>(entry.index()) == entry.value();
+          });
       if (identity)
         rewriter.replaceOp(op, input);
       else
@@ -92,14 +92,13 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
       return success();
     }
 
-    auto offset = op->template getAttrOfType<IntegerAttr>(
-        plan_attr::kScratchOffset);
+    auto offset =
+        op->template getAttrOfType<IntegerAttr>(plan_attr::kScratchOffset);
     if (!offset)
       return op.emitOpError("moves elements between threads and needs '")
              << plan_attr::kScratchOffset
              << "'; run tilus-plan-shared-memory before lowering";
-    Value base =
-        emitDynamicSharedAddress(rewriter, loc, op, offset.getInt());
+    Value base = emitDynamicSharedAddress(rewriter, loc, op, offset.getInt());
     Value threadId =
         rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
     SharedLayout scratch = getScratchLayout(source);
@@ -165,7 +164,8 @@ struct ArangeLowering : OpConversionPattern<ArangeOp> {
 
 void tilus::populateLayoutLoweringPatterns(const TypeConverter &converter,
                                            RewritePatternSet &patterns) {
-  patterns.add<MoveLowering<ConvertLayoutOp>, MoveLowering<BroadcastOp>,
-               MoveLowering<SliceOp>, MoveLowering<TransposeOp>,
-               ArangeLowering>(converter, patterns.getContext());
+  patterns
+      .add<MoveLowering<ConvertLayoutOp>, MoveLowering<BroadcastOp>,
+           MoveLowering<SliceOp>, MoveLowering<TransposeOp>, ArangeLowering>(
+          converter, patterns.getContext());
 }

@@ -21,9 +21,8 @@ std::optional<SourceIndexMap> tilus::getSourceIndexMap(Operation *op) {
     return map;
   };
   return llvm::TypeSwitch<Operation *, std::optional<SourceIndexMap>>(op)
-      .Case([&](ConvertLayoutOp op) {
-        return identity(op.getType().getRank());
-      })
+      .Case(
+          [&](ConvertLayoutOp op) { return identity(op.getType().getRank()); })
       .Case([&](BroadcastOp op) {
         SourceIndexMap map = identity(op.getType().getRank());
         ArrayRef<int64_t> from = op.getSource().getType().getShape();
@@ -66,8 +65,7 @@ tilus::getRegisterGather(const RegisterLayout &source,
         return std::nullopt;
       sourceLocal = held;
       int64_t first = source.firstThreadOf(sourceIndex.data());
-      if (!std::binary_search(replicas.begin(), replicas.end(),
-                              thread - first))
+      if (!std::binary_search(replicas.begin(), replicas.end(), thread - first))
         return std::nullopt;
     }
     gather.push_back(sourceLocal);

@@ -84,8 +84,8 @@ Value tilus::emitSharedOffset(OpBuilder &builder, Location loc,
       if (m > 0)
         digit =
             builder.create<arith::RemUIOp>(loc, digit, constant(modes[m].size));
-      Value term = builder.create<arith::MulIOp>(loc, digit,
-                                                 constant(modes[m].stride));
+      Value term =
+          builder.create<arith::MulIOp>(loc, digit, constant(modes[m].stride));
       offset = builder.create<arith::AddIOp>(loc, offset, term);
       inner *= modes[m].size;
     }
@@ -93,8 +93,8 @@ Value tilus::emitSharedOffset(OpBuilder &builder, Location loc,
   const Swizzle &swizzle = layout.swizzle();
   if (swizzle.isIdentity())
     return offset;
-  Value shifted = builder.create<arith::ShRUIOp>(loc, offset,
-                                                 constant(swizzle.shift));
+  Value shifted =
+      builder.create<arith::ShRUIOp>(loc, offset, constant(swizzle.shift));
   Value mask = constant(((int64_t(1) << swizzle.bits) - 1) << swizzle.base);
   Value bits = builder.create<arith::AndIOp>(loc, shifted, mask);
   return builder.create<arith::XOrIOp>(loc, offset, bits);
@@ -117,9 +117,10 @@ Value tilus::emitIsFirstHolder(OpBuilder &builder, Location loc,
       Value isZero = builder.create<arith::CmpIOp>(
           loc, arith::CmpIPredicate::eq, digit,
           builder.create<arith::ConstantIntOp>(loc, 0, 32));
-      result = result ? builder.create<arith::AndIOp>(loc, result, isZero)
-                            .getResult()
-                      : isZero;
+      result =
+          result
+              ? builder.create<arith::AndIOp>(loc, result, isZero).getResult()
+              : isZero;
     }
     threadStride *= size;
   }
@@ -164,8 +165,8 @@ struct AllocSharedLowering : OpConversionPattern<AllocSharedOp> {
     FailureOr<int64_t> offset = getPlannedOffset(op);
     if (failed(offset))
       return failure();
-    rewriter.replaceOp(op, emitDynamicSharedAddress(rewriter, op.getLoc(), op,
-                                                    *offset));
+    rewriter.replaceOp(
+        op, emitDynamicSharedAddress(rewriter, op.getLoc(), op, *offset));
     return success();
   }
 };
@@ -252,8 +253,8 @@ struct StoreSharedLowering : OpConversionPattern<StoreSharedOp> {
     auto emitStores = [&](OpBuilder &builder, Location l) {
       for (int64_t local = 0; local < layout.numLocals(); ++local) {
         Value address = emitTileElementAddress(
-            builder, l, adaptor.getDst(), elementType, shared, layout,
-            threadId, adaptor.getOffsets(), local);
+            builder, l, adaptor.getDst(), elementType, shared, layout, threadId,
+            adaptor.getOffsets(), local);
         Value element =
             builder.create<vector::ExtractOp>(l, adaptor.getValue(), local);
         builder.create<LLVM::StoreOp>(l, element, address);
@@ -367,9 +368,9 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
             rest = b.create<arith::DivUIOp>(l, rest, constant(extent));
         }
         Value element = emitSharedOffset(b, l, shared, coords);
-        Value dstAddress = b.create<LLVM::GEPOp>(
-            l, adaptor.getDst().getType(), elementType, adaptor.getDst(),
-            ValueRange{element});
+        Value dstAddress =
+            b.create<LLVM::GEPOp>(l, adaptor.getDst().getType(), elementType,
+                                  adaptor.getDst(), ValueRange{element});
 
         // Elements of the chunk inside the global tensor: the outer
         // coordinates must be in bounds, and of the innermost ones those
@@ -381,10 +382,10 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
           if (d + 1 < rank) {
             Value ok = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
                                                index, extents[d]);
-            rowsInBounds = rowsInBounds
-                               ? b.create<arith::AndIOp>(l, rowsInBounds, ok)
-                                     .getResult()
-                               : ok;
+            rowsInBounds =
+                rowsInBounds
+                    ? b.create<arith::AndIOp>(l, rowsInBounds, ok).getResult()
+                    : ok;
           } else {
             innerIndex = index;
           }
@@ -400,9 +401,9 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
         Value innerOk = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
                                                 innerIndex, extents.back());
         Value inBounds =
-            rowsInBounds ? b.create<arith::AndIOp>(l, rowsInBounds, innerOk)
-                               .getResult()
-                         : innerOk;
+            rowsInBounds
+                ? b.create<arith::AndIOp>(l, rowsInBounds, innerOk).getResult()
+                : innerOk;
         Value available = b.create<arith::MinUIOp>(
             l, b.create<arith::SubIOp>(l, extents.back(), innerIndex),
             constant(width));
@@ -410,21 +411,20 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
             b.create<arith::SelectOp>(l, inBounds, available, constant(0));
         // A chunk wholly outside reads nothing; it names the tensor's first
         // element so that no address outside the tensor is formed.
-        Value computed = b.create<LLVM::GEPOp>(l, basePtr.getType(),
-                                               elementType, basePtr,
-                                               ValueRange{linear});
+        Value computed = b.create<LLVM::GEPOp>(
+            l, basePtr.getType(), elementType, basePtr, ValueRange{linear});
         Value srcAddress =
             b.create<arith::SelectOp>(l, inBounds, computed, basePtr);
 
         auto emitSyncCopy = [&](OpBuilder &sb, Location sl) {
-          Value zero = sb.create<arith::ConstantOp>(
-              sl, sb.getZeroAttr(elementType));
+          Value zero =
+              sb.create<arith::ConstantOp>(sl, sb.getZeroAttr(elementType));
           for (int64_t i = 0; i < width; ++i) {
             Value inside = sb.create<arith::CmpIOp>(
                 sl, arith::CmpIPredicate::ult, constant(i), count);
-            Value src = sb.create<LLVM::GEPOp>(
-                sl, basePtr.getType(), elementType, srcAddress,
-                ArrayRef<LLVM::GEPArg>{i});
+            Value src =
+                sb.create<LLVM::GEPOp>(sl, basePtr.getType(), elementType,
+                                       srcAddress, ArrayRef<LLVM::GEPArg>{i});
             auto load = sb.create<scf::IfOp>(
                 sl, inside,
                 [&](OpBuilder &ib, Location il) {
@@ -435,9 +435,9 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
                 [&](OpBuilder &ib, Location il) {
                   ib.create<scf::YieldOp>(il, zero);
                 });
-            Value dstElement = sb.create<LLVM::GEPOp>(
-                sl, dstAddress.getType(), elementType, dstAddress,
-                ArrayRef<LLVM::GEPArg>{i});
+            Value dstElement =
+                sb.create<LLVM::GEPOp>(sl, dstAddress.getType(), elementType,
+                                       dstAddress, ArrayRef<LLVM::GEPArg>{i});
             sb.create<LLVM::StoreOp>(sl, load.getResult(0), dstElement);
           }
         };
@@ -467,9 +467,9 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
         Value address = b.create<LLVM::PtrToIntOp>(l, i64, srcAddress);
         Value misalignment = b.create<arith::AndIOp>(
             l, address, b.create<arith::ConstantIntOp>(l, chunkBytes - 1, 64));
-        Value aligned = b.create<arith::CmpIOp>(
-            l, arith::CmpIPredicate::eq, misalignment,
-            b.create<arith::ConstantIntOp>(l, 0, 64));
+        Value aligned =
+            b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, misalignment,
+                                    b.create<arith::ConstantIntOp>(l, 0, 64));
         b.create<scf::IfOp>(
             l, aligned,
             [&](OpBuilder &ab, Location al) {
@@ -514,8 +514,7 @@ struct CopyAsyncWaitLowering : OpConversionPattern<CopyAsyncWaitOp> {
   LogicalResult
   matchAndRewrite(CopyAsyncWaitOp op, OpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOpWithNewOp<NVVM::CpAsyncWaitGroupOp>(op,
-                                                          op.getPending());
+    rewriter.replaceOpWithNewOp<NVVM::CpAsyncWaitGroupOp>(op, op.getPending());
     return success();
   }
 };
@@ -533,8 +532,8 @@ struct SyncLowering : OpConversionPattern<SyncOp> {
 
 } // namespace
 
-void tilus::populateSharedMemoryLoweringPatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns) {
+void tilus::populateSharedMemoryLoweringPatterns(const TypeConverter &converter,
+                                                 RewritePatternSet &patterns) {
   patterns.add<AllocSharedLowering, FreeSharedLowering, LoadSharedLowering,
                StoreSharedLowering, CopyAsyncLowering, CopyAsyncCommitLowering,
                CopyAsyncWaitLowering, SyncLowering>(converter,

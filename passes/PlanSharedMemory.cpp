@@ -199,8 +199,8 @@ struct PlanSharedMemoryPass
 
     for (Operation *op : borrowers) {
       SmallVector<Operation *> loops = getEnclosingLoops(op, kernel);
-      int64_t point =
-          points.begin(loops.empty() ? op : static_cast<Operation *>(loops.back()));
+      int64_t point = points.begin(
+          loops.empty() ? op : static_cast<Operation *>(loops.back()));
       int64_t offset = 0;
       for (const Buffer &buffer : buffers)
         if (buffer.end >= point)
