@@ -11,6 +11,7 @@
 
 #include "codegen/CastCodegen.h"
 #include "codegen/LayoutCodegen.h"
+#include "codegen/Scratch.h"
 #include "codegen/TileLowering.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -177,25 +178,11 @@ struct PrintLowering : OpConversionPattern<PrintOp> {
       return success();
     }
 
-    // The first holder: every replicated thread digit is 0.
+    // The first holder of each element prints it.
     RegisterLayout layout = getLayout(tile);
-    Value first = rewriter.create<arith::ConstantIntOp>(loc, 1, 1);
-    int64_t stride = 1;
-    const std::vector<int64_t> &spatial = layout.spatialModes();
-    for (size_t k = spatial.size(); k-- > 0;) {
-      int64_t entry = spatial[k];
-      int64_t size = entry < 0 ? -entry : layout.modeShape()[entry];
-      if (entry < 0) {
-        Value digit = rewriter.create<arith::RemUIOp>(
-            loc, rewriter.create<arith::DivUIOp>(loc, threadId, c32(stride)),
-            c32(size));
-        first = rewriter.create<arith::AndIOp>(
-            loc, first,
-            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, digit,
-                                           c32(0)));
-      }
-      stride *= size;
-    }
+    Value first = emitIsFirstHolder(rewriter, loc, layout, threadId);
+    if (!first)
+      first = rewriter.create<arith::ConstantIntOp>(loc, 1, 1);
     // Threads beyond the layout's (when the block is larger) print nothing.
     first = rewriter.create<arith::AndIOp>(
         loc, first,

@@ -31,6 +31,7 @@
 
 #include "codegen/CastCodegen.h"
 #include "codegen/LayoutCodegen.h"
+#include "codegen/Scratch.h"
 #include "codegen/TileLowering.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -48,29 +49,6 @@ using namespace mlir;
 using namespace tilus;
 
 namespace {
-
-/// The symbol of the kernel's dynamic shared memory (shared with
-/// codegen/SharedMemoryLowering.cpp).
-constexpr StringLiteral kDynamicSharedSymbol = "tilus_smem";
-/// The attribute shared-memory planning puts on instructions with scratch.
-constexpr StringLiteral kScratchOffset = "tilus.scratch_offset";
-
-/// The address of the kernel's dynamic shared memory, declaring the module's
-/// `tilus_smem` array on first use.
-Value getDynamicSharedBase(OpBuilder &builder, Location loc, Operation *user) {
-  MLIRContext *context = builder.getContext();
-  auto module = user->getParentOfType<ModuleOp>();
-  if (!module.lookupSymbol(kDynamicSharedSymbol)) {
-    OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPointToStart(module.getBody());
-    builder.create<LLVM::GlobalOp>(
-        loc, LLVM::LLVMArrayType::get(IntegerType::get(context, 8), 0),
-        /*isConstant=*/false, LLVM::Linkage::External, kDynamicSharedSymbol,
-        Attribute(), /*alignment=*/128, /*addrSpace=*/3);
-  }
-  return builder.create<LLVM::AddressOfOp>(
-      loc, LLVM::LLVMPointerType::get(context, 3), kDynamicSharedSymbol);
-}
 
 /// The type values are combined in (see the file comment).
 DType getAccumulateType(DType dtype) {
@@ -232,11 +210,12 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
 
     // 3. Across warps.
     if (!warpDigits.empty()) {
-      auto offsetAttr = op->getAttrOfType<IntegerAttr>(kScratchOffset);
+      auto offsetAttr =
+          op->getAttrOfType<IntegerAttr>(plan_attr::kScratchOffset);
       if (!offsetAttr)
         return op.emitOpError("reduces across warps and needs scratch "
                               "shared memory, but has no '")
-               << kScratchOffset << "' (run shared-memory planning)";
+               << plan_attr::kScratchOffset << "' (run shared-memory planning)";
       if (failed(emitCrossWarp(rewriter, loc, op, offsetAttr.getInt(),
                                resultLayout, resultTile.getShape(), dtype, acc,
                                kind, laneDigits, replicaLaneDigits, warpDigits,
@@ -274,9 +253,7 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
     Value threadId =
         builder.create<NVVM::ThreadIdXOp>(loc, builder.getI32Type());
     Value warp = builder.create<arith::DivUIOp>(loc, threadId, c32(kWarpSize));
-    Value base = getDynamicSharedBase(builder, loc, op);
-    base = builder.create<LLVM::GEPOp>(loc, base.getType(), i8, base,
-                                       ArrayRef<LLVM::GEPArg>{offset});
+    Value base = emitDynamicSharedAddress(builder, loc, op, offset);
     auto digitOf = [&](Value index, ThreadDigit digit) -> Value {
       Value q = builder.create<arith::DivUIOp>(loc, index, c32(digit.stride));
       return builder.create<arith::RemUIOp>(loc, q, c32(digit.size));
