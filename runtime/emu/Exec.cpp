@@ -169,6 +169,9 @@ private:
        << t.z << ")";
     if (addr != ~0ull)
       os << ", address 0x" << hex(addr);
+    if (I.srcLine && I.srcFile < mod.files.size() &&
+        !mod.files[I.srcFile].empty())
+      os << ", source " << mod.files[I.srcFile] << ":" << I.srcLine;
     Report &r = dev.report;
     r.kind = kind;
     r.kernel = fn.name;

@@ -489,6 +489,33 @@ private:
       next();
     }
   }
+  /// `.loc FILE LINE COL`: the source position of the instructions after it.
+  void recordLoc() {
+    if (peek().kind != Tok::Int)
+      return;
+    locFile = uint32_t(next().ival);
+    if (peek().kind == Tok::Int)
+      locLine = uint32_t(next().ival);
+  }
+
+  /// `.file N "name"`: the name of source file N (LLVM writes these at the
+  /// end of the module, after the `.loc`s that use them).
+  void recordFile() {
+    if (peek().kind != Tok::Int)
+      return;
+    uint32_t index = uint32_t(next().ival);
+    if (peek().kind != Tok::Str || index > 4096)
+      return;
+    std::string_view text = next().text;
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+      text = text.substr(1, text.size() - 2);
+    if (mod->files.size() <= index)
+      mod->files.resize(index + 1);
+    mod->files[index] = std::string(text);
+  }
+
+  uint32_t locFile = 0, locLine = 0;
+
   void skipLine(uint32_t line) {
     while (peek().kind != Tok::End && peek().line == line)
       next();
@@ -568,7 +595,15 @@ Status Parser::parseModuleItem() {
       return err(a, "only .address_size 64 is supported");
     return Status::success();
   }
-  if (t.text == ".file" || t.text == ".loc") {
+  if (t.text == ".file") {
+    next();
+    recordFile();
+    skipLine(t.line);
+    return Status::success();
+  }
+  if (t.text == ".loc") {
+    next();
+    recordLoc();
     skipLine(t.line);
     return Status::success();
   }
@@ -1100,6 +1135,11 @@ Status Parser::parseStatement() {
     if (t.text == ".reg")
       return parseRegDecl();
     if (t.text == ".loc" || t.text == ".file") {
+      next();
+      if (t.text == ".loc")
+        recordLoc();
+      else
+        recordFile();
       skipLine(t.line);
       return Status::success();
     }
@@ -1336,6 +1376,8 @@ Status Parser::parseInstruction() {
     return err(opTok, "expected an instruction, found '" +
                           std::string(opTok.text) + "'");
   ins.line = opTok.line;
+  ins.srcFile = locFile;
+  ins.srcLine = locLine;
   std::string_view full = opTok.text;
   std::vector<std::string_view> parts;
   size_t b = 0;

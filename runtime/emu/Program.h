@@ -337,6 +337,9 @@ struct Instr {
   uint32_t guard = kNoReg; ///< Predicate slot, or kNoReg.
   bool guardNeg = false;
   uint32_t line = 0;
+  /// The source position of the instruction's last `.loc` directive: an
+  /// index into ModuleImpl::files and a line (0 when there is none).
+  uint32_t srcFile = 0, srcLine = 0;
   /// call: index into ModuleImpl::calls; bra: the reconvergence pc.
   uint32_t aux = 0;
   Operand ops[6];
@@ -383,6 +386,8 @@ struct ModuleImpl {
   uint32_t staticShared = 0;
   uint32_t sharedAlign = 16; ///< Of the dynamic shared memory base.
   bool usesLocal = false;
+  /// Source files named by `.file N "name"` directives, by N.
+  std::vector<std::string> files;
 };
 
 } // namespace detail
