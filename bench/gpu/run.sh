@@ -25,7 +25,11 @@ if [[ ! -d $here/cases ]]; then
     done
   fi
   [[ -n $build ]] || { echo "run.sh: no build with the compiler (set BUILD_DIR)" >&2; exit 1; }
-  ninja -C "$build" tilusc tilus-gpu-check > /dev/null
+  # Built only when missing: rebuilding a build folder that tests are using
+  # would pull binaries from under them.
+  if [[ ! -x $build/bin/tilusc || ! -x $build/bin/tilus-gpu-check ]]; then
+    ninja -C "$build" tilusc tilus-gpu-check > /dev/null
+  fi
   bundle=${BUNDLE_DIR:-$build/gpu-bundle}
   "$here/make-bundle.sh" "$build" "$bundle"
   exec "$bundle/run.sh" "$@"
