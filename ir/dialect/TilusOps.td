@@ -286,7 +286,7 @@ def Tilus_UnaryOp : Tilus_Op<"unary", [Pure, SameOperandsAndResultType]> {
     `neg`, `abs`: numbers; `not`: integers (bitwise) and bool; the others
     (`exp`, `exp2`, `log`, `log2`, `sqrt`, `rsqrt`, `tanh`, `sin`, `cos`,
     `round` to nearest even, `floor`, `ceil`) floats. The transcendental
-    functions lower to PTX `.approx` instructions; docs/language.md gives
+    functions lower to PTX `.approx` instructions; docs/codegen.md gives
     their error bounds.
 
     ```mlir
