@@ -5,8 +5,9 @@
 // of its scratch area.
 //
 // A tensor is live from its `alloc_shared` to its last use or `free_shared`
-// (to the end of the kernel without one), with program points numbered in
-// pre-order. A loop that the tensor outlives, or in which it is used but not
+// (to the end of the kernel without one, or when it is passed to an op
+// outside the dialect, such as a yield or a loop argument), with program
+// points numbered in pre-order. A loop that the tensor outlives, or in which it is used but not
 // allocated, makes it live for the whole loop, since later iterations come
 // back to earlier points. Tensors are placed in program order, first fit,
 // each at the lowest aligned offset that overlaps no tensor live at the same
@@ -111,16 +112,19 @@ std::pair<int64_t, int64_t> getLiveInterval(AllocSharedOp alloc,
                                             Operation *kernel,
                                             const ProgramPoints &points) {
   int64_t start = points.begin(alloc), end = start;
-  bool freed = false;
+  bool freed = false, escapes = false;
   for (Operation *user : alloc->getUsers()) {
     freed |= isa<FreeSharedOp>(user);
+    // Through yields, loop arguments or calls the tensor is used under other
+    // names, which this analysis does not follow.
+    escapes |= !isa<TilusDialect>(user->getDialect());
     end = std::max(end, points.end(user));
     // A use in a loop that the tensor was allocated outside of recurs.
     for (Operation *loop : getEnclosingLoops(user, kernel))
       if (!loop->isAncestor(alloc))
         end = std::max(end, points.end(loop));
   }
-  if (!freed)
+  if (!freed || escapes)
     end = points.end(kernel);
   for (Operation *loop : getEnclosingLoops(alloc, kernel))
     if (end > points.end(loop)) {

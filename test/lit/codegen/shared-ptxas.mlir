@@ -9,6 +9,8 @@
 // RUN: %ptxas -arch=sm_80 %t.copy.ptx -o %t.copy.cubin
 // RUN: tilusc %S/../e2e/Inputs/shared_copy_async.mlir --arch=sm_90a -o %t.copy.sm90a.ptx
 // RUN: %ptxas -arch=sm_90a %t.copy.sm90a.ptx -o %t.copy.sm90a.cubin
+// RUN: tilusc %S/../e2e/Inputs/shared_pipeline.mlir --arch=sm_80 -o %t.pipeline.ptx
+// RUN: %ptxas -arch=sm_80 %t.pipeline.ptx -o %t.pipeline.cubin
 // RUN: tilusc %S/../e2e/Inputs/shared_transpose.mlir --arch=sm_80 -o %t.transpose.ptx
 // RUN: %ptxas -arch=sm_80 %t.transpose.ptx -o %t.transpose.cubin
 // ptxas accepts the PTX of shared tensors, cp.async (4 and 16 bytes, with

@@ -156,3 +156,27 @@ func.func @padded_scratch(%x: !tilus.tile<32x32xf32, #tilus.layout<"local(8,1).s
   %y = tilus.convert_layout %x : !tilus.tile<32x32xf32, #tilus.layout<"local(8,1).spatial(4,32)">> -> !tilus.tile<32x32xf32, #tilus.layout<"local(1,8).column_spatial(32,4)">>
   return
 }
+
+// -----
+
+// Tensors passed on under other names (here swapped as loop arguments) stay
+// live to the end of the kernel: the frees of the original values do not
+// end them, and %c gets bytes of its own.
+// CHECK-LABEL: func.func @escapes
+// CHECK-SAME: tilus.shared_bytes = 576 : i64
+// CHECK: tilus.alloc_shared {tilus.shared_offset = 0 : i64}
+// CHECK: tilus.alloc_shared {tilus.shared_offset = 256 : i64}
+// CHECK: tilus.alloc_shared {tilus.shared_offset = 512 : i64} : !tilus.shared<16xf32>
+func.func @escapes(%n: index) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %a = tilus.alloc_shared : !tilus.shared<64xf32>
+  %b = tilus.alloc_shared : !tilus.shared<64xf32>
+  %r:2 = scf.for %i = %c0 to %n step %c1 iter_args(%x = %a, %y = %b) -> (!tilus.shared<64xf32>, !tilus.shared<64xf32>) {
+    scf.yield %y, %x : !tilus.shared<64xf32>, !tilus.shared<64xf32>
+  }
+  tilus.free_shared %a : !tilus.shared<64xf32>
+  tilus.free_shared %b : !tilus.shared<64xf32>
+  %c = tilus.alloc_shared : !tilus.shared<16xf32>
+  return
+}
