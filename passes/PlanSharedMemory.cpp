@@ -7,11 +7,11 @@
 // A tensor is live from its `alloc_shared` to its last use or `free_shared`
 // (to the end of the kernel without one, or when it is passed to an op
 // outside the dialect, such as a yield or a loop argument), with program
-// points numbered in pre-order. A loop that the tensor outlives, or in which it is used but not
-// allocated, makes it live for the whole loop, since later iterations come
-// back to earlier points. Tensors are placed in program order, first fit,
-// each at the lowest aligned offset that overlaps no tensor live at the same
-// time.
+// points numbered in pre-order. A loop that the tensor outlives, or in which it
+// is used but not allocated, makes it live for the whole loop, since later
+// iterations come back to earlier points. Tensors are placed in program order,
+// first fit, each at the lowest aligned offset that overlaps no tensor live at
+// the same time.
 //
 // A scratch area is placed above every tensor that is live at its
 // instruction or allocated after it (in an enclosing loop: live anywhere in
@@ -180,8 +180,10 @@ struct PlanSharedMemoryPass
         borrowers.push_back(op);
       }
     });
-    llvm::stable_sort(buffers, [](const Buffer &a, const Buffer &b) {
-      return a.start < b.start;
+    // Ties keep program order, so plans do not depend on the sort.
+    llvm::sort(buffers, [&](const Buffer &a, const Buffer &b) {
+      return std::make_pair(a.start, points.begin(a.alloc)) <
+             std::make_pair(b.start, points.begin(b.alloc));
     });
 
     int64_t total = 0;
