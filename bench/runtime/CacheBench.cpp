@@ -1,6 +1,6 @@
 //===- CacheBench.cpp - Compile time against kernel cache hits ------------===//
 //
-//   tilus-bench-cache [KERNEL.tl] [--device emu|cuda] [--rounds N]
+//   tilus-bench-cache [KERNEL.tl] [--device emu|cuda] [--rounds N <= 20]
 //
 // For N distinct parameter values (so each round is a new kernel) measures,
 // up to a launchable Kernel (module load included):
@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
     if (a == "--device" && i + 1 < argc)
       deviceName = argv[++i];
     else if (a == "--rounds" && i + 1 < argc)
-      rounds = std::max(1, std::atoi(argv[++i]));
+      rounds = std::min(20, std::max(1, std::atoi(argv[++i])));
     else
       path = a;
   }
@@ -68,6 +68,8 @@ int main(int argc, char **argv) {
                  dev.error().message().c_str());
     return 1;
   }
+  if ((*dev)->name() != "emu")
+    rounds = std::min(rounds, 4);
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() /
       ("tilus-bench-cache-" + std::to_string(::getpid()));
@@ -78,12 +80,11 @@ int main(int argc, char **argv) {
     JitOptions options;
     options.cacheDir = dir.string();
     options.diskCache = true;
-    // Distinct block sizes make each round a new kernel.
+    // Block sizes and targets make each round a new kernel.
+    const char *archs[] = {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"};
     options.defines["BLOCK"] = std::to_string(128 << (r % 4));
-    if (r >= 4)
-      options.arch = r % 2 ? "sm_86" : "sm_89";
-    if (options.arch.empty())
-      options.arch = (*dev)->arch();
+    // A GPU loads only its own target: there, the rounds are the 4 blocks.
+    options.arch = (*dev)->name() == "emu" ? archs[r / 4] : (*dev)->arch();
     std::string error;
     // What compile() does, with the outcome checked so each number is what
     // its row says.
