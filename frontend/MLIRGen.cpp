@@ -1180,8 +1180,13 @@ private:
       }
       return mlir::success();
     };
-    if (mlir::failed(coerce(lhs, rhs, expr.operands[0]->loc)) ||
-        mlir::failed(coerce(rhs, lhs, expr.operands[1]->loc)))
+    // A unary minus arrives here as `0 - x`: only binary expressions have
+    // two operand locations.
+    bool binary = expr.operands.size() == 2;
+    SMLoc lhsLoc = binary ? expr.operands[0]->loc : expr.loc;
+    SMLoc rhsLoc = binary ? expr.operands[1]->loc : expr.loc;
+    if (mlir::failed(coerce(lhs, rhs, lhsLoc)) ||
+        mlir::failed(coerce(rhs, lhs, rhsLoc)))
       return mlir::failure();
     if (isTile && mlir::failed(broadcastPair(expr, lhs, rhs)))
       return mlir::failure();
