@@ -1,7 +1,7 @@
 //===- tilus-run.cpp - Load a PTX file and launch one kernel --------------===//
 //
 //   tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
-//             [--smem BYTES] --arg A ... [--dump K:OUT.bin ...] [--device emu]
+//             [--smem BYTES] --arg A ... [--dump K:OUT.bin ...] [--device NAME]
 //
 // Exit status 0 on success, 1 on any error (bad arguments, PTX the emulator
 // rejects, or a report that stopped the kernel).
@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/emu/Emulator.h"
+#include "tilus/Runtime.h"
 #include "runtime/emu/Float.h"
 
 #include <cerrno>
@@ -24,7 +25,7 @@ namespace {
 
 const char *kUsage =
     R"(usage: tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
-                 [--smem BYTES] [--arg A ...] [--dump K:OUT.bin ...] [--device emu]
+                 [--smem BYTES] [--arg A ...] [--dump K:OUT.bin ...] [--device NAME]
 
 Loads a PTX module and launches one of its kernels once.
 
@@ -41,7 +42,8 @@ options:
                      buffers are passed as their 64-bit device address
   --dump K:OUT.bin   after the launch, write the buffer passed as parameter K
                      (0-based, must be a buf: argument) to OUT.bin; repeatable
-  --device emu       the device to run on; only the CPU emulator (emu) exists
+  --device NAME      the device to run on: emu (the CPU emulator), cuda or
+                     cuda:N (a GPU through the CUDA driver); default emu
   --help             show this text
 
 The arguments are checked against the kernel's parameter list (count and
@@ -182,9 +184,6 @@ int main(int argc, char **argv) {
       return fail("more than one input file ('" + file + "', '" + a + "')");
     }
   }
-  if (device != "emu")
-    return fail("unknown device '" + device +
-                "': only 'emu' (the CPU emulator) is available");
   if (file.empty())
     return fail("no input file (see --help)");
   if (kernelName.empty())
@@ -195,10 +194,15 @@ int main(int argc, char **argv) {
   std::string text;
   if (!readFile(file, text))
     return fail("cannot read '" + file + "'");
-  Emulator emu;
-  auto mod = emu.loadModule(text, file);
+  // The emulator's parser gives the parameter list on every device.
+  Emulator parser;
+  auto mod = parser.loadModule(text, file);
   if (!mod)
     return fail(mod.error().message());
+  auto created = tilus::createDevice(device);
+  if (!created)
+    return fail(created.error().message());
+  tilus::Device &dev = **created;
   auto kernel = mod->kernel(kernelName);
   if (!kernel)
     return fail(kernel.error().message());
@@ -248,13 +252,13 @@ int main(int argc, char **argv) {
       } else if (!readFile(val, data)) {
         return fail(where + ": cannot read '" + val + "'");
       }
-      auto p = emu.allocate(data.size());
+      auto p = dev.allocate(data.size());
       if (!p)
         return fail(where + ": " + p.error().message());
       arg.ptr = *p;
       arg.size = data.size();
       arg.isBuffer = true;
-      Status s = emu.copyToDevice(arg.ptr, data.data(), data.size());
+      tilus::Status s = dev.copyToDevice(arg.ptr, data.data(), data.size());
       if (!s)
         return fail(s.message());
       arg.bytes = ParamBytes::of(arg.ptr);
@@ -277,17 +281,27 @@ int main(int argc, char **argv) {
                   std::to_string(k) + " is not a buf: argument");
   }
 
-  std::vector<ParamBytes> pb;
+  std::vector<std::vector<uint8_t>> pb;
   for (auto &a : args)
-    pb.push_back(a.bytes);
+    pb.push_back(a.bytes.bytes);
+  auto loaded = dev.loadModule(text, file);
+  if (!loaded)
+    return fail(loaded.error().message());
+  auto function = (*loaded)->function(kernelName);
+  if (!function)
+    return fail(function.error().message());
   std::cout.flush();
-  Status s = emu.launch(*kernel, grid, block, uint32_t(smem), pb);
+  tilus::Status s = dev.launch(**function, {grid.x, grid.y, grid.z},
+                               {block.x, block.y, block.z}, uint32_t(smem), pb);
+  if (s)
+    s = dev.synchronize();
   std::fflush(stdout);
   if (!s)
     return fail(s.message());
   for (auto &[k, path] : dumps) {
     std::string data(args[k].size, '\0');
-    Status c = emu.copyFromDevice(data.data(), args[k].ptr, args[k].size);
+    tilus::Status c =
+        dev.copyFromDevice(data.data(), args[k].ptr, args[k].size);
     if (!c)
       return fail(c.message());
     std::ofstream f(path, std::ios::binary);
