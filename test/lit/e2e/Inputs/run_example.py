@@ -39,6 +39,9 @@ def reference(kernel, args, consts):
         return {"c": f["a"] @ f["b"]}, 1e-5 * f["a"].shape[1]
     if kernel == "transpose":
         return {"y": f["x"].T}, 0.0
+    if kernel == "thread_index":
+        x = f["x"]
+        return {"y": x + np.arange(x.size)}, 0.0
     if kernel == "control_flow":
         # 8 iterations add t, one adds 2t, one subtracts t; then min(limit,
         # 100) ones; then five times 1000.
