@@ -25,6 +25,7 @@
 #define TILUS_RUNTIME_EMU_EMULATOR_H
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -132,6 +133,7 @@ enum class ReportKind {
   PartialWarp,
   WrongMemberMask,
   BarrierDeadlock,
+  NoProgress,
   Assertion,
   Trap,
   Other,
@@ -225,11 +227,36 @@ struct EmulatorOptions {
   /// seed of a random (still reproducible) order of the CTAs and of the warps
   /// at every switch, to shake out results that depend on the order.
   uint64_t scheduleSeed = 0;
+  /// Streaming multiprocessors of the emulated device: CTAs are resident on
+  /// them as on a GPU (H100 SXM: 132 SMs; per SM at most 32 CTAs, 64 warps
+  /// and 228 KiB of shared memory), and resident CTAs take turns, so CTAs
+  /// that wait for each other through global memory make progress.
+  /// Default: $TILUS_EMU_SMS, else 132.
+  uint32_t numSms = uint32_t(envOr("TILUS_EMU_SMS", 132));
+  /// At most this many CTAs resident per SM (0: as many as the limits above
+  /// allow).
+  uint32_t maxCtasPerSm = 0;
+  /// Stop a launch that runs this many warp-instructions without progress
+  /// (no store, no atomic that changes memory, no barrier release, no CTA
+  /// finishing), naming the spinning warps; 0: no limit.
+  /// Default: $TILUS_EMU_MAX_STEPS, else 100'000'000.
+  uint64_t maxSteps = envOr("TILUS_EMU_MAX_STEPS", 100000000);
+
+  /// The value of the environment variable \p name if it is a decimal
+  /// number, else \p fallback.
+  static uint64_t envOr(const char *name, uint64_t fallback) {
+    const char *v = std::getenv(name);
+    if (!v || !*v)
+      return fallback;
+    char *end = nullptr;
+    unsigned long long x = std::strtoull(v, &end, 10);
+    return *end ? fallback : uint64_t(x);
+  }
 };
 
-/// The CPU device: runs PTX one CTA at a time on the calling thread, warps
-/// interleaved in a fixed order at every memory operation and barrier. One
-/// Emulator is used by one host thread at a time.
+/// The CPU device: runs PTX on the calling thread; resident CTAs take turns
+/// and the warps of a CTA interleave in a fixed order at every memory
+/// operation and barrier. One Emulator is used by one host thread at a time.
 class Emulator final : public Device {
 public:
   explicit Emulator(EmulatorOptions options = {});

@@ -103,6 +103,22 @@ struct Shadow {
 
 enum class Yield { Again, Blocked, Done, Error };
 
+/// A resident CTA that is not running. The running CTA's state lives in
+/// Launch's members; a switch swaps them with the slot, which is O(1): the
+/// vectors trade buffers, so the warps' register pointers stay valid.
+struct CtaSlot {
+  Dim3 cta;
+  std::vector<uint8_t> shared, poison, local;
+  std::vector<Shadow> shadow;
+  std::vector<uint64_t> regFile;
+  std::vector<Warp> warps;
+  std::vector<uint32_t> order;
+  uint32_t ctaThreads = 0, exitedThreads = 0;
+  uint32_t arrived[16] = {}, barCount[16] = {}, redPopc[16] = {};
+  bool redAnd[16] = {}, redOr[16] = {};
+  uint32_t epoch = 1;
+};
+
 class Launch {
 public:
   Launch(Emulator::Impl &dev, const detail::ModuleImpl &mod, uint32_t kidx,
@@ -135,9 +151,47 @@ private:
   bool redAnd[16] = {};
   bool redOr[16] = {};
   uint32_t epoch = 1;
+  std::vector<uint32_t> order; ///< The order the warps run in.
   uint64_t rng = 0;
+  /// The warp-instruction count at which runWarp stops: the smaller of the
+  /// launch limit and the no-progress limit.
   uint64_t instrLimit = ~0ull;
+  uint64_t totalLimit = ~0ull;
   uint64_t schedRng = 0;
+  /// The resident CTAs that are not running, in turn order.
+  std::deque<CtaSlot *> resident;
+
+  /// Something happened that a spinning warp may wait for.
+  void madeProgress() {
+    uint64_t now = dev.stats.warpInstructions;
+    instrLimit = totalLimit;
+    if (dev.opts.maxSteps && now + dev.opts.maxSteps < instrLimit)
+      instrLimit = now + dev.opts.maxSteps;
+  }
+  /// Exchanges the running CTA's state with \p s.
+  void swapCta(CtaSlot &s) {
+    std::swap(cta, s.cta);
+    shared.swap(s.shared);
+    poison.swap(s.poison);
+    local.swap(s.local);
+    shadow.swap(s.shadow);
+    regFile.swap(s.regFile);
+    warps.swap(s.warps);
+    order.swap(s.order);
+    std::swap(ctaThreads, s.ctaThreads);
+    std::swap(exitedThreads, s.exitedThreads);
+    std::swap(arrived, s.arrived);
+    std::swap(barCount, s.barCount);
+    std::swap(redPopc, s.redPopc);
+    std::swap(redAnd, s.redAnd);
+    std::swap(redOr, s.redOr);
+    std::swap(epoch, s.epoch);
+  }
+  void stopAtLimit(const Instr &I, const Warp &w, uint32_t mask);
+  void startCta(uint64_t linear, uint64_t smem);
+  /// Runs the current CTA for about \p quantum warp-instructions; sets
+  /// \p done when it finished.
+  Status runCtaTurn(uint64_t quantum, bool &done);
   /// A seeded Fisher-Yates shuffle (EmulatorOptions::scheduleSeed).
   template <typename T> void shuffle(std::vector<T> &v) {
     for (size_t i = v.size(); i > 1; --i) {
@@ -244,7 +298,6 @@ private:
   }
 
   // Execution --------------------------------------------------------------
-  Status runCta();
   Yield runWarp(Warp &w);
   bool execAlu(Warp &w, const Instr &I, uint32_t mask);
   bool fastSetp(Warp &w, const Instr &I, uint32_t mask, const uint64_t *a,
@@ -2130,6 +2183,8 @@ bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
       }
       nv = zext(nv, bits);
     }
+    if (std::memcmp(p, &nv, size))
+      madeProgress();
     std::memcpy(p, &nv, size);
     d[l] = zext(old, bits);
   });
@@ -2629,6 +2684,7 @@ bool Launch::execCall(Warp &w, const Instr &I, uint32_t mask) {
 }
 
 void Launch::releaseBarrier(uint32_t id) {
+  madeProgress();
   arrived[id] = 0;
   ++epoch;
   for (Warp &w : warps) {
@@ -2675,10 +2731,7 @@ Yield Launch::runWarp(Warp &w) {
     ++st.warpInstructions;
     st.threadInstructions += uint32_t(__builtin_popcount(mask));
     if (st.warpInstructions > instrLimit) {
-      fail(ReportKind::Other, I, w, mask ? __builtin_ctz(mask) : 0, ~0ull,
-           "the launch exceeded the limit of " +
-               std::to_string(dev.opts.maxWarpInstructions) +
-               " warp-instructions (an endless loop?)");
+      stopAtLimit(I, w, mask);
       return Yield::Error;
     }
     switch (I.op) {
@@ -2743,6 +2796,8 @@ Yield Launch::runWarp(Warp &w) {
       bool visible = I.op == Op::CpAsync || I.space == Space::Global ||
                      I.space == Space::Shared || I.space == Space::Generic;
       if (visible) {
+        if (I.op != Op::Ld)
+          madeProgress();
         ++w.pc;
         return Yield::Again;
       }
@@ -2969,9 +3024,58 @@ Yield Launch::runWarp(Warp &w) {
   }
 }
 
-Status Launch::runCta() {
+void Launch::stopAtLimit(const Instr &I, const Warp &w, uint32_t mask) {
+  int lane = mask ? __builtin_ctz(mask) : 0;
+  if (dev.stats.warpInstructions > totalLimit) {
+    fail(ReportKind::Other, I, w, lane, ~0ull,
+         "the launch exceeded the limit of " +
+             std::to_string(dev.opts.maxWarpInstructions) +
+             " warp-instructions (an endless loop?)");
+    return;
+  }
+  // Name every live warp of the resident CTAs, the running one first.
+  std::ostringstream os;
+  unsigned listed = 0, more = 0;
+  auto list = [&](const Dim3 &c, const std::vector<Warp> &ws) {
+    for (const Warp &x : ws) {
+      if (x.done)
+        continue;
+      if (listed == 8) {
+        ++more;
+        continue;
+      }
+      os << (listed++ ? "; " : "") << "CTA (" << c.x << "," << c.y << ","
+         << c.z << ") warp " << x.id << " at PTX line "
+         << mod.code[x.blocked ? x.barPc : x.pc].line
+         << (x.blocked ? " (at a barrier)" : "");
+    }
+  };
+  list(cta, warps);
+  for (const CtaSlot *s : resident)
+    list(s->cta, s->warps);
+  if (more)
+    os << "; and " << more << " more";
+  fail(ReportKind::NoProgress, I, w, lane, ~0ull,
+       "no progress in " + std::to_string(dev.opts.maxSteps) +
+           " warp-instructions (no store, no atomic that changes memory, no "
+           "barrier, no CTA finished); spinning warps: " +
+           os.str());
+}
+
+void Launch::startCta(uint64_t linear, uint64_t smem) {
+  cta = Dim3(uint32_t(linear % grid.x), uint32_t(linear / grid.x % grid.y),
+             uint32_t(linear / (uint64_t(grid.x) * grid.y)));
   uint32_t nthreads = uint32_t(block.count());
   uint32_t nwarps = (nthreads + 31) / 32;
+  if (warps.size() != nwarps) {
+    shared.assign(smem, 0);
+    shadow.assign(dev.opts.detectRaces ? smem : 0, Shadow{0, 0, 0, 0});
+    poison.assign(smem, 0);
+    local.assign(size_t(nwarps) * 32 * mod.localBytes, 0);
+    regFile.assign(size_t(nwarps) * 32 * mod.numRegs, 0);
+    warps.assign(nwarps, Warp());
+    order.resize(nwarps);
+  }
   ctaThreads = nthreads;
   exitedThreads = 0;
   std::fill(std::begin(arrived), std::end(arrived), 0);
@@ -3015,11 +3119,14 @@ Status Launch::runCta() {
       w.tid[2][l] = lin / (block.x * block.y);
       w.stack[l].clear();
     }
+    order[wi] = wi;
   }
-  std::vector<uint32_t> order(nwarps);
-  for (uint32_t i = 0; i < nwarps; ++i)
-    order[i] = i;
-  for (;;) {
+}
+
+Status Launch::runCtaTurn(uint64_t quantum, bool &done) {
+  uint64_t stop = dev.stats.warpInstructions + quantum;
+  done = false;
+  while (dev.stats.warpInstructions < stop) {
     bool progress = false, allDone = true;
     if (dev.opts.scheduleSeed)
       shuffle(order);
@@ -3035,27 +3142,27 @@ Status Launch::runCta() {
       if (y == Yield::Error)
         return error;
     }
-    if (allDone)
-      break;
-    if (!progress) {
-      for (uint32_t wi = 0; wi < nwarps; ++wi) {
-        Warp &w = warps[wi];
-        if (!w.done && w.blocked) {
-          const Instr &I = mod.code[w.barPc];
-          fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(w.active),
-               ~0ull,
-               "barrier deadlock: warp " + std::to_string(w.id) +
-                   " waits at barrier " + std::to_string(w.barId) + " (" +
-                   std::to_string(arrived[w.barId]) + " of " +
-                   std::to_string(ctaThreads - exitedThreads) +
-                   " threads arrived) and no other warp can run");
-          return error;
-        }
-      }
-      return Status::error("internal error: no warp can run");
+    if (allDone) {
+      done = true;
+      return Status::success();
     }
+    if (progress)
+      continue;
+    // Only the CTA's own warps can release its barriers.
+    for (Warp &w : warps) {
+      if (!w.done && w.blocked) {
+        const Instr &I = mod.code[w.barPc];
+        fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(w.active), ~0ull,
+             "barrier deadlock: warp " + std::to_string(w.id) +
+                 " waits at barrier " + std::to_string(w.barId) + " (" +
+                 std::to_string(arrived[w.barId]) + " of " +
+                 std::to_string(ctaThreads - exitedThreads) +
+                 " threads arrived) and no other warp can run");
+        return error;
+      }
+    }
+    return Status::error("internal error: no warp can run");
   }
-  dev.stats.ctas++;
   return Status::success();
 }
 
@@ -3089,28 +3196,79 @@ Status Launch::run(const std::vector<ParamBytes> &params) {
     return Status::error("kernel '" + fn.name + "' needs " +
                          std::to_string(smem) +
                          " bytes of shared memory (the limit is 227 KiB)");
-  uint32_t nwarps = uint32_t((block.count() + 31) / 32);
-  shared.assign(smem, 0);
-  shadow.assign(dev.opts.detectRaces ? smem : 0, Shadow{0, 0, 0, 0});
-  poison.assign(smem, 0);
-  local.assign(size_t(nwarps) * 32 * mod.localBytes, 0);
-  regFile.assign(size_t(nwarps) * 32 * mod.numRegs, 0);
-  warps.assign(nwarps, Warp());
   rng = dev.opts.seed * 0x2545f4914f6cdd1dull + 1;
   if (dev.opts.maxWarpInstructions)
-    instrLimit = dev.opts.maxWarpInstructions;
+    totalLimit = dev.opts.maxWarpInstructions;
+  madeProgress();
   schedRng = dev.opts.scheduleSeed * 0x9e3779b97f4a7c15ull + 7;
+  // Occupancy as on an H100 SM: 32 CTAs, 64 warps, 228 KiB of shared
+  // memory with 1 KiB reserved per CTA.
+  uint64_t nwarps = (block.count() + 31) / 32;
+  uint64_t perSm = std::min<uint64_t>(32, 64 / nwarps);
+  perSm = std::min<uint64_t>(perSm, (228 * 1024) / (smem + 1024));
+  if (dev.opts.maxCtasPerSm)
+    perSm = std::min<uint64_t>(perSm, dev.opts.maxCtasPerSm);
+  uint64_t maxResident =
+      std::max<uint64_t>(1, perSm) * std::max<uint32_t>(1, dev.opts.numSms);
   std::vector<uint64_t> ctas(grid.count());
   for (uint64_t i = 0; i < ctas.size(); ++i)
     ctas[i] = i;
   if (dev.opts.scheduleSeed)
     shuffle(ctas);
-  for (uint64_t i : ctas) {
-    cta = Dim3(uint32_t(i % grid.x), uint32_t(i / grid.x % grid.y),
-               uint32_t(i / (uint64_t(grid.x) * grid.y)));
-    Status s = runCta();
-    if (!s)
-      return s;
+  // A CTA runs for a turn of warp-instructions (4096 per warp), then the
+  // next resident one;
+  // one more CTA becomes resident at every turn while there is room, so CTAs
+  // that finish within a turn run one after the other (and stay in cache),
+  // and CTAs that wait for each other all get to run. A seeded schedule
+  // uses short random turns.
+  // Turns are shorter than the no-progress limit, so that every resident CTA
+  // runs before a spin is declared.
+  uint64_t kTurn = 4096 * nwarps;
+  if (dev.opts.maxSteps)
+    kTurn = std::max<uint64_t>(1, std::min(kTurn, dev.opts.maxSteps / 4));
+  std::vector<std::unique_ptr<CtaSlot>> slots;
+  std::vector<CtaSlot *> pool;
+  size_t next = 0;
+  resident.clear();
+  for (;;) {
+    if (next < ctas.size() && resident.size() < maxResident) {
+      CtaSlot *s;
+      if (pool.empty()) {
+        slots.push_back(std::make_unique<CtaSlot>());
+        s = slots.back().get();
+      } else {
+        s = pool.back();
+        pool.pop_back();
+      }
+      swapCta(*s);
+      startCta(ctas[next++], smem);
+      swapCta(*s);
+      resident.push_back(s);
+    }
+    if (resident.empty())
+      break;
+    CtaSlot *s = resident.front();
+    resident.pop_front();
+    swapCta(*s);
+    uint64_t turn = kTurn;
+    if (dev.opts.scheduleSeed) {
+      schedRng ^= schedRng << 13;
+      schedRng ^= schedRng >> 7;
+      schedRng ^= schedRng << 17;
+      turn = 1 + schedRng % 4096;
+    }
+    bool done = false;
+    Status st = runCtaTurn(turn, done);
+    swapCta(*s);
+    if (!st)
+      return st;
+    if (done) {
+      dev.stats.ctas++;
+      madeProgress();
+      pool.push_back(s);
+    } else {
+      resident.push_back(s);
+    }
   }
   return Status::success();
 }

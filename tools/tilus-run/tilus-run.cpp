@@ -42,6 +42,11 @@ options:
                      buffers are passed as their 64-bit device address
   --dump K:OUT.bin   after the launch, write the buffer passed as parameter K
                      (0-based, must be a buf: argument) to OUT.bin; repeatable
+  --max-steps N      emulator: stop a launch after N warp-instructions without
+                     progress (no store, no memory-changing atomic, no barrier,
+                     no CTA finished), naming the spinning warps; 0: never;
+                     default 100000000
+  --sms N            emulator: SMs the CTAs are resident on (default 132)
   --device NAME      the device to run on: emu (the CPU emulator), cuda or
                      cuda:N (a GPU through the CUDA driver); default emu
   --help             show this text
@@ -173,6 +178,15 @@ int main(int argc, char **argv) {
         return fail("--dump needs K:OUT.bin with a parameter index K, got '" +
                     v + "'");
       dumps.push_back({k, v.substr(c + 1)});
+    } else if (a == "--max-steps" || a == "--sms") {
+      uint64_t n = 0;
+      if (!value(v) || !parseInt(v, false, 64, n) ||
+          (a == "--sms" && (n == 0 || n > 100000)))
+        return fail(a + " needs a " +
+                    (a == "--sms" ? "count from 1 to 100000" : "count"));
+      // The emulator device takes its settings from the environment.
+      ::setenv(a == "--sms" ? "TILUS_EMU_SMS" : "TILUS_EMU_MAX_STEPS",
+               std::to_string(n).c_str(), 1);
     } else if (a == "--device") {
       if (!value(device))
         return fail("--device needs a name");
