@@ -21,6 +21,7 @@
 #define TILUS_RUNTIME_H
 
 #include "tilus/KernelInfo.h"
+#include "tilus/Status.h"
 
 #include <cstdint>
 #include <memory>
@@ -36,45 +37,7 @@ namespace tilus {
 // Errors as values
 //===----------------------------------------------------------------------===//
 
-/// Success, or an error with a message (lowercase, no trailing period).
-class [[nodiscard]] Status {
-public:
-  Status() = default;
-  static Status success() { return Status(); }
-  static Status error(std::string message) {
-    Status s;
-    s.failed = true;
-    s.msg = std::move(message);
-    return s;
-  }
-  bool ok() const { return !failed; }
-  explicit operator bool() const { return ok(); }
-  const std::string &message() const { return msg; }
-
-private:
-  bool failed = false;
-  std::string msg;
-};
-
-/// A value or the Status saying why there is none.
-template <typename T> class [[nodiscard]] Expected {
-public:
-  Expected(T value) : val(std::move(value)) {}
-  Expected(Status error) : err(std::move(error)) {}
-  bool ok() const { return val.has_value(); }
-  explicit operator bool() const { return ok(); }
-  T &operator*() { return *val; }
-  const T &operator*() const { return *val; }
-  T *operator->() { return &*val; }
-  const T *operator->() const { return &*val; }
-  /// The error; only meaningful when !ok().
-  const Status &error() const { return err; }
-  Status takeError() { return std::move(err); }
-
-private:
-  std::optional<T> val;
-  Status err;
-};
+// Status and Expected<T> (tilus/Status.h) carry every error of this API.
 
 //===----------------------------------------------------------------------===//
 // Devices

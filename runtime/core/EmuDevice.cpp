@@ -11,10 +11,6 @@ using namespace tilus;
 
 namespace {
 
-Status convert(const emu::Status &s) {
-  return s ? Status::success() : Status::error(s.message());
-}
-
 class EmuFunction final : public DeviceFunction {
 public:
   explicit EmuFunction(emu::Kernel kernel) : kernel(std::move(kernel)) {}
@@ -52,15 +48,15 @@ public:
       return Status::error(p.error().message());
     return DevicePtr(*p);
   }
-  Status free(DevicePtr ptr) override { return convert(emu.free(ptr)); }
+  Status free(DevicePtr ptr) override { return emu.free(ptr); }
   Status copyToDevice(DevicePtr dst, const void *src, uint64_t bytes) override {
-    return convert(emu.copyToDevice(dst, src, bytes));
+    return emu.copyToDevice(dst, src, bytes);
   }
   Status copyFromDevice(void *dst, DevicePtr src, uint64_t bytes) override {
-    return convert(emu.copyFromDevice(dst, src, bytes));
+    return emu.copyFromDevice(dst, src, bytes);
   }
   Status memset(DevicePtr dst, uint8_t value, uint64_t bytes) override {
-    return convert(emu.memset(dst, value, bytes));
+    return emu.memset(dst, value, bytes);
   }
   Expected<std::shared_ptr<DeviceModule>>
   loadModule(std::string_view image, std::string name) override {
@@ -93,7 +89,7 @@ public:
                                 .count();
       stats->warpInstructions = emu.lastLaunchStats().warpInstructions;
     }
-    return convert(s);
+    return s;
   }
   Expected<Stream> createStream() override { return ++lastStream; }
   Status destroyStream(Stream) override { return Status::success(); }

@@ -24,6 +24,8 @@
 #ifndef TILUS_RUNTIME_EMU_EMULATOR_H
 #define TILUS_RUNTIME_EMU_EMULATOR_H
 
+#include "tilus/Status.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -41,47 +43,10 @@ namespace tilus::emu {
 // Errors as values
 //===----------------------------------------------------------------------===//
 
-/// Success, or an error with a message. Messages start lowercase and carry
-/// everything needed to act on them (kernel, PTX line, CTA, thread, address).
-class [[nodiscard]] Status {
-public:
-  Status() = default;
-  static Status success() { return Status(); }
-  static Status error(std::string message) {
-    Status s;
-    s.failed = true;
-    s.msg = std::move(message);
-    return s;
-  }
-  bool ok() const { return !failed; }
-  explicit operator bool() const { return ok(); }
-  const std::string &message() const { return msg; }
-
-private:
-  bool failed = false;
-  std::string msg;
-};
-
-/// A value or the Status saying why there is none.
-template <typename T> class [[nodiscard]] Expected {
-public:
-  Expected(T value) : val(std::move(value)) {}
-  Expected(Status error) : err(std::move(error)) {}
-  bool ok() const { return val.has_value(); }
-  explicit operator bool() const { return ok(); }
-  T &operator*() { return *val; }
-  const T &operator*() const { return *val; }
-  T *operator->() { return &*val; }
-  const T *operator->() const { return &*val; }
-  /// The error; only meaningful when !ok().
-  const Status &error() const { return err; }
-  /// Moves the error out, for propagation: `if (!x) return x.takeError();`.
-  Status takeError() { return std::move(err); }
-
-private:
-  std::optional<T> val;
-  Status err;
-};
+/// The runtime's error types (tilus/Status.h): messages start lowercase and
+/// name the kernel, PTX line, CTA, thread and address where they apply.
+using tilus::Expected;
+using tilus::Status;
 
 //===----------------------------------------------------------------------===//
 // Launch vocabulary
