@@ -306,6 +306,8 @@ private:
   bool execMemory(Warp &w, const Instr &I, uint32_t mask);
   bool execMma(Warp &w, const Instr &I);
   bool execLdmatrix(Warp &w, const Instr &I);
+  bool execStmatrix(Warp &w, const Instr &I);
+  bool execWmma(Warp &w, const Instr &I);
   bool execWarpOp(Warp &w, const Instr &I, uint32_t mask);
   bool execAtom(Warp &w, const Instr &I, uint32_t mask);
   bool execCall(Warp &w, const Instr &I, uint32_t mask);
@@ -1062,6 +1064,24 @@ uint64_t intOp(const Instr &I, uint64_t a, uint64_t b, uint64_t c) {
     unsigned pos = 63 - __builtin_clzll(v);
     return I.has(FShiftAmt) ? bits - 1 - pos : pos;
   }
+  case Op::Dp4a: {
+    // c plus the four byte products, each byte sign- or zero-extended by
+    // its operand's type; wraps modulo 2^32.
+    bool sa4 = I.type == Type::S32, sb4 = I.type2 == Type::S32;
+    uint32_t acc = uint32_t(c);
+    for (unsigned k = 0; k < 32; k += 8) {
+      int64_t x = sa4 ? sext(a >> k, 8) : int64_t((a >> k) & 0xff);
+      int64_t y = sb4 ? sext(b >> k, 8) : int64_t((b >> k) & 0xff);
+      acc += uint32_t(x * y);
+    }
+    return acc;
+  }
+  case Op::Sad: {
+    uint64_t diff = sg ? (sa > sb ? uint64_t(sa) - uint64_t(sb)
+                                  : uint64_t(sb) - uint64_t(sa))
+                       : (ua > ub ? ua - ub : ub - ua);
+    return zext(diff + c, bits);
+  }
   default:
     return 0;
   }
@@ -1283,6 +1303,9 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
   Half h{kF16, false};
   // Bitwise and special ops that ignore the float type.
   switch (I.op) {
+  case Op::Createpolicy:
+    FOR_LANES(mask, d[l] = 0x1000000000000000ull);
+    return true;
   case Op::Bfi: {
     uint64_t te[32];
     const uint64_t *e = src(w, I.ops[4], te);
@@ -1334,6 +1357,8 @@ bool Launch::execAlu(Warp &w, const Instr &I, uint32_t mask) {
   case Op::Clz:
   case Op::Brev:
   case Op::Bfind:
+  case Op::Dp4a:
+  case Op::Sad:
     FOR_LANES(mask, d[l] = intOp(I, a[l], b[l], c[l]));
     return true;
   case Op::Selp:
@@ -2137,6 +2162,17 @@ bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
       default:
         nv = x;
       }
+    } else if (I.type == Type::F16 || I.type == Type::F16x2 ||
+               I.type == Type::BF16 || I.type == Type::BF16x2) {
+      // add.noftz: each 16-bit half rounded to nearest even on its own.
+      bool bf = I.type == Type::BF16 || I.type == Type::BF16x2;
+      nv = 0;
+      for (unsigned h = 0; h < bits; h += 16) {
+        uint16_t o = uint16_t(old >> h), y = uint16_t(x >> h);
+        float sum = bf ? bf16ToF32(o) + bf16ToF32(y) : f16ToF32(o) + f16ToF32(y);
+        uint16_t r = bf ? f32ToBF16(sum) : f32ToF16(sum);
+        nv |= uint64_t(r) << h;
+      }
     } else if (I.type == Type::F64) {
       double o = bitsToF64(old), y = bitsToF64(x);
       nv = I.sub == Sub::AAdd   ? f64ToBits(o + y)
@@ -2425,6 +2461,114 @@ bool Launch::execLdmatrix(Warp &w, const Instr &I) {
         hi = half(m, g, 2 * t + 1);
       }
       out[l] = lo | (hi << 16);
+    }
+  }
+  return true;
+}
+
+bool Launch::execStmatrix(Warp &w, const Instr &I) {
+  // The inverse of ldmatrix: lanes 8m..8m+7 give the row addresses of
+  // matrix m, and each lane's register m holds two of its elements.
+  unsigned num = I.vec;
+  const Operand &v = I.ops[1];
+  for (unsigned m = 0; m < num; ++m) {
+    for (unsigned row = 0; row < 8; ++row) {
+      uint64_t ra = addrOf(w, I.ops[0], int(m * 8 + row));
+      uint16_t data[8];
+      for (unsigned col = 0; col < 8; ++col) {
+        unsigned r = I.has(FTrans) ? col : row, c = I.has(FTrans) ? row : col;
+        unsigned lane = r * 4 + c / 2;
+        uint64_t x =
+            v.regs[m] == kNoReg ? 0 : w.regs[size_t(v.regs[m]) * 32 + lane];
+        data[col] = uint16_t(x >> (16 * (c % 2)));
+      }
+      if (!store(Space::Shared, ra, 16, data, I, w, int(m * 8 + row)))
+        return false;
+    }
+  }
+  return true;
+}
+
+/// wmma.m16n16k16 fragments (their layout is unspecified by the ISA; this
+/// is the emulator's choice): element e of a lane's fragment, counted in
+/// register order with the low half of a register first, is element
+/// idx = 8 * lane + e % 8 of the matrix in row-major order (row idx / 16,
+/// column idx % 16). A and B fragments have 16 elements: 8 to 15 repeat 0
+/// to 7. Loads write both copies; mma reads the first.
+bool Launch::execWmma(Warp &w, const Instr &I) {
+  auto regOf = [&](const Operand &o, unsigned r) {
+    return o.count > 4 ? mod.wideVecs[size_t(o.imm)][r] : o.regs[r];
+  };
+  auto fragElem = [&](const Operand &o, bool f16, unsigned e, int l) {
+    unsigned r = f16 ? e / 2 : e;
+    uint32_t slot = regOf(o, r);
+    uint64_t x = slot == kNoReg ? 0 : w.regs[size_t(slot) * 32 + l];
+    if (!f16)
+      return double(bitsToF32(uint32_t(x)));
+    return decodeFloat((x >> (16 * (e % 2))) & 0xffff, kF16);
+  };
+  if (I.op == Op::WmmaMma) {
+    double A[16][16], B[16][16], C[16][16];
+    const Operand &od = I.ops[0], &oa = I.ops[1], &ob = I.ops[2],
+                  &oc = I.ops[3];
+    bool cf16 = I.type2 == Type::F16;
+    for (int l = 0; l < 32; ++l)
+      for (unsigned e = 0; e < 8; ++e) {
+        unsigned idx = 8 * unsigned(l) + e;
+        A[idx / 16][idx % 16] = fragElem(oa, true, e, l);
+        B[idx / 16][idx % 16] = fragElem(ob, true, e, l);
+        C[idx / 16][idx % 16] = fragElem(oc, cf16, e, l);
+      }
+    bool df16 = I.type == Type::F16;
+    uint64_t out[8][32] = {};
+    for (int l = 0; l < 32; ++l)
+      for (unsigned e = 0; e < 8; ++e) {
+        unsigned idx = 8 * unsigned(l) + e, m = idx / 16, n = idx % 16;
+        double acc = 0;
+        for (unsigned k = 0; k < 16; ++k)
+          acc += A[m][k] * B[k][n];
+        acc += C[m][n];
+        if (df16)
+          out[e / 2][l] |= roundF64To(acc, kF16, Rnd::Rn, false)
+                           << (16 * (e % 2));
+        else
+          out[e][l] = canonF32(float(acc));
+      }
+    for (unsigned r = 0; r < od.count; ++r)
+      if (regOf(od, r) != kNoReg)
+        std::memcpy(w.regs + size_t(regOf(od, r)) * 32, out[r],
+                    sizeof(out[r]));
+    return true;
+  }
+  bool load = I.op == Op::WmmaLoad;
+  const Operand &frag = I.ops[load ? 0 : 1], &addr = I.ops[load ? 1 : 0];
+  bool f16 = I.type == Type::F16;
+  unsigned esize = f16 ? 2 : 4;
+  uint64_t ts[32];
+  const uint64_t *stride = I.nops == 3 ? src(w, I.ops[2], ts) : nullptr;
+  unsigned elems = I.sub == Sub::WmmaC ? 8 : 16;
+  for (int l = 0; l < 32; ++l) {
+    uint64_t base = addrOf(w, addr, l);
+    uint64_t ld = stride ? uint32_t(stride[l]) : 16;
+    for (unsigned e = 0; e < elems; ++e) {
+      unsigned idx = 8 * unsigned(l) + e % 8, row = idx / 16, col = idx % 16;
+      uint64_t off = I.has(FTrans) ? col * ld + row : row * ld + col;
+      uint64_t a = base + off * esize;
+      unsigned r = f16 ? e / 2 : e, shift = f16 ? 16 * (e % 2) : 0;
+      if (regOf(frag, r) == kNoReg)
+        continue;
+      uint64_t &reg = w.regs[size_t(regOf(frag, r)) * 32 + l];
+      uint64_t mask = f16 ? 0xffffull << shift : 0xffffffffull;
+      if (load) {
+        uint32_t v = 0;
+        if (!this->load(I.space, a, esize, &v, I, w, l))
+          return false;
+        reg = (reg & ~mask & 0xffffffffull) | (uint64_t(v) << shift);
+      } else {
+        uint32_t v = uint32_t((reg & mask) >> shift);
+        if (!store(I.space, a, esize, &v, I, w, l))
+          return false;
+      }
     }
   }
   return true;
@@ -2838,6 +2982,27 @@ Yield Launch::runWarp(Warp &w) {
       if (!checkWholeWarp(w, I, mask, "mma.sync.aligned") || !execMma(w, I))
         return Yield::Error;
       break;
+    case Op::Stmatrix:
+      if (!checkWholeWarp(w, I, mask, "stmatrix.sync.aligned") ||
+          !execStmatrix(w, I))
+        return Yield::Error;
+      madeProgress();
+      ++w.pc;
+      return Yield::Again;
+    case Op::WmmaMma:
+      if (!checkWholeWarp(w, I, mask, "wmma.mma.sync.aligned") ||
+          !execWmma(w, I))
+        return Yield::Error;
+      break;
+    case Op::WmmaLoad:
+    case Op::WmmaStore:
+      if (!checkWholeWarp(w, I, mask, "wmma.load/store.sync.aligned") ||
+          !execWmma(w, I))
+        return Yield::Error;
+      if (I.op == Op::WmmaStore)
+        madeProgress();
+      ++w.pc;
+      return Yield::Again;
     case Op::Shfl:
     case Op::Vote:
     case Op::Redux:

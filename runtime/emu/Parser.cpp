@@ -10,6 +10,7 @@
 #include "runtime/emu/Float.h"
 #include "runtime/emu/Program.h"
 
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <map>
@@ -274,6 +275,9 @@ bool isIgnoredQualifier(std::string_view s) {
                                       "L2::evict_normal",
                                       "L2::evict_first",
                                       "L2::evict_last",
+                                      "L2::evict_unchanged",
+                                      "fractional",
+                                      "range",
                                       "L2::64B",
                                       "L2::128B",
                                       "L2::256B",
@@ -284,11 +288,16 @@ bool isIgnoredQualifier(std::string_view s) {
                                       "proxy",
                                       "async",
                                       "mbarrier_init",
+                                      "noftz",
                                       "alias"};
   for (const char *n : names)
     if (s == n)
       return true;
   return false;
+}
+
+bool isWmma(Op op) {
+  return op == Op::WmmaLoad || op == Op::WmmaStore || op == Op::WmmaMma;
 }
 
 struct OpInfo {
@@ -334,6 +343,9 @@ const std::unordered_map<std::string_view, OpInfo> &opTable() {
       {"clz", {Op::Clz, 2, 2}},
       {"brev", {Op::Brev, 2, 2}},
       {"bfind", {Op::Bfind, 2, 2}},
+      {"dp4a", {Op::Dp4a, 4, 4}},
+      {"sad", {Op::Sad, 4, 4}},
+      {"createpolicy", {Op::Createpolicy, 2, 4}},
       {"setp", {Op::Setp, 3, 4}},
       {"selp", {Op::Selp, 4, 4}},
       {"set", {Op::Set, 3, 4}},
@@ -348,6 +360,8 @@ const std::unordered_map<std::string_view, OpInfo> &opTable() {
       {"fence", {Op::Membar, 0, 0}},
       {"cp", {Op::CpAsync, 0, 4}},
       {"ldmatrix", {Op::Ldmatrix, 2, 2}},
+      {"stmatrix", {Op::Stmatrix, 2, 2}},
+      {"wmma", {Op::WmmaLoad, 2, 4}},
       {"mma", {Op::Mma, 4, 4}},
       {"shfl", {Op::Shfl, 5, 5}},
       {"vote", {Op::Vote, 3, 3}},
@@ -1186,14 +1200,16 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   if (t.is('{')) {
     next();
     o.kind = Operand::Vec;
+    std::array<uint32_t, 8> regs;
+    regs.fill(kNoReg);
     while (!peek().is('}')) {
-      if (o.count == 4)
-        return err(peek(), "vector operand with more than 4 elements");
+      if (o.count == 8)
+        return err(peek(), "vector operand with more than 8 elements");
       const Tok &r = next();
       if (r.text == "_") {
-        o.regs[o.count++] = kNoReg;
+        regs[o.count++] = kNoReg;
       } else {
-        Status s = regOf(r, o.regs[o.count++]);
+        Status s = regOf(r, regs[o.count++]);
         if (!s)
           return s;
       }
@@ -1203,6 +1219,12 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
         return err(peek(), "unterminated vector operand");
     }
     next();
+    if (o.count <= 4) {
+      std::copy(regs.begin(), regs.begin() + 4, o.regs);
+    } else {
+      o.imm = int64_t(mod->wideVecs.size());
+      mod->wideVecs.push_back(regs);
+    }
     return Status::success();
   }
   if (t.is('[')) {
@@ -1421,6 +1443,17 @@ Status Parser::parseInstruction() {
                              std::string(peek().text) + "'");
   }
   next(); // ;
+  // The cache policy operand of .L2::cache_hint is a hint: dropped.
+  bool hinted = std::find(mods.begin(), mods.end(), "L2::cache_hint") !=
+                mods.end();
+  if (hinted) {
+    if (ins.nops == 0 || (ins.ops[ins.nops - 1].kind != Operand::Reg &&
+                          ins.ops[ins.nops - 1].kind != Operand::Imm))
+      return err(opTok, "'" + std::string(full) +
+                            "' needs a cache policy register as its last "
+                            "operand");
+    --ins.nops;
+  }
   if (ins.nops < it->second.minOps || ins.nops > it->second.maxOps)
     return err(opTok, "wrong number of operands (" + std::to_string(ins.nops) +
                           ") for '" + std::string(full) + "'");
@@ -1625,7 +1658,20 @@ Status Parser::decode(Instr &ins, std::string_view full,
                                  : Sub::M16n8k32;
     } else if (ins.op == Op::Mma && (m == "row" || m == "col")) {
       // Checked below: only .row.col exists for these shapes.
-    } else if (ins.op == Op::Ldmatrix && m == "m8n8") {
+    } else if ((ins.op == Op::Ldmatrix || ins.op == Op::Stmatrix) &&
+               m == "m8n8") {
+    } else if (isWmma(ins.op) && (m == "load" || m == "store" || m == "mma")) {
+      ins.op = m == "load"    ? Op::WmmaLoad
+               : m == "store" ? Op::WmmaStore
+                              : Op::WmmaMma;
+    } else if (isWmma(ins.op) &&
+               (m == "a" || m == "b" || m == "c" || m == "d")) {
+      ins.sub = m == "a" ? Sub::WmmaA : m == "b" ? Sub::WmmaB : Sub::WmmaC;
+    } else if (isWmma(ins.op) && (m == "row" || m == "col")) {
+      // Fragments hold logical coordinates: only load/store see the layout.
+      if (m == "col" && ins.op != Op::WmmaMma)
+        ins.flags |= FTrans;
+    } else if (isWmma(ins.op) && m == "m16n16k16") {
     } else if (ins.op == Op::Testp &&
                (m == "finite" || m == "infinite" || m == "number" ||
                 m == "notanumber" || m == "normal" || m == "subnormal")) {
@@ -1678,7 +1724,9 @@ Status Parser::decode(Instr &ins, std::string_view full,
   // as branch targets: anything else would silently read as zero.
   bool memOp = ins.op == Op::Ld || ins.op == Op::St || ins.op == Op::Atom ||
                ins.op == Op::Red || ins.op == Op::CpAsync ||
-               ins.op == Op::Ldmatrix || ins.op == Op::Nop;
+               ins.op == Op::Ldmatrix || ins.op == Op::Stmatrix ||
+               ins.op == Op::WmmaLoad || ins.op == Op::WmmaStore ||
+               ins.op == Op::Nop;
   for (int i = 0; i < ins.nops; ++i) {
     const Operand &o = ins.ops[i];
     if (o.kind == Operand::Addr && !memOp)
@@ -1690,16 +1738,27 @@ Status Parser::decode(Instr &ins, std::string_view full,
   }
   bool vecDst = ins.op == Op::Mov || ins.op == Op::Ld ||
                 ins.op == Op::Ldmatrix || ins.op == Op::Mma ||
-                ins.op == Op::Setp || ins.op == Op::Shfl;
-  bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma;
+                ins.op == Op::Setp || ins.op == Op::Shfl ||
+                ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
+  bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
+                ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||
+                ins.op == Op::Stmatrix;
   for (int i = 0; i < ins.nops; ++i)
     if (ins.ops[i].kind == Operand::Vec &&
-        !(i == 0 ? vecDst : (vecSrc && (ins.op != Op::St || i == 1))))
+        !(i == 0 ? vecDst
+                 : (vecSrc && (ins.op == Op::Mma || ins.op == Op::WmmaMma ||
+                               i == 1))))
       return err(at, "operand " + std::to_string(i) + " of '" +
                          std::string(full) + "' cannot be a vector");
+  if (!isWmma(ins.op))
+    for (int i = 0; i < ins.nops; ++i)
+      if (ins.ops[i].kind == Operand::Vec && ins.ops[i].count > 4)
+        return err(at, "vector operand with more than 4 elements in '" +
+                           std::string(full) + "'");
   bool writesFirst =
       ins.op != Op::St && ins.op != Op::Red && ins.op != Op::Bra &&
       ins.op != Op::Bar && ins.op != Op::BarWarp && ins.op != Op::CpAsync &&
+      ins.op != Op::WmmaStore && ins.op != Op::Stmatrix &&
       ins.op != Op::CpAsyncWait && ins.op != Op::Nop && ins.op != Op::Membar;
   if (writesFirst && ins.nops > 0 && ins.ops[0].kind != Operand::Reg &&
       ins.ops[0].kind != Operand::Vec && ins.ops[0].kind != Operand::Sink)
@@ -1799,6 +1858,52 @@ Status Parser::decode(Instr &ins, std::string_view full,
         return need(false, "mma operands must be register vectors");
     return Status::success();
   }
+  case Op::Stmatrix:
+    return need(t0 == Type::B16 && ins.space == Space::Shared &&
+                    ins.ops[1].kind == Operand::Vec &&
+                    ins.ops[1].count == ins.vec &&
+                    ins.ops[0].kind == Operand::Addr,
+                ".m8n8 .x1/.x2/.x4 .shared .b16 with a matching vector");
+  case Op::WmmaLoad:
+  case Op::WmmaStore: {
+    bool load = ins.op == Op::WmmaLoad;
+    const Operand &frag = ins.ops[load ? 0 : 1], &addr = ins.ops[load ? 1 : 0];
+    unsigned want = ins.sub == Sub::WmmaC && t0 == Type::F16 ? 4 : 8;
+    st = need(types.size() == 1 && ins.sub != Sub::None &&
+                  (load || ins.sub == Sub::WmmaC) &&
+                  (ins.sub == Sub::WmmaC ? t0 == Type::F16 || t0 == Type::F32
+                                         : t0 == Type::F16),
+              "m16n16k16 .a/.b .f16 or .c/.d .f16/.f32");
+    if (!st)
+      return st;
+    st = need(frag.kind == Operand::Vec && frag.count == want &&
+                  addr.kind == Operand::Addr && ins.nops <= 3 &&
+                  (ins.nops < 3 || ins.ops[2].kind == Operand::Reg ||
+                   ins.ops[2].kind == Operand::Imm),
+              "a fragment of " + std::to_string(want) +
+                  " registers, an [address] and an optional stride");
+    if (!st)
+      return st;
+    return need(ins.space == Space::Generic || ins.space == Space::Global ||
+                    ins.space == Space::Shared,
+                "global, shared or generic memory");
+  }
+  case Op::WmmaMma: {
+    auto isF = [](Type t) { return t == Type::F16 || t == Type::F32; };
+    st = need(types.size() == 2 && isF(t0) && isF(t1) && ins.nops == 4,
+              "m16n16k16 f16 inputs with .f16/.f32 d and c types");
+    if (!st)
+      return st;
+    ins.type2 = t1;
+    unsigned counts[4] = {t0 == Type::F16 ? 4u : 8u, 8, 8,
+                          t1 == Type::F16 ? 4u : 8u};
+    for (int i = 0; i < 4; ++i)
+      if (ins.ops[i].kind != Operand::Vec || ins.ops[i].count != counts[i])
+        return need(false, "operand " + std::to_string(i) + " must be a "
+                               "vector of " + std::to_string(counts[i]) +
+                               " registers");
+    return Status::success();
+  }
   case Op::Ldmatrix:
     return need(t0 == Type::B16 && ins.space == Space::Shared &&
                     ins.ops[0].kind == Operand::Vec &&
@@ -1834,6 +1939,12 @@ Status Parser::decode(Instr &ins, std::string_view full,
               "float atomics support add/min/max/exch");
     if (!st)
       return st;
+    bool isHalf = t0 == Type::F16 || t0 == Type::F16x2 || t0 == Type::BF16 ||
+                  t0 == Type::BF16x2;
+    if (isHalf)
+      return need(ins.sub == Sub::AAdd &&
+                      ins.nops == (ins.op == Op::Atom ? 3 : 2),
+                  "f16/bf16 atomics support add");
     st = need(typeBits(t0) == 32 || typeBits(t0) == 64, "32/64-bit types");
     if (!st)
       return st;
@@ -1898,6 +2009,20 @@ Status Parser::decode(Instr &ins, std::string_view full,
   case Op::Mov:
     fixDoubleLiterals(t0);
     return need(t0 != Type::None, "expected a type");
+  case Op::Dp4a: {
+    auto is32 = [](Type t) { return t == Type::U32 || t == Type::S32; };
+    ins.type2 = t1;
+    return need(types.size() == 2 && is32(t0) && is32(t1),
+                "dp4a.{u32,s32}.{u32,s32}");
+  }
+  case Op::Createpolicy:
+    // The policy is opaque; only its register is written.
+    ins.nops = 1;
+    return need(t0 == Type::B64, "createpolicy with a .b64 destination");
+  case Op::Sad:
+    return need(types.size() == 1 && !isFloat(t0) && typeBits(t0) >= 16 &&
+                    t0 != Type::Pred,
+                "sad with a 16/32/64-bit integer type");
   default:
     break;
   }

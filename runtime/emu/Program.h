@@ -11,6 +11,7 @@
 
 #include "runtime/emu/Emulator.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -64,6 +65,13 @@ enum class Op : uint8_t {
   Clz,
   Brev,
   Bfind,
+  Dp4a,
+  Sad,
+  Createpolicy,
+  WmmaLoad,
+  WmmaStore,
+  WmmaMma,
+  Stmatrix,
   Setp,
   Selp,
   Set,
@@ -260,6 +268,10 @@ enum class Sub : uint8_t {
   M16n8k16,
   M16n8k8,
   M16n8k32,
+  // wmma.load/store: the matrix
+  WmmaA,
+  WmmaB,
+  WmmaC,
   // testp
   Finite,
   Infinite,
@@ -307,7 +319,9 @@ constexpr uint32_t kNoPc = ~0u;
 struct Operand {
   enum Kind : uint8_t { None, Reg, Imm, Vec, Addr, Spec, Label, Sink };
   Kind kind = None;
-  uint8_t count = 0; ///< Vec: number of registers.
+  /// Vec: number of registers; more than 4 (wmma fragments) live in
+  /// ModuleImpl::wideVecs[imm].
+  uint8_t count = 0;
   bool neg = false;  ///< `!%p`.
   Special special = Special::TidX;
   /// Reg: the slot. Addr: the base slot, or kNoReg for an absolute address.
@@ -381,6 +395,8 @@ struct ModuleImpl {
   std::vector<Function> funcs;
   std::vector<uint32_t> kernels; ///< Indices into funcs.
   std::vector<CallInfo> calls;
+  /// The registers of vector operands with 5 to 8 elements (wmma).
+  std::vector<std::array<uint32_t, 8>> wideVecs;
   uint32_t numRegs = 0;
   uint32_t localBytes = 0; ///< Per thread.
   uint32_t staticShared = 0;

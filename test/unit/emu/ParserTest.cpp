@@ -56,6 +56,28 @@ TEST(EmuParser, UnsupportedFormsAreLoadErrors) {
       {"  mov.u32 5, %r1;", "the destination of 'mov.u32' must be a register"},
       {"  shfl.idx.b32 %r1, %r2, 0, 31;", "wrong number of operands"},
       {"  vote.ballot.b32 %r1, 1;", "wrong number of operands"},
+      {"  mov.b64 %rd1, {%r0,%r1,%r2,%r3,%r4};",
+       "vector operand with more than 4 elements in 'mov.b64'"},
+      {"  ld.global.L2::cache_hint.u32 %r1, [%rd1], [%rd2];",
+       "needs a cache policy register as its last operand"},
+      {"  atom.global.max.f16x2 %r1, [%rd1], %r2;",
+       "f16/bf16 atomics support add"},
+      {"  dp4a.s32.f32 %r1, %r2, %r3, %r4;", "dp4a.{u32,s32}.{u32,s32}"},
+      {"  sad.f32 %r1, %r2, %r3, %r4;", "sad with a 16/32/64-bit integer"},
+      {"  createpolicy.fractional.L2::evict_last.b32 %r1, 1.0;",
+       "createpolicy with a .b64 destination"},
+      {"  wmma.load.a.sync.aligned.row.m16n16k16.global.f16 "
+       "{%r0,%r1,%r2,%r3}, [%rd1], 16;",
+       "a fragment of 8 registers"},
+      {"  wmma.store.a.sync.aligned.row.m16n16k16.global.f16 [%rd1], "
+       "{%r0,%r1,%r2,%r3,%r4,%r5,%r6,%r7}, 16;",
+       "m16n16k16 .a/.b .f16 or .c/.d .f16/.f32"},
+      {"  wmma.mma.sync.aligned.row.col.m16n16k16.f32.f32 {%r0,%r1,%r2,%r3}, "
+       "{%r0,%r1,%r2,%r3,%r4,%r5,%r6,%r7}, {%r0,%r1,%r2,%r3,%r4,%r5,%r6,%r7}, "
+       "{%r0,%r1,%r2,%r3,%r4,%r5,%r6,%r7};",
+       "operand 0 must be a vector of 8 registers"},
+      {"  stmatrix.sync.aligned.m8n8.x2.shared.b16 [%rd1], {%r1};",
+       ".m8n8 .x1/.x2/.x4 .shared .b16 with a matching vector"},
   };
   for (const Case &c : cases) {
     Status s = loadError(wrap(c.body));
