@@ -1,0 +1,158 @@
+"""Runs one kernel of this folder's CUDA sources (compiled to PTX by nvcc)
+through tilus-run on random inputs, never zeros, and compares every output
+element with a numpy reference.
+
+usage: check.py NAME TILUS_RUN PTX WORKDIR
+Prints 'OK: NAME' or 'FAIL: ...' (exit status 1).
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+name, tool, ptx, work = sys.argv[1:5]
+rng = np.random.default_rng(sum(map(ord, name)))
+os.makedirs(work, exist_ok=True)
+
+
+def nonzero(a):
+    a[a == 0] = 1
+    return a
+
+
+def run(kernel, grid, block, args, dumps):
+    """args: numpy arrays (device buffers) or 'i32:5'-style scalars."""
+    cmd = [tool, ptx, "--kernel", kernel, "--grid", grid, "--block", block]
+    paths = {}
+    for k, a in enumerate(args):
+        if isinstance(a, str):
+            cmd += ["--arg", a]
+            continue
+        paths[k] = os.path.join(work, "arg%d.bin" % k)
+        a.tofile(paths[k])
+        cmd += ["--arg", "buf:" + paths[k]]
+    for k in dumps:
+        cmd += ["--dump", "%d:%s.out" % (k, paths[k])]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        print("FAIL: %s: tilus-run: %s" % (name, r.stderr.strip()))
+        sys.exit(1)
+    return [np.fromfile(paths[k] + ".out", dtype=args[k].dtype) for k in dumps]
+
+
+def check(what, got, want, rtol=0.0, atol=0.0):
+    got, want = np.asarray(got), np.asarray(want)
+    if got.shape != want.shape:
+        print("FAIL: %s: shape %s, want %s" % (what, got.shape, want.shape))
+        sys.exit(1)
+    if got.dtype.kind == "f":
+        bad = ~np.isclose(got, want, rtol=rtol, atol=atol)
+    else:
+        bad = got != want
+    if bad.any():
+        idx = np.flatnonzero(bad)[:4]
+        print("FAIL: %s: %d of %d elements differ, at %s: got %s want %s" %
+              (what, bad.sum(), bad.size, idx, got.flat[idx], want.flat[idx]))
+        sys.exit(1)
+
+
+def halves(n, lo=-2, hi=2):
+    return nonzero(rng.uniform(lo, hi, n).astype(np.float16))
+
+
+def mma_ldmatrix():
+    a, b = halves(256), halves(128)
+    c = nonzero(rng.uniform(-2, 2, 128).astype(np.float32))
+    (d,) = run("mma_ldmatrix", "1", "32",
+               [a, b, c, np.full(128, 7, np.float32)], [3])
+    want = (a.astype(np.float64).reshape(16, 16) @
+            b.astype(np.float64).reshape(16, 8) + c.reshape(16, 8))
+    check("mma_ldmatrix", d.reshape(16, 8), want, rtol=1e-5, atol=1e-5)
+
+
+def wmma():
+    a, b = halves(1024), halves(1024)
+    (c,) = run("wmma_gemm", "1", "128", [a, b, np.full(1024, 7, np.float32)],
+               [2])
+    want = 2 * (a.astype(np.float64).reshape(32, 32) @
+                b.astype(np.float64).reshape(32, 32))
+    check("wmma", c.reshape(32, 32), want, rtol=1e-5, atol=1e-5)
+
+
+def cp_async():
+    chunks = 6
+    x = nonzero(rng.uniform(-4, 4, 128 * chunks).astype(np.float32))
+    (out,) = run("cp_async_pipeline", "1", "128",
+                 [x, np.full(128, 7, np.float32), "i32:%d" % chunks], [1])
+    w = np.arange(1, chunks + 1, dtype=np.float64)[:, None]
+    check("cp_async", out, (w * x.reshape(chunks, 128)).sum(axis=0),
+          rtol=1e-5, atol=1e-5)
+
+
+def shuffle():
+    n = 256
+    v = nonzero(rng.integers(-1000, 1000, n).astype(np.int32))
+    (out,) = run("shuffles", "2", "128", [v, np.full(3 * n + n // 32, 7,
+                                                     np.int32)], [1])
+    w = v.reshape(-1, 32).astype(np.int64)
+    check("shfl.up scan", out[:n], np.cumsum(w, axis=1).ravel())
+    check("shfl.bfly max", out[n:2 * n], np.repeat(w.max(axis=1), 32))
+    check("shfl.idx broadcast", out[2 * n:3 * n], np.repeat(w[:, 3], 32))
+    check("shfl.down sum", out[3 * n:], w.sum(axis=1))
+
+
+def reduce():
+    v = nonzero(rng.integers(-1 << 20, 1 << 20, 8 * 256).astype(np.int32))
+    (out,) = run("block_reduce", "8", "256", [v, np.full(8, 7, np.int32)], [1])
+    check("reduce", out, v.reshape(8, 256).astype(np.int64).sum(axis=1))
+
+
+def atomics():
+    v = rng.integers(1, 1 << 31, 4 * 256, dtype=np.int64).astype(np.uint32)
+    hist = nonzero(rng.integers(0, 100, 64).astype(np.uint32))
+    mx = np.array([5], np.int32)
+    total = np.array([12345], np.uint64)
+    h, m, s = run("histogram", "4", "256", [v, hist, mx, total], [1, 2, 3])
+    check("histogram", h, hist + np.bincount(v % 64, minlength=64))
+    check("atomicMax", m, [max(5, int((v >> 1).max()))])
+    check("atomicAdd u64", s, [12345 + int(v.astype(np.uint64).sum())])
+
+
+def divergent():
+    v = rng.integers(1, 100000, 512, dtype=np.int64).astype(np.uint32)
+    v[:4] = [1, 2, 27, 77671]
+    steps, odd = run("collatz", "4", "128", [v, np.full(512, 7, np.uint32),
+                                             np.full(512, 7, np.uint32)],
+                     [1, 2])
+    ws, wo = [], []
+    for x in v.astype(np.int64):
+        n = o = 0
+        while x != 1 and n < 1000:
+            n += 1
+            if x & 1:
+                o += 1
+                x = 3 * x + 1
+            else:
+                x //= 2
+        ws.append(n)
+        wo.append(o)
+    check("collatz steps", steps, ws)
+    check("collatz odd steps", odd, wo)
+
+
+def split_k():
+    rows, k, splits = 256, 512, 4
+    a = nonzero(rng.uniform(-1, 1, rows * k).astype(np.float32))
+    x = nonzero(rng.uniform(-1, 1, k).astype(np.float32))
+    y = np.full(rows, 7, np.float32)
+    lock = np.zeros(rows // 64, np.int32)
+    yo, lo = run("split_k", "%d,%d" % (rows // 64, splits), "64",
+                 [a, x, y, lock, "i32:%d" % k], [2, 3])
+    want = a.astype(np.float64).reshape(rows, k) @ x.astype(np.float64)
+    check("split_k y", yo, want, rtol=1e-4, atol=1e-4)
+    check("split_k locks", lo, np.full(rows // 64, splits, np.int32))
+
+
+globals()[name]()
+print("OK: " + name)
