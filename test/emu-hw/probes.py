@@ -1,0 +1,207 @@
+"""Hardware-truth probes for the PTX emulator (plain Python 3, no numpy).
+
+  probes.py make-inputs
+      writes inputs/*.bin (deterministic; committed)
+  probes.py capture TILUS_RUN [OUT_DIR]
+      runs every probe on the GPU (tilus-run --device cuda) and writes
+      OUT_DIR/NAME.bin (default: truth/ next to this script): the files to
+      commit
+  probes.py compare TILUS_RUN TRUTH_DIR WORK_DIR
+      runs every probe on the emulator and compares with TRUTH_DIR/NAME.bin:
+      bit for bit except the .approx functions, which must agree within the
+      PTX ISA's error bounds; prints 'OK: NAME' per probe or 'FAIL: ...'
+
+A probe: a PTX file here, a kernel, a launch shape, an input file in inputs/
+and the size of the one output buffer.
+"""
+import math
+import os
+import random
+import struct
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# name: (kernel, grid, block, output bytes)
+PROBES = {
+    "mma": ("mma_probe", 384, 32, 384 * 512),
+    "ldmatrix": ("ldmatrix_probe", 1, 32, 32 * 32),
+    "cvt": ("cvt_probe", 8, 128, 1024 * 48),
+    "approx": ("approx_probe", 64, 128, 8192 * 32),
+}
+
+F16_ONE = 0x3C00
+
+
+def f32bits(x):
+    return struct.unpack("<I", struct.pack("<f", x))[0]
+
+
+def make_mma():
+    """Cases 0-255: A one-hot (1.0 at lane c/8, register (c/2)%4, half c%2),
+    B element j = j + 1 (exact in f16). Cases 256-383: B one-hot, A element
+    j = j + 1. C = 0, so D shows where each element went."""
+    words = []
+    for c in range(384):
+        a = [0] * 128
+        b = [0] * 64
+        if c < 256:
+            lane, reg, half = c // 8, (c // 2) % 4, c % 2
+            a[lane * 4 + reg] = F16_ONE << (16 * half)
+            b = [f16_int(2 * j + 1) | (f16_int(2 * j + 2) << 16) for j in range(64)]
+        else:
+            k = c - 256
+            lane, reg, half = k // 4, (k // 2) % 2, k % 2
+            b[lane * 2 + reg] = F16_ONE << (16 * half)
+            a = [f16_int((2 * j) % 512 + 1) | (f16_int((2 * j + 1) % 512 + 1) << 16)
+                 for j in range(128)]
+        words += a + b + [0] * 128
+    return struct.pack("<%dI" % len(words), *words)
+
+
+def f16_int(n):
+    """The f16 bits of a small positive integer (exact up to 2048)."""
+    e = n.bit_length() - 1
+    return ((e + 15) << 10) | ((n << (10 - e)) & 0x3FF)
+
+
+def make_ldmatrix():
+    return struct.pack("<256H", *[(0x1000 + 37 * i) & 0xFFFF for i in range(256)])
+
+
+def make_cvt():
+    vals = [0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000,
+            0x7F800001, 0xFFC12345, 0x00000001, 0x807FFFFF, 0x00800000]
+    for x in [65504.0, 65519.0, 65520.0, 65536.0, 2.0 ** -24, 2.0 ** -25,
+              3 * 2.0 ** -26, 2.0 ** -14, 2.0 ** -15 + 2.0 ** -25, 0.5, 1.5,
+              2.5, -2.5, 3.5, 1.0 + 2.0 ** -11, 1.0 + 3 * 2.0 ** -11,
+              2147483520.0, 2147483648.0, 4294967040.0, 4294967296.0,
+              -1.0, -0.5, 1e-40, 3.3895314e38, 3.4028235e38]:
+        vals += [f32bits(x), f32bits(-x)]
+    vals += [0x7F7F8000, 0x7F7F7FFF, 0x3F808000, 0x3F818000, 0x3F807FFF,
+             0x477FF000, 0x477FEFFF, 0x387FC000, 0x33000000, 0x33000001]
+    # Halves pairs for f16/bf16 arithmetic: ties, overflow, subnormals.
+    for lo, hi in [(0x7BFF, 0x7BFF), (0x3C00, 0x1400), (0x0001, 0x8001),
+                   (0x7C00, 0xFC00), (0x7E00, 0x3C00), (0x3555, 0x3555),
+                   (0x7F7F, 0x7F7F), (0x0080, 0x0001)]:
+        vals.append(lo | (hi << 16))
+    rng = random.Random(7)
+    while len(vals) < 1024:
+        vals.append(rng.getrandbits(32))
+    return struct.pack("<1024I", *vals[:1024])
+
+
+def make_approx():
+    xs = []
+    for i in range(2048):
+        xs.append(-130.0 + 260.0 * i / 2047)          # ex2 range and beyond
+    for i in range(2048):
+        xs.append(2.0 ** (-140 + 267 * i / 2047))     # lg2/rcp/rsqrt/sqrt
+    for i in range(2048):
+        xs.append(-100 * math.pi + 200 * math.pi * i / 2047)  # sin/cos
+    for i in range(2048):
+        xs.append(-12.0 + 24.0 * i / 2047)            # tanh
+    xs[:6] = [0.0, -0.0, math.inf, -math.inf, math.nan, -1.0]
+    return struct.pack("<8192f", *xs)
+
+
+MAKERS = {"mma": make_mma, "ldmatrix": make_ldmatrix, "cvt": make_cvt,
+          "approx": make_approx}
+
+
+def run_probe(tool, name, device, out_path):
+    kernel, grid, block, out_bytes = PROBES[name]
+    cmd = [tool, os.path.join(HERE, name + ".ptx"), "--kernel", kernel,
+           "--grid", str(grid), "--block", str(block), "--device", device,
+           "--arg", "buf:" + os.path.join(HERE, "inputs", name + ".bin"),
+           "--arg", "buf:zeros:%d" % out_bytes, "--dump", "1:" + out_path]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("%s: %s" % (name, r.stderr.strip()))
+
+
+# .approx error bounds from the PTX ISA (relative unless marked absolute),
+# loosened by one bit for the emulator's own rounding.
+BOUNDS = [("ex2", 2.0 ** -21, False), ("lg2", 2.0 ** -21, True),
+          ("rcp", 2.0 ** -22, False), ("rsqrt", 2.0 ** -21, False),
+          ("sqrt", 2.0 ** -21, False), ("sin", 2.0 ** -20, True),
+          ("cos", 2.0 ** -20, True), ("tanh", 2.0 ** -10, False)]
+
+
+def compare_approx(emu, hw):
+    n = len(emu) // 4
+    e = struct.unpack("<%df" % n, emu)
+    h = struct.unpack("<%df" % n, hw)
+    ok = True
+    for f, (fname, bound, absolute) in enumerate(BOUNDS):
+        worst, where = 0.0, -1
+        for i in range(f, n, 8):
+            a, b = e[i], h[i]
+            if math.isnan(a) or math.isnan(b) or math.isinf(a) or math.isinf(b):
+                if not (math.isnan(a) and math.isnan(b)) and a != b:
+                    print("FAIL: approx %s element %d: emulator %r, hardware %r"
+                          % (fname, i // 8, a, b))
+                    ok = False
+                continue
+            err = abs(a - b) if absolute else abs(a - b) / max(abs(b), 1e-38)
+            if absolute and fname == "lg2":
+                err = min(err, abs(a - b) / max(abs(b), 1e-38))
+            if err > worst:
+                worst, where = err, i // 8
+        if worst > bound:
+            print("FAIL: approx %s: error %.3g at element %d exceeds %.3g"
+                  % (fname, worst, where, bound))
+            ok = False
+    return ok
+
+
+def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode == "make-inputs":
+        os.makedirs(os.path.join(HERE, "inputs"), exist_ok=True)
+        for name, make in MAKERS.items():
+            with open(os.path.join(HERE, "inputs", name + ".bin"), "wb") as f:
+                f.write(make())
+        return 0
+    if mode == "capture" and len(sys.argv) in (3, 4):
+        out = sys.argv[3] if len(sys.argv) == 4 else os.path.join(HERE, "truth")
+        os.makedirs(out, exist_ok=True)
+        device = os.environ.get("TILUS_HW_DEVICE", "cuda")
+        for name in PROBES:
+            run_probe(sys.argv[2], name, device, os.path.join(out, name + ".bin"))
+            print("captured " + os.path.join(out, name + ".bin"))
+        return 0
+    if mode == "compare" and len(sys.argv) == 5:
+        tool, truth, work = sys.argv[2:5]
+        os.makedirs(work, exist_ok=True)
+        failed = False
+        for name in PROBES:
+            path = os.path.join(work, name + ".bin")
+            run_probe(tool, name, "emu", path)
+            emu = open(path, "rb").read()
+            hw = open(os.path.join(truth, name + ".bin"), "rb").read()
+            if len(emu) != len(hw):
+                print("FAIL: %s: %d bytes, hardware %d" % (name, len(emu), len(hw)))
+                failed = True
+            elif name == "approx":
+                if compare_approx(emu, hw):
+                    print("OK: approx")
+                else:
+                    failed = True
+            elif emu != hw:
+                words = [(i, a, b) for i, (a, b) in enumerate(zip(
+                    struct.unpack("<%dI" % (len(emu) // 4), emu),
+                    struct.unpack("<%dI" % (len(hw) // 4), hw))) if a != b]
+                print("FAIL: %s: %d words differ; first at word %d: emulator "
+                      "0x%08x, hardware 0x%08x" % (name, len(words), *words[0]))
+                failed = True
+            else:
+                print("OK: " + name)
+        return 1 if failed else 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
