@@ -4,7 +4,13 @@
 // module's `tilus_smem` array, at the byte offsets that shared-memory planning
 // recorded; a shared tensor lowers to the address of its first element.
 // Transfers between tiles and shared tensors move each register on its own
-// through the tensor's shared layout (swizzle included). An asynchronous copy
+// through the tensor's shared layout (swizzle included), except that a 16-bit
+// load_shared whose layout divides by the `ldmatrix.x4.b16` (or `.trans`)
+// atom, at constant offsets where every 8-element row chunk it reads is
+// contiguous and 16-byte aligned in shared memory, becomes one
+// `ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16` per 16x16 tile of the
+// quotient: lane l gives the address of row l % 16, columns 8 (l / 16) ..
+// + 8 of its warp's tile. An asynchronous copy
 // splits the region into chunks of 4, 8 or 16 bytes that are contiguous in
 // shared memory and hands them to the threads round-robin, so consecutive
 // threads copy consecutive chunks; each chunk is one `cp.async` whose source
@@ -16,12 +22,14 @@
 #include "codegen/LayoutCodegen.h"
 #include "codegen/Scratch.h"
 #include "codegen/TileLowering.h"
+#include "ir/layout/Atoms.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -199,6 +207,104 @@ Value emitTileElementAddress(OpBuilder &builder, Location loc, Value base,
                                      ValueRange{element});
 }
 
+/// Loads `op`'s tile with ldmatrix.x4 (see the file comment), or returns
+/// null when its layout, offsets or shared layout do not allow it.
+Value emitLdmatrixLoad(OpBuilder &builder, LoadSharedOp op, Value base,
+                       Type elementType, Type resultType) {
+  TileType tile = op.getType();
+  RegisterLayout layout = getLayout(tile);
+  if (tile.getRank() != 2 || elementType.getIntOrFloatBitWidth() != 16)
+    return {};
+  SmallVector<int64_t, 2> offsets;
+  for (Value offset : op.getOffsets()) {
+    APInt value;
+    if (!matchPattern(offset, m_ConstantInt(&value)))
+      return {};
+    offsets.push_back(value.getSExtValue());
+  }
+  const LayoutAtom *atom = nullptr;
+  std::optional<RegisterLayout> quotient;
+  for (StringRef name : {"ldmatrix.x4.b16", "ldmatrix.x4.trans.b16"}) {
+    const LayoutAtom *candidate = findLayoutAtom(name.str());
+    if (!candidate)
+      continue;
+    auto q = layout.divide(candidate->layout);
+    if (q && q->numThreads() * kWarpSize == layout.numThreads()) {
+      atom = candidate;
+      quotient = *q;
+      break;
+    }
+  }
+  if (!atom)
+    return {};
+  // Each lane's 8-element row chunk must be contiguous and 16-byte aligned.
+  SharedLayout shared = getSharedLayout(op.getSrc().getType());
+  ArrayRef<int64_t> shape = tile.getShape();
+  for (int64_t row = 0; row < shape[0]; ++row)
+    for (int64_t col = 0; col < shape[1]; col += 8) {
+      std::vector<int64_t> index = {offsets[0] + row, offsets[1] + col};
+      int64_t first = shared.offsetOf(index);
+      if (first % 8 != 0)
+        return {};
+      for (int64_t i = 1; i < 8; ++i) {
+        ++index[1];
+        if (shared.offsetOf(index) != first + i)
+          return {};
+      }
+    }
+
+  Location loc = op.getLoc();
+  auto constant = [&](int64_t value) -> Value {
+    return builder.create<arith::ConstantIntOp>(loc, value, 32);
+  };
+  Type i32 = builder.getI32Type();
+  Value threadId = builder.create<NVVM::ThreadIdXOp>(loc, i32);
+  Value warp = builder.create<arith::DivUIOp>(loc, threadId, constant(kWarpSize));
+  Value lane = builder.create<arith::RemUIOp>(loc, threadId, constant(kWarpSize));
+  Value rowInTile = builder.create<arith::RemUIOp>(loc, lane, constant(16));
+  Value colInTile = builder.create<arith::MulIOp>(
+      loc, builder.create<arith::DivUIOp>(loc, lane, constant(16)),
+      constant(8));
+  bool trans = atom->name.find(".trans") != std::string::npos;
+  StringRef intrinsic =
+      trans ? "llvm.nvvm.ldmatrix.sync.aligned.m8n8.x4.trans.b16"
+            : "llvm.nvvm.ldmatrix.sync.aligned.m8n8.x4.b16";
+  auto structType = LLVM::LLVMStructType::getLiteral(
+      builder.getContext(), SmallVector<Type>(4, i32));
+  auto pairType = VectorType::get({2}, elementType);
+  int64_t atomLocals = atom->layout.numLocals();
+  Value result = builder.create<arith::ConstantOp>(
+      loc, builder.getZeroAttr(resultType));
+  for (int64_t local = 0; local < quotient->numLocals(); ++local) {
+    SmallVector<Value> tileCoords =
+        emitLayoutCoordinates(builder, loc, *quotient, warp, local);
+    Value row = builder.create<arith::AddIOp>(
+        loc, builder.create<arith::MulIOp>(loc, tileCoords[0], constant(16)),
+        rowInTile);
+    Value col = builder.create<arith::AddIOp>(
+        loc, builder.create<arith::MulIOp>(loc, tileCoords[1], constant(16)),
+        colInTile);
+    row = builder.create<arith::AddIOp>(loc, row, constant(offsets[0]));
+    col = builder.create<arith::AddIOp>(loc, col, constant(offsets[1]));
+    Value element = emitSharedOffset(builder, loc, shared, {row, col});
+    Value address = builder.create<LLVM::GEPOp>(
+        loc, base.getType(), elementType, base, ValueRange{element});
+    auto load = builder.create<LLVM::CallIntrinsicOp>(
+        loc, TypeRange{structType}, builder.getStringAttr(intrinsic),
+        ValueRange{address});
+    for (int64_t reg = 0; reg < 4; ++reg) {
+      Value word = builder.create<LLVM::ExtractValueOp>(loc, load.getResult(0),
+                                                        reg);
+      Value pair = builder.create<LLVM::BitcastOp>(loc, pairType, word);
+      for (int64_t j = 0; j < 2; ++j)
+        result = builder.create<vector::InsertOp>(
+            loc, builder.create<vector::ExtractOp>(loc, pair, j), result,
+            local * atomLocals + 2 * reg + j);
+    }
+  }
+  return result;
+}
+
 struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -212,6 +318,12 @@ struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
     if (failed(registerType))
       return failure();
     Type elementType = *registerType;
+    if (Value loaded = emitLdmatrixLoad(
+            rewriter, op, adaptor.getSrc(), elementType,
+            getTypeConverter()->convertType(tile))) {
+      rewriter.replaceOp(op, loaded);
+      return success();
+    }
     RegisterLayout layout = getLayout(tile);
     SharedLayout shared = getSharedLayout(op.getSrc().getType());
     Value threadId =

@@ -47,6 +47,11 @@ void populateMathLoweringPatterns(const mlir::TypeConverter &converter,
 void populateReduceLoweringPatterns(const mlir::TypeConverter &converter,
                                     mlir::RewritePatternSet &patterns);
 
+/// dot on tensor cores with mma.sync where the operand layouts divide by
+/// the mma atoms (codegen/MmaLowering.cpp); registered ahead of the SIMT dot.
+void populateMmaLoweringPatterns(const mlir::TypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns);
+
 /// print, through vprintf (codegen/PrintLowering.cpp).
 void populatePrintLoweringPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns);

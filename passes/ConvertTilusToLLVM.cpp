@@ -55,6 +55,7 @@ struct ConvertTilusToLLVMPass
       populateSharedMemoryLoweringPatterns(converter, patterns);
       populateLayoutLoweringPatterns(converter, patterns);
       populateMathLoweringPatterns(converter, patterns);
+      populateMmaLoweringPatterns(converter, patterns);
       populateReduceLoweringPatterns(converter, patterns);
       populatePrintLoweringPatterns(converter, patterns);
       scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,

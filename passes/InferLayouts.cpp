@@ -17,10 +17,16 @@
 //                      dimensions
 //   transpose          the source layout permuted
 //   view               the source layout when the element widths match
-//   dot                c's layout; a and b are converted to c's layout
-//                      reduced over N (resp. M) and extended along K in
-//                      registers, so each thread holds the rows of a and the
-//                      columns of b its accumulators need
+//   dot                with f16/bf16 a and b, an f32 c and M, N, K
+//                      multiples of 16 x warps, 8 and 16: c takes the mma
+//                      tiling spatial(wm, wn).local(rm, rn) * the
+//                      m16n8k16 accumulator atom (a zeros accumulator, also
+//                      through loops, is given it before it is visited),
+//                      and a and b the matching A and B atom tilings;
+//                      otherwise c's layout, with a and b converted to c's
+//                      layout reduced over N (resp. M) and extended along K
+//                      in registers, so each thread holds the rows of a and
+//                      the columns of b its accumulators need
 //   scf.for, scf.if    loop-carried tiles take their initial value's layout,
 //                      results the first branch's; yields are converted
 //
@@ -33,14 +39,18 @@
 #include "passes/Passes.h"
 
 #include "ir/dialect/Tilus.h"
+#include "ir/layout/Atoms.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Debug.h"
 
+#include <array>
 #include <numeric>
+#include <optional>
 
 #define DEBUG_TYPE "tilus-infer-layouts"
 
@@ -92,7 +102,14 @@ public:
   LayoutInference(func::FuncOp func, int64_t numThreads)
       : func(func), numThreads(numThreads), builder(func.getContext()) {}
 
-  LogicalResult run() { return visitRegion(func.getBody()); }
+  LogicalResult run() {
+    func.walk([&](LoadSharedOp load) {
+      if (!tileOf(load.getResult()).getLayout())
+        unpinnedLoads.insert(load.getResult());
+    });
+    seedMmaAccumulators();
+    return visitRegion(func.getBody());
+  }
 
 private:
   LogicalResult visitRegion(Region &region) {
@@ -252,10 +269,119 @@ private:
     return success();
   }
 
+  /// The mma atoms for a dot of `in` inputs, or null when the dot is not an
+  /// f16/bf16 x f16/bf16 -> f32 one.
+  static std::array<const LayoutAtom *, 3> mmaAtoms(DotOp dot) {
+    DType in = *getDType(tileOf(dot.getA()).getElementType());
+    if ((in != DType::f16() && in != DType::bf16()) ||
+        tileOf(dot.getB()).getElementType() !=
+            tileOf(dot.getA()).getElementType() ||
+        *getDType(tileOf(dot.getC()).getElementType()) != DType::f32())
+      return {};
+    std::string prefix =
+        in == DType::f16() ? "mma.m16n8k16.f16" : "mma.m16n8k16.bf16";
+    return {findLayoutAtom(prefix + ".a"), findLayoutAtom(prefix + ".b"),
+            findLayoutAtom("mma.m16n8k16.f32.c")};
+  }
+
+  /// The accumulator layout of an mma dot: warps split the M x N tile
+  /// wm x wn, each holding rm x rn accumulator atoms; or none when the shapes
+  /// do not tile. Among the splits, an even rn (so b loads with
+  /// ldmatrix.x4.trans) and then the fewest operand tiles per warp win.
+  std::optional<RegisterLayout> mmaAccumulatorLayout(DotOp dot) {
+    auto atoms = mmaAtoms(dot);
+    if (!atoms[2])
+      return std::nullopt;
+    ArrayRef<int64_t> shape = tileOf(dot.getC()).getShape();
+    int64_t k = tileOf(dot.getA()).getShape()[1];
+    if (shape[0] % 16 != 0 || shape[1] % 8 != 0 || k % 16 != 0 ||
+        numThreads % kWarpSize != 0)
+      return std::nullopt;
+    int64_t warps = numThreads / kWarpSize;
+    int64_t mTiles = shape[0] / 16, nTiles = shape[1] / 8;
+    std::optional<std::pair<int64_t, int64_t>> best;
+    int64_t bestScore = 0;
+    for (int64_t wm = 1; wm <= warps; ++wm) {
+      if (warps % wm != 0 || mTiles % wm != 0 || nTiles % (warps / wm) != 0)
+        continue;
+      int64_t rm = mTiles / wm, rn = nTiles / (warps / wm);
+      int64_t score = (rn % 2 != 0) * (1 << 20) + rm * 2 + rn;
+      if (!best || score < bestScore) {
+        best = {wm, warps / wm};
+        bestScore = score;
+      }
+    }
+    if (!best)
+      return std::nullopt;
+    auto [wm, wn] = *best;
+    return layout::spatial({wm, wn}).local({mTiles / wm, nTiles / wn}) *
+           atoms[2]->layout;
+  }
+
+  /// Gives the zeros (or full) accumulator of each mma dot, seen through
+  /// loop-carried values, the mma accumulator layout before the walk, so
+  /// loops carry it without conversions.
+  void seedMmaAccumulators() {
+    func.walk([&](DotOp dot) {
+      std::optional<RegisterLayout> layout = mmaAccumulatorLayout(dot);
+      if (!layout)
+        return;
+      Value c = dot.getC();
+      while (auto arg = dyn_cast<BlockArgument>(c)) {
+        auto forOp = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
+        if (!forOp || arg.getArgNumber() == 0)
+          return;
+        c = forOp.getInitArgs()[arg.getArgNumber() - 1];
+      }
+      if (isa_and_nonnull<FullOp>(c.getDefiningOp()) &&
+          !tileOf(c).getLayout())
+        assign(c, *layout);
+    });
+  }
+
+  /// Like convertOperand, but an operand loaded from shared memory for this
+  /// dot alone is loaded in `layout` directly (so it can use ldmatrix).
+  void assignOrConvertOperand(DotOp dot, unsigned index,
+                              const RegisterLayout &layout) {
+    Value operand = dot->getOperand(index);
+    auto load = operand.getDefiningOp<LoadSharedOp>();
+    if (load && operand.hasOneUse() && unpinnedLoads.contains(operand)) {
+      assign(operand, layout);
+      return;
+    }
+    convertOperand(dot, index, layout);
+  }
+
   LogicalResult visitDot(DotOp dot) {
     TileType c = tileOf(dot.getC());
     RegisterLayout cLayout = c.getLayout().getLayout();
     int64_t k = tileOf(dot.getA()).getShape()[1];
+    auto atoms = mmaAtoms(dot);
+    if (atoms[2]) {
+      std::optional<RegisterLayout> mma;
+      if (auto q = cLayout.divide(atoms[2]->layout);
+          q && q->numThreads() * kWarpSize == numThreads && k % 16 == 0)
+        mma = cLayout;
+      else if (!tileOf(dot.getResult()).getLayout())
+        mma = mmaAccumulatorLayout(dot);
+      if (mma) {
+        RegisterLayout quotient = *mma->divide(atoms[2]->layout);
+        auto rows = quotient.reduce({1}, /*keepDims=*/true);
+        auto cols = quotient.reduce({0}, /*keepDims=*/true);
+        if (rows && cols) {
+          assignOrConvertOperand(dot, 0,
+                                 *rows * layout::local({1, k / 16}) *
+                                     atoms[0]->layout);
+          assignOrConvertOperand(dot, 1,
+                                 layout::local({k / 16, 1}) * *cols *
+                                     atoms[1]->layout);
+          convertOperand(dot, 2, *mma);
+          if (!tileOf(dot.getResult()).getLayout())
+            assign(dot.getResult(), *mma);
+          return success();
+        }
+      }
+    }
     auto rows = cLayout.reduce({1}, /*keepDims=*/true);
     auto cols = cLayout.reduce({0}, /*keepDims=*/true);
     if (!rows || !cols)
@@ -331,6 +457,8 @@ private:
   func::FuncOp func;
   int64_t numThreads;
   OpBuilder builder;
+  /// Shared loads whose layout the source leaves to inference.
+  llvm::DenseSet<Value> unpinnedLoads;
 };
 
 struct InferLayoutsPass : tilus::impl::InferLayoutsBase<InferLayoutsPass> {
