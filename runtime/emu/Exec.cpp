@@ -1,10 +1,11 @@
 //===- Exec.cpp - Executing decoded PTX: warps, memory, sanitizer ---------===//
 //
-// One CTA at a time. Each warp runs a SIMT stack: after a divergent branch
-// the two paths run one after the other, and the lanes meet again at the
-// branch's immediate post-dominator, computed when the module is loaded (the
-// branch's reconvergence pc). Warps are switched after every global or shared
-// memory operation and at barriers, in a fixed round-robin order.
+// Resident CTAs take turns (Launch::run); within a CTA, each warp runs a SIMT
+// stack: after a divergent branch the two paths run one after the other, and
+// the lanes meet again at the branch's immediate post-dominator, computed when
+// the module is loaded (the branch's reconvergence pc). Warps are switched
+// after every global or shared memory operation and at barriers, in a fixed
+// round-robin order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -2169,7 +2170,8 @@ bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
       nv = 0;
       for (unsigned h = 0; h < bits; h += 16) {
         uint16_t o = uint16_t(old >> h), y = uint16_t(x >> h);
-        float sum = bf ? bf16ToF32(o) + bf16ToF32(y) : f16ToF32(o) + f16ToF32(y);
+        float sum =
+            bf ? bf16ToF32(o) + bf16ToF32(y) : f16ToF32(o) + f16ToF32(y);
         uint16_t r = bf ? f32ToBF16(sum) : f32ToF16(sum);
         nv |= uint64_t(r) << h;
       }
@@ -2536,8 +2538,7 @@ bool Launch::execWmma(Warp &w, const Instr &I) {
       }
     for (unsigned r = 0; r < od.count; ++r)
       if (regOf(od, r) != kNoReg)
-        std::memcpy(w.regs + size_t(regOf(od, r)) * 32, out[r],
-                    sizeof(out[r]));
+        std::memcpy(w.regs + size_t(regOf(od, r)) * 32, out[r], sizeof(out[r]));
     return true;
   }
   bool load = I.op == Op::WmmaLoad;
@@ -3209,8 +3210,8 @@ void Launch::stopAtLimit(const Instr &I, const Warp &w, uint32_t mask) {
         ++more;
         continue;
       }
-      os << (listed++ ? "; " : "") << "CTA (" << c.x << "," << c.y << ","
-         << c.z << ") warp " << x.id << " at PTX line "
+      os << (listed++ ? "; " : "") << "CTA (" << c.x << "," << c.y << "," << c.z
+         << ") warp " << x.id << " at PTX line "
          << mod.code[x.blocked ? x.barPc : x.pc].line
          << (x.blocked ? " (at a barrier)" : "");
     }

@@ -1444,8 +1444,8 @@ Status Parser::parseInstruction() {
   }
   next(); // ;
   // The cache policy operand of .L2::cache_hint is a hint: dropped.
-  bool hinted = std::find(mods.begin(), mods.end(), "L2::cache_hint") !=
-                mods.end();
+  bool hinted =
+      std::find(mods.begin(), mods.end(), "L2::cache_hint") != mods.end();
   if (hinted) {
     if (ins.nops == 0 || (ins.ops[ins.nops - 1].kind != Operand::Reg &&
                           ins.ops[ins.nops - 1].kind != Operand::Imm))
@@ -1746,8 +1746,8 @@ Status Parser::decode(Instr &ins, std::string_view full,
   for (int i = 0; i < ins.nops; ++i)
     if (ins.ops[i].kind == Operand::Vec &&
         !(i == 0 ? vecDst
-                 : (vecSrc && (ins.op == Op::Mma || ins.op == Op::WmmaMma ||
-                               i == 1))))
+                 : (vecSrc &&
+                    (ins.op == Op::Mma || ins.op == Op::WmmaMma || i == 1))))
       return err(at, "operand " + std::to_string(i) + " of '" +
                          std::string(full) + "' cannot be a vector");
   if (!isWmma(ins.op))
@@ -1899,9 +1899,9 @@ Status Parser::decode(Instr &ins, std::string_view full,
                           t1 == Type::F16 ? 4u : 8u};
     for (int i = 0; i < 4; ++i)
       if (ins.ops[i].kind != Operand::Vec || ins.ops[i].count != counts[i])
-        return need(false, "operand " + std::to_string(i) + " must be a "
-                               "vector of " + std::to_string(counts[i]) +
-                               " registers");
+        return need(false, "operand " + std::to_string(i) +
+                               " must be a vector of " +
+                               std::to_string(counts[i]) + " registers");
     return Status::success();
   }
   case Op::Ldmatrix:

@@ -322,7 +322,7 @@ struct Operand {
   /// Vec: number of registers; more than 4 (wmma fragments) live in
   /// ModuleImpl::wideVecs[imm].
   uint8_t count = 0;
-  bool neg = false;  ///< `!%p`.
+  bool neg = false; ///< `!%p`.
   Special special = Special::TidX;
   /// Reg: the slot. Addr: the base slot, or kNoReg for an absolute address.
   uint32_t reg = kNoReg;

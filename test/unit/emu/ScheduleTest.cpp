@@ -19,7 +19,8 @@ const char *kHeader = ".version 8.5\n.target sm_90\n.address_size 64\n";
 /// CTA 0 waits for the flag CTA 1 sets, then writes flag + 1 to out. CTA 0
 /// runs first in the default schedule.
 std::string waitPtx() {
-  return std::string(kHeader) + R"(.visible .entry k(.param .u64 k_flag, .param .u64 k_out)
+  return std::string(kHeader) +
+         R"(.visible .entry k(.param .u64 k_flag, .param .u64 k_out)
 {
   .reg .pred %p<4>;
   .reg .b32 %r<8>;
@@ -51,7 +52,8 @@ DONE:
 /// CTA i waits until the counter reaches n - 1 - i, records the value and
 /// increments it: the CTAs finish in the reverse of their launch order.
 std::string ticketPtx() {
-  return std::string(kHeader) + R"(.visible .entry k(.param .u64 k_ctr, .param .u64 k_out)
+  return std::string(kHeader) +
+         R"(.visible .entry k(.param .u64 k_ctr, .param .u64 k_out)
 {
   .reg .pred %p<4>;
   .reg .b32 %r<8>;
@@ -91,7 +93,7 @@ struct Outcome {
 };
 
 Outcome launchK(Emulator &emu, const std::string &ptx, uint32_t ctas,
-        uint32_t threads) {
+                uint32_t threads) {
   Outcome r;
   auto mod = emu.loadModule(ptx, "sched.ptx");
   EXPECT_TRUE(mod.ok()) << mod.error().message();
@@ -117,8 +119,7 @@ TEST(EmuSchedule, WaitForLaterCta) {
     opts.scheduleSeed = seed;
     Emulator emu(opts);
     Outcome r = launchK(emu, waitPtx(), 2, 64);
-    ASSERT_TRUE(r.status.ok()) << "seed " << seed << ": "
-                               << r.status.message();
+    ASSERT_TRUE(r.status.ok()) << "seed " << seed << ": " << r.status.message();
     EXPECT_EQ(r.out[0], 42u) << "seed " << seed;
   }
 }
@@ -150,8 +151,7 @@ TEST(EmuSchedule, WaitWithoutRoomStops) {
   Outcome r = launchK(emu, ptx, 2, 64);
   ASSERT_FALSE(r.status.ok());
   const std::string &m = r.status.message();
-  EXPECT_NE(m.find("no progress in 50000 warp-instructions"),
-            std::string::npos)
+  EXPECT_NE(m.find("no progress in 50000 warp-instructions"), std::string::npos)
       << m;
   std::string warp = "CTA (0,0,0) warp 0 at PTX line ";
   size_t at = m.find(warp);
@@ -167,7 +167,8 @@ TEST(EmuSchedule, WaitWithoutRoomStops) {
 // every live warp of the resident CTAs named (a warp that never touches
 // memory keeps running, so only the first CTA became resident).
 TEST(EmuSchedule, SpinForeverStops) {
-  std::string ptx = std::string(kHeader) + R"(.visible .entry k(.param .u64 k_flag, .param .u64 k_out)
+  std::string ptx = std::string(kHeader) +
+                    R"(.visible .entry k(.param .u64 k_flag, .param .u64 k_out)
 {
   .reg .b32 %r<4>;
 SPIN:
@@ -192,7 +193,8 @@ SPIN:
 // Long work is not mistaken for a spin: the step count restarts at every
 // store.
 TEST(EmuSchedule, StoresRestartTheStepCount) {
-  std::string ptx = std::string(kHeader) + R"(.visible .entry k(.param .u64 k_flag, .param .u64 k_out)
+  std::string ptx = std::string(kHeader) +
+                    R"(.visible .entry k(.param .u64 k_flag, .param .u64 k_out)
 {
   .reg .pred %p<2>;
   .reg .b32 %r<4>;
