@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/CastCodegen.h"
+#include "codegen/FastCast.h"
 #include "codegen/LayoutCodegen.h"
 #include "codegen/TileLowering.h"
 
@@ -276,8 +277,15 @@ struct CastLowering : OpConversionPattern<CastOp> {
                   ConversionPatternRewriter &rewriter) const override {
     DType from = elementDType(op.getSource().getType());
     DType to = elementDType(op.getType());
-    rewriter.replaceOp(
-        op, emitCast(rewriter, op.getLoc(), adaptor.getSource(), from, to));
+    Value source = adaptor.getSource();
+    auto type = dyn_cast<VectorType>(source.getType());
+    if (type && type.getRank() == 1 &&
+        hasFastCast(from, to, type.getNumElements())) {
+      rewriter.replaceOp(op,
+                         emitFastCast(rewriter, op.getLoc(), source, from, to));
+      return success();
+    }
+    rewriter.replaceOp(op, emitCast(rewriter, op.getLoc(), source, from, to));
     return success();
   }
 };

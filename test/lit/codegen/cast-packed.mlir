@@ -2,13 +2,13 @@
 // RUN: FileCheck %s < %t.ptx
 // Sub-byte elements: a load reads the byte holding the element (u4 never
 // straddles bytes, so one byte load each); a store of f4e2m1 changes its bits
-// with an atomic and/or on the containing 32-bit word; u4 -> f16 decodes
-// exactly and converts with cvt (LLVM folds the exact u4 -> f32 -> f16 into
-// one cvt); f32 -> f4e2m1 rounds on integers (no cvt).
+// with an atomic and/or on the containing 32-bit word; u4 -> f16 takes the
+// packed cast (codegen/FastCast.cpp, no cvt); f32 -> f4e2m1 rounds on
+// integers (no cvt).
 
 // CHECK-LABEL: .entry packed(
 // CHECK: ld.global.u8
-// CHECK: cvt.rn.f16.{{u16|f32}}
+// CHECK: sub.rn.f16x2
 // CHECK: st.global.b16
 // CHECK: atom.global.and.b32
 // CHECK: atom.global.or.b32

@@ -1,0 +1,216 @@
+//===- FastCast.cpp - Packed casts of small types to f16/bf16 -------------===//
+//
+// Each pair of registers becomes one inline-assembly block that starts with
+//
+//   mov.b32 %x, {a, b};     // code of a in bits [0, 16), of b in [16, 32)
+//
+// (the 16-bit registers PTX keeps an i8 in may hold anything above the code,
+// so every program below masks before it relies on a bit) and ends with one
+// f16x2 or bf16x2 instruction whose result is the two converted values. The
+// f16x2/bf16x2 operands that are constants travel as "r" operands: PTX has no
+// immediate form for them, and LLVM materializes each constant once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/FastCast.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace tilus;
+
+namespace {
+
+/// `half` in both 16-bit halves of a word.
+uint32_t both(uint32_t half) { return half | half << 16; }
+
+/// The sign bits of both halves.
+constexpr uint32_t kSigns = 0x80008000;
+
+/// The 16-bit float formats a fast cast produces.
+struct Target {
+  bool isHalf;       ///< f16, else bf16
+  unsigned exponent; ///< exponent bits: 5, 8
+  int bias;          ///< 15, 127
+
+  static Target get(DType to) {
+    if (to == DType::f16())
+      return {true, 5, 15};
+    return {false, 8, 127};
+  }
+  /// The code of 2^e, for the e that occur here (normal in both formats).
+  uint32_t powerOfTwo(int e) const {
+    return static_cast<uint32_t>(e + bias) << (15 - exponent);
+  }
+};
+
+/// The PTX of one packed conversion: instructions on %x (the packed codes)
+/// and the scratch registers %t and %m, result in $0; `constants` are the
+/// words of the "r" operands $3, $4, ...
+struct Program {
+  std::string body;
+  llvm::SmallVector<uint32_t, 2> constants;
+};
+
+/// The final instruction: `$0 = %x * scale` for f16, and for bf16 (sm_80 has
+/// no bf16x2 multiply) `$0 = %x * scale + (-0)`. Adding -0 keeps every
+/// product, -0 included, so both are one exact rounding-free step.
+void scaleBy(Program &p, Target target, uint32_t scale) {
+  if (target.isHalf) {
+    p.body += "mul.rn.f16x2 $0, %x, $3;\n";
+    p.constants = {both(scale)};
+    return;
+  }
+  p.body += "fma.rn.bf16x2 $0, %x, $3, $4;\n";
+  p.constants = {both(scale), kSigns};
+}
+
+/// Integers of at most 8 bits: the code goes into the low mantissa bits of
+/// a power of two P whose mantissa is wide enough (f16: 1024 = 0x6400, ten
+/// bits; bf16: 128 = 0x4300, seven bits), so the half reads P + code; one
+/// subtraction of P leaves the value exactly. A signed code first has its
+/// sign bit flipped, which adds 2^(K-1) to the value (two's complement,
+/// modulo 2^K), and then P + 2^(K-1) is subtracted.
+std::optional<Program> integerProgram(DType from, Target target) {
+  unsigned bits = from.bitWidth();
+  if (bits > (target.isHalf ? 8u : 7u))
+    return std::nullopt;
+  uint32_t magic = target.isHalf ? 0x6400 : 0x4300;
+  uint32_t offset = from.isSigned() ? 1u << (bits - 1) : 0;
+  uint32_t mask = both((1u << bits) - 1);
+  Program p;
+  // LUT 0xea is (a & b) | c: the masked code under the exponent of P.
+  // LUT 0x6a is b ? a ^ c : c: the same with the sign bit (set in c) flipped.
+  p.body =
+      llvm::formatv("lop3.b32 %x, %x, {0:x8}, {1:x8}, {2};\n", mask,
+                    both(magic | offset), from.isSigned() ? "0x6a" : "0xea")
+          .str();
+  uint32_t biased = magic + offset;
+  if (target.isHalf) {
+    p.body += "sub.rn.f16x2 $0, %x, $3;\n";
+    p.constants = {both(biased)};
+  } else {
+    // 0x3f80 is 1.0; the sign bit makes the addend -(P + offset).
+    p.body += "fma.rn.bf16x2 $0, %x, $3, $4;\n";
+    p.constants = {both(0x3f80), both(0x8000 | biased)};
+  }
+  return p;
+}
+
+/// Floats of E <= 4 exponent bits (bias b): with the sign in bit 15, the
+/// exponent and mantissa fields moved so that the mantissa's top bit is the
+/// target's, the half is the target float of value * 2^(b - target bias),
+/// for normal and subnormal codes alike (both scale by the same power of
+/// two); one exact multiplication by 2^(target bias - b) gives the value.
+/// f8e4m3's NaN (magnitude all ones) also gets an all-ones f16 exponent, so
+/// the multiplication returns the canonical NaN.
+std::optional<Program> smallFloatProgram(DType from, Target target) {
+  unsigned bits = from.bitWidth(), exponent = from.exponentBits();
+  bool nanOnly = from.floatSpecials() == DType::FloatSpecials::NaNOnly;
+  // The shift that puts the exponent field right below the target's
+  // top exponent bits (k = 1 for f8e4m3 to f16: its NaN carry, in bit 15,
+  // becomes the fifth exponent bit).
+  unsigned k = target.exponent - exponent;
+  if (exponent > 4 || (nanOnly && (!target.isHalf || k != 1)))
+    return std::nullopt;
+  unsigned up = 16 - bits;
+  uint32_t magnitude = both(((1u << (bits - 1)) - 1) << up);
+  Program p;
+  // %t: each code at the top of its half (sign in bit 15); the garbage above
+  // the first code lands below the second and is masked off in %m.
+  p.body = llvm::formatv("shl.b32 %t, %x, {0};\n"
+                         "and.b32 %m, %t, {1:x8};\n",
+                         up, magnitude)
+               .str();
+  if (nanOnly)
+    // Adding 1 at the lowest magnitude bit carries into bit 15 only when the
+    // magnitude is all ones (NaN); keep that carry with the magnitude.
+    p.body += llvm::formatv("add.u32 %x, %m, {0:x8};\n"
+                            "lop3.b32 %m, %x, {1:x8}, %m, 0xea;\n",
+                            both(1u << up), kSigns)
+                  .str();
+  // LUT 0xea: (a & b) | c, the sign of %t over the shifted magnitude.
+  p.body += llvm::formatv("shr.b32 %m, %m, {0};\n"
+                          "lop3.b32 %x, %t, {1:x8}, %m, 0xea;\n",
+                          k, kSigns)
+                .str();
+  scaleBy(p, target, target.powerOfTwo(target.bias - from.exponentBias()));
+  return p;
+}
+
+/// Floats of 5 exponent bits to f16: the same bias, so the code shifted
+/// into place is the f16 of the same value, infinities and NaN included. A
+/// format with NaN codes is multiplied by 1.0 (0x3c00), which changes no
+/// number and makes every NaN the canonical one.
+std::optional<Program> ieeeFloatProgram(DType from, Target target) {
+  if (!target.isHalf)
+    return std::nullopt;
+  unsigned bits = from.bitWidth(), up = 16 - bits;
+  Program p;
+  p.body = llvm::formatv("shl.b32 %t, %x, {0};\n"
+                         "and.b32 {1}, %t, {2:x8};\n",
+                         up, from.hasNaN() ? "%x" : "$0",
+                         both(((1u << bits) - 1) << up))
+               .str();
+  if (from.hasNaN())
+    scaleBy(p, target, 0x3c00);
+  return p;
+}
+
+std::optional<Program> getProgram(DType from, DType to) {
+  if ((to != DType::f16() && to != DType::bf16()) || from.bitWidth() > 8 ||
+      from.isBool())
+    return std::nullopt;
+  Target target = Target::get(to);
+  if (from.isInteger())
+    return integerProgram(from, target);
+  if (from.exponentBits() == 5)
+    return ieeeFloatProgram(from, target);
+  return smallFloatProgram(from, target);
+}
+
+} // namespace
+
+bool tilus::hasFastCast(DType from, DType to, int64_t count) {
+  return count > 0 && count % 2 == 0 && getProgram(from, to).has_value();
+}
+
+Value tilus::emitFastCast(OpBuilder &builder, Location loc, Value value,
+                          DType from, DType to) {
+  Program program = *getProgram(from, to);
+  std::string text =
+      "{\n.reg .b32 %x, %t, %m;\nmov.b32 %x, {$1, $2};\n" + program.body + "}";
+  std::string constraints = "=r,c,c";
+  SmallVector<Value> constants;
+  for (uint32_t word : program.constants) {
+    constraints += ",r";
+    constants.push_back(builder.create<arith::ConstantIntOp>(
+        loc, static_cast<int64_t>(word), 32));
+  }
+  auto type = cast<VectorType>(value.getType());
+  Type element =
+      to == DType::f16() ? builder.getF16Type() : builder.getBF16Type();
+  auto pairType = VectorType::get({2}, element);
+  Value result = builder.create<arith::ConstantOp>(
+      loc, builder.getZeroAttr(VectorType::get(type.getShape(), element)));
+  for (int64_t i = 0; i < type.getNumElements(); i += 2) {
+    SmallVector<Value> operands = {
+        builder.create<vector::ExtractOp>(loc, value, i),
+        builder.create<vector::ExtractOp>(loc, value, i + 1)};
+    operands.append(constants);
+    Value word = builder
+                     .create<LLVM::InlineAsmOp>(
+                         loc, builder.getI32Type(), operands, text, constraints,
+                         /*has_side_effects=*/false, /*is_align_stack=*/false,
+                         LLVM::AsmDialectAttr(), ArrayAttr())
+                     .getResult(0);
+    Value pair = builder.create<LLVM::BitcastOp>(loc, pairType, word);
+    result = builder.create<vector::InsertStridedSliceOp>(
+        loc, pair, result, ArrayRef<int64_t>{i}, ArrayRef<int64_t>{1});
+  }
+  return result;
+}
