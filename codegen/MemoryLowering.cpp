@@ -1,8 +1,10 @@
 //===- MemoryLowering.cpp - Global tensors and their tile transfers -------===//
 //
 // A global tensor lowers to `!llvm.struct<(ptr<1>, i32 x rank)>`. A transfer
-// moves each register of the tile on its own, guarded by the tensor bounds;
-// the vectorization pass is what later widens these accesses.
+// moves the registers of the tile in runs of `tilus.vector` elements (chosen
+// by passes/Vectorize.cpp, 1 without it): one LLVM vector load or store per
+// run, aligned to the run's bytes, under one check of the tensor bounds for
+// the run's first element (the pass made it stand for the whole run).
 //
 // Elements narrower than a byte are densely packed LSB first in memory
 // (docs/dtypes.md) and kept one per i8 register (codegen/CastCodegen.h). A
@@ -187,6 +189,17 @@ void emitPackedStore(OpBuilder &builder, Location loc, Value ptr, Value linear,
   }
 }
 
+/// The number of elements moved per access: the `tilus.vector` width for
+/// whole-byte types, else 1.
+int64_t getVectorWidth(Operation *op, DType dtype,
+                       const RegisterLayout &layout) {
+  auto attr = op->getAttrOfType<IntegerAttr>("tilus.vector");
+  if (!attr || dtype.bitWidth() < 8 || attr.getInt() < 1 ||
+      layout.numLocals() % attr.getInt() != 0)
+    return 1;
+  return attr.getInt();
+}
+
 struct GlobalViewLowering : OpConversionPattern<GlobalViewOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -241,6 +254,38 @@ struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
         loc, rewriter.getZeroAttr(elementType));
     Value result = rewriter.create<arith::ConstantOp>(
         loc, rewriter.getZeroAttr(vectorType));
+    int64_t width = getVectorWidth(op, *dtype, layout);
+    if (width > 1) {
+      auto runType = VectorType::get({width}, memoryType);
+      unsigned alignment = width * memoryType.getIntOrFloatBitWidth() / 8;
+      Value zeroRun = rewriter.create<arith::ConstantOp>(
+          loc, rewriter.getZeroAttr(runType));
+      for (int64_t local = 0; local < layout.numLocals(); local += width) {
+        auto [inBounds, linear] =
+            emitElementIndex(rewriter, loc, global, layout, threadId,
+                             adaptor.getOffsets(), local);
+        auto guarded = rewriter.create<scf::IfOp>(
+            loc, inBounds,
+            [&](OpBuilder &b, Location l) {
+              Value address =
+                  b.create<LLVM::GEPOp>(l, global.ptr.getType(), memoryType,
+                                        global.ptr, ValueRange{linear});
+              Value loaded =
+                  b.create<LLVM::LoadOp>(l, runType, address, alignment);
+              b.create<scf::YieldOp>(l, loaded);
+            },
+            [&](OpBuilder &b, Location l) {
+              b.create<scf::YieldOp>(l, zeroRun);
+            });
+        Value run = guarded.getResult(0);
+        if (dtype->isBool())
+          run = emitFromCode(rewriter, loc, run, *dtype);
+        result = rewriter.create<vector::InsertStridedSliceOp>(
+            loc, run, result, ArrayRef<int64_t>{local}, ArrayRef<int64_t>{1});
+      }
+      rewriter.replaceOp(op, result);
+      return success();
+    }
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
       auto [inBounds, index] =
           emitElementIndex(rewriter, loc, global, layout, threadId,
@@ -292,6 +337,30 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
     GlobalParts global =
         unpackGlobal(rewriter, loc, adaptor.getDst(), tile.getRank());
     Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+    int64_t width = getVectorWidth(op, *dtype, layout);
+    if (width > 1) {
+      unsigned alignment = width * memoryType.getIntOrFloatBitWidth() / 8;
+      for (int64_t local = 0; local < layout.numLocals(); local += width) {
+        auto [inBounds, linear] =
+            emitElementIndex(rewriter, loc, global, layout, threadId,
+                             adaptor.getOffsets(), local);
+        Value run = rewriter.create<vector::ExtractStridedSliceOp>(
+            loc, adaptor.getValue(), ArrayRef<int64_t>{local},
+            ArrayRef<int64_t>{width}, ArrayRef<int64_t>{1});
+        if (dtype->isBool())
+          run = emitCodeOf(rewriter, loc, run, *dtype, 8);
+        rewriter.create<scf::IfOp>(
+            loc, inBounds, [&](OpBuilder &b, Location l) {
+              Value address =
+                  b.create<LLVM::GEPOp>(l, global.ptr.getType(), memoryType,
+                                        global.ptr, ValueRange{linear});
+              b.create<LLVM::StoreOp>(l, run, address, alignment);
+              b.create<scf::YieldOp>(l);
+            });
+      }
+      rewriter.eraseOp(op);
+      return success();
+    }
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
       auto [inBounds, index] =
           emitElementIndex(rewriter, loc, global, layout, threadId,

@@ -107,6 +107,7 @@ struct ConvertTilusToLLVMPass
 
 void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch) {
   pm.addPass(createInferLayouts());
+  pm.addPass(createVectorize());
   pm.addPass(createPlanSharedMemory({arch.str()}));
   pm.addPass(createConvertTilusToLLVM());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -18,6 +18,31 @@ def InferLayouts : Pass<"tilus-infer-layouts", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def Vectorize : Pass<"tilus-vectorize", "mlir::ModuleOp"> {
+  let summary = "Choose the vector width of every global load and store";
+  let description = [{
+    Gives every `tilus.load_global` and `tilus.store_global` whose tile has
+    a layout a `tilus.vector` attribute: the number of consecutive elements
+    one thread moves with one access and one bound check. It is the largest
+    power of two of at most 16 bytes that divides the layout's run of
+    consecutive local elements along the innermost dimension (contiguity),
+    the innermost offset and, for rank > 1, the row stride (alignment), and
+    the innermost extent (mask constancy). Divisibility comes from constants,
+    `scf.for` bounds, arith and the `tilus.divisibility` facts of kernel
+    parameters. Base pointers are assumed 16-byte aligned. With `remarks`,
+    each access gets a remark giving its width and the rule that refused a
+    wider one.
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark with the width chosen for each access">
+  ];
+  let statistics = [
+    Statistic<"numVectorized", "vectorized",
+              "Number of accesses given a width above 1">
+  ];
+}
+
 def PlanSharedMemory : Pass<"tilus-plan-shared-memory", "mlir::ModuleOp"> {
   let summary = "Place shared tensors and scratch areas in dynamic shared memory";
   let description = [{

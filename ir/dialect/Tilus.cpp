@@ -89,6 +89,31 @@ LogicalResult TilusDialect::verifyOperationAttribute(Operation *op,
              << name << "' expects an array of three expression strings";
     return success();
   }
+  // Elements per access that tilus-vectorize chose for a global transfer.
+  if (name == "tilus.vector") {
+    TileType tile;
+    if (auto load = dyn_cast<LoadGlobalOp>(op))
+      tile = load.getResult().getType();
+    else if (auto store = dyn_cast<StoreGlobalOp>(op))
+      tile = store.getValue().getType();
+    else
+      return op->emitError("'") << name
+                                << "' expects to be on a tilus.load_global "
+                                   "or tilus.store_global";
+    std::optional<int64_t> width = getSmallInteger(attr.getValue());
+    if (!width || *width < 1 || (*width & (*width - 1)))
+      return op->emitError("'")
+             << name << "' expects a positive power of two, got "
+             << attr.getValue();
+    if (tile.getLayout() && tile.getRank() > 0) {
+      int64_t runs = tile.getLayout().getLayout().innerContiguity();
+      if (runs % *width != 0)
+        return op->emitError("'")
+               << name << "' of " << *width
+               << " does not divide the layout's innermost contiguity " << runs;
+    }
+    return success();
+  }
   // Byte offsets and sizes that shared-memory planning records.
   if (name == "tilus.shared_offset" || name == "tilus.scratch_offset" ||
       name == "tilus.shared_bytes") {

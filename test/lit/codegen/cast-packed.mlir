@@ -9,7 +9,7 @@
 // CHECK-LABEL: .entry packed(
 // CHECK: ld.global.u8
 // CHECK: sub.rn.f16x2
-// CHECK: st.global.b16
+// CHECK: st.global.{{b16|b32|u32}}
 // CHECK: atom.global.and.b32
 // CHECK: atom.global.or.b32
 !u4 = !tilus.tile<64x!tilus.u4, #tilus.layout<"spatial(32).local(2)">>

@@ -20,7 +20,7 @@
 // CHECK: st.shared.f32
 // CHECK: bar.sync 0;
 // CHECK: ld.shared.f32
-// CHECK: st.global.f32
+// CHECK: st.global.{{f32|v2.f32}}
 !padded = !tilus.shared<64x8xf32, #tilus.shared_layout<"shared(64,8).strides(9,1)">>
 !dense = !tilus.shared<64x8xf32>
 !tile = !tilus.tile<64x8xf32, #tilus.layout<"spatial(32,4).local(2,2)">>
