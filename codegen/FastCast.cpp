@@ -101,22 +101,20 @@ std::optional<Program> integerProgram(DType from, Target target) {
   return p;
 }
 
-/// Floats of E <= 4 exponent bits (bias b): with the sign in bit 15, the
-/// exponent and mantissa fields moved so that the mantissa's top bit is the
+/// Floats (bias b) to f16 or bf16, but E = 5 to f16: with the sign in bit 15,
+/// the exponent and mantissa fields moved so that the mantissa's top bit is the
 /// target's, the half is the target float of value * 2^(b - target bias),
 /// for normal and subnormal codes alike (both scale by the same power of
 /// two); one exact multiplication by 2^(target bias - b) gives the value.
-/// f8e4m3's NaN (magnitude all ones) also gets an all-ones f16 exponent, so
-/// the multiplication returns the canonical NaN.
+/// Codes of infinity or NaN (f8e4m3's all-ones magnitude, an all-ones
+/// exponent for E = 5) get an all-ones target exponent first, so the
+/// multiplication keeps infinity and returns the canonical NaN.
 std::optional<Program> smallFloatProgram(DType from, Target target) {
   unsigned bits = from.bitWidth(), exponent = from.exponentBits();
-  bool nanOnly = from.floatSpecials() == DType::FloatSpecials::NaNOnly;
-  // The shift that puts the exponent field right below the target's
-  // top exponent bits (k = 1 for f8e4m3 to f16: its NaN carry, in bit 15,
-  // becomes the fifth exponent bit).
+  bool specials = from.floatSpecials() != DType::FloatSpecials::Finite;
+  // The shift that puts the exponent field right below the target's top
+  // exponent bits.
   unsigned k = target.exponent - exponent;
-  if (exponent > 4 || (nanOnly && (!target.isHalf || k != 1)))
-    return std::nullopt;
   unsigned up = 16 - bits;
   uint32_t magnitude = both(((1u << (bits - 1)) - 1) << up);
   Program p;
@@ -126,18 +124,31 @@ std::optional<Program> smallFloatProgram(DType from, Target target) {
                          "and.b32 %m, %t, {1:x8};\n",
                          up, magnitude)
                .str();
-  if (nanOnly)
-    // Adding 1 at the lowest magnitude bit carries into bit 15 only when the
-    // magnitude is all ones (NaN); keep that carry with the magnitude.
-    p.body += llvm::formatv("add.u32 %x, %m, {0:x8};\n"
-                            "lop3.b32 %m, %x, {1:x8}, %m, 0xea;\n",
-                            both(1u << up), kSigns)
+  // Adding 1 at the lowest bit of the part that is all ones for exactly the
+  // special codes (the magnitude for NaN-only f8e4m3, the exponent field for
+  // E = 5) carries into bit 15 only for them; no half carries into the next.
+  unsigned lowest = from.floatSpecials() == DType::FloatSpecials::NaNOnly
+                        ? up
+                        : up + from.mantissaBits();
+  if (specials)
+    p.body +=
+        llvm::formatv("add.u32 %x, %m, {0:x8};\n", both(1u << lowest)).str();
+  if (specials && k == 1)
+    // The carry, kept with the magnitude, becomes the fifth f16 exponent bit.
+    p.body +=
+        llvm::formatv("lop3.b32 %m, %x, {0:x8}, %m, 0xea;\n", kSigns).str();
+  p.body += llvm::formatv("shr.b32 %m, %m, {0};\n", k).str();
+  if (specials && k != 1)
+    // The carry c (bit 15) becomes c - (c >> target exponent bits): ones in
+    // exactly the target's exponent field (0x7f80 for bf16).
+    p.body += llvm::formatv("and.b32 %x, %x, {0:x8};\n"
+                            "shr.b32 %s, %x, {1};\n"
+                            "sub.u32 %x, %x, %s;\n"
+                            "or.b32 %m, %m, %x;\n",
+                            kSigns, target.exponent)
                   .str();
   // LUT 0xea: (a & b) | c, the sign of %t over the shifted magnitude.
-  p.body += llvm::formatv("shr.b32 %m, %m, {0};\n"
-                          "lop3.b32 %x, %t, {1:x8}, %m, 0xea;\n",
-                          k, kSigns)
-                .str();
+  p.body += llvm::formatv("lop3.b32 %x, %t, {0:x8}, %m, 0xea;\n", kSigns).str();
   scaleBy(p, target, target.powerOfTwo(target.bias - from.exponentBias()));
   return p;
 }
@@ -145,10 +156,11 @@ std::optional<Program> smallFloatProgram(DType from, Target target) {
 /// Floats of 5 exponent bits to f16: the same bias, so the code shifted
 /// into place is the f16 of the same value, infinities and NaN included. A
 /// format with NaN codes is multiplied by 1.0 (0x3c00), which changes no
-/// number and makes every NaN the canonical one.
+/// number and makes every NaN the canonical one. To bf16 they take the
+/// general program.
 std::optional<Program> ieeeFloatProgram(DType from, Target target) {
   if (!target.isHalf)
-    return std::nullopt;
+    return smallFloatProgram(from, target);
   unsigned bits = from.bitWidth(), up = 16 - bits;
   Program p;
   p.body = llvm::formatv("shl.b32 %t, %x, {0};\n"
@@ -182,8 +194,8 @@ bool tilus::hasFastCast(DType from, DType to, int64_t count) {
 Value tilus::emitFastCast(OpBuilder &builder, Location loc, Value value,
                           DType from, DType to) {
   Program program = *getProgram(from, to);
-  std::string text =
-      "{\n.reg .b32 %x, %t, %m;\nmov.b32 %x, {$1, $2};\n" + program.body + "}";
+  std::string text = "{\n.reg .b32 %x, %t, %m, %s;\nmov.b32 %x, {$1, $2};\n" +
+                     program.body + "}";
   std::string constraints = "=r,c,c";
   SmallVector<Value> constants;
   for (uint32_t word : program.constants) {

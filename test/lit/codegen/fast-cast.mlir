@@ -191,17 +191,36 @@ func.func @u4_f32(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
   return
 }
 
-// Negative: f8e4m3 -> bf16 has no packed form (its NaN needs the f16 exponent width).
+// f8e4m3 -> bf16: the NaN carry becomes an all-ones bf16 exponent (0x7f80) before the fma by 2^120.
 // CHECK-LABEL: .entry f8e4m3_bf16(
-// CHECK-NOT: mov.b32 %x, {
-// CHECK: cvt.rn.bf16.f32
-// CHECK-NOT: mov.b32 %x, {
+// CHECK: add.u32 %x, %m, 0x01000100
+// CHECK: shr.b32 %m, %m, 4
+// CHECK: sub.u32 %x, %x, %s
+// CHECK: or.b32 %m, %m, %x
+// CHECK: fma.rn.bf16x2
+// CHECK-NOT: cvt.rn.bf16
 func.func @f8e4m3_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
     attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
   %c0 = arith.constant 0 : i32
   %g = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<64x!tilus.f8e4m3>
   %x = tilus.load_global %g[%c0] : !tilus.global<64x!tilus.f8e4m3>, i32 -> !tilus.tile<64x!tilus.f8e4m3, #tilus.layout<"spatial(32).local(2)">>
   %h = tilus.cast %x : !tilus.tile<64x!tilus.f8e4m3, #tilus.layout<"spatial(32).local(2)">> -> !tilus.tile<64xbf16, #tilus.layout<"spatial(32).local(2)">>
+  %gh = tilus.global_view %q[] : !llvm.ptr<1> -> !tilus.global<64xbf16>
+  tilus.store_global %h, %gh[%c0] : !tilus.tile<64xbf16, #tilus.layout<"spatial(32).local(2)">>, !tilus.global<64xbf16>, i32
+  return
+}
+
+// Negative: u8 -> bf16 keeps the generic conversion (255 does not fit under the exponent of 128).
+// CHECK-LABEL: .entry u8_bf16(
+// CHECK-NOT: mov.b32 %x, {
+// CHECK: cvt.rn.bf16.f32
+// CHECK-NOT: mov.b32 %x, {
+func.func @u8_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
+    attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
+  %g = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<64x!tilus.u8>
+  %x = tilus.load_global %g[%c0] : !tilus.global<64x!tilus.u8>, i32 -> !tilus.tile<64x!tilus.u8, #tilus.layout<"spatial(32).local(2)">>
+  %h = tilus.cast %x : !tilus.tile<64x!tilus.u8, #tilus.layout<"spatial(32).local(2)">> -> !tilus.tile<64xbf16, #tilus.layout<"spatial(32).local(2)">>
   %gh = tilus.global_view %q[] : !llvm.ptr<1> -> !tilus.global<64xbf16>
   tilus.store_global %h, %gh[%c0] : !tilus.tile<64xbf16, #tilus.layout<"spatial(32).local(2)">>, !tilus.global<64xbf16>, i32
   return

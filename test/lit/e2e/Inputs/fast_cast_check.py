@@ -37,10 +37,7 @@ def expects_fast(name, target):
     """Whether codegen/FastCast.cpp has a packed cast from `name`."""
     if name[0] in "iu":
         return target == "f16" or bits_of(name) <= 7
-    exponent = int(name[name.index("e") + 1:name.index("m")])
-    if target == "f16":
-        return True
-    return exponent <= 4 and name != "f8e4m3"
+    return True
 
 
 def kernel(name, layout, size):
