@@ -380,10 +380,13 @@ GlobalTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-Type TileType::parse(AsmParser &parser) {
+/// `<shape x element [, layout]>`: the form of tiles and shared tensors,
+/// whose layout attribute is optional until layout inference.
+template <typename TensorType, typename LayoutType>
+static Type parseTensorWithLayout(AsmParser &parser) {
   SmallVector<int64_t> shape;
   Type elementType;
-  LayoutAttr layout;
+  LayoutType layout;
   if (parseShapeAndElement(parser, shape, elementType,
                            /*allowDynamic=*/false))
     return {};
@@ -391,23 +394,34 @@ Type TileType::parse(AsmParser &parser) {
     return {};
   if (parser.parseGreater())
     return {};
-  return parser.getChecked<TileType>(parser.getContext(), shape, elementType,
-                                      layout);
+  return parser.getChecked<TensorType>(parser.getContext(), shape,
+                                       elementType, layout);
 }
 
-void TileType::print(AsmPrinter &printer) const {
-  printShapeAndElement(printer, getShape(), getElementType());
-  if (getLayout())
-    printer << ", " << getLayout();
+template <typename TensorType>
+static void printTensorWithLayout(AsmPrinter &printer, TensorType type) {
+  printShapeAndElement(printer, type.getShape(), type.getElementType());
+  if (type.getLayout())
+    printer << ", " << type.getLayout();
   printer << ">";
 }
 
-int64_t TileType::getNumElements() const {
+static int64_t productOf(ArrayRef<int64_t> shape) {
   int64_t count = 1;
-  for (int64_t extent : getShape())
+  for (int64_t extent : shape)
     count *= extent;
   return count;
 }
+
+Type TileType::parse(AsmParser &parser) {
+  return parseTensorWithLayout<TileType, LayoutAttr>(parser);
+}
+
+void TileType::print(AsmPrinter &printer) const {
+  printTensorWithLayout(printer, *this);
+}
+
+int64_t TileType::getNumElements() const { return productOf(getShape()); }
 
 LogicalResult TileType::verify(function_ref<InFlightDiagnostic()> emitError,
                                ArrayRef<int64_t> shape, Type elementType,
@@ -433,32 +447,15 @@ LogicalResult TileType::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 Type SharedTensorType::parse(AsmParser &parser) {
-  SmallVector<int64_t> shape;
-  Type elementType;
-  SharedLayoutAttr layout;
-  if (parseShapeAndElement(parser, shape, elementType,
-                           /*allowDynamic=*/false))
-    return {};
-  if (succeeded(parser.parseOptionalComma()) && parser.parseAttribute(layout))
-    return {};
-  if (parser.parseGreater())
-    return {};
-  return parser.getChecked<SharedTensorType>(parser.getContext(), shape,
-                                              elementType, layout);
+  return parseTensorWithLayout<SharedTensorType, SharedLayoutAttr>(parser);
 }
 
 void SharedTensorType::print(AsmPrinter &printer) const {
-  printShapeAndElement(printer, getShape(), getElementType());
-  if (getLayout())
-    printer << ", " << getLayout();
-  printer << ">";
+  printTensorWithLayout(printer, *this);
 }
 
 int64_t SharedTensorType::getNumElements() const {
-  int64_t count = 1;
-  for (int64_t extent : getShape())
-    count *= extent;
-  return count;
+  return productOf(getShape());
 }
 
 LogicalResult
