@@ -1430,6 +1430,14 @@ private:
     return mlir::failure();
   }
 
+  /// The rank and element type of a global or shared tensor type.
+  static std::pair<unsigned, mlir::Type> rankAndElement(mlir::Type type) {
+    if (auto global = llvm::dyn_cast<GlobalTensorType>(type))
+      return {global.getRank(), global.getElementType()};
+    auto shared = llvm::cast<SharedTensorType>(type);
+    return {shared.getRank(), shared.getElementType()};
+  }
+
   mlir::FailureOr<mlir::Type> genDTypeArg(const Expr &arg) {
     if (arg.kind != Expr::Kind::Name) {
       report(arg.loc, "expected a data type name");
@@ -1501,23 +1509,29 @@ private:
       return genUnaryTile(call, kind, *x);
     }
 
-    if (name == "load_global") {
-      if (mlir::failed(checkArgCount(call, 3, 3, "(tensor, [offsets], [shape])")))
+    if (name == "load_global" || name == "load_shared") {
+      bool global = name == "load_global";
+      if (mlir::failed(checkArgCount(call, 3, 3,
+                                     "(tensor, [offsets], [shape])")))
         return mlir::failure();
-      mlir::FailureOr<Val> src = genArg(call, 0, Val::Kind::Global);
+      mlir::FailureOr<Val> src =
+          genArg(call, 0, global ? Val::Kind::Global : Val::Kind::Shared);
       if (mlir::failed(src))
         return mlir::failure();
-      auto global = llvm::cast<GlobalTensorType>(src->value.getType());
-      auto offsets = genOffsets(*call.operands[1], global.getRank());
+      auto [rank, element] = rankAndElement(src->value.getType());
+      auto offsets = genOffsets(*call.operands[1], rank);
       if (mlir::failed(offsets))
         return mlir::failure();
-      auto shape = genShape(*call.operands[2], global.getRank());
+      auto shape = genShape(*call.operands[2], rank);
       if (mlir::failed(shape))
         return mlir::failure();
-      return Val::of(Val::Kind::Tile,
-                     builder.create<LoadGlobalOp>(
-                         l, tileType(*shape, global.getElementType()),
-                         src->value, *offsets));
+      TileType tile = tileType(*shape, element);
+      mlir::Value loaded =
+          global ? builder.create<LoadGlobalOp>(l, tile, src->value, *offsets)
+                       .getResult()
+                 : builder.create<LoadSharedOp>(l, tile, src->value, *offsets)
+                       .getResult();
+      return Val::of(Val::Kind::Tile, loaded);
     }
     if (name == "store_global" || name == "store_shared") {
       bool global = name == "store_global";
@@ -1531,14 +1545,7 @@ private:
       if (mlir::failed(value))
         return mlir::failure();
       auto tile = llvm::cast<TileType>(value->value.getType());
-      mlir::Type element =
-          global ? llvm::cast<GlobalTensorType>(dst->value.getType())
-                       .getElementType()
-                 : llvm::cast<SharedTensorType>(dst->value.getType())
-                       .getElementType();
-      unsigned rank =
-          global ? llvm::cast<GlobalTensorType>(dst->value.getType()).getRank()
-                 : llvm::cast<SharedTensorType>(dst->value.getType()).getRank();
+      auto [rank, element] = rankAndElement(dst->value.getType());
       if (tile.getElementType() != element || tile.getRank() != rank) {
         report(call.operands[1]->loc,
                "cannot store a " + typeToString(tile) + " into a tensor of " +
@@ -1652,25 +1659,6 @@ private:
         return mlir::failure();
       builder.create<FreeSharedOp>(l, s->value);
       return Val::constInt(0);
-    }
-    if (name == "load_shared") {
-      if (mlir::failed(checkArgCount(call, 3, 3,
-                                     "(shared tensor, [offsets], [shape])")))
-        return mlir::failure();
-      mlir::FailureOr<Val> src = genArg(call, 0, Val::Kind::Shared);
-      if (mlir::failed(src))
-        return mlir::failure();
-      auto shared = llvm::cast<SharedTensorType>(src->value.getType());
-      auto offsets = genOffsets(*call.operands[1], shared.getRank());
-      if (mlir::failed(offsets))
-        return mlir::failure();
-      auto shape = genShape(*call.operands[2], shared.getRank());
-      if (mlir::failed(shape))
-        return mlir::failure();
-      return Val::of(Val::Kind::Tile,
-                     builder.create<LoadSharedOp>(
-                         l, tileType(*shape, shared.getElementType()),
-                         src->value, *offsets));
     }
     if (name == "copy_async") {
       if (mlir::failed(checkArgCount(call, 3, 3,
