@@ -97,7 +97,7 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   }
 
   mlir::PassManager pm(&context);
-  buildLowerToLLVMPipeline(pm, options.arch);
+  buildLowerToLLVMPipeline(pm, options.arch, options.vectorizeRemarks);
   if (mlir::failed(pm.run(*module)))
     return result;
   // The runtime launches each kernel with the shared memory planning gave it.

@@ -30,6 +30,8 @@ struct CompileOptions {
   /// `-D NAME=VALUE` overrides of compile-time parameters.
   std::map<std::string, std::string> defines;
   Stage stage = Stage::PTX;
+  /// Report the vectorizer's decisions as remarks in the diagnostics.
+  bool vectorizeRemarks = false;
 };
 
 struct CompileResult {

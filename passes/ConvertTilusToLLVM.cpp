@@ -105,9 +105,10 @@ struct ConvertTilusToLLVMPass
 
 } // namespace
 
-void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch) {
+void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
+                                     bool vectorizeRemarks) {
   pm.addPass(createInferLayouts());
-  pm.addPass(createVectorize());
+  pm.addPass(createVectorize(VectorizeOptions{vectorizeRemarks}));
   pm.addPass(createPlanSharedMemory({arch.str()}));
   pm.addPass(createConvertTilusToLLVM());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -44,9 +44,11 @@ RegisterLayout defaultLayout(llvm::ArrayRef<int64_t> shape,
                              int64_t numThreads, unsigned elementBits);
 
 /// The passes from the tilus dialect to LLVM+NVVM ready for translation,
-/// for the target `arch` (its shared-memory limit).
+/// for the target `arch` (its shared-memory limit). `vectorizeRemarks`
+/// makes the vectorizer explain the width of every access.
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
-                              llvm::StringRef arch = "sm_80");
+                              llvm::StringRef arch = "sm_80",
+                              bool vectorizeRemarks = false);
 
 /// Registers the passes and the `tilus-lower-to-llvm` pipeline.
 void registerAllPasses();

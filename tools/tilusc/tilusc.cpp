@@ -74,6 +74,13 @@ cl::opt<std::string>
          cl::value_desc("sm_XX"), cl::init("sm_80"), cl::cat(category));
 
 cl::list<std::string>
+    remarkPasses("Rpass",
+                 cl::desc("Print the remarks of a pass as it compiles "
+                          "(vectorize: the width of each global access and "
+                          "why a wider one was refused)"),
+                 cl::value_desc("pass"), cl::cat(category));
+
+cl::list<std::string>
     defines("D", cl::desc("Override the compile-time parameter NAME"),
             cl::value_desc("NAME=VALUE"), cl::Prefix, cl::cat(category));
 
@@ -560,6 +567,12 @@ int main(int argc, char **argv) {
   tilus::CompileOptions options;
   options.arch = arch;
   options.stage = static_cast<tilus::Stage>(emitKind.getValue());
+  for (const std::string &pass : remarkPasses) {
+    if (pass != "vectorize")
+      return fail("-Rpass=" + pass + ": no remarks for this pass; "
+                  "expected vectorize");
+    options.vectorizeRemarks = true;
+  }
   for (const std::string &define : defines) {
     auto [name, value] = StringRef(define).split('=');
     if (name.empty() || value.empty() || !StringRef(define).contains('='))
