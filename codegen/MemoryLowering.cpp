@@ -229,6 +229,41 @@ struct GlobalViewLowering : OpConversionPattern<GlobalViewOp> {
   }
 };
 
+/// What loads and stores of a tile derive alike from its type and tensor.
+struct Transfer {
+  VectorType vectorType;
+  std::optional<DType> dtype;
+  Type elementType; ///< of a register
+  Type memoryType;  ///< of an element in memory
+  unsigned bits;
+  bool packed; ///< narrower than a byte
+  RegisterLayout layout;
+  GlobalParts global;
+  Value threadId;
+};
+
+FailureOr<Transfer> prepareTransfer(Operation *op, TileType tile,
+                                    Value packedGlobal,
+                                    const TypeConverter &converter,
+                                    ConversionPatternRewriter &rewriter) {
+  Location loc = op->getLoc();
+  auto vectorType = dyn_cast_or_null<VectorType>(converter.convertType(tile));
+  std::optional<DType> dtype = getDType(tile.getElementType());
+  if (!vectorType || !dtype)
+    return op->emitOpError("needs a tile with a layout");
+  Transfer t;
+  t.vectorType = vectorType;
+  t.dtype = dtype;
+  t.elementType = vectorType.getElementType();
+  t.memoryType = getMemoryType(*dtype, t.elementType);
+  t.bits = dtype->bitWidth();
+  t.packed = t.bits < 8;
+  t.layout = getLayout(tile);
+  t.global = unpackGlobal(rewriter, loc, packedGlobal, tile.getRank());
+  t.threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+  return t;
+}
+
 struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -237,19 +272,19 @@ struct LoadGlobalLowering : OpConversionPattern<LoadGlobalOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TileType tile = op.getResult().getType();
-    auto vectorType =
-        dyn_cast_or_null<VectorType>(getTypeConverter()->convertType(tile));
-    std::optional<DType> dtype = getDType(tile.getElementType());
-    if (!vectorType || !dtype)
-      return op.emitOpError("needs a tile with a layout");
-    Type elementType = vectorType.getElementType();
-    Type memoryType = getMemoryType(*dtype, elementType);
-    unsigned bits = dtype->bitWidth();
-    bool packed = bits < 8;
-    RegisterLayout layout = getLayout(tile);
-    GlobalParts global =
-        unpackGlobal(rewriter, loc, adaptor.getSrc(), tile.getRank());
-    Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+    FailureOr<Transfer> prepared = prepareTransfer(
+        op, tile, adaptor.getSrc(), *getTypeConverter(), rewriter);
+    if (failed(prepared))
+      return failure();
+    // Plain locals, which the guarded-access lambdas below capture.
+    VectorType vectorType = prepared->vectorType;
+    std::optional<DType> dtype = prepared->dtype;
+    Type elementType = prepared->elementType, memoryType = prepared->memoryType;
+    unsigned bits = prepared->bits;
+    bool packed = prepared->packed;
+    RegisterLayout layout = prepared->layout;
+    GlobalParts global = prepared->global;
+    Value threadId = prepared->threadId;
     Value zero = rewriter.create<arith::ConstantOp>(
         loc, rewriter.getZeroAttr(elementType));
     Value result = rewriter.create<arith::ConstantOp>(
@@ -324,19 +359,18 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TileType tile = op.getValue().getType();
-    auto vectorType =
-        dyn_cast_or_null<VectorType>(getTypeConverter()->convertType(tile));
-    std::optional<DType> dtype = getDType(tile.getElementType());
-    if (!vectorType || !dtype)
-      return op.emitOpError("needs a tile with a layout");
-    Type elementType = vectorType.getElementType();
-    Type memoryType = getMemoryType(*dtype, elementType);
-    unsigned bits = dtype->bitWidth();
-    bool packed = bits < 8;
-    RegisterLayout layout = getLayout(tile);
-    GlobalParts global =
-        unpackGlobal(rewriter, loc, adaptor.getDst(), tile.getRank());
-    Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+    FailureOr<Transfer> prepared = prepareTransfer(
+        op, tile, adaptor.getDst(), *getTypeConverter(), rewriter);
+    if (failed(prepared))
+      return failure();
+    // Plain locals, which the guarded-access lambdas below capture.
+    std::optional<DType> dtype = prepared->dtype;
+    Type memoryType = prepared->memoryType;
+    unsigned bits = prepared->bits;
+    bool packed = prepared->packed;
+    RegisterLayout layout = prepared->layout;
+    GlobalParts global = prepared->global;
+    Value threadId = prepared->threadId;
     int64_t width = getVectorWidth(op, *dtype, layout);
     if (width > 1) {
       unsigned alignment = width * memoryType.getIntOrFloatBitWidth() / 8;
