@@ -124,15 +124,16 @@ def function_body(ptx, start):
 
 
 def split_functions(ptx):
-    """Maps each .entry name to its body; also lists the .func names, whose
-    bodies the report does not count."""
+    """Maps each .entry name to its body; also lists the .func names with a
+    body, which the report does not count."""
     ptx = _LINE_DIRECTIVES.sub("", _COMMENTS.sub("", ptx))
     entries, funcs = {}, []
     for m in _FUNCTION.finditer(ptx):
+        params = ptx.find(")", m.end())
+        body = function_body(ptx, params + 1 if params >= 0 else m.end())
         if m.group(1) == "entry":
-            params = ptx.find(")", m.end())
-            entries[m.group(2)] = function_body(ptx, params + 1 if params >= 0 else m.end())
-        else:
+            entries[m.group(2)] = body
+        elif body:
             funcs.append(m.group(2))
     return entries, funcs
 
@@ -140,14 +141,15 @@ def split_functions(ptx):
 def opcodes(body):
     """Yields (opcode, operands) for each instruction of a function body."""
     for statement in body.split(";"):
-        text = statement.strip().lstrip("{}").strip()
+        text = statement
         while True:
+            text = text.lstrip("{} \t\r\n")
             label = _LABEL.match(text)
             if not label:
                 break
             text = text[label.end():]
-        text = _GUARD.sub("", text.lstrip("{}").strip())
-        if not text or text[0] in ".{}":
+        text = _GUARD.sub("", text)
+        if not text or text[0] == ".":
             continue
         parts = text.split(None, 1)
         yield parts[0], parts[1] if len(parts) > 1 else ""
