@@ -176,8 +176,10 @@ void tilus::ast::print(const Module &module, llvm::raw_ostream &os) {
         }
         os << "]";
       }
-      if (param.divisibility)
-        os << " %" << *param.divisibility;
+      if (param.divisibility) {
+        os << " %";
+        printExpr(*param.divisibility, os);
+      }
       os << ")\n";
     }
     os << "  (grid";

@@ -104,7 +104,8 @@ struct Param {
   std::string dtype;
   llvm::SMLoc dtypeLoc;
   std::vector<ExprPtr> shape; ///< global tensors only
-  std::optional<int64_t> divisibility; ///< scalars only: `%N`
+  /// Scalars only: `%N`, a positive integer or a compile-time parameter.
+  ExprPtr divisibility;
 };
 
 struct Kernel {

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/MLIRGen.h"
+#include "frontend/LayoutText.h"
 
 #include "ir/dialect/Tilus.h"
 
@@ -226,9 +227,8 @@ private:
                                          "' must be i32, i64 or f32, got '" +
                                          param.dtype + "'");
       if (param.divisibility && !type.isSignlessInteger())
-        return error(param.loc, "divisibility '%" +
-                                    Twine(*param.divisibility) +
-                                    "' applies only to integer parameters");
+        return error(param.loc, "a divisibility fact '%' applies only to "
+                                "integer parameters");
       argTypes.push_back(type);
     }
 
@@ -242,10 +242,20 @@ private:
     mlir::Block *entry = func.addEntryBlock();
     builder.setInsertionPointToStart(entry);
 
-    for (auto [index, param] : llvm::enumerate(kernel.params))
-      if (param.divisibility)
-        func.setArgAttr(index, kernel_attr::kDivisibility,
-                        builder.getI64IntegerAttr(*param.divisibility));
+    for (auto [index, param] : llvm::enumerate(kernel.params)) {
+      if (!param.divisibility)
+        continue;
+      mlir::FailureOr<int64_t> divisor =
+          evalConstInt(*param.divisibility, "a divisibility fact");
+      if (mlir::failed(divisor))
+        return mlir::failure();
+      if (*divisor < 1)
+        return error(param.divisibility->loc,
+                     "divisibility must be a positive integer, got " +
+                         Twine(*divisor));
+      func.setArgAttr(index, kernel_attr::kDivisibility,
+                      builder.getI64IntegerAttr(*divisor));
+    }
 
     // Scalars first, so global shapes can name them.
     for (auto [index, param] : llvm::enumerate(kernel.params))
@@ -365,6 +375,13 @@ private:
       os << ")";
       return mlir::success();
     case Expr::Kind::Call:
+      if (expr.name == "bits") {
+        mlir::FailureOr<int64_t> width = bitsOf(expr);
+        if (mlir::failed(width))
+          return mlir::failure();
+        os << *width;
+        return mlir::success();
+      }
       if ((expr.name == "cdiv" || expr.name == "min" || expr.name == "max") &&
           expr.operands.size() == 2) {
         os << expr.name << "(";
@@ -490,11 +507,27 @@ private:
   /// instruction that made it produces that layout, or, for a value that
   /// already has one, a convert_layout moves it.
   mlir::LogicalResult applyLayout(const Stmt &stmt, Val &value) {
-    auto at = [&](size_t offset) {
+    // Arguments written over compile-time parameters become integers first;
+    // offsets into the expanded text map back to the annotation.
+    ExpandedLayoutText expanded;
+    LayoutTextError textError;
+    auto lookup = [&](std::string_view name) -> std::optional<int64_t> {
+      auto it = consts.find(std::string(name));
+      return it != consts.end() ? std::optional<int64_t>(it->second)
+                                : std::nullopt;
+    };
+    auto source = [&](size_t offset) {
       return SMLoc::getFromPointer(stmt.layoutLoc.getPointer() + offset);
     };
+    if (!expandLayoutText(stmt.layout, lookup, expanded, textError))
+      return error(source(textError.offset),
+                   "invalid layout: " + textError.message);
+    auto at = [&](size_t offset) {
+      return source(expanded.origin[std::min(offset,
+                                             expanded.origin.size() - 1)]);
+    };
     if (value.kind == Val::Kind::Shared) {
-      auto layout = parseSharedLayout(stmt.layout);
+      auto layout = parseSharedLayout(expanded.text);
       if (!layout)
         return error(at(layout.error().offset),
                      "invalid shared layout: " + layout.error().message);
@@ -509,7 +542,7 @@ private:
     }
     if (value.kind != Val::Kind::Tile)
       return error(stmt.layoutLoc, "only tiles and shared tensors have layouts");
-    auto layout = parseRegisterLayout(stmt.layout);
+    auto layout = parseRegisterLayout(expanded.text);
     if (!layout)
       return error(at(layout.error().offset),
                    "invalid layout: " + layout.error().message);
@@ -527,11 +560,13 @@ private:
     auto pinned = TileType::get(&context, tile.getShape(),
                                 tile.getElementType(),
                                 LayoutAttr::get(&context, *layout));
-    // Instructions with no tile operand produce the layout directly; any
-    // other value is converted to it.
+    // Instructions with no tile operand produce the layout directly, and so
+    // does a view, whose result layout says how it reinterprets the bits;
+    // any other value is converted to it.
     mlir::Operation *producer = value.value.getDefiningOp();
     if (!tile.getLayout() && producer && value.value.use_empty() &&
-        llvm::isa<LoadGlobalOp, LoadSharedOp, FullOp, ArangeOp>(producer)) {
+        llvm::isa<LoadGlobalOp, LoadSharedOp, FullOp, ArangeOp, ViewOp>(
+            producer)) {
       value.value.setType(pinned);
       return mlir::success();
     }
@@ -1701,7 +1736,10 @@ private:
       return Val::constInt(0);
     }
     if (name == "cast" || name == "view") {
-      if (mlir::failed(checkArgCount(call, 2, 2, "(tile, dtype)")))
+      if (mlir::failed(name == "cast"
+                           ? checkArgCount(call, 2, 2, "(tile, dtype)")
+                           : checkArgCount(call, 2, 3,
+                                           "(tile, dtype[, [shape]])")))
         return mlir::failure();
       mlir::FailureOr<mlir::Type> element = genDTypeArg(*call.operands[1]);
       if (mlir::failed(element))
@@ -1721,9 +1759,28 @@ private:
         return Val::of(Val::Kind::Tile,
                        builder.create<CastOp>(
                            l, tileType(tile.getShape(), *element), x->value));
-      // A view keeps the bits: the innermost extent scales with the widths.
+      // A view keeps the bits: the innermost extent scales with the widths,
+      // or the shape is given and holds as many bits.
       unsigned from = getDType(tile.getElementType())->bitWidth();
       unsigned to = getDType(*element)->bitWidth();
+      if (call.operands.size() == 3) {
+        auto shape = genShape(*call.operands[2], 0);
+        if (mlir::failed(shape))
+          return mlir::failure();
+        int64_t count = 1;
+        for (int64_t extent : *shape)
+          count *= extent;
+        if (count * to != tile.getNumElements() * from) {
+          report(call.operands[2]->loc,
+                 "a view as " + Twine(count) + " elements of " + Twine(to) +
+                     " bits does not hold the " +
+                     Twine(tile.getNumElements() * from) + " bits of the tile");
+          return mlir::failure();
+        }
+        return Val::of(Val::Kind::Tile,
+                       builder.create<ViewOp>(l, tileType(*shape, *element),
+                                              x->value));
+      }
       llvm::SmallVector<int64_t> shape(tile.getShape());
       if ((shape.back() * from) % to != 0) {
         report(call.loc, "cannot view " + Twine(shape.back()) + " x " +
@@ -1910,6 +1967,12 @@ private:
       return genAssume(call);
     if (name == "cdiv" || name == "min" || name == "max")
       return genIntegerCall(call);
+    if (name == "bits") {
+      mlir::FailureOr<int64_t> width = bitsOf(call);
+      if (mlir::failed(width))
+        return mlir::failure();
+      return Val::constInt(*width);
+    }
     report(call.loc, "unknown function '" + name +
                          "'; docs/language.md lists the built-in functions");
     return mlir::failure();
@@ -2041,6 +2104,16 @@ private:
     currentFunc.setArgAttr(index, kernel_attr::kDivisibility,
                            builder.getI64IntegerAttr(std::lcm(known, *divisor)));
     return Val::constInt(0);
+  }
+
+  /// `bits(T)`: the bit width of a data type, a compile-time integer.
+  mlir::FailureOr<int64_t> bitsOf(const Expr &call) {
+    if (mlir::failed(checkArgCount(call, 1, 1, "(dtype)")))
+      return mlir::failure();
+    mlir::FailureOr<mlir::Type> type = genDTypeArg(*call.operands[0]);
+    if (mlir::failed(type))
+      return mlir::failure();
+    return static_cast<int64_t>(getDType(*type)->bitWidth());
   }
 
   mlir::FailureOr<Val> genIntegerCall(const Expr &call) {

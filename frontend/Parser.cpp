@@ -448,16 +448,12 @@ private:
         return std::nullopt;
       }
     } else if (tok.kind == Tok::Percent) {
+      // `%128`, `%BN` or `%(2 * BN)`; the value is checked where the
+      // compile-time parameters are known.
       consume();
-      int64_t value;
-      SMLoc loc = tok.loc();
-      if (!parseInteger(value))
+      param.divisibility = parsePrimary();
+      if (!param.divisibility)
         return std::nullopt;
-      if (value < 1) {
-        diags.error(loc, "divisibility must be a positive integer");
-        return std::nullopt;
-      }
-      param.divisibility = value;
     }
     return param;
   }

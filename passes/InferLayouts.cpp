@@ -12,9 +12,11 @@
 //                      converted to it (convert_layout) when they differ
 //   reduce             the source layout reduced over the dimension (its
 //                      spatial modes become replication)
-//   broadcast          the default layout of the result; the source is
-//                      converted to that layout reduced over the broadcast
-//                      dimensions
+//   broadcast          the layout of the other operand of the elementwise
+//                      instruction it feeds, else the default layout of the
+//                      result; the source is converted to that layout
+//                      reduced over the broadcast dimensions (a global load
+//                      used only there is loaded in it)
 //   transpose          the source layout permuted
 //   view               the source layout when the element widths match
 //   dot                with f16/bf16 a and b, an f32 c and M, N, K
@@ -106,6 +108,10 @@ public:
     func.walk([&](LoadSharedOp load) {
       if (!tileOf(load.getResult()).getLayout())
         unpinnedLoads.insert(load.getResult());
+    });
+    func.walk([&](LoadGlobalOp load) {
+      if (!tileOf(load.getResult()).getLayout())
+        unpinnedGlobalLoads.insert(load.getResult());
     });
     seedMmaAccumulators();
     return visitRegion(func.getBody());
@@ -204,7 +210,8 @@ private:
         })
         .Case<BroadcastOp>([&](BroadcastOp broadcast) {
           TileType result = tileOf(broadcast.getResult());
-          RegisterLayout layout = defaultFor(result);
+          RegisterLayout layout =
+              partnerLayout(broadcast).value_or(defaultFor(result));
           std::vector<int64_t> dims;
           for (auto [d, extents] : llvm::enumerate(
                    llvm::zip(tileOf(broadcast.getSource()).getShape(),
@@ -216,7 +223,11 @@ private:
             return fail(broadcast, "cannot reduce layout " + layout.str() +
                                        ": " + source.error().message);
           assign(broadcast.getResult(), layout);
-          convertOperand(broadcast, 0, *source);
+          Value operand = broadcast.getSource();
+          if (unpinnedGlobalLoads.contains(operand) && operand.hasOneUse())
+            assign(operand, *source);
+          else
+            convertOperand(broadcast, 0, *source);
           return success();
         })
         .Case<TransposeOp>([&](TransposeOp transpose) {
@@ -248,6 +259,27 @@ private:
         .Default([&](Operation *other) {
           return fail(other, "no layout rule for this instruction");
         });
+  }
+
+  /// The layout of the other tile operand of the one elementwise
+  /// instruction that uses `broadcast`, when it already has one: broadcasting
+  /// straight into it saves a conversion (`cast(w, f16) * scales` keeps w's
+  /// layout).
+  std::optional<RegisterLayout> partnerLayout(BroadcastOp broadcast) {
+    Value result = broadcast.getResult();
+    if (!result.hasOneUse())
+      return std::nullopt;
+    Operation *user = *result.getUsers().begin();
+    if (!isa<AddOp, SubOp, MulOp, DivOp, RemOp, MinOp, MaxOp, AndOp, OrOp,
+             XorOp, CmpOp, WhereOp>(user))
+      return std::nullopt;
+    for (Value operand : user->getOperands()) {
+      TileType tile = tileOf(operand);
+      if (operand != result && tile && tile.getLayout() &&
+          tile.getShape() == tileOf(result).getShape())
+        return tile.getLayout().getLayout();
+    }
+    return std::nullopt;
   }
 
   LogicalResult visitElementwise(Operation *op) {
@@ -459,6 +491,9 @@ private:
   OpBuilder builder;
   /// Shared loads whose layout the source leaves to inference.
   llvm::DenseSet<Value> unpinnedLoads;
+  /// Global loads likewise: one that only feeds a broadcast is loaded in the
+  /// layout the broadcast needs.
+  llvm::DenseSet<Value> unpinnedGlobalLoads;
 };
 
 struct InferLayoutsPass : tilus::impl::InferLayoutsBase<InferLayoutsPass> {

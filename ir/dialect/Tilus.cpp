@@ -589,7 +589,9 @@ static LogicalResult verifySameShapeAndLayout(Operation *op, TileType a,
     return op->emitOpError("result shape ")
            << shapeString(b.getShape()) << " does not match operand shape "
            << shapeString(a.getShape());
-  if (a.getLayout() != b.getLayout())
+  // Before layout inference a result may still lack the layout its operand
+  // has; inference gives it that one.
+  if (a.getLayout() && b.getLayout() && a.getLayout() != b.getLayout())
     return op->emitOpError("result layout must equal the operand layout");
   return verifyTileThreads(op, b);
 }

@@ -1231,6 +1231,31 @@ private:
              << source.codes.size() << " elements of " << fromBits
              << " bits as " << result.codes.size() << " elements of " << toBits
              << " bits: the tiles hold different numbers of bits";
+    LayoutAttr fromLayout = op.getSource().getType().getLayout();
+    LayoutAttr toLayout = op.getType().getLayout();
+    if (fromLayout && toLayout) {
+      // The definition: each thread's bits, in local-index order, become its
+      // result elements. A replicated result element takes the first
+      // thread's bits.
+      RegisterLayout from = fromLayout.getLayout(), to = toLayout.getLayout();
+      std::vector<bool> written(result.codes.size(), false);
+      std::vector<uint64_t> local(from.numLocals());
+      for (int64_t t = 0; t < from.numThreads(); ++t) {
+        for (int64_t i = 0; i < from.numLocals(); ++i)
+          local[i] = source.codes[linearIndex(from.map(t, i), source.shape)];
+        std::vector<uint8_t> bytes = packBits(local, fromBits);
+        std::vector<uint64_t> codes =
+            unpackBits(bytes, to.numLocals(), toBits);
+        for (int64_t i = 0; i < to.numLocals(); ++i) {
+          int64_t at = linearIndex(to.map(t, i), result.shape);
+          if (!written[at])
+            result.codes[at] = normalize(result.dtype, codes[i]);
+          written[at] = true;
+        }
+      }
+      setTile(op, std::move(result));
+      return success();
+    }
     std::vector<uint8_t> bytes = packBits(source.codes, fromBits);
     result.codes = unpackBits(bytes, result.codes.size(), toBits);
     for (uint64_t &code : result.codes)
