@@ -222,6 +222,8 @@ def run(command):
 def find_ptxas(requested):
     """Returns (path, why-not)."""
     if requested:
+        if os.sep not in requested:
+            requested = shutil.which(requested) or requested
         if os.path.isfile(requested) and os.access(requested, os.X_OK):
             return requested, None
         return None, f"--ptxas {requested} is not an executable file"
@@ -240,7 +242,7 @@ def ptxas_version(ptxas):
         m = re.search(r"release ([0-9.]+)", line)
         if m:
             return m.group(1)
-    return first_line(out)
+    return first_line(out) or "(version unknown)"
 
 
 _PTXAS_ENTRY = re.compile(r"Compiling entry function '([^']+)'")
@@ -254,7 +256,8 @@ def run_ptxas(ptxas, ptx_path, arch, out_dir):
     result = run([ptxas, "-v", f"-arch={arch}", ptx_path,
                   "-o", os.path.join(out_dir, "kernel.cubin")])
     if result.returncode != 0:
-        return None, first_line(result.stderr + result.stdout)
+        return None, (first_line(result.stderr + result.stdout)
+                      or f"exit status {result.returncode}")
     facts, current = {}, None
     for line in (result.stderr + result.stdout).splitlines():
         m = _PTXAS_ENTRY.search(line)
