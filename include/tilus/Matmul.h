@@ -1,0 +1,68 @@
+//===- Matmul.h - Host side of the low-precision matmul ---------*- C++ -*-===//
+//
+// examples/matmul_a16wx.tl multiplies f16/bf16 activations by weights of
+// any 1..8-bit type. Two host pieces go with it:
+//
+//  - packWeights: the weights' storage. The K x N matrix of codes is cut
+//    into BK x BN tiles, stored n-tile by n-tile and, within one, k-tile by
+//    k-tile; a tile is BK * BN * bits / 8 bytes, 128 runs of equal length,
+//    run t holding the codes that thread t of the kernel multiplies, in the
+//    order of its registers (the mma.m16n8k16 B-fragment tiling of the four
+//    warps: local(BK/16, 1).spatial(1, 4).local(1, BN/32) * the B atom),
+//    packed LSB first. So each thread loads its fragment with 16-byte loads.
+//
+//  - selectMatmulConfig: the tile shape for a problem, from a fixed table by
+//    (M bucket, N, K, bits, group) (docs/matmul.md lists it), the values to
+//    pass as -D to the compiler.
+//
+// Standard C++ only (part of the runtime core).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TILUS_MATMUL_H
+#define TILUS_MATMUL_H
+
+#include "tilus/Status.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace tilus {
+
+/// The tile of one thread block of matmul_a16wx.
+struct MatmulConfig {
+  int64_t bm = 16;  ///< rows of a and c per block: 16, 32 or 64
+  int64_t bn = 128; ///< columns per block: a multiple of 128 (4 warps x 32)
+  int64_t bk = 32;  ///< depth of one k step: a multiple of 16, at most G
+  /// The compile-time parameters to give the compiler (`BM`, `BN`, `BK`).
+  std::map<std::string, int64_t> defines() const;
+};
+
+/// Whether \p config can run a problem with N = \p n, K = \p k, weights of
+/// \p bits bits and groups of \p group rows; the error says which rule
+/// fails (N % BN, K % BK, BK <= G, K % G, 16-byte fragments, ...).
+Status checkMatmulConfig(const MatmulConfig &config, int64_t n, int64_t k,
+                         unsigned bits, int64_t group);
+
+/// The configuration the table gives for a problem (see docs/matmul.md), or
+/// an error when no tile fits (N not a multiple of 128, ...).
+Expected<MatmulConfig> selectMatmulConfig(int64_t m, int64_t n, int64_t k,
+                                          unsigned bits, int64_t group);
+
+/// The bytes packWeights writes for a K x N matrix of \p bits-bit codes.
+int64_t packedWeightBytes(int64_t k, int64_t n, unsigned bits);
+
+/// Packs \p codes (K x N row-major, one code per byte in its low \p bits
+/// bits) into \p out (packedWeightBytes bytes) for tiles of \p config.
+Status packWeights(const uint8_t *codes, int64_t k, int64_t n, unsigned bits,
+                   const MatmulConfig &config, uint8_t *out);
+
+/// The inverse of packWeights.
+Status unpackWeights(const uint8_t *packed, int64_t k, int64_t n,
+                     unsigned bits, const MatmulConfig &config,
+                     uint8_t *codes);
+
+} // namespace tilus
+
+#endif // TILUS_MATMUL_H

@@ -1,0 +1,195 @@
+"""Run examples/matmul_a16wx.tl on the emulator and check every element of c
+against an independent numpy reference.
+
+  a16wx_check.py WORKDIR W=TYPE G=GROUP M,N,K [T=f16|bf16] [ZP=1] [TILE=BMxBNxBK]
+  a16wx_check.py WORKDIR --matrix quick|full
+
+The weights are random codes of TYPE (every finite code of a float type that
+T can hold), packed by tilus-pack-weights (the host helper, which also picks
+the tile from the configuration table unless TILE is given); activations,
+scales and zero points are random. The reference dequantizes as the kernel
+is specified to: w = round_T(round_T(value - zero) * scale) (the zero term
+only with ZP=1), then c = a @ w in float64; the kernel accumulates in f32 and
+rounds c to T once, which bounds the error by half an ulp of T plus the f32
+summation error. Prints one OK/FAIL line per case; exits 1 on any failure.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cast_check import bits_of, dtype_table  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLE = os.path.join(HERE, "..", "..", "..", "..", "examples",
+                       "matmul_a16wx.tl")
+MAX_FINITE = {"f16": 65504.0, "bf16": 3.3e38}
+
+
+def round_bf16(x):
+    """float64 -> nearest bf16 (ties to even), as float64, and its bits."""
+    f = np.asarray(x, dtype=np.float32)
+    u = f.view(np.uint32).astype(np.uint64)
+    u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+    return (u.astype(np.uint32) << 16).view(np.float32).astype(np.float64), u
+
+
+def to_t(x, t):
+    """Rounds float64 values to T: (values as float64, raw 16-bit codes)."""
+    if t == "f16":
+        h = np.asarray(x, dtype=np.float64).astype(np.float16)
+        return h.astype(np.float64), h.view(np.uint16)
+    return round_bf16(x)
+
+
+def weight_values(w, t):
+    """code -> value for every code of W that is finite and finite in T."""
+    values = {}
+    for code, text in dtype_table(w).items():
+        v = float(text)
+        if np.isfinite(v) and abs(v) <= MAX_FINITE[t]:
+            values[code] = v
+    return values
+
+
+def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
+             seed=0):
+    bits = bits_of(w)
+    rng = np.random.default_rng(seed)
+    os.makedirs(work, exist_ok=True)
+    table = weight_values(w, t)
+    codes_list = np.array(sorted(table), dtype=np.uint8)
+    codes = rng.choice(codes_list, size=(k, n))
+    values = np.vectorize(table.get)(codes).astype(np.float64)
+    codes_path = os.path.join(work, "codes.bin")
+    packed_path = os.path.join(work, "b.bin")
+    codes.astype(np.uint8).tofile(codes_path)
+    pack_cmd = ["tilus-pack-weights", "--bits", str(bits), "--k", str(k),
+                "--n", str(n), "--group", str(group), "--m", str(m),
+                codes_path, packed_path]
+    if tile:
+        pack_cmd += ["--tile", tile]
+    flags = subprocess.run(pack_cmd, check=True, capture_output=True,
+                           text=True).stdout.split()
+    ptx = os.path.join(work, "kernel.ptx")
+    meta = os.path.join(work, "kernel.json")
+    subprocess.run(["tilusc", EXAMPLE, "-o", ptx, f"--metadata={meta}",
+                    "-D", f"W={w}", "-D", f"G={group}", "-D", f"T={t}",
+                    "-D", f"ZP={int(zp)}"] + flags, check=True)
+    kernel = json.load(open(meta))["kernels"][0]
+
+    groups = -(-k // group)
+    largest = max(abs(v) for v in table.values()) or 1.0
+    a, a_bits = to_t(rng.uniform(-1.0, 1.0, (m, k)), t)
+    scales, s_bits = to_t(rng.uniform(0.5, 1.5, (groups, n)) / largest, t)
+    if zp:
+        zeros, z_bits = to_t(rng.uniform(0, 2 ** bits - 1, (groups, n)), t)
+    else:
+        zeros, z_bits = to_t(rng.uniform(-1, 1, (groups, n)), t)
+    files = {"a": a_bits, "scales": s_bits, "zeros": z_bits}
+    args = []
+    for p in kernel["params"]:
+        name = p["name"]
+        if name in files:
+            path = os.path.join(work, name + ".bin")
+            files[name].tofile(path)
+            args += ["--arg", f"buf:{path}"]
+        elif name == "b":
+            args += ["--arg", f"buf:{packed_path}"]
+        elif name == "c":
+            args += ["--arg", f"buf:zeros:{2 * m * n}"]
+        else:
+            args += ["--arg", f"i32:{dict(m=m, n=n, k=k)[name]}"]
+    out = os.path.join(work, "c.out")
+    index = [p["name"] for p in kernel["params"]].index("c")
+    grid = [int(eval(e.replace("/", "//"), {"cdiv": lambda x, y: -(-x // y)},
+                     dict(m=m, n=n, k=k))) for e in kernel["grid"]]
+    subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
+                    "--grid", ",".join(map(str, grid)),
+                    "--block", str(kernel["numThreads"]),
+                    "--smem", str(kernel["sharedBytes"])] + args +
+                   ["--dump", f"{index}:{out}"], check=True)
+
+    # The reference, from the codes' values and the specification.
+    row_group = np.arange(k) // group
+    s_full, z_full = scales[row_group], zeros[row_group]
+    wt, _ = to_t(values, t)
+    if zp:
+        wt, _ = to_t(wt - z_full, t)
+    wq, _ = to_t(wt * s_full, t)
+    want = a @ wq
+    raw = np.fromfile(out, dtype=np.uint16).reshape(m, n)
+    if t == "f16":
+        got = raw.view(np.float16).astype(np.float64)
+        half_ulp = 2.0 ** -11
+    else:
+        got = (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+        half_ulp = 2.0 ** -8
+    bound = (half_ulp * np.abs(want) + k * 2.0 ** -23 * (np.abs(a) @ np.abs(wq))
+             + 2.0 ** -24)
+    err = np.abs(got - want)
+    bad = np.argwhere(~(err <= bound))
+    label = (f"W={w} G={group} T={t} ZP={int(zp)} M={m} N={n} K={k} "
+             f"{' '.join(flags[1::2])}")
+    if bad.size:
+        i = tuple(bad[0])
+        print(f"FAIL {label}: {len(bad)} of {got.size} elements differ; first "
+              f"c{list(i)} = {got[i]!r}, expected {want[i]!r} "
+              f"(bound {bound[i]:.3g})")
+        return False
+    print(f"OK {label}: all {got.size} elements within bound")
+    return True
+
+
+def weight_types():
+    names = subprocess.run(["tilus-dtype", "--list"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    return [x for x in names if x not in ("bool", "i1", "f16", "bf16", "f32")
+            and bits_of(x) <= 8]
+
+
+def matrix(kind):
+    """(W, G, M, N, K, T, ZP) cases of a named matrix."""
+    cases = []
+    if kind == "types":  # every weight type at one shape
+        cases += [(w, 128, 3, 256, 256, "f16", False) for w in weight_types()]
+    elif kind == "groups":  # u4 and f4e2m1 across groups and M
+        for w in ("u4", "f4e2m1"):
+            for g in (32, 64, 128):
+                for m in (1, 3, 16, 64):
+                    cases.append((w, g, m, 128, 256, "f16", False))
+    elif kind == "full":
+        for w in weight_types():
+            for g in (32, 64, 128):
+                for m in (1, 3, 16, 17, 64):
+                    for t in ("f16", "bf16"):
+                        zp = w[0] == "u"
+                        cases.append((w, g, m, 256, 256, t, zp))
+    return cases
+
+
+def main():
+    work = sys.argv[1]
+    if sys.argv[2] == "--matrix":
+        ok = True
+        for w, g, m, n, k, t, zp in matrix(sys.argv[3]):
+            try:
+                ok &= run_case(os.path.join(work, "case"), w, g, m, n, k, t,
+                               zp)
+            except subprocess.CalledProcessError as e:
+                print(f"FAIL W={w} G={g} T={t} M={m}: {e}")
+                ok = False
+        sys.exit(0 if ok else 1)
+    opts = dict(item.split("=", 1) for item in sys.argv[2:] if "=" in item)
+    m, n, k = (int(v) for v in sys.argv[-1].split(",")) if "," in sys.argv[-1] \
+        else (int(opts["M"]), int(opts["N"]), int(opts["K"]))
+    ok = run_case(work, opts["W"], int(opts["G"]), m, n, k,
+                  opts.get("T", "f16"), opts.get("ZP", "0") == "1",
+                  opts.get("TILE"))
+    sys.exit(0 if ok else 1)
+
+
+main()

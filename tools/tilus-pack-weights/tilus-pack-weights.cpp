@@ -1,0 +1,173 @@
+//===- tilus-pack-weights.cpp - Weights and tiles for matmul_a16wx --------===//
+//
+//   tilus-pack-weights --bits B --k K --n N --group G [--m M]
+//                      [--tile BMxBNxBK] [--unpack] [IN OUT]
+//
+// Prints the tile the configuration table picks for the problem (or checks
+// the one given with --tile) as the compiler's -D flags, e.g.
+// `-D BM=16 -D BN=128 -D BK=32`. With IN and OUT it also packs IN (K x N
+// codes, one per byte) into OUT in matmul_a16wx's weight layout, or with
+// --unpack does the reverse. OUT is written whole or not at all.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tilus/Matmul.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+using namespace tilus;
+
+namespace {
+
+constexpr const char *kUsage =
+    "usage: tilus-pack-weights --bits B --k K --n N --group G [--m M]\n"
+    "                          [--tile BMxBNxBK] [--unpack] [IN OUT]\n"
+    "\n"
+    "Chooses (or, with --tile, checks) the block tile of matmul_a16wx for an\n"
+    "M x K by K x N product with B-bit weights in groups of G rows, and\n"
+    "prints it as compiler flags (-D BM=.. -D BN=.. -D BK=..). With IN and\n"
+    "OUT, packs IN (K x N codes, one per byte, row-major) into OUT in the\n"
+    "kernel's weight layout (docs/matmul.md); --unpack reverses it.\n"
+    "\n"
+    "  --m M      rows of the activations (default 1), for the table's M bucket\n";
+
+int fail(const std::string &message) {
+  std::cerr << "tilus-pack-weights: error: " << message << "\n";
+  return 1;
+}
+
+bool parseInt(const char *text, int64_t &out) {
+  char *end = nullptr;
+  long long v = std::strtoll(text, &end, 10);
+  if (!*text || *end)
+    return false;
+  out = v;
+  return true;
+}
+
+/// Writes \p data to \p path through a temporary file and a rename.
+bool writeAtomically(const std::string &path, const std::vector<uint8_t> &data,
+                     std::string &error) {
+  std::string temp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char *>(data.data()),
+              static_cast<std::streamsize>(data.size()));
+    if (!out) {
+      error = "cannot write '" + path + "'";
+      std::filesystem::remove(temp);
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) {
+    error = "cannot write '" + path + "': " + ec.message();
+    std::filesystem::remove(temp);
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int64_t bits = 0, k = 0, n = 0, group = 0, m = 1;
+  std::string tile;
+  bool unpack = false;
+  std::vector<std::string> files;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--unpack") {
+      unpack = true;
+      continue;
+    }
+    int64_t *target = arg == "--bits"    ? &bits
+                      : arg == "--k"     ? &k
+                      : arg == "--n"     ? &n
+                      : arg == "--group" ? &group
+                      : arg == "--m"     ? &m
+                                         : nullptr;
+    if (target || arg == "--tile") {
+      if (i + 1 >= argc)
+        return fail(arg + " needs a value");
+      if (!target) {
+        tile = argv[++i];
+        continue;
+      }
+      if (!parseInt(argv[++i], *target))
+        return fail(arg + " expects an integer, got '" + argv[i] + "'");
+      continue;
+    }
+    if (arg.size() > 1 && arg[0] == '-')
+      return fail("unknown option '" + arg + "' (see --help)");
+    files.push_back(arg);
+  }
+  if (!bits || !k || !n || !group)
+    return fail("--bits, --k, --n and --group are required (see --help)");
+  if (!files.empty() && files.size() != 2)
+    return fail("expected both IN and OUT, or neither");
+
+  MatmulConfig config;
+  if (!tile.empty()) {
+    long long bm, bn, bk;
+    char tail;
+    if (std::sscanf(tile.c_str(), "%lldx%lldx%lld%c", &bm, &bn, &bk, &tail) !=
+        3)
+      return fail("--tile expects BMxBNxBK, got '" + tile + "'");
+    config.bm = bm, config.bn = bn, config.bk = bk;
+    if (Status s = checkMatmulConfig(config, n, k, static_cast<unsigned>(bits),
+                                     group);
+        !s)
+      return fail("tile " + tile + ": " + s.message());
+  } else {
+    Expected<MatmulConfig> chosen =
+        selectMatmulConfig(m, n, k, static_cast<unsigned>(bits), group);
+    if (!chosen)
+      return fail(chosen.error().message());
+    config = *chosen;
+  }
+  std::cout << "-D BM=" << config.bm << " -D BN=" << config.bn
+            << " -D BK=" << config.bk << "\n";
+  if (files.empty())
+    return 0;
+
+  std::ifstream in(files[0], std::ios::binary);
+  if (!in)
+    return fail("cannot read '" + files[0] + "'");
+  std::vector<uint8_t> input((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  int64_t codesBytes = k * n;
+  int64_t packedBytes = packedWeightBytes(k, n, static_cast<unsigned>(bits));
+  int64_t expected = unpack ? packedBytes : codesBytes;
+  if (static_cast<int64_t>(input.size()) != expected)
+    return fail("'" + files[0] + "' holds " + std::to_string(input.size()) +
+                " bytes, expected " + std::to_string(expected));
+  std::vector<uint8_t> output(unpack ? codesBytes : packedBytes);
+  Status s = unpack ? unpackWeights(input.data(), k, n,
+                                    static_cast<unsigned>(bits), config,
+                                    output.data())
+                    : packWeights(input.data(), k, n,
+                                  static_cast<unsigned>(bits), config,
+                                  output.data());
+  if (!s)
+    return fail(s.message());
+  std::string error;
+  if (!writeAtomically(files[1], output, error))
+    return fail(error);
+  return 0;
+}
