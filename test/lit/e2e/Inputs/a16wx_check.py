@@ -167,7 +167,7 @@ def matrix(kind):
                 for m in (1, 3, 16, 17, 64):
                     for t in ("f16", "bf16"):
                         zp = w[0] == "u"
-                        cases.append((w, g, m, 256, 256, t, zp))
+                        cases.append((w, g, m, 512, 256, t, zp))
     return cases
 
 
