@@ -15,7 +15,11 @@
 // shared memory and hands them to the threads round-robin, so consecutive
 // threads copy consecutive chunks; each chunk is one `cp.async` whose source
 // size counts only the elements inside the global tensor (the rest are
-// zero-filled).
+// zero-filled). A chunk wider than an element needs a source aligned to its
+// size: when the copy's `tilus.vector` (tilus-vectorize) is a multiple of the
+// chunk, every chunk is aligned and wholly inside or outside the tensor, and
+// its source size is all or nothing; otherwise each chunk tests its address
+// at run time and copies element by element when it is misaligned.
 //
 //===----------------------------------------------------------------------===//
 
@@ -439,6 +443,7 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
     Type elementType = rewriter.getIntegerType(bits);
     SharedLayout shared = getSharedLayout(dst);
     int64_t chunk = getCopyChunkElements(shared, elementBytes);
+    auto proven = op->getAttrOfType<IntegerAttr>("tilus.vector");
     ArrayRef<int64_t> shape = dst.getShape();
     unsigned rank = dst.getRank();
 
@@ -458,6 +463,8 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
     Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, i32);
 
     int64_t width = std::max<int64_t>(chunk, 1);
+    // Whole chunks: aligned to their size and never cut by the extent.
+    bool wholeChunks = width == 1 || (proven && proven.getInt() % width == 0);
     int64_t numChunks = dst.getNumElements() / width;
     int64_t rounds = (numChunks + numThreads - 1) / numThreads;
     for (int64_t round = 0; round < rounds; ++round) {
@@ -516,9 +523,11 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
             rowsInBounds
                 ? b.create<arith::AndIOp>(l, rowsInBounds, innerOk).getResult()
                 : innerOk;
-        Value available = b.create<arith::MinUIOp>(
-            l, b.create<arith::SubIOp>(l, extents.back(), innerIndex),
-            constant(width));
+        Value available = constant(width);
+        if (!wholeChunks)
+          available = b.create<arith::MinUIOp>(
+              l, b.create<arith::SubIOp>(l, extents.back(), innerIndex),
+              available);
         Value count =
             b.create<arith::SelectOp>(l, inBounds, available, constant(0));
         // A chunk wholly outside reads nothing; it names the tensor's first
@@ -569,13 +578,14 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
               al, TypeRange{}, ab.getStringAttr(name),
               ValueRange{dstAddress, srcAddress, srcBytes});
         };
-        // A one-element chunk is aligned like every element.
-        if (width == 1) {
+        // A one-element chunk is aligned like every element, and a proven
+        // whole chunk like its first.
+        if (wholeChunks) {
           emitAsyncCopy(b, l);
           return;
         }
-        // A wider chunk needs a source aligned to its size, which the
-        // extents and offsets only decide at run time.
+        // Otherwise the extents and offsets decide the alignment only at run
+        // time.
         Value address = b.create<LLVM::PtrToIntOp>(l, i64, srcAddress);
         Value misalignment = b.create<arith::AndIOp>(
             l, address, b.create<arith::ConstantIntOp>(l, chunkBytes - 1, 64));

@@ -19,7 +19,7 @@ def InferLayouts : Pass<"tilus-infer-layouts", "mlir::ModuleOp"> {
 }
 
 def Vectorize : Pass<"tilus-vectorize", "mlir::ModuleOp"> {
-  let summary = "Choose the vector width of every global load and store";
+  let summary = "Choose the vector width of every global load, store and copy";
   let description = [{
     Gives every `tilus.load_global` and `tilus.store_global` whose tile has
     a layout a `tilus.vector` attribute: the number of consecutive elements
@@ -27,11 +27,13 @@ def Vectorize : Pass<"tilus-vectorize", "mlir::ModuleOp"> {
     power of two of at most 16 bytes that divides the layout's run of
     consecutive local elements along the innermost dimension (contiguity),
     the innermost offset and, for rank > 1, the row stride (alignment), and
-    the innermost extent (mask constancy). Divisibility comes from constants,
-    `scf.for` bounds, arith and the `tilus.divisibility` facts of kernel
-    parameters. Base pointers are assumed 16-byte aligned. With `remarks`,
-    each access gets a remark giving its width and the rule that refused a
-    wider one.
+    the innermost extent (mask constancy). Every `tilus.copy_async` gets the
+    width the alignment and mask rules allow: its chunks of that many
+    elements (or a divisor) need no run-time alignment test. Divisibility
+    comes from constants, `scf.for` bounds, arith and the
+    `tilus.divisibility` facts of kernel parameters. Base pointers are
+    assumed 16-byte aligned. With `remarks`, each access gets a remark
+    giving its width and the rule that refused a wider one.
   }];
   let options = [
     Option<"remarks", "remarks", "bool", /*default=*/"false",

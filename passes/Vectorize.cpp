@@ -17,6 +17,13 @@
 //   mask:        the bound check is the same for the N elements: N divides
 //                the innermost extent (the innermost offset already does).
 //
+// A `tilus.copy_async` gets the same attribute from the rules other than
+// contiguity: its lowering cuts the region into chunks by the shared layout,
+// and a chunk of N elements or a divisor of N is then known to start at an
+// address aligned to its size and to lie wholly inside or outside the
+// tensor, which saves the run-time alignment test and its element-wise
+// fallback.
+//
 // Divisibility comes from ScalarAnalysis. Types narrower than a byte are
 // left at width 1 (their element accesses are bit-exact but not byte
 // vectors yet).
@@ -72,11 +79,14 @@ int64_t extentDivisibility(Value global, unsigned dim,
   return analysis.divisibility(view.getDynamicExtents()[dynamicIndex]);
 }
 
-Decision decide(TileType tile, Value global, ValueRange offsets,
-                ScalarAnalysis &analysis) {
+/// The width for moving elements of `elementType` between `global` at
+/// `offsets` and registers held in `layout`, or, for a copy without
+/// registers (`layout` null), the widest aligned, mask-constant run.
+Decision decide(Type elementType, const RegisterLayout *layout, Value global,
+                ValueRange offsets, ScalarAnalysis &analysis) {
   Decision decision;
-  std::optional<DType> dtype = getDType(tile.getElementType());
-  if (!dtype || !tile.getLayout() || tile.getRank() == 0)
+  std::optional<DType> dtype = getDType(elementType);
+  if (!dtype || offsets.empty())
     return decision;
   unsigned bits = dtype->isBool() ? 8 : dtype->bitWidth();
   if (bits < 8) {
@@ -86,10 +96,8 @@ Decision decide(TileType tile, Value global, ValueRange offsets,
   }
   int64_t bytes = bits / 8;
   int64_t widest = std::max<int64_t>(1, kMaxVectorBytes / bytes);
-  unsigned inner = tile.getRank() - 1;
-  RegisterLayout layout = tile.getLayout().getLayout();
+  unsigned inner = offsets.size() - 1;
 
-  int64_t contiguity = powerOfTwoPart(layout.innerContiguity());
   int64_t offsetDiv = powerOfTwoPart(analysis.divisibility(offsets[inner]));
   int64_t extentDiv =
       powerOfTwoPart(extentDivisibility(global, inner, analysis));
@@ -100,15 +108,18 @@ Decision decide(TileType tile, Value global, ValueRange offsets,
         .str();
   };
   int64_t width = widest;
-  if (contiguity < width) {
-    decision.refusal =
-        explain(width, "contiguity",
-                "the layout holds runs of " + Twine(layout.innerContiguity()) +
-                    " consecutive elements");
-    width = contiguity;
+  if (layout) {
+    int64_t contiguity = powerOfTwoPart(layout->innerContiguity());
+    if (contiguity < width) {
+      decision.refusal = explain(width, "contiguity",
+                                 "the layout holds runs of " +
+                                     Twine(layout->innerContiguity()) +
+                                     " consecutive elements");
+      width = contiguity;
+    }
   }
   int64_t alignment = offsetDiv;
-  if (tile.getRank() > 1)
+  if (offsets.size() > 1)
     alignment = std::min(alignment, extentDiv);
   if (alignment < width) {
     decision.refusal = explain(
@@ -126,6 +137,16 @@ Decision decide(TileType tile, Value global, ValueRange offsets,
   return decision;
 }
 
+/// The width of a transfer between `global` and a tile: width 1 without a
+/// layout or for a scalar tile.
+Decision decideTile(TileType tile, Value global, ValueRange offsets,
+                    ScalarAnalysis &analysis) {
+  if (!tile.getLayout() || tile.getRank() == 0)
+    return {};
+  RegisterLayout layout = tile.getLayout().getLayout();
+  return decide(tile.getElementType(), &layout, global, offsets, analysis);
+}
+
 struct VectorizePass : tilus::impl::VectorizeBase<VectorizePass> {
   using VectorizeBase::VectorizeBase;
 
@@ -133,24 +154,28 @@ struct VectorizePass : tilus::impl::VectorizeBase<VectorizePass> {
     ScalarAnalysis analysis;
     MLIRContext *context = &getContext();
     getOperation().walk([&](Operation *op) {
-      TileType tile;
-      Value global;
-      ValueRange offsets;
+      Type elementType;
+      Decision decision;
       StringRef what;
       if (auto load = dyn_cast<LoadGlobalOp>(op)) {
-        tile = load.getResult().getType();
-        global = load.getSrc();
-        offsets = load.getOffsets();
+        TileType tile = load.getResult().getType();
+        elementType = tile.getElementType();
+        decision = decideTile(tile, load.getSrc(), load.getOffsets(), analysis);
         what = "load_global";
       } else if (auto store = dyn_cast<StoreGlobalOp>(op)) {
-        tile = store.getValue().getType();
-        global = store.getDst();
-        offsets = store.getOffsets();
+        TileType tile = store.getValue().getType();
+        elementType = tile.getElementType();
+        decision =
+            decideTile(tile, store.getDst(), store.getOffsets(), analysis);
         what = "store_global";
+      } else if (auto copy = dyn_cast<CopyAsyncOp>(op)) {
+        elementType = copy.getDst().getType().getElementType();
+        decision = decide(elementType, /*layout=*/nullptr, copy.getSrc(),
+                          copy.getOffsets(), analysis);
+        what = "copy_async";
       } else {
         return;
       }
-      Decision decision = decide(tile, global, offsets, analysis);
       op->setAttr(
           kVectorAttrName,
           IntegerAttr::get(IntegerType::get(context, 64), decision.width));
@@ -159,7 +184,7 @@ struct VectorizePass : tilus::impl::VectorizeBase<VectorizePass> {
       LLVM_DEBUG(llvm::dbgs() << what << ": width " << decision.width << "\n");
       if (!remarks)
         return;
-      std::optional<DType> dtype = getDType(tile.getElementType());
+      std::optional<DType> dtype = getDType(elementType);
       unsigned bits = dtype ? (dtype->isBool() ? 8 : dtype->bitWidth()) : 0;
       InFlightDiagnostic remark = op->emitRemark() << what << ": vector width "
                                                    << decision.width;

@@ -89,23 +89,26 @@ LogicalResult TilusDialect::verifyOperationAttribute(Operation *op,
              << name << "' expects an array of three expression strings";
     return success();
   }
-  // Elements per access that tilus-vectorize chose for a global transfer.
+  // Elements per access that tilus-vectorize chose for a global transfer;
+  // on a copy, the run length known to be aligned and wholly in or out of
+  // bounds.
   if (name == "tilus.vector") {
     TileType tile;
     if (auto load = dyn_cast<LoadGlobalOp>(op))
       tile = load.getResult().getType();
     else if (auto store = dyn_cast<StoreGlobalOp>(op))
       tile = store.getValue().getType();
-    else
-      return op->emitError("'") << name
-                                << "' expects to be on a tilus.load_global "
-                                   "or tilus.store_global";
+    else if (!isa<CopyAsyncOp>(op))
+      return op->emitError("'")
+             << name
+             << "' expects to be on a tilus.load_global, tilus.store_global "
+                "or tilus.copy_async";
     std::optional<int64_t> width = getSmallInteger(attr.getValue());
     if (!width || *width < 1 || (*width & (*width - 1)))
       return op->emitError("'")
              << name << "' expects a positive power of two, got "
              << attr.getValue();
-    if (tile.getLayout() && tile.getRank() > 0) {
+    if (tile && tile.getLayout() && tile.getRank() > 0) {
       int64_t runs = tile.getLayout().getLayout().innerContiguity();
       if (runs % *width != 0)
         return op->emitError("'")
