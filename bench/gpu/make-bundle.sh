@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Prepares the GPU check bundle: make-bundle.sh BUILD_DIR OUT_DIR
-# BUILD_DIR must hold bin/tilusc and bin/tilus-gpu-check (a build with the
-# compiler). OUT_DIR gets src/ (the runtime core's sources), cases/ (PTX,
-# metadata, inputs, expected outputs) and run.sh; OUT_DIR.tar.gz packs it.
+# BUILD_DIR must hold bin/tilusc, bin/tilus-gpu-check and
+# bin/tilus-pack-weights (a build with the compiler). OUT_DIR gets src/ (the
+# runtime core's sources), cases/ (PTX, metadata, inputs, expected outputs),
+# a16wx/ (a16wx_bench.py's kernels: PTX, metadata and configs.txt), run.sh
+# and the Python checks; OUT_DIR.tar.gz packs it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$(cd "$1" && pwd)
@@ -38,6 +40,25 @@ grep -v '^#' "$root/bench/gpu/cases.spec" | while read -r name source defines sc
 done
 "$build/bin/tilus-gpu-check" "$out/cases" --device emu --record > "$out/cases/record.log"
 
-cp "$root/bench/gpu/run.sh" "$root/bench/gpu/torch_check.py" "$out/"
+# matmul_a16wx for a16wx_bench.py: for every problem of its table, the tile
+# that tilus-pack-weights picks, and one kernel per (W, group, tile).
+mkdir -p "$out/a16wx"
+echo "# DEVICE W M N K GROUP BM BN BK KERNEL" > "$out/a16wx/configs.txt"
+python3 "$root/bench/gpu/a16wx_bench.py" --list-configs |
+  while read -r dev w bits m n k g; do
+    read -r _ bm _ bn _ bk < <("$build/bin/tilus-pack-weights" --bits "$bits" \
+      --k "$k" --n "$n" --group "$g" --m "$m")
+    bm=${bm#BM=} bn=${bn#BN=} bk=${bk#BK=}
+    kernel=${w}_g${g}_${bm}x${bn}x${bk}
+    if [[ ! -f $out/a16wx/$kernel.ptx ]]; then
+      "$build/bin/tilusc" "$root/examples/matmul_a16wx.tl" --arch=sm_80 \
+        -D "W=$w" -D "G=$g" -D "BM=$bm" -D "BN=$bn" -D "BK=$bk" \
+        -o "$out/a16wx/$kernel.ptx" --metadata="$out/a16wx/$kernel.json"
+    fi
+    echo "$dev $w $m $n $k $g $bm $bn $bk $kernel" >> "$out/a16wx/configs.txt"
+  done
+
+cp "$root/bench/gpu/run.sh" "$root/bench/gpu/torch_check.py" \
+  "$root/bench/gpu/a16wx_bench.py" "$out/"
 tar -czf "$out.tar.gz" -C "$(dirname "$out")" "$(basename "$out")"
 echo "bundle: $out ($(du -sh "$out" | cut -f1), $(du -h "$out.tar.gz" | cut -f1) packed)"
