@@ -99,13 +99,16 @@ Expected<MatmulConfig> tilus::selectMatmulConfig(int64_t m, int64_t n,
     return Status::error("M must be positive");
   MatmulConfig c;
   c.bm = m <= 16 ? 16 : m <= 32 ? 32 : 64;
-  // Enough blocks for every SM of a large GPU (132 on H100) twice over
-  // when N allows, else narrower tiles for more of them.
-  int64_t mBlocks = (m + c.bm - 1) / c.bm;
-  bool wide = mBlocks * (n / 128) >= 264;
-  std::vector<int64_t> widths =
-      wide ? std::vector<int64_t>{128, 256, 64, 512, 32}
-           : std::vector<int64_t>{64, 32, 128, 256, 512};
+  // BN and BK fix the weights' storage, so they follow from N, K, the type
+  // and the group alone: weights packed once serve every M. The narrowest
+  // preferred BN still gives a 132-SM GPU two blocks per SM at small M.
+  std::vector<int64_t> widths;
+  if (n / 128 >= 264)
+    widths = {128, 64, 256, 32, 512};
+  else if (n / 64 >= 132)
+    widths = {64, 128, 32, 256, 512};
+  else
+    widths = {32, 64, 128, 256, 512};
   const int64_t depths[] = {64, 32, 128, 16};
   std::string last;
   for (int64_t bn : widths)
@@ -117,11 +120,10 @@ Expected<MatmulConfig> tilus::selectMatmulConfig(int64_t m, int64_t n,
         return c;
       last = s.message();
     }
-  return Status::error("no matmul_a16wx tile fits M=" + std::to_string(m) +
-                       ", N=" + std::to_string(n) + ", K=" +
-                       std::to_string(k) + ", " + std::to_string(bits) +
-                       "-bit weights in groups of " + std::to_string(group) +
-                       " (last rule: " + last + ")");
+  return Status::error("no matmul_a16wx tile fits N=" + std::to_string(n) +
+                       ", K=" + std::to_string(k) + ", " +
+                       std::to_string(bits) + "-bit weights in groups of " +
+                       std::to_string(group) + " (last rule: " + last + ")");
 }
 
 int64_t tilus::packedWeightBytes(int64_t k, int64_t n, unsigned bits) {
