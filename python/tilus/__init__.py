@@ -21,7 +21,8 @@ import os
 import sys
 
 __all__ = ["Device", "Kernel", "DeviceBuffer", "Packed", "View",
-           "TilusError", "pack", "unpack", "encode", "decode", "library"]
+           "TilusError", "pack", "unpack", "encode", "decode", "library",
+           "matmul_config", "pack_weights"]
 
 
 class TilusError(RuntimeError):
@@ -109,6 +110,11 @@ def library():
                                ctypes.POINTER(ctypes.c_uint64)], ctypes.c_int),
         "tilus_pack": ([ctypes.c_char_p, vp, ctypes.c_size_t, vp], ctypes.c_int),
         "tilus_unpack": ([ctypes.c_char_p, vp, ctypes.c_size_t, vp], ctypes.c_int),
+        "tilus_matmul_config": ([ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                                 ctypes.c_int, ctypes.c_int64,
+                                 ctypes.POINTER(ctypes.c_int64)], ctypes.c_int),
+        "tilus_pack_weights": ([vp, ctypes.c_int64, ctypes.c_int64, ctypes.c_int,
+                                ctypes.c_int64, ctypes.c_int64, vp], ctypes.c_int),
     }
     for name, (args, res) in sigs.items():
         fn = getattr(L, name)
@@ -203,6 +209,29 @@ def unpack(packed):
     data = np.ascontiguousarray(packed.data, dtype=np.uint8)
     _check(library().tilus_unpack(_b(packed.dtype), data.ctypes.data,
                                   packed.count, out.ctypes.data))
+    return out
+
+
+def matmul_config(m, n, k, bits, group):
+    """The block tile (BM, BN, BK) of matmul_a16wx for an M x N x K problem
+    with `bits`-bit weights in groups of `group` (docs/matmul.md). BN and BK
+    depend only on N, K, bits and group."""
+    tile = (ctypes.c_int64 * 3)()
+    _check(library().tilus_matmul_config(m, n, k, bits, group, tile))
+    return tuple(tile)
+
+
+def pack_weights(codes, bits, tile):
+    """Packs a K x N array of weight codes (integers below 2**bits) into
+    matmul_a16wx's weight layout for `tile` = (BM, BN, BK) or (BN, BK);
+    returns the uint8 numpy array to pass as the kernel's `b`."""
+    import numpy as np
+    c = np.ascontiguousarray(codes, dtype=np.uint8)
+    k, n = c.shape
+    bn, bk = tile[-2:]
+    out = np.zeros(k * n * bits // 8, dtype=np.uint8)
+    _check(library().tilus_pack_weights(c.ctypes.data, k, n, bits, bn, bk,
+                                        out.ctypes.data))
     return out
 
 

@@ -9,6 +9,7 @@
 #include "tilus/tilus.h"
 
 #include "ir/dtype/DType.h"
+#include "tilus/Matmul.h"
 #include "tilus/Runtime.h"
 #include "tilus/Version.h"
 #if TILUS_WITH_JIT
@@ -330,3 +331,29 @@ int tilus_unpack(const char *dtype, const uint8_t *in, size_t count,
 }
 
 } // extern "C"
+
+int tilus_matmul_config(int64_t m, int64_t n, int64_t k, int bits,
+                        int64_t group, int64_t tile[3]) {
+  if (!tile)
+    return fail("null argument");
+  if (bits < 1 || bits > 8)
+    return fail("weights must have 1 to 8 bits, got " + std::to_string(bits));
+  Expected<MatmulConfig> config =
+      selectMatmulConfig(m, n, k, static_cast<unsigned>(bits), group);
+  if (!config)
+    return fail(config.error());
+  tile[0] = config->bm, tile[1] = config->bn, tile[2] = config->bk;
+  return succeed();
+}
+
+int tilus_pack_weights(const uint8_t *codes, int64_t k, int64_t n, int bits,
+                       int64_t bn, int64_t bk, uint8_t *out) {
+  if (!codes || !out)
+    return fail("null argument");
+  if (bits < 1 || bits > 8)
+    return fail("weights must have 1 to 8 bits, got " + std::to_string(bits));
+  MatmulConfig config;
+  config.bn = bn, config.bk = bk;
+  Status s = packWeights(codes, k, n, static_cast<unsigned>(bits), config, out);
+  return s ? succeed() : fail(s);
+}
