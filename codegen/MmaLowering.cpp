@@ -1,27 +1,30 @@
 //===- MmaLowering.cpp - dot on tensor cores through mma.sync -------------===//
 //
-// Instruction selection by layout division. A dot whose operands are
-// f16 (or bf16) and whose accumulator is f32 lowers to
-// `mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}.{f16,bf16}.f32` when each
-// operand layout divides by its fragment atom (ir/layout/Atoms.h):
+// Instruction selection by layout division. A dot whose element types have
+// an mma.sync instruction (f16 or bf16 into f32, f16 into f16, i8 or u8 into
+// i32; the table below) and whose M, N, K are multiples of its tile lowers to
+// that instruction when each operand layout divides by its fragment atom
+// (ir/layout/Atoms.h), e.g. for f16 into f32:
 //
 //   a = qa * mma.m16n8k16.f16.a      (16x16 tiles)
 //   b = qb * mma.m16n8k16.f16.b      (16x8 tiles)
 //   c = qc * mma.m16n8k16.f32.c      (16x8 tiles)
 //
 // The quotients are layouts over warps and tiles: warp w holds tile
-// qc(w, i) of c at registers [4i, 4i + 4). For each such tile (m, n) and each
-// k-tile, the warp must hold tile (m, k) of a and (k, n) of b, at quotient
-// locals that are the same in every warp; then one mma per (i, k) takes the
-// registers in fragment order (the atom's local index is the fragment
-// position), k ascending. Any other dot is left to the SIMT pattern.
+// qc(w, i) of c at the atom's registers of quotient local i. For each such
+// tile (m, n) and each k-tile, the warp must hold tile (m, k) of a and (k, n)
+// of b, at quotient locals that are the same in every warp; then one mma per
+// (i, k) takes the registers in fragment order (the atom's local index is the
+// fragment position), k ascending. The intrinsic's 32-bit registers pack
+// consecutive locals: two 16-bit or four 8-bit elements each. Any other dot
+// is left to the SIMT pattern.
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/MmaLowering.h"
+
 #include "codegen/LayoutCodegen.h"
 #include "codegen/TileLowering.h"
-
-#include "ir/layout/Atoms.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -29,11 +32,90 @@
 #include "llvm/Support/Debug.h"
 
 #include <algorithm>
+#include <set>
 
 #define DEBUG_TYPE "tilus-mma-lowering"
 
 using namespace mlir;
 using namespace tilus;
+
+/// The mma.sync instructions dot selects from, by input and accumulator type.
+static const std::vector<MmaInstruction> &mmaInstructions() {
+  static const std::vector<MmaInstruction> table = [] {
+    auto atom = [](const char *name) { return findLayoutAtom(name); };
+    const LayoutAtom *f16a = atom("mma.m16n8k16.f16.a"),
+                     *f16b = atom("mma.m16n8k16.f16.b"),
+                     *bf16a = atom("mma.m16n8k16.bf16.a"),
+                     *bf16b = atom("mma.m16n8k16.bf16.b"),
+                     *f32c = atom("mma.m16n8k16.f32.c"),
+                     *f16c = atom("mma.m16n8k16.f16.c"),
+                     *s8a = atom("mma.m16n8k32.s8.a"),
+                     *s8b = atom("mma.m16n8k32.s8.b"),
+                     *s32c = atom("mma.m16n8k32.s32.c");
+    // The u8 fragments are the s8 ones: the type changes only how the
+    // bytes are read.
+    return std::vector<MmaInstruction>{
+        {"mma.m16n8k16", DType::f16(), DType::f32(), 16, 8, 16, f16a, f16b,
+         f32c, "llvm.nvvm.mma.m16n8k16.row.col.f32.f32"},
+        {"mma.m16n8k16", DType::bf16(), DType::f32(), 16, 8, 16, bf16a, bf16b,
+         f32c, "llvm.nvvm.mma.m16n8k16.row.col.bf16"},
+        {"mma.m16n8k16", DType::f16(), DType::f16(), 16, 8, 16, f16a, f16b,
+         f16c, "llvm.nvvm.mma.m16n8k16.row.col.f16.f16"},
+        {"mma.m16n8k32", DType::signedInt(8), DType::signedInt(32), 16, 8, 32,
+         s8a, s8b, s32c, "llvm.nvvm.mma.m16n8k32.row.col.s8"},
+        {"mma.m16n8k32", DType::unsignedInt(8), DType::signedInt(32), 16, 8, 32,
+         s8a, s8b, s32c, "llvm.nvvm.mma.m16n8k32.row.col.u8"},
+    };
+  }();
+  return table;
+}
+
+std::string MmaInstruction::describe() const {
+  return name.str() + " " + input.name() + " x " + input.name() + " -> " +
+         accumulator.name();
+}
+
+static std::string elementName(TileType tile) {
+  if (std::optional<DType> dtype = getDType(tile.getElementType()))
+    return dtype->name();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << tile.getElementType();
+  return text;
+}
+
+FailureOr<MmaInstruction> tilus::selectMmaInstruction(DotOp dot,
+                                                      std::string &reason) {
+  TileType a = dot.getA().getType(), c = dot.getC().getType();
+  std::optional<DType> input = getDType(a.getElementType());
+  std::optional<DType> accumulator = getDType(c.getElementType());
+  const MmaInstruction *found = nullptr;
+  for (const MmaInstruction &instruction : mmaInstructions())
+    if (input && accumulator && instruction.input == *input &&
+        instruction.accumulator == *accumulator)
+      found = &instruction;
+  if (!found) {
+    reason = "no mma.sync multiplies " + elementName(a) + " x " +
+             elementName(a) + " into " + elementName(c) +
+             "; there are f16, bf16 into f32, f16 into f16, i8, u8 into i32";
+    return failure();
+  }
+  if (!found->a || !found->b || !found->c) {
+    reason = "the fragment atoms of " + found->describe() +
+             " are missing from the catalog";
+    return failure();
+  }
+  int64_t extents[3] = {c.getShape()[0], c.getShape()[1], a.getShape()[1]};
+  int64_t tile[3] = {found->m, found->n, found->k};
+  for (int d = 0; d < 3; ++d)
+    if (extents[d] % tile[d] != 0) {
+      reason = std::string(1, "MNK"[d]) + " = " + std::to_string(extents[d]) +
+               " is not a multiple of " + std::to_string(tile[d]) + " (" +
+               found->describe() + ")";
+      return failure();
+    }
+  return *found;
+}
 
 namespace {
 
@@ -50,7 +132,9 @@ int64_t holdsAt(const RegisterLayout &layout, int64_t thread,
 /// For each accumulator tile (quotient local of c) and k-tile: the quotient
 /// locals of the a and b tiles, or a reason why the dot is no mma.
 struct MmaPlan {
-  int64_t kTiles = 0;
+  MmaInstruction instruction;
+  /// c's quotient: warps over accumulator tiles.
+  RegisterLayout qc;
   /// operands[i][k] = {local of a's tile, local of b's tile}.
   SmallVector<SmallVector<std::pair<int64_t, int64_t>>> operands;
 };
@@ -62,47 +146,45 @@ FailureOr<MmaPlan> planMma(DotOp op, std::string &reason) {
     reason = "operands have no layouts";
     return failure();
   }
-  DType in = *getDType(aTile.getElementType());
-  if ((in != DType::f16() && in != DType::bf16()) ||
-      aTile.getElementType() != bTile.getElementType() ||
-      *getDType(cTile.getElementType()) != DType::f32()) {
-    reason = "needs f16 or bf16 a and b and an f32 accumulator";
+  FailureOr<MmaInstruction> instruction = selectMmaInstruction(op, reason);
+  if (failed(instruction))
     return failure();
+  struct Operand {
+    const char *name;
+    TileType tile;
+    const LayoutAtom *atom;
+  };
+  SmallVector<RegisterLayout, 3> quotients;
+  for (Operand operand : {Operand{"a", aTile, instruction->a},
+                          Operand{"b", bTile, instruction->b},
+                          Operand{"c", cTile, instruction->c}}) {
+    RegisterLayout layout = getLayout(operand.tile);
+    auto q = layout.divide(operand.atom->layout);
+    if (!q) {
+      reason = std::string(operand.name) + "'s layout " + layout.str() +
+               " does not divide by " + operand.atom->name + ": " +
+               q.error().message;
+      return failure();
+    }
+    quotients.push_back(*q);
   }
-  std::string prefix = in == DType::f16() ? "mma.m16n8k16.f16"
-                                          : "mma.m16n8k16.bf16";
-  const LayoutAtom *aAtom = findLayoutAtom(prefix + ".a");
-  const LayoutAtom *bAtom = findLayoutAtom(prefix + ".b");
-  const LayoutAtom *cAtom = findLayoutAtom("mma.m16n8k16.f32.c");
-  if (!aAtom || !bAtom || !cAtom) {
-    reason = "the mma atoms are missing from the catalog";
-    return failure();
-  }
-  auto qa = getLayout(aTile).divide(aAtom->layout);
-  auto qb = getLayout(bTile).divide(bAtom->layout);
-  auto qc = getLayout(cTile).divide(cAtom->layout);
-  if (!qa || !qb || !qc) {
-    reason = "a layout does not divide by its mma atom: " +
-             (!qa ? qa.error().message
-                  : !qb ? qb.error().message : qc.error().message);
-    return failure();
-  }
-  int64_t warps = qc->numThreads();
-  if (qa->numThreads() != warps || qb->numThreads() != warps) {
+  const RegisterLayout &qa = quotients[0], &qb = quotients[1];
+  MmaPlan plan{*instruction, quotients[2], {}};
+  int64_t warps = plan.qc.numThreads();
+  if (qa.numThreads() != warps || qb.numThreads() != warps) {
     reason = "the quotients span different warp counts";
     return failure();
   }
-  MmaPlan plan;
-  plan.kTiles = qa->shape()[1];
-  plan.operands.assign(qc->numLocals(),
-                       SmallVector<std::pair<int64_t, int64_t>>(
-                           plan.kTiles, std::make_pair(-1, -1)));
+  int64_t kTiles = qa.shape()[1];
+  plan.operands.assign(
+      plan.qc.numLocals(),
+      SmallVector<std::pair<int64_t, int64_t>>(kTiles, std::make_pair(-1, -1)));
   for (int64_t warp = 0; warp < warps; ++warp)
-    for (int64_t i = 0; i < qc->numLocals(); ++i) {
-      std::vector<int64_t> mn = qc->map(warp, i);
-      for (int64_t k = 0; k < plan.kTiles; ++k) {
+    for (int64_t i = 0; i < plan.qc.numLocals(); ++i) {
+      std::vector<int64_t> mn = plan.qc.map(warp, i);
+      for (int64_t k = 0; k < kTiles; ++k) {
         int64_t mk[2] = {mn[0], k}, kn[2] = {k, mn[1]};
-        int64_t la = holdsAt(*qa, warp, mk), lb = holdsAt(*qb, warp, kn);
+        int64_t la = holdsAt(qa, warp, mk), lb = holdsAt(qb, warp, kn);
         auto &slot = plan.operands[i][k];
         if (la < 0 || lb < 0 || (warp > 0 && slot != std::make_pair(la, lb))) {
           reason = "warp " + std::to_string(warp) +
@@ -116,8 +198,95 @@ FailureOr<MmaPlan> planMma(DotOp op, std::string &reason) {
   return plan;
 }
 
+/// How the elements of one operand travel in the intrinsic's registers:
+/// `perRegister` consecutive locals in one `type` (f32 or i32 alone, two f16
+/// as <2 x half>, any other pair or quadruple of 16- or 8-bit elements as
+/// i32).
+struct Fragment {
+  int64_t perRegister;
+  Type type;
+};
+
+Fragment fragmentOf(Value lowered) {
+  Type element = cast<VectorType>(lowered.getType()).getElementType();
+  unsigned bits = element.getIntOrFloatBitWidth();
+  if (bits == 32)
+    return {1, element};
+  if (element.isF16())
+    return {2, VectorType::get({2}, element)};
+  return {32 / bits, IntegerType::get(element.getContext(), 32)};
+}
+
+/// The ldmatrix form ("ldmatrix.x4.trans") whose results a lowered load
+/// assembled into `value` (codegen/SharedMemoryLowering.cpp inserts each
+/// half of each result register), if any.
+std::optional<std::string> ldmatrixSource(Value value) {
+  auto insert = value.getDefiningOp<vector::InsertOp>();
+  auto extract = insert ? insert.getSource().getDefiningOp<vector::ExtractOp>()
+                        : vector::ExtractOp();
+  auto bitcast = extract ? extract.getVector().getDefiningOp<LLVM::BitcastOp>()
+                         : LLVM::BitcastOp();
+  auto field = bitcast ? bitcast.getArg().getDefiningOp<LLVM::ExtractValueOp>()
+                       : LLVM::ExtractValueOp();
+  auto call = field
+                  ? field.getContainer().getDefiningOp<LLVM::CallIntrinsicOp>()
+                  : LLVM::CallIntrinsicOp();
+  if (!call || !call.getIntrin().starts_with("llvm.nvvm.ldmatrix"))
+    return std::nullopt;
+  StringRef intrinsic = call.getIntrin();
+  std::string form = "ldmatrix";
+  for (StringRef count : {".x1", ".x2", ".x4"})
+    if (intrinsic.contains(count))
+      form += count;
+  if (intrinsic.contains(".trans"))
+    form += ".trans";
+  return form;
+}
+
+/// How operand `original` (lowered to `lowered`) reaches its registers.
+std::string operandSource(Value original, Value lowered) {
+  if (std::optional<std::string> form = ldmatrixSource(lowered))
+    return "by " + *form;
+  Operation *def = original.getDefiningOp();
+  if (isa_and_nonnull<LoadSharedOp>(def))
+    return "by ld.shared";
+  if (isa_and_nonnull<LoadGlobalOp>(def))
+    return "by ld.global";
+  if (isa_and_nonnull<ConvertLayoutOp>(def))
+    return "by convert_layout";
+  return "in registers";
+}
+
+/// "dot: mma.m16n8k16 f16 x f16 -> f32, warps 2x2, 2x4 atoms per warp, a by
+/// ldmatrix.x4, b by ldmatrix.x4.trans".
+std::string describePlan(const MmaPlan &plan, DotOp op,
+                         DotOp::Adaptor adaptor) {
+  ArrayRef<int64_t> shape = op.getC().getType().getShape();
+  std::set<int64_t> rows, cols;
+  for (int64_t i = 0; i < plan.qc.numLocals(); ++i) {
+    std::vector<int64_t> mn = plan.qc.map(0, i);
+    rows.insert(mn[0]);
+    cols.insert(mn[1]);
+  }
+  int64_t rm = rows.size(), rn = cols.size();
+  int64_t wm = shape[0] / plan.instruction.m / rm;
+  int64_t wn = shape[1] / plan.instruction.n / rn;
+  std::string text = "dot: " + plan.instruction.describe() + ", warps " +
+                     std::to_string(wm) + "x" + std::to_string(wn);
+  if (wm * wn != plan.qc.numThreads())
+    text += " (each tile on " +
+            std::to_string(plan.qc.numThreads() / (wm * wn)) + " warps)";
+  text += ", " + std::to_string(rm) + "x" + std::to_string(rn) +
+          " atoms per warp, a " + operandSource(op.getA(), adaptor.getA()) +
+          ", b " + operandSource(op.getB(), adaptor.getB());
+  return text;
+}
+
 struct MmaDotLowering : OpConversionPattern<DotOp> {
-  using OpConversionPattern::OpConversionPattern;
+  MmaDotLowering(const TypeConverter &converter, MLIRContext *context,
+                 bool remarks)
+      : OpConversionPattern(converter, context, /*benefit=*/2),
+        remarks(remarks) {}
 
   LogicalResult
   matchAndRewrite(DotOp op, OpAdaptor adaptor,
@@ -127,60 +296,86 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
     if (failed(plan)) {
       LLVM_DEBUG(llvm::dbgs() << "dot at " << op.getLoc()
                               << " stays SIMT: " << reason << "\n");
+      if (remarks)
+        op.emitRemark() << "dot: no mma atom divides the tiles (" << reason
+                        << "); generic FMA code";
       return rewriter.notifyMatchFailure(op, reason);
     }
+    if (remarks)
+      op.emitRemark() << describePlan(*plan, op, adaptor);
     Location loc = op.getLoc();
-    MLIRContext *context = rewriter.getContext();
-    bool isF16 = *getDType(op.getA().getType().getElementType()) == DType::f16();
-    Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
-    // The f16 intrinsic takes <2 x half> registers, the bf16 one i32.
-    auto pack = [&](Value vector, int64_t first) -> Value {
-      Value pair = rewriter.create<vector::ShuffleOp>(
-          loc, vector, vector, ArrayRef<int64_t>{first, first + 1});
-      if (isF16)
-        return pair;
+    const MmaInstruction &instruction = plan->instruction;
+    Fragment fa = fragmentOf(adaptor.getA()), fb = fragmentOf(adaptor.getB()),
+             fc = fragmentOf(adaptor.getC());
+    int64_t aLocals = instruction.a->layout.numLocals(),
+            bLocals = instruction.b->layout.numLocals(),
+            cLocals = instruction.c->layout.numLocals();
+    // Locals [first, first + perRegister) of `vector` as one register.
+    auto pack = [&](Value vector, const Fragment &fragment,
+                    int64_t first) -> Value {
+      if (fragment.perRegister == 1)
+        return rewriter.create<vector::ExtractOp>(loc, vector, first);
+      SmallVector<int64_t> positions;
+      for (int64_t j = 0; j < fragment.perRegister; ++j)
+        positions.push_back(first + j);
+      Value part =
+          rewriter.create<vector::ShuffleOp>(loc, vector, vector, positions);
+      if (isa<VectorType>(fragment.type))
+        return part;
       Value word = rewriter.create<vector::BitCastOp>(
-          loc, VectorType::get({1}, i32), pair);
+          loc, VectorType::get({1}, fragment.type), part);
       return rewriter.create<vector::ExtractOp>(loc, word, 0);
     };
-    StringRef name = isF16 ? "llvm.nvvm.mma.m16n8k16.row.col.f32.f32"
-                           : "llvm.nvvm.mma.m16n8k16.row.col.bf16";
     auto resultType = LLVM::LLVMStructType::getLiteral(
-        context, SmallVector<Type>(4, f32));
+        rewriter.getContext(),
+        SmallVector<Type>(cLocals / fc.perRegister, fc.type));
 
     Value result = adaptor.getC();
     for (auto [i, tiles] : llvm::enumerate(plan->operands)) {
       SmallVector<Value> acc;
-      for (int64_t j = 0; j < 4; ++j)
-        acc.push_back(rewriter.create<vector::ExtractOp>(loc, adaptor.getC(),
-                                                         int64_t(i * 4 + j)));
+      for (int64_t r = 0; r < cLocals / fc.perRegister; ++r)
+        acc.push_back(pack(adaptor.getC(), fc,
+                           int64_t(i) * cLocals + r * fc.perRegister));
       for (auto [la, lb] : tiles) {
         SmallVector<Value> args;
-        for (int64_t r = 0; r < 4; ++r)
-          args.push_back(pack(adaptor.getA(), la * 8 + 2 * r));
-        for (int64_t r = 0; r < 2; ++r)
-          args.push_back(pack(adaptor.getB(), lb * 4 + 2 * r));
+        for (int64_t r = 0; r < aLocals / fa.perRegister; ++r)
+          args.push_back(
+              pack(adaptor.getA(), fa, la * aLocals + r * fa.perRegister));
+        for (int64_t r = 0; r < bLocals / fb.perRegister; ++r)
+          args.push_back(
+              pack(adaptor.getB(), fb, lb * bLocals + r * fb.perRegister));
         args.append(acc);
         auto mma = rewriter.create<LLVM::CallIntrinsicOp>(
-            loc, TypeRange{resultType}, rewriter.getStringAttr(name), args);
-        for (int64_t j = 0; j < 4; ++j)
-          acc[j] = rewriter.create<LLVM::ExtractValueOp>(loc, mma.getResult(0),
-                                                         j);
+            loc, TypeRange{resultType},
+            rewriter.getStringAttr(instruction.intrinsic), args);
+        for (auto [r, reg] : llvm::enumerate(acc))
+          reg = rewriter.create<LLVM::ExtractValueOp>(loc, mma.getResult(0),
+                                                      int64_t(r));
       }
-      for (int64_t j = 0; j < 4; ++j)
-        result = rewriter.create<vector::InsertOp>(loc, acc[j], result,
-                                                   int64_t(i * 4 + j));
+      for (auto [r, reg] : llvm::enumerate(acc)) {
+        int64_t first = int64_t(i) * cLocals + int64_t(r) * fc.perRegister;
+        if (fc.perRegister == 1) {
+          result = rewriter.create<vector::InsertOp>(loc, reg, result, first);
+          continue;
+        }
+        for (int64_t j = 0; j < fc.perRegister; ++j)
+          result = rewriter.create<vector::InsertOp>(
+              loc, rewriter.create<vector::ExtractOp>(loc, reg, j), result,
+              first + j);
+      }
     }
     rewriter.replaceOp(op, result);
     return success();
   }
+
+  bool remarks;
 };
 
 } // namespace
 
 void tilus::populateMmaLoweringPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns) {
-  // Ahead of the SIMT dot, which takes what this pattern declines.
+  // Ahead of the SIMT dot (benefit 2), which takes what this pattern declines.
   patterns.add<MmaDotLowering>(converter, patterns.getContext(),
-                               /*benefit=*/2);
+                               /*remarks=*/false);
 }

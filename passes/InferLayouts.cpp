@@ -19,12 +19,15 @@
 //                      used only there is loaded in it)
 //   transpose          the source layout permuted
 //   view               the source layout when the element widths match
-//   dot                with f16/bf16 a and b, an f32 c and M, N, K
-//                      multiples of 16 x warps, 8 and 16: c takes the mma
-//                      tiling spatial(wm, wn).local(rm, rn) * the
-//                      m16n8k16 accumulator atom (a zeros accumulator, also
-//                      through loops, is given it before it is visited),
-//                      and a and b the matching A and B atom tilings;
+//   dot                when the element types have an mma.sync
+//                      instruction (codegen/MmaLowering.h: f16/bf16 into
+//                      f32, f16 into f16, i8/u8 into i32) and M, N, K are
+//                      multiples of its tile (16 x warps, 8, 16 or 32): c
+//                      takes the mma tiling spatial(wm, wn).local(rm, rn) *
+//                      the instruction's accumulator atom (a zeros
+//                      accumulator, also through loops, is given it before
+//                      it is visited), and a and b the matching A and B atom
+//                      tilings;
 //                      otherwise c's layout, with a and b converted to c's
 //                      layout reduced over N (resp. M) and extended along K
 //                      in registers, so each thread holds the rows of a and
@@ -40,6 +43,7 @@
 
 #include "passes/Passes.h"
 
+#include "codegen/MmaLowering.h"
 #include "ir/dialect/Tilus.h"
 #include "ir/layout/Atoms.h"
 
@@ -50,7 +54,6 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Debug.h"
 
-#include <array>
 #include <numeric>
 #include <optional>
 
@@ -301,19 +304,17 @@ private:
     return success();
   }
 
-  /// The mma atoms for a dot of `in` inputs, or null when the dot is not an
-  /// f16/bf16 x f16/bf16 -> f32 one.
-  static std::array<const LayoutAtom *, 3> mmaAtoms(DotOp dot) {
-    DType in = *getDType(tileOf(dot.getA()).getElementType());
-    if ((in != DType::f16() && in != DType::bf16()) ||
-        tileOf(dot.getB()).getElementType() !=
-            tileOf(dot.getA()).getElementType() ||
-        *getDType(tileOf(dot.getC()).getElementType()) != DType::f32())
-      return {};
-    std::string prefix =
-        in == DType::f16() ? "mma.m16n8k16.f16" : "mma.m16n8k16.bf16";
-    return {findLayoutAtom(prefix + ".a"), findLayoutAtom(prefix + ".b"),
-            findLayoutAtom("mma.m16n8k16.f32.c")};
+  /// The mma.sync instruction for `dot`'s element types and shape
+  /// (codegen/MmaLowering.h), if any.
+  static std::optional<MmaInstruction> mmaInstruction(DotOp dot) {
+    std::string reason;
+    FailureOr<MmaInstruction> instruction = selectMmaInstruction(dot, reason);
+    if (failed(instruction)) {
+      LLVM_DEBUG(llvm::dbgs() << "dot at " << dot.getLoc()
+                              << " has no mma: " << reason << "\n");
+      return std::nullopt;
+    }
+    return *instruction;
   }
 
   /// The accumulator layout of an mma dot: warps split the M x N tile
@@ -321,16 +322,12 @@ private:
   /// do not tile. Among the splits, an even rn (so b loads with
   /// ldmatrix.x4.trans) and then the fewest operand tiles per warp win.
   std::optional<RegisterLayout> mmaAccumulatorLayout(DotOp dot) {
-    auto atoms = mmaAtoms(dot);
-    if (!atoms[2])
+    std::optional<MmaInstruction> mma = mmaInstruction(dot);
+    if (!mma || numThreads % kWarpSize != 0)
       return std::nullopt;
     ArrayRef<int64_t> shape = tileOf(dot.getC()).getShape();
-    int64_t k = tileOf(dot.getA()).getShape()[1];
-    if (shape[0] % 16 != 0 || shape[1] % 8 != 0 || k % 16 != 0 ||
-        numThreads % kWarpSize != 0)
-      return std::nullopt;
     int64_t warps = numThreads / kWarpSize;
-    int64_t mTiles = shape[0] / 16, nTiles = shape[1] / 8;
+    int64_t mTiles = shape[0] / mma->m, nTiles = shape[1] / mma->n;
     std::optional<std::pair<int64_t, int64_t>> best;
     int64_t bestScore = 0;
     for (int64_t wm = 1; wm <= warps; ++wm) {
@@ -347,7 +344,7 @@ private:
       return std::nullopt;
     auto [wm, wn] = *best;
     return layout::spatial({wm, wn}).local({mTiles / wm, nTiles / wn}) *
-           atoms[2]->layout;
+           mma->c->layout;
   }
 
   /// Gives the zeros (or full) accumulator of each mma dot, seen through
@@ -388,25 +385,26 @@ private:
     TileType c = tileOf(dot.getC());
     RegisterLayout cLayout = c.getLayout().getLayout();
     int64_t k = tileOf(dot.getA()).getShape()[1];
-    auto atoms = mmaAtoms(dot);
-    if (atoms[2]) {
+    if (std::optional<MmaInstruction> instruction = mmaInstruction(dot)) {
+      const RegisterLayout &cAtom = instruction->c->layout;
       std::optional<RegisterLayout> mma;
-      if (auto q = cLayout.divide(atoms[2]->layout);
-          q && q->numThreads() * kWarpSize == numThreads && k % 16 == 0)
+      if (auto q = cLayout.divide(cAtom);
+          q && q->numThreads() * kWarpSize == numThreads)
         mma = cLayout;
       else if (!tileOf(dot.getResult()).getLayout())
         mma = mmaAccumulatorLayout(dot);
       if (mma) {
-        RegisterLayout quotient = *mma->divide(atoms[2]->layout);
+        RegisterLayout quotient = *mma->divide(cAtom);
         auto rows = quotient.reduce({1}, /*keepDims=*/true);
         auto cols = quotient.reduce({0}, /*keepDims=*/true);
         if (rows && cols) {
+          int64_t kTiles = k / instruction->k;
           assignOrConvertOperand(dot, 0,
-                                 *rows * layout::local({1, k / 16}) *
-                                     atoms[0]->layout);
+                                 *rows * layout::local({1, kTiles}) *
+                                     instruction->a->layout);
           assignOrConvertOperand(dot, 1,
-                                 layout::local({k / 16, 1}) * *cols *
-                                     atoms[1]->layout);
+                                 layout::local({kTiles, 1}) * *cols *
+                                     instruction->b->layout);
           convertOperand(dot, 2, *mma);
           if (!tileOf(dot.getResult()).getLayout())
             assign(dot.getResult(), *mma);
