@@ -20,6 +20,9 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <array>
+#include <map>
+
 using namespace mlir;
 using namespace tilus;
 
@@ -191,29 +194,35 @@ bool tilus::hasFastCast(DType from, DType to, int64_t count) {
   return count > 0 && count % 2 == 0 && getProgram(from, to).has_value();
 }
 
-Value tilus::emitFastCast(OpBuilder &builder, Location loc, Value value,
-                          DType from, DType to) {
+namespace {
+
+/// Emits `program` once per pair of codes and gathers the f16x2/bf16x2
+/// results into one vector of `to`. `inputs` holds each pair's two asm
+/// operands and `loads` the instruction that puts the pair into %x (first
+/// code at bits [0, b), second at [16, 16 + b), anything elsewhere).
+Value emitPrograms(OpBuilder &builder, Location loc,
+                   ArrayRef<std::array<Value, 2>> inputs,
+                   ArrayRef<std::string> loads, StringRef inputConstraints,
+                   DType from, DType to) {
   Program program = *getProgram(from, to);
-  std::string text = "{\n.reg .b32 %x, %t, %m, %s;\nmov.b32 %x, {$1, $2};\n" +
-                     program.body + "}";
-  std::string constraints = "=r,c,c";
+  std::string constraints = "=r," + inputConstraints.str();
   SmallVector<Value> constants;
   for (uint32_t word : program.constants) {
     constraints += ",r";
     constants.push_back(builder.create<arith::ConstantIntOp>(
         loc, static_cast<int64_t>(word), 32));
   }
-  auto type = cast<VectorType>(value.getType());
   Type element =
       to == DType::f16() ? builder.getF16Type() : builder.getBF16Type();
   auto pairType = VectorType::get({2}, element);
+  int64_t count = 2 * static_cast<int64_t>(inputs.size());
   Value result = builder.create<arith::ConstantOp>(
-      loc, builder.getZeroAttr(VectorType::get(type.getShape(), element)));
-  for (int64_t i = 0; i < type.getNumElements(); i += 2) {
-    SmallVector<Value> operands = {
-        builder.create<vector::ExtractOp>(loc, value, i),
-        builder.create<vector::ExtractOp>(loc, value, i + 1)};
+      loc, builder.getZeroAttr(VectorType::get({count}, element)));
+  for (auto [i, pairInputs] : llvm::enumerate(inputs)) {
+    SmallVector<Value> operands(pairInputs.begin(), pairInputs.end());
     operands.append(constants);
+    std::string text = "{\n.reg .b32 %x, %t, %m, %s;\n" + loads[i] + "\n" +
+                       program.body + "}";
     Value word = builder
                      .create<LLVM::InlineAsmOp>(
                          loc, builder.getI32Type(), operands, text, constraints,
@@ -222,7 +231,70 @@ Value tilus::emitFastCast(OpBuilder &builder, Location loc, Value value,
                      .getResult(0);
     Value pair = builder.create<LLVM::BitcastOp>(loc, pairType, word);
     result = builder.create<vector::InsertStridedSliceOp>(
-        loc, pair, result, ArrayRef<int64_t>{i}, ArrayRef<int64_t>{1});
+        loc, pair, result, ArrayRef<int64_t>{2 * static_cast<int64_t>(i)},
+        ArrayRef<int64_t>{1});
   }
   return result;
+}
+
+} // namespace
+
+Value tilus::emitFastCast(OpBuilder &builder, Location loc, Value value,
+                          DType from, DType to) {
+  auto type = cast<VectorType>(value.getType());
+  SmallVector<std::array<Value, 2>> inputs;
+  for (int64_t i = 0; i < type.getNumElements(); i += 2)
+    inputs.push_back({builder.create<vector::ExtractOp>(loc, value, i),
+                      builder.create<vector::ExtractOp>(loc, value, i + 1)});
+  SmallVector<std::string> loads(inputs.size(), "mov.b32 %x, {$1, $2};");
+  return emitPrograms(builder, loc, inputs, loads, "c,c", from, to);
+}
+
+Value tilus::emitFastCastFromWords(OpBuilder &builder, Location loc,
+                                   Value words, int64_t count, DType from,
+                                   DType to) {
+  unsigned bits = from.bitWidth();
+  auto type = cast<VectorType>(words.getType());
+  Type i32 = builder.getI32Type();
+  auto constant = [&](int64_t v) -> Value {
+    return builder.create<arith::ConstantIntOp>(loc, v, 32);
+  };
+  SmallVector<Value> wordValues;
+  for (int64_t w = 0; w < type.getNumElements(); ++w)
+    wordValues.push_back(builder.create<vector::ExtractOp>(loc, words, w));
+  // A code at bit p is byte (p % 32) / 8 of its word shifted right by p % 8,
+  // or, where it straddles two words, byte 0 of a funnel shift. The shifted
+  // words are made once and shared by the codes they hold.
+  std::map<std::pair<int64_t, int64_t>, Value> shifted;
+  auto byteOf = [&](int64_t p) -> std::pair<Value, int64_t> {
+    int64_t word = p / 32, offset = p % 32;
+    bool straddles = offset + bits > 32 &&
+                     word + 1 < static_cast<int64_t>(wordValues.size());
+    int64_t shift = straddles ? offset : offset % 8;
+    Value &value = shifted[{word, shift + (straddles ? 32 : 0)}];
+    if (!value)
+      value = shift == 0 ? wordValues[word]
+              : straddles
+                  ? builder.create<LLVM::FshrOp>(loc, i32, wordValues[word + 1],
+                                                 wordValues[word],
+                                                 constant(shift))
+                        .getResult()
+                  : builder.create<arith::ShRUIOp>(loc, wordValues[word],
+                                                   constant(shift))
+                        .getResult();
+    return {value, straddles ? 0 : offset / 8};
+  };
+  // prmt puts the first code's byte in byte 0 (and 1) of %x and the
+  // second's in byte 2 (and 3).
+  SmallVector<std::array<Value, 2>> inputs;
+  SmallVector<std::string> loads;
+  for (int64_t i = 0; i < count; i += 2) {
+    auto [first, a] = byteOf(i * bits);
+    auto [second, b] = byteOf((i + 1) * bits);
+    unsigned selector = a | a << 4 | (4 + b) << 8 | (4 + b) << 12;
+    inputs.push_back({first, second});
+    loads.push_back(
+        llvm::formatv("prmt.b32 %x, $1, $2, {0:x4};", selector).str());
+  }
+  return emitPrograms(builder, loc, inputs, loads, "r,r", from, to);
 }

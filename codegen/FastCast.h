@@ -30,6 +30,17 @@ bool hasFastCast(DType from, DType to, int64_t count);
 mlir::Value emitFastCast(mlir::OpBuilder &builder, mlir::Location loc,
                          mlir::Value value, DType from, DType to);
 
+/// The same conversion of the first `count` codes of a thread's bit string,
+/// read straight from `words` (a rank-1 vector of i32, the bits LSB first:
+/// code i at bits [i * b, (i + 1) * b)), as a view of bytes followed by a
+/// cast presents them: each pair of codes is moved into place with shifts
+/// (a funnel shift where a code straddles two words) instead of being taken
+/// apart into registers and packed again.
+/// @pre `hasFastCast(from, to, count)`, count * b <= 32 * words
+mlir::Value emitFastCastFromWords(mlir::OpBuilder &builder, mlir::Location loc,
+                                  mlir::Value words, int64_t count, DType from,
+                                  DType to);
+
 } // namespace tilus
 
 #endif // TILUS_CODEGEN_FASTCAST_H

@@ -272,6 +272,33 @@ struct WhereLowering : OpConversionPattern<WhereOp> {
 struct CastLowering : OpConversionPattern<CastOp> {
   using OpConversionPattern::OpConversionPattern;
 
+  /// For a cast of a view of whole-register elements (bytes viewed as u4,
+  /// say), the viewed registers as 32-bit words, so the fast cast reads the
+  /// codes where they are; else null.
+  static Value viewedWords(CastOp op, ConversionPatternRewriter &rewriter) {
+    auto view = op.getSource().getDefiningOp<ViewOp>();
+    if (!view)
+      return nullptr;
+    Value source = rewriter.getRemappedValue(view.getSource());
+    auto type = source ? dyn_cast<VectorType>(source.getType()) : nullptr;
+    DType element = elementDType(view.getSource().getType());
+    if (!type || type.getRank() != 1 || element.isBool() ||
+        !type.getElementType().isIntOrFloat() ||
+        type.getElementType().getIntOrFloatBitWidth() != element.bitWidth() ||
+        (type.getNumElements() * element.bitWidth()) % 32 != 0)
+      return nullptr;
+    Location loc = op.getLoc();
+    int64_t words = type.getNumElements() * element.bitWidth() / 32;
+    if (!type.getElementType().isInteger(element.bitWidth()))
+      source = rewriter.create<vector::BitCastOp>(
+          loc,
+          VectorType::get({type.getNumElements()},
+                          rewriter.getIntegerType(element.bitWidth())),
+          source);
+    return rewriter.create<vector::BitCastOp>(
+        loc, VectorType::get({words}, rewriter.getI32Type()), source);
+  }
+
   LogicalResult
   matchAndRewrite(CastOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -279,6 +306,14 @@ struct CastLowering : OpConversionPattern<CastOp> {
     DType to = elementDType(op.getType());
     Value source = adaptor.getSource();
     auto type = dyn_cast<VectorType>(source.getType());
+    if (Value words = viewedWords(op, rewriter);
+        words && type && type.getRank() == 1 &&
+        hasFastCast(from, to, type.getNumElements())) {
+      rewriter.replaceOp(op, emitFastCastFromWords(rewriter, op.getLoc(), words,
+                                                   type.getNumElements(), from,
+                                                   to));
+      return success();
+    }
     if (type && type.getRank() == 1 &&
         hasFastCast(from, to, type.getNumElements())) {
       rewriter.replaceOp(op,

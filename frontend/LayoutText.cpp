@@ -122,6 +122,23 @@ private:
     while (pos < text.size() && isIdentChar(text[pos]))
       ++pos;
     std::string_view name = text.substr(start, pos - start);
+    if (name == "bits") {
+      // `bits(T)`: asked of the lookup as the text "bits(T)".
+      if (!consume('('))
+        return fail("expected '(' after 'bits'");
+      skipSpace();
+      size_t typeStart = pos;
+      while (pos < text.size() && isIdentChar(text[pos]))
+        ++pos;
+      std::string query =
+          "bits(" + std::string(text.substr(typeStart, pos - typeStart)) + ")";
+      if (pos == typeStart || !consume(')'))
+        return fail("expected a data type name in 'bits'");
+      if (std::optional<int64_t> value = lookup(query))
+        return value;
+      pos = typeStart;
+      return fail("unknown data type in '" + query + "'");
+    }
     if (name == "min" || name == "max" || name == "cdiv") {
       if (!consume('('))
         return fail("expected '(' after '" + std::string(name) + "'");

@@ -36,12 +36,12 @@ struct LayoutTextError {
   std::string message;
 };
 
-/// The value of a compile-time integer parameter, or nullopt for an unknown
-/// name.
+/// The value of a compile-time integer parameter (or, asked as "bits(T)",
+/// the bit width of a data type), or nullopt for an unknown name.
 using LayoutNameLookup = std::function<std::optional<int64_t>(std::string_view)>;
 
 /// Replaces every argument of \p text that is not a plain integer (names,
-/// `+ - * / %`, parentheses, `min`/`max`/`cdiv`) with its value. Returns false
+/// `+ - * / %`, parentheses, `min`/`max`/`cdiv`, `bits(T)`) with its value. Returns false
 /// and sets \p error on an unknown name, a division by zero or a malformed
 /// expression.
 bool expandLayoutText(std::string_view text, const LayoutNameLookup &lookup,

@@ -512,6 +512,12 @@ private:
     ExpandedLayoutText expanded;
     LayoutTextError textError;
     auto lookup = [&](std::string_view name) -> std::optional<int64_t> {
+      if (name.substr(0, 5) == "bits(") {
+        std::string type(name.substr(5, name.size() - 6));
+        std::optional<DType> dtype = DType::parse(resolveDType(type));
+        return dtype ? std::optional<int64_t>(dtype->bitWidth())
+                     : std::nullopt;
+      }
       auto it = consts.find(std::string(name));
       return it != consts.end() ? std::optional<int64_t>(it->second)
                                 : std::nullopt;
