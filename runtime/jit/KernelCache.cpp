@@ -15,6 +15,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
+#include <dlfcn.h>
+#include <sys/stat.h>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -86,6 +88,24 @@ void warnOnce(const std::string &dir, const std::string &message) {
     llvm::errs() << "tilus: warning: " << message << "\n";
 }
 
+/// The file holding this compiler (tilusc, libtilus, a test) with its size
+/// and modification time: a rebuild from an uncommitted tree keeps the
+/// version and commit but changes these, so it does not read entries that
+/// an older build of the same commit wrote.
+const std::string &buildIdentity() {
+  static const std::string identity = [] {
+    Dl_info info;
+    struct stat st;
+    if (!dladdr(reinterpret_cast<void *>(&buildIdentity), &info) ||
+        !info.dli_fname || stat(info.dli_fname, &st) != 0)
+      return std::string("unknown");
+    return std::string(info.dli_fname) + ":" + std::to_string(st.st_size) +
+           ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec);
+  }();
+  return identity;
+}
+
 } // namespace
 
 std::string jit::cacheKey(std::string_view source,
@@ -96,6 +116,7 @@ std::string jit::cacheKey(std::string_view source,
   feed(hash, std::to_string(kFormat));
   feed(hash, TILUS_VERSION);
   feed(hash, TILUS_GIT_COMMIT);
+  feed(hash, buildIdentity());
   feed(hash, LLVM_VERSION_STRING);
   feed(hash, arch);
   for (const auto &[name, value] : defines) {
