@@ -179,7 +179,7 @@ def main():
             try:
                 ok &= run_case(os.path.join(work, "case"), w, g, m, n, k, t,
                                zp)
-            except subprocess.CalledProcessError as e:
+            except (subprocess.CalledProcessError, OSError) as e:
                 print(f"FAIL W={w} G={g} T={t} M={m}: {e}")
                 ok = False
         sys.exit(0 if ok else 1)
