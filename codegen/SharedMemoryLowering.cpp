@@ -4,22 +4,29 @@
 // module's `tilus_smem` array, at the byte offsets that shared-memory planning
 // recorded; a shared tensor lowers to the address of its first element.
 // Transfers between tiles and shared tensors move each register on its own
-// through the tensor's shared layout (swizzle included), except that a 16-bit
-// load_shared whose layout divides by the `ldmatrix.x4.b16` (or `.trans`)
-// atom, at constant offsets where every 8-element row chunk it reads is
-// contiguous and 16-byte aligned in shared memory, becomes one
-// `ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16` per 16x16 tile of the
-// quotient: lane l gives the address of row l % 16, columns 8 (l / 16) ..
-// + 8 of its warp's tile. An asynchronous copy
-// splits the region into chunks of 4, 8 or 16 bytes that are contiguous in
-// shared memory and hands them to the threads round-robin, so consecutive
-// threads copy consecutive chunks; each chunk is one `cp.async` whose source
-// size counts only the elements inside the global tensor (the rest are
-// zero-filled). A chunk wider than an element needs a source aligned to its
-// size: when the copy's `tilus.vector` (tilus-vectorize) is a multiple of the
-// chunk, every chunk is aligned and wholly inside or outside the tensor, and
-// its source size is all or nothing; otherwise each chunk tests its address
-// at run time and copies element by element when it is misaligned.
+// through the tensor's shared layout (swizzle included), except where a
+// warp-wide matrix instruction applies, selected by layout division: a
+// 16-bit load_shared whose layout divides by the `ldmatrix.x4.b16` (or
+// `.trans`) atom becomes one `ldmatrix.sync.aligned.m8n8.x4[.trans]` per
+// atom tile of the quotient, and on targets with stmatrix (sm_90) a 16-bit
+// store_shared whose layout divides by a `stmatrix.{x4,x2,x1}[.trans]` atom
+// one `stmatrix.sync.aligned.m8n8.xN[.trans]` per tile (warps that hold
+// replicas skip it). Both need every 8-element row chunk a lane addresses
+// to be contiguous and 16-byte aligned in shared memory, and offsets that
+// are constants or the same in every thread; a run-time column offset is
+// tested for being a multiple of 8, with the per-element path as the other
+// branch. Lane l gives the address of row l % 16, columns 8 (l / 16) .. + 8
+// of its warp's tile (l taken modulo the 8 N lanes that give addresses).
+// An asynchronous copy splits the region into chunks of 4, 8 or 16 bytes
+// that are contiguous in shared memory and hands them to the threads
+// round-robin, so consecutive threads copy consecutive chunks; each chunk is
+// one `cp.async` whose source size counts only the elements inside the
+// global tensor (the rest are zero-filled). A chunk wider than an element needs
+// a source aligned to its size: when the copy's `tilus.vector`
+// (tilus-vectorize) is a multiple of the chunk, every chunk is aligned and
+// wholly inside or outside the tensor, and its source size is all or nothing;
+// otherwise each chunk tests its address at run time and copies element by
+// element when it is misaligned.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +36,7 @@
 #include "ir/layout/Atoms.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -211,102 +219,271 @@ Value emitTileElementAddress(OpBuilder &builder, Location loc, Value base,
                                      ValueRange{element});
 }
 
-/// Loads `op`'s tile with ldmatrix.x4 (see the file comment), or returns
-/// null when its layout, offsets or shared layout do not allow it.
-Value emitLdmatrixLoad(OpBuilder &builder, LoadSharedOp op, Value base,
-                       Type elementType, Type resultType) {
-  TileType tile = op.getType();
-  RegisterLayout layout = getLayout(tile);
-  if (tile.getRank() != 2 || elementType.getIntOrFloatBitWidth() != 16)
-    return {};
-  SmallVector<int64_t, 2> offsets;
-  for (Value offset : op.getOffsets()) {
-    APInt value;
-    if (!matchPattern(offset, m_ConstantInt(&value)))
-      return {};
-    offsets.push_back(value.getSExtValue());
+/// Whether the scalar `value` is the same in every thread of the block: built
+/// by arith from constants, kernel parameters, block indices and induction
+/// variables of loops with such starts and steps. A matrix instruction takes
+/// each row's address from one lane, so a run-time offset must be the same
+/// in every lane. Values are looked up through the conversion's replacements
+/// (a converted loop's body has new block arguments).
+bool isBlockUniform(ConversionPatternRewriter &rewriter, Value value,
+                    unsigned depth = 0) {
+  if (depth > 64)
+    return false;
+  if (Value remapped = rewriter.getRemappedValue(value))
+    value = remapped;
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    Operation *owner = arg.getOwner()->getParentOp();
+    if (isa_and_nonnull<func::FuncOp>(owner))
+      return arg.getOwner()->isEntryBlock();
+    if (auto loop = dyn_cast_or_null<scf::ForOp>(owner))
+      return arg == loop.getInductionVar() &&
+             isBlockUniform(rewriter, loop.getLowerBound(), depth + 1) &&
+             isBlockUniform(rewriter, loop.getStep(), depth + 1);
+    return false;
   }
-  const LayoutAtom *atom = nullptr;
-  std::optional<RegisterLayout> quotient;
-  for (StringRef name : {"ldmatrix.x4.b16", "ldmatrix.x4.trans.b16"}) {
-    const LayoutAtom *candidate = findLayoutAtom(name.str());
-    if (!candidate)
-      continue;
-    auto q = layout.divide(candidate->layout);
-    if (q && q->numThreads() * kWarpSize == layout.numThreads()) {
-      atom = candidate;
-      quotient = *q;
+  Operation *def = value.getDefiningOp();
+  if (isa<BlockIdxOp, NVVM::BlockIdXOp, NVVM::BlockIdYOp, NVVM::BlockIdZOp>(
+          def))
+    return true;
+  if (!isa<arith::ArithDialect>(def->getDialect()) || def->getNumRegions())
+    return false;
+  return llvm::all_of(def->getOperands(), [&](Value operand) {
+    return isBlockUniform(rewriter, operand, depth + 1);
+  });
+}
+
+/// A warp-wide matrix instruction (ldmatrix for load_shared, stmatrix for
+/// store_shared) chosen for a shared access by layout division.
+struct MatrixAccess {
+  const LayoutAtom *atom;
+  /// The tile layout divided by the atom: thread = warp, local = which of
+  /// the warp's atom tiles.
+  RegisterLayout quotient;
+  /// `.x1`, `.x2` or `.x4`: the 8x8 matrices, one register each.
+  int64_t matrices;
+  bool trans;
+  /// The innermost offset is known only at run time: the instruction is
+  /// right where it is a multiple of 8, which the code tests.
+  bool testAlignment;
+};
+
+/// The first atom of `atomNames` the tile's layout divides by (over whole
+/// warps) such that every 8-element row chunk a lane addresses is contiguous
+/// and 16-byte aligned in `shared`, or none. Offsets are constants (checked
+/// exactly) or block-uniform values (every row, every chunk starting at a
+/// multiple of 8 is checked).
+std::optional<MatrixAccess>
+selectMatrixAccess(ConversionPatternRewriter &rewriter, TileType tile,
+                   Type elementType, ValueRange offsets,
+                   const SharedLayout &shared, ArrayRef<StringRef> atomNames) {
+  if (tile.getRank() != 2 || elementType.getIntOrFloatBitWidth() != 16)
+    return std::nullopt;
+  SmallVector<std::optional<int64_t>, 2> known;
+  for (Value offset : offsets) {
+    APInt value;
+    if (matchPattern(offset, m_ConstantInt(&value)))
+      known.push_back(value.getSExtValue());
+    else if (isBlockUniform(rewriter, offset))
+      known.push_back(std::nullopt);
+    else
+      return std::nullopt;
+  }
+  RegisterLayout layout = getLayout(tile);
+  std::optional<MatrixAccess> access;
+  for (StringRef name : atomNames) {
+    const LayoutAtom *atom = findLayoutAtom(name);
+    assert(atom && "matrix atoms are in the catalog");
+    LayoutResult<RegisterLayout> quotient = layout.divide(atom->layout);
+    if (quotient && quotient->numThreads() * kWarpSize == layout.numThreads()) {
+      access = MatrixAccess{atom, *quotient, atom->layout.numLocals() / 2,
+                            name.contains(".trans"), !known[1]};
       break;
     }
   }
-  if (!atom)
-    return {};
-  // Each lane's 8-element row chunk must be contiguous and 16-byte aligned.
-  SharedLayout shared = getSharedLayout(op.getSrc().getType());
+  if (!access)
+    return std::nullopt;
   ArrayRef<int64_t> shape = tile.getShape();
-  for (int64_t row = 0; row < shape[0]; ++row)
-    for (int64_t col = 0; col < shape[1]; col += 8) {
-      std::vector<int64_t> index = {offsets[0] + row, offsets[1] + col};
+  const std::vector<int64_t> &extent = shared.shape();
+  int64_t rowBegin = known[0] ? *known[0] : 0;
+  int64_t rowEnd = known[0] ? *known[0] + shape[0] : extent[0];
+  int64_t colBegin = known[1] ? *known[1] : 0;
+  int64_t colEnd = known[1] ? *known[1] + shape[1] : extent[1] / 8 * 8;
+  for (int64_t row = rowBegin; row < rowEnd; ++row)
+    for (int64_t col = colBegin; col < colEnd; col += 8) {
+      std::vector<int64_t> index = {row, col};
       int64_t first = shared.offsetOf(index);
       if (first % 8 != 0)
-        return {};
+        return std::nullopt;
       for (int64_t i = 1; i < 8; ++i) {
         ++index[1];
         if (shared.offsetOf(index) != first + i)
-          return {};
+          return std::nullopt;
       }
     }
+  return access;
+}
 
-  Location loc = op.getLoc();
+/// Emits a matrix instruction per atom tile of the calling thread's warp:
+/// `emit(address, local)` with the address this lane gives for the
+/// quotient's tile `local`. Lanes 8k .. 8k + 7 give the rows of matrix k,
+/// which sits at row block k % 2 and column block k / 2 of a 16x16 tile
+/// (rows 0..15 of a 16x8 one, 0..7 of an 8x8 one), so lane l, taken modulo
+/// the lanes that give addresses, names row l % 16, column 8 (l / 16).
+void emitMatrixTiles(OpBuilder &builder, Location loc,
+                     const MatrixAccess &access, const SharedLayout &shared,
+                     Value base, Type elementType, ValueRange offsets,
+                     function_ref<void(Value, int64_t)> emit) {
   auto constant = [&](int64_t value) -> Value {
     return builder.create<arith::ConstantIntOp>(loc, value, 32);
   };
   Type i32 = builder.getI32Type();
   Value threadId = builder.create<NVVM::ThreadIdXOp>(loc, i32);
-  Value warp = builder.create<arith::DivUIOp>(loc, threadId, constant(kWarpSize));
-  Value lane = builder.create<arith::RemUIOp>(loc, threadId, constant(kWarpSize));
+  Value warp =
+      builder.create<arith::DivUIOp>(loc, threadId, constant(kWarpSize));
+  Value lane =
+      builder.create<arith::RemUIOp>(loc, threadId, constant(kWarpSize));
+  if (access.matrices < 4)
+    lane = builder.create<arith::RemUIOp>(loc, lane,
+                                          constant(8 * access.matrices));
   Value rowInTile = builder.create<arith::RemUIOp>(loc, lane, constant(16));
   Value colInTile = builder.create<arith::MulIOp>(
       loc, builder.create<arith::DivUIOp>(loc, lane, constant(16)),
       constant(8));
-  bool trans = atom->name.find(".trans") != std::string::npos;
-  StringRef intrinsic =
-      trans ? "llvm.nvvm.ldmatrix.sync.aligned.m8n8.x4.trans.b16"
-            : "llvm.nvvm.ldmatrix.sync.aligned.m8n8.x4.b16";
-  auto structType = LLVM::LLVMStructType::getLiteral(
-      builder.getContext(), SmallVector<Type>(4, i32));
-  auto pairType = VectorType::get({2}, elementType);
-  int64_t atomLocals = atom->layout.numLocals();
-  Value result = builder.create<arith::ConstantOp>(
-      loc, builder.getZeroAttr(resultType));
-  for (int64_t local = 0; local < quotient->numLocals(); ++local) {
+  Value rowOffset = castToI32(builder, loc, offsets[0]);
+  Value colOffset = castToI32(builder, loc, offsets[1]);
+  const std::vector<int64_t> &atomShape = access.atom->layout.shape();
+  for (int64_t local = 0; local < access.quotient.numLocals(); ++local) {
     SmallVector<Value> tileCoords =
-        emitLayoutCoordinates(builder, loc, *quotient, warp, local);
+        emitLayoutCoordinates(builder, loc, access.quotient, warp, local);
     Value row = builder.create<arith::AddIOp>(
-        loc, builder.create<arith::MulIOp>(loc, tileCoords[0], constant(16)),
+        loc,
+        builder.create<arith::MulIOp>(loc, tileCoords[0],
+                                      constant(atomShape[0])),
         rowInTile);
     Value col = builder.create<arith::AddIOp>(
-        loc, builder.create<arith::MulIOp>(loc, tileCoords[1], constant(16)),
+        loc,
+        builder.create<arith::MulIOp>(loc, tileCoords[1],
+                                      constant(atomShape[1])),
         colInTile);
-    row = builder.create<arith::AddIOp>(loc, row, constant(offsets[0]));
-    col = builder.create<arith::AddIOp>(loc, col, constant(offsets[1]));
+    row = builder.create<arith::AddIOp>(loc, row, rowOffset);
+    col = builder.create<arith::AddIOp>(loc, col, colOffset);
     Value element = emitSharedOffset(builder, loc, shared, {row, col});
-    Value address = builder.create<LLVM::GEPOp>(
-        loc, base.getType(), elementType, base, ValueRange{element});
-    auto load = builder.create<LLVM::CallIntrinsicOp>(
-        loc, TypeRange{structType}, builder.getStringAttr(intrinsic),
-        ValueRange{address});
-    for (int64_t reg = 0; reg < 4; ++reg) {
-      Value word = builder.create<LLVM::ExtractValueOp>(loc, load.getResult(0),
-                                                        reg);
-      Value pair = builder.create<LLVM::BitcastOp>(loc, pairType, word);
-      for (int64_t j = 0; j < 2; ++j)
-        result = builder.create<vector::InsertOp>(
-            loc, builder.create<vector::ExtractOp>(loc, pair, j), result,
-            local * atomLocals + 2 * reg + j);
-    }
+    emit(builder.create<LLVM::GEPOp>(loc, base.getType(), elementType, base,
+                                     ValueRange{element}),
+         local);
   }
+}
+
+/// Whether the innermost offset is a multiple of 8 (the condition of a
+/// matrix access whose `testAlignment` is set).
+Value emitInnerOffsetAligned(OpBuilder &builder, Location loc,
+                             ValueRange offsets) {
+  Value inner = castToI32(builder, loc, offsets.back());
+  Value low = builder.create<arith::AndIOp>(
+      loc, inner, builder.create<arith::ConstantIntOp>(loc, 7, 32));
+  return builder.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::eq, low,
+      builder.create<arith::ConstantIntOp>(loc, 0, 32));
+}
+
+/// The tile loaded with one ldmatrix per atom tile: register k of the
+/// instruction holds the atom's locals 2k and 2k + 1, so quotient local q
+/// fills the tile's locals q M .. q M + M - 1 (M the atom's locals).
+Value emitLdmatrixLoad(OpBuilder &builder, Location loc,
+                       const MatrixAccess &access, const SharedLayout &shared,
+                       Value base, Type elementType, Type resultType,
+                       ValueRange offsets) {
+  Type i32 = builder.getI32Type();
+  std::string intrinsic =
+      llvm::formatv("llvm.nvvm.ldmatrix.sync.aligned.m8n8.x{0}{1}.b16",
+                    access.matrices, access.trans ? ".trans" : "")
+          .str();
+  Type loadedType =
+      access.matrices == 1
+          ? i32
+          : Type(LLVM::LLVMStructType::getLiteral(
+                builder.getContext(), SmallVector<Type>(access.matrices, i32)));
+  auto pairType = VectorType::get({2}, elementType);
+  int64_t atomLocals = access.atom->layout.numLocals();
+  Value result =
+      builder.create<arith::ConstantOp>(loc, builder.getZeroAttr(resultType));
+  emitMatrixTiles(
+      builder, loc, access, shared, base, elementType, offsets,
+      [&](Value address, int64_t local) {
+        Value loaded =
+            builder
+                .create<LLVM::CallIntrinsicOp>(loc, TypeRange{loadedType},
+                                               builder.getStringAttr(intrinsic),
+                                               ValueRange{address})
+                .getResult(0);
+        for (int64_t reg = 0; reg < access.matrices; ++reg) {
+          Value word =
+              access.matrices == 1
+                  ? loaded
+                  : builder.create<LLVM::ExtractValueOp>(loc, loaded, reg);
+          Value pair = builder.create<LLVM::BitcastOp>(loc, pairType, word);
+          for (int64_t j = 0; j < 2; ++j)
+            result = builder.create<vector::InsertOp>(
+                loc, builder.create<vector::ExtractOp>(loc, pair, j), result,
+                local * atomLocals + 2 * reg + j);
+        }
+      });
   return result;
+}
+
+/// Stores `value` with one stmatrix per atom tile, its registers packed as
+/// ldmatrix's are unpacked. LLVM 19 has no stmatrix intrinsic, so each is
+/// inline PTX.
+void emitStmatrixStore(OpBuilder &builder, Location loc,
+                       const MatrixAccess &access, const SharedLayout &shared,
+                       Value base, Type elementType, Value value,
+                       ValueRange offsets) {
+  std::string text =
+      llvm::formatv("stmatrix.sync.aligned.m8n8.x{0}{1}.shared.b16 [$0], {{",
+                    access.matrices, access.trans ? ".trans" : "")
+          .str();
+  std::string constraints = "l";
+  for (int64_t reg = 0; reg < access.matrices; ++reg) {
+    text += llvm::formatv("{0}${1}", reg ? ", " : "", reg + 1).str();
+    constraints += ",r";
+  }
+  text += "};";
+  Type i32 = builder.getI32Type();
+  int64_t atomLocals = access.atom->layout.numLocals();
+  emitMatrixTiles(
+      builder, loc, access, shared, base, elementType, offsets,
+      [&](Value address, int64_t local) {
+        SmallVector<Value> operands = {address};
+        for (int64_t reg = 0; reg < access.matrices; ++reg) {
+          int64_t first = local * atomLocals + 2 * reg;
+          Value pair = builder.create<vector::ShuffleOp>(
+              loc, value, value, ArrayRef<int64_t>{first, first + 1});
+          operands.push_back(builder.create<LLVM::BitcastOp>(loc, i32, pair));
+        }
+        builder.create<LLVM::InlineAsmOp>(
+            loc, TypeRange{}, operands, text, constraints,
+            /*has_side_effects=*/true, /*is_align_stack=*/false,
+            LLVM::AsmDialectAttr(), ArrayAttr());
+      });
+}
+
+/// Emits `matrix` where `access` needs no run-time test, else a branch on
+/// the innermost offset's alignment between `matrix` and `elements`, which
+/// yield the op's results.
+SmallVector<Value>
+emitMatrixOrElements(OpBuilder &builder, Location loc,
+                     const MatrixAccess &access, ValueRange offsets,
+                     function_ref<SmallVector<Value>(OpBuilder &)> matrix,
+                     function_ref<SmallVector<Value>(OpBuilder &)> elements) {
+  if (!access.testAlignment)
+    return matrix(builder);
+  auto branch = builder.create<scf::IfOp>(
+      loc, emitInnerOffsetAligned(builder, loc, offsets),
+      [&](OpBuilder &b, Location l) { b.create<scf::YieldOp>(l, matrix(b)); },
+      [&](OpBuilder &b, Location l) {
+        b.create<scf::YieldOp>(l, elements(b));
+      });
+  return SmallVector<Value>(branch.getResults());
 }
 
 struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
@@ -322,32 +499,46 @@ struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
     if (failed(registerType))
       return failure();
     Type elementType = *registerType;
-    if (Value loaded = emitLdmatrixLoad(
-            rewriter, op, adaptor.getSrc(), elementType,
-            getTypeConverter()->convertType(tile))) {
-      rewriter.replaceOp(op, loaded);
-      return success();
-    }
+    Type resultType = getTypeConverter()->convertType(tile);
     RegisterLayout layout = getLayout(tile);
     SharedLayout shared = getSharedLayout(op.getSrc().getType());
-    Value threadId =
-        rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
-    Value result = rewriter.create<arith::ConstantOp>(
-        loc, rewriter.getZeroAttr(getTypeConverter()->convertType(tile)));
-    for (int64_t local = 0; local < layout.numLocals(); ++local) {
-      Value address = emitTileElementAddress(
-          rewriter, loc, adaptor.getSrc(), elementType, shared, layout,
-          threadId, adaptor.getOffsets(), local);
-      Value loaded = rewriter.create<LLVM::LoadOp>(loc, elementType, address);
-      result = rewriter.create<vector::InsertOp>(loc, loaded, result, local);
+    auto emitElements = [&](OpBuilder &b) -> SmallVector<Value> {
+      Value threadId = b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type());
+      Value result =
+          b.create<arith::ConstantOp>(loc, b.getZeroAttr(resultType));
+      for (int64_t local = 0; local < layout.numLocals(); ++local) {
+        Value address = emitTileElementAddress(
+            b, loc, adaptor.getSrc(), elementType, shared, layout, threadId,
+            adaptor.getOffsets(), local);
+        Value loaded = b.create<LLVM::LoadOp>(loc, elementType, address);
+        result = b.create<vector::InsertOp>(loc, loaded, result, local);
+      }
+      return {result};
+    };
+    std::optional<MatrixAccess> access =
+        selectMatrixAccess(rewriter, tile, elementType, op.getOffsets(), shared,
+                           {"ldmatrix.x4.b16", "ldmatrix.x4.trans.b16"});
+    if (!access) {
+      rewriter.replaceOp(op, emitElements(rewriter));
+      return success();
     }
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, emitMatrixOrElements(
+                rewriter, loc, *access, adaptor.getOffsets(),
+                [&](OpBuilder &b) -> SmallVector<Value> {
+                  return {emitLdmatrixLoad(b, loc, *access, shared,
+                                           adaptor.getSrc(), elementType,
+                                           resultType, adaptor.getOffsets())};
+                },
+                emitElements));
     return success();
   }
 };
 
 struct StoreSharedLowering : OpConversionPattern<StoreSharedOp> {
-  using OpConversionPattern::OpConversionPattern;
+  StoreSharedLowering(const TypeConverter &converter, MLIRContext *context,
+                      const TargetInfo &target)
+      : OpConversionPattern(converter, context), target(target) {}
 
   LogicalResult
   matchAndRewrite(StoreSharedOp op, OpAdaptor adaptor,
@@ -361,32 +552,68 @@ struct StoreSharedLowering : OpConversionPattern<StoreSharedOp> {
     Type elementType = *registerType;
     RegisterLayout layout = getLayout(tile);
     SharedLayout shared = getSharedLayout(op.getDst().getType());
-    Value threadId =
-        rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
     // Replicas hold equal values; one write per element keeps the other
     // warps' writes from racing with it.
-    Value isWriter = emitIsFirstHolder(rewriter, loc, layout, threadId);
-    auto emitStores = [&](OpBuilder &builder, Location l) {
-      for (int64_t local = 0; local < layout.numLocals(); ++local) {
-        Value address = emitTileElementAddress(
-            builder, l, adaptor.getDst(), elementType, shared, layout, threadId,
-            adaptor.getOffsets(), local);
-        Value element =
-            builder.create<vector::ExtractOp>(l, adaptor.getValue(), local);
-        builder.create<LLVM::StoreOp>(l, element, address);
-      }
-    };
-    if (isWriter) {
-      rewriter.create<scf::IfOp>(loc, isWriter, [&](OpBuilder &b, Location l) {
-        emitStores(b, l);
-        b.create<scf::YieldOp>(l);
+    auto guardReplicas = [&](OpBuilder &b, Value isWriter,
+                             function_ref<void(OpBuilder &)> emit) {
+      if (!isWriter)
+        return emit(b);
+      b.create<scf::IfOp>(loc, isWriter, [&](OpBuilder &ib, Location l) {
+        emit(ib);
+        ib.create<scf::YieldOp>(l);
       });
-    } else {
-      emitStores(rewriter, loc);
+    };
+    auto emitElements = [&](OpBuilder &b) -> SmallVector<Value> {
+      Value threadId = b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type());
+      guardReplicas(
+          b, emitIsFirstHolder(b, loc, layout, threadId), [&](OpBuilder &sb) {
+            for (int64_t local = 0; local < layout.numLocals(); ++local) {
+              Value address = emitTileElementAddress(
+                  sb, loc, adaptor.getDst(), elementType, shared, layout,
+                  threadId, adaptor.getOffsets(), local);
+              Value element =
+                  sb.create<vector::ExtractOp>(loc, adaptor.getValue(), local);
+              sb.create<LLVM::StoreOp>(loc, element, address);
+            }
+          });
+      return {};
+    };
+    std::optional<MatrixAccess> access;
+    if (target.hasStmatrix())
+      access = selectMatrixAccess(rewriter, tile, elementType, op.getOffsets(),
+                                  shared,
+                                  {"stmatrix.x4.b16", "stmatrix.x4.trans.b16",
+                                   "stmatrix.x2.b16", "stmatrix.x2.trans.b16",
+                                   "stmatrix.x1.b16", "stmatrix.x1.trans.b16"});
+    if (!access) {
+      emitElements(rewriter);
+      rewriter.eraseOp(op);
+      return success();
     }
+    emitMatrixOrElements(
+        rewriter, loc, *access, adaptor.getOffsets(),
+        [&](OpBuilder &b) -> SmallVector<Value> {
+          // Replication is over whole warps here (the atom has none), so
+          // the test is the same in every lane of a warp.
+          Value warp = b.create<arith::DivUIOp>(
+              loc, b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type()),
+              b.create<arith::ConstantIntOp>(loc, kWarpSize, 32));
+          guardReplicas(b, emitIsFirstHolder(b, loc, access->quotient, warp),
+                        [&](OpBuilder &sb) {
+                          emitStmatrixStore(sb, loc, *access, shared,
+                                            adaptor.getDst(), elementType,
+                                            adaptor.getValue(),
+                                            adaptor.getOffsets());
+                        });
+          return {};
+        },
+        emitElements);
     rewriter.eraseOp(op);
     return success();
   }
+
+private:
+  TargetInfo target;
 };
 
 /// The widest chunk (in elements) of 4, 8 or 16 bytes that `layout` keeps
@@ -655,9 +882,11 @@ struct SyncLowering : OpConversionPattern<SyncOp> {
 } // namespace
 
 void tilus::populateSharedMemoryLoweringPatterns(const TypeConverter &converter,
-                                                 RewritePatternSet &patterns) {
+                                                 RewritePatternSet &patterns,
+                                                 const TargetInfo &target) {
   patterns.add<AllocSharedLowering, FreeSharedLowering, LoadSharedLowering,
-               StoreSharedLowering, CopyAsyncLowering, CopyAsyncCommitLowering,
+               CopyAsyncLowering, CopyAsyncCommitLowering,
                CopyAsyncWaitLowering, SyncLowering>(converter,
                                                     patterns.getContext());
+  patterns.add<StoreSharedLowering>(converter, patterns.getContext(), target);
 }

@@ -18,6 +18,10 @@ struct TargetInfo {
   llvm::StringRef ptxFeature; ///< the PTX ISA version LLVM emits, "+ptx75"
   int maxSharedMemoryPerBlock; ///< bytes, with the opt-in carve-out
 
+  /// Whether `stmatrix.sync.aligned.m8n8` exists (PTX ISA 9.7.14.5.16:
+  /// sm_90 and above, PTX ISA 7.8).
+  bool hasStmatrix() const { return computeCapability >= 90; }
+
   /// The target named `arch`, if supported.
   static std::optional<TargetInfo> lookup(llvm::StringRef arch);
   /// Every supported architecture name, in order.

@@ -10,6 +10,8 @@
 #ifndef TILUS_CODEGEN_TILELOWERING_H
 #define TILUS_CODEGEN_TILELOWERING_H
 
+#include "codegen/TargetInfo.h"
+
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace tilus {
@@ -28,9 +30,11 @@ void populateElementwiseLoweringPatterns(const mlir::TypeConverter &converter,
                                          mlir::RewritePatternSet &patterns);
 
 /// Shared tensors, their loads and stores, asynchronous copies and barriers
-/// (codegen/SharedMemoryLowering.cpp).
+/// (codegen/SharedMemoryLowering.cpp); `target` decides whether stores may
+/// use stmatrix.
 void populateSharedMemoryLoweringPatterns(const mlir::TypeConverter &converter,
-                                          mlir::RewritePatternSet &patterns);
+                                          mlir::RewritePatternSet &patterns,
+                                          const TargetInfo &target);
 
 /// Instructions that move elements between threads or registers:
 /// convert_layout, broadcast, slice, transpose, arange

@@ -2,6 +2,7 @@
 
 #include "passes/Passes.h"
 
+#include "codegen/TargetInfo.h"
 #include "codegen/TileLowering.h"
 #include "ir/dialect/Tilus.h"
 
@@ -22,6 +23,7 @@
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
 
 namespace tilus {
 #define GEN_PASS_DEF_CONVERTTILUSTOLLVM
@@ -35,9 +37,18 @@ namespace {
 
 struct ConvertTilusToLLVMPass
     : tilus::impl::ConvertTilusToLLVMBase<ConvertTilusToLLVMPass> {
+  using ConvertTilusToLLVMBase::ConvertTilusToLLVMBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *context = &getContext();
+    std::optional<TargetInfo> targetInfo = TargetInfo::lookup(arch);
+    if (!targetInfo) {
+      module.emitError("unknown architecture '")
+          << arch << "'; expected one of "
+          << llvm::join(TargetInfo::supportedArchs(), ", ");
+      return signalPassFailure();
+    }
 
     // Stage 1: tiles and tilus instructions to per-thread code.
     {
@@ -52,7 +63,7 @@ struct ConvertTilusToLLVMPass
       RewritePatternSet patterns(context);
       populateMemoryLoweringPatterns(converter, patterns);
       populateElementwiseLoweringPatterns(converter, patterns);
-      populateSharedMemoryLoweringPatterns(converter, patterns);
+      populateSharedMemoryLoweringPatterns(converter, patterns, *targetInfo);
       populateLayoutLoweringPatterns(converter, patterns);
       populateMathLoweringPatterns(converter, patterns);
       populateMmaLoweringPatterns(converter, patterns);
@@ -110,7 +121,7 @@ void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
   pm.addPass(createInferLayouts());
   pm.addPass(createVectorize(VectorizeOptions{vectorizeRemarks}));
   pm.addPass(createPlanSharedMemory({arch.str()}));
-  pm.addPass(createConvertTilusToLLVM());
+  pm.addPass(createConvertTilusToLLVM({arch.str()}));
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
 }

@@ -44,8 +44,9 @@ RegisterLayout defaultLayout(llvm::ArrayRef<int64_t> shape,
                              int64_t numThreads, unsigned elementBits);
 
 /// The passes from the tilus dialect to LLVM+NVVM ready for translation,
-/// for the target `arch` (its shared-memory limit). `vectorizeRemarks`
-/// makes the vectorizer explain the width of every access.
+/// for the target `arch` (its shared-memory limit and the instructions it
+/// offers). `vectorizeRemarks` makes the vectorizer explain the width of
+/// every access.
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
                               llvm::StringRef arch = "sm_80",
                               bool vectorizeRemarks = false);

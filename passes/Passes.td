@@ -76,8 +76,14 @@ def ConvertTilusToLLVM : Pass<"tilus-convert-to-llvm", "mlir::ModuleOp"> {
     guarded global accesses, vector arithmetic, NVVM special registers).
     Then arith, vector, scf, cf and func lower to the LLVM dialect, and kernels
     become `llvm.func` with `nvvm.kernel` and `nvvm.maxntid` set from
-    `tilus.num_warps`. Run `reconcile-unrealized-casts` afterwards.
+    `tilus.num_warps`. Run `reconcile-unrealized-casts` afterwards. The
+    target decides which instructions may be selected (`stmatrix` for
+    `store_shared` from sm_90 on).
   }];
+  let options = [
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
+           "Target architecture, for the instructions it offers">
+  ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",

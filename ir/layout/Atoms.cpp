@@ -4,6 +4,7 @@
 //   9.7.14.5.8  Matrix Fragments for mma.m16n8k16 with floating point type
 //   9.7.14.5.10 Matrix Fragments for mma.m16n8k32 (integer types)
 //   9.7.14.5.15 Warp-level matrix load instruction: ldmatrix
+//   9.7.14.5.16 Warp-level matrix store instruction: stmatrix (sm_90)
 // With groupID = lane >> 2 and threadID_in_group = lane % 4, e.g. the f16 A
 // operand holds a_i at row groupID + 8 * ((i >> 1) & 1) and column
 // 2 * threadID_in_group + (i & 1) + 8 * (i >> 2).
@@ -13,6 +14,12 @@
 // at row block k % 2 and column block k / 2 (a 16x16 tile, the order of the
 // mma.m16n8k16 A operand). `.trans` transposes each 8x8 matrix: lane t then
 // receives the elements (2 * (t % 4) + j, t / 4) of the stored matrix.
+//
+// stmatrix is the inverse: its source fragment is the ldmatrix fragment of
+// the same .num and .trans (lane t holds row t / 4, elements 2 * (t % 4) +
+// {0, 1} of each matrix, register k matrix k), and lanes 8k .. 8k + 7 give
+// the row addresses of matrix k, as for ldmatrix. Its atoms therefore have
+// the ldmatrix layouts and tiles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +38,8 @@ constexpr const char *kMmaS8 =
     "PTX ISA 9.7.14.5.10, Matrix Fragments for mma.m16n8k32 (integer type)";
 constexpr const char *kLdmatrix =
     "PTX ISA 9.7.14.5.15, Warp-level matrix load instruction: ldmatrix";
+constexpr const char *kStmatrix =
+    "PTX ISA 9.7.14.5.16, Warp-level matrix store instruction: stmatrix";
 
 std::vector<LayoutAtom> buildAtoms() {
   struct Entry {
@@ -72,6 +81,23 @@ std::vector<LayoutAtom> buildAtoms() {
        "four 8x8 matrices, matrix k at block (k%2, k/2) (16x16), transposed, "
        "r0..r3",
        kLdmatrix},
+      {"stmatrix.x1.b16", "spatial(8,4).local(1,2)",
+       "one 8x8 matrix of 16-bit elements, r0", kStmatrix},
+      {"stmatrix.x1.trans.b16", "column_spatial(4,8).local(2,1)",
+       "one 8x8 matrix of 16-bit elements, transposed, r0", kStmatrix},
+      {"stmatrix.x2.b16", "local(2,1).spatial(8,4).local(1,2)",
+       "two 8x8 matrices stacked vertically (16x8), r0..r1", kStmatrix},
+      {"stmatrix.x2.trans.b16", "local(2,1).column_spatial(4,8).local(2,1)",
+       "two 8x8 matrices stacked vertically (16x8), transposed, r0..r1",
+       kStmatrix},
+      {"stmatrix.x4.b16", "column_local(2,2).spatial(8,4).local(1,2)",
+       "four 8x8 matrices, matrix k at block (k%2, k/2) (16x16), r0..r3",
+       kStmatrix},
+      {"stmatrix.x4.trans.b16",
+       "column_local(2,2).column_spatial(4,8).local(2,1)",
+       "four 8x8 matrices, matrix k at block (k%2, k/2) (16x16), transposed, "
+       "r0..r3",
+       kStmatrix},
   };
   std::vector<LayoutAtom> atoms;
   for (const Entry &e : entries) {

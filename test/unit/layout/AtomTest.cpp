@@ -71,6 +71,23 @@ std::function<RowCol(int64_t, int64_t)> ldmatrix(int matrices, bool trans) {
   };
 }
 
+// 9.7.14.5.16: stmatrix .b16 (sm_90): lane t holds, in register k, the
+// elements of row groupID, columns 2 * threadID_in_group + {0, 1} of matrix
+// k; with .trans they are stored at column groupID, rows
+// 2 * threadID_in_group + {0, 1}. Matrix k sits where ldmatrix puts it.
+std::function<RowCol(int64_t, int64_t)> stmatrix(int matrices, bool trans) {
+  return [=](int64_t lane, int64_t i) -> RowCol {
+    int64_t groupID = lane >> 2, threadInGroup = lane % 4;
+    int64_t k = i / 2;
+    int64_t row = groupID, col = threadInGroup * 2 + (i & 0x1);
+    if (trans)
+      std::swap(row, col);
+    int64_t rowBlock = matrices == 4 ? k % 2 : k;
+    int64_t colBlock = matrices == 4 ? k / 2 : 0;
+    return {8 * rowBlock + row, 8 * colBlock + col};
+  };
+}
+
 const std::vector<Reference> &references() {
   static const std::vector<Reference> refs = {
       {"mma.m16n8k16.f16.a", 16, 16, 8, mmaF16A},
@@ -88,6 +105,12 @@ const std::vector<Reference> &references() {
       {"ldmatrix.x2.trans.b16", 16, 8, 4, ldmatrix(2, true)},
       {"ldmatrix.x4.b16", 16, 16, 8, ldmatrix(4, false)},
       {"ldmatrix.x4.trans.b16", 16, 16, 8, ldmatrix(4, true)},
+      {"stmatrix.x1.b16", 8, 8, 2, stmatrix(1, false)},
+      {"stmatrix.x1.trans.b16", 8, 8, 2, stmatrix(1, true)},
+      {"stmatrix.x2.b16", 16, 8, 4, stmatrix(2, false)},
+      {"stmatrix.x2.trans.b16", 16, 8, 4, stmatrix(2, true)},
+      {"stmatrix.x4.b16", 16, 16, 8, stmatrix(4, false)},
+      {"stmatrix.x4.trans.b16", 16, 16, 8, stmatrix(4, true)},
   };
   return refs;
 }
