@@ -97,7 +97,8 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   }
 
   mlir::PassManager pm(&context);
-  buildLowerToLLVMPipeline(pm, options.arch, options.vectorizeRemarks);
+  buildLowerToLLVMPipeline(pm, options.arch, options.vectorizeRemarks,
+                           options.mmaRemarks);
   if (mlir::failed(pm.run(*module)))
     return result;
   // The runtime launches each kernel with the shared memory planning gave it.

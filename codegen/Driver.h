@@ -32,6 +32,8 @@ struct CompileOptions {
   Stage stage = Stage::PTX;
   /// Report the vectorizer's decisions as remarks in the diagnostics.
   bool vectorizeRemarks = false;
+  /// Report the instruction chosen for each dot (mma.sync or SIMT) likewise.
+  bool mmaRemarks = false;
 };
 
 struct CompileResult {

@@ -110,8 +110,8 @@ FailureOr<MmaInstruction> tilus::selectMmaInstruction(DotOp dot,
   for (int d = 0; d < 3; ++d)
     if (extents[d] % tile[d] != 0) {
       reason = std::string(1, "MNK"[d]) + " = " + std::to_string(extents[d]) +
-               " is not a multiple of " + std::to_string(tile[d]) + " (" +
-               found->describe() + ")";
+               " is not a multiple of " + std::to_string(tile[d]) + ", the " +
+               std::string(1, "mnk"[d]) + " of " + found->describe();
       return failure();
     }
   return *found;
@@ -154,10 +154,11 @@ FailureOr<MmaPlan> planMma(DotOp op, std::string &reason) {
     TileType tile;
     const LayoutAtom *atom;
   };
+  // The accumulator first: its tiling decides the operands'.
   SmallVector<RegisterLayout, 3> quotients;
-  for (Operand operand : {Operand{"a", aTile, instruction->a},
-                          Operand{"b", bTile, instruction->b},
-                          Operand{"c", cTile, instruction->c}}) {
+  for (Operand operand : {Operand{"c", cTile, instruction->c},
+                          Operand{"a", aTile, instruction->a},
+                          Operand{"b", bTile, instruction->b}}) {
     RegisterLayout layout = getLayout(operand.tile);
     auto q = layout.divide(operand.atom->layout);
     if (!q) {
@@ -168,8 +169,8 @@ FailureOr<MmaPlan> planMma(DotOp op, std::string &reason) {
     }
     quotients.push_back(*q);
   }
-  const RegisterLayout &qa = quotients[0], &qb = quotients[1];
-  MmaPlan plan{*instruction, quotients[2], {}};
+  const RegisterLayout &qa = quotients[1], &qb = quotients[2];
+  MmaPlan plan{*instruction, quotients[0], {}};
   int64_t warps = plan.qc.numThreads();
   if (qa.numThreads() != warps || qb.numThreads() != warps) {
     reason = "the quotients span different warp counts";
@@ -374,8 +375,8 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
 } // namespace
 
 void tilus::populateMmaLoweringPatterns(const TypeConverter &converter,
-                                        RewritePatternSet &patterns) {
+                                        RewritePatternSet &patterns,
+                                        bool remarks) {
   // Ahead of the SIMT dot (benefit 2), which takes what this pattern declines.
-  patterns.add<MmaDotLowering>(converter, patterns.getContext(),
-                               /*remarks=*/false);
+  patterns.add<MmaDotLowering>(converter, patterns.getContext(), remarks);
 }

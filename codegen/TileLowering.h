@@ -53,8 +53,11 @@ void populateReduceLoweringPatterns(const mlir::TypeConverter &converter,
 
 /// dot on tensor cores with mma.sync where the operand layouts divide by
 /// the mma atoms (codegen/MmaLowering.cpp); registered ahead of the SIMT dot.
+/// With `remarks`, every dot gets a remark naming the instruction, the warp
+/// tiling and how its operands are loaded, or why it stays SIMT.
 void populateMmaLoweringPatterns(const mlir::TypeConverter &converter,
-                                 mlir::RewritePatternSet &patterns);
+                                 mlir::RewritePatternSet &patterns,
+                                 bool remarks = false);
 
 /// print, through vprintf (codegen/PrintLowering.cpp).
 void populatePrintLoweringPatterns(const mlir::TypeConverter &converter,

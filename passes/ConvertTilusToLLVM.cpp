@@ -66,7 +66,7 @@ struct ConvertTilusToLLVMPass
       populateSharedMemoryLoweringPatterns(converter, patterns, *targetInfo);
       populateLayoutLoweringPatterns(converter, patterns);
       populateMathLoweringPatterns(converter, patterns);
-      populateMmaLoweringPatterns(converter, patterns);
+      populateMmaLoweringPatterns(converter, patterns, mmaRemarks);
       populateReduceLoweringPatterns(converter, patterns);
       populatePrintLoweringPatterns(converter, patterns);
       scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
@@ -117,11 +117,11 @@ struct ConvertTilusToLLVMPass
 } // namespace
 
 void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
-                                     bool vectorizeRemarks) {
+                                     bool vectorizeRemarks, bool mmaRemarks) {
   pm.addPass(createInferLayouts());
   pm.addPass(createVectorize(VectorizeOptions{vectorizeRemarks}));
   pm.addPass(createPlanSharedMemory({arch.str()}));
-  pm.addPass(createConvertTilusToLLVM({arch.str()}));
+  pm.addPass(createConvertTilusToLLVM({arch.str(), mmaRemarks}));
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
 }

@@ -46,10 +46,11 @@ RegisterLayout defaultLayout(llvm::ArrayRef<int64_t> shape,
 /// The passes from the tilus dialect to LLVM+NVVM ready for translation,
 /// for the target `arch` (its shared-memory limit and the instructions it
 /// offers). `vectorizeRemarks` makes the vectorizer explain the width of
-/// every access.
+/// every access, `mmaRemarks` the lowering the instruction of every dot.
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
                               llvm::StringRef arch = "sm_80",
-                              bool vectorizeRemarks = false);
+                              bool vectorizeRemarks = false,
+                              bool mmaRemarks = false);
 
 /// Registers the passes and the `tilus-lower-to-llvm` pipeline.
 void registerAllPasses();

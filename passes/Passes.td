@@ -82,7 +82,10 @@ def ConvertTilusToLLVM : Pass<"tilus-convert-to-llvm", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
-           "Target architecture, for the instructions it offers">
+           "Target architecture, for the instructions it offers">,
+    Option<"mmaRemarks", "mma-remarks", "bool", /*default=*/"false",
+           "Emit a remark per dot with the mma.sync instruction, warp tiling "
+           "and operand loads chosen, or why it stays SIMT">
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",

@@ -77,7 +77,9 @@ cl::list<std::string>
     remarkPasses("Rpass",
                  cl::desc("Print the remarks of a pass as it compiles "
                           "(vectorize: the width of each global access and "
-                          "why a wider one was refused)"),
+                          "why a wider one was refused; mma: the mma.sync "
+                          "instruction and warp tiling of each dot, or why "
+                          "it stays SIMT)"),
                  cl::value_desc("pass"), cl::cat(category));
 
 cl::list<std::string>
@@ -568,10 +570,13 @@ int main(int argc, char **argv) {
   options.arch = arch;
   options.stage = static_cast<tilus::Stage>(emitKind.getValue());
   for (const std::string &pass : remarkPasses) {
-    if (pass != "vectorize")
+    if (pass == "vectorize")
+      options.vectorizeRemarks = true;
+    else if (pass == "mma")
+      options.mmaRemarks = true;
+    else
       return fail("-Rpass=" + pass + ": no remarks for this pass; "
-                  "expected vectorize");
-    options.vectorizeRemarks = true;
+                  "expected vectorize or mma");
   }
   for (const std::string &define : defines) {
     auto [name, value] = StringRef(define).split('=');
