@@ -78,8 +78,33 @@ void scaleBy(Program &p, Target target, uint32_t scale) {
 /// subtraction of P leaves the value exactly. A signed code first has its
 /// sign bit flipped, which adds 2^(K-1) to the value (two's complement,
 /// modulo 2^K), and then P + 2^(K-1) is subtracted.
+/// 8-bit integers to bf16, whose seven mantissa bits cannot hold the code
+/// under a power of two: each code goes under the exponent of 2^23 in an f32
+/// (prmt with the magic word $3, 0x4b000000), one f32 subtraction leaves the
+/// value exactly, and cvt.rn.bf16x2.f32 packs both (exact: every 8-bit
+/// integer is a bf16). A signed code has its sign bit flipped first, which
+/// adds 128, and 2^23 + 128 is subtracted.
+Program byteToBf16Program(DType from) {
+  bool isSigned = from.isSigned();
+  const char *bias = isSigned ? "0f4B000080" : "0f4B000000";
+  Program p;
+  if (isSigned)
+    p.body = "xor.b32 %x, %x, 0x00800080;\n";
+  p.body += llvm::formatv("prmt.b32 %t, %x, $3, 0x7650;\n"
+                          "prmt.b32 %m, %x, $3, 0x7652;\n"
+                          "sub.rn.f32 %t, %t, {0};\n"
+                          "sub.rn.f32 %m, %m, {0};\n"
+                          "cvt.rn.bf16x2.f32 $0, %m, %t;\n",
+                          bias)
+                .str();
+  p.constants = {0x4b000000};
+  return p;
+}
+
 std::optional<Program> integerProgram(DType from, Target target) {
   unsigned bits = from.bitWidth();
+  if (!target.isHalf && bits == 8)
+    return byteToBf16Program(from);
   if (bits > (target.isHalf ? 8u : 7u))
     return std::nullopt;
   uint32_t magic = target.isHalf ? 0x6400 : 0x4300;

@@ -210,11 +210,16 @@ func.func @f8e4m3_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
   return
 }
 
-// Negative: u8 -> bf16 keeps the generic conversion (255 does not fit under the exponent of 128).
+// u8 -> bf16 (255 does not fit under the exponent of 128): each code under
+// the exponent of 2^23 in an f32, one subtraction, and one packing cvt.
 // CHECK-LABEL: .entry u8_bf16(
-// CHECK-NOT: mov.b32 %x, {
-// CHECK: cvt.rn.bf16.f32
-// CHECK-NOT: mov.b32 %x, {
+// CHECK: mov.b32 %x, {
+// CHECK-NEXT: prmt.b32 %t, %x, %r{{[0-9]+}}, 0x7650;
+// CHECK-NEXT: prmt.b32 %m, %x, %r{{[0-9]+}}, 0x7652;
+// CHECK-NEXT: sub.rn.f32 %t, %t, 0f4B000000;
+// CHECK-NEXT: sub.rn.f32 %m, %m, 0f4B000000;
+// CHECK-NEXT: cvt.rn.bf16x2.f32 %r{{[0-9]+}}, %m, %t;
+// CHECK-NOT: cvt.rn.bf16.f32
 func.func @u8_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
     attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
   %c0 = arith.constant 0 : i32

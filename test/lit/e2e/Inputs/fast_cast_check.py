@@ -35,8 +35,6 @@ def locals_of(layout):
 
 def expects_fast(name, target):
     """Whether codegen/FastCast.cpp has a packed cast from `name`."""
-    if name[0] in "iu":
-        return target == "f16" or bits_of(name) <= 7
     return True
 
 
