@@ -32,7 +32,8 @@ Status checkProblem(int64_t k, int64_t n, unsigned bits) {
   return Status::success();
 }
 
-/// Calls f(byte offset, bit offset, row, column) for every code.
+/// Calls f(byte offset, bit offset, index into the K x N codes) for every
+/// code. The tile layout is mapped once: every tile has the same offsets.
 template <typename F>
 void forEachCode(int64_t k, int64_t n, unsigned bits, const MatmulConfig &c,
                  F f) {
@@ -40,17 +41,24 @@ void forEachCode(int64_t k, int64_t n, unsigned bits, const MatmulConfig &c,
   int64_t tileBytes = c.bk * c.bn * bits / 8;
   int64_t runBits = tileBytes * 8 / kThreads;
   int64_t locals = tile.numLocals();
+  std::vector<int64_t> offsets(kThreads * locals);
   int64_t index[2];
+  for (int64_t t = 0; t < kThreads; ++t)
+    for (int64_t i = 0; i < locals; ++i) {
+      tile.map(t, i, index);
+      offsets[t * locals + i] = index[0] * n + index[1];
+    }
   for (int64_t nt = 0; nt < n / c.bn; ++nt)
     for (int64_t kt = 0; kt < k / c.bk; ++kt) {
       int64_t base = (nt * (k / c.bk) + kt) * tileBytes;
-      for (int64_t t = 0; t < kThreads; ++t)
+      int64_t origin = kt * c.bk * n + nt * c.bn;
+      for (int64_t t = 0; t < kThreads; ++t) {
+        const int64_t *run = &offsets[t * locals];
         for (int64_t i = 0; i < locals; ++i) {
-          tile.map(t, i, index);
           int64_t bit = t * runBits + i * bits;
-          f(base + bit / 8, bit % 8, kt * c.bk + index[0],
-            nt * c.bn + index[1]);
+          f(base + bit / 8, bit % 8, origin + run[i]);
         }
+      }
     }
 }
 
@@ -138,8 +146,8 @@ Status tilus::packWeights(const uint8_t *codes, int64_t k, int64_t n,
   std::fill(out, out + packedWeightBytes(k, n, bits), 0);
   unsigned mask = (1u << bits) - 1;
   forEachCode(k, n, bits, config,
-              [&](int64_t byte, int64_t shift, int64_t row, int64_t col) {
-                unsigned code = (codes[row * n + col] & mask) << shift;
+              [&](int64_t byte, int64_t shift, int64_t at) {
+                unsigned code = (codes[at] & mask) << shift;
                 out[byte] |= static_cast<uint8_t>(code);
                 if (shift + bits > 8)
                   out[byte + 1] |= static_cast<uint8_t>(code >> 8);
@@ -154,11 +162,11 @@ Status tilus::unpackWeights(const uint8_t *packed, int64_t k, int64_t n,
     return s;
   unsigned mask = (1u << bits) - 1;
   forEachCode(k, n, bits, config,
-              [&](int64_t byte, int64_t shift, int64_t row, int64_t col) {
+              [&](int64_t byte, int64_t shift, int64_t at) {
                 unsigned word = packed[byte];
                 if (shift + bits > 8)
                   word |= unsigned(packed[byte + 1]) << 8;
-                codes[row * n + col] = static_cast<uint8_t>((word >> shift) & mask);
+                codes[at] = static_cast<uint8_t>((word >> shift) & mask);
               });
   return Status::success();
 }
