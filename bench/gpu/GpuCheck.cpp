@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ir/dtype/DType.h"
+#include "tilus/KernelInfo.h"
 #include "tilus/Runtime.h"
 
 #include <algorithm>
@@ -129,7 +130,14 @@ Row runCase(Device &dev, const std::string &dir, const Case &c, bool record,
     row.status = "FAIL: cannot read " + c.ptx + " or " + c.json;
     return row;
   }
-  Expected<Kernel> kernel = loadKernel(dev, ptx, json);
+  // A file with several kernels (matmul_a16wx and its split-K epilogue)
+  // runs its first.
+  std::vector<KernelInfo> kernels;
+  std::string parseError;
+  std::string first = fromJson(json, kernels, parseError) && !kernels.empty()
+                          ? kernels.front().name
+                          : std::string();
+  Expected<Kernel> kernel = loadKernel(dev, ptx, json, first);
   if (!kernel) {
     row.status = "FAIL: " + kernel.error().message();
     return row;

@@ -306,7 +306,8 @@ class Kernels:
         if stem not in self.loaded:
             with open(os.path.join(self.dir, stem + ".ptx")) as ptx, \
                     open(os.path.join(self.dir, stem + ".json")) as meta:
-                self.loaded[stem] = self.dev.load(ptx.read(), meta.read())
+                self.loaded[stem] = self.dev.load(ptx.read(), meta.read(),
+                                                  kernel="matmul_a16wx")
         return self.loaded[stem]
 
 

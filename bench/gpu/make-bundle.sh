@@ -46,7 +46,8 @@ mkdir -p "$out/a16wx"
 echo "# DEVICE W M N K GROUP BM BN BK KERNEL" > "$out/a16wx/configs.txt"
 python3 "$root/bench/gpu/a16wx_bench.py" --list-configs |
   while read -r dev w bits m n k g; do
-    read -r _ bm _ bn _ bk < <("$build/bin/tilus-pack-weights" --bits "$bits" \
+    # The tile only: the bench launches one kernel, so it does not split K.
+    read -r _ bm _ bn _ bk _ < <("$build/bin/tilus-pack-weights" --bits "$bits" \
       --k "$k" --n "$n" --group "$g" --m "$m")
     bm=${bm#BM=} bn=${bn#BN=} bk=${bk#BK=}
     kernel=${w}_g${g}_${bm}x${bn}x${bk}

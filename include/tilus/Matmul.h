@@ -11,9 +11,9 @@
 //    warps: local(BK/16, 1).spatial(1, 4).local(1, BN/32) * the B atom),
 //    packed LSB first. So each thread loads its fragment with 16-byte loads.
 //
-//  - selectMatmulConfig: the tile shape for a problem, from a fixed table by
-//    (M bucket, N, K, bits, group) (docs/matmul.md lists it), the values to
-//    pass as -D to the compiler.
+//  - selectMatmulConfig: the tile shape and split-K for a problem, from a
+//    fixed table by (M bucket, N, K, bits, group) (docs/matmul.md lists it),
+//    the values to pass as -D to the compiler.
 //
 // Standard C++ only (part of the runtime core).
 //
@@ -35,7 +35,11 @@ struct MatmulConfig {
   int64_t bm = 16;  ///< rows of a and c per block: 16, 32 or 64
   int64_t bn = 128; ///< columns per block: a multiple of 128 (4 warps x 32)
   int64_t bk = 32;  ///< depth of one k step: a multiple of 16, at most G
-  /// The compile-time parameters to give the compiler (`BM`, `BN`, `BK`).
+  /// Slices of K computed by separate blocks (1, 2 or 4); above 1 the kernel
+  /// writes f32 partial products that matmul_a16wx_reduce sums.
+  int64_t splitK = 1;
+  /// The compile-time parameters to give the compiler (`BM`, `BN`, `BK`,
+  /// `SPLITK`; with split-K the kernel's output type `O` must also be f32).
   std::map<std::string, int64_t> defines() const;
 };
 

@@ -20,6 +20,7 @@
 #include "tilus/Matmul.h"
 
 #include <map>
+#include <optional>
 #include <tuple>
 
 namespace tilus {
@@ -40,12 +41,17 @@ public:
   /// the weight type and the group: pack b for them once, for every M.
   Expected<MatmulConfig> config(int64_t m, int64_t n, int64_t k) const;
 
-  /// The compiled kernel for an M x N x K problem (compiled on first use).
-  Expected<Kernel> kernel(int64_t m, int64_t n, int64_t k);
+  /// The compiled kernel for an M x N x K problem (compiled on first use);
+  /// with split-K, \p reduce selects matmul_a16wx_reduce, which sums the
+  /// slices.
+  Expected<Kernel> kernel(int64_t m, int64_t n, int64_t k, bool reduce = false);
 
   /// c = a @ dequantize(b). a: M x K, scales and zeros: cdiv(K, G) x N, c:
   /// M x N, all of the activation type; b: packWeights' bytes for
-  /// config(m, n, k). zeros may be 0 without zero points.
+  /// config(m, n, k). zeros may be 0 without zero points. With split-K the
+  /// slices' f32 products go to a workspace the object keeps (grown as
+  /// needed), then a second kernel sums them into c; both are launched on
+  /// \p stream (\p stats, when given, measures the first).
   Status launch(int64_t m, int64_t n, int64_t k, DevicePtr a, DevicePtr b,
                 DevicePtr scales, DevicePtr zeros, DevicePtr c,
                 Stream stream = 0, LaunchStats *stats = nullptr);
@@ -58,7 +64,9 @@ private:
   MatmulA16WxOptions options;
   unsigned bits = 0;
   Status optionsError;
-  std::map<std::tuple<int64_t, int64_t, int64_t>, Kernel> kernels;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, bool>, Kernel>
+      kernels;
+  std::optional<Buffer> workspace;
 };
 
 } // namespace tilus

@@ -117,10 +117,11 @@ int tilus_unpack(const char *dtype, const uint8_t *in, size_t count,
                  uint64_t *codes);
 
 /* The low-precision matmul (examples/matmul_a16wx.tl, docs/matmul.md). */
-/** The block tile the configuration table gives an M x N x K problem with
- * `bits`-bit weights in groups of `group` rows: tile = {BM, BN, BK}. */
+/** The block tile and split-K the configuration table gives an M x N x K
+ * problem with `bits`-bit weights in groups of `group` rows:
+ * tile = {BM, BN, BK, SPLITK}. */
 int tilus_matmul_config(int64_t m, int64_t n, int64_t k, int bits,
-                        int64_t group, int64_t tile[3]);
+                        int64_t group, int64_t tile[4]);
 /** Packs `codes` (K x N, one code per byte) into `out` (K * N * bits / 8
  * bytes) in the kernel's weight layout for tiles `bn` x `bk`. */
 int tilus_pack_weights(const uint8_t *codes, int64_t k, int64_t n, int bits,

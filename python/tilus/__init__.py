@@ -213,22 +213,25 @@ def unpack(packed):
 
 
 def matmul_config(m, n, k, bits, group):
-    """The block tile (BM, BN, BK) of matmul_a16wx for an M x N x K problem
-    with `bits`-bit weights in groups of `group` (docs/matmul.md). BN and BK
-    depend only on N, K, bits and group."""
-    tile = (ctypes.c_int64 * 3)()
+    """The block tile and split-K (BM, BN, BK, SPLITK) of matmul_a16wx for an
+    M x N x K problem with `bits`-bit weights in groups of `group`
+    (docs/matmul.md). BN and BK depend only on N, K, bits and group; with
+    SPLITK > 1 compile with O=f32 and sum the slices with
+    matmul_a16wx_reduce."""
+    tile = (ctypes.c_int64 * 4)()
     _check(library().tilus_matmul_config(m, n, k, bits, group, tile))
     return tuple(tile)
 
 
 def pack_weights(codes, bits, tile):
     """Packs a K x N array of weight codes (integers below 2**bits) into
-    matmul_a16wx's weight layout for `tile` = (BM, BN, BK) or (BN, BK);
-    returns the uint8 numpy array to pass as the kernel's `b`."""
+    matmul_a16wx's weight layout for `tile`, as matmul_config returns it
+    (BM, BN, BK[, SPLITK]: BN and BK decide the layout); returns the uint8
+    numpy array to pass as the kernel's `b`."""
     import numpy as np
     c = np.ascontiguousarray(codes, dtype=np.uint8)
     k, n = c.shape
-    bn, bk = tile[-2:]
+    bn, bk = tile[1], tile[2]
     out = np.zeros(k * n * bits // 8, dtype=np.uint8)
     _check(library().tilus_pack_weights(c.ctypes.data, k, n, bits, bn, bk,
                                         out.ctypes.data))

@@ -333,7 +333,7 @@ int tilus_unpack(const char *dtype, const uint8_t *in, size_t count,
 } // extern "C"
 
 int tilus_matmul_config(int64_t m, int64_t n, int64_t k, int bits,
-                        int64_t group, int64_t tile[3]) {
+                        int64_t group, int64_t tile[4]) {
   if (!tile)
     return fail("null argument");
   if (bits < 1 || bits > 8)
@@ -343,6 +343,7 @@ int tilus_matmul_config(int64_t m, int64_t n, int64_t k, int bits,
   if (!config)
     return fail(config.error());
   tile[0] = config->bm, tile[1] = config->bn, tile[2] = config->bk;
+  tile[3] = config->splitK;
   return succeed();
 }
 

@@ -65,7 +65,7 @@ void forEachCode(int64_t k, int64_t n, unsigned bits, const MatmulConfig &c,
 } // namespace
 
 std::map<std::string, int64_t> MatmulConfig::defines() const {
-  return {{"BM", bm}, {"BN", bn}, {"BK", bk}};
+  return {{"BM", bm}, {"BN", bn}, {"BK", bk}, {"SPLITK", splitK}};
 }
 
 Status tilus::checkMatmulConfig(const MatmulConfig &c, int64_t n, int64_t k,
@@ -91,6 +91,13 @@ Status tilus::checkMatmulConfig(const MatmulConfig &c, int64_t n, int64_t k,
     return Status::error("N and K must be multiples of BN and BK (" +
                          std::to_string(c.bn) + ", " + std::to_string(c.bk) +
                          ")");
+  if (c.splitK != 1 && c.splitK != 2 && c.splitK != 4)
+    return Status::error("split-K must be 1, 2 or 4, got " +
+                         std::to_string(c.splitK));
+  if (k % (c.bk * c.splitK) != 0)
+    return Status::error("K (" + std::to_string(k) +
+                         ") must be a multiple of BK x split-K (" +
+                         std::to_string(c.bk * c.splitK) + ")");
   if ((c.bk * c.bn * bits) % (kThreads * kFragmentBits) != 0)
     return Status::error("a " + std::to_string(c.bk) + " x " +
                          std::to_string(c.bn) + " tile of " +
@@ -124,9 +131,18 @@ Expected<MatmulConfig> tilus::selectMatmulConfig(int64_t m, int64_t n,
       c.bn = bn;
       c.bk = bk;
       Status s = checkMatmulConfig(c, n, k, bits, group);
-      if (s)
-        return c;
-      last = s.message();
+      if (!s) {
+        last = s.message();
+        continue;
+      }
+      // Split K while the grid leaves a 132-SM GPU idle and each slice keeps
+      // at least two k-steps.
+      int64_t blocks = (m + c.bm - 1) / c.bm * (n / c.bn);
+      while (c.splitK < 4 && blocks * c.splitK < 132 &&
+             k % (c.bk * c.splitK * 2) == 0 &&
+             k / (c.bk * c.splitK * 2) >= 2)
+        c.splitK *= 2;
+      return c;
     }
   return Status::error("no matmul_a16wx tile fits N=" + std::to_string(n) +
                        ", K=" + std::to_string(k) + ", " +
@@ -141,7 +157,10 @@ int64_t tilus::packedWeightBytes(int64_t k, int64_t n, unsigned bits) {
 Status tilus::packWeights(const uint8_t *codes, int64_t k, int64_t n,
                           unsigned bits, const MatmulConfig &config,
                           uint8_t *out) {
-  if (Status s = checkMatmulConfig(config, n, k, bits, config.bk); !s)
+  // Split-K does not change the storage.
+  MatmulConfig tile = config;
+  tile.splitK = 1;
+  if (Status s = checkMatmulConfig(tile, n, k, bits, tile.bk); !s)
     return s;
   std::fill(out, out + packedWeightBytes(k, n, bits), 0);
   unsigned mask = (1u << bits) - 1;
@@ -158,7 +177,9 @@ Status tilus::packWeights(const uint8_t *codes, int64_t k, int64_t n,
 Status tilus::unpackWeights(const uint8_t *packed, int64_t k, int64_t n,
                             unsigned bits, const MatmulConfig &config,
                             uint8_t *codes) {
-  if (Status s = checkMatmulConfig(config, n, k, bits, config.bk); !s)
+  MatmulConfig tile = config;
+  tile.splitK = 1;
+  if (Status s = checkMatmulConfig(tile, n, k, bits, tile.bk); !s)
     return s;
   unsigned mask = (1u << bits) - 1;
   forEachCode(k, n, bits, config,

@@ -38,21 +38,27 @@ Expected<MatmulConfig> MatmulA16Wx::config(int64_t m, int64_t n,
   return selectMatmulConfig(m, n, k, bits, options.group);
 }
 
-Expected<Kernel> MatmulA16Wx::kernel(int64_t m, int64_t n, int64_t k) {
+Expected<Kernel> MatmulA16Wx::kernel(int64_t m, int64_t n, int64_t k,
+                                     bool reduce) {
   Expected<MatmulConfig> tile = config(m, n, k);
   if (!tile)
     return tile.error();
-  auto key = std::make_tuple(tile->bm, tile->bn, tile->bk);
+  if (reduce && tile->splitK == 1)
+    return Status::error("matmul_a16wx: this problem does not split K");
+  auto key = std::make_tuple(tile->bm, tile->bn, tile->bk, tile->splitK, reduce);
   if (auto it = kernels.find(key); it != kernels.end())
     return it->second;
+  // Both kernels of one configuration come from one compiled module.
   JitOptions jit = options.jit;
   jit.defines.clear();
   for (auto [name, value] : tile->defines())
     jit.defines[name] = std::to_string(value);
   jit.defines["W"] = options.weightType;
   jit.defines["T"] = options.activationType;
+  jit.defines["O"] = tile->splitK > 1 ? "f32" : options.activationType;
   jit.defines["G"] = std::to_string(options.group);
   jit.defines["ZP"] = options.zeroPoints ? "1" : "0";
+  jit.kernel = reduce ? "matmul_a16wx_reduce" : "matmul_a16wx";
   Expected<Kernel> compiled =
       compile(*device, source(), "matmul_a16wx.tl", jit);
   if (!compiled)
@@ -64,6 +70,9 @@ Expected<Kernel> MatmulA16Wx::kernel(int64_t m, int64_t n, int64_t k) {
 Status MatmulA16Wx::launch(int64_t m, int64_t n, int64_t k, DevicePtr a,
                            DevicePtr b, DevicePtr scales, DevicePtr zeros,
                            DevicePtr c, Stream stream, LaunchStats *stats) {
+  Expected<MatmulConfig> tile = config(m, n, k);
+  if (!tile)
+    return tile.error();
   Expected<Kernel> compiled = kernel(m, n, k);
   if (!compiled)
     return compiled.error();
@@ -73,15 +82,40 @@ Status MatmulA16Wx::launch(int64_t m, int64_t n, int64_t k, DevicePtr a,
   uint64_t sideBytes = groups * n * 2;
   if (!options.zeroPoints && !zeros)
     zeros = scales; // not read without zero points
+  // Without split-K the kernel writes c; with it, f32 slices to the
+  // workspace.
+  uint64_t partialBytes = static_cast<uint64_t>(tile->splitK * m * n * 4);
+  DevicePtr out = c;
+  if (tile->splitK > 1) {
+    if (!workspace || workspace->bytes() < partialBytes) {
+      workspace.reset();
+      Expected<Buffer> grown = Buffer::create(*device, partialBytes);
+      if (!grown)
+        return grown.error();
+      workspace.emplace(std::move(*grown));
+    }
+    out = workspace->ptr();
+  }
   std::vector<Arg> args = {
       Arg::buffer(a, static_cast<uint64_t>(m * k * 2), t),
       Arg::buffer(b, static_cast<uint64_t>(packedWeightBytes(k, n, bits)),
                   "u8"),
       Arg::buffer(scales, sideBytes, t),
       Arg::buffer(zeros, sideBytes, t),
-      Arg::buffer(c, static_cast<uint64_t>(m * n * 2), t),
+      tile->splitK > 1 ? Arg::buffer(out, partialBytes, "f32")
+                       : Arg::buffer(out, static_cast<uint64_t>(m * n * 2), t),
       Arg::i32(static_cast<int32_t>(m)),
       Arg::i32(static_cast<int32_t>(n)),
       Arg::i32(static_cast<int32_t>(k))};
-  return compiled->launch(args, stream, stats);
+  if (Status s = compiled->launch(args, stream, stats); !s)
+    return s;
+  if (tile->splitK == 1)
+    return Status::success();
+  Expected<Kernel> reduce = kernel(m, n, k, /*reduce=*/true);
+  if (!reduce)
+    return reduce.error();
+  return reduce->launch({Arg::buffer(out, partialBytes, "f32"),
+                         Arg::buffer(c, static_cast<uint64_t>(m * n * 2), t),
+                         Arg::i32(static_cast<int32_t>(m * n))},
+                        stream);
 }

@@ -1,11 +1,12 @@
 //===- tilus-pack-weights.cpp - Weights and tiles for matmul_a16wx --------===//
 //
 //   tilus-pack-weights --bits B --k K --n N --group G [--m M]
-//                      [--tile BMxBNxBK] [--unpack] [IN OUT]
+//                      [--tile BMxBNxBK[xS]] [--unpack] [IN OUT]
 //
 // Prints the tile the configuration table picks for the problem (or checks
 // the one given with --tile) as the compiler's -D flags, e.g.
-// `-D BM=16 -D BN=128 -D BK=32`. With IN and OUT it also packs IN (K x N
+// `-D BM=16 -D BN=128 -D BK=32`, plus `-D SPLITK=S -D O=f32` when the table
+// splits K into S slices (matmul_a16wx_reduce then sums them). With IN and OUT it also packs IN (K x N
 // codes, one per byte) into OUT in matmul_a16wx's weight layout, or with
 // --unpack does the reverse. OUT is written whole or not at all.
 //
@@ -31,13 +32,15 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: tilus-pack-weights --bits B --k K --n N --group G [--m M]\n"
-    "                          [--tile BMxBNxBK] [--unpack] [IN OUT]\n"
+    "                          [--tile BMxBNxBK[xS]] [--unpack] [IN OUT]\n"
     "\n"
-    "Chooses (or, with --tile, checks) the block tile of matmul_a16wx for an\n"
-    "M x K by K x N product with B-bit weights in groups of G rows, and\n"
-    "prints it as compiler flags (-D BM=.. -D BN=.. -D BK=..). With IN and\n"
-    "OUT, packs IN (K x N codes, one per byte, row-major) into OUT in the\n"
-    "kernel's weight layout (docs/matmul.md); --unpack reverses it.\n"
+    "Chooses (or, with --tile, checks) the block tile and split-K of\n"
+    "matmul_a16wx for an M x K by K x N product with B-bit weights in groups\n"
+    "of G rows, and prints them as compiler flags (-D BM=.. -D BN=.. -D BK=..,\n"
+    "and with S > 1 slices of K, -D SPLITK=S -D O=f32). With IN and OUT,\n"
+    "packs IN (K x N codes, one per byte, row-major) into OUT in the kernel's\n"
+    "weight layout (docs/matmul.md; BN and BK decide it, not M or S);\n"
+    "--unpack reverses it.\n"
     "\n"
     "  --m M      rows of the activations (default 1), for the table's M bucket\n";
 
@@ -124,12 +127,13 @@ int main(int argc, char **argv) {
 
   MatmulConfig config;
   if (!tile.empty()) {
-    long long bm, bn, bk;
+    long long bm, bn, bk, split = 1;
     char tail;
-    if (std::sscanf(tile.c_str(), "%lldx%lldx%lld%c", &bm, &bn, &bk, &tail) !=
-        3)
-      return fail("--tile expects BMxBNxBK, got '" + tile + "'");
-    config.bm = bm, config.bn = bn, config.bk = bk;
+    int fields = std::sscanf(tile.c_str(), "%lldx%lldx%lldx%lld%c", &bm, &bn,
+                             &bk, &split, &tail);
+    if (fields != 3 && fields != 4)
+      return fail("--tile expects BMxBNxBK or BMxBNxBKxS, got '" + tile + "'");
+    config.bm = bm, config.bn = bn, config.bk = bk, config.splitK = split;
     if (Status s = checkMatmulConfig(config, n, k, static_cast<unsigned>(bits),
                                      group);
         !s)
@@ -142,7 +146,10 @@ int main(int argc, char **argv) {
     config = *chosen;
   }
   std::cout << "-D BM=" << config.bm << " -D BN=" << config.bn
-            << " -D BK=" << config.bk << "\n";
+            << " -D BK=" << config.bk;
+  if (config.splitK > 1)
+    std::cout << " -D SPLITK=" << config.splitK << " -D O=f32";
+  std::cout << "\n";
   if (files.empty())
     return 0;
 

@@ -65,6 +65,8 @@ TEST_P(MatmulTest, MatchesTheDequantizedProduct) {
   MatmulA16Wx mm(*device, options);
   Expected<MatmulConfig> tile = mm.config(p.m, p.n, p.k);
   ASSERT_TRUE(tile) << tile.error().message();
+  if (p.k >= 512)
+    EXPECT_EQ(tile->splitK, 4);
 
   std::mt19937 rng(7);
   // Codes whose values are finite in T; scales keep |w| near 1.
@@ -139,7 +141,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Problem{"i3", "f16", 128, false, 17, 128, 256},
                       Problem{"f6e3m2", "f16", 128, false, 1, 128, 128},
                       Problem{"u8", "bf16", 64, true, 33, 64, 128},
-                      Problem{"f4e2m1", "bf16", 32, false, 64, 128, 64}));
+                      Problem{"f4e2m1", "bf16", 32, false, 64, 128, 64},
+                      // Split into 4 slices of K, summed by the reduce kernel.
+                      Problem{"u4", "f16", 128, false, 3, 128, 1024},
+                      Problem{"u8", "bf16", 64, true, 17, 64, 512}));
 
 TEST(MatmulDispatchTest, OneWeightTileForEveryM) {
   auto device = createDevice("emu");
@@ -151,6 +156,11 @@ TEST(MatmulDispatchTest, OneWeightTileForEveryM) {
   EXPECT_EQ(large->bm, 64);
   EXPECT_EQ(small->bn, large->bn);
   EXPECT_EQ(small->bk, large->bk);
+  // 128 blocks leave a 132-SM GPU idle: K is split in two.
+  auto narrow = mm.config(1, 4096, 4096);
+  ASSERT_TRUE(narrow);
+  EXPECT_EQ(narrow->splitK, 2);
+  EXPECT_EQ(small->splitK, 1);
 }
 
 TEST(MatmulDispatchTest, ErrorsNameTheRule) {

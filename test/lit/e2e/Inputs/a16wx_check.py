@@ -79,7 +79,12 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
     subprocess.run(["tilusc", EXAMPLE, "-o", ptx, f"--metadata={meta}",
                     "-D", f"W={w}", "-D", f"G={group}", "-D", f"T={t}",
                     "-D", f"ZP={int(zp)}"] + flags, check=True)
-    kernel = json.load(open(meta))["kernels"][0]
+    kernels = {kn["name"]: kn for kn in json.load(open(meta))["kernels"]}
+    kernel = kernels["matmul_a16wx"]
+    split = 1
+    for f in flags:
+        if f.startswith("SPLITK="):
+            split = int(f.split("=")[1])
 
     groups = -(-k // group)
     largest = max(abs(v) for v in table.values()) or 1.0
@@ -100,18 +105,32 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
         elif name == "b":
             args += ["--arg", f"buf:{packed_path}"]
         elif name == "c":
-            args += ["--arg", f"buf:zeros:{2 * m * n}"]
+            # With split-K: the slices' f32 partial products.
+            size = 4 * split * m * n if split > 1 else 2 * m * n
+            args += ["--arg", f"buf:zeros:{size}"]
         else:
             args += ["--arg", f"i32:{dict(m=m, n=n, k=k)[name]}"]
     out = os.path.join(work, "c.out")
-    index = [p["name"] for p in kernel["params"]].index("c")
-    grid = [int(eval(e.replace("/", "//"), {"cdiv": lambda x, y: -(-x // y)},
-                     dict(m=m, n=n, k=k))) for e in kernel["grid"]]
-    subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
-                    "--grid", ",".join(map(str, grid)),
-                    "--block", str(kernel["numThreads"]),
-                    "--smem", str(kernel["sharedBytes"])] + args +
-                   ["--dump", f"{index}:{out}"], check=True)
+
+    def launch(kernel, args, dump, scalars):
+        index = [p["name"] for p in kernel["params"]].index(dump[0])
+        grid = [int(eval(e.replace("/", "//"),
+                         {"cdiv": lambda x, y: -(-x // y)}, scalars))
+                for e in kernel["grid"]]
+        subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
+                        "--grid", ",".join(map(str, grid)),
+                        "--block", str(kernel["numThreads"]),
+                        "--smem", str(kernel["sharedBytes"])] + args +
+                       ["--dump", f"{index}:{dump[1]}"], check=True)
+
+    if split == 1:
+        launch(kernel, args, ("c", out), dict(m=m, n=n, k=k))
+    else:
+        partial = os.path.join(work, "partial.bin")
+        launch(kernel, args, ("c", partial), dict(m=m, n=n, k=k))
+        launch(kernels["matmul_a16wx_reduce"],
+               ["--arg", f"buf:{partial}", "--arg", f"buf:zeros:{2 * m * n}",
+                "--arg", f"i32:{m * n}"], ("c", out), dict(mn=m * n))
 
     # The reference, from the codes' values and the specification.
     row_group = np.arange(k) // group

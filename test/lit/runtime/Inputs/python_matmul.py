@@ -28,7 +28,8 @@ same = np.array_equal(np.fromfile(os.path.join(work, "b.bin"), np.uint8),
 print("tool and package agree:", same)
 
 dev = tilus.Device("emu")
-defines = dict(W="u4", G=group, BM=tile[0], BN=tile[1], BK=tile[2])
+defines = dict(W="u4", G=group, BM=tile[0], BN=tile[1], BK=tile[2],
+               SPLITK=tile[3])
 mm = dev.compile_file(os.path.join(root, "examples", "matmul_a16wx.tl"),
                       **defines)
 a = rng.uniform(-1, 1, (m, k)).astype(np.float16)
@@ -46,11 +47,12 @@ err = np.abs(c.astype(np.float64) - want)
 print("c ok" if np.all(err <= bound) else
       f"c FAIL: {np.count_nonzero(err > bound)} of {c.size} elements")
 
+print("split", tilus.matmul_config(1, 4096, 4096, 4, 128))
 try:
     tilus.matmul_config(1, 100, 256, 4, 128)
 except tilus.TilusError as e:
     print("error:", e)
 try:
-    tilus.pack_weights(codes, 4, (64, 32))
+    tilus.pack_weights(codes, 4, (16, 64, 32))
 except tilus.TilusError as e:
     print("error:", e)
