@@ -60,6 +60,9 @@ public:
   static std::string_view source();
 
 private:
+  /// The kernel (or the split-K reduce kernel) of one configuration.
+  Expected<Kernel> kernelFor(const MatmulConfig &tile, bool reduce = false);
+
   Device *device;
   MatmulA16WxOptions options;
   unsigned bits = 0;

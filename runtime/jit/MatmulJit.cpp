@@ -43,19 +43,24 @@ Expected<Kernel> MatmulA16Wx::kernel(int64_t m, int64_t n, int64_t k,
   Expected<MatmulConfig> tile = config(m, n, k);
   if (!tile)
     return tile.error();
-  if (reduce && tile->splitK == 1)
+  return kernelFor(*tile, reduce);
+}
+
+Expected<Kernel> MatmulA16Wx::kernelFor(const MatmulConfig &tile,
+                                        bool reduce) {
+  if (reduce && tile.splitK == 1)
     return Status::error("matmul_a16wx: this problem does not split K");
-  auto key = std::make_tuple(tile->bm, tile->bn, tile->bk, tile->splitK, reduce);
+  auto key = std::make_tuple(tile.bm, tile.bn, tile.bk, tile.splitK, reduce);
   if (auto it = kernels.find(key); it != kernels.end())
     return it->second;
   // Both kernels of one configuration come from one compiled module.
   JitOptions jit = options.jit;
   jit.defines.clear();
-  for (auto [name, value] : tile->defines())
+  for (auto [name, value] : tile.defines())
     jit.defines[name] = std::to_string(value);
   jit.defines["W"] = options.weightType;
   jit.defines["T"] = options.activationType;
-  jit.defines["O"] = tile->splitK > 1 ? "f32" : options.activationType;
+  jit.defines["O"] = tile.splitK > 1 ? "f32" : options.activationType;
   jit.defines["G"] = std::to_string(options.group);
   jit.defines["ZP"] = options.zeroPoints ? "1" : "0";
   jit.kernel = reduce ? "matmul_a16wx_reduce" : "matmul_a16wx";
@@ -73,7 +78,7 @@ Status MatmulA16Wx::launch(int64_t m, int64_t n, int64_t k, DevicePtr a,
   Expected<MatmulConfig> tile = config(m, n, k);
   if (!tile)
     return tile.error();
-  Expected<Kernel> compiled = kernel(m, n, k);
+  Expected<Kernel> compiled = kernelFor(*tile);
   if (!compiled)
     return compiled.error();
   const std::string &t = options.activationType;
@@ -111,7 +116,7 @@ Status MatmulA16Wx::launch(int64_t m, int64_t n, int64_t k, DevicePtr a,
     return s;
   if (tile->splitK == 1)
     return Status::success();
-  Expected<Kernel> reduce = kernel(m, n, k, /*reduce=*/true);
+  Expected<Kernel> reduce = kernelFor(*tile, /*reduce=*/true);
   if (!reduce)
     return reduce.error();
   return reduce->launch({Arg::buffer(out, partialBytes, "f32"),
