@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/core/OutputFile.h"
 #include "tilus/Matmul.h"
 
 #include <cstdio>
@@ -58,29 +59,6 @@ bool parseInt(const char *text, int64_t &out) {
   return true;
 }
 
-/// Writes \p data to \p path through a temporary file and a rename.
-bool writeAtomically(const std::string &path, const std::vector<uint8_t> &data,
-                     std::string &error) {
-  std::string temp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char *>(data.data()),
-              static_cast<std::streamsize>(data.size()));
-    if (!out) {
-      error = "cannot write '" + path + "'";
-      std::filesystem::remove(temp);
-      return false;
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    error = "cannot write '" + path + "': " + ec.message();
-    std::filesystem::remove(temp);
-    return false;
-  }
-  return true;
-}
 
 } // namespace
 
@@ -173,8 +151,10 @@ int main(int argc, char **argv) {
                                   output.data());
   if (!s)
     return fail(s.message());
-  std::string error;
-  if (!writeAtomically(files[1], output, error))
-    return fail(error);
+  if (Status w = writeOutputFile(
+          files[1], std::string_view(reinterpret_cast<const char *>(output.data()),
+                                     output.size()));
+      !w)
+    return fail(w.message());
   return 0;
 }

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/core/OutputFile.h"
 #include "runtime/emu/Emulator.h"
 #include "tilus/Runtime.h"
 #include "runtime/emu/Float.h"
@@ -318,9 +319,8 @@ int main(int argc, char **argv) {
         dev.copyFromDevice(data.data(), args[k].ptr, args[k].size);
     if (!c)
       return fail(c.message());
-    std::ofstream f(path, std::ios::binary);
-    if (!f || !f.write(data.data(), std::streamsize(data.size())))
-      return fail("cannot write '" + path + "'");
+    if (tilus::Status w = tilus::writeOutputFile(path, data); !w)
+      return fail(w.message());
   }
   return 0;
 }

@@ -8,9 +8,10 @@
 //   tilusc FILE.tl --interpret [--shape NAME=VALUE]... [--kernel=NAME]
 //          [--seed=N]
 //
-// Each --emit level runs the pipeline one stage further. Output is written
-// to a temporary file beside OUT and renamed into place only on success, so
-// a failed compile never leaves a partial file behind.
+// Each --emit level runs the pipeline one stage further. A regular (or new)
+// OUT is written to a temporary file beside it and renamed into place only
+// on success, so a failed compile never leaves a partial file behind; a
+// device or FIFO (-o /dev/null) is written in place, never replaced.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@
 #include "ir/dtype/DType.h"
 #include "ir/interpreter/Check.h"
 #include "ir/interpreter/Interpreter.h"
+#include "runtime/core/OutputFile.h"
 #include "tilus/Jit.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -157,49 +159,15 @@ int fail(const Twine &message) {
   return 1;
 }
 
-/// Writes `text` to the output: stdout, or a temporary file renamed over the
-/// destination once complete.
-int writeOutput(StringRef text) {
-  if (outputFilename == "-") {
-    outs() << text;
-    outs().flush();
-    return 0;
-  }
-  SmallString<256> dir = StringRef(outputFilename);
-  sys::path::remove_filename(dir);
-  if (dir.empty())
-    dir = ".";
-  SmallString<256> model = dir;
-  sys::path::append(model, sys::path::filename(outputFilename) + ".tmp-%%%%%%");
-  int fd;
-  SmallString<256> tempPath;
-  if (std::error_code ec = sys::fs::createUniqueFile(model, fd, tempPath))
-    return fail("cannot write '" + outputFilename + "': " + ec.message());
-  {
-    raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << text;
-    os.close();
-    if (os.has_error()) {
-      os.clear_error();
-      sys::fs::remove(tempPath);
-      return fail("cannot write '" + outputFilename + "'");
-    }
-  }
-  if (std::error_code ec = sys::fs::rename(tempPath, outputFilename)) {
-    sys::fs::remove(tempPath);
-    return fail("cannot write '" + outputFilename + "': " + ec.message());
-  }
-  return 0;
+/// Writes `text` to `path` (runtime/core/OutputFile.h: stdout for "-",
+/// devices and FIFOs in place, regular files through a temporary file and a
+/// rename, so a failed write leaves nothing half written).
+int writeFile(StringRef path, StringRef text) {
+  tilus::Status s = tilus::writeOutputFile(path.str(), text);
+  return s ? 0 : fail(s.message());
 }
 
-/// Writes `text` to `path` through a temporary file.
-int writeFile(StringRef path, StringRef text) {
-  std::string saved = outputFilename;
-  outputFilename = path.str();
-  int rc = writeOutput(text);
-  outputFilename = saved;
-  return rc;
-}
+int writeOutput(StringRef text) { return writeFile(outputFilename, text); }
 
 /// Random codes of `count` elements of `type`, densely packed: floats drawn
 /// uniformly from [-1, 1] and rounded, integers uniform over their range.
@@ -605,8 +573,10 @@ int main(int argc, char **argv) {
   errs() << result.diagnostics;
   if (!result.ok)
     return 1;
+  // The output first: a compile that cannot write -o leaves no metadata.
+  if (int rc = writeOutput(result.output))
+    return rc;
   if (!metadataFilename.empty() && options.stage != tilus::Stage::AST)
-    if (int rc = writeFile(metadataFilename, tilus::toJson(result.kernels)))
-      return rc;
-  return writeOutput(result.output);
+    return writeFile(metadataFilename, tilus::toJson(result.kernels));
+  return 0;
 }
