@@ -23,12 +23,15 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# name: (kernel, grid, block, output bytes)
+# name: (kernel, grid, block, output bytes[, PTX file when not NAME.ptx])
 PROBES = {
     "mma": ("mma_probe", 384, 32, 384 * 512),
     "ldmatrix": ("ldmatrix_probe", 1, 32, 32 * 32),
     "cvt": ("cvt_probe", 8, 128, 1024 * 48),
     "approx": ("approx_probe", 64, 128, 8192 * 32),
+    # diverge.cu through nvcc: barriers and warp collectives in divergent code.
+    "divbar": ("divbar_probe", 2, 128, 256 * 32, "diverge.ptx"),
+    "vote": ("vote_probe", 2, 128, 256 * 32, "diverge.ptx"),
 }
 
 F16_ONE = 0x3C00
@@ -106,17 +109,27 @@ def make_approx():
     return struct.pack("<8192f", *xs)
 
 
+def make_words256():
+    """256 random 32-bit words (fixed seed), a few of them small."""
+    rng = random.Random(20261204)
+    words = [rng.getrandbits(32) for _ in range(256)]
+    for i in range(0, 256, 37):
+        words[i] = i & 3
+    return struct.pack("<256I", *words)
+
+
 MAKERS = {"mma": make_mma, "ldmatrix": make_ldmatrix, "cvt": make_cvt,
-          "approx": make_approx}
+          "approx": make_approx, "divbar": make_words256, "vote": make_words256}
 
 
 def run_probe(tool, name, device, out_path):
-    kernel, grid, block, out_bytes = PROBES[name]
-    cmd = [tool, os.path.join(HERE, name + ".ptx"), "--kernel", kernel,
+    kernel, grid, block, out_bytes = PROBES[name][:4]
+    ptx = PROBES[name][4] if len(PROBES[name]) > 4 else name + ".ptx"
+    cmd = [tool, os.path.join(HERE, ptx), "--kernel", kernel,
            "--grid", str(grid), "--block", str(block), "--device", device,
            "--arg", "buf:" + os.path.join(HERE, "inputs", name + ".bin"),
            "--arg", "buf:zeros:%d" % out_bytes, "--dump", "1:" + out_path]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         raise RuntimeError("%s: %s" % (name, r.stderr.strip()))
 
@@ -168,10 +181,15 @@ def main():
         out = sys.argv[3] if len(sys.argv) == 4 else os.path.join(HERE, "truth")
         os.makedirs(out, exist_ok=True)
         device = os.environ.get("TILUS_HW_DEVICE", "cuda")
+        status = 0
         for name in PROBES:
-            run_probe(sys.argv[2], name, device, os.path.join(out, name + ".bin"))
-            print("captured " + os.path.join(out, name + ".bin"))
-        return 0
+            try:
+                run_probe(sys.argv[2], name, device, os.path.join(out, name + ".bin"))
+                print("captured " + os.path.join(out, name + ".bin"))
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print("FAIL: %s" % e)
+                status = 1
+        return status
     if mode == "compare" and len(sys.argv) == 5:
         tool, truth, work = sys.argv[2:5]
         os.makedirs(work, exist_ok=True)

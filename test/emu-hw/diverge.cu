@@ -1,0 +1,110 @@
+// Hardware-truth probes for divergent code on sm_70+ (independent thread
+// scheduling): barriers reached along different paths and warp collectives
+// called from different sites. Compiled to diverge.ptx by
+//   nvcc -ptx -arch=sm_80 diverge.cu -o diverge.ptx
+// Each kernel runs as grid 2 x block 128 over 256 input words and writes 8
+// words per thread.
+#include <cstdint>
+
+__device__ __forceinline__ void bar_sync_count(unsigned id, unsigned count) {
+  asm volatile("barrier.sync %0, %1;" ::"r"(id), "r"(count) : "memory");
+}
+__device__ __forceinline__ void bar_sync(unsigned id) {
+  asm volatile("barrier.sync %0;" ::"r"(id) : "memory");
+}
+
+extern "C" __global__ void divbar_probe(const uint32_t* in, uint32_t* out) {
+  __shared__ uint32_t flag;
+  __shared__ uint32_t a[128], b[128];
+  const unsigned t = threadIdx.x;
+  const unsigned g = blockIdx.x * blockDim.x + t;
+  const uint32_t x = in[g];
+  uint32_t* o = out + 8 * g;
+
+  // 0: thread 0 alone writes a flag, then every thread passes one barrier.
+  if (t == 0) flag = x ^ 0x55u;
+  a[t] = x * 2654435761u;
+  __syncthreads();
+  o[0] = flag + a[127 - t];
+  __syncthreads();
+
+  // 1: a barrier in a loop, reached from two branches (non-aligned).
+  uint32_t acc = 0;
+  for (unsigned i = 0; i < 4; ++i) {
+    if (t & 1) {
+      b[t] = x + i;
+      bar_sync(1);
+      acc += b[t ^ 1] * 3u;
+    } else {
+      b[t] = x * (i + 1);
+      bar_sync(1);
+      acc ^= b[t ^ 1];
+    }
+    bar_sync(1);
+  }
+  o[1] = acc;
+
+  // 2: a barrier with a thread count, passed by the first two warps only.
+  if (t < 64) {
+    a[t] = x + 17u;
+    bar_sync_count(2, 64);
+    o[2] = a[63 - t];
+  } else {
+    o[2] = 0xdeadbeefu;
+  }
+  __syncthreads();
+
+  // 3: lane 0 of each warp takes a longer path before the common barrier.
+  uint32_t y = x;
+  if ((t & 31) == 0) {
+    for (unsigned i = 0; i < (x & 7u); ++i) y = y * 1664525u + 1013904223u;
+    b[t] = y;
+  } else {
+    b[t] = y + t;
+  }
+  __syncthreads();
+  o[3] = b[(t + 32) & 127];
+  __syncthreads();
+
+  // 4-7: lanes 30 and 31 of each warp exit; the rest pass a barrier.
+  o[4] = o[5] = o[6] = o[7] = 0x12345678u;
+  if ((t & 31) >= 30) return;
+  a[t] = x + 3u;
+  __syncthreads();
+  o[4] = a[(t + 1) & 127 & ~1u];
+}
+
+extern "C" __global__ void vote_probe(const uint32_t* in, uint32_t* out) {
+  const unsigned t = threadIdx.x;
+  const unsigned g = blockIdx.x * blockDim.x + t;
+  const unsigned lane = t & 31;
+  const uint32_t x = in[g];
+  uint32_t* o = out + 8 * g;
+  const unsigned full = 0xffffffffu;
+
+  // Lane 0 calls each collective at one site, lanes 1-31 at another.
+  if (lane == 0) {
+    o[0] = __ballot_sync(full, x & 2u);
+    o[1] = __any_sync(full, x & 4u) | (__all_sync(full, x != 0) << 1);
+    o[2] = __shfl_sync(full, x * 7u, 5);
+  } else {
+    o[0] = __ballot_sync(full, x & 1u);
+    o[1] = __any_sync(full, (x & 0xffu) == 0u) | (__all_sync(full, x != 1) << 1);
+    o[2] = __shfl_sync(full, x + 9u, (lane + 1) & 31);
+  }
+
+  // Computed masks: the lanes of a branch vote among themselves.
+  if (x & 1u) {
+    const unsigned m = __activemask();
+    o[3] = __ballot_sync(m, x & 8u) ^ m;
+    o[4] = __reduce_add_sync(m, x & 0xffffu);
+  } else {
+    const unsigned m = __activemask();
+    o[3] = __ballot_sync(m, x & 16u) ^ ~m;
+    o[4] = __reduce_max_sync(m, x >> 8);
+  }
+  o[5] = __match_any_sync(full, x & 3u);
+  int pred = 0;
+  o[6] = __match_all_sync(full, lane < 32 ? 7u : x, &pred) | (pred << 31);
+  o[7] = __reduce_or_sync(full, x & (1u << lane));
+}
