@@ -1,0 +1,331 @@
+//===- ControlOps.cpp - Control flow, calls and barriers ------------------===//
+//
+// exit and ret (a ret with no call frame leaves the kernel), call (with the
+// vprintf and __assertfail builtins), bar/barrier with .sync, .arrive and
+// .red. bra is in runWarp (Exec.cpp), next to the SIMT stack it drives.
+//
+// A barrier counts arriving threads; threads that exited count as arrived
+// unless the barrier names a thread count. bar.sync is .aligned: every live
+// thread of a warp executes it together.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/emu/Launch.h"
+
+#include <cstring>
+
+namespace tilus::emu::exec {
+
+bool Launch::doPrintf(Warp &w, const Instr &I, int lane, uint64_t fmtAddr,
+                      uint64_t args, int32_t &count) {
+  bool ok;
+  std::string fmt = readCString(fmtAddr, I, w, lane, ok);
+  if (!ok)
+    return false;
+  std::string out;
+  uint64_t off = 0;
+  for (size_t i = 0; i < fmt.size(); ++i) {
+    if (fmt[i] != '%') {
+      out.push_back(fmt[i]);
+      continue;
+    }
+    size_t j = i + 1;
+    if (j < fmt.size() && fmt[j] == '%') {
+      out.push_back('%');
+      i = j;
+      continue;
+    }
+    while (j < fmt.size() && std::strchr("-+ #0123456789.*", fmt[j]))
+      ++j;
+    int longs = 0;
+    while (j < fmt.size() && std::strchr("hlLzjt", fmt[j])) {
+      if (fmt[j] == 'l' || fmt[j] == 'z' || fmt[j] == 'j' || fmt[j] == 't')
+        ++longs;
+      ++j;
+    }
+    if (j >= fmt.size())
+      break;
+    char conv = fmt[j];
+    std::string spec = fmt.substr(i, j - i + 1);
+    // Conversions the host's printf would misread (%n, '*' widths, unknown
+    // letters) are printed as they are, consuming no argument.
+    if (!std::strchr("diouxXcsfFeEgGaAp", conv) ||
+        spec.find('*') != std::string::npos || spec.size() > 32) {
+      out += spec;
+      i = j;
+      continue;
+    }
+    // Drop length modifiers; pass the value at its promoted width.
+    std::string clean;
+    for (char ch : spec)
+      if (!std::strchr("hlLzjt", ch))
+        clean.push_back(ch);
+    char buf[512];
+    unsigned size = 4;
+    if (std::strchr("fFeEgGaA", conv) || conv == 's' || conv == 'p' ||
+        longs > 0)
+      size = 8;
+    off = (off + size - 1) / size * size;
+    uint64_t v = 0;
+    if (!load(Space::Generic, args + off, size, &v, I, w, lane))
+      return false;
+    off += size;
+    if (std::strchr("fFeEgGaA", conv)) {
+      std::snprintf(buf, sizeof(buf), clean.c_str(), bitsToF64(v));
+    } else if (conv == 's') {
+      std::string s = readCString(v, I, w, lane, ok);
+      if (!ok)
+        return false;
+      std::snprintf(buf, sizeof(buf), clean.c_str(), s.c_str());
+    } else if (conv == 'p') {
+      std::snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+    } else if (conv == 'c') {
+      std::snprintf(buf, sizeof(buf), clean.c_str(), int(v));
+    } else if (std::strchr("di", conv)) {
+      std::string c2 = clean.substr(0, clean.size() - 1) + "lld";
+      long long x = size == 8 ? (long long)(int64_t)v : (long long)(int32_t)v;
+      std::snprintf(buf, sizeof(buf), c2.c_str(), x);
+    } else {
+      std::string c2 =
+          clean.substr(0, clean.size() - 1) + "ll" + std::string(1, conv);
+      unsigned long long x = size == 8 ? v : uint32_t(v);
+      std::snprintf(buf, sizeof(buf), c2.c_str(), x);
+    }
+    out += buf;
+    i = j;
+  }
+  count = int32_t(out.size());
+  if (dev.opts.printfSink)
+    dev.opts.printfSink(out);
+  else
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  return true;
+}
+
+bool Launch::execCall(Warp &w, const Instr &I, uint32_t mask) {
+  const detail::CallInfo &ci = mod.calls[I.aux];
+  const Function &callee = mod.funcs[ci.callee];
+  if (callee.builtin == Function::Builtin::Vprintf) {
+    FOR_LANES(mask, {
+      uint64_t fmt = 0, args = 0;
+      size_t t = size_t(w.id) * 32 + size_t(l);
+      uint8_t *loc = local.data() + t * mod.localBytes;
+      std::memcpy(&fmt, loc + ci.args[0], 8);
+      std::memcpy(&args, loc + ci.args[1], 8);
+      int32_t n = 0;
+      if (!doPrintf(w, I, l, fmt, args, n))
+        return false;
+      if (!ci.rets.empty())
+        std::memcpy(loc + ci.rets[0], &n, 4);
+    });
+    return true;
+  }
+  if (callee.builtin == Function::Builtin::AssertFail) {
+    int l = __builtin_ctz(mask);
+    size_t t = size_t(w.id) * 32 + size_t(l);
+    uint8_t *loc = local.data() + t * mod.localBytes;
+    uint64_t msg = 0, file = 0, func = 0;
+    uint32_t line = 0;
+    std::memcpy(&msg, loc + ci.args[0], 8);
+    std::memcpy(&file, loc + ci.args[1], 8);
+    std::memcpy(&line, loc + ci.args[2], 4);
+    std::memcpy(&func, loc + ci.args[3], 8);
+    bool ok1, ok2, ok3;
+    std::string m = readCString(msg, I, w, l, ok1);
+    std::string f = ok1 ? readCString(file, I, w, l, ok2) : "";
+    std::string fn2 = ok1 ? readCString(func, I, w, l, ok3) : "";
+    if (failed)
+      return false;
+    fail(ReportKind::Assertion, I, w, l, ~0ull,
+         "assertion '" + m + "' failed at " + f + ":" + std::to_string(line) +
+             " in " + fn2);
+    return false;
+  }
+  if (callee.isExtern || callee.begin == callee.end) {
+    fail(ReportKind::Other, I, w, -1, ~0ull,
+         "call of the undefined function '" + callee.name + "'");
+    return false;
+  }
+  // Copy arguments into the callee's parameter slots of each thread.
+  FOR_LANES(mask, {
+    size_t t = size_t(w.id) * 32 + size_t(l);
+    uint8_t *loc = local.data() + t * mod.localBytes;
+    for (size_t k = 0; k < ci.args.size(); ++k)
+      std::memmove(loc + callee.paramOffsets[k], loc + ci.args[k],
+                   callee.params[k].size);
+    if (w.stack[l].size() > 1024) {
+      fail(ReportKind::Other, I, w, l, ~0ull, "call stack overflow");
+      return false;
+    }
+    w.stack[l].push_back({w.pc + 1, I.aux});
+  });
+  return true;
+}
+
+void Launch::releaseBarrier(uint32_t id) {
+  madeProgress();
+  arrived[id] = 0;
+  ++epoch;
+  for (Warp &w : warps) {
+    if (w.done || !w.blocked || w.barId != id)
+      continue;
+    w.blocked = false;
+    if (w.redMask) {
+      uint64_t v = w.redOp == Sub::APopc  ? redPopc[id]
+                   : w.redOp == Sub::AAnd ? uint64_t(redAnd[id])
+                                          : uint64_t(redOr[id]);
+      if (w.redDst != kNoReg)
+        FOR_LANES(w.redMask, w.regs[size_t(w.redDst) * 32 + l] = v);
+      w.redMask = 0;
+    }
+  }
+  redPopc[id] = 0;
+  redAnd[id] = true;
+  redOr[id] = false;
+}
+
+void Launch::execExit(Warp &w, const Instr &I, uint32_t mask) {
+  uint32_t exiting = 0, returning = 0, retPc = kNoPc;
+  FOR_LANES(mask, {
+    if (I.op == Op::Exit || w.stack[l].empty())
+      exiting |= 1u << l;
+    else
+      returning |= 1u << l;
+  });
+  FOR_LANES(returning, {
+    Frame f = w.stack[l].back();
+    w.stack[l].pop_back();
+    const detail::CallInfo &ci = mod.calls[f.call];
+    const Function &callee = mod.funcs[ci.callee];
+    size_t t = size_t(w.id) * 32 + size_t(l);
+    uint8_t *loc = local.data() + t * mod.localBytes;
+    for (size_t k = 0; k < ci.rets.size(); ++k)
+      std::memmove(loc + ci.rets[k], loc + callee.retOffsets[k],
+                   callee.rets[k].size);
+    retPc = f.retPc;
+  });
+  if (exiting) {
+    w.exited |= exiting;
+    exitedThreads += uint32_t(__builtin_popcount(exiting));
+    if ((w.valid & ~w.exited) == 0) {
+      // Copies still in flight land before the warp retires.
+      w.groups.push_back(std::move(w.uncommitted));
+      w.uncommitted.clear();
+      for (auto &g : w.groups)
+        landGroup(w, g);
+      w.groups.clear();
+    }
+  }
+  w.active &= ~exiting;
+  if (returning) {
+    if (returning == w.active) {
+      w.pc = retPc;
+    } else {
+      // Part of the lanes return: they wait at the return address for
+      // the others.
+      w.simt.push_back({retPc, w.active, w.rpc});
+      w.active &= ~returning;
+      w.pc = w.pc + 1;
+      w.rpc = retPc;
+    }
+  } else {
+    ++w.pc;
+  }
+  if (!w.active)
+    popEntry(w);
+  // Barriers may be waiting only for the threads that exited.
+  if (exiting)
+    for (uint32_t b = 0; b < 16; ++b)
+      if (arrived[b] && barrierComplete(b))
+        releaseBarrier(b);
+}
+
+bool Launch::retireParkedAtExit(Warp &w, uint32_t lanes) {
+  uint32_t gone = 0;
+  for (const Entry &e : w.simt) {
+    uint32_t m = e.mask & lanes & ~w.exited & ~gone;
+    if (!m || e.pc >= mod.code.size())
+      continue;
+    const Instr &X = mod.code[e.pc];
+    if (X.guard != kNoReg || (X.op != Op::Exit && X.op != Op::Ret))
+      continue;
+    FOR_LANES(m, {
+      if (X.op == Op::Exit || w.stack[l].empty())
+        gone |= 1u << l;
+    });
+  }
+  if (!gone)
+    return false;
+  w.exited |= gone;
+  exitedThreads += uint32_t(__builtin_popcount(gone));
+  for (uint32_t b = 0; b < 16; ++b)
+    if (arrived[b] && barrierComplete(b))
+      releaseBarrier(b);
+  return true;
+}
+
+Yield Launch::execBar(Warp &w, const Instr &I, uint32_t mask) {
+  int first = __builtin_ctz(mask);
+  uint64_t ta[32], tb[32];
+  uint64_t idv = src(w, I.ops[I.has(FRed) ? 1 : 0], ta)[first];
+  if (idv >= 16) {
+    fail(ReportKind::Other, I, w, first, ~0ull,
+         "barrier id " + std::to_string(idv) + " is out of range 0..15");
+    return Yield::Error;
+  }
+  uint32_t id = uint32_t(idv);
+  uint32_t count = 0;
+  if (I.nops >= 2 && !(I.has(FRed) && I.nops == 3)) {
+    count = uint32_t(src(w, I.ops[I.has(FRed) ? 2 : 1], tb)[first]);
+    if (count % 32 || count == 0) {
+      fail(ReportKind::Other, I, w, first, ~0ull,
+           "barrier thread count " + std::to_string(count) +
+               " is not a positive multiple of the warp size");
+      return Yield::Error;
+    }
+  }
+  // bar.sync is barrier.sync.aligned: every live thread of the warp.
+  uint32_t live = w.valid & ~w.exited;
+  // Lanes waiting only to leave the kernel count as exited, as on a GPU
+  // (`if (i >= n) return; __syncthreads();`).
+  if (I.has(FAligned) && mask != live && retireParkedAtExit(w, live & ~mask))
+    live = w.valid & ~w.exited;
+  if (I.has(FAligned) && mask != live) {
+    int lane = __builtin_ctz(live & ~mask);
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "0x%08x of 0x%08x", mask, live);
+    fail(ReportKind::PartialWarp, I, w, lane, ~0ull,
+         std::string("bar.sync/barrier.sync.aligned executed by part of "
+                     "a warp (active lanes ") +
+             buf + "; lane " + std::to_string(lane) + " is missing)");
+    return Yield::Error;
+  }
+  barCount[id] = count;
+  arrived[id] += uint32_t(__builtin_popcount(mask));
+  if (I.has(FRed)) {
+    // bar.red: combine the predicate over the arriving threads; the
+    // result reaches every waiting thread at the release.
+    uint64_t tc[32];
+    const uint64_t *pc = src(w, I.ops[I.nops - 1], tc);
+    FOR_LANES(mask, {
+      bool v = pc[l] & 1;
+      redPopc[id] += v;
+      redAnd[id] = redAnd[id] && v;
+      redOr[id] = redOr[id] || v;
+    });
+    w.redDst = I.ops[0].kind == Operand::Reg ? I.ops[0].reg : kNoReg;
+    w.redMask = mask;
+    w.redOp = I.sub;
+  }
+  if (!I.has(FArrive)) {
+    w.blocked = true;
+    w.barId = id;
+    w.barPc = w.pc;
+  }
+  ++w.pc;
+  if (barrierComplete(id))
+    releaseBarrier(id);
+  return w.blocked ? Yield::Blocked : Yield::Again;
+}
+
+} // namespace tilus::emu::exec

@@ -1,0 +1,537 @@
+//===- MemoryOps.cpp - Memory instructions and the memory checks ----------===//
+//
+// Address resolution for every state space, with the sanitizer's checks on
+// each access (bounds, alignment, shared-memory races, reads of cp.async
+// destinations before their wait); ld, st, cvta, cp.async and its groups,
+// atom and red, createpolicy.
+//
+// A cp.async copies its source when it executes and lands in shared memory
+// at the cp.async.wait_group that covers its group; until then its
+// destination bytes are poisoned, and any access to them is reported.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/emu/Launch.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tilus::emu::exec {
+namespace {
+
+const char *spaceName(Space s) {
+  switch (s) {
+  case Space::Generic:
+    return "generic";
+  case Space::Global:
+    return "global";
+  case Space::Shared:
+    return "shared";
+  case Space::Local:
+    return "local";
+  case Space::Param:
+    return "param";
+  case Space::Const:
+    return "const";
+  }
+  return "?";
+}
+
+} // namespace
+
+uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
+                         const Instr &I, Warp &w, int lane, bool &isShared,
+                         uint32_t &sharedOff) {
+  isShared = false;
+  // Only built when a report needs it.
+  auto what = [&] {
+    return std::to_string(size) + "-byte " + (write ? "write" : "read");
+  };
+  if (size > 1 && (addr & (size - 1))) {
+    fail(ReportKind::Misaligned, I, w, lane, addr,
+         "misaligned " + std::string(spaceName(sp)) + " " + what() +
+             " (address not a multiple of " + std::to_string(size) + ")");
+    return nullptr;
+  }
+  Space real = sp;
+  uint64_t off = addr;
+  if (sp == Space::Generic) {
+    if (addr >= kSharedWindow && addr < kSharedWindow + kWindowSize) {
+      real = Space::Shared;
+      off = addr - kSharedWindow;
+    } else if (addr >= kLocalWindow && addr < kLocalWindow + kWindowSize) {
+      real = Space::Local;
+      off = addr - kLocalWindow;
+    } else if (addr >= kParamWindow && addr < kParamWindow + kWindowSize) {
+      real = Space::Param;
+      off = addr - kParamWindow;
+    } else {
+      real = Space::Global;
+    }
+  }
+  switch (real) {
+  case Space::Global:
+  case Space::Const: {
+    Allocation *a = dev.mem.find(addr, size);
+    if (!a) {
+      std::string detail;
+      const Allocation *n = dev.mem.nearest(addr);
+      if (addr == 0 || addr < 4096)
+        detail = " (null pointer)";
+      else if (n && addr < n->base + n->size + 65536 && addr >= n->base)
+        detail = " (" + std::to_string(addr + size - (n->base + n->size)) +
+                 " bytes past the end of the " + std::to_string(n->size) +
+                 "-byte allocation at 0x" + hex(n->base) + ")";
+      else
+        detail = " (outside every allocation)";
+      fail(ReportKind::OutOfBounds, I, w, lane, addr,
+           "out-of-bounds global " + what() + detail);
+      return nullptr;
+    }
+    return a->data.data() + (addr - a->base);
+  }
+  case Space::Shared:
+    if (off + size > shared.size()) {
+      fail(ReportKind::OutOfBounds, I, w, lane, addr,
+           "out-of-bounds shared " + what() + " at offset " +
+               std::to_string(off) + " (the CTA has " +
+               std::to_string(shared.size()) + " bytes of shared memory)");
+      return nullptr;
+    }
+    isShared = true;
+    sharedOff = uint32_t(off);
+    return shared.data() + off;
+  case Space::Local: {
+    if (off + size > mod.localBytes) {
+      fail(ReportKind::OutOfBounds, I, w, lane, addr,
+           "out-of-bounds local " + what() + " at offset " +
+               std::to_string(off) + " (each thread has " +
+               std::to_string(mod.localBytes) + " bytes of local memory)");
+      return nullptr;
+    }
+    size_t t = size_t(w.id) * 32 + size_t(lane);
+    return local.data() + t * mod.localBytes + off;
+  }
+  case Space::Param:
+    if (off >= kKernelParamBase) {
+      uint64_t p = off - kKernelParamBase;
+      if (write) {
+        fail(ReportKind::Other, I, w, lane, addr,
+             "write to a kernel parameter");
+        return nullptr;
+      }
+      if (p + size > paramBuf.size()) {
+        fail(ReportKind::OutOfBounds, I, w, lane, addr,
+             "out-of-bounds param " + what() + " at offset " +
+                 std::to_string(p) + " (the kernel has " +
+                 std::to_string(paramBuf.size()) + " bytes of parameters)");
+        return nullptr;
+      }
+      return paramBuf.data() + p;
+    }
+    return resolve(Space::Local, off, size, write, I, w, lane, isShared,
+                   sharedOff);
+  default:
+    break;
+  }
+  fail(ReportKind::Other, I, w, lane, addr, "access to an unknown space");
+  return nullptr;
+}
+
+bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
+                         const Instr &I, Warp &w, int lane, uint64_t addr) {
+  for (uint32_t b = 0; b < size; ++b)
+    if (poison[off + b]) {
+      fail(ReportKind::CpAsyncUnwaited, I, w, lane, addr,
+           std::string(write ? "write to" : "read of") +
+               " shared memory at offset " + std::to_string(off + b) +
+               " before the cp.async.wait_group that covers its pending "
+               "cp.async");
+      return false;
+    }
+  if (!dev.opts.detectRaces)
+    return true;
+  uint16_t me = uint16_t(w.id);
+  for (uint32_t b = 0; b < size; ++b) {
+    Shadow &s = shadow[off + b];
+    if (write) {
+      bool raceW = s.wEpoch == epoch && s.writer != me;
+      bool raceR = s.rEpoch == epoch && s.reader != me;
+      if (raceW || raceR) {
+        uint16_t other = raceW ? s.writer : s.reader;
+        fail(ReportKind::SharedRace, I, w, lane, addr,
+             "shared-memory race: write of offset " + std::to_string(off + b) +
+                 " by warp " + std::to_string(w.id) + " after a " +
+                 (raceW ? "write" : "read") + " by " +
+                 (other == 0xffff ? std::string("other warps")
+                                  : "warp " + std::to_string(other)) +
+                 " with no barrier between");
+        return false;
+      }
+      s.wEpoch = epoch;
+      s.writer = me;
+    } else {
+      if (s.wEpoch == epoch && s.writer != me) {
+        fail(ReportKind::SharedRace, I, w, lane, addr,
+             "shared-memory race: read of offset " + std::to_string(off + b) +
+                 " by warp " + std::to_string(w.id) +
+                 " after a write by warp " + std::to_string(s.writer) +
+                 " with no barrier between");
+        return false;
+      }
+      if (s.rEpoch == epoch && s.reader != me)
+        s.reader = 0xffff;
+      else if (s.rEpoch != epoch) {
+        s.rEpoch = epoch;
+        s.reader = me;
+      }
+    }
+  }
+  return true;
+}
+
+bool Launch::load(Space sp, uint64_t addr, uint32_t size, void *out,
+                  const Instr &I, Warp &w, int lane) {
+  bool sh;
+  uint32_t off;
+  uint8_t *p = resolve(sp, addr, size, false, I, w, lane, sh, off);
+  if (!p)
+    return false;
+  if (sh && !checkShared(off, size, false, I, w, lane, addr))
+    return false;
+  std::memcpy(out, p, size);
+  return true;
+}
+
+bool Launch::store(Space sp, uint64_t addr, uint32_t size, const void *in,
+                   const Instr &I, Warp &w, int lane) {
+  bool sh;
+  uint32_t off;
+  uint8_t *p = resolve(sp, addr, size, true, I, w, lane, sh, off);
+  if (!p)
+    return false;
+  if (sh && !checkShared(off, size, true, I, w, lane, addr))
+    return false;
+  std::memcpy(p, in, size);
+  return true;
+}
+
+void Launch::landGroup(Warp &w, std::vector<CpOp> &g) {
+  uint16_t me = uint16_t(w.id);
+  for (CpOp &op : g) {
+    std::memcpy(shared.data() + op.dst, op.data, op.size);
+    for (uint32_t b = 0; b < op.size; ++b) {
+      poison[op.dst + b] = 0;
+      Shadow &s = shadow[op.dst + b];
+      s.wEpoch = epoch;
+      s.writer = me;
+    }
+  }
+  g.clear();
+}
+
+std::string Launch::readCString(uint64_t addr, const Instr &I, Warp &w,
+                                int lane, bool &ok) {
+  std::string s;
+  ok = true;
+  for (;;) {
+    char c;
+    if (!load(Space::Generic, addr + s.size(), 1, &c, I, w, lane)) {
+      ok = false;
+      return s;
+    }
+    if (!c)
+      return s;
+    s.push_back(c);
+    if (s.size() > 65536)
+      return s;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Memory instructions
+//===----------------------------------------------------------------------===//
+
+bool Launch::execMemory(Warp &w, const Instr &I, uint32_t mask) {
+  switch (I.op) {
+  case Op::Ld:
+  case Op::St:
+    return execLdSt(w, I, mask);
+  case Op::CpAsync:
+    return execCpAsync(w, I, mask);
+  default:
+    return false;
+  }
+}
+
+bool Launch::execLdSt(Warp &w, const Instr &I, uint32_t mask) {
+  bool isLd = I.op == Op::Ld;
+  const Operand &data = I.ops[isLd ? 0 : 1];
+  const Operand &addr = I.ops[isLd ? 1 : 0];
+  unsigned eb = typeBits(I.type) / 8;
+  unsigned n = I.vec;
+  uint32_t total = eb * n;
+  uint64_t tv[4][32];
+  const uint64_t *vals[4];
+  if (!isLd) {
+    if (data.kind == Operand::Vec)
+      for (unsigned k = 0; k < n; ++k) {
+        Operand r;
+        r.kind = data.regs[k] == kNoReg ? Operand::None : Operand::Reg;
+        r.reg = data.regs[k];
+        vals[k] = src(w, r, tv[k]);
+      }
+    else
+      vals[0] = src(w, data, tv[0]);
+  }
+  FOR_LANES(mask, {
+    uint64_t ad = addrOf(w, addr, l);
+    uint8_t buf[32];
+    if (isLd) {
+      if (!load(I.space, ad, total, buf, I, w, l))
+        return false;
+      for (unsigned k = 0; k < n; ++k) {
+        uint64_t v = 0;
+        std::memcpy(&v, buf + k * eb, eb);
+        if (isSigned(I.type))
+          v = zext(uint64_t(sext(v, eb * 8)), 64);
+        uint32_t reg = data.kind == Operand::Vec ? data.regs[k] : data.reg;
+        if (reg != kNoReg)
+          w.regs[size_t(reg) * 32 + l] = v;
+      }
+    } else {
+      for (unsigned k = 0; k < n; ++k) {
+        uint64_t v = vals[k][l];
+        std::memcpy(buf + k * eb, &v, eb);
+      }
+      if (!store(I.space, ad, total, buf, I, w, l))
+        return false;
+    }
+  });
+  return true;
+}
+
+bool Launch::execCpAsync(Warp &w, const Instr &I, uint32_t mask) {
+  unsigned size = unsigned(I.ops[2].imm);
+  if (size != 4 && size != 8 && size != 16) {
+    fail(ReportKind::Other, I, w, -1, ~0ull,
+         "cp.async copy size must be 4, 8 or 16 bytes");
+    return false;
+  }
+  if (I.has(FCg) && size != 16) {
+    fail(ReportKind::Other, I, w, -1, ~0ull,
+         "cp.async.cg copies exactly 16 bytes");
+    return false;
+  }
+  uint64_t ts[32];
+  const uint64_t *srcSize = nullptr;
+  bool ignorePred = false;
+  if (I.nops == 4) {
+    srcSize = src(w, I.ops[3], ts);
+    ignorePred = I.has(FIgnoreSrc);
+  }
+  FOR_LANES(mask, {
+    uint64_t da = addrOf(w, I.ops[0], l), sa = addrOf(w, I.ops[1], l);
+    uint32_t ss = srcSize ? uint32_t(srcSize[l]) : size;
+    if (ignorePred)
+      ss = (srcSize[l] & 1) ? 0 : size;
+    if (ss > size) {
+      fail(ReportKind::Other, I, w, l, sa,
+           "cp.async src-size larger than the copy size");
+      return false;
+    }
+    CpOp op;
+    op.size = uint8_t(size);
+    std::memset(op.data, 0, sizeof(op.data));
+    if (ss) {
+      bool sh;
+      uint32_t off;
+      if (sa % size) {
+        fail(ReportKind::Misaligned, I, w, l, sa,
+             "misaligned cp.async global source (address not a multiple "
+             "of " +
+                 std::to_string(size) + ")");
+        return false;
+      }
+      uint8_t *p = resolve(Space::Global, sa, ss, false, I, w, l, sh, off);
+      if (!p)
+        return false;
+      std::memcpy(op.data, p, ss);
+    }
+    bool sh;
+    uint32_t off;
+    uint8_t *q = resolve(Space::Shared, da, size, true, I, w, l, sh, off);
+    if (!q)
+      return false;
+    if (!checkShared(off, size, true, I, w, l, da))
+      return false;
+    op.dst = off;
+    for (unsigned b = 0; b < size; ++b)
+      poison[off + b] = 1;
+    w.uncommitted.push_back(op);
+  });
+  return true;
+}
+
+/// cp.async.commit_group, cp.async.wait_group and wait_all.
+void Launch::execCpAsyncGroup(Warp &w, const Instr &I) {
+  if (I.op == Op::CpAsyncCommit) {
+    w.groups.push_back(std::move(w.uncommitted));
+    w.uncommitted.clear();
+    return;
+  }
+  uint64_t n = uint64_t(I.ops[0].imm);
+  if (I.nops == 0) { // wait_all: commit, then wait for everything
+    w.groups.push_back(std::move(w.uncommitted));
+    w.uncommitted.clear();
+    n = 0;
+  }
+  while (w.groups.size() > n) {
+    landGroup(w, w.groups.front());
+    w.groups.pop_front();
+  }
+}
+
+void Launch::execCvta(Warp &w, const Instr &I, uint32_t mask) {
+  uint64_t ta[32];
+  const uint64_t *a = src(w, I.ops[1], ta);
+  uint64_t *d = dst(w, I.ops[0]);
+  uint64_t base = I.space == Space::Shared  ? kSharedWindow
+                  : I.space == Space::Local ? kLocalWindow
+                  : I.space == Space::Param ? kParamWindow
+                                            : 0;
+  bool to = I.op == Op::CvtaTo;
+  unsigned bits = typeBits(I.type) ? typeBits(I.type) : 64;
+  FOR_LANES(mask, d[l] = zext(to ? a[l] - base : a[l] + base, bits));
+}
+
+bool Launch::execCreatepolicy(Warp &w, const Instr &I, uint32_t mask,
+                              const AluArgs &args) {
+  uint64_t *d = args.d;
+  // The policy is opaque: any value.
+  FOR_LANES(mask, d[l] = 0x1000000000000000ull);
+  return true;
+}
+
+namespace {
+
+/// The value an atomic leaves in memory: \p old combined with \p x (and,
+/// for cas, replaced by \p cas).
+uint64_t atomValue(const Instr &I, uint64_t old, uint64_t x,
+                   const uint64_t &cas) {
+  unsigned bits = typeBits(I.type);
+  uint64_t nv = old;
+  if (I.type == Type::F32) {
+    float o = bitsToF32(uint32_t(old)), y = bitsToF32(uint32_t(x));
+    switch (I.sub) {
+    case Sub::AAdd:
+      nv = f32ToBits(o + y);
+      break;
+    case Sub::AMin:
+      nv = f32ToBits(float(fminPtx(o, y, false)));
+      break;
+    case Sub::AMax:
+      nv = f32ToBits(float(fmaxPtx(o, y, false)));
+      break;
+    default:
+      nv = x;
+    }
+  } else if (I.type == Type::F16 || I.type == Type::F16x2 ||
+             I.type == Type::BF16 || I.type == Type::BF16x2) {
+    // add.noftz: each 16-bit half rounded to nearest even on its own.
+    bool bf = I.type == Type::BF16 || I.type == Type::BF16x2;
+    nv = 0;
+    for (unsigned h = 0; h < bits; h += 16) {
+      uint16_t o = uint16_t(old >> h), y = uint16_t(x >> h);
+      float sum = bf ? bf16ToF32(o) + bf16ToF32(y) : f16ToF32(o) + f16ToF32(y);
+      uint16_t r = bf ? f32ToBF16(sum) : f32ToF16(sum);
+      nv |= uint64_t(r) << h;
+    }
+  } else if (I.type == Type::F64) {
+    double o = bitsToF64(old), y = bitsToF64(x);
+    nv = I.sub == Sub::AAdd   ? f64ToBits(o + y)
+         : I.sub == Sub::AMin ? f64ToBits(fminPtx(o, y, false))
+         : I.sub == Sub::AMax ? f64ToBits(fmaxPtx(o, y, false))
+                              : x;
+  } else {
+    bool sg = isSigned(I.type);
+    int64_t so = sext(old, bits), sx = sext(x, bits);
+    uint64_t uo = zext(old, bits), ux = zext(x, bits);
+    switch (I.sub) {
+    case Sub::AAdd:
+      nv = uo + ux;
+      break;
+    case Sub::AMin:
+      nv = sg ? uint64_t(std::min(so, sx)) : std::min(uo, ux);
+      break;
+    case Sub::AMax:
+      nv = sg ? uint64_t(std::max(so, sx)) : std::max(uo, ux);
+      break;
+    case Sub::AExch:
+      nv = x;
+      break;
+    case Sub::ACas:
+      nv = uo == ux ? cas : uo;
+      break;
+    case Sub::AAnd:
+      nv = uo & ux;
+      break;
+    case Sub::AOr:
+      nv = uo | ux;
+      break;
+    case Sub::AXor:
+      nv = uo ^ ux;
+      break;
+    case Sub::AInc:
+      nv = uo >= ux ? 0 : uo + 1;
+      break;
+    case Sub::ADec:
+      nv = (uo == 0 || uo > ux) ? ux : uo - 1;
+      break;
+    default:
+      break;
+    }
+    nv = zext(nv, bits);
+  }
+  return nv;
+}
+
+} // namespace
+
+bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
+  bool isAtom = I.op == Op::Atom;
+  const Operand &addr = I.ops[isAtom ? 1 : 0];
+  uint64_t tb[32], tc[32];
+  const uint64_t *b = src(w, I.ops[isAtom ? 2 : 1], tb);
+  const uint64_t *c = isAtom && I.nops == 4 ? src(w, I.ops[3], tc) : tc;
+  uint64_t *d = isAtom ? dst(w, I.ops[0]) : scratch;
+  unsigned bits = typeBits(I.type);
+  unsigned size = bits / 8;
+  FOR_LANES(mask, {
+    uint64_t ad = addrOf(w, addr, l);
+    bool sh;
+    uint32_t off;
+    uint8_t *p = resolve(I.space, ad, size, true, I, w, l, sh, off);
+    if (!p)
+      return false;
+    if (sh) {
+      for (unsigned k = 0; k < size; ++k)
+        if (poison[off + k]) {
+          fail(ReportKind::CpAsyncUnwaited, I, w, l, ad,
+               "atomic on shared memory before the cp.async.wait_group that "
+               "covers its pending cp.async");
+          return false;
+        }
+    }
+    uint64_t old = 0;
+    std::memcpy(&old, p, size);
+    uint64_t nv = atomValue(I, old, b[l], c[l]);
+    if (std::memcmp(p, &nv, size))
+      madeProgress();
+    std::memcpy(p, &nv, size);
+    d[l] = zext(old, bits);
+  });
+  return true;
+}
+
+} // namespace tilus::emu::exec
