@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cfenv>
 #include <cmath>
+#include <limits>
 
 namespace tilus::emu::exec {
 namespace {
@@ -218,6 +219,28 @@ bool f32Nearest(const Instr &I, uint32_t mask, const AluArgs &args) {
   return false;
 }
 
+/// sin.approx.f32 and cos.approx.f32 as the GPU computes them: the argument
+/// becomes revolutions through an f32 multiply by 1/(2 pi) rounded toward
+/// zero, and the sine of those revolutions is taken, so a large argument
+/// keeps exactly the fraction the GPU keeps (none from 2^24 revolutions on).
+/// Against an H200 (test/emu-hw/approx.ptx) this leaves only the GPU's own
+/// approximation error, under 3.3e-7 absolute.
+double sinRevolutions(float x, bool cosine) {
+  if (!std::isfinite(x))
+    return std::numeric_limits<double>::quiet_NaN();
+  double exact = double(x) * double(0.15915494f);
+  float r = float(exact);
+  if (std::fabs(double(r)) > std::fabs(exact))
+    r = std::nextafter(r, 0.0f);
+  double frac = double(r) - std::floor(double(r));
+  if (frac > 0.5)
+    frac -= 1.0;
+  if (frac == 0 && !cosine)
+    return std::copysign(0.0, double(x));
+  double angle = 2 * M_PI * frac;
+  return cosine ? std::cos(angle) : std::sin(angle);
+}
+
 } // namespace
 
 bool Launch::execF32(const Instr &I, uint32_t mask, const AluArgs &args) {
@@ -345,10 +368,10 @@ bool Launch::execF32(const Instr &I, uint32_t mask, const AluArgs &args) {
     FOR_LANES(mask, d[l] = out(float(std::log2(double(in(a[l]))))));
     return true;
   case Op::Sin:
-    FOR_LANES(mask, d[l] = out(float(std::sin(double(in(a[l]))))));
+    FOR_LANES(mask, d[l] = out(float(sinRevolutions(in(a[l]), false))));
     return true;
   case Op::Cos:
-    FOR_LANES(mask, d[l] = out(float(std::cos(double(in(a[l]))))));
+    FOR_LANES(mask, d[l] = out(float(sinRevolutions(in(a[l]), true))));
     return true;
   case Op::Tanh:
     FOR_LANES(mask, d[l] = out(float(std::tanh(double(in(a[l]))))));
@@ -597,7 +620,11 @@ uint64_t cvtValue(const Instr &I, Type dt, Type st, uint64_t v) {
     }
     return bits;
   }
-  // float -> float
+  // float -> float. bf16 -> f32 is exact, a NaN's payload included: the
+  // GPU moves the 16 bits up (measured on an H200).
+  if (st == Type::BF16 && dt == Type::F32 && !I.has(FRelu) && !I.has(FSat) &&
+      ((v & 0x7f80) == 0x7f80) && (v & 0x7f))
+    return (v & 0xffff) << 16;
   double x = readFloat(st, v);
   if (fz && st == Type::F32)
     x = ftz(float(x));
@@ -612,7 +639,8 @@ uint64_t cvtValue(const Instr &I, Type dt, Type st, uint64_t v) {
     }
     rnd = Rnd::Rn;
   }
-  if (I.has(FRelu) && !std::isnan(x) && x < 0)
+  // .relu takes -0 to +0 as well (measured on an H200).
+  if (I.has(FRelu) && !std::isnan(x) && std::signbit(x))
     x = 0;
   if (I.has(FSat))
     x = (std::isnan(x) || x <= 0) ? 0.0 : (x > 1 ? 1 : x);
