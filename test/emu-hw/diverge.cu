@@ -3,7 +3,9 @@
 // called from different sites. Compiled to diverge.ptx by
 //   nvcc -ptx -arch=sm_80 diverge.cu -o diverge.ptx
 // Each kernel runs as grid 2 x block 128 over 256 input words and writes 8
-// words per thread.
+// words per thread. divbar.ptx holds divbar_probe alone
+//   nvcc -ptx -arch=sm_80 -DDIVBAR_ONLY diverge.cu -o divbar.ptx
+// so that it loads where match.sync does not.
 #include <cstdint>
 
 __device__ __forceinline__ void bar_sync_count(unsigned id, unsigned count) {
@@ -74,6 +76,7 @@ extern "C" __global__ void divbar_probe(const uint32_t* in, uint32_t* out) {
   o[4] = a[(t + 1) & 127 & ~1u];
 }
 
+#ifndef DIVBAR_ONLY
 extern "C" __global__ void vote_probe(const uint32_t* in, uint32_t* out) {
   const unsigned t = threadIdx.x;
   const unsigned g = blockIdx.x * blockDim.x + t;
@@ -108,3 +111,4 @@ extern "C" __global__ void vote_probe(const uint32_t* in, uint32_t* out) {
   o[6] = __match_all_sync(full, lane < 32 ? 7u : x, &pred) | (pred << 31);
   o[7] = __reduce_or_sync(full, x & (1u << lane));
 }
+#endif

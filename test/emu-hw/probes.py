@@ -6,8 +6,8 @@
       runs every probe on the GPU (tilus-run --device cuda) and writes
       OUT_DIR/NAME.bin (default: truth/ next to this script): the files to
       commit
-  probes.py compare TILUS_RUN TRUTH_DIR WORK_DIR
-      runs every probe on the emulator and compares with TRUTH_DIR/NAME.bin:
+  probes.py compare TILUS_RUN TRUTH_DIR WORK_DIR [NAME...]
+      runs every probe (or those named) on the emulator and compares with TRUTH_DIR/NAME.bin:
       bit for bit except the .approx functions, which must agree within the
       PTX ISA's error bounds; prints 'OK: NAME' per probe or 'FAIL: ...'
 
@@ -30,7 +30,7 @@ PROBES = {
     "cvt": ("cvt_probe", 8, 128, 1024 * 48),
     "approx": ("approx_probe", 64, 128, 8192 * 32),
     # diverge.cu through nvcc: barriers and warp collectives in divergent code.
-    "divbar": ("divbar_probe", 2, 128, 256 * 32, "diverge.ptx"),
+    "divbar": ("divbar_probe", 2, 128, 256 * 32, "divbar.ptx"),
     "vote": ("vote_probe", 2, 128, 256 * 32, "diverge.ptx"),
 }
 
@@ -190,16 +190,22 @@ def main():
                 print("FAIL: %s" % e)
                 status = 1
         return status
-    if mode == "compare" and len(sys.argv) == 5:
+    if mode == "compare" and len(sys.argv) >= 5:
         tool, truth, work = sys.argv[2:5]
+        names = sys.argv[5:] or list(PROBES)
         os.makedirs(work, exist_ok=True)
         failed = False
-        for name in PROBES:
+        for name in names:
             if not os.path.exists(os.path.join(truth, name + ".bin")):
                 print("NOT RECORDED: %s (no hardware truth yet)" % name)
                 continue
             path = os.path.join(work, name + ".bin")
-            run_probe(tool, name, "emu", path)
+            try:
+                run_probe(tool, name, "emu", path)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print("FAIL: %s" % e)
+                failed = True
+                continue
             emu = open(path, "rb").read()
             hw = open(os.path.join(truth, name + ".bin"), "rb").read()
             if len(emu) != len(hw):
