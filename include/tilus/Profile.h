@@ -24,6 +24,8 @@
 #ifndef TILUS_PROFILE_H
 #define TILUS_PROFILE_H
 
+#include "tilus/Status.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -174,6 +176,9 @@ struct Profile {
   std::string toJson() const;
   /// A readable table, counters first, then the model (marked modelled).
   std::string toText() const;
+  /// Fills `estimates` for the GPUs named in \p gpus (findGpu's names;
+  /// empty: every known GPU); an error names an unknown one.
+  Status model(const std::vector<std::string> &gpus);
 };
 
 } // namespace tilus

@@ -21,6 +21,7 @@
 #define TILUS_RUNTIME_H
 
 #include "tilus/KernelInfo.h"
+#include "tilus/Profile.h"
 #include "tilus/Status.h"
 
 #include <cstdint>
@@ -111,6 +112,24 @@ public:
   virtual Status destroyStream(Stream stream) = 0;
   /// Waits for every launch on \p stream.
   virtual Status synchronize(Stream stream = 0) = 0;
+
+  /// Profiling (tilus/Profile.h, docs/profiling.md): with it on, every launch
+  /// counts memory requests, sectors, wavefronts, DRAM bytes and
+  /// instructions, and lastProfile() models the last launch's time on
+  /// \p gpus (names findGpu accepts; empty: every known GPU). The emulator
+  /// counts; a GPU device answers with an error. `TILUS_PROFILE` (any value
+  /// but 0) turns it on for a device when it is created.
+  virtual Status enableProfiling(bool on) {
+    if (on)
+      return Status::error("profiling counts what the emulator sees: run on "
+                           "the emu device (" + name() + " has no counters)");
+    return Status::success();
+  }
+  virtual Expected<Profile> lastProfile(const std::vector<std::string> &gpus = {}) {
+    (void)gpus;
+    return Status::error("no profile: profiling is off or the device is " +
+                         name());
+  }
 };
 
 /// Creates the device named \p name: "emu", "cuda" (or "cuda:N" for the

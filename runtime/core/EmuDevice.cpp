@@ -6,6 +6,9 @@
 #include "runtime/emu/Emulator.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <map>
+#include <optional>
 
 using namespace tilus;
 
@@ -13,25 +16,36 @@ namespace {
 
 class EmuFunction final : public DeviceFunction {
 public:
-  explicit EmuFunction(emu::Kernel kernel) : kernel(std::move(kernel)) {}
+  EmuFunction(emu::Kernel kernel, std::shared_ptr<const std::string> ptx)
+      : kernel(std::move(kernel)), ptx(std::move(ptx)) {}
   const std::string &name() const override { return kernel.name(); }
   emu::Kernel kernel;
+  std::shared_ptr<const std::string> ptx; ///< the module's text, for ptxas
 };
 
 class EmuModule final : public DeviceModule {
 public:
-  explicit EmuModule(emu::Module module) : module(std::move(module)) {}
+  EmuModule(emu::Module module, std::shared_ptr<const std::string> ptx)
+      : module(std::move(module)), ptx(std::move(ptx)) {}
   Expected<std::shared_ptr<DeviceFunction>>
   function(std::string_view name) override {
     emu::Expected<emu::Kernel> k = module.kernel(name);
     if (!k)
       return Status::error(k.error().message());
-    return std::shared_ptr<DeviceFunction>(std::make_shared<EmuFunction>(*k));
+    return std::shared_ptr<DeviceFunction>(
+        std::make_shared<EmuFunction>(*k, ptx));
   }
 
 private:
   emu::Module module;
+  std::shared_ptr<const std::string> ptx;
 };
+
+/// Whether TILUS_PROFILE asks for profiling.
+bool profilingFromEnv() {
+  const char *v = std::getenv("TILUS_PROFILE");
+  return v && *v && std::string_view(v) != "0";
+}
 
 class EmuDevice final : public Device {
 public:
@@ -66,7 +80,8 @@ public:
     emu::Expected<emu::Module> m = emu.loadModule(image, name);
     if (!m)
       return Status::error(m.error().message());
-    return std::shared_ptr<DeviceModule>(std::make_shared<EmuModule>(*m));
+    return std::shared_ptr<DeviceModule>(std::make_shared<EmuModule>(
+        *m, std::make_shared<const std::string>(image)));
   }
   Status launch(const DeviceFunction &fn, Dim3 grid, Dim3 block,
                 uint32_t dynamicSharedBytes,
@@ -83,6 +98,7 @@ public:
     emu::Status s = emu.launch(f->kernel, emu::Dim3(grid.x, grid.y, grid.z),
                                emu::Dim3(block.x, block.y, block.z),
                                dynamicSharedBytes, bytes);
+    last = Launched{f->kernel, f->ptx, grid, block, dynamicSharedBytes};
     if (stats) {
       stats->milliseconds = std::chrono::duration<double, std::milli>(
                                 std::chrono::steady_clock::now() - start)
@@ -95,9 +111,60 @@ public:
   Status destroyStream(Stream) override { return Status::success(); }
   Status synchronize(Stream) override { return Status::success(); }
 
+  EmuDevice() { emu.setProfiling(profilingFromEnv()); }
+  Status enableProfiling(bool on) override {
+    emu.setProfiling(on);
+    return Status::success();
+  }
+  Expected<Profile> lastProfile(const std::vector<std::string> &gpus) override {
+    const emu::LaunchStats &st = emu.lastLaunchStats();
+    if (!last || !st.profiled)
+      return Status::error("no profile: no launch ran with profiling on "
+                           "(enableProfiling, or TILUS_PROFILE=1)");
+    Profile p;
+    p.kernel = last->kernel.name();
+    p.grid[0] = last->grid.x, p.grid[1] = last->grid.y, p.grid[2] = last->grid.z;
+    p.block[0] = last->block.x, p.block[1] = last->block.y,
+    p.block[2] = last->block.z;
+    p.resources.threadsPerCta =
+        int(last->block.x * last->block.y * last->block.z);
+    p.resources.sharedBytesPerCta =
+        int(last->kernel.staticSharedBytes() + last->dynamicShared);
+    p.resources.ctas = int64_t(last->grid.x) * last->grid.y * last->grid.z;
+    p.resources.regsPerThread = registers(*last);
+    p.resources.regsEstimated = p.resources.regsPerThread < 0;
+    if (p.resources.regsEstimated)
+      p.resources.regsPerThread = kEstimatedRegisters;
+    p.counters = st.counters;
+    if (Status s = p.model(gpus); !s)
+      return s;
+    return p;
+  }
+
 private:
+  /// Without ptxas, a kernel is assumed to use this many registers a thread
+  /// (and the profile says so).
+  static constexpr int kEstimatedRegisters = 64;
+  struct Launched {
+    emu::Kernel kernel;
+    std::shared_ptr<const std::string> ptx;
+    Dim3 grid, block;
+    uint32_t dynamicShared;
+  };
+  /// ptxas's count for the launched kernel, cached; -1 without ptxas.
+  int registers(const Launched &l) {
+    auto key = std::make_pair(std::hash<std::string>{}(*l.ptx), l.kernel.name());
+    auto it = regCache.find(key);
+    if (it == regCache.end()) {
+      std::optional<int> r = ptxasRegisters(*l.ptx, l.kernel.name());
+      it = regCache.emplace(key, r ? *r : -1).first;
+    }
+    return it->second;
+  }
   emu::Emulator emu;
   Stream lastStream = 0;
+  std::optional<Launched> last;
+  std::map<std::pair<size_t, std::string>, int> regCache;
 };
 
 } // namespace

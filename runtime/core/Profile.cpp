@@ -191,6 +191,23 @@ Estimate estimate(const GpuSpec &gpu, const Counters &c,
   return e;
 }
 
+Status Profile::model(const std::vector<std::string> &gpus) {
+  estimates.clear();
+  if (gpus.empty()) {
+    for (const GpuSpec &g : gpuSpecs())
+      estimates.push_back(estimate(g, counters, resources));
+    return Status::success();
+  }
+  for (const std::string &name : gpus) {
+    const GpuSpec *g = findGpu(name);
+    if (!g)
+      return Status::error("unknown GPU '" + name + "' (known: " + gpuNames() +
+                           ")");
+    estimates.push_back(estimate(*g, counters, resources));
+  }
+  return Status::success();
+}
+
 //===----------------------------------------------------------------------===//
 // Printing
 //===----------------------------------------------------------------------===//

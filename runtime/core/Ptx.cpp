@@ -3,6 +3,10 @@
 #include "runtime/core/Ptx.h"
 
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <stdlib.h>
+#include <unistd.h>
 
 using namespace tilus;
 
@@ -70,4 +74,65 @@ int tilus::minimumDriverForPtx(int major, int minor) {
 std::string tilus::driverVersionText(int version) {
   return std::to_string(version / 1000) + "." +
          std::to_string(version % 1000 / 10);
+}
+
+namespace {
+
+/// The ptxas to run: the first on PATH, else the toolkit's default place.
+std::string findPtxas() {
+  if (const char *path = std::getenv("PATH")) {
+    std::string dirs = path;
+    size_t start = 0;
+    while (start <= dirs.size()) {
+      size_t end = dirs.find(':', start);
+      if (end == std::string::npos)
+        end = dirs.size();
+      std::string candidate = dirs.substr(start, end - start) + "/ptxas";
+      if (end > start && ::access(candidate.c_str(), X_OK) == 0)
+        return candidate;
+      start = end + 1;
+    }
+  }
+  const char *fallback = "/usr/local/cuda/bin/ptxas";
+  return ::access(fallback, X_OK) == 0 ? fallback : "";
+}
+
+} // namespace
+
+std::optional<int> tilus::ptxasRegisters(std::string_view ptx,
+                                         const std::string &kernel) {
+  std::string ptxas = findPtxas();
+  std::optional<PtxHeader> header = parsePtxHeader(ptx);
+  if (ptxas.empty() || !header || header->target.empty())
+    return std::nullopt;
+  char dir[] = "/tmp/tilus-ptxas-XXXXXX";
+  if (!::mkdtemp(dir))
+    return std::nullopt;
+  std::string in = std::string(dir) + "/k.ptx", out = std::string(dir) + "/k.o";
+  std::optional<int> regs;
+  if (FILE *f = std::fopen(in.c_str(), "wb")) {
+    bool ok = std::fwrite(ptx.data(), 1, ptx.size(), f) == ptx.size();
+    ok &= std::fclose(f) == 0;
+    std::string cmd = "'" + ptxas + "' -v -arch=" + header->target + " -o '" +
+                      out + "' '" + in + "' 2>&1";
+    FILE *p = ok ? ::popen(cmd.c_str(), "r") : nullptr;
+    if (p) {
+      // "Compiling entry function 'K' for 'sm_80'" ... "Used N registers".
+      std::string text;
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+        text.append(buf, n);
+      if (::pclose(p) == 0) {
+        size_t at = text.find("entry function '" + kernel + "'");
+        size_t used = at == std::string::npos ? at : text.find("Used ", at);
+        if (used != std::string::npos)
+          regs = std::atoi(text.c_str() + used + 5);
+      }
+    }
+  }
+  ::unlink(in.c_str());
+  ::unlink(out.c_str());
+  ::rmdir(dir);
+  return regs;
 }

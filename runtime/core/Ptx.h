@@ -28,6 +28,12 @@ int minimumDriverForPtx(int major, int minor);
 /// "12.4" for 12040.
 std::string driverVersionText(int version);
 
+/// The registers per thread that ptxas gives kernel \p kernel of \p ptx
+/// (`ptxas -v`), or std::nullopt when ptxas is not found (on PATH or in
+/// /usr/local/cuda/bin) or fails. Takes a second or so: cache the answer.
+std::optional<int> ptxasRegisters(std::string_view ptx,
+                                  const std::string &kernel);
+
 } // namespace tilus
 
 #endif // TILUS_RUNTIME_CORE_PTX_H

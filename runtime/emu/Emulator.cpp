@@ -105,6 +105,7 @@ const Report &Emulator::lastReport() const { return impl->report; }
 void Emulator::setPrintfSink(std::function<void(std::string_view)> sink) {
   impl->opts.printfSink = std::move(sink);
 }
+void Emulator::setProfiling(bool on) { impl->opts.profile = on; }
 
 //===----------------------------------------------------------------------===//
 // Module and Kernel handles

@@ -24,6 +24,7 @@
 #ifndef TILUS_RUNTIME_EMU_EMULATOR_H
 #define TILUS_RUNTIME_EMU_EMULATOR_H
 
+#include "tilus/Profile.h"
 #include "tilus/Status.h"
 
 #include <cstdint>
@@ -86,6 +87,10 @@ struct LaunchStats {
   uint64_t threadInstructions = 0; ///< Sum of active lanes over them.
   uint64_t ctas = 0;
   double seconds = 0; ///< Host wall time of the launch.
+  /// EmulatorOptions::profile: the launch's counters (runtime/emu/Profiler.h
+  /// states how each is counted).
+  bool profiled = false;
+  tilus::Counters counters;
 };
 
 /// What a sanitizer report is about.
@@ -206,6 +211,9 @@ struct EmulatorOptions {
   /// finishing), naming the spinning warps; 0: no limit.
   /// Default: $TILUS_EMU_MAX_STEPS, else 100'000'000.
   uint64_t maxSteps = envOr("TILUS_EMU_MAX_STEPS", 100000000);
+  /// Count memory requests, sectors, wavefronts, DRAM bytes, instructions by
+  /// class and bytes in flight (LaunchStats::counters). Off, it costs nothing.
+  bool profile = false;
 
   /// The value of the environment variable \p name if it is a decimal
   /// number, else \p fallback.
@@ -246,6 +254,8 @@ public:
   const Report &lastReport() const;
   /// Replaces the printf sink.
   void setPrintfSink(std::function<void(std::string_view)> sink);
+  /// Turns EmulatorOptions::profile on or off for later launches.
+  void setProfiling(bool on);
 
   struct Impl;
 

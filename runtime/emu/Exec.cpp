@@ -161,6 +161,8 @@ Yield Launch::runWarp(Warp &w) {
     }
     ++st.warpInstructions;
     st.threadInstructions += uint32_t(__builtin_popcount(mask));
+    if (prof)
+      prof->instruction(mod, I, mask, w);
     if (st.warpInstructions > instrLimit) {
       stopAtLimit(I, w, mask);
       return Yield::Error;
@@ -186,6 +188,8 @@ Yield Launch::runWarp(Warp &w) {
         break;
       if (!execMemory(w, I, mask))
         return Yield::Error;
+      if (prof)
+        prof->endMemory(I, w);
       bool visible = I.op == Op::CpAsync || I.space == Space::Global ||
                      I.space == Space::Shared || I.space == Space::Generic;
       if (visible) {
@@ -202,6 +206,8 @@ Yield Launch::runWarp(Warp &w) {
         break;
       if (!execAtom(w, I, mask))
         return Yield::Error;
+      if (prof)
+        prof->endMemory(I, w);
       ++w.pc;
       return Yield::Again;
     case Op::CpAsyncCommit:
@@ -212,6 +218,8 @@ Yield Launch::runWarp(Warp &w) {
       if (!checkWholeWarp(w, I, mask, "ldmatrix.sync.aligned") ||
           !execLdmatrix(w, I))
         return Yield::Error;
+      if (prof)
+        prof->endMemory(I, w);
       ++w.pc;
       return Yield::Again;
     case Op::Mma:
@@ -222,6 +230,8 @@ Yield Launch::runWarp(Warp &w) {
       if (!checkWholeWarp(w, I, mask, "stmatrix.sync.aligned") ||
           !execStmatrix(w, I))
         return Yield::Error;
+      if (prof)
+        prof->endMemory(I, w);
       madeProgress();
       ++w.pc;
       return Yield::Again;
@@ -235,6 +245,8 @@ Yield Launch::runWarp(Warp &w) {
       if (!checkWholeWarp(w, I, mask, "wmma.load/store.sync.aligned") ||
           !execWmma(w, I))
         return Yield::Error;
+      if (prof)
+        prof->endMemory(I, w);
       if (I.op == Op::WmmaStore)
         madeProgress();
       ++w.pc;
@@ -620,7 +632,14 @@ Status runKernel(Emulator::Impl &dev, const detail::ModuleImpl &mod,
   if (kernelIndex >= mod.funcs.size())
     return Status::error("invalid kernel handle");
   exec::Launch launch(dev, mod, kernelIndex, grid, block, dynamicSmemBytes);
-  return launch.run(params);
+  if (!dev.opts.profile)
+    return launch.run(params);
+  exec::Profiler profiler;
+  launch.setProfiler(&profiler);
+  Status s = launch.run(params);
+  dev.stats.profiled = true;
+  dev.stats.counters = profiler.counters();
+  return s;
 }
 
 } // namespace tilus::emu

@@ -21,6 +21,7 @@
 
 #include "runtime/emu/Exec.h"
 #include "runtime/emu/Float.h"
+#include "runtime/emu/Profiler.h"
 
 #include <cmath>
 #include <deque>
@@ -98,6 +99,9 @@ struct Warp {
   std::vector<Frame> stack[32];
   std::vector<CpOp> uncommitted;
   std::deque<std::vector<CpOp>> groups;
+  // Profiling: bytes of global loads waiting in each register, and in all.
+  std::vector<uint32_t> pendingBytes;
+  uint64_t inflight = 0;
 };
 
 /// Per-byte shadow of shared memory for the race detector.
@@ -176,6 +180,8 @@ public:
         dynSmem(dyn) {}
 
   Status run(const std::vector<ParamBytes> &params);
+  /// Counts into \p p (EmulatorOptions::profile).
+  void setProfiler(Profiler *p) { prof = p; }
 
 private:
   Emulator::Impl &dev;
@@ -252,6 +258,8 @@ private:
   }
   bool failed = false;
   Status error;
+  /// The counters, when EmulatorOptions::profile is set; else null.
+  Profiler *prof = nullptr;
   uint64_t scratch[32];
   std::string printfOut;
 
@@ -297,6 +305,16 @@ private:
   }
 
   // Memory ---------------------------------------------------------------
+  /// Whether an access of space \p sp at \p addr goes to global memory (a
+  /// generic address outside the shared, local and parameter windows).
+  static bool isGlobal(Space sp, uint64_t addr) {
+    if (sp != Space::Generic)
+      return sp == Space::Global;
+    auto in = [&](uint64_t base) {
+      return addr >= base && addr < base + kWindowSize;
+    };
+    return !in(kSharedWindow) && !in(kLocalWindow) && !in(kParamWindow);
+  }
   uint8_t *resolve(Space sp, uint64_t addr, uint32_t size, bool write,
                    const Instr &I, Warp &w, int lane, bool &isShared,
                    uint32_t &sharedOff);

@@ -199,6 +199,8 @@ bool Launch::load(Space sp, uint64_t addr, uint32_t size, void *out,
     return false;
   if (sh && !checkShared(off, size, false, I, w, lane, addr))
     return false;
+  if (prof && (sh || isGlobal(sp, addr)))
+    prof->access(sh ? off : addr, size, lane, sh, false);
   std::memcpy(out, p, size);
   return true;
 }
@@ -212,6 +214,8 @@ bool Launch::store(Space sp, uint64_t addr, uint32_t size, const void *in,
     return false;
   if (sh && !checkShared(off, size, true, I, w, lane, addr))
     return false;
+  if (prof && (sh || isGlobal(sp, addr)))
+    prof->access(sh ? off : addr, size, lane, sh, true);
   std::memcpy(p, in, size);
   return true;
 }
@@ -219,6 +223,8 @@ bool Launch::store(Space sp, uint64_t addr, uint32_t size, const void *in,
 void Launch::landGroup(Warp &w, std::vector<CpOp> &g) {
   uint16_t me = uint16_t(w.id);
   for (CpOp &op : g) {
+    if (prof)
+      prof->landed(w, op.size);
     std::memcpy(shared.data() + op.dst, op.data, op.size);
     for (uint32_t b = 0; b < op.size; ++b) {
       poison[op.dst + b] = 0;
@@ -356,6 +362,8 @@ bool Launch::execCpAsync(Warp &w, const Instr &I, uint32_t mask) {
       uint8_t *p = resolve(Space::Global, sa, ss, false, I, w, l, sh, off);
       if (!p)
         return false;
+      if (prof)
+        prof->access(sa, ss, l, false, false);
       std::memcpy(op.data, p, ss);
     }
     bool sh;
@@ -365,6 +373,8 @@ bool Launch::execCpAsync(Warp &w, const Instr &I, uint32_t mask) {
       return false;
     if (!checkShared(off, size, true, I, w, l, da))
       return false;
+    if (prof)
+      prof->access(off, size, l, true, true);
     op.dst = off;
     for (unsigned b = 0; b < size; ++b)
       poison[off + b] = 1;
@@ -514,6 +524,8 @@ bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
     uint8_t *p = resolve(I.space, ad, size, true, I, w, l, sh, off);
     if (!p)
       return false;
+    if (prof && (sh || isGlobal(I.space, ad)))
+      prof->access(sh ? off : ad, size, l, sh, true);
     if (sh) {
       for (unsigned k = 0; k < size; ++k)
         if (poison[off + k]) {

@@ -27,6 +27,7 @@ namespace {
 const char *kUsage =
     R"(usage: tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
                  [--smem BYTES] [--arg A ...] [--dump K:OUT.bin ...] [--device NAME]
+                 [--profile[=text|json:FILE]] [--gpu NAME,...]
 
 Loads a PTX module and launches one of its kernels once.
 
@@ -50,6 +51,15 @@ options:
   --sms N            emulator: SMs the CTAs are resident on (default 132)
   --device NAME      the device to run on: emu (the CPU emulator), cuda or
                      cuda:N (a GPU through the CUDA driver); default emu
+  --profile[=text|json:FILE]
+                     emulator: count what the launch does (memory requests,
+                     sectors, shared-memory wavefronts and bank conflicts,
+                     DRAM bytes, instructions by class, bytes in flight) and
+                     model its time on named GPUs; text goes to stdout after
+                     the kernel's output, json:FILE writes one JSON object
+                     (docs/profiling.md). Counts are exact; times are modelled
+  --gpu NAME,...     the GPUs the profile models (default: every known one:
+                     A100-SXM4-80GB, H100-SXM5, H200, L40S, RTX-4090)
   --help             show this text
 
 The arguments are checked against the kernel's parameter list (count and
@@ -136,6 +146,8 @@ int main(int argc, char **argv) {
   uint64_t smem = 0;
   std::vector<std::string> argTexts;
   std::vector<std::pair<long, std::string>> dumps;
+  std::string profile; // "", "text" or "json:FILE"
+  std::vector<std::string> gpus;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string &out) {
@@ -191,6 +203,25 @@ int main(int argc, char **argv) {
     } else if (a == "--device") {
       if (!value(device))
         return fail("--device needs a name");
+    } else if (a == "--profile" || a.rfind("--profile=", 0) == 0) {
+      profile = a == "--profile" ? "text" : a.substr(10);
+      if (profile != "text" &&
+          (profile.rfind("json:", 0) != 0 || profile.size() == 5))
+        return fail("--profile takes text or json:FILE, got '" + profile + "'");
+    } else if (a == "--gpu") {
+      if (!value(v) || v.empty())
+        return fail("--gpu needs a GPU name (" + tilus::gpuNames() + ")");
+      for (size_t start = 0; start <= v.size();) {
+        size_t end = v.find(',', start);
+        if (end == std::string::npos)
+          end = v.size();
+        std::string name = v.substr(start, end - start);
+        if (!tilus::findGpu(name))
+          return fail("--gpu: unknown GPU '" + name + "' (known: " +
+                      tilus::gpuNames() + ")");
+        gpus.push_back(name);
+        start = end + 1;
+      }
     } else if (!a.empty() && a[0] == '-') {
       return fail("unknown option '" + a + "' (see --help)");
     } else if (file.empty()) {
@@ -305,6 +336,9 @@ int main(int argc, char **argv) {
   auto function = (*loaded)->function(kernelName);
   if (!function)
     return fail(function.error().message());
+  if (!profile.empty())
+    if (tilus::Status p = dev.enableProfiling(true); !p)
+      return fail("--profile: " + p.message());
   std::cout.flush();
   tilus::Status s = dev.launch(**function, {grid.x, grid.y, grid.z},
                                {block.x, block.y, block.z}, uint32_t(smem), pb);
@@ -321,6 +355,18 @@ int main(int argc, char **argv) {
       return fail(c.message());
     if (tilus::Status w = tilus::writeOutputFile(path, data); !w)
       return fail(w.message());
+  }
+  if (!profile.empty()) {
+    tilus::Expected<tilus::Profile> p = dev.lastProfile(gpus);
+    if (!p)
+      return fail(p.error().message());
+    if (profile == "text") {
+      std::cout << p->toText();
+    } else if (tilus::Status w =
+                   tilus::writeOutputFile(profile.substr(5), p->toJson() + "\n");
+               !w) {
+      return fail(w.message());
+    }
   }
   return 0;
 }

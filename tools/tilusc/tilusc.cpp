@@ -134,6 +134,18 @@ cl::opt<bool> noCache("no-cache",
 cl::opt<unsigned> seed("seed", cl::desc("Seed of the random inputs of --run"),
                        cl::init(1), cl::cat(runCategory));
 
+cl::opt<std::string> profileOpt(
+    "profile", cl::ValueOptional,
+    cl::desc("With --run on the emulator: print the launch's exact counters "
+             "and its modelled time on named GPUs (text, the default), or "
+             "write them as JSON (json:FILE); docs/profiling.md"),
+    cl::value_desc("text|json:FILE"), cl::cat(runCategory));
+
+cl::list<std::string> gpuOpt(
+    "gpu", cl::CommaSeparated,
+    cl::desc("The GPUs --profile models (default: every known one)"),
+    cl::value_desc("name,..."), cl::cat(runCategory));
+
 cl::opt<bool>
     check("check",
           cl::desc("With --run: also run the reference interpreter on the "
@@ -460,6 +472,15 @@ int runKernel(StringRef source, StringRef filename,
          << info.sharedBytes << " bytes of shared memory, on " << (*dev)->name()
          << " (" << (*dev)->description() << ")\n";
   bool gpu = (*dev)->name() != "emu";
+  std::string profile;
+  if (profileOpt.getNumOccurrences()) {
+    profile = profileOpt.empty() ? "text" : profileOpt.getValue();
+    if (profile != "text" &&
+        (profile.rfind("json:", 0) != 0 || profile.size() == 5))
+      return fail("--profile takes text or json:FILE, got '" + profile + "'");
+    if (tilus::Status s = (*dev)->enableProfiling(true); !s)
+      return fail("--profile: " + s.message());
+  }
   std::vector<double> times;
   tilus::LaunchStats stats;
   for (int i = 0; i < (gpu ? 11 : 1); ++i) {
@@ -476,6 +497,16 @@ int runKernel(StringRef source, StringRef filename,
     outs() << info.name << ": " << stats.warpInstructions
            << " warp instructions (emulated in "
            << format("%.1f", stats.milliseconds) << " ms)\n";
+  }
+  if (!profile.empty()) {
+    std::vector<std::string> gpus(gpuOpt.begin(), gpuOpt.end());
+    tilus::Expected<tilus::Profile> p = (*dev)->lastProfile(gpus);
+    if (!p)
+      return fail(p.error().message());
+    if (profile == "text")
+      outs() << p->toText();
+    else if (int rc = writeFile(profile.substr(5), p->toJson() + "\n"))
+      return rc;
   }
   if (!check)
     return 0;
