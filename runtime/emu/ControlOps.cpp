@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/emu/Decode.h"
 #include "runtime/emu/Launch.h"
 
 #include <cstring>
@@ -329,3 +330,78 @@ Yield Launch::execBar(Warp &w, const Instr &I, uint32_t mask) {
 }
 
 } // namespace tilus::emu::exec
+
+//===----------------------------------------------------------------------===//
+// Decoding
+//===----------------------------------------------------------------------===//
+
+namespace tilus::emu::decode {
+namespace {
+
+bool controlModifier(Decoding &d, std::string_view m) {
+  Instr &ins = d.ins;
+  if (m == "uni" && ins.op == Op::Bra) {
+    ins.flags |= FUni;
+  } else if (ins.op == Op::Bar && reductionByName(m, ins.sub)) {
+  } else if (ins.op == Op::Bar &&
+             (m == "arrive" || m == "red" || m == "warp" || m == "cta")) {
+    if (m == "arrive")
+      ins.flags |= FArrive;
+    if (m == "red")
+      ins.flags |= FRed;
+    if (m == "warp")
+      ins.op = Op::BarWarp;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Status checkControl(Decoding &d) {
+  Instr &ins = d.ins;
+  Type t0 = d.type(0);
+  Status st;
+  switch (ins.op) {
+  case Op::Bra:
+    return d.need(ins.ops[0].kind == Operand::Label, "a label target");
+  case Op::Bar:
+    if (ins.has(FRed)) {
+      st = d.need((ins.sub == Sub::APopc && t0 == Type::U32) ||
+                      ((ins.sub == Sub::AAnd || ins.sub == Sub::AOr) &&
+                       t0 == Type::Pred),
+                  "bar.red.popc.u32 or bar.red.{and,or}.pred");
+      if (!st)
+        return st;
+      st = d.need(ins.nops >= 3 && ins.ops[ins.nops - 1].kind == Operand::Reg,
+                  "bar.red takes d, a{, b}, {!}c");
+      if (!st)
+        return st;
+    }
+    // bar.sync is barrier.sync.aligned; bar.arrive is barrier.arrive.aligned.
+    if (d.full.rfind("bar.", 0) == 0)
+      ins.flags |= FAligned;
+    return d.need(ins.has(FSync) || ins.has(FArrive) || ins.has(FRed),
+                  ".sync, .arrive or .red");
+  case Op::Nop: // nanosleep
+    return d.typed();
+  default: // ret, exit, trap, bar.warp
+    return Status::success();
+  }
+}
+
+} // namespace
+
+const Family &controlFamily() {
+  static const Family f = {{{"bra", Op::Bra, 1, 1},
+                            {"ret", Op::Ret, 0, 0},
+                            {"exit", Op::Exit, 0, 0},
+                            {"bar", Op::Bar, 1, 4},
+                            {"barrier", Op::Bar, 1, 4},
+                            {"trap", Op::Trap, 0, 0},
+                            {"nanosleep", Op::Nop, 1, 1}},
+                           controlModifier,
+                           checkControl};
+  return f;
+}
+
+} // namespace tilus::emu::decode

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/emu/Decode.h"
 #include "runtime/emu/Launch.h"
 
 #include <algorithm>
@@ -701,3 +702,97 @@ bool Launch::execCvt(Warp &w, const Instr &I, uint32_t mask) {
 }
 
 } // namespace tilus::emu::exec
+
+//===----------------------------------------------------------------------===//
+// Decoding
+//===----------------------------------------------------------------------===//
+
+namespace tilus::emu::decode {
+namespace {
+
+bool floatModifier(Decoding &d, std::string_view m) {
+  Instr &ins = d.ins;
+  if (ins.op == Op::Testp &&
+      (m == "finite" || m == "infinite" || m == "number" || m == "notanumber" ||
+       m == "normal" || m == "subnormal")) {
+    ins.sub = m == "finite"       ? Sub::Finite
+              : m == "infinite"   ? Sub::Infinite
+              : m == "number"     ? Sub::Number
+              : m == "notanumber" ? Sub::NotANumber
+              : m == "normal"     ? Sub::Normal
+                                  : Sub::Subnormal;
+    return true;
+  }
+  return false;
+}
+
+Status checkFloat(Decoding &d) {
+  Instr &ins = d.ins;
+  Type t0 = d.type(0), t1 = d.type(1);
+  Status st;
+  switch (ins.op) {
+  case Op::Cvt:
+    st = d.need(d.types.size() == 2, "expected a destination and source type");
+    if (!st)
+      return st;
+    ins.type2 = t1;
+    d.fixDoubleLiterals(t1);
+    st = d.need(!ins.has(FSatFinite) ||
+                    (ins.rnd != Rnd::Rm && ins.rnd != Rnd::Rp),
+                ".satfinite goes with .rn or .rz only");
+    if (!st)
+      return st;
+    if ((t0 == Type::F16x2 || t0 == Type::BF16x2) && t1 == Type::F32)
+      return d.need(ins.nops == 3, "f16x2/bf16x2 from two f32 operands");
+    if (t0 == Type::E4m3x2 || t0 == Type::E5m2x2) {
+      st = d.need(ins.rnd == Rnd::Rn && ins.has(FSatFinite),
+                  "conversions to f8 need .rn.satfinite");
+      if (!st)
+        return st;
+      if (t1 == Type::F32)
+        return d.need(ins.nops == 3, "e4m3x2/e5m2x2 from two f32 operands");
+      return d.need(t1 == Type::F16x2 && ins.nops == 2,
+                    "e4m3x2/e5m2x2 from f32 or f16x2");
+    }
+    if (t1 == Type::E4m3x2 || t1 == Type::E5m2x2)
+      return d.need(t0 == Type::F16x2 && ins.nops == 2 &&
+                        (ins.rnd == Rnd::Rn || ins.rnd == Rnd::None),
+                    "f16x2 from e4m3x2/e5m2x2");
+    return d.need(ins.nops == 2 && t0 != Type::F16x2 && t0 != Type::BF16x2 &&
+                      t1 != Type::F16x2 && t1 != Type::BF16x2 &&
+                      t0 != Type::Pred && t1 != Type::Pred,
+                  "conversion pair ." + std::string(d.mods.back()));
+  default:
+    break;
+  }
+  st = d.typed();
+  if (!st)
+    return st;
+  if ((ins.op == Op::Ex2 || ins.op == Op::Lg2 || ins.op == Op::Rsqrt ||
+       ins.op == Op::Sin || ins.op == Op::Cos || ins.op == Op::Tanh) &&
+      !ins.has(FApprox))
+    return d.need(false, "only the .approx form exists");
+  return Status::success();
+}
+
+} // namespace
+
+const Family &floatFamily() {
+  static const Family f = {{{"fma", Op::Fma, 4, 4},
+                            {"copysign", Op::Copysign, 3, 3},
+                            {"testp", Op::Testp, 2, 2},
+                            {"ex2", Op::Ex2, 2, 2},
+                            {"lg2", Op::Lg2, 2, 2},
+                            {"rcp", Op::Rcp, 2, 2},
+                            {"rsqrt", Op::Rsqrt, 2, 2},
+                            {"sqrt", Op::Sqrt, 2, 2},
+                            {"sin", Op::Sin, 2, 2},
+                            {"cos", Op::Cos, 2, 2},
+                            {"tanh", Op::Tanh, 2, 2},
+                            {"cvt", Op::Cvt, 2, 3}},
+                           floatModifier,
+                           checkFloat};
+  return f;
+}
+
+} // namespace tilus::emu::decode

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/emu/Decode.h"
 #include "runtime/emu/Launch.h"
 
 #include <algorithm>
@@ -764,3 +765,164 @@ bool Launch::execSet(Warp &w, const Instr &I, uint32_t mask,
 }
 
 } // namespace tilus::emu::exec
+
+//===----------------------------------------------------------------------===//
+// Decoding
+//===----------------------------------------------------------------------===//
+
+namespace tilus::emu::decode {
+namespace {
+
+bool cmpByName(std::string_view s, Cmp &c) {
+  static const std::unordered_map<std::string_view, Cmp> m = {
+      {"eq", Cmp::Eq},   {"ne", Cmp::Ne},   {"lt", Cmp::Lt},
+      {"le", Cmp::Le},   {"gt", Cmp::Gt},   {"ge", Cmp::Ge},
+      {"lo", Cmp::Lo},   {"ls", Cmp::Ls},   {"hi", Cmp::Hi},
+      {"hs", Cmp::Hs},   {"equ", Cmp::Equ}, {"neu", Cmp::Neu},
+      {"ltu", Cmp::Ltu}, {"leu", Cmp::Leu}, {"gtu", Cmp::Gtu},
+      {"geu", Cmp::Geu}, {"num", Cmp::Num}, {"nan", Cmp::Nan}};
+  auto it = m.find(s);
+  if (it == m.end())
+    return false;
+  c = it->second;
+  return true;
+}
+
+bool intModifier(Decoding &d, std::string_view m) {
+  Instr &ins = d.ins;
+  Cmp c;
+  if (m == "cc" &&
+      (ins.op == Op::Add || ins.op == Op::Sub || ins.op == Op::Mad)) {
+    ins.flags |= FCarryOut;
+  } else if ((m == "wrap" || m == "clamp") && ins.op == Op::Shf) {
+    if (m == "wrap")
+      ins.flags |= FWrap;
+  } else if ((m == "l" || m == "r") && ins.op == Op::Shf) {
+    if (m == "l")
+      ins.flags |= FLeft;
+  } else if (m == "shiftamt" && ins.op == Op::Bfind) {
+    ins.flags |= FShiftAmt;
+  } else if ((ins.op == Op::Setp || ins.op == Op::Set) && cmpByName(m, c) &&
+             !d.sawCmp && ins.boolOp == BoolOp::None) {
+    ins.cmp = c;
+    d.sawCmp = true;
+  } else if ((ins.op == Op::Setp || ins.op == Op::Set) &&
+             (m == "and" || m == "or" || m == "xor")) {
+    ins.boolOp = m == "and"  ? BoolOp::And
+                 : m == "or" ? BoolOp::Or
+                             : BoolOp::Xor;
+  } else if (ins.op == Op::Prmt && (m == "f4e" || m == "b4e" || m == "rc8" ||
+                                    m == "ecl" || m == "ecr" || m == "rc16")) {
+    ins.sub = m == "f4e"   ? Sub::F4e
+              : m == "b4e" ? Sub::B4e
+              : m == "rc8" ? Sub::Rc8
+              : m == "ecl" ? Sub::Ecl
+              : m == "ecr" ? Sub::Ecr
+                           : Sub::Rc16;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Status checkInt(Decoding &d) {
+  Instr &ins = d.ins;
+  Type t0 = d.type(0), t1 = d.type(1);
+  Status st;
+  switch (ins.op) {
+  case Op::Set:
+    st = d.need(d.types.size() == 2 && d.sawCmp,
+                "expected a comparison, destination and source type");
+    if (!st)
+      return st;
+    ins.type2 = t1;
+    d.fixDoubleLiterals(t1);
+    return Status::success();
+  case Op::Setp:
+    st = d.need(d.types.size() == 1 && d.sawCmp,
+                "expected a comparison and a type");
+    if (!st)
+      return st;
+    d.fixDoubleLiterals(t0);
+    if (ins.boolOp != BoolOp::None)
+      return d.need(ins.nops == 4,
+                    "a boolean setp takes a predicate operand c");
+    return d.need(ins.nops == 3, "three operands");
+  case Op::Mov:
+    d.fixDoubleLiterals(t0);
+    return d.need(t0 != Type::None, "expected a type");
+  case Op::Dp4a: {
+    auto is32 = [](Type t) { return t == Type::U32 || t == Type::S32; };
+    ins.type2 = t1;
+    return d.need(d.types.size() == 2 && is32(t0) && is32(t1),
+                  "dp4a.{u32,s32}.{u32,s32}");
+  }
+  case Op::Sad:
+    return d.need(d.types.size() == 1 && !isFloat(t0) && typeBits(t0) >= 16 &&
+                      t0 != Type::Pred,
+                  "sad with a 16/32/64-bit integer type");
+  default:
+    break;
+  }
+  st = d.typed();
+  if (!st)
+    return st;
+  if (ins.flags & (FCarryIn | FCarryOut)) {
+    st = d.need((t0 == Type::U32 || t0 == Type::S32 || t0 == Type::U64 ||
+                 t0 == Type::S64) &&
+                    !ins.has(FSat) && !ins.has(FWide),
+                "carry arithmetic on 32/64-bit integers");
+    if (!st)
+      return st;
+  }
+  if (ins.op == Op::Mul || ins.op == Op::Mad) {
+    if (!isFloat(t0) && !(ins.flags & (FHi | FLo | FWide)))
+      return d.need(false, "integer mul/mad needs .lo, .hi or .wide");
+  }
+  return Status::success();
+}
+
+} // namespace
+
+const Family &intFamily() {
+  static const Family f = {{{"add", Op::Add, 3, 3},
+                            {"sub", Op::Sub, 3, 3},
+                            {"mul", Op::Mul, 3, 3},
+                            {"mad", Op::Mad, 4, 4},
+                            {"addc", Op::Add, 3, 3, FCarryIn},
+                            {"subc", Op::Sub, 3, 3, FCarryIn},
+                            {"madc", Op::Mad, 4, 4, FCarryIn},
+                            {"div", Op::Div, 3, 3},
+                            {"rem", Op::Rem, 3, 3},
+                            {"min", Op::Min, 3, 3},
+                            {"max", Op::Max, 3, 3},
+                            {"abs", Op::Abs, 2, 2},
+                            {"neg", Op::Neg, 2, 2},
+                            {"and", Op::And, 3, 3},
+                            {"or", Op::Or, 3, 3},
+                            {"xor", Op::Xor, 3, 3},
+                            {"not", Op::Not, 2, 2},
+                            {"cnot", Op::Cnot, 2, 2},
+                            {"shl", Op::Shl, 3, 3},
+                            {"shr", Op::Shr, 3, 3},
+                            {"shf", Op::Shf, 4, 4},
+                            {"bfe", Op::Bfe, 4, 4},
+                            {"bfi", Op::Bfi, 5, 5},
+                            {"lop3", Op::Lop3, 5, 5},
+                            {"prmt", Op::Prmt, 4, 4},
+                            {"popc", Op::Popc, 2, 2},
+                            {"clz", Op::Clz, 2, 2},
+                            {"brev", Op::Brev, 2, 2},
+                            {"bfind", Op::Bfind, 2, 2},
+                            {"dp4a", Op::Dp4a, 4, 4},
+                            {"sad", Op::Sad, 4, 4},
+                            {"setp", Op::Setp, 3, 4},
+                            {"selp", Op::Selp, 4, 4},
+                            {"set", Op::Set, 3, 4},
+                            {"mov", Op::Mov, 2, 2}},
+                           intModifier,
+                           checkInt};
+  return f;
+}
+
+} // namespace tilus::emu::decode

@@ -14,6 +14,9 @@
 //   TensorOps.cpp    ldmatrix, stmatrix, wmma, mma
 //   ControlOps.cpp   exit/ret, call (with printf and assert), bar/barrier
 //
+// Each family file also holds the family's decoder (Decode.h): its
+// mnemonics, its modifiers and the checks of its instructions' forms.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TILUS_RUNTIME_EMU_LAUNCH_H

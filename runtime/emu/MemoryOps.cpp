@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/emu/Decode.h"
 #include "runtime/emu/Launch.h"
 
 #include <algorithm>
@@ -547,3 +548,146 @@ bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
 }
 
 } // namespace tilus::emu::exec
+
+//===----------------------------------------------------------------------===//
+// Decoding
+//===----------------------------------------------------------------------===//
+
+namespace tilus::emu::decode {
+namespace {
+
+bool memoryModifier(Decoding &d, std::string_view m) {
+  Instr &ins = d.ins;
+  if ((ins.op == Op::Atom || ins.op == Op::Red) &&
+      reductionByName(m, ins.sub)) {
+  } else if (ins.op == Op::CpAsync &&
+             (m == "async" || m == "ca" || m == "cg" || m == "commit_group" ||
+              m == "wait_group" || m == "wait_all" || m == "shared::cta" ||
+              m == "L2::128B" || m == "L2::64B" || m == "L2::256B")) {
+    if (m == "cg")
+      ins.flags |= FCg;
+    if (m == "commit_group")
+      ins.op = Op::CpAsyncCommit;
+    if (m == "wait_group")
+      ins.op = Op::CpAsyncWait;
+    if (m == "wait_all") {
+      ins.op = Op::CpAsyncWait;
+      ins.ops[0].kind = Operand::Imm;
+      ins.ops[0].imm = 0;
+    }
+  } else if (ins.op == Op::Membar &&
+             (m == "gl" || m == "cta" || m == "sys" || m == "sc" ||
+              m == "acq_rel" || m == "gpu" || m == "proxy" || m == "async" ||
+              m == "cluster")) {
+  } else if (ins.op == Op::Cvta && m == "to") {
+    ins.op = Op::CvtaTo;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Status checkMemory(Decoding &d) {
+  Instr &ins = d.ins;
+  Type t0 = d.type(0);
+  Status st;
+  switch (ins.op) {
+  case Op::Atom:
+  case Op::Red: {
+    st = d.need(ins.sub != Sub::None && t0 != Type::None,
+                "expected an operation and a type");
+    if (!st)
+      return st;
+    st = d.need(ins.space == Space::Generic || ins.space == Space::Global ||
+                    ins.space == Space::Shared,
+                "atomics on global or shared memory only");
+    if (!st)
+      return st;
+    bool isF = t0 == Type::F32 || t0 == Type::F64;
+    st = d.need(!isF || ins.sub == Sub::AAdd || ins.sub == Sub::AExch ||
+                    ins.sub == Sub::AMin || ins.sub == Sub::AMax,
+                "float atomics support add/min/max/exch");
+    if (!st)
+      return st;
+    bool isHalf = t0 == Type::F16 || t0 == Type::F16x2 || t0 == Type::BF16 ||
+                  t0 == Type::BF16x2;
+    if (isHalf)
+      return d.need(ins.sub == Sub::AAdd &&
+                        ins.nops == (ins.op == Op::Atom ? 3 : 2),
+                    "f16/bf16 atomics support add");
+    st = d.need(typeBits(t0) == 32 || typeBits(t0) == 64, "32/64-bit types");
+    if (!st)
+      return st;
+    if (ins.op == Op::Atom)
+      return d.need(ins.nops == (ins.sub == Sub::ACas ? 4 : 3),
+                    "operand count");
+    return Status::success();
+  }
+  case Op::CpAsync:
+    // The fourth operand is a src-size, or an ignore-src predicate.
+    if (ins.nops == 4 && ins.ops[3].kind == Operand::Reg &&
+        ins.ops[3].reg < d.regTypes.size() &&
+        d.regTypes[ins.ops[3].reg] == Type::Pred)
+      ins.flags |= FIgnoreSrc;
+    if (ins.op == Op::CpAsync)
+      return d.need(ins.nops >= 3 && ins.ops[0].kind == Operand::Addr &&
+                        ins.ops[1].kind == Operand::Addr &&
+                        ins.ops[2].kind == Operand::Imm,
+                    "cp.async.{ca,cg}.shared.global [dst], [src], size[, "
+                    "src-size]");
+    return Status::success();
+  case Op::CpAsyncWait:
+  case Op::CpAsyncCommit:
+    return Status::success();
+  case Op::Ld:
+  case Op::St: {
+    int addrIdx = ins.op == Op::Ld ? 1 : 0;
+    st = d.need(t0 != Type::None && ins.ops[addrIdx].kind == Operand::Addr,
+                "expected a type and an [address]");
+    if (!st)
+      return st;
+    st = d.need(t0 != Type::B128 && t0 != Type::Pred, "type");
+    if (!st)
+      return st;
+    d.fixDoubleLiterals(t0);
+    int dataIdx = 1 - addrIdx;
+    if (ins.vec > 1)
+      return d.need(ins.ops[dataIdx].kind == Operand::Vec &&
+                        ins.ops[dataIdx].count == ins.vec,
+                    "vector operand size");
+    return Status::success();
+  }
+  case Op::Createpolicy:
+    // The policy is opaque; only its register is written.
+    ins.nops = 1;
+    return d.need(t0 == Type::B64, "createpolicy with a .b64 destination");
+  case Op::Cvta:
+  case Op::CvtaTo:
+  case Op::Membar:
+    return Status::success();
+  default: // prefetch
+    return d.typed();
+  }
+}
+
+} // namespace
+
+const Family &memoryFamily() {
+  static const Family f = {{{"ld", Op::Ld, 2, 2},
+                            {"ldu", Op::Ld, 2, 2},
+                            {"st", Op::St, 2, 2},
+                            {"cvta", Op::Cvta, 2, 2},
+                            {"cp", Op::CpAsync, 0, 4},
+                            {"atom", Op::Atom, 3, 4},
+                            {"red", Op::Red, 2, 2},
+                            {"createpolicy", Op::Createpolicy, 2, 4},
+                            {"membar", Op::Membar, 0, 0},
+                            {"fence", Op::Membar, 0, 0},
+                            {"prefetch", Op::Nop, 1, 1},
+                            {"prefetchu", Op::Nop, 1, 1}},
+                           memoryModifier,
+                           checkMemory};
+  return f;
+}
+
+} // namespace tilus::emu::decode

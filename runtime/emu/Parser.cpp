@@ -3,10 +3,13 @@
 // A hand-written lexer and recursive-descent parser for the subset of PTX
 // (ISA 7.0-9.0) that LLVM's NVPTX backend, nvcc and inline assembly of tile
 // compilers produce. Every instruction is decoded here, once; anything the
-// executor does not implement is rejected here with its name and line.
+// executor does not implement is rejected here with its name and line. The
+// mnemonics and the modifiers particular to each family of instructions are
+// decoded by the family (Decode.h), next to its executor.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/emu/Decode.h"
 #include "runtime/emu/Float.h"
 #include "runtime/emu/Program.h"
 
@@ -232,21 +235,6 @@ bool rndByName(std::string_view s, Rnd &r) {
   return true;
 }
 
-bool cmpByName(std::string_view s, Cmp &c) {
-  static const std::unordered_map<std::string_view, Cmp> m = {
-      {"eq", Cmp::Eq},   {"ne", Cmp::Ne},   {"lt", Cmp::Lt},
-      {"le", Cmp::Le},   {"gt", Cmp::Gt},   {"ge", Cmp::Ge},
-      {"lo", Cmp::Lo},   {"ls", Cmp::Ls},   {"hi", Cmp::Hi},
-      {"hs", Cmp::Hs},   {"equ", Cmp::Equ}, {"neu", Cmp::Neu},
-      {"ltu", Cmp::Ltu}, {"leu", Cmp::Leu}, {"gtu", Cmp::Gtu},
-      {"geu", Cmp::Geu}, {"num", Cmp::Num}, {"nan", Cmp::Nan}};
-  auto it = m.find(s);
-  if (it == m.end())
-    return false;
-  c = it->second;
-  return true;
-}
-
 /// Cache, eviction and memory-ordering qualifiers: accepted, no effect on a
 /// sequentially consistent single-threaded emulation.
 bool isIgnoredQualifier(std::string_view s) {
@@ -296,93 +284,116 @@ bool isIgnoredQualifier(std::string_view s) {
   return false;
 }
 
-bool isWmma(Op op) {
-  return op == Op::WmmaLoad || op == Op::WmmaStore || op == Op::WmmaMma;
-}
-
+/// A mnemonic and the family that decodes it.
 struct OpInfo {
-  Op op;
-  uint8_t minOps, maxOps;
+  const decode::Mnemonic *mnemonic;
+  const decode::Family *family;
 };
 
 const std::unordered_map<std::string_view, OpInfo> &opTable() {
-  static const std::unordered_map<std::string_view, OpInfo> m = {
-      {"mov", {Op::Mov, 2, 2}},
-      {"ld", {Op::Ld, 2, 2}},
-      {"ldu", {Op::Ld, 2, 2}},
-      {"st", {Op::St, 2, 2}},
-      {"cvta", {Op::Cvta, 2, 2}},
-      {"cvt", {Op::Cvt, 2, 3}},
-      {"add", {Op::Add, 3, 3}},
-      {"sub", {Op::Sub, 3, 3}},
-      {"mul", {Op::Mul, 3, 3}},
-      {"mad", {Op::Mad, 4, 4}},
-      {"addc", {Op::Add, 3, 3}},
-      {"subc", {Op::Sub, 3, 3}},
-      {"madc", {Op::Mad, 4, 4}},
-      {"fma", {Op::Fma, 4, 4}},
-      {"div", {Op::Div, 3, 3}},
-      {"rem", {Op::Rem, 3, 3}},
-      {"min", {Op::Min, 3, 3}},
-      {"max", {Op::Max, 3, 3}},
-      {"abs", {Op::Abs, 2, 2}},
-      {"neg", {Op::Neg, 2, 2}},
-      {"and", {Op::And, 3, 3}},
-      {"or", {Op::Or, 3, 3}},
-      {"xor", {Op::Xor, 3, 3}},
-      {"not", {Op::Not, 2, 2}},
-      {"cnot", {Op::Cnot, 2, 2}},
-      {"shl", {Op::Shl, 3, 3}},
-      {"shr", {Op::Shr, 3, 3}},
-      {"shf", {Op::Shf, 4, 4}},
-      {"bfe", {Op::Bfe, 4, 4}},
-      {"bfi", {Op::Bfi, 5, 5}},
-      {"lop3", {Op::Lop3, 5, 5}},
-      {"prmt", {Op::Prmt, 4, 4}},
-      {"popc", {Op::Popc, 2, 2}},
-      {"clz", {Op::Clz, 2, 2}},
-      {"brev", {Op::Brev, 2, 2}},
-      {"bfind", {Op::Bfind, 2, 2}},
-      {"dp4a", {Op::Dp4a, 4, 4}},
-      {"sad", {Op::Sad, 4, 4}},
-      {"createpolicy", {Op::Createpolicy, 2, 4}},
-      {"setp", {Op::Setp, 3, 4}},
-      {"selp", {Op::Selp, 4, 4}},
-      {"set", {Op::Set, 3, 4}},
-      {"copysign", {Op::Copysign, 3, 3}},
-      {"testp", {Op::Testp, 2, 2}},
-      {"bra", {Op::Bra, 1, 1}},
-      {"ret", {Op::Ret, 0, 0}},
-      {"exit", {Op::Exit, 0, 0}},
-      {"bar", {Op::Bar, 1, 4}},
-      {"barrier", {Op::Bar, 1, 4}},
-      {"membar", {Op::Membar, 0, 0}},
-      {"fence", {Op::Membar, 0, 0}},
-      {"cp", {Op::CpAsync, 0, 4}},
-      {"ldmatrix", {Op::Ldmatrix, 2, 2}},
-      {"stmatrix", {Op::Stmatrix, 2, 2}},
-      {"wmma", {Op::WmmaLoad, 2, 4}},
-      {"mma", {Op::Mma, 4, 4}},
-      {"shfl", {Op::Shfl, 5, 5}},
-      {"vote", {Op::Vote, 3, 3}},
-      {"redux", {Op::Redux, 3, 3}},
-      {"activemask", {Op::Activemask, 1, 1}},
-      {"atom", {Op::Atom, 3, 4}},
-      {"red", {Op::Red, 2, 2}},
-      {"ex2", {Op::Ex2, 2, 2}},
-      {"lg2", {Op::Lg2, 2, 2}},
-      {"rcp", {Op::Rcp, 2, 2}},
-      {"rsqrt", {Op::Rsqrt, 2, 2}},
-      {"sqrt", {Op::Sqrt, 2, 2}},
-      {"sin", {Op::Sin, 2, 2}},
-      {"cos", {Op::Cos, 2, 2}},
-      {"tanh", {Op::Tanh, 2, 2}},
-      {"trap", {Op::Trap, 0, 0}},
-      {"prefetch", {Op::Nop, 1, 1}},
-      {"prefetchu", {Op::Nop, 1, 1}},
-      {"nanosleep", {Op::Nop, 1, 1}},
-  };
+  static const std::unordered_map<std::string_view, OpInfo> m = [] {
+    std::unordered_map<std::string_view, OpInfo> t;
+    for (const decode::Family *f :
+         {&decode::intFamily(), &decode::floatFamily(), &decode::memoryFamily(),
+          &decode::warpFamily(), &decode::tensorFamily(),
+          &decode::controlFamily()})
+      for (const decode::Mnemonic &mn : f->mnemonics)
+        t.emplace(mn.name, OpInfo{&mn, f});
+    return t;
+  }();
   return m;
+}
+
+/// Modifiers that set a flag on any instruction.
+bool flagByName(std::string_view s, Flag &f) {
+  static const std::unordered_map<std::string_view, Flag> m = {
+      {"sat", FSat},     {"satfinite", FSatFinite},
+      {"ftz", FFtz},     {"approx", FApprox},
+      {"full", FFull},   {"hi", FHi},
+      {"lo", FLo},       {"wide", FWide},
+      {"trans", FTrans}, {"relu", FRelu},
+      {"NaN", FNan},     {"xorsign", FXorSign},
+      {"abs", FAbs},     {"aligned", FAligned},
+      {"sync", FSync}};
+  auto it = m.find(s);
+  if (it == m.end())
+    return false;
+  f = it->second;
+  return true;
+}
+
+/// Reads modifier \p m in the order of Decode.h; false if nothing takes it.
+bool readModifier(decode::Decoding &d, const decode::Family &family,
+                  std::string_view m) {
+  Instr &ins = d.ins;
+  Type t = typeByName(m);
+  Space sp;
+  Rnd r;
+  Flag f;
+  if (t != Type::None)
+    d.types.push_back(t);
+  else if (spaceByName(m, sp))
+    ins.space = sp;
+  else if (rndByName(m, r))
+    ins.rnd = r;
+  else if (m == "v2" || m == "v4" || m == "x1" || m == "x2" || m == "x4")
+    ins.vec = uint8_t(m[1] - '0');
+  else if (flagByName(m, f))
+    ins.flags |= f;
+  else
+    return family.modifier(d, m) || isIgnoredQualifier(m);
+  return true;
+}
+
+/// Addresses only where an instruction reads or writes memory, labels only
+/// as branch targets; vectors only where an instruction takes them:
+/// anything else would silently read as zero.
+Status checkOperandKinds(const decode::Decoding &d) {
+  const Instr &ins = d.ins;
+  std::string_view full = d.full;
+  bool memOp = ins.op == Op::Ld || ins.op == Op::St || ins.op == Op::Atom ||
+               ins.op == Op::Red || ins.op == Op::CpAsync ||
+               ins.op == Op::Ldmatrix || ins.op == Op::Stmatrix ||
+               ins.op == Op::WmmaLoad || ins.op == Op::WmmaStore ||
+               ins.op == Op::Nop;
+  for (int i = 0; i < ins.nops; ++i) {
+    const Operand &o = ins.ops[i];
+    if (o.kind == Operand::Addr && !memOp)
+      return d.error("operand " + std::to_string(i) + " of '" +
+                     std::string(full) + "' cannot be an [address]");
+    if (o.kind == Operand::Label && ins.op != Op::Bra)
+      return d.error("operand " + std::to_string(i) + " of '" +
+                     std::string(full) + "' cannot be a label");
+  }
+  bool vecDst = ins.op == Op::Mov || ins.op == Op::Ld ||
+                ins.op == Op::Ldmatrix || ins.op == Op::Mma ||
+                ins.op == Op::Setp || ins.op == Op::Shfl ||
+                ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
+  bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
+                ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||
+                ins.op == Op::Stmatrix;
+  for (int i = 0; i < ins.nops; ++i)
+    if (ins.ops[i].kind == Operand::Vec &&
+        !(i == 0 ? vecDst
+                 : (vecSrc &&
+                    (ins.op == Op::Mma || ins.op == Op::WmmaMma || i == 1))))
+      return d.error("operand " + std::to_string(i) + " of '" +
+                     std::string(full) + "' cannot be a vector");
+  if (!decode::isWmma(ins.op))
+    for (int i = 0; i < ins.nops; ++i)
+      if (ins.ops[i].kind == Operand::Vec && ins.ops[i].count > 4)
+        return d.error("vector operand with more than 4 elements in '" +
+                       std::string(full) + "'");
+  bool writesFirst =
+      ins.op != Op::St && ins.op != Op::Red && ins.op != Op::Bra &&
+      ins.op != Op::Bar && ins.op != Op::BarWarp && ins.op != Op::CpAsync &&
+      ins.op != Op::WmmaStore && ins.op != Op::Stmatrix &&
+      ins.op != Op::CpAsyncWait && ins.op != Op::Nop && ins.op != Op::Membar;
+  if (writesFirst && ins.nops > 0 && ins.ops[0].kind != Operand::Reg &&
+      ins.ops[0].kind != Operand::Vec && ins.ops[0].kind != Operand::Sink)
+    return d.error("the destination of '" + std::string(full) +
+                   "' must be a register");
+  return Status::success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -546,7 +557,8 @@ private:
   Status parseCall(Instr &ins, const std::vector<std::string_view> &mods,
                    const Tok &at);
   Status parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace);
-  Status decode(Instr &ins, std::string_view opcode,
+  Status decode(Instr &ins, const decode::Family &family,
+                std::string_view opcode,
                 const std::vector<std::string_view> &mods, const Tok &at);
   Status finish();
   void computeReconvergence(uint32_t begin, uint32_t end);
@@ -1421,7 +1433,8 @@ Status Parser::parseInstruction() {
   if (it == table.end())
     return err(opTok,
                "unsupported PTX instruction '" + std::string(full) + "'");
-  ins.op = it->second.op;
+  const decode::Mnemonic &mn = *it->second.mnemonic;
+  ins.op = mn.op;
 
   Space symSpace = Space::Generic;
   std::vector<Space> symSpaces;
@@ -1454,12 +1467,11 @@ Status Parser::parseInstruction() {
                             "operand");
     --ins.nops;
   }
-  if (ins.nops < it->second.minOps || ins.nops > it->second.maxOps)
+  if (ins.nops < mn.minOps || ins.nops > mn.maxOps)
     return err(opTok, "wrong number of operands (" + std::to_string(ins.nops) +
                           ") for '" + std::string(full) + "'");
-  if (base == "addc" || base == "subc" || base == "madc")
-    ins.flags |= FCarryIn;
-  Status s = decode(ins, full, mods, opTok);
+  ins.flags |= mn.flags;
+  Status s = decode(ins, *it->second.family, full, mods, opTok);
   if (!s)
     return s;
   if (ins.flags & (FCarryIn | FCarryOut)) {
@@ -1543,514 +1555,20 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
   return Status::success();
 }
 
-Status Parser::decode(Instr &ins, std::string_view full,
+Status Parser::decode(Instr &ins, const decode::Family &family,
+                      std::string_view full,
                       const std::vector<std::string_view> &mods,
                       const Tok &at) {
-  std::vector<Type> types;
-  bool sawCmp = false;
-  auto bad = [&](std::string_view m) {
-    return err(at, "unsupported modifier '." + std::string(m) + "' in '" +
-                       std::string(full) + "'");
-  };
-  for (std::string_view m : mods) {
-    Type t = typeByName(m);
-    Space sp;
-    Rnd r;
-    Cmp c;
-    if (t != Type::None) {
-      types.push_back(t);
-    } else if (spaceByName(m, sp)) {
-      ins.space = sp;
-    } else if (rndByName(m, r)) {
-      ins.rnd = r;
-    } else if (m == "v2" || m == "v4") {
-      ins.vec = uint8_t(m[1] - '0');
-    } else if (m == "x1" || m == "x2" || m == "x4") {
-      ins.vec = uint8_t(m[1] - '0');
-    } else if (m == "cc" && (ins.op == Op::Add || ins.op == Op::Sub ||
-                             ins.op == Op::Mad)) {
-      ins.flags |= FCarryOut;
-    } else if (m == "sat") {
-      ins.flags |= FSat;
-    } else if (m == "satfinite") {
-      ins.flags |= FSatFinite;
-    } else if (m == "ftz") {
-      ins.flags |= FFtz;
-    } else if (m == "approx") {
-      ins.flags |= FApprox;
-    } else if (m == "full") {
-      ins.flags |= FFull;
-    } else if (m == "hi") {
-      ins.flags |= FHi;
-    } else if (m == "lo") {
-      ins.flags |= FLo;
-    } else if (m == "wide") {
-      ins.flags |= FWide;
-    } else if (m == "trans") {
-      ins.flags |= FTrans;
-    } else if (m == "relu") {
-      ins.flags |= FRelu;
-    } else if (m == "NaN") {
-      ins.flags |= FNan;
-    } else if (m == "xorsign") {
-      ins.flags |= FXorSign;
-    } else if (m == "abs") {
-      ins.flags |= FAbs;
-    } else if (m == "aligned") {
-      ins.flags |= FAligned;
-    } else if (m == "sync") {
-      ins.flags |= FSync;
-    } else if (m == "uni" && (ins.op == Op::Bra || ins.op == Op::Vote)) {
-      if (ins.op == Op::Vote)
-        ins.sub = Sub::Uni;
-      else
-        ins.flags |= FUni;
-    } else if ((m == "wrap" || m == "clamp") && ins.op == Op::Shf) {
-      if (m == "wrap")
-        ins.flags |= FWrap;
-    } else if ((m == "l" || m == "r") && ins.op == Op::Shf) {
-      if (m == "l")
-        ins.flags |= FLeft;
-    } else if (m == "shiftamt" && ins.op == Op::Bfind) {
-      ins.flags |= FShiftAmt;
-    } else if ((m == "up" || m == "down" || m == "bfly" || m == "idx") &&
-               ins.op == Op::Shfl) {
-      ins.sub = m == "up"     ? Sub::Up
-                : m == "down" ? Sub::Down
-                : m == "bfly" ? Sub::Bfly
-                              : Sub::Idx;
-    } else if ((m == "all" || m == "any" || m == "ballot") &&
-               ins.op == Op::Vote) {
-      ins.sub = m == "all" ? Sub::All : m == "any" ? Sub::Any : Sub::Ballot;
-    } else if ((ins.op == Op::Atom || ins.op == Op::Red ||
-                ins.op == Op::Redux || ins.op == Op::Bar) &&
-               (m == "add" || m == "min" || m == "max" || m == "exch" ||
-                m == "cas" || m == "and" || m == "or" || m == "xor" ||
-                m == "inc" || m == "dec" || m == "popc")) {
-      static const std::unordered_map<std::string_view, Sub> am = {
-          {"add", Sub::AAdd},   {"min", Sub::AMin},  {"max", Sub::AMax},
-          {"exch", Sub::AExch}, {"cas", Sub::ACas},  {"and", Sub::AAnd},
-          {"or", Sub::AOr},     {"xor", Sub::AXor},  {"inc", Sub::AInc},
-          {"dec", Sub::ADec},   {"popc", Sub::APopc}};
-      ins.sub = am.at(m);
-    } else if ((ins.op == Op::Setp || ins.op == Op::Set) && cmpByName(m, c) &&
-               !sawCmp && ins.boolOp == BoolOp::None) {
-      ins.cmp = c;
-      sawCmp = true;
-    } else if ((ins.op == Op::Setp || ins.op == Op::Set) &&
-               (m == "and" || m == "or" || m == "xor")) {
-      ins.boolOp = m == "and"  ? BoolOp::And
-                   : m == "or" ? BoolOp::Or
-                               : BoolOp::Xor;
-    } else if (ins.op == Op::Prmt &&
-               (m == "f4e" || m == "b4e" || m == "rc8" || m == "ecl" ||
-                m == "ecr" || m == "rc16")) {
-      ins.sub = m == "f4e"   ? Sub::F4e
-                : m == "b4e" ? Sub::B4e
-                : m == "rc8" ? Sub::Rc8
-                : m == "ecl" ? Sub::Ecl
-                : m == "ecr" ? Sub::Ecr
-                             : Sub::Rc16;
-    } else if (ins.op == Op::Mma &&
-               (m == "m16n8k16" || m == "m16n8k8" || m == "m16n8k32")) {
-      ins.sub = m == "m16n8k16"  ? Sub::M16n8k16
-                : m == "m16n8k8" ? Sub::M16n8k8
-                                 : Sub::M16n8k32;
-    } else if (ins.op == Op::Mma && (m == "row" || m == "col")) {
-      // Checked below: only .row.col exists for these shapes.
-    } else if ((ins.op == Op::Ldmatrix || ins.op == Op::Stmatrix) &&
-               m == "m8n8") {
-    } else if (isWmma(ins.op) && (m == "load" || m == "store" || m == "mma")) {
-      ins.op = m == "load"    ? Op::WmmaLoad
-               : m == "store" ? Op::WmmaStore
-                              : Op::WmmaMma;
-    } else if (isWmma(ins.op) &&
-               (m == "a" || m == "b" || m == "c" || m == "d")) {
-      ins.sub = m == "a" ? Sub::WmmaA : m == "b" ? Sub::WmmaB : Sub::WmmaC;
-    } else if (isWmma(ins.op) && (m == "row" || m == "col")) {
-      // Fragments hold logical coordinates: only load/store see the layout.
-      if (m == "col" && ins.op != Op::WmmaMma)
-        ins.flags |= FTrans;
-    } else if (isWmma(ins.op) && m == "m16n16k16") {
-    } else if (ins.op == Op::Testp &&
-               (m == "finite" || m == "infinite" || m == "number" ||
-                m == "notanumber" || m == "normal" || m == "subnormal")) {
-      ins.sub = m == "finite"       ? Sub::Finite
-                : m == "infinite"   ? Sub::Infinite
-                : m == "number"     ? Sub::Number
-                : m == "notanumber" ? Sub::NotANumber
-                : m == "normal"     ? Sub::Normal
-                                    : Sub::Subnormal;
-    } else if (ins.op == Op::Bar &&
-               (m == "arrive" || m == "red" || m == "warp" || m == "cta")) {
-      if (m == "arrive")
-        ins.flags |= FArrive;
-      if (m == "red")
-        ins.flags |= FRed;
-      if (m == "warp")
-        ins.op = Op::BarWarp;
-    } else if (ins.op == Op::CpAsync &&
-               (m == "async" || m == "ca" || m == "cg" || m == "commit_group" ||
-                m == "wait_group" || m == "wait_all" || m == "shared::cta" ||
-                m == "L2::128B" || m == "L2::64B" || m == "L2::256B")) {
-      if (m == "cg")
-        ins.flags |= FCg;
-      if (m == "commit_group")
-        ins.op = Op::CpAsyncCommit;
-      if (m == "wait_group")
-        ins.op = Op::CpAsyncWait;
-      if (m == "wait_all") {
-        ins.op = Op::CpAsyncWait;
-        ins.ops[0].kind = Operand::Imm;
-        ins.ops[0].imm = 0;
-      }
-    } else if (ins.op == Op::Membar &&
-               (m == "gl" || m == "cta" || m == "sys" || m == "sc" ||
-                m == "acq_rel" || m == "gpu" || m == "proxy" || m == "async" ||
-                m == "cluster")) {
-    } else if (ins.op == Op::Cvta && m == "to") {
-      ins.op = Op::CvtaTo;
-    } else if (isIgnoredQualifier(m)) {
-    } else {
-      return bad(m);
-    }
-  }
-  auto need = [&](bool cond, const std::string &what) -> Status {
-    if (cond)
-      return Status::success();
-    return err(at, "unsupported form of '" + std::string(full) + "': " + what);
-  };
-  // Addresses only where an instruction reads or writes memory, labels only
-  // as branch targets: anything else would silently read as zero.
-  bool memOp = ins.op == Op::Ld || ins.op == Op::St || ins.op == Op::Atom ||
-               ins.op == Op::Red || ins.op == Op::CpAsync ||
-               ins.op == Op::Ldmatrix || ins.op == Op::Stmatrix ||
-               ins.op == Op::WmmaLoad || ins.op == Op::WmmaStore ||
-               ins.op == Op::Nop;
-  for (int i = 0; i < ins.nops; ++i) {
-    const Operand &o = ins.ops[i];
-    if (o.kind == Operand::Addr && !memOp)
-      return err(at, "operand " + std::to_string(i) + " of '" +
-                         std::string(full) + "' cannot be an [address]");
-    if (o.kind == Operand::Label && ins.op != Op::Bra)
-      return err(at, "operand " + std::to_string(i) + " of '" +
-                         std::string(full) + "' cannot be a label");
-  }
-  bool vecDst = ins.op == Op::Mov || ins.op == Op::Ld ||
-                ins.op == Op::Ldmatrix || ins.op == Op::Mma ||
-                ins.op == Op::Setp || ins.op == Op::Shfl ||
-                ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
-  bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
-                ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||
-                ins.op == Op::Stmatrix;
-  for (int i = 0; i < ins.nops; ++i)
-    if (ins.ops[i].kind == Operand::Vec &&
-        !(i == 0 ? vecDst
-                 : (vecSrc &&
-                    (ins.op == Op::Mma || ins.op == Op::WmmaMma || i == 1))))
-      return err(at, "operand " + std::to_string(i) + " of '" +
-                         std::string(full) + "' cannot be a vector");
-  if (!isWmma(ins.op))
-    for (int i = 0; i < ins.nops; ++i)
-      if (ins.ops[i].kind == Operand::Vec && ins.ops[i].count > 4)
-        return err(at, "vector operand with more than 4 elements in '" +
-                           std::string(full) + "'");
-  bool writesFirst =
-      ins.op != Op::St && ins.op != Op::Red && ins.op != Op::Bra &&
-      ins.op != Op::Bar && ins.op != Op::BarWarp && ins.op != Op::CpAsync &&
-      ins.op != Op::WmmaStore && ins.op != Op::Stmatrix &&
-      ins.op != Op::CpAsyncWait && ins.op != Op::Nop && ins.op != Op::Membar;
-  if (writesFirst && ins.nops > 0 && ins.ops[0].kind != Operand::Reg &&
-      ins.ops[0].kind != Operand::Vec && ins.ops[0].kind != Operand::Sink)
-    return err(at, "the destination of '" + std::string(full) +
-                       "' must be a register");
-  Type t0 = types.size() > 0 ? types[0] : Type::None;
-  Type t1 = types.size() > 1 ? types[1] : Type::None;
-  ins.type = t0;
-  Status st;
-  // Immediates written as decimal floats take the instruction's float type.
-  auto fixDoubleLiterals = [&](Type ty) {
-    for (auto &o : ins.ops)
-      if (o.kind == Operand::Imm && o.isDoubleLiteral) {
-        double v = bitsToF64(uint64_t(o.imm));
-        if (ty == Type::F32)
-          o.imm = f32ToBits(float(v));
-        else if (ty != Type::F64)
-          o.imm = int64_t(v);
-        o.isDoubleLiteral = false;
-      }
-  };
-  switch (ins.op) {
-  case Op::Cvt:
-    st = need(types.size() == 2, "expected a destination and source type");
-    if (!st)
-      return st;
-    ins.type2 = t1;
-    fixDoubleLiterals(t1);
-    st =
-        need(!ins.has(FSatFinite) || (ins.rnd != Rnd::Rm && ins.rnd != Rnd::Rp),
-             ".satfinite goes with .rn or .rz only");
-    if (!st)
-      return st;
-    if ((t0 == Type::F16x2 || t0 == Type::BF16x2) && t1 == Type::F32)
-      return need(ins.nops == 3, "f16x2/bf16x2 from two f32 operands");
-    if (t0 == Type::E4m3x2 || t0 == Type::E5m2x2) {
-      st = need(ins.rnd == Rnd::Rn && ins.has(FSatFinite),
-                "conversions to f8 need .rn.satfinite");
-      if (!st)
-        return st;
-      if (t1 == Type::F32)
-        return need(ins.nops == 3, "e4m3x2/e5m2x2 from two f32 operands");
-      return need(t1 == Type::F16x2 && ins.nops == 2,
-                  "e4m3x2/e5m2x2 from f32 or f16x2");
-    }
-    if (t1 == Type::E4m3x2 || t1 == Type::E5m2x2)
-      return need(t0 == Type::F16x2 && ins.nops == 2 &&
-                      (ins.rnd == Rnd::Rn || ins.rnd == Rnd::None),
-                  "f16x2 from e4m3x2/e5m2x2");
-    return need(ins.nops == 2 && t0 != Type::F16x2 && t0 != Type::BF16x2 &&
-                    t1 != Type::F16x2 && t1 != Type::BF16x2 &&
-                    t0 != Type::Pred && t1 != Type::Pred,
-                "conversion pair ." + std::string(mods.back()));
-  case Op::Set:
-    st = need(types.size() == 2 && sawCmp,
-              "expected a comparison, destination and source type");
-    if (!st)
-      return st;
-    ins.type2 = t1;
-    fixDoubleLiterals(t1);
-    return Status::success();
-  case Op::Setp:
-    st = need(types.size() == 1 && sawCmp, "expected a comparison and a type");
-    if (!st)
-      return st;
-    fixDoubleLiterals(t0);
-    if (ins.boolOp != BoolOp::None)
-      return need(ins.nops == 4, "a boolean setp takes a predicate operand c");
-    return need(ins.nops == 3, "three operands");
-  case Op::Mma: {
-    st = need(types.size() == 4 && ins.sub != Sub::None,
-              "expected a shape and four types");
-    if (!st)
-      return st;
-    ins.type2 = types[1];
-    ins.type3 = types[2];
-    ins.type4 = types[3];
-    bool f16in = (types[1] == Type::F16 && types[2] == Type::F16) ||
-                 (types[1] == Type::BF16 && types[2] == Type::BF16);
-    bool i8in = (types[1] == Type::S8 || types[1] == Type::U8) &&
-                (types[2] == Type::S8 || types[2] == Type::U8);
-    bool ok = false;
-    if (ins.sub == Sub::M16n8k16 && f16in)
-      ok = (t0 == Type::F32 && types[3] == Type::F32) ||
-           (types[1] == Type::F16 && t0 == Type::F16 && types[3] == Type::F16);
-    if (ins.sub == Sub::M16n8k8 && types[1] == Type::F16 &&
-        types[2] == Type::F16)
-      ok = (t0 == Type::F32 && types[3] == Type::F32) ||
-           (t0 == Type::F16 && types[3] == Type::F16);
-    if ((ins.sub == Sub::M16n8k16 || ins.sub == Sub::M16n8k32) && i8in)
-      ok = t0 == Type::S32 && types[3] == Type::S32;
-    st = need(ok, "shape/type combination");
-    if (!st)
-      return st;
-    for (int i = 0; i < 4; ++i)
-      if (ins.ops[i].kind != Operand::Vec)
-        return need(false, "mma operands must be register vectors");
-    return Status::success();
-  }
-  case Op::Stmatrix:
-    return need(t0 == Type::B16 && ins.space == Space::Shared &&
-                    ins.ops[1].kind == Operand::Vec &&
-                    ins.ops[1].count == ins.vec &&
-                    ins.ops[0].kind == Operand::Addr,
-                ".m8n8 .x1/.x2/.x4 .shared .b16 with a matching vector");
-  case Op::WmmaLoad:
-  case Op::WmmaStore: {
-    bool load = ins.op == Op::WmmaLoad;
-    const Operand &frag = ins.ops[load ? 0 : 1], &addr = ins.ops[load ? 1 : 0];
-    unsigned want = ins.sub == Sub::WmmaC && t0 == Type::F16 ? 4 : 8;
-    st = need(types.size() == 1 && ins.sub != Sub::None &&
-                  (load || ins.sub == Sub::WmmaC) &&
-                  (ins.sub == Sub::WmmaC ? t0 == Type::F16 || t0 == Type::F32
-                                         : t0 == Type::F16),
-              "m16n16k16 .a/.b .f16 or .c/.d .f16/.f32");
-    if (!st)
-      return st;
-    st = need(frag.kind == Operand::Vec && frag.count == want &&
-                  addr.kind == Operand::Addr && ins.nops <= 3 &&
-                  (ins.nops < 3 || ins.ops[2].kind == Operand::Reg ||
-                   ins.ops[2].kind == Operand::Imm),
-              "a fragment of " + std::to_string(want) +
-                  " registers, an [address] and an optional stride");
-    if (!st)
-      return st;
-    return need(ins.space == Space::Generic || ins.space == Space::Global ||
-                    ins.space == Space::Shared,
-                "global, shared or generic memory");
-  }
-  case Op::WmmaMma: {
-    auto isF = [](Type t) { return t == Type::F16 || t == Type::F32; };
-    st = need(types.size() == 2 && isF(t0) && isF(t1) && ins.nops == 4,
-              "m16n16k16 f16 inputs with .f16/.f32 d and c types");
-    if (!st)
-      return st;
-    ins.type2 = t1;
-    unsigned counts[4] = {t0 == Type::F16 ? 4u : 8u, 8, 8,
-                          t1 == Type::F16 ? 4u : 8u};
-    for (int i = 0; i < 4; ++i)
-      if (ins.ops[i].kind != Operand::Vec || ins.ops[i].count != counts[i])
-        return need(false, "operand " + std::to_string(i) +
-                               " must be a vector of " +
-                               std::to_string(counts[i]) + " registers");
-    return Status::success();
-  }
-  case Op::Ldmatrix:
-    return need(t0 == Type::B16 && ins.space == Space::Shared &&
-                    ins.ops[0].kind == Operand::Vec &&
-                    ins.ops[0].count == ins.vec &&
-                    ins.ops[1].kind == Operand::Addr,
-                ".m8n8 .x1/.x2/.x4 .shared .b16 with a matching vector");
-  case Op::Shfl:
-    return need(ins.sub != Sub::None && t0 == Type::B32 && ins.has(FSync),
-                "only shfl.sync.{up,down,bfly,idx}.b32");
-  case Op::Vote:
-    if (ins.sub == Sub::Ballot)
-      return need(t0 == Type::B32 && ins.has(FSync), "vote.sync.ballot.b32");
-    return need(ins.sub != Sub::None && t0 == Type::Pred && ins.has(FSync),
-                "vote.sync.{all,any,uni}.pred");
-  case Op::Redux:
-    return need(ins.has(FSync) && ins.sub != Sub::None &&
-                    (t0 == Type::U32 || t0 == Type::S32 || t0 == Type::B32),
-                "redux.sync with a 32-bit integer type");
-  case Op::Atom:
-  case Op::Red: {
-    st = need(ins.sub != Sub::None && t0 != Type::None,
-              "expected an operation and a type");
-    if (!st)
-      return st;
-    st = need(ins.space == Space::Generic || ins.space == Space::Global ||
-                  ins.space == Space::Shared,
-              "atomics on global or shared memory only");
-    if (!st)
-      return st;
-    bool isF = t0 == Type::F32 || t0 == Type::F64;
-    st = need(!isF || ins.sub == Sub::AAdd || ins.sub == Sub::AExch ||
-                  ins.sub == Sub::AMin || ins.sub == Sub::AMax,
-              "float atomics support add/min/max/exch");
-    if (!st)
-      return st;
-    bool isHalf = t0 == Type::F16 || t0 == Type::F16x2 || t0 == Type::BF16 ||
-                  t0 == Type::BF16x2;
-    if (isHalf)
-      return need(ins.sub == Sub::AAdd &&
-                      ins.nops == (ins.op == Op::Atom ? 3 : 2),
-                  "f16/bf16 atomics support add");
-    st = need(typeBits(t0) == 32 || typeBits(t0) == 64, "32/64-bit types");
-    if (!st)
-      return st;
-    if (ins.op == Op::Atom)
-      return need(ins.nops == (ins.sub == Sub::ACas ? 4 : 3), "operand count");
-    return Status::success();
-  }
-  case Op::Bra:
-    return need(ins.ops[0].kind == Operand::Label, "a label target");
-  case Op::Bar:
-    if (ins.has(FRed)) {
-      st = need((ins.sub == Sub::APopc && t0 == Type::U32) ||
-                    ((ins.sub == Sub::AAnd || ins.sub == Sub::AOr) &&
-                     t0 == Type::Pred),
-                "bar.red.popc.u32 or bar.red.{and,or}.pred");
-      if (!st)
-        return st;
-      st = need(ins.nops >= 3 && ins.ops[ins.nops - 1].kind == Operand::Reg,
-                "bar.red takes d, a{, b}, {!}c");
-      if (!st)
-        return st;
-    }
-    // bar.sync is barrier.sync.aligned; bar.arrive is barrier.arrive.aligned.
-    if (full.rfind("bar.", 0) == 0)
-      ins.flags |= FAligned;
-    return need(ins.has(FSync) || ins.has(FArrive) || ins.has(FRed),
-                ".sync, .arrive or .red");
-  case Op::CpAsync:
-    // The fourth operand is a src-size, or an ignore-src predicate.
-    if (ins.nops == 4 && ins.ops[3].kind == Operand::Reg &&
-        ins.ops[3].reg < regTypes.size() &&
-        regTypes[ins.ops[3].reg] == Type::Pred)
-      ins.flags |= FIgnoreSrc;
-    if (ins.op == Op::CpAsync)
-      return need(ins.nops >= 3 && ins.ops[0].kind == Operand::Addr &&
-                      ins.ops[1].kind == Operand::Addr &&
-                      ins.ops[2].kind == Operand::Imm,
-                  "cp.async.{ca,cg}.shared.global [dst], [src], size[, "
-                  "src-size]");
-    return Status::success();
-  case Op::CpAsyncWait:
-  case Op::CpAsyncCommit:
-    return Status::success();
-  case Op::Ld:
-  case Op::St: {
-    int addrIdx = ins.op == Op::Ld ? 1 : 0;
-    st = need(t0 != Type::None && ins.ops[addrIdx].kind == Operand::Addr,
-              "expected a type and an [address]");
-    if (!st)
-      return st;
-    st = need(t0 != Type::B128 && t0 != Type::Pred, "type");
-    if (!st)
-      return st;
-    fixDoubleLiterals(t0);
-    int dataIdx = 1 - addrIdx;
-    if (ins.vec > 1)
-      return need(ins.ops[dataIdx].kind == Operand::Vec &&
-                      ins.ops[dataIdx].count == ins.vec,
-                  "vector operand size");
-    return Status::success();
-  }
-  case Op::Mov:
-    fixDoubleLiterals(t0);
-    return need(t0 != Type::None, "expected a type");
-  case Op::Dp4a: {
-    auto is32 = [](Type t) { return t == Type::U32 || t == Type::S32; };
-    ins.type2 = t1;
-    return need(types.size() == 2 && is32(t0) && is32(t1),
-                "dp4a.{u32,s32}.{u32,s32}");
-  }
-  case Op::Createpolicy:
-    // The policy is opaque; only its register is written.
-    ins.nops = 1;
-    return need(t0 == Type::B64, "createpolicy with a .b64 destination");
-  case Op::Sad:
-    return need(types.size() == 1 && !isFloat(t0) && typeBits(t0) >= 16 &&
-                    t0 != Type::Pred,
-                "sad with a 16/32/64-bit integer type");
-  default:
-    break;
-  }
-  if (ins.op == Op::Activemask || ins.op == Op::Membar || ins.op == Op::Ret ||
-      ins.op == Op::Exit || ins.op == Op::Trap || ins.op == Op::BarWarp ||
-      ins.op == Op::Cvta || ins.op == Op::CvtaTo)
-    return Status::success();
-  st = need(t0 != Type::None, "expected a type");
+  decode::Decoding d{ins, full, mods, regTypes, name, at.line, {}, false};
+  for (std::string_view m : mods)
+    if (!readModifier(d, family, m))
+      return err(at, "unsupported modifier '." + std::string(m) + "' in '" +
+                         std::string(full) + "'");
+  Status st = checkOperandKinds(d);
   if (!st)
     return st;
-  fixDoubleLiterals(t0);
-  if (ins.flags & (FCarryIn | FCarryOut)) {
-    st = need((t0 == Type::U32 || t0 == Type::S32 || t0 == Type::U64 ||
-               t0 == Type::S64) &&
-                  !ins.has(FSat) && !ins.has(FWide),
-              "carry arithmetic on 32/64-bit integers");
-    if (!st)
-      return st;
-  }
-  if (ins.op == Op::Mul || ins.op == Op::Mad) {
-    if (!isFloat(t0) && !(ins.flags & (FHi | FLo | FWide)))
-      return need(false, "integer mul/mad needs .lo, .hi or .wide");
-  }
-  if ((ins.op == Op::Ex2 || ins.op == Op::Lg2 || ins.op == Op::Rsqrt ||
-       ins.op == Op::Sin || ins.op == Op::Cos || ins.op == Op::Tanh) &&
-      !ins.has(FApprox))
-    return need(false, "only the .approx form exists");
-  return Status::success();
+  ins.type = d.type(0);
+  return family.check(d);
 }
 
 Status Parser::finish() {
@@ -2069,6 +1587,39 @@ Status Parser::finish() {
 }
 
 } // namespace
+
+bool decode::reductionByName(std::string_view m, Sub &sub) {
+  static const std::unordered_map<std::string_view, Sub> am = {
+      {"add", Sub::AAdd},   {"min", Sub::AMin},  {"max", Sub::AMax},
+      {"exch", Sub::AExch}, {"cas", Sub::ACas},  {"and", Sub::AAnd},
+      {"or", Sub::AOr},     {"xor", Sub::AXor},  {"inc", Sub::AInc},
+      {"dec", Sub::ADec},   {"popc", Sub::APopc}};
+  auto it = am.find(m);
+  if (it == am.end())
+    return false;
+  sub = it->second;
+  return true;
+}
+
+void decode::Decoding::fixDoubleLiterals(Type ty) {
+  for (auto &o : ins.ops)
+    if (o.kind == Operand::Imm && o.isDoubleLiteral) {
+      double v = bitsToF64(uint64_t(o.imm));
+      if (ty == Type::F32)
+        o.imm = f32ToBits(float(v));
+      else if (ty != Type::F64)
+        o.imm = int64_t(v);
+      o.isDoubleLiteral = false;
+    }
+}
+
+Status decode::Decoding::typed() {
+  Status st = need(type(0) != Type::None, "expected a type");
+  if (!st)
+    return st;
+  fixDoubleLiterals(type(0));
+  return Status::success();
+}
 
 Expected<std::shared_ptr<detail::ModuleImpl>>
 parsePtx(std::string_view text, const std::string &name,

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/emu/Decode.h"
 #include "runtime/emu/Launch.h"
 
 #include <algorithm>
@@ -268,3 +269,145 @@ bool Launch::execMma(Warp &w, const Instr &I) {
 }
 
 } // namespace tilus::emu::exec
+
+//===----------------------------------------------------------------------===//
+// Decoding
+//===----------------------------------------------------------------------===//
+
+namespace tilus::emu::decode {
+namespace {
+
+bool tensorModifier(Decoding &d, std::string_view m) {
+  Instr &ins = d.ins;
+  if (ins.op == Op::Mma &&
+      (m == "m16n8k16" || m == "m16n8k8" || m == "m16n8k32")) {
+    ins.sub = m == "m16n8k16"  ? Sub::M16n8k16
+              : m == "m16n8k8" ? Sub::M16n8k8
+                               : Sub::M16n8k32;
+  } else if (ins.op == Op::Mma && (m == "row" || m == "col")) {
+    // Checked below: only .row.col exists for these shapes.
+  } else if ((ins.op == Op::Ldmatrix || ins.op == Op::Stmatrix) &&
+             m == "m8n8") {
+  } else if (isWmma(ins.op) && (m == "load" || m == "store" || m == "mma")) {
+    ins.op = m == "load"    ? Op::WmmaLoad
+             : m == "store" ? Op::WmmaStore
+                            : Op::WmmaMma;
+  } else if (isWmma(ins.op) && (m == "a" || m == "b" || m == "c" || m == "d")) {
+    ins.sub = m == "a" ? Sub::WmmaA : m == "b" ? Sub::WmmaB : Sub::WmmaC;
+  } else if (isWmma(ins.op) && (m == "row" || m == "col")) {
+    // Fragments hold logical coordinates: only load/store see the layout.
+    if (m == "col" && ins.op != Op::WmmaMma)
+      ins.flags |= FTrans;
+  } else if (isWmma(ins.op) && m == "m16n16k16") {
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Status checkTensor(Decoding &d) {
+  Instr &ins = d.ins;
+  Type t0 = d.type(0), t1 = d.type(1);
+  Status st;
+  switch (ins.op) {
+  case Op::Mma: {
+    st = d.need(d.types.size() == 4 && ins.sub != Sub::None,
+                "expected a shape and four types");
+    if (!st)
+      return st;
+    ins.type2 = d.types[1];
+    ins.type3 = d.types[2];
+    ins.type4 = d.types[3];
+    bool f16in = (d.types[1] == Type::F16 && d.types[2] == Type::F16) ||
+                 (d.types[1] == Type::BF16 && d.types[2] == Type::BF16);
+    bool i8in = (d.types[1] == Type::S8 || d.types[1] == Type::U8) &&
+                (d.types[2] == Type::S8 || d.types[2] == Type::U8);
+    bool ok = false;
+    if (ins.sub == Sub::M16n8k16 && f16in)
+      ok = (t0 == Type::F32 && d.types[3] == Type::F32) ||
+           (d.types[1] == Type::F16 && t0 == Type::F16 &&
+            d.types[3] == Type::F16);
+    if (ins.sub == Sub::M16n8k8 && d.types[1] == Type::F16 &&
+        d.types[2] == Type::F16)
+      ok = (t0 == Type::F32 && d.types[3] == Type::F32) ||
+           (t0 == Type::F16 && d.types[3] == Type::F16);
+    if ((ins.sub == Sub::M16n8k16 || ins.sub == Sub::M16n8k32) && i8in)
+      ok = t0 == Type::S32 && d.types[3] == Type::S32;
+    st = d.need(ok, "shape/type combination");
+    if (!st)
+      return st;
+    for (int i = 0; i < 4; ++i)
+      if (ins.ops[i].kind != Operand::Vec)
+        return d.need(false, "mma operands must be register vectors");
+    return Status::success();
+  }
+  case Op::Stmatrix:
+    return d.need(t0 == Type::B16 && ins.space == Space::Shared &&
+                      ins.ops[1].kind == Operand::Vec &&
+                      ins.ops[1].count == ins.vec &&
+                      ins.ops[0].kind == Operand::Addr,
+                  ".m8n8 .x1/.x2/.x4 .shared .b16 with a matching vector");
+  case Op::WmmaLoad:
+  case Op::WmmaStore: {
+    bool load = ins.op == Op::WmmaLoad;
+    const Operand &frag = ins.ops[load ? 0 : 1], &addr = ins.ops[load ? 1 : 0];
+    unsigned want = ins.sub == Sub::WmmaC && t0 == Type::F16 ? 4 : 8;
+    st = d.need(d.types.size() == 1 && ins.sub != Sub::None &&
+                    (load || ins.sub == Sub::WmmaC) &&
+                    (ins.sub == Sub::WmmaC ? t0 == Type::F16 || t0 == Type::F32
+                                           : t0 == Type::F16),
+                "m16n16k16 .a/.b .f16 or .c/.d .f16/.f32");
+    if (!st)
+      return st;
+    st = d.need(frag.kind == Operand::Vec && frag.count == want &&
+                    addr.kind == Operand::Addr && ins.nops <= 3 &&
+                    (ins.nops < 3 || ins.ops[2].kind == Operand::Reg ||
+                     ins.ops[2].kind == Operand::Imm),
+                "a fragment of " + std::to_string(want) +
+                    " registers, an [address] and an optional stride");
+    if (!st)
+      return st;
+    return d.need(ins.space == Space::Generic || ins.space == Space::Global ||
+                      ins.space == Space::Shared,
+                  "global, shared or generic memory");
+  }
+  case Op::WmmaMma: {
+    auto isF = [](Type t) { return t == Type::F16 || t == Type::F32; };
+    st = d.need(d.types.size() == 2 && isF(t0) && isF(t1) && ins.nops == 4,
+                "m16n16k16 f16 inputs with .f16/.f32 d and c types");
+    if (!st)
+      return st;
+    ins.type2 = t1;
+    unsigned counts[4] = {t0 == Type::F16 ? 4u : 8u, 8, 8,
+                          t1 == Type::F16 ? 4u : 8u};
+    for (int i = 0; i < 4; ++i)
+      if (ins.ops[i].kind != Operand::Vec || ins.ops[i].count != counts[i])
+        return d.need(false, "operand " + std::to_string(i) +
+                                 " must be a vector of " +
+                                 std::to_string(counts[i]) + " registers");
+    return Status::success();
+  }
+  case Op::Ldmatrix:
+    return d.need(t0 == Type::B16 && ins.space == Space::Shared &&
+                      ins.ops[0].kind == Operand::Vec &&
+                      ins.ops[0].count == ins.vec &&
+                      ins.ops[1].kind == Operand::Addr,
+                  ".m8n8 .x1/.x2/.x4 .shared .b16 with a matching vector");
+  default:
+    return d.need(false, "unknown matrix instruction");
+  }
+}
+
+} // namespace
+
+const Family &tensorFamily() {
+  static const Family f = {{{"ldmatrix", Op::Ldmatrix, 2, 2},
+                            {"stmatrix", Op::Stmatrix, 2, 2},
+                            {"wmma", Op::WmmaLoad, 2, 4},
+                            {"mma", Op::Mma, 4, 4}},
+                           tensorModifier,
+                           checkTensor};
+  return f;
+}
+
+} // namespace tilus::emu::decode

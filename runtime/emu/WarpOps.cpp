@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/emu/Decode.h"
 #include "runtime/emu/Launch.h"
 
 #include <algorithm>
@@ -223,3 +224,65 @@ bool Launch::execRedux(Warp &w, const Instr &I, uint32_t mask) {
 }
 
 } // namespace tilus::emu::exec
+
+//===----------------------------------------------------------------------===//
+// Decoding
+//===----------------------------------------------------------------------===//
+
+namespace tilus::emu::decode {
+namespace {
+
+bool warpModifier(Decoding &d, std::string_view m) {
+  Instr &ins = d.ins;
+  if (m == "uni" && ins.op == Op::Vote) {
+    ins.sub = Sub::Uni;
+  } else if ((m == "up" || m == "down" || m == "bfly" || m == "idx") &&
+             ins.op == Op::Shfl) {
+    ins.sub = m == "up"     ? Sub::Up
+              : m == "down" ? Sub::Down
+              : m == "bfly" ? Sub::Bfly
+                            : Sub::Idx;
+  } else if ((m == "all" || m == "any" || m == "ballot") &&
+             ins.op == Op::Vote) {
+    ins.sub = m == "all" ? Sub::All : m == "any" ? Sub::Any : Sub::Ballot;
+  } else if (ins.op == Op::Redux && reductionByName(m, ins.sub)) {
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Status checkWarp(Decoding &d) {
+  Instr &ins = d.ins;
+  Type t0 = d.type(0);
+  switch (ins.op) {
+  case Op::Shfl:
+    return d.need(ins.sub != Sub::None && t0 == Type::B32 && ins.has(FSync),
+                  "only shfl.sync.{up,down,bfly,idx}.b32");
+  case Op::Vote:
+    if (ins.sub == Sub::Ballot)
+      return d.need(t0 == Type::B32 && ins.has(FSync), "vote.sync.ballot.b32");
+    return d.need(ins.sub != Sub::None && t0 == Type::Pred && ins.has(FSync),
+                  "vote.sync.{all,any,uni}.pred");
+  case Op::Redux:
+    return d.need(ins.has(FSync) && ins.sub != Sub::None &&
+                      (t0 == Type::U32 || t0 == Type::S32 || t0 == Type::B32),
+                  "redux.sync with a 32-bit integer type");
+  default: // activemask
+    return Status::success();
+  }
+}
+
+} // namespace
+
+const Family &warpFamily() {
+  static const Family f = {{{"shfl", Op::Shfl, 5, 5},
+                            {"vote", Op::Vote, 3, 3},
+                            {"redux", Op::Redux, 3, 3},
+                            {"activemask", Op::Activemask, 1, 1}},
+                           warpModifier,
+                           checkWarp};
+  return f;
+}
+
+} // namespace tilus::emu::decode
