@@ -85,6 +85,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -283,8 +284,8 @@ uint64_t encodeFinite(FloatFormat format, bool negative, uint64_t significand,
                       Overflow overflow = Overflow::Saturate);
 
 /// The value of `code` in `format`, exact for formats no wider than double;
-/// NaN codes give a quiet NaN. Inline: the emulator decodes every element of
-/// its matrix operands.
+/// NaN codes give a quiet NaN. Inline, and without libm: the emulator decodes
+/// every element of its matrix operands.
 inline double decodeFormat(FloatFormat format, uint64_t code) {
   unsigned m = format.mantissaBits, e = format.exponentBits;
   uint64_t mantissa = code & ((uint64_t(1) << m) - 1);
@@ -301,10 +302,16 @@ inline double decodeFormat(FloatFormat format, uint64_t code) {
              mantissa == (uint64_t(1) << m) - 1) {
     return std::numeric_limits<double>::quiet_NaN();
   } else {
+    // significand * 2^power, both exact doubles, so the product is exact.
     int bias = (1 << (e - 1)) - 1;
-    magnitude = expField == 0 ? std::ldexp(double(mantissa), 1 - bias - int(m))
-                              : std::ldexp(double(mantissa | uint64_t(1) << m),
-                                           int(expField) - bias - int(m));
+    uint64_t significand =
+        expField == 0 ? mantissa : mantissa | uint64_t(1) << m;
+    int power = int(expField == 0 ? 1 : expField) - bias - int(m);
+    uint64_t powerBits = power >= -1022 ? uint64_t(power + 1023) << 52
+                                        : uint64_t(1) << (power + 1074);
+    double scale;
+    std::memcpy(&scale, &powerBits, sizeof(scale));
+    magnitude = double(significand) * scale;
   }
   return negative ? -magnitude : magnitude;
 }
