@@ -210,18 +210,7 @@ struct Exact {
   int exponent = 0;
 };
 
-/// The shape of a float encoding: the types' formats and double.
-struct FloatFormat {
-  unsigned exponentBits;
-  unsigned mantissaBits;
-  DType::FloatSpecials specials;
-};
-
 constexpr FloatFormat doubleFormat{11, 52, DType::FloatSpecials::IEEE};
-
-FloatFormat formatOf(DType type) {
-  return {type.exponentBits(), type.mantissaBits(), type.floatSpecials()};
-}
 
 int biasOf(const FloatFormat &format) {
   return (1 << (format.exponentBits - 1)) - 1;
@@ -282,10 +271,10 @@ Exact unpack(DType type, uint64_t code) {
   return value;
 }
 
-/// Rounds `value` to `format`, ties to even, as an encoding of `bits` total
+/// Rounds `value` to `format` by `rounding`, as an encoding of `bits` total
 /// bits (sign included).
 uint64_t packFloat(const Exact &value, const FloatFormat &format, unsigned bits,
-                   Overflow overflow) {
+                   Overflow overflow, Rounding rounding) {
   unsigned m = format.mantissaBits, e = format.exponentBits;
   uint64_t signBit = uint64_t(1) << (bits - 1);
   uint64_t sign = value.negative ? signBit : 0;
@@ -334,12 +323,30 @@ uint64_t packFloat(const Exact &value, const FloatFormat &format, unsigned bits,
       above = rest > half;
       tie = rest == half;
     }
-    // Ties go to the even code. With mantissa bits that is the even
-    // significand; without, the code's last bit is the exponent's.
-    bool oddCode = m == 0 && kept != 0
-                       ? ((long(quantum) + biasOf(format)) & 1) != 0
-                       : (kept & 1) != 0;
-    rounded = kept + ((above || (tie && oddCode)) ? 1 : 0);
+    bool up = false;
+    switch (rounding) {
+    case Rounding::NearestEven: {
+      // Ties go to the even code. With mantissa bits that is the even
+      // significand; without, the code's last bit is the exponent's.
+      bool oddCode = m == 0 && kept != 0
+                         ? ((long(quantum) + biasOf(format)) & 1) != 0
+                         : (kept & 1) != 0;
+      up = above || (tie && oddCode);
+      break;
+    }
+    case Rounding::NearestAway:
+      up = above || tie;
+      break;
+    case Rounding::TowardZero:
+      break;
+    case Rounding::Down:
+      up = value.negative && rest != 0;
+      break;
+    case Rounding::Up:
+      up = !value.negative && rest != 0;
+      break;
+    }
+    rounded = kept + (up ? 1 : 0);
   }
   if (rounded == 0)
     return sign;
@@ -353,7 +360,11 @@ uint64_t packFloat(const Exact &value, const FloatFormat &format, unsigned bits,
     mantissa = rounded & mantOnes;
     if (biased > long(maxExpField) ||
         (uint64_t(biased) == maxExpField && mantissa > maxMantissa)) {
-      bool toInfinity = overflow == Overflow::Infinity && hasInf;
+      bool away = rounding == Rounding::NearestEven ||
+                  rounding == Rounding::NearestAway ||
+                  (rounding == Rounding::Up && !value.negative) ||
+                  (rounding == Rounding::Down && value.negative);
+      bool toInfinity = overflow == Overflow::Infinity && hasInf && away;
       return sign | (toInfinity ? infinity : maxFinite);
     }
     expField = uint64_t(biased);
@@ -399,7 +410,8 @@ uint64_t packInteger(const Exact &value, DType type, bool saturate) {
 uint64_t pack(const Exact &value, DType type, bool fromFloat,
               Overflow overflow) {
   if (type.isFloat())
-    return packFloat(value, formatOf(type), type.bitWidth(), overflow);
+    return packFloat(value, formatOf(type), type.bitWidth(), overflow,
+                     Rounding::NearestEven);
   return packInteger(value, type, fromFloat);
 }
 
@@ -419,8 +431,9 @@ ValueClass tilus::classify(DType type, uint64_t code) {
   return unpack(type, code).cls;
 }
 
-double tilus::decode(DType type, uint64_t code) {
-  Exact value = unpack(type, code);
+namespace {
+
+double valueOf(const Exact &value) {
   double magnitude = 0.0;
   switch (value.cls) {
   case ValueClass::NaN:
@@ -437,6 +450,31 @@ double tilus::decode(DType type, uint64_t code) {
     break;
   }
   return value.negative ? -magnitude : magnitude;
+}
+
+} // namespace
+
+FloatFormat tilus::formatOf(DType type) {
+  assert(type.isFloat() && "not a float type");
+  return {type.exponentBits(), type.mantissaBits(), type.floatSpecials()};
+}
+
+double tilus::decode(DType type, uint64_t code) {
+  if (type.isFloat())
+    return decodeFormat(formatOf(type), code);
+  return valueOf(unpack(type, code));
+}
+
+uint64_t tilus::encodeFinite(FloatFormat format, bool negative,
+                             uint64_t significand, int exponent,
+                             Rounding rounding, Overflow overflow) {
+  Exact value;
+  value.cls = significand == 0 ? ValueClass::Zero : ValueClass::Finite;
+  value.negative = negative;
+  value.significand = significand;
+  value.exponent = exponent;
+  return packFloat(value, format, 1 + format.exponentBits + format.mantissaBits,
+                   overflow, rounding);
 }
 
 uint64_t tilus::encode(DType type, double value, Overflow overflow) {

@@ -82,9 +82,12 @@
 #ifndef TILUS_IR_DTYPE_DTYPE_H
 #define TILUS_IR_DTYPE_DTYPE_H
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -220,6 +223,31 @@ enum class Overflow {
   Infinity,
 };
 
+/// How a value between two codes of a float target is rounded.
+enum class Rounding {
+  /// To the nearer code, ties to the even one (the rule of this header).
+  NearestEven,
+  /// To the nearer code, ties away from zero.
+  NearestAway,
+  TowardZero,
+  /// Toward -inf.
+  Down,
+  /// Toward +inf.
+  Up,
+};
+
+/// The shape of a float encoding: a float type's (`formatOf`), or one that
+/// is no type, such as double's {11, 52, IEEE}. The code is `sign | exponent |
+/// mantissa` as for the float types, with bias 2^(E-1) - 1.
+struct FloatFormat {
+  unsigned exponentBits;
+  unsigned mantissaBits;
+  DType::FloatSpecials specials;
+};
+
+/// The format of the float `type`. @pre `type.isFloat()`
+FloatFormat formatOf(DType type);
+
 /// The class of the value a code denotes.
 enum class ValueClass { Zero, Finite, Infinity, NaN };
 
@@ -244,6 +272,49 @@ uint64_t encode(DType type, double value,
 /// conversion rules of this header.
 uint64_t convert(uint64_t code, DType from, DType to,
                  Overflow overflow = Overflow::Saturate);
+
+/// The code of (-1)^negative * significand * 2^exponent in `format`, rounded
+/// by `rounding`: the one rounding step of every conversion to a float. Under
+/// `Overflow::Infinity`, a value beyond the largest finite one becomes +-inf
+/// only where `rounding` rounds away from zero on its side (nearest, Up for
+/// positive values, Down for negative ones), else +-max finite, as in
+/// IEEE-754.
+uint64_t encodeFinite(FloatFormat format, bool negative, uint64_t significand,
+                      int exponent, Rounding rounding = Rounding::NearestEven,
+                      Overflow overflow = Overflow::Saturate);
+
+/// The value of `code` in `format`, exact for formats no wider than double;
+/// NaN codes give a quiet NaN. Inline, and without libm: the emulator decodes
+/// every element of its matrix operands.
+inline double decodeFormat(FloatFormat format, uint64_t code) {
+  unsigned m = format.mantissaBits, e = format.exponentBits;
+  uint64_t mantissa = code & ((uint64_t(1) << m) - 1);
+  uint64_t expField = (code >> m) & ((uint64_t(1) << e) - 1);
+  uint64_t expOnes = (uint64_t(1) << e) - 1;
+  bool negative = (code >> (m + e)) & 1;
+  double magnitude;
+  if (expField == expOnes && format.specials == DType::FloatSpecials::IEEE) {
+    if (mantissa != 0)
+      return std::numeric_limits<double>::quiet_NaN();
+    magnitude = std::numeric_limits<double>::infinity();
+  } else if (expField == expOnes &&
+             format.specials == DType::FloatSpecials::NaNOnly &&
+             mantissa == (uint64_t(1) << m) - 1) {
+    return std::numeric_limits<double>::quiet_NaN();
+  } else {
+    // significand * 2^power, both exact doubles, so the product is exact.
+    int bias = (1 << (e - 1)) - 1;
+    uint64_t significand =
+        expField == 0 ? mantissa : mantissa | uint64_t(1) << m;
+    int power = int(expField == 0 ? 1 : expField) - bias - int(m);
+    uint64_t powerBits = power >= -1022 ? uint64_t(power + 1023) << 52
+                                        : uint64_t(1) << (power + 1074);
+    double scale;
+    std::memcpy(&scale, &powerBits, sizeof(scale));
+    magnitude = double(significand) * scale;
+  }
+  return negative ? -magnitude : magnitude;
+}
 
 /// Bytes holding `count` densely packed elements of `bits` each.
 size_t packedSize(size_t count, unsigned bits);
