@@ -75,6 +75,10 @@ const GpuSpec *findGpu(std::string_view name);
 /// The names of gpuSpecs(), comma-separated, for error messages and --help.
 std::string gpuNames();
 
+/// Success when findGpu knows every name in \p names; else an error naming
+/// the first it does not, and the known ones.
+Status checkGpuNames(const std::vector<std::string> &names);
+
 //===----------------------------------------------------------------------===//
 // Occupancy
 //===----------------------------------------------------------------------===//
@@ -180,6 +184,14 @@ struct Profile {
   /// empty: every known GPU); an error names an unknown one.
   Status model(const std::vector<std::string> &gpus);
 };
+
+/// The tools' profile destinations (--profile=FORMAT): "text" (a table for
+/// the caller to print) or "json:FILE". Checks \p format before a launch.
+Status checkProfileFormat(std::string_view format);
+/// Writes \p p as \p format asks: the JSON object to FILE, or the table
+/// into \p text.
+Status emitProfile(const Profile &p, std::string_view format,
+                   std::string &text);
 
 } // namespace tilus
 

@@ -6,6 +6,8 @@
 
 #include "tilus/Profile.h"
 
+#include "runtime/core/OutputFile.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -79,6 +81,14 @@ const GpuSpec *findGpu(std::string_view name) {
     }
   }
   return found;
+}
+
+Status checkGpuNames(const std::vector<std::string> &names) {
+  for (const std::string &name : names)
+    if (!findGpu(name))
+      return Status::error("unknown GPU '" + name + "' (known: " + gpuNames() +
+                           ")");
+  return Status::success();
 }
 
 std::string gpuNames() {
@@ -192,20 +202,33 @@ Estimate estimate(const GpuSpec &gpu, const Counters &c,
 }
 
 Status Profile::model(const std::vector<std::string> &gpus) {
+  if (Status s = checkGpuNames(gpus); !s)
+    return s;
   estimates.clear();
-  if (gpus.empty()) {
+  if (gpus.empty())
     for (const GpuSpec &g : gpuSpecs())
       estimates.push_back(estimate(g, counters, resources));
+  for (const std::string &name : gpus)
+    estimates.push_back(estimate(*findGpu(name), counters, resources));
+  return Status::success();
+}
+
+Status checkProfileFormat(std::string_view format) {
+  if (format == "text" || (format.rfind("json:", 0) == 0 && format.size() > 5))
+    return Status::success();
+  return Status::error("--profile takes text or json:FILE, got '" +
+                       std::string(format) + "'");
+}
+
+Status emitProfile(const Profile &p, std::string_view format,
+                   std::string &text) {
+  if (Status s = checkProfileFormat(format); !s)
+    return s;
+  if (format == "text") {
+    text = p.toText();
     return Status::success();
   }
-  for (const std::string &name : gpus) {
-    const GpuSpec *g = findGpu(name);
-    if (!g)
-      return Status::error("unknown GPU '" + name + "' (known: " + gpuNames() +
-                           ")");
-    estimates.push_back(estimate(*g, counters, resources));
-  }
-  return Status::success();
+  return writeOutputFile(std::string(format.substr(5)), p.toJson() + "\n");
 }
 
 //===----------------------------------------------------------------------===//

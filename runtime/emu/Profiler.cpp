@@ -173,7 +173,9 @@ void Profiler::sharedRequest(bool store, unsigned phaseLanes) {
   // Wavefronts of each phase: the most distinct words one bank is asked for.
   unsigned wavefronts = 0, phases = 0;
   for (unsigned first = 0; first < 32; first += phaseLanes) {
-    uint64_t words[32][8];
+    // A phase asks for at most 32 words (32 lanes of 4 bytes, 16 of 8 or 8
+    // of 16), so no bank sees more than 32 distinct ones.
+    uint64_t words[32][32];
     unsigned count[32] = {};
     bool any = false;
     for (const Access &a : pending) {
@@ -184,13 +186,10 @@ void Profiler::sharedRequest(bool store, unsigned phaseLanes) {
            ++word) {
         unsigned bank = unsigned(word % 32);
         bool seen = false;
-        for (unsigned k = 0; k < count[bank] && k < 8; ++k)
+        for (unsigned k = 0; k < count[bank]; ++k)
           seen |= words[bank][k] == word;
-        if (!seen) {
-          if (count[bank] < 8)
-            words[bank][count[bank]] = word;
-          ++count[bank];
-        }
+        if (!seen && count[bank] < 32)
+          words[bank][count[bank]++] = word;
       }
     }
     if (!any)

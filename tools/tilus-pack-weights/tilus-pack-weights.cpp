@@ -18,14 +18,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include <unistd.h>
 
 using namespace tilus;
 
@@ -58,7 +57,6 @@ bool parseInt(const char *text, int64_t &out) {
   out = v;
   return true;
 }
-
 
 } // namespace
 

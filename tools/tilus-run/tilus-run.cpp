@@ -205,23 +205,16 @@ int main(int argc, char **argv) {
         return fail("--device needs a name");
     } else if (a == "--profile" || a.rfind("--profile=", 0) == 0) {
       profile = a == "--profile" ? "text" : a.substr(10);
-      if (profile != "text" &&
-          (profile.rfind("json:", 0) != 0 || profile.size() == 5))
-        return fail("--profile takes text or json:FILE, got '" + profile + "'");
+      if (tilus::Status s = tilus::checkProfileFormat(profile); !s)
+        return fail(s.message());
     } else if (a == "--gpu") {
       if (!value(v) || v.empty())
         return fail("--gpu needs a GPU name (" + tilus::gpuNames() + ")");
-      for (size_t start = 0; start <= v.size();) {
-        size_t end = v.find(',', start);
-        if (end == std::string::npos)
-          end = v.size();
-        std::string name = v.substr(start, end - start);
-        if (!tilus::findGpu(name))
-          return fail("--gpu: unknown GPU '" + name + "' (known: " +
-                      tilus::gpuNames() + ")");
+      std::istringstream names(v);
+      for (std::string name; std::getline(names, name, ',');)
         gpus.push_back(name);
-        start = end + 1;
-      }
+      if (tilus::Status s = tilus::checkGpuNames(gpus); !s)
+        return fail("--gpu: " + s.message());
     } else if (!a.empty() && a[0] == '-') {
       return fail("unknown option '" + a + "' (see --help)");
     } else if (file.empty()) {
@@ -360,13 +353,10 @@ int main(int argc, char **argv) {
     tilus::Expected<tilus::Profile> p = dev.lastProfile(gpus);
     if (!p)
       return fail(p.error().message());
-    if (profile == "text") {
-      std::cout << p->toText();
-    } else if (tilus::Status w =
-                   tilus::writeOutputFile(profile.substr(5), p->toJson() + "\n");
-               !w) {
+    std::string text;
+    if (tilus::Status w = tilus::emitProfile(*p, profile, text); !w)
       return fail(w.message());
-    }
+    std::cout << text;
   }
   return 0;
 }

@@ -475,9 +475,12 @@ int runKernel(StringRef source, StringRef filename,
   std::string profile;
   if (profileOpt.getNumOccurrences()) {
     profile = profileOpt.empty() ? "text" : profileOpt.getValue();
-    if (profile != "text" &&
-        (profile.rfind("json:", 0) != 0 || profile.size() == 5))
-      return fail("--profile takes text or json:FILE, got '" + profile + "'");
+    if (tilus::Status s = tilus::checkProfileFormat(profile); !s)
+      return fail(s.message());
+    if (tilus::Status s = tilus::checkGpuNames(
+            std::vector<std::string>(gpuOpt.begin(), gpuOpt.end()));
+        !s)
+      return fail("--gpu: " + s.message());
     if (tilus::Status s = (*dev)->enableProfiling(true); !s)
       return fail("--profile: " + s.message());
   }
@@ -503,10 +506,10 @@ int runKernel(StringRef source, StringRef filename,
     tilus::Expected<tilus::Profile> p = (*dev)->lastProfile(gpus);
     if (!p)
       return fail(p.error().message());
-    if (profile == "text")
-      outs() << p->toText();
-    else if (int rc = writeFile(profile.substr(5), p->toJson() + "\n"))
-      return rc;
+    std::string text;
+    if (tilus::Status w = tilus::emitProfile(*p, profile, text); !w)
+      return fail(w.message());
+    outs() << text;
   }
   if (!check)
     return 0;
