@@ -76,10 +76,9 @@ std::string tilus::driverVersionText(int version) {
          std::to_string(version % 1000 / 10);
 }
 
-namespace {
-
-/// The ptxas to run: the first on PATH, else the toolkit's default place.
-std::string findPtxas() {
+std::string tilus::findPtxas() {
+  if (const char *env = std::getenv("TILUS_PTXAS"); env && *env)
+    return env;
   if (const char *path = std::getenv("PATH")) {
     std::string dirs = path;
     size_t start = 0;
@@ -96,8 +95,6 @@ std::string findPtxas() {
   const char *fallback = "/usr/local/cuda/bin/ptxas";
   return ::access(fallback, X_OK) == 0 ? fallback : "";
 }
-
-} // namespace
 
 std::optional<int> tilus::ptxasRegisters(std::string_view ptx,
                                          const std::string &kernel) {

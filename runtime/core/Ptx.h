@@ -28,9 +28,13 @@ int minimumDriverForPtx(int major, int minor);
 /// "12.4" for 12040.
 std::string driverVersionText(int version);
 
-/// The registers per thread that ptxas gives kernel \p kernel of \p ptx
-/// (`ptxas -v`), or std::nullopt when ptxas is not found (on PATH or in
-/// /usr/local/cuda/bin) or fails. Takes a second or so: cache the answer.
+/// The ptxas to run: $TILUS_PTXAS, else the first on PATH, else the
+/// toolkit's /usr/local/cuda/bin/ptxas; "" when there is none.
+std::string findPtxas();
+
+/// The registers per thread that ptxas (findPtxas) gives kernel \p kernel
+/// of \p ptx (`ptxas -v`), or std::nullopt when there is no ptxas or it
+/// fails. Takes a second or so: cache the answer.
 std::optional<int> ptxasRegisters(std::string_view ptx,
                                   const std::string &kernel);
 

@@ -3,6 +3,7 @@
 #include "tilus/Jit.h"
 
 #include "codegen/Driver.h"
+#include "runtime/core/Ptx.h"
 #include "runtime/jit/KernelCache.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -63,17 +64,6 @@ void log(const CompiledModule &module, std::string_view filename,
   if (!dir.empty())
     llvm::errs() << " in " << dir;
   llvm::errs() << "\n";
-}
-
-/// ptxas: TILUS_PTXAS, else on PATH, else the toolkit's; "" when none.
-std::string findPtxas() {
-  if (const char *env = std::getenv("TILUS_PTXAS"); env && *env)
-    return env;
-  if (llvm::ErrorOr<std::string> p = llvm::sys::findProgramByName("ptxas"))
-    return *p;
-  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
-    return "/usr/local/cuda/bin/ptxas";
-  return "";
 }
 
 /// Assembles \p ptx for \p arch; "" (with a reason in \p why) when there is
