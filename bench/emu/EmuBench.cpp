@@ -197,8 +197,16 @@ int fail(const std::string &m) {
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+  // --profile: the same runs with the profiler's counters on, to show what
+  // counting costs.
+  bool profile = argc > 1 && std::string(argv[1]) == "--profile";
+  if (argc > 2 || (argc == 2 && !profile))
+    return fail("usage: emu-bench [--profile]");
   Emulator emu;
+  emu.setProfiling(profile);
+  if (profile)
+    std::printf("profiling on\n");
 
   // Arithmetic loop: 64 CTAs of 256 threads, 2000 iterations.
   auto alu = emu.loadModule(kAluPtx, "alu.ptx");
