@@ -1,7 +1,7 @@
 //===- GpuCheck.cpp - End-to-end kernel checks on a device ----------------===//
 //
 //   tilus-gpu-check CASES_DIR --device cuda|emu [--record] [--repeat N]
-//   tilus-gpu-check --capture
+//                   [--profile FILE] [--times FILE]
 //
 // CASES_DIR/cases.txt has one case per line:
 //
@@ -15,11 +15,16 @@
 // kernel runs on the device from those inputs and each output is compared
 // with the recorded one; a table prints status, largest error, and the
 // median kernel time over --repeat launches (GPU) or instruction count
-// (emulator). Uses the runtime core only: no LLVM.
+// (emulator). --profile FILE (emulator) writes one JSON object mapping each
+// case to its profile (docs/profiling.md), modelled on the H100 and H200;
+// --times FILE (GPU) writes "NAME MEDIAN_US" lines, the measured times
+// bench/gpu/calibrate.py sets beside the model. Uses the runtime core only:
+// no LLVM.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ir/dtype/DType.h"
+#include "runtime/core/OutputFile.h"
 #include "tilus/KernelInfo.h"
 #include "tilus/Runtime.h"
 
@@ -119,6 +124,8 @@ double maxError(DType type, const std::vector<uint8_t> &got,
 
 struct Row {
   std::string name, status, error, time;
+  std::string profile; // JSON, with --profile on the emulator
+  double medianUs = 0; // GPU
 };
 
 Row runCase(Device &dev, const std::string &dir, const Case &c, bool record,
@@ -269,6 +276,8 @@ Row runCase(Device &dev, const std::string &dir, const Case &c, bool record,
   row.error = buf;
   if (dev.name() == "emu") {
     row.time = std::to_string(stats.warpInstructions) + " warp instr";
+    if (Expected<Profile> p = dev.lastProfile({"H100-SXM5", "H200"}))
+      row.profile = p->toJson();
     return row;
   }
   std::vector<double> times;
@@ -287,6 +296,7 @@ Row runCase(Device &dev, const std::string &dir, const Case &c, bool record,
   std::snprintf(buf, sizeof buf, "%.4f ms, %.0f GB/s", ms,
                 totalBytes / (ms * 1e6));
   row.time = buf;
+  row.medianUs = ms * 1000;
   return row;
 }
 
@@ -294,6 +304,7 @@ Row runCase(Device &dev, const std::string &dir, const Case &c, bool record,
 
 int main(int argc, char **argv) {
   std::string dir, deviceName;
+  std::string profileFile, timesFile;
   bool record = false;
   int repeat = 20;
   for (int i = 1; i < argc; ++i) {
@@ -304,19 +315,16 @@ int main(int argc, char **argv) {
       record = true;
     else if (a == "--repeat" && i + 1 < argc)
       repeat = std::max(1, std::atoi(argv[++i]));
-    else if (a == "--capture") {
-      // Probe kernels would record results the ISA leaves open (.approx,
-      // mma accumulation order) on a GPU for the emulator to be checked
-      // against; the emulator defines none yet.
-      std::cout
-          << "tilus-gpu-check: no probe kernels yet; nothing to capture\n";
-      return 0;
-    } else
+    else if (a == "--profile" && i + 1 < argc)
+      profileFile = argv[++i];
+    else if (a == "--times" && i + 1 < argc)
+      timesFile = argv[++i];
+    else
       dir = a;
   }
   if (dir.empty()) {
     std::cerr << "usage: tilus-gpu-check CASES_DIR --device cuda|emu "
-                 "[--record] [--repeat N] | --capture\n";
+                 "[--record] [--repeat N] [--profile FILE] [--times FILE]\n";
     return 1;
   }
   Expected<std::unique_ptr<Device>> dev = createDevice(deviceName);
@@ -331,11 +339,27 @@ int main(int argc, char **argv) {
   }
   std::cout << "device: " << (*dev)->name() << " (" << (*dev)->description()
             << ")\n";
+  if (!profileFile.empty()) {
+    if (Status s = (*dev)->enableProfiling(true); !s) {
+      std::cerr << "tilus-gpu-check: --profile: " << s.message() << "\n";
+      return 1;
+    }
+  }
   std::printf("%-28s %-10s %-10s %s\n", "case", "status", "max err",
               (*dev)->name() == "emu" ? "work" : "time (median)");
   int failures = 0;
+  std::string profiles = "{", times;
   for (const Case &c : *cases) {
     Row row = runCase(**dev, dir, c, record, repeat);
+    if (!row.profile.empty())
+      profiles += std::string(profiles.size() > 1 ? ",\n" : "\n") + "\"" +
+                  row.name + "\": " + row.profile;
+    if (row.medianUs > 0) {
+      char line[128];
+      std::snprintf(line, sizeof line, "%s %.3f\n", row.name.c_str(),
+                    row.medianUs);
+      times += line;
+    }
     if (row.status.rfind("FAIL", 0) == 0)
       ++failures;
     std::printf("%-28s %-10s %-10s %s\n", row.name.c_str(),
@@ -346,5 +370,19 @@ int main(int argc, char **argv) {
   }
   std::printf("%d of %zu cases passed\n", int(cases->size()) - failures,
               cases->size());
+  if (!profileFile.empty()) {
+    if (Status s = writeOutputFile(profileFile, profiles + "\n}\n"); !s) {
+      std::cerr << "tilus-gpu-check: " << s.message() << "\n";
+      return 1;
+    }
+  }
+  if (!timesFile.empty()) {
+    if (Status s = writeOutputFile(
+            timesFile, "# case median_us (CUDA events, L2 flushed)\n" + times);
+        !s) {
+      std::cerr << "tilus-gpu-check: " << s.message() << "\n";
+      return 1;
+    }
+  }
   return failures ? 1 : 0;
 }

@@ -59,7 +59,8 @@ python3 "$root/bench/gpu/a16wx_bench.py" --list-configs |
     echo "$dev $w $m $n $k $g $bm $bn $bk $kernel" >> "$out/a16wx/configs.txt"
   done
 
-cp "$root/bench/gpu/run.sh" "$root/bench/gpu/torch_check.py" \
+cp "$root/bench/gpu/run.sh" "$root/bench/gpu/capture.sh" \
+  "$root/bench/gpu/calibrate.py" "$root/bench/gpu/torch_check.py" \
   "$root/bench/gpu/a16wx_bench.py" "$out/"
 tar -czf "$out.tar.gz" -C "$(dirname "$out")" "$(basename "$out")"
 echo "bundle: $out ($(du -sh "$out" | cut -f1), $(du -h "$out.tar.gz" | cut -f1) packed)"

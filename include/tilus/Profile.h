@@ -113,7 +113,9 @@ Occupancy computeOccupancy(const GpuSpec &gpu, const KernelResources &r);
 /// warp-level instructions; sectors are 32-byte; wavefronts are the shared
 /// memory's passes of 128 bytes (32 banks of 4 bytes).
 struct Counters {
-  // Global memory through L1TEX.
+  // Global memory through L1TEX. Loads include cp.async's global reads, as
+  // Nsight Compute counts them on sm_90 (measured: docs/profiling.md); the
+  // ldgsts counts are that part of them.
   uint64_t globalLdRequests = 0, globalLdSectors = 0;
   uint64_t globalStRequests = 0, globalStSectors = 0;
   uint64_t ldgstsRequests = 0, ldgstsSectors = 0; ///< cp.async global reads
@@ -122,6 +124,8 @@ struct Counters {
   // Shared memory.
   uint64_t sharedLdRequests = 0, sharedLdWavefronts = 0, sharedLdConflicts = 0;
   uint64_t sharedStRequests = 0, sharedStWavefronts = 0, sharedStConflicts = 0;
+  /// cp.async's shared-memory writes (not part of the st counts).
+  uint64_t sharedLdgstsWavefronts = 0, sharedLdgstsConflicts = 0;
   // DRAM below an L2 of the modelled GPU's capacity (see docs/profiling.md).
   uint64_t dramReadBytes = 0, dramWriteBytes = 0;
   // Warp-level PTX instructions by class.
@@ -134,6 +138,15 @@ struct Counters {
   // per warp, sampled at each of the warp's instructions.
   uint64_t inflightMaxBytes = 0;  ///< the largest over all warps
   double inflightAvgBytes = 0;    ///< the average over warps' instructions
+  // The critical path: for each GPU of gpuSpecs() (same order), the modelled
+  // cycles of a CTA's slowest warp, averaged over CTAs and their maximum.
+  // Each warp issues one instruction a cycle and waits for its operands
+  // (latencies: docs/profiling.md); barriers wait for the last warp. Empty
+  // when not measured.
+  std::vector<double> ctaCyclesAvg, ctaCyclesMax;
+  /// When only some CTAs ran (EmulatorOptions::sampleCtas): how many. The
+  /// counts above are then scaled to the whole grid. 0: every CTA ran.
+  uint64_t sampledCtas = 0;
 
   uint64_t instructions() const {
     return instInteger + instFp32 + instFp64 + instHalf2 + instConversion +

@@ -119,7 +119,12 @@ public:
   /// \p gpus (names findGpu accepts; empty: every known GPU). The emulator
   /// counts; a GPU device answers with an error. `TILUS_PROFILE` (any value
   /// but 0) turns it on for a device when it is created.
-  virtual Status enableProfiling(bool on) {
+  /// \p sampleCtas > 0 runs only that many CTAs of each grid, evenly
+  /// spaced, and scales the counts to the grid (for kernels whose CTAs do
+  /// the same work and do not wait for each other; other CTAs' outputs are
+  /// not written).
+  virtual Status enableProfiling(bool on, uint32_t sampleCtas = 0) {
+    (void)sampleCtas;
     if (on)
       return Status::error("profiling counts what the emulator sees: run on "
                            "the emu device (" + name() + " has no counters)");

@@ -111,10 +111,18 @@ public:
   Status destroyStream(Stream) override { return Status::success(); }
   Status synchronize(Stream) override { return Status::success(); }
 
-  EmuDevice() { emu.setProfiling(profilingFromEnv()); }
-  Status enableProfiling(bool on) override {
-    emu.setProfiling(on);
+  EmuDevice() { emu.setProfiling(profilingFromEnv(), dramCycles()); }
+  Status enableProfiling(bool on, uint32_t sampleCtas) override {
+    emu.setProfiling(on, dramCycles(), sampleCtas);
     return Status::success();
+  }
+  /// The DRAM latency of every known GPU in its cycles, for the critical
+  /// path (Counters::ctaCyclesAvg follows gpuSpecs()'s order).
+  static std::vector<double> dramCycles() {
+    std::vector<double> cycles;
+    for (const GpuSpec &g : gpuSpecs())
+      cycles.push_back(g.dramLatencyNs * g.clockGHz);
+    return cycles;
   }
   Expected<Profile> lastProfile(const std::vector<std::string> &gpus) override {
     const emu::LaunchStats &st = emu.lastLaunchStats();

@@ -165,6 +165,8 @@ bool Launch::execCall(Warp &w, const Instr &I, uint32_t mask) {
 
 void Launch::releaseBarrier(uint32_t id) {
   madeProgress();
+  if (prof)
+    prof->barrierReleased(warps, id);
   arrived[id] = 0;
   ++epoch;
   for (Warp &w : warps) {

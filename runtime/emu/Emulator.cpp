@@ -105,7 +105,12 @@ const Report &Emulator::lastReport() const { return impl->report; }
 void Emulator::setPrintfSink(std::function<void(std::string_view)> sink) {
   impl->opts.printfSink = std::move(sink);
 }
-void Emulator::setProfiling(bool on) { impl->opts.profile = on; }
+void Emulator::setProfiling(bool on, std::vector<double> dramCycles,
+                            uint32_t sampleCtas) {
+  impl->opts.profile = on;
+  impl->opts.sampleCtas = sampleCtas;
+  impl->opts.profileDramCycles = std::move(dramCycles);
+}
 
 //===----------------------------------------------------------------------===//
 // Module and Kernel handles

@@ -214,6 +214,18 @@ struct EmulatorOptions {
   /// Count memory requests, sectors, wavefronts, DRAM bytes, instructions by
   /// class and bytes in flight (LaunchStats::counters). Off, it costs nothing.
   bool profile = false;
+  /// With profile: the DRAM latency, in cycles, of each GPU the critical
+  /// path is modelled for (Profiler.h); LaunchStats::counters' ctaCyclesAvg
+  /// and ctaCyclesMax get one entry per element, in this order. Empty: no
+  /// critical path.
+  std::vector<double> profileDramCycles;
+  /// With profile: run only this many CTAs of the grid, evenly spaced, and
+  /// scale the counts to the whole grid (0: run every CTA). Per-CTA counts
+  /// scale exactly when CTAs do the same work; DRAM bytes count sectors that
+  /// one sampled CTA touches as that CTA's share and sectors several touch
+  /// once (docs/profiling.md). The other CTAs' outputs are not written, and
+  /// CTAs must not wait for each other.
+  uint32_t sampleCtas = 0;
 
   /// The value of the environment variable \p name if it is a decimal
   /// number, else \p fallback.
@@ -254,8 +266,10 @@ public:
   const Report &lastReport() const;
   /// Replaces the printf sink.
   void setPrintfSink(std::function<void(std::string_view)> sink);
-  /// Turns EmulatorOptions::profile on or off for later launches.
-  void setProfiling(bool on);
+  /// Turns EmulatorOptions::profile on or off for later launches, with the
+  /// critical path modelled for GPUs of these DRAM latencies (cycles).
+  void setProfiling(bool on, std::vector<double> dramCycles = {},
+                    uint32_t sampleCtas = 0);
 
   struct Impl;
 

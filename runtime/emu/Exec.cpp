@@ -473,6 +473,8 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
 
 Status Launch::runCtaTurn(uint64_t quantum, bool &done) {
   uint64_t stop = dev.stats.warpInstructions + quantum;
+  if (prof)
+    prof->setCta(cta.x + uint64_t(grid.x) * (cta.y + uint64_t(grid.y) * cta.z));
   done = false;
   while (dev.stats.warpInstructions < stop) {
     bool progress = false, allDone = true;
@@ -491,6 +493,8 @@ Status Launch::runCtaTurn(uint64_t quantum, bool &done) {
         return error;
     }
     if (allDone) {
+      if (prof)
+        prof->ctaDone(warps);
       done = true;
       return Status::success();
     }
@@ -561,6 +565,13 @@ Status Launch::run(const std::vector<ParamBytes> &params) {
   std::vector<uint64_t> ctas(grid.count());
   for (uint64_t i = 0; i < ctas.size(); ++i)
     ctas[i] = i;
+  if (prof && dev.opts.sampleCtas && dev.opts.sampleCtas < grid.count()) {
+    uint64_t n = dev.opts.sampleCtas, all = grid.count();
+    for (uint64_t i = 0; i < n; ++i)
+      ctas[i] = i * all / n;
+    ctas.resize(n);
+    prof->setScale(double(all) / double(n));
+  }
   if (dev.opts.scheduleSeed)
     shuffle(ctas);
   // A CTA runs for a turn of warp-instructions (4096 per warp), then the
@@ -634,7 +645,7 @@ Status runKernel(Emulator::Impl &dev, const detail::ModuleImpl &mod,
   exec::Launch launch(dev, mod, kernelIndex, grid, block, dynamicSmemBytes);
   if (!dev.opts.profile)
     return launch.run(params);
-  exec::Profiler profiler;
+  exec::Profiler profiler(dev.opts.profileDramCycles);
   launch.setProfiler(&profiler);
   Status s = launch.run(params);
   dev.stats.profiled = true;

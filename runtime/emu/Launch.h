@@ -26,6 +26,7 @@
 #include "runtime/emu/Float.h"
 #include "runtime/emu/Profiler.h"
 
+#include <array>
 #include <cmath>
 #include <deque>
 #include <string>
@@ -105,6 +106,14 @@ struct Warp {
   // Profiling: bytes of global loads waiting in each register, and in all.
   std::vector<uint32_t> pendingBytes;
   uint64_t inflight = 0;
+  // Profiling, the critical path (Profiler.h): the warp's modelled clock on
+  // each GPU, the cycle each register's value is ready (register * GPUs +
+  // GPU), and the ready cycles of its committed cp.async groups and of the
+  // group still open.
+  std::array<double, kModelGpus> clock{};
+  std::vector<double> ready;
+  std::deque<std::array<double, kModelGpus>> groupReady;
+  std::array<double, kModelGpus> openGroup{};
 };
 
 /// Per-byte shadow of shared memory for the race detector.

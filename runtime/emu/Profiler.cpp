@@ -128,7 +128,69 @@ uint64_t mmaFlops(const Instr &I) {
   return 2ull * 16 * 8 * k;
 }
 
+/// Cycles from issue until \p I's result is ready (memory instructions:
+/// set when their accesses are known, in endMemory).
+double resultLatency(const Instr &I) {
+  switch (I.op) {
+  case Op::Mma:
+  case Op::WmmaMma:
+    return 32;
+  case Op::Cvt:
+    return 6;
+  case Op::Ex2:
+  case Op::Lg2:
+  case Op::Rcp:
+  case Op::Rsqrt:
+  case Op::Sqrt:
+  case Op::Sin:
+  case Op::Cos:
+  case Op::Tanh:
+    return 18;
+  case Op::Shfl:
+  case Op::Vote:
+  case Op::Redux:
+  case Op::Activemask:
+    return 24;
+  default:
+    return 4;
+  }
+}
+
+bool setsReadyInEndMemory(Op op) {
+  return op == Op::Ld || op == Op::Ldmatrix || op == Op::WmmaLoad ||
+         op == Op::Atom;
+}
+
+/// The registers of operand \p o (a register, an address's base, or a
+/// vector's elements), at most 4.
+unsigned operandRegs(const Operand &o, uint32_t regs[4]) {
+  unsigned n = 0;
+  if (o.kind == Operand::Reg || o.kind == Operand::Addr) {
+    if (o.reg != kNoReg)
+      regs[n++] = o.reg;
+  } else if (o.kind == Operand::Vec && o.count <= 4) {
+    for (unsigned k = 0; k < o.count; ++k)
+      if (o.regs[k] != kNoReg)
+        regs[n++] = o.regs[k];
+  }
+  return n;
+}
+
 } // namespace
+
+Profiler::Profiler(const std::vector<double> &latencies)
+    : gpus(unsigned(std::min<size_t>(latencies.size(), kModelGpus))) {
+  for (unsigned k = 0; k < gpus; ++k)
+    dramCycles[k] = latencies[k];
+}
+
+void Profiler::setReady(Warp &w, uint32_t reg, double latency) {
+  size_t at = size_t(reg) * gpus;
+  if (w.ready.size() < at + gpus)
+    w.ready.resize(at + gpus, 0);
+  for (unsigned k = 0; k < gpus; ++k)
+    w.ready[at + k] = w.clock[k] + (latency < 0 ? dramCycles[k] : latency);
+}
 
 void Profiler::instruction(const detail::ModuleImpl &mod, const Instr &I,
                            uint32_t mask, Warp &w) {
@@ -143,6 +205,43 @@ void Profiler::instruction(const detail::ModuleImpl &mod, const Instr &I,
   inflightSum += double(w.inflight);
   ++samples;
   c.inflightMaxBytes = std::max<uint64_t>(c.inflightMaxBytes, w.inflight);
+
+  // The critical path: issue a cycle after the previous instruction, once
+  // the operands read are ready.
+  {
+    std::array<double, kModelGpus> t;
+    for (unsigned k = 0; k < gpus; ++k)
+      t[k] = w.clock[k] + 1;
+    auto need = [&](uint32_t reg) {
+      size_t at = size_t(reg) * gpus;
+      if (at + gpus <= w.ready.size())
+        for (unsigned k = 0; k < gpus; ++k)
+          t[k] = std::max(t[k], w.ready[at + k]);
+    };
+    if (I.guard != kNoReg)
+      need(I.guard);
+    bool firstIsDest = writesFirstOperand(I.op);
+    uint32_t regs[4];
+    for (unsigned i = firstIsDest ? 1 : 0; i < I.nops; ++i)
+      for (unsigned n = operandRegs(I.ops[i], regs), k = 0; k < n; ++k)
+        need(regs[k]);
+    if (I.op == Op::CpAsyncCommit || (I.op == Op::CpAsyncWait && I.nops == 0)) {
+      w.groupReady.push_back(w.openGroup);
+      w.openGroup = {};
+    }
+    if (I.op == Op::CpAsyncWait) {
+      size_t keep = I.nops == 0 ? 0 : size_t(I.ops[0].imm);
+      while (w.groupReady.size() > keep) {
+        for (unsigned k = 0; k < gpus; ++k)
+          t[k] = std::max(t[k], w.groupReady.front()[k]);
+        w.groupReady.pop_front();
+      }
+    }
+    w.clock = t;
+    if (firstIsDest && I.nops && !setsReadyInEndMemory(I.op))
+      for (unsigned n = operandRegs(I.ops[0], regs), k = 0; k < n; ++k)
+        setReady(w, regs[k], resultLatency(I));
+  }
   if (w.inflight) {
     if (w.pendingBytes.size() < mod.numRegs)
       w.pendingBytes.resize(mod.numRegs, 0);
@@ -169,7 +268,7 @@ void Profiler::instruction(const detail::ModuleImpl &mod, const Instr &I,
   }
 }
 
-void Profiler::sharedRequest(bool store, unsigned phaseLanes) {
+void Profiler::sharedRequest(SharedKind kind, unsigned phaseLanes) {
   // Wavefronts of each phase: the most distinct words one bank is asked for.
   unsigned wavefronts = 0, phases = 0;
   for (unsigned first = 0; first < 32; first += phaseLanes) {
@@ -199,7 +298,10 @@ void Profiler::sharedRequest(bool store, unsigned phaseLanes) {
   }
   if (!phases)
     return;
-  if (store) {
+  if (kind == SharedKind::CpAsync) {
+    c.sharedLdgstsWavefronts += wavefronts;
+    c.sharedLdgstsConflicts += wavefronts - phases;
+  } else if (kind == SharedKind::Store) {
     ++c.sharedStRequests;
     c.sharedStWavefronts += wavefronts;
     c.sharedStConflicts += wavefronts - phases;
@@ -234,11 +336,16 @@ void Profiler::endMemory(const Instr &I, Warp &w) {
         seen |= sectorList[k] == s;
       if (!seen && nsectors < 256)
         sectorList[nsectors++] = s;
-      uint8_t &state = sectors[s];
+      auto [it, fresh] = sectors.try_emplace(s);
+      SectorState &st = it->second;
+      if (fresh)
+        st.cta = cta;
+      else if (st.cta != cta)
+        st.shared = true;
       if (a.write)
-        state |= 2;
-      else if (!state)
-        state = 1;
+        st.state |= 2;
+      else if (!st.state)
+        st.state = 1;
     }
   }
   if (anyGlobal) {
@@ -246,6 +353,10 @@ void Profiler::endMemory(const Instr &I, Warp &w) {
     if (I.op == Op::CpAsync) {
       ++c.ldgstsRequests;
       c.ldgstsSectors += nsectors;
+      ++c.globalLdRequests;
+      c.globalLdSectors += nsectors;
+      for (unsigned k = 0; k < gpus; ++k)
+        w.openGroup[k] = std::max(w.openGroup[k], w.clock[k] + dramCycles[k]);
     } else if (isAtom) {
       ++c.atomRequests;
       c.atomSectors += nsectors;
@@ -285,9 +396,48 @@ void Profiler::endMemory(const Instr &I, Warp &w) {
   if (anyShared) {
     // ldmatrix/stmatrix: one phase per 8x8 matrix (8 lanes of 16 bytes).
     unsigned phaseLanes = maxShared <= 4 ? 32 : maxShared <= 8 ? 16 : 8;
-    sharedRequest(sharedWrite, phaseLanes);
+    sharedRequest(I.op == Op::CpAsync ? SharedKind::CpAsync
+                  : sharedWrite       ? SharedKind::Store
+                                      : SharedKind::Load,
+                  phaseLanes);
+  }
+  // The loaded registers are ready a shared-memory or a DRAM latency on.
+  if (setsReadyInEndMemory(I.op) && I.nops) {
+    uint32_t regs[4];
+    for (unsigned n = operandRegs(I.ops[0], regs), k = 0; k < n; ++k)
+      setReady(w, regs[k], anyGlobal ? -1.0 : 30.0);
   }
   pending.clear();
+}
+
+void Profiler::barrierReleased(std::vector<Warp> &warps, uint32_t id) {
+  std::array<double, kModelGpus> last{};
+  for (const Warp &w : warps)
+    if (!w.done && w.blocked && w.barId == id)
+      for (unsigned k = 0; k < gpus; ++k)
+        last[k] = std::max(last[k], w.clock[k]);
+  for (Warp &w : warps)
+    if (!w.done && w.blocked && w.barId == id)
+      w.clock = last;
+}
+
+void Profiler::ctaDone(std::vector<Warp> &warps) {
+  std::array<double, kModelGpus> slowest{};
+  for (Warp &w : warps) {
+    for (unsigned k = 0; k < gpus; ++k)
+      slowest[k] = std::max(slowest[k], w.clock[k]);
+    w.clock = {};
+    w.openGroup = {};
+    w.groupReady.clear();
+    std::fill(w.ready.begin(), w.ready.end(), 0.0);
+    std::fill(w.pendingBytes.begin(), w.pendingBytes.end(), 0u);
+    w.inflight = 0;
+  }
+  for (unsigned k = 0; k < gpus; ++k) {
+    pathSum[k] += slowest[k];
+    pathMax[k] = std::max(pathMax[k], slowest[k]);
+  }
+  ++ctas;
 }
 
 void Profiler::landed(Warp &w, uint64_t bytes) {
@@ -296,13 +446,40 @@ void Profiler::landed(Warp &w, uint64_t bytes) {
 
 Counters Profiler::counters() const {
   Counters out = c;
-  for (auto &[sector, state] : sectors) {
-    if (state & 1)
-      out.dramReadBytes += 32;
-    if (state & 2)
-      out.dramWriteBytes += 32;
+  // Sampled: a sector one CTA touched stands for its share of every CTA's;
+  // one that several touched is read once by all of them.
+  double read = 0, written = 0;
+  for (auto &[sector, st] : sectors) {
+    double weight = st.shared ? 1 : scale;
+    if (st.state & 1)
+      read += 32 * weight;
+    if (st.state & 2)
+      written += 32 * weight;
+  }
+  out.dramReadBytes = uint64_t(read + 0.5);
+  out.dramWriteBytes = uint64_t(written + 0.5);
+  if (scale != 1) {
+    out.sampledCtas = ctas;
+    for (uint64_t *v :
+         {&out.globalLdRequests, &out.globalLdSectors, &out.globalStRequests,
+          &out.globalStSectors, &out.ldgstsRequests, &out.ldgstsSectors,
+          &out.atomRequests, &out.atomSectors, &out.globalLdBytes,
+          &out.sharedLdRequests, &out.sharedLdWavefronts,
+          &out.sharedLdConflicts, &out.sharedStRequests,
+          &out.sharedStWavefronts, &out.sharedStConflicts,
+          &out.sharedLdgstsWavefronts, &out.sharedLdgstsConflicts,
+          &out.instInteger, &out.instFp32, &out.instFp64, &out.instHalf2,
+          &out.instConversion, &out.instMma, &out.instMemory,
+          &out.instControl, &out.instBarrier, &out.instWarp, &out.instOther,
+          &out.mmaFlops, &out.activeLanes})
+      *v = uint64_t(double(*v) * scale + 0.5);
   }
   out.inflightAvgBytes = samples ? inflightSum / double(samples) : 0;
+  if (ctas)
+    for (unsigned k = 0; k < gpus; ++k) {
+      out.ctaCyclesAvg.push_back(pathSum[k] / double(ctas));
+      out.ctaCyclesMax.push_back(pathMax[k]);
+    }
   return out;
 }
 

@@ -30,6 +30,18 @@
 //   instruction reads (or overwrites) the register it loaded; a cp.async's
 //   from its issue until the cp.async.wait that lands its group.
 //
+//   Critical path: each warp keeps a modelled clock per GPU. An instruction
+//   issues one cycle after the warp's previous one, and not before the
+//   registers it reads are ready; its result is ready a latency later
+//   (cycles: integer, fp32 and f16 arithmetic 4, conversions 6, special
+//   functions 18, warp shuffles and votes 24, mma 32, shared-memory loads and
+//   ldmatrix 30, global loads and atomics the GPU's DRAM latency). A
+//   cp.async group is ready a DRAM latency after its last copy issued, and
+//   cp.async.wait waits for the groups it lands. A barrier releases its
+//   warps at the clock of the last to arrive. A CTA takes as long as its
+//   slowest warp. What this leaves out (issue contention between warps,
+//   bandwidth) the model's throughput limits cover.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TILUS_RUNTIME_EMU_PROFILER_H
@@ -38,6 +50,7 @@
 #include "runtime/emu/Program.h"
 #include "tilus/Profile.h"
 
+#include <array>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -45,6 +58,9 @@
 namespace tilus::emu::exec {
 
 struct Warp;
+
+/// The most GPUs the critical path is modelled for (gpuSpecs() has fewer).
+constexpr unsigned kModelGpus = 8;
 
 class Profiler {
 public:
@@ -72,15 +88,45 @@ public:
   void endMemory(const Instr &I, Warp &w);
   /// A cp.async group landed: its bytes are no longer in flight.
   void landed(Warp &w, uint64_t bytes);
-  /// The counters of the launch so far.
+  /// Barrier \p id releases its waiting warps: they go on at the clock of
+  /// the last one to arrive.
+  void barrierReleased(std::vector<Warp> &warps, uint32_t id);
+  /// Every warp of the CTA is done: its critical path is the slowest
+  /// warp's clock. Resets the warps' profiling state for the next CTA.
+  void ctaDone(std::vector<Warp> &warps);
+  /// The counters of the launch so far (scaled to the grid when sampled).
   Counters counters() const;
+  /// The linear index of the CTA whose warps run next.
+  void setCta(uint64_t linear) { cta = uint32_t(linear); }
+  /// Only some CTAs run: counts are multiplied by \p s (CTAs / sampled).
+  void setScale(double s) { scale = s; }
+
+  /// \p dramCycles: the DRAM latency of each GPU the critical path is
+  /// modelled for (at most kModelGpus).
+  explicit Profiler(const std::vector<double> &dramCycles);
 
 private:
-  void sharedRequest(bool store, unsigned phaseLanes);
+  enum class SharedKind { Load, Store, CpAsync };
+  void sharedRequest(SharedKind kind, unsigned phaseLanes);
+  /// Sets \p reg's value of warp \p w ready \p latency cycles after the
+  /// warp's clock (the DRAM latency when \p latency is negative).
+  void setReady(Warp &w, uint32_t reg, double latency);
+  unsigned gpus;                          ///< gpuSpecs().size()
+  std::array<double, kModelGpus> dramCycles{};
+  std::array<double, kModelGpus> pathSum{}, pathMax{};
+  uint64_t ctas = 0;
   Counters c;
   std::vector<Access> pending;
-  /// Sector -> 1 when first read, 2 when written (bits).
-  std::unordered_map<uint64_t, uint8_t> sectors;
+  /// Per 32-byte sector: 1 when first read, 2 when written (bits), the CTA
+  /// that touched it first, and whether another CTA touched it too.
+  struct SectorState {
+    uint8_t state = 0;
+    bool shared = false;
+    uint32_t cta = 0;
+  };
+  std::unordered_map<uint64_t, SectorState> sectors;
+  uint32_t cta = 0;
+  double scale = 1;
   double inflightSum = 0;
   uint64_t samples = 0;
 };

@@ -1,4 +1,5 @@
 # lit configuration of the tilus test suite.
+import glob
 import os
 import shutil
 import subprocess
@@ -38,6 +39,9 @@ if config.nvcc and os.path.exists(config.nvcc):
     config.substitutions.append(("%nvcc", config.nvcc))
 if shutil.which("python3"):
     config.available_features.add("python3")
+# A committed GPU capture (bench/gpu/capture.sh) to check the model against.
+if glob.glob(os.path.join(config.tilus_src_root, "bench/gpu/results/*/ncu.csv")):
+    config.available_features.add("gpu-capture")
 # %python is the interpreter running lit (CMake's Python3_EXECUTABLE), so the
 # numpy found here is the one the tests get.
 config.substitutions.append(("%python", sys.executable))

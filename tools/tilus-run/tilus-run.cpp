@@ -28,6 +28,7 @@ const char *kUsage =
     R"(usage: tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
                  [--smem BYTES] [--arg A ...] [--dump K:OUT.bin ...] [--device NAME]
                  [--profile[=text|json:FILE]] [--gpu NAME,...]
+                 [--sample-ctas N]
 
 Loads a PTX module and launches one of its kernels once.
 
@@ -60,6 +61,10 @@ options:
                      (docs/profiling.md). Counts are exact; times are modelled
   --gpu NAME,...     the GPUs the profile models (default: every known one:
                      A100-SXM4-80GB, H100-SXM5, H200, L40S, RTX-4090)
+  --sample-ctas N    with --profile: run only N CTAs of the grid, evenly
+                     spaced, and scale the counts to the whole grid (exact
+                     when the CTAs do the same work; they must not wait for
+                     each other); the other CTAs' outputs are not written
   --help             show this text
 
 The arguments are checked against the kernel's parameter list (count and
@@ -147,6 +152,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> argTexts;
   std::vector<std::pair<long, std::string>> dumps;
   std::string profile; // "", "text" or "json:FILE"
+  uint32_t sampleCtas = 0; // --sample-ctas
   std::vector<std::string> gpus;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -207,6 +213,11 @@ int main(int argc, char **argv) {
       profile = a == "--profile" ? "text" : a.substr(10);
       if (tilus::Status s = tilus::checkProfileFormat(profile); !s)
         return fail(s.message());
+    } else if (a == "--sample-ctas") {
+      uint64_t n = 0;
+      if (!value(v) || !parseInt(v, false, 32, n) || n == 0)
+        return fail("--sample-ctas needs a count of CTAs (1 or more)");
+      sampleCtas = uint32_t(n);
     } else if (a == "--gpu") {
       if (!value(v) || v.empty())
         return fail("--gpu needs a GPU name (" + tilus::gpuNames() + ")");
@@ -329,8 +340,10 @@ int main(int argc, char **argv) {
   auto function = (*loaded)->function(kernelName);
   if (!function)
     return fail(function.error().message());
+  if (sampleCtas && profile.empty())
+    return fail("--sample-ctas counts for a profile: add --profile");
   if (!profile.empty())
-    if (tilus::Status p = dev.enableProfiling(true); !p)
+    if (tilus::Status p = dev.enableProfiling(true, sampleCtas); !p)
       return fail("--profile: " + p.message());
   std::cout.flush();
   tilus::Status s = dev.launch(**function, {grid.x, grid.y, grid.z},
