@@ -4,8 +4,9 @@
 // module's `tilus_smem` array, at the byte offsets that shared-memory planning
 // recorded; a shared tensor lowers to the address of its first element.
 // Transfers between tiles and shared tensors move each register on its own
-// through the tensor's shared layout (swizzle included), except where a
-// warp-wide matrix instruction applies, selected by layout division: a
+// through the tensor's shared layout (swizzle included), or a run of them
+// with one vector access (below), except where a warp-wide matrix
+// instruction applies, selected by layout division: a
 // 16-bit load_shared whose layout divides by the `ldmatrix.x4.b16` (or
 // `.trans`) atom becomes one `ldmatrix.sync.aligned.m8n8.x4[.trans]` per
 // atom tile of the quotient, and on targets with stmatrix (sm_90) a 16-bit
@@ -27,6 +28,12 @@
 // wholly inside or outside the tensor, and its source size is all or nothing;
 // otherwise each chunk tests its address at run time and copies element by
 // element when it is misaligned.
+// A load_shared or store_shared at constant offsets moves N registers with
+// one access (up to 16 bytes) when every run of N locals is N consecutive
+// elements along the innermost dimension (RegisterLayout::contiguity) and the
+// shared layout places each such run at N consecutive offsets starting at a
+// multiple of N (checked for every run of the tile; shared tensors start
+// 16-byte aligned).
 //
 //===----------------------------------------------------------------------===//
 
@@ -202,6 +209,62 @@ struct FreeSharedLowering : OpConversionPattern<FreeSharedOp> {
     return success();
   }
 };
+
+/// The registers one shared-memory access moves for a tile in `layout` at
+/// `offsets` of `shared` (see the file comment): a power of two, 1 when an
+/// offset is not a constant or a run would not be contiguous and aligned.
+int64_t sharedVectorWidth(const RegisterLayout &layout,
+                          const SharedLayout &shared, ValueRange offsets,
+                          int64_t elementBytes) {
+  std::vector<int64_t> base;
+  for (Value offset : offsets) {
+    APInt value;
+    if (!matchPattern(offset, m_ConstantInt(&value)))
+      return 1;
+    base.push_back(value.getSExtValue());
+  }
+  int64_t width = layout.innerContiguity();
+  width &= -width;
+  while (width > 1 &&
+         (width * elementBytes > 16 || layout.numLocals() % width != 0))
+    width /= 2;
+  const std::vector<int64_t> &shape = layout.shape();
+  size_t rank = shape.size();
+  if (width <= 1 || rank == 0 || base.size() != rank ||
+      shared.rank() != rank)
+    return 1;
+  // Every element whose innermost coordinate starts a run.
+  std::vector<int64_t> index(rank, 0), coords(rank);
+  for (;;) {
+    for (size_t d = 0; d < rank; ++d) {
+      coords[d] = base[d] + index[d];
+      if (coords[d] < 0 || coords[d] >= shared.shape()[d])
+        return 1;
+    }
+    int64_t first = shared.offsetOf(coords);
+    while (width > 1 && first % width != 0)
+      width /= 2;
+    for (int64_t j = 1; j < width; ++j) {
+      coords[rank - 1] = base[rank - 1] + index[rank - 1] + j;
+      if (coords[rank - 1] >= shared.shape()[rank - 1] ||
+          shared.offsetOf(coords) != first + j) {
+        width = std::max<int64_t>(1, j & -j);
+        break;
+      }
+    }
+    if (width <= 1)
+      return 1;
+    // The next run start.
+    size_t d = rank - 1;
+    index[d] += width;
+    while (index[d] >= shape[d]) {
+      index[d] = 0;
+      if (d == 0)
+        return width;
+      ++index[--d];
+    }
+  }
+}
 
 /// The address of the element a thread holds at register `local` of a tile
 /// placed at `offsets` in a shared tensor.
@@ -502,10 +565,27 @@ struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
     Type resultType = getTypeConverter()->convertType(tile);
     RegisterLayout layout = getLayout(tile);
     SharedLayout shared = getSharedLayout(op.getSrc().getType());
+    int64_t width = sharedVectorWidth(
+        layout, shared, op.getOffsets(),
+        std::max<int64_t>(1, elementType.getIntOrFloatBitWidth() / 8));
     auto emitElements = [&](OpBuilder &b) -> SmallVector<Value> {
       Value threadId = b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type());
       Value result =
           b.create<arith::ConstantOp>(loc, b.getZeroAttr(resultType));
+      if (width > 1) {
+        auto runType = VectorType::get({width}, elementType);
+        unsigned alignment =
+            unsigned(width * elementType.getIntOrFloatBitWidth() / 8);
+        for (int64_t local = 0; local < layout.numLocals(); local += width) {
+          Value address = emitTileElementAddress(
+              b, loc, adaptor.getSrc(), elementType, shared, layout, threadId,
+              adaptor.getOffsets(), local);
+          Value run = b.create<LLVM::LoadOp>(loc, runType, address, alignment);
+          result = b.create<vector::InsertStridedSliceOp>(
+              loc, run, result, ArrayRef<int64_t>{local}, ArrayRef<int64_t>{1});
+        }
+        return {result};
+      }
       for (int64_t local = 0; local < layout.numLocals(); ++local) {
         Value address = emitTileElementAddress(
             b, loc, adaptor.getSrc(), elementType, shared, layout, threadId,

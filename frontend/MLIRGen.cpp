@@ -687,7 +687,12 @@ private:
                          llvm::function_ref<mlir::LogicalResult()> gen)
         -> mlir::LogicalResult {
       mlir::OpBuilder::InsertionGuard guard(builder);
-      builder.setInsertionPointToEnd(block);
+      // An scf.if without results comes with its yields: insert before them.
+      if (!block->empty() &&
+          block->back().hasTrait<mlir::OpTrait::IsTerminator>())
+        builder.setInsertionPoint(&block->back());
+      else
+        builder.setInsertionPointToEnd(block);
       vars = outer;
       if (gen && mlir::failed(gen()))
         return mlir::failure();
