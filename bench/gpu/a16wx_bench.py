@@ -7,7 +7,8 @@
 
 Nothing is compiled here: every kernel is PTX and metadata that
 make-bundle.sh compiled into BUNDLE/a16wx/ (configs.txt maps each problem of
-the table below to the tile tilus-pack-weights picks for it). Weights are
+the table below to the tile and split-K tilus-pack-weights picks for it; with
+split-K, a row times both launches: the slices and matmul_a16wx_reduce). Weights are
 random codes of W, packed by BUNDLE's tilus-pack-weights (the C API has no
 packing call); activations are uniform in [-1, 1) and the group-128 scales
 are chosen so that |w| <= 1.5. Every output is checked against a reference
@@ -64,15 +65,15 @@ def list_configs():
 
 
 def read_configs(bundle):
-    """(W, M, N, K) -> (group, (BM, BN, BK), kernel file stem)."""
+    """(W, M, N, K) -> (group, (BM, BN, BK), split-K, kernel file stem)."""
     table = {}
     with open(os.path.join(bundle, "a16wx", "configs.txt")) as f:
         for line in f:
             if not line.strip() or line.startswith("#"):
                 continue
-            _, w, m, n, k, g, bm, bn, bk, stem = line.split()
+            _, w, m, n, k, g, bm, bn, bk, split, stem = line.split()
             table[w, int(m), int(n), int(k)] = (
-                int(g), (int(bm), int(bn), int(bk)), stem)
+                int(g), (int(bm), int(bn), int(bk)), int(split), stem)
     return table
 
 
@@ -118,8 +119,9 @@ class Problem:
     """One row: the weights, their packed form for the row's tile, and
     activations."""
 
-    def __init__(self, weights, packed, m, stem, seed):
+    def __init__(self, weights, packed, m, stem, split, seed):
         self.weights, self.packed_future, self.stem = weights, packed, stem
+        self.split = split
         self.w, self.m, self.n, self.k = weights.w, m, weights.n, weights.k
         self.bits = weights.bits
         rng = np.random.default_rng(seed)
@@ -302,13 +304,30 @@ class Kernels:
         self.dir = os.path.join(bundle, "a16wx")
         self.dev, self.loaded = dev, {}
 
-    def get(self, stem):
-        if stem not in self.loaded:
+    def get(self, stem, kernel="matmul_a16wx"):
+        if (stem, kernel) not in self.loaded:
             with open(os.path.join(self.dir, stem + ".ptx")) as ptx, \
                     open(os.path.join(self.dir, stem + ".json")) as meta:
-                self.loaded[stem] = self.dev.load(ptx.read(), meta.read(),
-                                                  kernel="matmul_a16wx")
-        return self.loaded[stem]
+                self.loaded[stem, kernel] = self.dev.load(
+                    ptx.read(), meta.read(), kernel=kernel)
+        return self.loaded[stem, kernel]
+
+    def matmul(self, p, partial):
+        """A callable (a, b, scales, zeros, c, m, n, k) for problem p: the
+        kernel, or with split-K the slices into `partial` (f32, SPLITK x M x
+        N) and their sum into c."""
+        main = self.get(p.stem)
+        if p.split == 1:
+            return main
+        reduce = self.get(p.stem, "matmul_a16wx_reduce")
+
+        def run(a, b, s, z, c, m, n, k, timed=False):
+            st = main(a, b, s, z, partial, m, n, k, timed=timed)
+            st2 = reduce(partial, c, m * n, timed=timed)
+            if timed:
+                return {"warp_instructions": st["warp_instructions"] +
+                        st2["warp_instructions"]}
+        return run
 
 
 def prepare(tilus, args, device, configs, pool, workdir):
@@ -319,7 +338,7 @@ def prepare(tilus, args, device, configs, pool, workdir):
         if (w, m, n, k) not in configs:
             sys.exit(f"a16wx_bench: no kernel in the bundle for W={w} M={m} "
                      f"N={n} K={k} (make-bundle.sh compiles the table)")
-        group, tile, stem = configs[w, m, n, k]
+        group, tile, split, stem = configs[w, m, n, k]
         assert group == GROUP
         if (w, n, k) not in weights:
             wt = Weights(tilus, w, n, k, seed=len(weights))
@@ -329,7 +348,7 @@ def prepare(tilus, args, device, configs, pool, workdir):
         if key not in packed:
             packed[key] = pool.submit(pack, args.pack_tool, workdir, made,
                                       tile)
-        out.append(Problem(wt, packed[key], m, stem, seed=1000 + i))
+        out.append(Problem(wt, packed[key], m, stem, split, seed=1000 + i))
     return out
 
 
@@ -346,7 +365,8 @@ def run_emu(tilus, args, configs, pool, workdir):
     failures = 0
     for p in prepare(tilus, args, "emu", configs, pool, workdir):
         p.ready()
-        kernel = kernels.get(p.stem)
+        kernel = kernels.matmul(
+            p, np.zeros((p.split, p.m, p.n), dtype=np.float32))
         c = np.zeros((p.m, p.n), dtype=np.float16)
         stats = kernel(p.a, p.packed, p.scales, p.scales, c,
                        p.m, p.n, p.k, timed=True)
@@ -372,8 +392,9 @@ def run_torch_cpu(tilus, args, configs, pool, workdir, dev):
     print("torch code path on CPU tensors through the emulator:")
     for p in prepare(tilus, args, "emu", configs, pool, workdir):
         t = to_torch(torch, p, "cpu")
-        kernels.get(p.stem)(t["a"], t["b"], t["scales"], t["scales"],
-                            t["c"], p.m, p.n, p.k)
+        partial = torch.zeros((p.split, p.m, p.n), dtype=torch.float32)
+        kernels.matmul(p, partial)(t["a"], t["b"], t["scales"], t["scales"],
+                                   t["c"], p.m, p.n, p.k)
         ref, _ = reference_torch(torch, p, t["codes"], t["a"], t["scales"])
         _, bad = check(t["c"].float(), ref)
         note = ""
@@ -424,8 +445,10 @@ def run_cuda(tilus, args, configs, pool, workdir):
     failures, results = 0, []
     for p in prepare(tilus, args, "cuda", configs, pool, workdir):
         try:
-            r = measure(torch, p, kernels.get(p.stem), args.reps, flush,
-                        use_triton)
+            partial = torch.empty((p.split, p.m, p.n), dtype=torch.float32,
+                                  device=TORCH_DEVICE)
+            r = measure(torch, p, kernels.matmul(p, partial), args.reps,
+                        flush, use_triton)
         except Exception as e:  # a launch or Triton failure ends only the row
             failures += 1
             print_row([p.w, p.m, p.n, p.k] + ["-"] * 7 +

@@ -41,22 +41,25 @@ done
 "$build/bin/tilus-gpu-check" "$out/cases" --device emu --record > "$out/cases/record.log"
 
 # matmul_a16wx for a16wx_bench.py: for every problem of its table, the tile
-# that tilus-pack-weights picks, and one kernel per (W, group, tile).
+# and split-K that tilus-pack-weights picks, and one kernel file (with its
+# split-K epilogue) per (W, group, tile, split-K).
 mkdir -p "$out/a16wx"
-echo "# DEVICE W M N K GROUP BM BN BK KERNEL" > "$out/a16wx/configs.txt"
+echo "# DEVICE W M N K GROUP BM BN BK SPLITK KERNEL" > "$out/a16wx/configs.txt"
 python3 "$root/bench/gpu/a16wx_bench.py" --list-configs |
   while read -r dev w bits m n k g; do
-    # The tile only: the bench launches one kernel, so it does not split K.
-    read -r _ bm _ bn _ bk _ < <("$build/bin/tilus-pack-weights" --bits "$bits" \
-      --k "$k" --n "$n" --group "$g" --m "$m")
-    bm=${bm#BM=} bn=${bn#BN=} bk=${bk#BK=}
-    kernel=${w}_g${g}_${bm}x${bn}x${bk}
+    read -r _ bm _ bn _ bk _ split _ < <("$build/bin/tilus-pack-weights" \
+      --bits "$bits" --k "$k" --n "$n" --group "$g" --m "$m")
+    bm=${bm#BM=} bn=${bn#BN=} bk=${bk#BK=} split=${split#SPLITK=}
+    split=${split:-1}
+    kernel=${w}_g${g}_${bm}x${bn}x${bk}x${split}
+    splitflags=()
+    if [[ $split != 1 ]]; then splitflags=(-D "SPLITK=$split" -D O=f32); fi
     if [[ ! -f $out/a16wx/$kernel.ptx ]]; then
       "$build/bin/tilusc" "$root/examples/matmul_a16wx.tl" --arch=sm_80 \
-        -D "W=$w" -D "G=$g" -D "BM=$bm" -D "BN=$bn" -D "BK=$bk" \
+        -D "W=$w" -D "G=$g" -D "BM=$bm" -D "BN=$bn" -D "BK=$bk" "${splitflags[@]}" \
         -o "$out/a16wx/$kernel.ptx" --metadata="$out/a16wx/$kernel.json"
     fi
-    echo "$dev $w $m $n $k $g $bm $bn $bk $kernel" >> "$out/a16wx/configs.txt"
+    echo "$dev $w $m $n $k $g $bm $bn $bk $split $kernel" >> "$out/a16wx/configs.txt"
   done
 
 cp "$root/bench/gpu/run.sh" "$root/bench/gpu/capture.sh" \

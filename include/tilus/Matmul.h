@@ -11,9 +11,11 @@
 //    warps: local(BK/16, 1).spatial(1, 4).local(1, BN/32) * the B atom),
 //    packed LSB first. So each thread loads its fragment with 16-byte loads.
 //
-//  - selectMatmulConfig: the tile shape and split-K for a problem, from a
-//    fixed table by (M bucket, N, K, bits, group) (docs/matmul.md lists it),
-//    the values to pass as -D to the compiler.
+//  - selectMatmulConfig: the tile shape and split-K for a problem, chosen
+//    by the performance model (tilus/Profile.h) for a target GPU among the
+//    legal tiles, from per-k-step profiles of every tile measured on the
+//    emulator (bench/model/a16wx_table.py; docs/matmul.md); the values to
+//    pass as -D to the compiler.
 //
 // Standard C++ only (part of the runtime core).
 //
@@ -27,6 +29,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tilus {
 
@@ -49,10 +52,40 @@ struct MatmulConfig {
 Status checkMatmulConfig(const MatmulConfig &config, int64_t n, int64_t k,
                          unsigned bits, int64_t group);
 
-/// The configuration the table gives for a problem (see docs/matmul.md), or
-/// an error when no tile fits (N not a multiple of 128, ...).
+/// One candidate configuration and its modelled time.
+struct MatmulEstimate {
+  MatmulConfig config;
+  double timeUs = 0;    ///< modelled: the kernel, and the split-K epilogue
+  double kernelUs = 0;  ///< modelled: the main kernel alone
+  std::string bound;    ///< the main kernel's binding limit
+  double dramRooflinePct = 0; ///< compulsory DRAM bytes at peak / timeUs
+  int registers = 0;    ///< per thread, ptxas
+  double waves = 0;
+};
+
+/// Models every legal configuration for an M x K by K x N problem with
+/// \p bits-bit weights in groups of \p group on \p gpu (a name findGpu
+/// accepts), fastest first. BN and BK decide the weights' storage; their
+/// best is the one with the least sum over M = 1, 16 and 64 of the modelled
+/// time relative to that M's fastest (the first estimate is that choice's
+/// best for \p m). Tiles with no profile in the table are left out.
+Expected<std::vector<MatmulEstimate>>
+estimateMatmulConfigs(int64_t m, int64_t n, int64_t k, unsigned bits,
+                      int64_t group, const std::string &gpu = "H100-SXM5");
+
+/// The configuration for a problem: the model's choice on \p gpu (see
+/// estimateMatmulConfigs); when no profiled tile fits, the first legal one of
+/// the fixed preference order in docs/matmul.md. An error when no tile fits
+/// (N not a multiple of 32, ...).
 Expected<MatmulConfig> selectMatmulConfig(int64_t m, int64_t n, int64_t k,
-                                          unsigned bits, int64_t group);
+                                          unsigned bits, int64_t group,
+                                          const std::string &gpu = "H100-SXM5");
+
+/// The fixed preference order (docs/matmul.md): BM by M, the first legal
+/// BN and BK of a list chosen by N, split-K while the grid leaves a 132-SM
+/// GPU idle. selectMatmulConfig's fallback.
+Expected<MatmulConfig> fixedMatmulConfig(int64_t m, int64_t n, int64_t k,
+                                         unsigned bits, int64_t group);
 
 /// The bytes packWeights writes for a K x N matrix of \p bits-bit codes.
 int64_t packedWeightBytes(int64_t k, int64_t n, unsigned bits);

@@ -112,6 +112,16 @@ Occupancy computeOccupancy(const GpuSpec &gpu, const KernelResources &r);
 /// The exact counts of one launch (summed over every CTA). Requests are
 /// warp-level instructions; sectors are 32-byte; wavefronts are the shared
 /// memory's passes of 128 bytes (32 banks of 4 bytes).
+/// The counters of the instructions of one source line (their last `.loc`).
+struct LineCounters {
+  std::string file;
+  uint32_t line = 0;
+  uint64_t instructions = 0;     ///< warp-level PTX instructions
+  uint64_t globalSectors = 0;    ///< of its global loads, stores, cp.async, atomics
+  uint64_t sharedWavefronts = 0; ///< of its shared loads, stores, cp.async writes
+  uint64_t sharedConflicts = 0;  ///< wavefronts beyond one per phase
+};
+
 struct Counters {
   // Global memory through L1TEX. Loads include cp.async's global reads, as
   // Nsight Compute counts them on sm_90 (measured: docs/profiling.md); the
@@ -147,6 +157,9 @@ struct Counters {
   /// When only some CTAs ran (EmulatorOptions::sampleCtas): how many. The
   /// counts above are then scaled to the whole grid. 0: every CTA ran.
   uint64_t sampledCtas = 0;
+  /// Per source line of the kernel (through the PTX's `.loc`), the most
+  /// instructions first; instructions without a `.loc` are not listed.
+  std::vector<LineCounters> lines;
 
   uint64_t instructions() const {
     return instInteger + instFp32 + instFp64 + instHalf2 + instConversion +

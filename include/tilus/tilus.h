@@ -43,6 +43,17 @@ const char *tilus_device_description(tilus_device *device);
 /** The architecture kernels are compiled for, e.g. "sm_80". */
 const char *tilus_device_arch(tilus_device *device);
 
+/* Profiling (docs/profiling.md). On the emu device, counts what each later
+ * launch does; sample_ctas > 0 runs only that many CTAs of each grid and
+ * scales the counts. Fails on a GPU device (it has no counters). */
+int tilus_device_enable_profiling(tilus_device *device, int on,
+                                  int sample_ctas);
+/** The last launch's profile as one JSON object (counters exact, times
+ * modelled on `gpus`: comma-separated names, NULL or "" for every known
+ * GPU); owned by the device, valid until the next call. */
+int tilus_device_last_profile(tilus_device *device, const char *gpus,
+                              const char **json);
+
 /* Memory. Device addresses are 64-bit integers (on cuda, CUdeviceptr; a
  * PyTorch tensor's data_ptr() is one). */
 int tilus_malloc(tilus_device *device, uint64_t bytes, uint64_t *out);

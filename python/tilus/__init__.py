@@ -87,6 +87,8 @@ def library():
         "tilus_device_name": ([vp], ctypes.c_char_p),
         "tilus_device_description": ([vp], ctypes.c_char_p),
         "tilus_device_arch": ([vp], ctypes.c_char_p),
+        "tilus_device_enable_profiling": ([vp, ctypes.c_int, ctypes.c_int], ctypes.c_int),
+        "tilus_device_last_profile": ([vp, ctypes.c_char_p, c_char_pp], ctypes.c_int),
         "tilus_malloc": ([vp, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64)], ctypes.c_int),
         "tilus_free": ([vp, ctypes.c_uint64], ctypes.c_int),
         "tilus_memcpy_htod": ([vp, ctypes.c_uint64, vp, ctypes.c_uint64], ctypes.c_int),
@@ -313,6 +315,22 @@ class Device:
 
     def synchronize(self, stream=0):
         _check(library().tilus_synchronize(self._h, stream))
+
+    def enable_profiling(self, on=True, sample_ctas=0):
+        """Emulator: count what each later launch does (docs/profiling.md);
+        sample_ctas > 0 runs that many CTAs of each grid and scales."""
+        _check(library().tilus_device_enable_profiling(self._h, int(on),
+                                                       int(sample_ctas)))
+
+    def last_profile(self, gpus=None):
+        """The last launch's profile as a dict: "metrics" (exact counts) and
+        "model" (modelled times per GPU; gpus: names, default all)."""
+        import json
+        out = ctypes.c_char_p()
+        names = ",".join(gpus) if isinstance(gpus, (list, tuple)) else gpus
+        _check(library().tilus_device_last_profile(self._h, _b(names),
+                                                   ctypes.byref(out)))
+        return json.loads(out.value.decode())
 
     def __del__(self):
         if getattr(self, "_h", None):

@@ -23,6 +23,7 @@ using namespace tilus;
 struct tilus_device {
   std::unique_ptr<Device> device;
   std::string name, description, arch;
+  std::string lastProfile; ///< tilus_device_last_profile's JSON
 };
 
 struct tilus_kernel {
@@ -139,6 +140,43 @@ const char *tilus_device_description(tilus_device *device) {
 
 const char *tilus_device_arch(tilus_device *device) {
   return device ? device->arch.c_str() : "";
+}
+
+int tilus_device_enable_profiling(tilus_device *device, int on,
+                                  int sample_ctas) {
+  if (!device)
+    return fail("null argument");
+  if (sample_ctas < 0)
+    return fail("sample_ctas must be 0 (every CTA) or a count of CTAs");
+  if (Status s = device->device->enableProfiling(on != 0,
+                                                 uint32_t(sample_ctas));
+      !s)
+    return fail(s);
+  return 0;
+}
+
+int tilus_device_last_profile(tilus_device *device, const char *gpus,
+                              const char **json) {
+  if (!device || !json)
+    return fail("null argument");
+  std::vector<std::string> names;
+  std::string list = gpus ? gpus : "";
+  for (size_t at = 0; at < list.size();) {
+    size_t comma = list.find(',', at);
+    if (comma == std::string::npos)
+      comma = list.size();
+    if (comma > at)
+      names.push_back(list.substr(at, comma - at));
+    at = comma + 1;
+  }
+  if (Status s = checkGpuNames(names); !s)
+    return fail(s);
+  Expected<Profile> p = device->device->lastProfile(names);
+  if (!p)
+    return fail(p.error());
+  device->lastProfile = p->toJson();
+  *json = device->lastProfile.c_str();
+  return 0;
 }
 
 int tilus_malloc(tilus_device *device, uint64_t bytes, uint64_t *out) {

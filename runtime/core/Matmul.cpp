@@ -3,8 +3,11 @@
 #include "tilus/Matmul.h"
 
 #include "ir/layout/RegisterLayout.h"
+#include "tilus/Profile.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,9 +110,209 @@ Status tilus::checkMatmulConfig(const MatmulConfig &c, int64_t n, int64_t k,
   return Status::success();
 }
 
+namespace {
+
+/// One tile's profile (bench/model/a16wx_table.py): one CTA's counts and
+/// critical path, a fixed part and a part per k-step.
+struct TileProfile {
+  int bits, bm, bn, bk, registers, sharedBytes;
+  /// l2 sectors, shared wavefronts, mma flops, fp32 and all instructions.
+  double fixed[5], perStep[5];
+  /// Critical-path cycles on each GPU of gpuSpecs() (-1: does not fit).
+  double pathFixed[5], pathPerStep[5];
+};
+
+const TileProfile kTileProfiles[] = {
+#include "runtime/core/MatmulModelTable.inc"
+};
+
+const TileProfile *findTile(unsigned bits, const MatmulConfig &c) {
+  for (const TileProfile &t : kTileProfiles)
+    if (unsigned(t.bits) == bits && t.bm == c.bm && t.bn == c.bn &&
+        t.bk == c.bk)
+      return &t;
+  return nullptr;
+}
+
+/// The modelled time of \p c: the kernel's counters composed from its
+/// tile's profile, the model's estimate, and with split-K the epilogue (one
+/// more launch, and its DRAM traffic or two DRAM latencies, whichever is
+/// longer).
+std::optional<MatmulEstimate> modelConfig(const GpuSpec &gpu, size_t gpuIndex,
+                                          const TileProfile &t,
+                                          const MatmulConfig &c, int64_t m,
+                                          int64_t n, int64_t k, unsigned bits,
+                                          int64_t group) {
+  if (t.pathFixed[gpuIndex] < 0)
+    return std::nullopt;
+  double steps = double(k / (c.bk * c.splitK));
+  double ctas = double((m + c.bm - 1) / c.bm * (n / c.bn) * c.splitK);
+  auto total = [&](int i) { return ctas * (t.fixed[i] + steps * t.perStep[i]); };
+  Counters counters;
+  counters.globalLdSectors = uint64_t(total(0));
+  counters.sharedLdWavefronts = uint64_t(total(1));
+  counters.mmaFlops = uint64_t(total(2));
+  counters.instFp32 = uint64_t(total(3));
+  counters.instInteger = uint64_t(std::max(0.0, total(4) - total(3)));
+  // Compulsory DRAM traffic: the weights, scales and activations once, the
+  // output (f32 partial products with split-K).
+  double outBytes = double(c.splitK * m * n * (c.splitK > 1 ? 4 : 2));
+  counters.dramReadBytes =
+      uint64_t(n * k * int64_t(bits) / 8 + (k + group - 1) / group * n * 2 +
+               m * k * 2);
+  counters.dramWriteBytes = uint64_t(outBytes);
+  double path = t.pathFixed[gpuIndex] + steps * t.pathPerStep[gpuIndex];
+  counters.ctaCyclesAvg.assign(gpuSpecs().size(), 0);
+  counters.ctaCyclesMax.assign(gpuSpecs().size(), 0);
+  counters.ctaCyclesAvg[gpuIndex] = counters.ctaCyclesMax[gpuIndex] = path;
+  KernelResources r;
+  r.threadsPerCta = 128;
+  r.regsPerThread = t.registers;
+  r.sharedBytesPerCta = t.sharedBytes;
+  r.ctas = int64_t(ctas);
+  Estimate e = estimate(gpu, counters, r);
+  if (e.occupancy.ctasPerSm == 0)
+    return std::nullopt;
+  MatmulEstimate out;
+  out.config = c;
+  out.kernelUs = e.timeUs;
+  out.timeUs = e.timeUs;
+  out.bound = e.bound;
+  out.registers = t.registers;
+  out.waves = e.occupancy.waves;
+  if (c.splitK > 1) {
+    double bytes = outBytes + double(m * n * 2);
+    double dram = bytes / (gpu.dramGBs * 1e3 * gpu.dramEfficiency);
+    out.timeUs += gpu.launchUs + std::max(dram, 2 * gpu.dramLatencyNs * 1e-3);
+  }
+  double dramAtPeak =
+      double(counters.dramReadBytes + counters.dramWriteBytes) /
+      (gpu.dramGBs * 1e3);
+  out.dramRooflinePct = 100 * dramAtPeak / out.timeUs;
+  return out;
+}
+
+/// The fastest configuration of each tile (BM, split-K by the model) for one
+/// M, over the tiles with the given BN and BK.
+std::optional<MatmulEstimate>
+bestFor(const GpuSpec &gpu, size_t gpuIndex, int64_t m, int64_t n, int64_t k,
+        unsigned bits, int64_t group, int64_t bn, int64_t bk,
+        std::vector<MatmulEstimate> *all) {
+  std::optional<MatmulEstimate> best;
+  for (int64_t bm : {16, 32, 64}) {
+    if (bm > 16 && bm / 2 >= m)
+      continue; // a taller tile than M needs only multiplies zeros
+    for (int64_t splitK : {1, 2, 4}) {
+      MatmulConfig c;
+      c.bm = bm, c.bn = bn, c.bk = bk, c.splitK = splitK;
+      if (!checkMatmulConfig(c, n, k, bits, group))
+        continue;
+      if (k / (bk * splitK) < 2 && splitK > 1)
+        continue; // each slice keeps two k-steps
+      const TileProfile *t = findTile(bits, c);
+      if (!t)
+        continue;
+      std::optional<MatmulEstimate> e =
+          modelConfig(gpu, gpuIndex, *t, c, m, n, k, bits, group);
+      if (!e)
+        continue;
+      if (all)
+        all->push_back(*e);
+      if (!best || e->timeUs < best->timeUs)
+        best = e;
+    }
+  }
+  return best;
+}
+
+} // namespace
+
+Expected<std::vector<MatmulEstimate>>
+tilus::estimateMatmulConfigs(int64_t m, int64_t n, int64_t k, unsigned bits,
+                             int64_t group, const std::string &gpuName) {
+  if (m < 1)
+    return Status::error("M must be positive");
+  if (Status s = checkProblem(k, n, bits); !s)
+    return s;
+  const GpuSpec *gpu = findGpu(gpuName);
+  if (!gpu)
+    return Status::error("unknown GPU '" + gpuName + "' (" + gpuNames() + ")");
+  size_t gpuIndex = size_t(gpu - gpuSpecs().data());
+  if (gpuIndex >= 5)
+    return Status::error("the matmul tile profiles do not cover " + gpuName);
+  // BN and BK: the least sum over M = 1, 16 and 64 of the time relative
+  // to that M's best, so that each M counts alike.
+  const int64_t ms[] = {1, 16, 64};
+  double fastest[3] = {0, 0, 0};
+  std::vector<std::pair<std::pair<int64_t, int64_t>, std::vector<double>>>
+      pairs;
+  for (int64_t bn : {32, 64, 128, 256})
+    for (int64_t bk : {16, 32, 64, 128}) {
+      std::vector<double> times;
+      for (int64_t mm : ms) {
+        std::optional<MatmulEstimate> e = bestFor(
+            *gpu, gpuIndex, mm, n, k, bits, group, bn, bk, nullptr);
+        if (!e)
+          break;
+        times.push_back(e->timeUs);
+      }
+      if (times.size() != 3)
+        continue;
+      for (int i = 0; i < 3; ++i)
+        if (!fastest[i] || times[i] < fastest[i])
+          fastest[i] = times[i];
+      pairs.push_back({{bn, bk}, times});
+    }
+  double bestScore = 0;
+  int64_t bestBn = 0, bestBk = 0;
+  for (auto &[tile, times] : pairs) {
+    double score = 0;
+    for (int i = 0; i < 3; ++i)
+      score += times[i] / fastest[i];
+    if (!bestBn || score < bestScore)
+      bestScore = score, bestBn = tile.first, bestBk = tile.second;
+  }
+  std::vector<MatmulEstimate> chosen, others;
+  if (bestBn) {
+    std::optional<MatmulEstimate> best = bestFor(
+        *gpu, gpuIndex, m, n, k, bits, group, bestBn, bestBk, nullptr);
+    chosen.push_back(*best);
+  }
+  for (int64_t bn : {32, 64, 128, 256})
+    for (int64_t bk : {16, 32, 64, 128})
+      bestFor(*gpu, gpuIndex, m, n, k, bits, group, bn, bk, &others);
+  std::sort(others.begin(), others.end(),
+            [](const MatmulEstimate &a, const MatmulEstimate &b) {
+              return a.timeUs < b.timeUs;
+            });
+  for (const MatmulEstimate &e : others) {
+    const MatmulConfig &a = e.config, &b = chosen.empty() ? a : chosen[0].config;
+    if (!chosen.empty() && a.bm == b.bm && a.bn == b.bn && a.bk == b.bk &&
+        a.splitK == b.splitK)
+      continue;
+    chosen.push_back(e);
+  }
+  return chosen;
+}
+
 Expected<MatmulConfig> tilus::selectMatmulConfig(int64_t m, int64_t n,
                                                  int64_t k, unsigned bits,
-                                                 int64_t group) {
+                                                 int64_t group,
+                                                 const std::string &gpu) {
+  if (m < 1)
+    return Status::error("M must be positive");
+  Expected<std::vector<MatmulEstimate>> estimates =
+      estimateMatmulConfigs(m, n, k, bits, group, gpu);
+  if (!estimates)
+    return estimates.error();
+  if (!estimates->empty())
+    return estimates->front().config;
+  return fixedMatmulConfig(m, n, k, bits, group);
+}
+
+Expected<MatmulConfig> tilus::fixedMatmulConfig(int64_t m, int64_t n,
+                                                int64_t k, unsigned bits,
+                                                int64_t group) {
   if (m < 1)
     return Status::error("M must be positive");
   MatmulConfig c;

@@ -359,7 +359,19 @@ std::string Profile::toJson() const {
            ", \"limiter\": " + quoted(e.occupancy.limiter) +
            ", \"waves\": " + number(e.occupancy.waves) + "}}";
   }
-  out += "}, \"note\": " + quoted(kModelNote) + "}";
+  out += "}, \"lines\": [";
+  first = true;
+  for (const LineCounters &l : counters.lines) {
+    out += std::string(first ? "" : ", ") + "{\"file\": " + quoted(l.file) +
+           ", \"line\": " + number(l.line) +
+           ", \"instructions\": " + number(double(l.instructions)) +
+           ", \"global_sectors\": " + number(double(l.globalSectors)) +
+           ", \"shared_wavefronts\": " + number(double(l.sharedWavefronts)) +
+           ", \"shared_bank_conflicts\": " +
+           number(double(l.sharedConflicts)) + "}";
+    first = false;
+  }
+  out += "], \"note\": " + quoted(kModelNote) + "}";
   return out;
 }
 
@@ -388,6 +400,32 @@ std::string Profile::toText() const {
     std::snprintf(line, sizeof line, "  %-60s %s\n", name.c_str(),
                   number(value).c_str());
     out += line;
+  }
+  if (!counters.lines.empty()) {
+    uint64_t total = counters.instructions();
+    out += "hot spots (exact, by source line; the 10 with the most "
+           "instructions):\n";
+    std::snprintf(line, sizeof line, "  %-40s %12s %6s %12s %12s %10s\n",
+                  "line", "instructions", "%", "gl sectors", "sh wavefronts",
+                  "conflicts");
+    out += line;
+    size_t shown = 0;
+    for (const LineCounters &l : counters.lines) {
+      if (shown++ == 10)
+        break;
+      std::string where = l.file;
+      if (size_t slash = where.rfind('/'); slash != std::string::npos)
+        where = where.substr(slash + 1);
+      where += ":" + std::to_string(l.line);
+      std::snprintf(line, sizeof line,
+                    "  %-40s %12llu %5.1f%% %12llu %12llu %10llu\n",
+                    where.c_str(), (unsigned long long)l.instructions,
+                    total ? 100.0 * double(l.instructions) / double(total) : 0,
+                    (unsigned long long)l.globalSectors,
+                    (unsigned long long)l.sharedWavefronts,
+                    (unsigned long long)l.sharedConflicts);
+      out += line;
+    }
   }
   if (!estimates.empty()) {
     out += "model (modelled time, not measured):\n";

@@ -8,6 +8,7 @@
 #include "runtime/emu/Launch.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace tilus::emu::exec {
 namespace {
@@ -196,6 +197,18 @@ void Profiler::instruction(const detail::ModuleImpl &mod, const Instr &I,
                            uint32_t mask, Warp &w) {
   countClass(c, I);
   c.activeLanes += uint32_t(__builtin_popcount(mask));
+  line = nullptr;
+  if (I.srcLine) {
+    auto [it, fresh] =
+        lines.try_emplace(uint64_t(I.srcFile) << 32 | I.srcLine);
+    if (fresh) {
+      it->second.file =
+          I.srcFile < mod.files.size() ? mod.files[I.srcFile] : std::string();
+      it->second.line = I.srcLine;
+    }
+    line = &it->second;
+    ++line->instructions;
+  }
   if ((I.op == Op::Mma || I.op == Op::WmmaMma) && mask)
     c.mmaFlops += mmaFlops(I);
 
@@ -298,6 +311,10 @@ void Profiler::sharedRequest(SharedKind kind, unsigned phaseLanes) {
   }
   if (!phases)
     return;
+  if (line) {
+    line->sharedWavefronts += wavefronts;
+    line->sharedConflicts += wavefronts - phases;
+  }
   if (kind == SharedKind::CpAsync) {
     c.sharedLdgstsWavefronts += wavefronts;
     c.sharedLdgstsConflicts += wavefronts - phases;
@@ -349,6 +366,8 @@ void Profiler::endMemory(const Instr &I, Warp &w) {
     }
   }
   if (anyGlobal) {
+    if (line)
+      line->globalSectors += nsectors;
     bool isAtom = I.op == Op::Atom || I.op == Op::Red;
     if (I.op == Op::CpAsync) {
       ++c.ldgstsRequests;
@@ -475,6 +494,19 @@ Counters Profiler::counters() const {
       *v = uint64_t(double(*v) * scale + 0.5);
   }
   out.inflightAvgBytes = samples ? inflightSum / double(samples) : 0;
+  for (auto &[key, counts] : lines) {
+    LineCounters l = counts;
+    for (uint64_t *v : {&l.instructions, &l.globalSectors,
+                        &l.sharedWavefronts, &l.sharedConflicts})
+      *v = uint64_t(double(*v) * scale + 0.5);
+    out.lines.push_back(std::move(l));
+  }
+  std::sort(out.lines.begin(), out.lines.end(),
+            [](const LineCounters &a, const LineCounters &b) {
+              return a.instructions != b.instructions
+                         ? a.instructions > b.instructions
+                         : std::tie(a.file, a.line) < std::tie(b.file, b.line);
+            });
   if (ctas)
     for (unsigned k = 0; k < gpus; ++k) {
       out.ctaCyclesAvg.push_back(pathSum[k] / double(ctas));

@@ -125,6 +125,10 @@ private:
     uint32_t cta = 0;
   };
   std::unordered_map<uint64_t, SectorState> sectors;
+  /// Per (file, line) of the instructions' `.loc`: the counts, and the key
+  /// of the instruction being counted.
+  std::unordered_map<uint64_t, LineCounters> lines;
+  LineCounters *line = nullptr;
   uint32_t cta = 0;
   double scale = 1;
   double inflightSum = 0;

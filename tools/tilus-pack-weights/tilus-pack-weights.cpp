@@ -14,6 +14,7 @@
 
 #include "runtime/core/OutputFile.h"
 #include "tilus/Matmul.h"
+#include "tilus/Profile.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -32,17 +33,24 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: tilus-pack-weights --bits B --k K --n N --group G [--m M]\n"
+    "                          [--gpu NAME] [--explain]\n"
     "                          [--tile BMxBNxBK[xS]] [--unpack] [IN OUT]\n"
     "\n"
     "Chooses (or, with --tile, checks) the block tile and split-K of\n"
     "matmul_a16wx for an M x K by K x N product with B-bit weights in groups\n"
-    "of G rows, and prints them as compiler flags (-D BM=.. -D BN=.. -D BK=..,\n"
+    "of G rows, by the performance model's time on a GPU (docs/matmul.md),\n"
+    "and prints them as compiler flags (-D BM=.. -D BN=.. -D BK=..,\n"
     "and with S > 1 slices of K, -D SPLITK=S -D O=f32). With IN and OUT,\n"
     "packs IN (K x N codes, one per byte, row-major) into OUT in the kernel's\n"
     "weight layout (docs/matmul.md; BN and BK decide it, not M or S);\n"
     "--unpack reverses it.\n"
     "\n"
-    "  --m M      rows of the activations (default 1), for the table's M bucket\n";
+    "  --m M      rows of the activations (default 1)\n"
+    "  --gpu NAME the GPU the model chooses for (default H100-SXM5; one of\n"
+    "             A100-SXM4-80GB, H100-SXM5, H200, L40S, RTX-4090)\n"
+    "  --explain  print every candidate with its modelled time, the limit that\n"
+    "             binds and the % of the DRAM roofline, fastest first, the\n"
+    "             chosen one marked (times are modelled, not measured)\n";
 
 int fail(const std::string &message) {
   std::cerr << "tilus-pack-weights: error: " << message << "\n";
@@ -62,8 +70,8 @@ bool parseInt(const char *text, int64_t &out) {
 
 int main(int argc, char **argv) {
   int64_t bits = 0, k = 0, n = 0, group = 0, m = 1;
-  std::string tile;
-  bool unpack = false;
+  std::string tile, gpu = "H100-SXM5";
+  bool unpack = false, explain = false;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -71,8 +79,18 @@ int main(int argc, char **argv) {
       std::cout << kUsage;
       return 0;
     }
-    if (arg == "--unpack") {
-      unpack = true;
+    if (arg == "--unpack" || arg == "--explain") {
+      (arg == "--unpack" ? unpack : explain) = true;
+      continue;
+    }
+    if (arg == "--gpu") {
+      if (i + 1 >= argc)
+        return fail("--gpu needs a GPU name (" + gpuNames() + ")");
+      const GpuSpec *spec = findGpu(argv[++i]);
+      if (!spec)
+        return fail("--gpu: unknown GPU '" + std::string(argv[i]) + "' (" +
+                    gpuNames() + ")");
+      gpu = spec->name;
       continue;
     }
     int64_t *target = arg == "--bits"    ? &bits
@@ -116,10 +134,36 @@ int main(int argc, char **argv) {
       return fail("tile " + tile + ": " + s.message());
   } else {
     Expected<MatmulConfig> chosen =
-        selectMatmulConfig(m, n, k, static_cast<unsigned>(bits), group);
+        selectMatmulConfig(m, n, k, static_cast<unsigned>(bits), group, gpu);
     if (!chosen)
       return fail(chosen.error().message());
     config = *chosen;
+  }
+  if (explain) {
+    Expected<std::vector<MatmulEstimate>> all = estimateMatmulConfigs(
+        m, n, k, static_cast<unsigned>(bits), group, gpu);
+    if (!all)
+      return fail(all.error().message());
+    std::printf("matmul_a16wx M=%lld N=%lld K=%lld, %lld-bit weights, group "
+                "%lld, on %s (modelled, not measured; BN x BK fix the weight "
+                "storage: chosen for the least relative time over M = 1, 16, 64)\n",
+                (long long)m, (long long)n, (long long)k, (long long)bits,
+                (long long)group, gpu.c_str());
+    std::printf("  %-16s %6s %10s %10s %-8s %6s %5s\n", "BMxBNxBKxS", "regs",
+                "time us", "kernel us", "bound", "%dram", "waves");
+    for (const MatmulEstimate &e : *all) {
+      const MatmulConfig &c = e.config;
+      char name[64];
+      std::snprintf(name, sizeof name, "%lldx%lldx%lldx%lld", (long long)c.bm,
+                    (long long)c.bn, (long long)c.bk, (long long)c.splitK);
+      bool isChosen = c.bm == config.bm && c.bn == config.bn &&
+                      c.bk == config.bk && c.splitK == config.splitK;
+      std::printf("%s %-16s %6d %10.1f %10.1f %-8s %5.1f%% %5.2f\n",
+                  isChosen ? "*" : " ", name, e.registers, e.timeUs,
+                  e.kernelUs, e.bound.c_str(), e.dramRooflinePct, e.waves);
+    }
+    if (all->empty())
+      std::printf("  no profiled tile fits: the fixed order chose\n");
   }
   std::cout << "-D BM=" << config.bm << " -D BN=" << config.bn
             << " -D BK=" << config.bk;

@@ -2,7 +2,9 @@
 // Shared tensors are addresses in the one dynamic shared array at their
 // planned offsets; accesses go through the layout (swizzle: an xor of
 // offset bits); free_shared emits nothing; asynchronous copies are cp.async
-// intrinsics with a source size; waits and barriers are NVVM ops. The slice
+// intrinsics with a source size; waits and barriers are NVVM ops. A load of
+// 16 consecutive f16 per thread from the swizzled tensor (the swizzle keeps
+// 8-element runs in place) moves 8 at a time. The slice
 // moves elements between threads through scratch above both tensors (rows
 // of 128 bytes padded to 132: 7 x 132 + 128 bytes).
 
@@ -16,7 +18,7 @@
 // CHECK: nvvm.cp.async.wait.group 0
 // CHECK: nvvm.barrier0
 // CHECK: llvm.xor
-// CHECK: llvm.load %{{.*}} : !llvm.ptr<3> -> f16
+// CHECK: llvm.load %{{.*}} {alignment = 16 : i64} : !llvm.ptr<3> -> vector<8xf16>
 // CHECK: llvm.getelementptr %{{.*}}[3072] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
 // CHECK: nvvm.barrier0
 // CHECK: llvm.store %{{.*}}, %{{.*}} : f16, !llvm.ptr<3>

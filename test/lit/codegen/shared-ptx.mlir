@@ -3,7 +3,9 @@
 // Shared tensors, asynchronous copies and barriers in the emitted PTX: one
 // dynamic shared array for the kernel, 4-byte cp.async where the layout
 // keeps no wider chunk contiguous (rows of 9 elements), 16-byte ones where
-// it does, a wait that leaves the second group in flight, ld/st.shared.
+// it does, a wait that leaves the second group in flight, ld/st.shared (the
+// dense tensor's rows keep each thread's two elements together: one
+// ld.shared.v2; the padded one's rows of 9 do not).
 
 // CHECK: .extern .shared .align 128 .b8 tilus_smem[];
 // CHECK-LABEL: .entry groups(
@@ -16,7 +18,7 @@
 // CHECK: ld.shared.f32
 // CHECK: cp.async.wait_group 0;
 // CHECK: bar.sync 0;
-// CHECK: ld.shared.f32
+// CHECK: ld.shared.v2.f32
 // CHECK: st.shared.f32
 // CHECK: bar.sync 0;
 // CHECK: ld.shared.f32

