@@ -227,8 +227,11 @@ void Launch::landGroup(Warp &w, std::vector<CpOp> &g) {
     if (prof)
       prof->landed(w, op.size);
     std::memcpy(shared.data() + op.dst, op.data, op.size);
+    std::memset(poison.data() + op.dst, 0, op.size);
+    // Without race detection there is no shadow to update.
+    if (shadow.empty())
+      continue;
     for (uint32_t b = 0; b < op.size; ++b) {
-      poison[op.dst + b] = 0;
       Shadow &s = shadow[op.dst + b];
       s.wEpoch = epoch;
       s.writer = me;
