@@ -26,6 +26,7 @@
 #include "runtime/emu/Float.h"
 #include "runtime/emu/Profiler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <string>
@@ -339,6 +340,16 @@ private:
     return srcSlow(w, o, tmp);
   }
   const uint64_t *srcSlow(const Warp &w, const Operand &o, uint64_t *tmp);
+  /// Element \p k of the vector operand \p o: its register, \p tmp filled
+  /// with an immediate element, or null for `_`.
+  const uint64_t *vecElem(const Warp &w, const Operand &o, unsigned k,
+                          uint64_t *tmp) const {
+    if (o.immMask >> k & 1) {
+      std::fill(tmp, tmp + 32, mod.vecImms[o.regs[k]]);
+      return tmp;
+    }
+    return o.regs[k] == kNoReg ? nullptr : w.regs + size_t(o.regs[k]) * 32;
+  }
   uint64_t *dst(Warp &w, const Operand &o) {
     if (o.kind == Operand::Reg)
       return w.regs + size_t(o.reg) * 32;

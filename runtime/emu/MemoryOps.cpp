@@ -286,10 +286,11 @@ bool Launch::execLdSt(Warp &w, const Instr &I, uint32_t mask) {
   if (!isLd) {
     if (data.kind == Operand::Vec)
       for (unsigned k = 0; k < n; ++k) {
-        Operand r;
-        r.kind = data.regs[k] == kNoReg ? Operand::None : Operand::Reg;
-        r.reg = data.regs[k];
-        vals[k] = src(w, r, tv[k]);
+        vals[k] = vecElem(w, data, k, tv[k]);
+        if (!vals[k]) { // `_` stores zero
+          std::fill(tv[k], tv[k] + 32, 0);
+          vals[k] = tv[k];
+        }
       }
     else
       vals[0] = src(w, data, tv[0]);

@@ -379,6 +379,13 @@ Status checkOperandKinds(const decode::Decoding &d) {
                     (ins.op == Op::Mma || ins.op == Op::WmmaMma || i == 1))))
       return d.error("operand " + std::to_string(i) + " of '" +
                      std::string(full) + "' cannot be a vector");
+  for (int i = 0; i < ins.nops; ++i)
+    if (ins.ops[i].kind == Operand::Vec && ins.ops[i].immMask &&
+        !(i == 1 && (ins.op == Op::Mov || ins.op == Op::St)))
+      return d.error("operand " + std::to_string(i) + " of '" +
+                     std::string(full) +
+                     "' is a vector with immediate elements (supported only "
+                     "as the source of mov and st)");
   if (!decode::isWmma(ins.op))
     for (int i = 0; i < ins.nops; ++i)
       if (ins.ops[i].kind == Operand::Vec && ins.ops[i].count > 4)
@@ -1217,8 +1224,25 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
     while (!peek().is('}')) {
       if (o.count == 8)
         return err(peek(), "vector operand with more than 8 elements");
+      bool negImm = peek().is('-');
+      if (negImm)
+        next();
       const Tok &r = next();
-      if (r.text == "_") {
+      if (r.kind == Tok::Int || r.kind == Tok::F32Bits ||
+          r.kind == Tok::F64Bits) {
+        // An immediate element, as cuda_bf16.hpp writes `{0, %rs2}`.
+        uint64_t v = r.ival;
+        if (negImm)
+          v = r.kind == Tok::Int       ? uint64_t(-int64_t(v))
+              : r.kind == Tok::F32Bits ? v ^ 0x80000000ull
+                                       : v ^ 0x8000000000000000ull;
+        o.immMask |= uint8_t(1u << o.count);
+        regs[o.count++] = uint32_t(mod->vecImms.size());
+        mod->vecImms.push_back(v);
+      } else if (negImm) {
+        return err(r, "malformed vector element '-" + std::string(r.text) +
+                          "'");
+      } else if (r.text == "_") {
         regs[o.count++] = kNoReg;
       } else {
         Status s = regOf(r, regs[o.count++]);
@@ -1231,6 +1255,9 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
         return err(peek(), "unterminated vector operand");
     }
     next();
+    if (o.immMask && o.count > 4)
+      return err(t, "immediate elements in a vector operand of more than 4 "
+                    "elements are not supported");
     if (o.count <= 4) {
       std::copy(regs.begin(), regs.begin() + 4, o.regs);
     } else {

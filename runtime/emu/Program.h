@@ -323,6 +323,9 @@ struct Operand {
   /// ModuleImpl::wideVecs[imm].
   uint8_t count = 0;
   bool neg = false; ///< `!%p`.
+  /// Vec: the elements that are immediates (`{0, %rs2}`); for those, regs[k]
+  /// indexes ModuleImpl::vecImms.
+  uint8_t immMask = 0;
   Special special = Special::TidX;
   /// Reg: the slot. Addr: the base slot, or kNoReg for an absolute address.
   uint32_t reg = kNoReg;
@@ -397,6 +400,8 @@ struct ModuleImpl {
   std::vector<CallInfo> calls;
   /// The registers of vector operands with 5 to 8 elements (wmma).
   std::vector<std::array<uint32_t, 8>> wideVecs;
+  /// The values of immediate elements of vector operands (Operand::immMask).
+  std::vector<uint64_t> vecImms;
   uint32_t numRegs = 0;
   uint32_t localBytes = 0; ///< Per thread.
   uint32_t staticShared = 0;
