@@ -154,5 +154,82 @@ def split_k():
     check("split_k locks", lo, np.full(rows // 64, splits, np.int32))
 
 
+def bf16(v):
+    """Rounds float64 values once to bf16 (nearest even), as float32."""
+    v = np.asarray(v, np.float64)
+    b = v.view(np.uint64)
+    lsb = (b >> np.uint64(45)) & np.uint64(1)
+    b = (b + np.uint64((1 << 44) - 1) + lsb) & ~np.uint64((1 << 45) - 1)
+    normal = b.view(np.float64)
+    # Below 2^-126 the step is 2^-133; scaling by a power of two is exact and
+    # np.round rounds half to even.
+    sub = np.round(v * 2.0 ** 133) * 2.0 ** -133
+    r = np.where(np.abs(v) < 2.0 ** -126, sub, normal)
+    with np.errstate(over="ignore"):
+        return r.astype(np.float32)
+
+
+def f16(v):
+    """Rounds float64 values once to f16 (numpy converts double to half
+    directly, nearest even), as float32."""
+    with np.errstate(over="ignore"):
+        return np.asarray(v, np.float64).astype(np.float16).astype(np.float32)
+
+
+def exact_sum(p, c):
+    """p + c rounded to odd in float64: a later rounding to a format of at
+    most 51 bits (bf16, f16) is then the rounding of the exact sum."""
+    s = p + c
+    t = s - p
+    e = (p - (s - t)) + (c - t)  # TwoSum: p + c == s + e exactly
+    odd = (s.view(np.uint64) & np.uint64(1)) == 1
+    toward = np.where(e > 0, np.inf, -np.inf)
+    return np.where((e != 0) & ~odd, np.nextafter(s, toward), s)
+
+
+def random_floats(n, bits, man, lo, hi):
+    """Random finite values of a format with `man` fraction bits, exponents
+    (unbiased) in [lo, hi], either sign, as float32 (exact)."""
+    e = rng.integers(lo, hi + 1, n)
+    m = rng.integers(0, 1 << man, n)
+    v = (1 + m / 2.0 ** man) * 2.0 ** e * rng.choice([-1.0, 1.0], n)
+    return v.astype(np.float32)
+
+
+def bf16_ops():
+    n = 1 << 14
+    x = (2.0 ** rng.uniform(-20, 20, n) *
+         rng.choice([-1.0, 1.0], n)).astype(np.float32)
+    # bf16 operands over 120 binades: products are often ties at bf16
+    # precision (16-bit significands) next to an addend too small for a
+    # double fma to keep, which is where rounding twice goes wrong.
+    a, b, c = (random_floats(2 * n, 16, 7, -60, 60) for _ in range(3))
+    ha, hb, hc = (random_floats(2 * n, 16, 10, -14, 15) for _ in range(3))
+    (out,) = run("half_ops", "%d" % (n // 128), "128",
+                 [x, a, b, c, ha, hb, hc, np.full(16 * n, 7, np.float32),
+                  "i32:%d" % n], [7])
+    out = out.reshape(n, 16)
+    A, B, C = (v.astype(np.float64) for v in (a, b, c))
+    H = [v.astype(np.float64) for v in (ha, hb, hc)]
+    want = np.zeros((n, 16), np.float32)
+    want[:, 0] = bf16(x)
+    want[:, 1] = f16(x)
+    for k, (fn, ref) in enumerate([(bf16, (A, B, C)), (f16, H)]):
+        p, q, r = ref
+        base = 2 + 6 * k
+        want[:, base + 0:base + 2] = fn(p * q).reshape(n, 2)
+        want[:, base + 2:base + 4] = fn(exact_sum(p, q)).reshape(n, 2)
+        want[:, base + 4:base + 6] = fn(exact_sum(p * q, r)).reshape(n, 2)
+    want[:, 14] = bf16(exact_sum(A[0::2] * B[1::2], C[0::2]))
+    want[:, 15] = f16(want[:, 7])
+    names = ["bf16 round trip", "f16 round trip", "bf16x2 mul", "bf16x2 mul",
+             "bf16x2 add", "bf16x2 add", "bf16x2 fma", "bf16x2 fma",
+             "f16x2 mul", "f16x2 mul", "f16x2 add", "f16x2 add", "f16x2 fma",
+             "f16x2 fma", "bf16 fma", "bf16 to f16"]
+    for j in range(16):
+        check("%s (column %d)" % (names[j], j), out[:, j].view(np.uint32),
+              want[:, j].view(np.uint32))
+
+
 globals()[name]()
 print("OK: " + name)
