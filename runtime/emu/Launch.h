@@ -30,6 +30,7 @@
 #include <cmath>
 #include <deque>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace tilus::emu::exec {
@@ -67,6 +68,7 @@ inline uint64_t zext(uint64_t v, unsigned bits) {
 
 struct CpOp {
   uint32_t dst; ///< Shared offset.
+  uint32_t pc;  ///< Of the cp.async, for RaceCheck::Report.
   uint8_t size;
   uint8_t data[16];
 };
@@ -116,6 +118,24 @@ struct Shadow {
   uint16_t reader; ///< 0xffff: several warps.
 };
 
+/// RaceCheck::Report: the pcs of the last write and read of each byte, so a
+/// hazard names both instructions (kept only in that mode).
+struct ShadowPc {
+  uint32_t wPc = 0, rPc = 0;
+};
+
+/// One distinct shared-memory hazard (RaceCheck::Report): a kind and the
+/// pair of instructions; where it was first seen, and how often.
+struct Hazard {
+  enum Kind : uint8_t { Raw, War, Waw } kind;
+  uint32_t pc, otherPc; ///< The later access and the earlier one.
+  Dim3 cta, thread;     ///< Of the first occurrence (the later access).
+  uint32_t warp;
+  uint16_t otherWarp; ///< 0xffff: several warps read.
+  uint32_t lo, hi;    ///< Shared byte offsets, inclusive.
+  uint64_t count = 0; ///< Accesses (one per thread) that hit it.
+};
+
 enum class Yield { Again, Blocked, Done, Error };
 
 /// A resident CTA that is not running. The running CTA's state lives in
@@ -125,6 +145,7 @@ struct CtaSlot {
   Dim3 cta;
   std::vector<uint8_t> shared, poison, local;
   std::vector<Shadow> shadow;
+  std::vector<ShadowPc> shadowPc;
   std::vector<uint64_t> regFile;
   std::vector<Warp> warps;
   std::vector<uint32_t> order;
@@ -196,7 +217,8 @@ private:
   Dim3 cta;
   std::vector<uint8_t> paramBuf;
   std::vector<uint8_t> shared;
-  std::vector<Shadow> shadow;
+  std::vector<Shadow> shadow; ///< Empty under RaceCheck::Off.
+  std::vector<ShadowPc> shadowPc; ///< Only under RaceCheck::Report.
   std::vector<uint8_t> poison;
   std::vector<uint8_t> local;
   std::vector<uint64_t> regFile;
@@ -234,6 +256,7 @@ private:
     poison.swap(s.poison);
     local.swap(s.local);
     shadow.swap(s.shadow);
+    shadowPc.swap(s.shadowPc);
     regFile.swap(s.regFile);
     warps.swap(s.warps);
     order.swap(s.order);
@@ -274,6 +297,21 @@ private:
   /// Records the first error of the launch (later ones are dropped).
   void fail(ReportKind kind, const Instr &I, const Warp &w, int lane,
             uint64_t addr, const std::string &what);
+  /// "PTX line L (module:L, source F:S)" for the instruction at \p pc.
+  std::string where(uint32_t pc) const;
+
+  // Hazards (RaceCheck::Report) -------------------------------------------
+  std::vector<Hazard> hazards;
+  std::unordered_map<uint64_t, size_t> hazardIndex;
+  /// Counts a hazard at shared byte \p byte; \p lastKey and \p last carry
+  /// the hazard already counted for this access, so an access counts once.
+  void noteHazard(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
+                  const Warp &w, int lane, uint16_t other, uint32_t byte,
+                  uint64_t &lastKey, Hazard *&last);
+  /// The launch's result with the hazards found: \p s if there are none,
+  /// else a failure listing each once.
+  Status withHazards(Status s);
+  Status runLaunch(const std::vector<ParamBytes> &params);
 
   // Scheduling -----------------------------------------------------------
   /// The current entry is finished (its lanes reached its reconvergence pc

@@ -150,9 +150,13 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
                "cp.async");
       return false;
     }
-  if (!dev.opts.detectRaces)
+  if (shadow.empty()) // RaceCheck::Off
     return true;
+  bool stop = dev.opts.raceCheck == RaceCheck::Stop;
   uint16_t me = uint16_t(w.id);
+  uint32_t pc = uint32_t(&I - mod.code.data());
+  uint64_t lastKey = ~0ull;
+  Hazard *last = nullptr;
   for (uint32_t b = 0; b < size; ++b) {
     Shadow &s = shadow[off + b];
     if (write) {
@@ -160,25 +164,38 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
       bool raceR = s.rEpoch == epoch && s.reader != me;
       if (raceW || raceR) {
         uint16_t other = raceW ? s.writer : s.reader;
-        fail(ReportKind::SharedRace, I, w, lane, addr,
-             "shared-memory race: write of offset " + std::to_string(off + b) +
-                 " by warp " + std::to_string(w.id) + " after a " +
-                 (raceW ? "write" : "read") + " by " +
-                 (other == 0xffff ? std::string("other warps")
-                                  : "warp " + std::to_string(other)) +
-                 " with no barrier between");
-        return false;
+        if (stop) {
+          fail(ReportKind::SharedRace, I, w, lane, addr,
+               "shared-memory race: write of offset " +
+                   std::to_string(off + b) + " by warp " +
+                   std::to_string(w.id) + " after a " +
+                   (raceW ? "write" : "read") + " by " +
+                   (other == 0xffff ? std::string("other warps")
+                                    : "warp " + std::to_string(other)) +
+                   " with no barrier between");
+          return false;
+        }
+        const ShadowPc &sp = shadowPc[off + b];
+        noteHazard(raceW ? Hazard::Waw : Hazard::War, pc,
+                   raceW ? sp.wPc : sp.rPc, w, lane, other, off + b, lastKey,
+                   last);
       }
       s.wEpoch = epoch;
       s.writer = me;
+      if (!stop)
+        shadowPc[off + b].wPc = pc;
     } else {
       if (s.wEpoch == epoch && s.writer != me) {
-        fail(ReportKind::SharedRace, I, w, lane, addr,
-             "shared-memory race: read of offset " + std::to_string(off + b) +
-                 " by warp " + std::to_string(w.id) +
-                 " after a write by warp " + std::to_string(s.writer) +
-                 " with no barrier between");
-        return false;
+        if (stop) {
+          fail(ReportKind::SharedRace, I, w, lane, addr,
+               "shared-memory race: read of offset " +
+                   std::to_string(off + b) + " by warp " +
+                   std::to_string(w.id) + " after a write by warp " +
+                   std::to_string(s.writer) + " with no barrier between");
+          return false;
+        }
+        noteHazard(Hazard::Raw, pc, shadowPc[off + b].wPc, w, lane, s.writer,
+                   off + b, lastKey, last);
       }
       if (s.rEpoch == epoch && s.reader != me)
         s.reader = 0xffff;
@@ -186,6 +203,8 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
         s.rEpoch = epoch;
         s.reader = me;
       }
+      if (!stop)
+        shadowPc[off + b].rPc = pc;
     }
   }
   return true;
@@ -236,6 +255,9 @@ void Launch::landGroup(Warp &w, std::vector<CpOp> &g) {
       s.wEpoch = epoch;
       s.writer = me;
     }
+    if (!shadowPc.empty())
+      for (uint32_t b = 0; b < op.size; ++b)
+        shadowPc[op.dst + b].wPc = op.pc;
   }
   g.clear();
 }
@@ -352,6 +374,7 @@ bool Launch::execCpAsync(Warp &w, const Instr &I, uint32_t mask) {
       return false;
     }
     CpOp op;
+    op.pc = uint32_t(&I - mod.code.data());
     op.size = uint8_t(size);
     std::memset(op.data, 0, sizeof(op.data));
     if (ss) {

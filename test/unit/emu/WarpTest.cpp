@@ -326,7 +326,7 @@ void checkCpAsync(const EmulatorOptions &opts) {
 TEST(EmuWarp, CpAsync) {
   checkCpAsync(EmulatorOptions());
   EmulatorOptions noRaces;
-  noRaces.detectRaces = false;
+  noRaces.raceCheck = RaceCheck::Off;
   checkCpAsync(noRaces);
 }
 

@@ -2,7 +2,7 @@
 through tilus-run on random inputs, never zeros, and compares every output
 element with a numpy reference.
 
-usage: check.py NAME TILUS_RUN PTX WORKDIR
+usage: check.py NAME TILUS_RUN PTX WORKDIR [TILUS_RUN_OPTION ...]
 Prints 'OK: NAME' or 'FAIL: ...' (exit status 1).
 """
 import os
@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 name, tool, ptx, work = sys.argv[1:5]
+extra = sys.argv[5:]  # more tilus-run options
 rng = np.random.default_rng(sum(map(ord, name)))
 os.makedirs(work, exist_ok=True)
 
@@ -21,9 +22,12 @@ def nonzero(a):
     return a
 
 
-def run(kernel, grid, block, args, dumps):
-    """args: numpy arrays (device buffers) or 'i32:5'-style scalars."""
+def run(kernel, grid, block, args, dumps, want_status=0):
+    """args: numpy arrays (device buffers) or 'i32:5'-style scalars. Returns
+    the dumped outputs; with want_status 1, (outputs, stderr) of a launch
+    that must fail (outputs None where a dump was not written)."""
     cmd = [tool, ptx, "--kernel", kernel, "--grid", grid, "--block", block]
+    cmd += extra
     paths = {}
     for k, a in enumerate(args):
         if isinstance(a, str):
@@ -34,11 +38,17 @@ def run(kernel, grid, block, args, dumps):
         cmd += ["--arg", "buf:" + paths[k]]
     for k in dumps:
         cmd += ["--dump", "%d:%s.out" % (k, paths[k])]
+    for k in dumps:
+        if os.path.exists(paths[k] + ".out"):
+            os.remove(paths[k] + ".out")
     r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        print("FAIL: %s: tilus-run: %s" % (name, r.stderr.strip()))
+    if r.returncode != want_status:
+        print("FAIL: %s: tilus-run exit status %d, want %d: %s" %
+              (name, r.returncode, want_status, r.stderr.strip()))
         sys.exit(1)
-    return [np.fromfile(paths[k] + ".out", dtype=args[k].dtype) for k in dumps]
+    outs = [np.fromfile(paths[k] + ".out", dtype=args[k].dtype)
+            if os.path.exists(paths[k] + ".out") else None for k in dumps]
+    return outs if want_status == 0 else (outs, r.stderr)
 
 
 def check(what, got, want, rtol=0.0, atol=0.0):
@@ -229,6 +239,36 @@ def bf16_ops():
     for j in range(16):
         check("%s (column %d)" % (names[j], j), out[:, j].view(np.uint32),
               want[:, j].view(np.uint32))
+
+
+def prefetch_war():
+    """The mode is extra's --racecheck=MODE, else $TILUS_EMU_RACECHECK.
+    report: exit 1, exact dumps, the hazard on stderr; stop: exit 1 at the
+    hazard, no dumps; off: exit 0, exact."""
+    modes = [a.split("=")[1] for a in extra if a.startswith("--racecheck=")]
+    mode = modes[-1] if modes else os.environ["TILUS_EMU_RACECHECK"]
+    ctas, threads, stages = 4, 256, 4
+    v = nonzero(rng.integers(-1000, 1000, ctas * threads).astype(np.int32))
+    args = [v, np.full(ctas * threads, 7, np.int32)]
+    t = np.arange(threads)
+    w = v.reshape(ctas, threads).astype(np.int64)
+    sums = sum((i + 1) * w[:, (t + 32 * i) % threads] for i in range(stages))
+    want = sums[:, t ^ 32].ravel()
+    if mode == "off":
+        (out,) = run("prefetch_war", str(ctas), str(threads), args, [1])
+    else:
+        (out,), err = run("prefetch_war", str(ctas), str(threads), args, [1],
+                          want_status=1)
+        sys.stdout.write(err)
+        if mode == "stop":
+            if out is not None:
+                print("FAIL: prefetch_war: a stopped launch wrote its dump")
+                sys.exit(1)
+            return
+        if out is None:
+            print("FAIL: prefetch_war: no dump under --racecheck=report")
+            sys.exit(1)
+    check("prefetch_war", out, want)
 
 
 globals()[name]()
