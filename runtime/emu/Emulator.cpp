@@ -162,7 +162,9 @@ const std::string &Kernel::name() const { return impl->funcs[index].name; }
 const std::vector<ParamInfo> &Kernel::params() const {
   return impl->funcs[index].params;
 }
-uint32_t Kernel::staticSharedBytes() const { return impl->staticShared; }
+uint32_t Kernel::staticSharedBytes() const {
+  return impl->funcs[index].staticShared;
+}
 uint32_t Kernel::line() const { return impl->funcs[index].line; }
 
 } // namespace tilus::emu

@@ -87,6 +87,9 @@ struct LaunchStats {
   uint64_t threadInstructions = 0; ///< Sum of active lanes over them.
   uint64_t ctas = 0;
   double seconds = 0; ///< Host wall time of the launch.
+  /// Host memory the launch held for its CTAs at its peak: registers, shared
+  /// memory with the sanitizer's shadow state, local memory, warp state.
+  uint64_t hostBytes = 0;
   /// EmulatorOptions::profile: the launch's counters (runtime/emu/Profiler.h
   /// states how each is counted).
   bool profiled = false;

@@ -500,7 +500,7 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
                     ShadowPc());
     poison.assign(smem, 0);
     local.assign(size_t(nwarps) * 32 * mod.localBytes, 0);
-    regFile.assign(size_t(nwarps) * 32 * mod.numRegs, 0);
+    regFile.assign(size_t(nwarps) * 32 * fn.regFrame, 0);
     warps.assign(nwarps, Warp());
     order.resize(nwarps);
   }
@@ -537,7 +537,7 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
     w.rpc = kNoPc;
     w.simt.clear();
     w.done = false;
-    w.regs = regFile.data() + size_t(wi) * mod.numRegs * 32;
+    w.regs = regFile.data() + size_t(wi) * fn.regFrame * 32;
     w.uncommitted.clear();
     w.groups.clear();
     for (int l = 0; l < 32; ++l) {
@@ -595,7 +595,20 @@ Status Launch::runCtaTurn(uint64_t quantum, bool &done) {
 }
 
 Status Launch::run(const std::vector<ParamBytes> &params) {
-  return withHazards(runLaunch(params));
+  Status s = runLaunch(params);
+  // Slots are reused, never freed, during a launch: their sum is the peak.
+  uint64_t bytes = 0;
+  for (const auto &slot : slots) {
+    const CtaSlot &c = *slot;
+    bytes += c.shared.capacity() + c.poison.capacity() + c.local.capacity() +
+             c.shadow.capacity() * sizeof(Shadow) +
+             c.shadowPc.capacity() * sizeof(ShadowPc) +
+             c.regFile.capacity() * sizeof(uint64_t) +
+             c.warps.capacity() * sizeof(Warp) +
+             c.order.capacity() * sizeof(uint32_t) + sizeof(CtaSlot);
+  }
+  dev.stats.hostBytes = bytes;
+  return withHazards(std::move(s));
 }
 
 Status Launch::runLaunch(const std::vector<ParamBytes> &params) {
@@ -623,7 +636,7 @@ Status Launch::runLaunch(const std::vector<ParamBytes> &params) {
     return Status::error("empty grid");
   if (grid.y > 65535 || grid.z > 65535 || block.z > 64)
     return Status::error("grid or block dimensions exceed the device limits");
-  uint64_t smem = uint64_t(mod.staticShared) + dynSmem;
+  uint64_t smem = uint64_t(fn.staticShared) + dynSmem;
   if (smem > 228 * 1024)
     return Status::error("kernel '" + fn.name + "' needs " +
                          std::to_string(smem) +
@@ -658,7 +671,6 @@ Status Launch::runLaunch(const std::vector<ParamBytes> &params) {
   uint64_t kTurn = 4096 * nwarps;
   if (dev.opts.maxSteps)
     kTurn = std::max<uint64_t>(1, std::min(kTurn, dev.opts.maxSteps / 4));
-  std::vector<std::unique_ptr<CtaSlot>> slots;
   std::vector<CtaSlot *> pool;
   size_t next = 0;
   resident.clear();

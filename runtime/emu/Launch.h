@@ -241,6 +241,8 @@ private:
   uint64_t schedRng = 0;
   /// The resident CTAs that are not running, in turn order.
   std::deque<CtaSlot *> resident;
+  /// Every CTA slot of the launch (a finished CTA's slot is reused).
+  std::vector<std::unique_ptr<CtaSlot>> slots;
 
   /// Something happened that a spinning warp may wait for.
   void madeProgress() {

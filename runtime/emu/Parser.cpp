@@ -11,6 +11,7 @@
 
 #include "runtime/emu/Decode.h"
 #include "runtime/emu/Float.h"
+#include "runtime/emu/Layout.h"
 #include "runtime/emu/Program.h"
 
 #include <array>
@@ -415,6 +416,7 @@ struct Sym {
   Space space = Space::Global;
   uint64_t addr = 0; ///< State-space address (or generic for global/const).
   bool dynShared = false;
+  int32_t sharedVar = -1; ///< A static shared variable: its LayoutInput index.
 };
 
 class Parser {
@@ -466,7 +468,14 @@ private:
     }
   }
   std::vector<std::pair<uint32_t, std::string>> unresolved;
-  std::vector<std::pair<uint32_t, int>> dynSharedFixups; // (pc, operand)
+  /// Shared variables and the operands holding their addresses, for the
+  /// per-kernel layout (Layout.h).
+  detail::LayoutInput layoutIn;
+  void noteSharedRef(const Sym &s, int idx) {
+    if (s.dynShared || s.sharedVar >= 0)
+      layoutIn.fixups.push_back(
+          {uint32_t(mod->code.size()), idx, s.dynShared ? -1 : s.sharedVar});
+  }
   uint32_t maxSharedAlign = 16;
   int curFunc = -1;
 
@@ -759,6 +768,8 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
           const Sym *sym = lookup(sname);
           if (!sym || sym->kind != Sym::Var)
             return err(x, "unknown symbol '" + sname + "' in initializer");
+          if (sym->space == Space::Shared)
+            layoutIn.pinned = true; // its offset is now in memory
           val = sym->addr;
         } else {
           return err(x, "malformed initializer");
@@ -788,6 +799,8 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
       uint64_t off = (mod->staticShared + align - 1) / align * align;
       mod->staticShared = uint32_t(off + bytes);
       sym.addr = off;
+      sym.sharedVar = int32_t(layoutIn.sharedVars.size());
+      layoutIn.sharedVars.push_back({off, bytes, uint32_t(align)});
     }
   } else {
     auto a = alloc(bytes, uint32_t(align), init);
@@ -951,6 +964,10 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
   fixupScopes.assign(1, {});
   unresolved.clear();
   mod->funcs[index].begin = uint32_t(mod->code.size());
+  // The function's registers are numbered from here (Layout.h); the carry
+  // flag is a register of each function that uses it.
+  uint32_t firstReg = mod->numRegs;
+  ccReg = kNoReg;
   Status s = expect('{');
   if (!s)
     return s;
@@ -963,6 +980,8 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
   r.line = toks[pos - 1].line;
   mod->code.push_back(r);
   mod->funcs[index].end = uint32_t(mod->code.size());
+  mod->funcs[index].regBase = firstReg;
+  mod->funcs[index].ownRegs = mod->numRegs - firstReg;
   closeLabelScope();
   if (!unresolved.empty())
     return errLine(mod->code[unresolved[0].first].line,
@@ -1281,8 +1300,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
       } else if (s->kind == Sym::Var) {
         o.imm = int64_t(s->addr);
         symSpace = s->space;
-        if (s->dynShared)
-          dynSharedFixups.push_back({uint32_t(mod->code.size()), idx});
+        noteSharedRef(*s, idx);
       } else {
         return err(b, "'" + std::string(b.text) + "' is not an address");
       }
@@ -1400,8 +1418,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
     o.kind = Operand::Imm;
     o.imm = int64_t(s->addr);
     symSpace = s->space;
-    if (s->dynShared)
-      dynSharedFixups.push_back({uint32_t(mod->code.size()), idx});
+    noteSharedRef(*s, idx);
     return Status::success();
   }
   if (ins.op == Op::Bra && !s) {
@@ -1599,18 +1616,16 @@ Status Parser::decode(Instr &ins, const decode::Family &family,
 }
 
 Status Parser::finish() {
-  // Dynamic shared memory starts after the static variables.
-  uint32_t a = mod->sharedAlign;
-  uint32_t dynBase = (mod->staticShared + a - 1) / a * a;
-  for (auto &[pc, idx] : dynSharedFixups)
-    mod->code[pc].ops[idx].imm += dynBase;
-  mod->staticShared = dynBase;
   for (auto &f : mod->funcs)
     if (f.begin == f.end && !f.isExtern && f.builtin == Function::Builtin::None)
       return errLine(f.line, "function '" + f.name +
                                  "' declared but not "
                                  "defined");
-  return Status::success();
+  // Registers and shared memory per kernel; dynamic shared memory starts
+  // after each kernel's static variables.
+  layoutIn.dynAlign = mod->sharedAlign;
+  layoutIn.name = name;
+  return detail::layoutKernels(*mod, layoutIn);
 }
 
 } // namespace

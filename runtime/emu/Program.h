@@ -375,6 +375,12 @@ struct Function {
   } builtin = Builtin::None;
   uint32_t line = 0;
   uint32_t begin = 0, end = 0; ///< pc range of the body.
+  /// Register slots (Layout.h): the function's own are [regBase, regBase +
+  /// ownRegs); a warp running it and its callees needs regFrame slots.
+  uint32_t regBase = 0, ownRegs = 0, regFrame = 0;
+  /// Kernel: bytes of static shared memory, aligned for the dynamic part
+  /// that follows.
+  uint32_t staticShared = 0;
   std::vector<ParamInfo> params;
   /// Kernel: offsets into the param buffer. Func: local-memory offsets.
   std::vector<uint32_t> paramOffsets;
@@ -402,8 +408,12 @@ struct ModuleImpl {
   std::vector<std::array<uint32_t, 8>> wideVecs;
   /// The values of immediate elements of vector operands (Operand::immMask).
   std::vector<uint64_t> vecImms;
+  /// While parsing, the registers numbered so far; then the largest frame of
+  /// any function (Layout.h).
   uint32_t numRegs = 0;
-  uint32_t localBytes = 0; ///< Per thread.
+  uint32_t localBytes = 0; ///< Per thread, for the whole module.
+  /// Static shared memory of all kernels together (each kernel's own is
+  /// Function::staticShared).
   uint32_t staticShared = 0;
   uint32_t sharedAlign = 16; ///< Of the dynamic shared memory base.
   bool usesLocal = false;
