@@ -331,6 +331,7 @@ Yield Launch::runWarp(Warp &w) {
     case Op::Shfl:
     case Op::Vote:
     case Op::Redux:
+    case Op::Match:
     case Op::Activemask:
     case Op::BarWarp:
       if (!mask)

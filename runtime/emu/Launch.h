@@ -442,6 +442,7 @@ private:
   bool execShfl(Warp &w, const Instr &I, uint32_t mask);
   bool execVote(Warp &w, const Instr &I, uint32_t mask);
   bool execRedux(Warp &w, const Instr &I, uint32_t mask);
+  bool execMatch(Warp &w, const Instr &I, uint32_t mask);
   bool checkWholeWarp(Warp &w, const Instr &I, uint32_t mask, const char *what);
   bool checkMemberMask(Warp &w, const Instr &I, uint32_t mask,
                        const uint64_t *memberMask, const char *what);

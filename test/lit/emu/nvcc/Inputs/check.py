@@ -271,5 +271,111 @@ def prefetch_war():
     check("prefetch_war", out, want)
 
 
+def warp_groups(n):
+    """Per thread t < n: the threads of its warp (32 consecutive threads)
+    that are below n, sorted."""
+    idx = np.arange(n)
+    return [idx[idx // 32 == t // 32] for t in idx]
+
+
+def warp_masks():
+    ctas, threads, n = 2, 64, 100  # the last warp has 4 live lanes
+    v = nonzero(rng.integers(-1000, 1000, ctas * threads).astype(np.int32))
+    v[32:64] = np.abs(v[32:64])  # one warp whose values all share a sign
+    (out,) = run("warp_masks", str(ctas), str(threads),
+                 [v, np.full(8 * ctas * threads, 7, np.uint32), "i32:%d" % n],
+                 [1])
+    out = out.reshape(-1, 8)[:n]
+    u = v.astype(np.int64) & 0xffffffff
+    want = np.zeros((n, 8), np.uint64)
+    for t, g in enumerate(warp_groups(n)):
+        lanes = g % 32
+        mask = int(np.bitwise_or.reduce(1 << lanes))
+        want[t, 0] = int(np.bitwise_or.reduce(np.where(v[g] > 0, 1 << lanes,
+                                                       0)))
+        same = (v[g] & 7) == (v[t] & 7)
+        want[t, 1] = int(np.bitwise_or.reduce(np.where(same, 1 << lanes, 0)))
+        alls = len(set((v[g] >> 30).tolist())) == 1
+        want[t, 2] = ((mask if alls else 0) + int(alls)) & 0xffffffff
+        want[t, 3] = int(v[g].astype(np.int64).sum()) & 0xffffffff
+        want[t, 4] = int((u[g] & 0xffff).min())
+        want[t, 5] = int(v[g].max()) & 0xffffffff
+        want[t, 6] = int(np.bitwise_and.reduce(u[g] | 0xf0))
+        want[t, 7] = int(np.bitwise_xor.reduce(u[g]))
+    names = ["ballot", "match_any", "match_all", "reduce_add", "reduce_min",
+             "reduce_max", "reduce_and", "reduce_xor"]
+    for k in range(8):
+        check(names[k], out[:, k].astype(np.uint64), want[:, k])
+
+
+def half_masks():
+    ctas, threads = 2, 64
+    v = nonzero(rng.integers(-1000, 1000, ctas * threads).astype(np.int32))
+    (out,) = run("half_masks", str(ctas), str(threads),
+                 [v, np.full(4 * ctas * threads, 7, np.uint32)], [1])
+    out = out.reshape(-1, 4).astype(np.int64)
+    h = v.reshape(-1, 16).astype(np.int64)
+    lanes = np.arange(ctas * threads) % 32
+    bits = np.where(v > 0, 1 << lanes, 0).reshape(-1, 16)
+    check("half ballot", out[:, 0], np.repeat(bits.sum(axis=1), 16))
+    check("half reduce_add", out[:, 1],
+          np.repeat(h.sum(axis=1), 16) & 0xffffffff)
+    check("half reduce_max", out[:, 2],
+          np.repeat(h.max(axis=1), 16) & 0xffffffff)
+    check("half reduce_or", out[:, 3],
+          np.repeat(np.bitwise_or.reduce(h & 0x0f0f, axis=1), 16))
+
+
+def cg_tiles():
+    ctas, threads = 2, 64
+    total = ctas * threads
+    v = nonzero(rng.integers(-1000, 1000, total).astype(np.int32))
+    v[16:32] = np.abs(v[16:32]) % 900 + 1  # a tile where all() holds
+    v[40] = 950                             # and one where any() does
+    f = nonzero(rng.integers(-100, 100, total).astype(np.float32))
+    out, fout = run("cg_tiles", str(ctas), str(threads),
+                    [v, f, np.full(6 * total, 7, np.int32),
+                     np.full(total, 7, np.float32)], [2, 3])
+    out = out.reshape(total, 6)
+    tiles = v.reshape(-1, 16).astype(np.int64)
+    rank = np.arange(total) % 16
+    base = np.arange(total) - rank
+    check("tile sum", out[:, 0], np.repeat(tiles.sum(axis=1), 16))
+    check("tile max", out[:, 1], np.repeat(tiles.max(axis=1), 16))
+    down = np.where(rank + 3 < 16, base + rank + 3, np.arange(total))
+    check("tile shfl_down", out[:, 2], v[down])
+    check("tile shfl", out[:, 3], v[base + (rank + 5) % 16])
+    anyv = np.repeat((tiles > 900).any(axis=1), 16)
+    allv = np.repeat((tiles > -900).all(axis=1), 16)
+    check("tile any/all", out[:, 4], anyv + 2 * allv)
+    check("tile ranks", out[:, 5],
+          rank + 100 * ((np.arange(total) % threads) // 16))
+    check("tile float sum", fout,
+          np.repeat(f.reshape(-1, 16).sum(axis=1), 16))
+
+
+def templates():
+    import re
+    names = re.findall(r"\.entry\s+(\w+)\(", open(ptx).read())
+    if len(names) != 10:
+        print("FAIL: templates: %d kernels in the module, want 10" %
+              len(names))
+        sys.exit(1)
+    n, ctas, threads = 1000, 3, 64
+    x = nonzero(rng.integers(-1000, 1000, n).astype(np.int32))
+    for kname in names:
+        N = int(re.search(r"ILi(\d+)E", kname).group(1))
+        (out,) = run(kname, str(ctas), str(threads),
+                     [x, np.full(ctas * threads, 7, np.int32), "i32:%d" % n],
+                     [1])
+        want = []
+        for b in range(ctas):
+            tile = x[(b * 64 * N + np.arange(64 * N)) % n].astype(np.int64)
+            for t in range(threads):
+                want.append(sum((k + 1) * tile[(t * N + 7 * k) % (64 * N)]
+                                for k in range(N)) + N)
+        check("stencil<%d>" % N, out, np.array(want))
+
+
 globals()[name]()
 print("OK: " + name)
