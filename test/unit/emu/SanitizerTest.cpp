@@ -467,3 +467,33 @@ TEST(EmuSanitizer, InstructionLimit) {
 }
 
 } // namespace
+
+/// The race-check mode defaults to $TILUS_EMU_RACECHECK, else stop; an
+/// unknown value leaves the default.
+TEST(EmuSanitizer, RaceCheckFromEnvironment) {
+  const char *saved = std::getenv("TILUS_EMU_RACECHECK");
+  std::string keep = saved ? saved : "";
+  struct Case {
+    const char *value;
+    RaceCheck want;
+  } cases[] = {{"off", RaceCheck::Off},
+               {"report", RaceCheck::Report},
+               {"stop", RaceCheck::Stop},
+               {"sometimes", RaceCheck::Stop},
+               {nullptr, RaceCheck::Stop}};
+  for (const Case &c : cases) {
+    if (c.value)
+      ::setenv("TILUS_EMU_RACECHECK", c.value, 1);
+    else
+      ::unsetenv("TILUS_EMU_RACECHECK");
+    EXPECT_EQ(EmulatorOptions().raceCheck, c.want)
+        << (c.value ? c.value : "(unset)");
+  }
+  if (saved)
+    ::setenv("TILUS_EMU_RACECHECK", keep.c_str(), 1);
+  else
+    ::unsetenv("TILUS_EMU_RACECHECK");
+  EXPECT_EQ(parseRaceCheck("report"), RaceCheck::Report);
+  EXPECT_FALSE(parseRaceCheck("Report").has_value());
+  EXPECT_STREQ(raceCheckName(RaceCheck::Off), "off");
+}
