@@ -48,8 +48,8 @@ void Launch::fail(ReportKind kind, const Instr &I, const Warp &w, int lane,
 
 std::string Launch::where(uint32_t pc) const {
   const Instr &I = mod.code[pc];
-  std::string s = "PTX line " + std::to_string(I.line) + " (" + mod.name +
-                  ":" + std::to_string(I.line);
+  std::string s = "PTX line " + std::to_string(I.line) + " (" + mod.name + ":" +
+                  std::to_string(I.line);
   if (I.srcLine && I.srcFile < mod.files.size() &&
       !mod.files[I.srcFile].empty())
     s += ", source " + mod.files[I.srcFile] + ":" + std::to_string(I.srcLine);
@@ -100,10 +100,11 @@ Status Launch::withHazards(Status s) {
        << otherVerbs[h.kind] << " at " << where(h.otherPc) << " by "
        << (h.otherWarp == 0xffff ? std::string("several warps")
                                  : "warp " + std::to_string(h.otherWarp))
-       << " with no barrier between; first in CTA (" << h.cta.x << "," << h.cta.y
-       << "," << h.cta.z << "), thread (" << h.thread.x << "," << h.thread.y
-       << "," << h.thread.z << "), shared bytes " << h.lo << " to " << h.hi
-       << ", " << h.count << (h.count == 1 ? " time" : " times");
+       << " with no barrier between; first in CTA (" << h.cta.x << ","
+       << h.cta.y << "," << h.cta.z << "), thread (" << h.thread.x << ","
+       << h.thread.y << "," << h.thread.z << "), shared bytes " << h.lo
+       << " to " << h.hi << ", " << h.count
+       << (h.count == 1 ? " time" : " times");
   }
   Report &r = dev.report;
   r.hazards = uint32_t(hazards.size());

@@ -217,7 +217,7 @@ private:
   Dim3 cta;
   std::vector<uint8_t> paramBuf;
   std::vector<uint8_t> shared;
-  std::vector<Shadow> shadow; ///< Empty under RaceCheck::Off.
+  std::vector<Shadow> shadow;     ///< Empty under RaceCheck::Off.
   std::vector<ShadowPc> shadowPc; ///< Only under RaceCheck::Report.
   std::vector<uint8_t> poison;
   std::vector<uint8_t> local;

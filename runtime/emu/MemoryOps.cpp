@@ -188,10 +188,10 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
       if (s.wEpoch == epoch && s.writer != me) {
         if (stop) {
           fail(ReportKind::SharedRace, I, w, lane, addr,
-               "shared-memory race: read of offset " +
-                   std::to_string(off + b) + " by warp " +
-                   std::to_string(w.id) + " after a write by warp " +
-                   std::to_string(s.writer) + " with no barrier between");
+               "shared-memory race: read of offset " + std::to_string(off + b) +
+                   " by warp " + std::to_string(w.id) +
+                   " after a write by warp " + std::to_string(s.writer) +
+                   " with no barrier between");
           return false;
         }
         noteHazard(Hazard::Raw, pc, shadowPc[off + b].wPc, w, lane, s.writer,

@@ -366,11 +366,10 @@ Status checkOperandKinds(const decode::Decoding &d) {
       return d.error("operand " + std::to_string(i) + " of '" +
                      std::string(full) + "' cannot be a label");
   }
-  bool vecDst = ins.op == Op::Mov || ins.op == Op::Ld ||
-                ins.op == Op::Ldmatrix || ins.op == Op::Mma ||
-                ins.op == Op::Setp || ins.op == Op::Shfl ||
-                ins.op == Op::Match ||
-                ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
+  bool vecDst =
+      ins.op == Op::Mov || ins.op == Op::Ld || ins.op == Op::Ldmatrix ||
+      ins.op == Op::Mma || ins.op == Op::Setp || ins.op == Op::Shfl ||
+      ins.op == Op::Match || ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
   bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
                 ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||
                 ins.op == Op::Stmatrix;
@@ -1260,8 +1259,8 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
         regs[o.count++] = uint32_t(mod->vecImms.size());
         mod->vecImms.push_back(v);
       } else if (negImm) {
-        return err(r, "malformed vector element '-" + std::string(r.text) +
-                          "'");
+        return err(r,
+                   "malformed vector element '-" + std::string(r.text) + "'");
       } else if (r.text == "_") {
         regs[o.count++] = kNoReg;
       } else {

@@ -237,8 +237,8 @@ TEST(EmuSanitizer, SharedRaceReportAndOff) {
       std::string pair = "RAW: read at PTX line " + std::to_string(ld) +
                          " (san.ptx:" + std::to_string(ld) +
                          ") by warp 0 after a write at PTX line " +
-                         std::to_string(st) + " (san.ptx:" +
-                         std::to_string(st) + ") by warp 1";
+                         std::to_string(st) +
+                         " (san.ptx:" + std::to_string(st) + ") by warp 1";
       EXPECT_NE(m.find(pair), std::string::npos) << m;
       EXPECT_NE(m.find("shared bytes 0 to 255, 64 times"), std::string::npos)
           << m;
