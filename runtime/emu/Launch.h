@@ -364,6 +364,9 @@ private:
                    uint32_t &sharedOff);
   bool checkShared(uint32_t off, uint32_t size, bool write, const Instr &I,
                    Warp &w, int lane, uint64_t addr);
+  template <bool Report>
+  bool checkRaces(uint32_t off, uint32_t size, bool write, const Instr &I,
+                  Warp &w, int lane, uint64_t addr);
   bool load(Space sp, uint64_t addr, uint32_t size, void *out, const Instr &I,
             Warp &w, int lane);
   bool store(Space sp, uint64_t addr, uint32_t size, const void *in,

@@ -152,9 +152,19 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
     }
   if (shadow.empty()) // RaceCheck::Off
     return true;
-  bool stop = dev.opts.raceCheck == RaceCheck::Stop;
+  if (dev.opts.raceCheck == RaceCheck::Report)
+    return checkRaces<true>(off, size, write, I, w, lane, addr);
+  return checkRaces<false>(off, size, write, I, w, lane, addr);
+}
+
+/// The race detector on bytes [off, off + size): stops at the first hazard,
+/// or (\p Report) counts every hazard and goes on. Instantiated per mode so
+/// that stop pays nothing for report's bookkeeping.
+template <bool Report>
+bool Launch::checkRaces(uint32_t off, uint32_t size, bool write, const Instr &I,
+                        Warp &w, int lane, uint64_t addr) {
   uint16_t me = uint16_t(w.id);
-  uint32_t pc = uint32_t(&I - mod.code.data());
+  uint32_t pc = Report ? uint32_t(&I - mod.code.data()) : 0;
   uint64_t lastKey = ~0ull;
   Hazard *last = nullptr;
   for (uint32_t b = 0; b < size; ++b) {
@@ -164,7 +174,7 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
       bool raceR = s.rEpoch == epoch && s.reader != me;
       if (raceW || raceR) {
         uint16_t other = raceW ? s.writer : s.reader;
-        if (stop) {
+        if (!Report) {
           fail(ReportKind::SharedRace, I, w, lane, addr,
                "shared-memory race: write of offset " +
                    std::to_string(off + b) + " by warp " +
@@ -182,11 +192,11 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
       }
       s.wEpoch = epoch;
       s.writer = me;
-      if (!stop)
+      if (Report)
         shadowPc[off + b].wPc = pc;
     } else {
       if (s.wEpoch == epoch && s.writer != me) {
-        if (stop) {
+        if (!Report) {
           fail(ReportKind::SharedRace, I, w, lane, addr,
                "shared-memory race: read of offset " + std::to_string(off + b) +
                    " by warp " + std::to_string(w.id) +
@@ -203,7 +213,7 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
         s.rEpoch = epoch;
         s.reader = me;
       }
-      if (!stop)
+      if (Report)
         shadowPc[off + b].rPc = pc;
     }
   }
