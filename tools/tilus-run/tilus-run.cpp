@@ -2,9 +2,11 @@
 //
 //   tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
 //             [--smem BYTES] --arg A ... [--dump K:OUT.bin ...] [--device NAME]
+//             [--racecheck stop|report|off] ...
 //
 // Exit status 0 on success, 1 on any error (bad arguments, PTX the emulator
-// rejects, or a report that stopped the kernel).
+// rejects, a report that stopped the kernel, or shared-memory hazards found
+// under --racecheck=report, after the dumps are written).
 //
 //===----------------------------------------------------------------------===//
 
