@@ -501,7 +501,7 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
     shadowPc.assign(dev.opts.raceCheck == RaceCheck::Report ? smem : 0,
                     ShadowPc());
     poison.assign(smem, 0);
-    local.assign(size_t(nwarps) * 32 * mod.localBytes, 0);
+    local.assign(size_t(nwarps) * 32 * localBytes, 0);
     regFile.assign(size_t(nwarps) * 32 * fn.regFrame, 0);
     warps.assign(nwarps, Warp());
     order.resize(nwarps);

@@ -202,7 +202,7 @@ public:
   Launch(Emulator::Impl &dev, const detail::ModuleImpl &mod, uint32_t kidx,
          Dim3 grid, Dim3 block, uint32_t dyn)
       : dev(dev), mod(mod), fn(mod.funcs[kidx]), grid(grid), block(block),
-        dynSmem(dyn) {}
+        dynSmem(dyn), localBytes(fn.localFrame) {}
 
   Status run(const std::vector<ParamBytes> &params);
   /// Counts into \p p (EmulatorOptions::profile).
@@ -214,6 +214,8 @@ private:
   const Function &fn;
   Dim3 grid, block;
   uint32_t dynSmem;
+  /// Local memory per thread: the kernel's frame (Layout.h).
+  uint32_t localBytes;
   Dim3 cta;
   std::vector<uint8_t> paramBuf;
   std::vector<uint8_t> shared;

@@ -7,6 +7,7 @@
 #include "runtime/emu/Layout.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace tilus::emu::detail {
@@ -46,6 +47,7 @@ private:
 
   Status frame(uint32_t f, uint32_t callerLine);
   void renumber(uint32_t f, uint32_t oldBase);
+  void layoutLocal();
   void reach(uint32_t f, std::vector<bool> &seen) const;
   Status layoutShared();
 };
@@ -217,6 +219,64 @@ Status Layouter::layoutShared() {
   return Status::success();
 }
 
+/// Local frames bottom-up, as registers: f's pieces, in the order they were
+/// declared, above the largest frame among f's callees. The frames are
+/// computed in an order where callees come first (frame() above has made
+/// every function Done, so a depth-first walk suffices).
+void Layouter::layoutLocal() {
+  size_t nf = mod.funcs.size();
+  std::vector<std::vector<uint32_t>> pieces(nf);
+  for (size_t p = 0; p < in.localPieces.size(); ++p)
+    pieces[in.localPieces[p].owner].push_back(uint32_t(p));
+  std::vector<uint64_t> newOffset(in.localPieces.size(), 0);
+  std::vector<bool> done(nf, false);
+  std::function<void(uint32_t)> visit = [&](uint32_t f) {
+    if (done[f])
+      return;
+    done[f] = true;
+    uint64_t off = 0;
+    for (uint32_t g : callees[f]) {
+      visit(g);
+      off = std::max<uint64_t>(off, mod.funcs[g].localFrame);
+    }
+    for (uint32_t p : pieces[f]) {
+      const auto &piece = in.localPieces[p];
+      off = (off + piece.align - 1) / piece.align * piece.align;
+      newOffset[p] = off;
+      off += piece.size;
+    }
+    mod.funcs[f].localFrame = uint32_t(off);
+  };
+  uint32_t maxFrame = 0;
+  for (size_t f = 0; f < nf; ++f) {
+    visit(uint32_t(f));
+    maxFrame = std::max(maxFrame, mod.funcs[f].localFrame);
+  }
+  auto moved = [&](int32_t piece, uint32_t old) {
+    return piece < 0 ? old : uint32_t(newOffset[size_t(piece)]);
+  };
+  for (const auto &fx : in.localFixups)
+    mod.code[fx.pc].ops[fx.operand].imm +=
+        int64_t(newOffset[size_t(fx.var)]) -
+        int64_t(in.localPieces[size_t(fx.var)].offset);
+  for (size_t c = 0; c < mod.calls.size() && c < in.callPieces.size(); ++c) {
+    CallInfo &ci = mod.calls[c];
+    const auto &cp = in.callPieces[c];
+    for (size_t k = 0; k < ci.rets.size() && k < cp.rets.size(); ++k)
+      ci.rets[k] = moved(cp.rets[k], ci.rets[k]);
+    for (size_t k = 0; k < ci.args.size() && k < cp.args.size(); ++k)
+      ci.args[k] = moved(cp.args[k], ci.args[k]);
+  }
+  for (const auto &[f, fp] : in.funcPieces) {
+    Function &fn = mod.funcs[f];
+    for (size_t k = 0; k < fn.paramOffsets.size() && k < fp.params.size(); ++k)
+      fn.paramOffsets[k] = moved(fp.params[k], fn.paramOffsets[k]);
+    for (size_t k = 0; k < fn.retOffsets.size() && k < fp.rets.size(); ++k)
+      fn.retOffsets[k] = moved(fp.rets[k], fn.retOffsets[k]);
+  }
+  mod.localBytes = maxFrame;
+}
+
 Status Layouter::run() {
   size_t nf = mod.funcs.size();
   callees.assign(nf, {});
@@ -243,6 +303,7 @@ Status Layouter::run() {
     maxFrame = std::max(maxFrame, mod.funcs[f].regFrame);
   }
   mod.numRegs = maxFrame;
+  layoutLocal();
   return layoutShared();
 }
 

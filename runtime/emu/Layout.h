@@ -18,6 +18,11 @@
 //   union of their variables). A variable whose address is in a global
 //   initializer keeps the module-wide layout for every kernel.
 //
+// - Local memory: the same as registers, in bytes: a function's per-thread
+//   storage (.local variables, call-scope .param variables, a .func's
+//   parameters and return values) sits above the frames of its callees, and
+//   each thread of a launch has the kernel's frame.
+//
 // Recursion makes no frame: it is a load error.
 //
 //===----------------------------------------------------------------------===//
@@ -26,6 +31,8 @@
 #define TILUS_RUNTIME_EMU_LAYOUT_H
 
 #include "runtime/emu/Program.h"
+
+#include <map>
 
 namespace tilus::emu::detail {
 
@@ -48,17 +55,42 @@ struct LayoutInput {
   std::vector<Fixup> fixups;
   /// A shared variable's address is in a global initializer.
   bool pinned = false;
+
+  /// Per-thread (local) storage: a function's .local variables, the .param
+  /// variables of its call scopes, and (for a .func) its parameters and
+  /// return values, each at a module-wide offset.
+  struct LocalPiece {
+    uint32_t owner; ///< Function index.
+    uint64_t offset = 0, size = 0;
+    uint32_t align = 1;
+  };
+  std::vector<LocalPiece> localPieces;
+  /// Operands holding a piece's offset (plus a constant).
+  std::vector<Fixup> localFixups;
+  /// Per call (ModuleImpl::calls): the pieces of its result and argument
+  /// slots (-1 where a slot is not a piece).
+  struct CallPieces {
+    std::vector<int32_t> rets, args;
+  };
+  std::vector<CallPieces> callPieces;
+  /// Per .func (by function index): the pieces of its parameters and return
+  /// values.
+  struct FuncPieces {
+    std::vector<int32_t> params, rets;
+  };
+  std::map<uint32_t, FuncPieces> funcPieces;
   /// Alignment of the dynamic shared memory base.
   uint32_t dynAlign = 16;
   /// For messages: the module's name.
   std::string name;
 };
 
-/// Sets each function's register frame (Function::regBase, regFrame) and
-/// each kernel's static shared bytes (Function::staticShared), renumbering
-/// register operands and relocating shared addresses in \p mod.code. Function
-/// f's registers are [f.regBase, f.regBase + f.ownRegs) in the module-wide
-/// numbering on entry.
+/// Sets each function's register frame (Function::regBase, regFrame), local
+/// frame (Function::localFrame) and each kernel's static shared bytes
+/// (Function::staticShared), renumbering register operands and relocating
+/// shared and local addresses in \p mod.code, the calls' slots and the
+/// functions' parameter offsets. Function f's registers are [f.regBase,
+/// f.regBase + f.ownRegs) in the module-wide numbering on entry.
 Status layoutKernels(ModuleImpl &mod, const LayoutInput &in);
 
 } // namespace tilus::emu::detail

@@ -103,15 +103,15 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
     sharedOff = uint32_t(off);
     return shared.data() + off;
   case Space::Local: {
-    if (off + size > mod.localBytes) {
+    if (off + size > localBytes) {
       fail(ReportKind::OutOfBounds, I, w, lane, addr,
            "out-of-bounds local " + what() + " at offset " +
                std::to_string(off) + " (each thread has " +
-               std::to_string(mod.localBytes) + " bytes of local memory)");
+               std::to_string(localBytes) + " bytes of local memory)");
       return nullptr;
     }
     size_t t = size_t(w.id) * 32 + size_t(lane);
-    return local.data() + t * mod.localBytes + off;
+    return local.data() + t * localBytes + off;
   }
   case Space::Param:
     if (off >= kKernelParamBase) {

@@ -416,7 +416,8 @@ struct Sym {
   Space space = Space::Global;
   uint64_t addr = 0; ///< State-space address (or generic for global/const).
   bool dynShared = false;
-  int32_t sharedVar = -1; ///< A static shared variable: its LayoutInput index.
+  int32_t sharedVar = -1;  ///< A static shared variable: its LayoutInput index.
+  int32_t localPiece = -1; ///< Per-thread storage: its LayoutInput piece.
 };
 
 class Parser {
@@ -471,10 +472,13 @@ private:
   /// Shared variables and the operands holding their addresses, for the
   /// per-kernel layout (Layout.h).
   detail::LayoutInput layoutIn;
-  void noteSharedRef(const Sym &s, int idx) {
+  /// Notes an operand that holds the address of \p s, if the layout moves it.
+  void noteSymRef(const Sym &s, int idx) {
+    uint32_t pc = uint32_t(mod->code.size());
     if (s.dynShared || s.sharedVar >= 0)
-      layoutIn.fixups.push_back(
-          {uint32_t(mod->code.size()), idx, s.dynShared ? -1 : s.sharedVar});
+      layoutIn.fixups.push_back({pc, idx, s.dynShared ? -1 : s.sharedVar});
+    if (s.localPiece >= 0)
+      layoutIn.localFixups.push_back({pc, idx, s.localPiece});
   }
   uint32_t maxSharedAlign = 16;
   int curFunc = -1;
@@ -578,10 +582,16 @@ private:
                 const std::vector<std::string_view> &mods, const Tok &at);
   Status finish();
   void computeReconvergence(uint32_t begin, uint32_t end);
-  uint64_t allocLocal(uint64_t bytes, uint64_t align) {
+  /// Per-thread storage of function \p owner in the module-wide numbering
+  /// (Layout.h moves it into the owner's frame); returns the offset and sets
+  /// \p piece.
+  uint64_t allocLocal(uint64_t bytes, uint64_t align, uint32_t owner,
+                      int32_t &piece) {
     uint64_t off = (mod->localBytes + align - 1) / align * align;
     mod->localBytes = uint32_t(off + bytes);
     mod->usesLocal = true;
+    piece = int32_t(layoutIn.localPieces.size());
+    layoutIn.localPieces.push_back({owner, off, bytes, uint32_t(align)});
     return off;
   }
 };
@@ -918,10 +928,18 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
       }
       f.paramBytes = off;
     } else {
-      for (auto &p : f.params)
-        f.paramOffsets.push_back(uint32_t(allocLocal(p.size, p.align)));
-      for (auto &p : f.rets)
-        f.retOffsets.push_back(uint32_t(allocLocal(p.size, p.align)));
+      auto &pieces = layoutIn.funcPieces[index];
+      int32_t piece;
+      for (auto &p : f.params) {
+        f.paramOffsets.push_back(
+            uint32_t(allocLocal(p.size, p.align, index, piece)));
+        pieces.params.push_back(piece);
+      }
+      for (auto &p : f.rets) {
+        f.retOffsets.push_back(
+            uint32_t(allocLocal(p.size, p.align, index, piece)));
+        pieces.rets.push_back(piece);
+      }
     }
     mod->funcs.push_back(f);
     funcIndex[f.name] = index;
@@ -950,6 +968,8 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
     s.space = Space::Param;
     s.addr =
         isEntry ? kKernelParamBase + fn.paramOffsets[i] : fn.paramOffsets[i];
+    if (!isEntry)
+      s.localPiece = layoutIn.funcPieces[index].params[i];
     scopes.back()[paramNames[i]] = s;
   }
   for (size_t i = 0; i < retNames.size(); ++i) {
@@ -957,6 +977,7 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
     s.kind = Sym::Var;
     s.space = Space::Param;
     s.addr = fn.retOffsets[i];
+    s.localPiece = layoutIn.funcPieces[index].rets[i];
     scopes.back()[retNames[i]] = s;
   }
   curFunc = int(index);
@@ -1216,7 +1237,7 @@ Status Parser::parseStatement() {
       Sym sym;
       sym.kind = Sym::Var;
       sym.space = sp;
-      sym.addr = allocLocal(p.size, p.align);
+      sym.addr = allocLocal(p.size, p.align, uint32_t(curFunc), sym.localPiece);
       scopes.back()[pn] = sym;
       return Status::success();
     }
@@ -1300,7 +1321,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
       } else if (s->kind == Sym::Var) {
         o.imm = int64_t(s->addr);
         symSpace = s->space;
-        noteSharedRef(*s, idx);
+        noteSymRef(*s, idx);
       } else {
         return err(b, "'" + std::string(b.text) + "' is not an address");
       }
@@ -1418,7 +1439,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
     o.kind = Operand::Imm;
     o.imm = int64_t(s->addr);
     symSpace = s->space;
-    noteSharedRef(*s, idx);
+    noteSymRef(*s, idx);
     return Status::success();
   }
   if (ins.op == Op::Bra && !s) {
@@ -1542,7 +1563,9 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
       return err(at,
                  "unsupported modifier '." + std::string(m) + "' in 'call'");
   detail::CallInfo ci;
-  auto parseList = [&](std::vector<uint32_t> &out) -> Status {
+  detail::LayoutInput::CallPieces pieces;
+  auto parseList = [&](std::vector<uint32_t> &out,
+                       std::vector<int32_t> &outPieces) -> Status {
     Status s = expect('(');
     if (!s)
       return s;
@@ -1553,6 +1576,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
         return err(n, "call argument '" + std::string(n.text) +
                           "' is not a .param variable of the call scope");
       out.push_back(uint32_t(sym->addr));
+      outPieces.push_back(sym->localPiece);
       if (peek().is(','))
         next();
       if (peek().kind == Tok::End)
@@ -1563,7 +1587,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
   };
   Status s;
   if (peek().is('(')) {
-    s = parseList(ci.rets);
+    s = parseList(ci.rets, pieces.rets);
     if (!s)
       return s;
     s = expect(',');
@@ -1579,7 +1603,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
   ci.callee = f->reg;
   if (peek().is(',')) {
     next();
-    s = parseList(ci.args);
+    s = parseList(ci.args, pieces.args);
     if (!s)
       return s;
   }
@@ -1595,6 +1619,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
                        "' with the wrong number of arguments or results");
   ins.aux = uint32_t(mod->calls.size());
   mod->calls.push_back(ci);
+  layoutIn.callPieces.push_back(std::move(pieces));
   mod->code.push_back(ins);
   return Status::success();
 }

@@ -382,6 +382,8 @@ struct Function {
   /// Kernel: bytes of static shared memory, aligned for the dynamic part
   /// that follows.
   uint32_t staticShared = 0;
+  /// Bytes of local memory per thread the function and its callees use.
+  uint32_t localFrame = 0;
   std::vector<ParamInfo> params;
   /// Kernel: offsets into the param buffer. Func: local-memory offsets.
   std::vector<uint32_t> paramOffsets;
@@ -412,7 +414,9 @@ struct ModuleImpl {
   /// While parsing, the registers numbered so far; then the largest frame of
   /// any function (Layout.h).
   uint32_t numRegs = 0;
-  uint32_t localBytes = 0; ///< Per thread, for the whole module.
+  /// While parsing, local bytes allocated so far; then the largest local
+  /// frame of any function (Layout.h).
+  uint32_t localBytes = 0;
   /// Static shared memory of all kernels together (each kernel's own is
   /// Function::staticShared).
   uint32_t staticShared = 0;

@@ -722,8 +722,8 @@ TEST(EmuControl, RandomControlFlowReconverges) {
 namespace {
 
 /// Kernel a: 8 registers and a_smem. Kernels b and c call helper, which has
-/// 3000 registers and uses common; b also uses b_smem and keeps registers
-/// live across the call.
+/// 3000 registers and 4000 bytes of local memory and uses common; b also uses
+/// b_smem and keeps registers and a local variable live across the call.
 const char *kLayoutPtx = R"(
 .version 8.5
 .target sm_90
@@ -735,9 +735,14 @@ const char *kLayoutPtx = R"(
 .func (.param .b32 r) helper(.param .b32 x)
 {
   .reg .b32 %h<3000>;
+  .local .align 4 .b8 scratch[4000];
   ld.param.b32 %h0, [x];
   and.b32 %h1, %h0, 15;
   shl.b32 %h1, %h1, 2;
+  mov.u32 %h3, scratch;
+  add.u32 %h3, %h3, %h1;
+  st.local.u32 [%h3], 12345;
+  st.local.u32 [scratch], 777;
   mov.u32 %h2, common;
   add.u32 %h2, %h2, %h1;
   st.shared.u32 [%h2], %h0;
@@ -769,8 +774,11 @@ const char *kLayoutPtx = R"(
 {
   .reg .b32 %r<8>;
   .reg .b64 %rd<4>;
+  .local .align 4 .b8 keep[64];
   mov.u32 %r0, %tid.x;
   mul.lo.u32 %r5, %r0, 7;
+  st.local.u32 [keep], %r5;
+  st.local.u32 [keep+60], %r5;
   shl.b32 %r1, %r0, 2;
   mov.u32 %r2, b_smem;
   add.u32 %r2, %r2, %r1;
@@ -786,6 +794,10 @@ const char *kLayoutPtx = R"(
   ld.shared.u32 %r6, [%r2];
   add.u32 %r4, %r4, %r5;
   add.u32 %r4, %r4, %r6;
+  ld.local.u32 %r7, [keep];
+  add.u32 %r4, %r4, %r7;
+  ld.local.u32 %r7, [keep+60];
+  add.u32 %r4, %r4, %r7;
   ld.param.u64 %rd0, [out];
   mul.wide.u32 %rd1, %r0, 4;
   add.s64 %rd2, %rd0, %rd1;
@@ -815,9 +827,10 @@ const char *kLayoutPtx = R"(
 
 } // namespace
 
-/// Each kernel gets the registers and the static shared memory it reaches,
-/// not the module's; a caller's registers survive a callee with a large frame;
-/// kernels that call a common function using shared memory share a layout.
+/// Each kernel gets the registers, local memory and static shared memory it
+/// reaches, not the module's; a caller's registers and local variables
+/// survive a callee with large frames; kernels that call a common function
+/// using shared memory share a layout.
 TEST(EmuMemory, PerKernelRegistersAndSharedMemory) {
   Emulator emu;
   auto mod = emu.loadModule(kLayoutPtx, "layout.ptx");
@@ -832,7 +845,7 @@ TEST(EmuMemory, PerKernelRegistersAndSharedMemory) {
     uint32_t (*value)(uint32_t);
   } cases[] = {
       {"a", [](uint32_t t) { return 5 * t; }},
-      {"b", [](uint32_t t) { return 3 * t + 1 + 7 * t + 7 * t; }},
+      {"b", [](uint32_t t) { return 3 * t + 1 + 4 * 7 * t; }},
       {"c", [](uint32_t t) { return t + 1; }},
   };
   uint64_t bytesA = 0, bytesB = 0;
@@ -848,9 +861,9 @@ TEST(EmuMemory, PerKernelRegistersAndSharedMemory) {
     (std::string(c.kernel) == "a" ? bytesA : bytesB) =
         emu.lastLaunchStats().hostBytes;
   }
-  // One warp: a's 8 registers and 4 KiB (with its shadow) stay far below
-  // helper's 3000 registers (32 lanes x 8 bytes x 3000 = 750 KiB), which b
-  // needs.
+  // One warp: a's 8 registers and 4 KiB of shared memory (with its shadow)
+  // stay far below helper's 3000 registers (32 lanes x 8 bytes x 3000 = 750
+  // KiB) and 4000 bytes of local memory per thread, which b needs.
   EXPECT_LT(bytesA, 80u * 1024) << bytesA;
   EXPECT_GT(bytesB, 750u * 1024) << bytesB;
 }
