@@ -1,8 +1,8 @@
 //===- Layout.h - Per-kernel register frames and shared memory --*- C++ -*-===//
 //
 // A module's functions are parsed with module-wide numbering: register slots
-// count up over all functions, and static shared variables are laid out one
-// after the other over all kernels. A launch of one kernel needs only what
+// and per-thread local storage count up over all functions, and static shared
+// variables are laid out one after the other over all kernels. A launch of one kernel needs only what
 // that kernel reaches, so after parsing, layoutKernels renumbers and relocates:
 //
 // - Registers: a function's own slots start above the frames of everything
