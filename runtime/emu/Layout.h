@@ -2,8 +2,9 @@
 //
 // A module's functions are parsed with module-wide numbering: register slots
 // and per-thread local storage count up over all functions, and static shared
-// variables are laid out one after the other over all kernels. A launch of one kernel needs only what
-// that kernel reaches, so after parsing, layoutKernels renumbers and relocates:
+// variables are laid out one after the other over all kernels. A launch of one
+// kernel needs only what that kernel reaches, so after parsing, layoutKernels
+// renumbers and relocates:
 //
 // - Registers: a function's own slots start above the frames of everything
 //   it calls (base(f) = max over callees g of base(g) + frame(g); leaves at
