@@ -7,9 +7,10 @@
 // renumbers and relocates:
 //
 // - Registers: a function's own slots start above the frames of everything
-//   it calls (base(f) = max over callees g of base(g) + frame(g); leaves at
-//   0), so a caller's registers never overlap a callee's, and a kernel's
-//   frame is the most slots any call path from it uses. A warp's register
+//   it calls (base(f) = the largest frame(g) over its callees g, leaves at 0;
+//   frame(f) = base(f) + f's own slots), so a caller's registers never
+//   overlap a callee's, and a kernel's frame is the most slots any call path
+//   from it uses. A warp's register
 //   file has frame(kernel) slots, not the module's total.
 // - Static shared memory: the variables a kernel's code refers to (directly or
 //   through the functions it calls) are laid out from offset 0 in
