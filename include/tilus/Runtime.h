@@ -108,6 +108,11 @@ public:
                         uint32_t dynamicSharedBytes,
                         const std::vector<std::vector<uint8_t>> &params,
                         Stream stream = 0, LaunchStats *stats = nullptr) = 0;
+  /// Whether the last launch, if it failed, still ran to its end, so device
+  /// memory holds its results: the emulator's race check in report mode
+  /// fails a launch only after it completed. False where a device cannot
+  /// tell.
+  virtual bool lastLaunchCompleted() const { return false; }
   virtual Expected<Stream> createStream() = 0;
   virtual Status destroyStream(Stream stream) = 0;
   /// Waits for every launch on \p stream.

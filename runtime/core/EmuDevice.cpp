@@ -107,6 +107,9 @@ public:
     }
     return s;
   }
+  bool lastLaunchCompleted() const override {
+    return emu.lastReport().completed;
+  }
   Expected<Stream> createStream() override { return ++lastStream; }
   Status destroyStream(Stream) override { return Status::success(); }
   Status synchronize(Stream) override { return Status::success(); }

@@ -110,7 +110,7 @@ bool Launch::execCall(Warp &w, const Instr &I, uint32_t mask) {
     FOR_LANES(mask, {
       uint64_t fmt = 0, args = 0;
       size_t t = size_t(w.id) * 32 + size_t(l);
-      uint8_t *loc = local.data() + t * mod.localBytes;
+      uint8_t *loc = local.data() + t * localBytes;
       std::memcpy(&fmt, loc + ci.args[0], 8);
       std::memcpy(&args, loc + ci.args[1], 8);
       int32_t n = 0;
@@ -124,7 +124,7 @@ bool Launch::execCall(Warp &w, const Instr &I, uint32_t mask) {
   if (callee.builtin == Function::Builtin::AssertFail) {
     int l = __builtin_ctz(mask);
     size_t t = size_t(w.id) * 32 + size_t(l);
-    uint8_t *loc = local.data() + t * mod.localBytes;
+    uint8_t *loc = local.data() + t * localBytes;
     uint64_t msg = 0, file = 0, func = 0;
     uint32_t line = 0;
     std::memcpy(&msg, loc + ci.args[0], 8);
@@ -150,7 +150,7 @@ bool Launch::execCall(Warp &w, const Instr &I, uint32_t mask) {
   // Copy arguments into the callee's parameter slots of each thread.
   FOR_LANES(mask, {
     size_t t = size_t(w.id) * 32 + size_t(l);
-    uint8_t *loc = local.data() + t * mod.localBytes;
+    uint8_t *loc = local.data() + t * localBytes;
     for (size_t k = 0; k < ci.args.size(); ++k)
       std::memmove(loc + callee.paramOffsets[k], loc + ci.args[k],
                    callee.params[k].size);
@@ -201,7 +201,7 @@ void Launch::execExit(Warp &w, const Instr &I, uint32_t mask) {
     const detail::CallInfo &ci = mod.calls[f.call];
     const Function &callee = mod.funcs[ci.callee];
     size_t t = size_t(w.id) * 32 + size_t(l);
-    uint8_t *loc = local.data() + t * mod.localBytes;
+    uint8_t *loc = local.data() + t * localBytes;
     for (size_t k = 0; k < ci.rets.size(); ++k)
       std::memmove(loc + ci.rets[k], loc + callee.retOffsets[k],
                    callee.rets[k].size);

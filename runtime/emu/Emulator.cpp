@@ -8,6 +8,28 @@
 
 namespace tilus::emu {
 
+std::optional<RaceCheck> parseRaceCheck(std::string_view name) {
+  if (name == "off")
+    return RaceCheck::Off;
+  if (name == "report")
+    return RaceCheck::Report;
+  if (name == "stop")
+    return RaceCheck::Stop;
+  return std::nullopt;
+}
+
+const char *raceCheckName(RaceCheck mode) {
+  switch (mode) {
+  case RaceCheck::Off:
+    return "off";
+  case RaceCheck::Report:
+    return "report";
+  case RaceCheck::Stop:
+    return "stop";
+  }
+  return "?";
+}
+
 Emulator::Emulator(EmulatorOptions options) : impl(std::make_unique<Impl>()) {
   impl->opts = std::move(options);
 }
@@ -145,7 +167,9 @@ const std::string &Kernel::name() const { return impl->funcs[index].name; }
 const std::vector<ParamInfo> &Kernel::params() const {
   return impl->funcs[index].params;
 }
-uint32_t Kernel::staticSharedBytes() const { return impl->staticShared; }
+uint32_t Kernel::staticSharedBytes() const {
+  return impl->funcs[index].staticShared;
+}
 uint32_t Kernel::line() const { return impl->funcs[index].line; }
 
 } // namespace tilus::emu

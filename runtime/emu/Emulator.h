@@ -87,6 +87,9 @@ struct LaunchStats {
   uint64_t threadInstructions = 0; ///< Sum of active lanes over them.
   uint64_t ctas = 0;
   double seconds = 0; ///< Host wall time of the launch.
+  /// Host memory the launch held for its CTAs at its peak: registers, shared
+  /// memory with the sanitizer's shadow state, local memory, warp state.
+  uint64_t hostBytes = 0;
   /// EmulatorOptions::profile: the launch's counters (runtime/emu/Profiler.h
   /// states how each is counted).
   bool profiled = false;
@@ -113,6 +116,12 @@ enum class ReportKind {
 /// message of the Status that launch() returned.
 struct Report {
   ReportKind kind = ReportKind::None;
+  /// The launch failed but ran every CTA to its end (RaceCheck::Report found
+  /// hazards and nothing stopped it): memory holds its results.
+  bool completed = false;
+  /// RaceCheck::Report: the distinct shared-memory hazards found; the
+  /// location fields above are those of the first one.
+  uint32_t hazards = 0;
   std::string kernel;
   uint32_t ptxLine = 0;
   Dim3 cta, thread;
@@ -182,13 +191,33 @@ public:
                         const std::vector<ParamBytes> &params) = 0;
 };
 
+/// What the race detector does with a shared-memory hazard (a write and
+/// another warp's read or write of the same byte with no barrier between).
+/// Out-of-bounds and misaligned accesses, and reads of pending cp.async
+/// destinations, always stop the launch.
+enum class RaceCheck : uint8_t {
+  /// No shadow state is kept and no time is spent on it.
+  Off,
+  /// The launch runs to completion; then it fails with every distinct hazard
+  /// listed once (kind, both PTX lines, CTA, warps, byte range, count).
+  Report,
+  /// The launch stops at the first hazard.
+  Stop,
+};
+
+/// "off", "report" or "stop"; nullopt for anything else.
+std::optional<RaceCheck> parseRaceCheck(std::string_view name);
+const char *raceCheckName(RaceCheck mode);
+
 /// Emulator settings.
 struct EmulatorOptions {
   /// Seed of the random bytes that shared memory starts with (local memory
   /// starts with a fixed non-zero pattern).
   uint64_t seed = 0x5eed;
-  /// Detect shared-memory races between warps (costs time and memory).
-  bool detectRaces = true;
+  /// Shared-memory race detection between warps (RaceCheck above).
+  /// Default: $TILUS_EMU_RACECHECK (off, report or stop), else stop.
+  RaceCheck raceCheck =
+      parseRaceCheck(envText("TILUS_EMU_RACECHECK")).value_or(RaceCheck::Stop);
   /// Where kernel printf output goes, one call per printf; stdout if empty.
   std::function<void(std::string_view)> printfSink;
   /// Stop a launch after this many warp-instructions (0: no limit).
@@ -227,6 +256,11 @@ struct EmulatorOptions {
   /// CTAs must not wait for each other.
   uint32_t sampleCtas = 0;
 
+  /// The value of the environment variable \p name, or "" if unset.
+  static std::string_view envText(const char *name) {
+    const char *v = std::getenv(name);
+    return v ? std::string_view(v) : std::string_view();
+  }
   /// The value of the environment variable \p name if it is a decimal
   /// number, else \p fallback.
   static uint64_t envOr(const char *name, uint64_t fallback) {

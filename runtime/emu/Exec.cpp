@@ -46,6 +46,84 @@ void Launch::fail(ReportKind kind, const Instr &I, const Warp &w, int lane,
   error = Status::error(r.message);
 }
 
+std::string Launch::where(uint32_t pc) const {
+  const Instr &I = mod.code[pc];
+  std::string s = "PTX line " + std::to_string(I.line) + " (" + mod.name + ":" +
+                  std::to_string(I.line);
+  if (I.srcLine && I.srcFile < mod.files.size() &&
+      !mod.files[I.srcFile].empty())
+    s += ", source " + mod.files[I.srcFile] + ":" + std::to_string(I.srcLine);
+  return s + ")";
+}
+
+void Launch::noteHazard(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
+                        const Warp &w, int lane, uint16_t other, uint32_t byte,
+                        uint64_t &lastKey, Hazard *&last) {
+  uint64_t key = uint64_t(kind) | uint64_t(pc) << 2 | uint64_t(otherPc) << 33;
+  if (key != lastKey) {
+    auto [it, added] = hazardIndex.try_emplace(key, hazards.size());
+    if (added) {
+      Hazard h;
+      h.kind = kind;
+      h.pc = pc;
+      h.otherPc = otherPc;
+      h.cta = cta;
+      h.thread = threadOf(w, lane);
+      h.warp = w.id;
+      h.otherWarp = other;
+      h.lo = h.hi = byte;
+      hazards.push_back(h);
+    }
+    last = &hazards[it->second];
+    ++last->count;
+    lastKey = key;
+  }
+  last->lo = std::min(last->lo, byte);
+  last->hi = std::max(last->hi, byte);
+}
+
+Status Launch::withHazards(Status s) {
+  if (hazards.empty())
+    return s;
+  static const char *kinds[] = {"RAW", "WAR", "WAW"};
+  static const char *verbs[] = {"read", "write", "write"};
+  static const char *otherVerbs[] = {"write", "read", "write"};
+  std::ostringstream os;
+  os << hazards.size() << " distinct shared-memory hazard"
+     << (hazards.size() == 1 ? "" : "s") << " in kernel '" << fn.name
+     << "' (racecheck=report; "
+     << (s ? "the launch ran to completion" : "then the launch stopped")
+     << "):";
+  for (const Hazard &h : hazards) {
+    os << "\n  " << kinds[h.kind] << ": " << verbs[h.kind] << " at "
+       << where(h.pc) << " by warp " << h.warp << " after a "
+       << otherVerbs[h.kind] << " at " << where(h.otherPc) << " by "
+       << (h.otherWarp == 0xffff ? std::string("several warps")
+                                 : "warp " + std::to_string(h.otherWarp))
+       << " with no barrier between; first in CTA (" << h.cta.x << ","
+       << h.cta.y << "," << h.cta.z << "), thread (" << h.thread.x << ","
+       << h.thread.y << "," << h.thread.z << "), shared bytes " << h.lo
+       << " to " << h.hi << ", " << h.count
+       << (h.count == 1 ? " time" : " times");
+  }
+  Report &r = dev.report;
+  r.hazards = uint32_t(hazards.size());
+  if (s) {
+    const Hazard &h = hazards.front();
+    r.kind = ReportKind::SharedRace;
+    r.completed = true;
+    r.kernel = fn.name;
+    r.ptxLine = mod.code[h.pc].line;
+    r.cta = h.cta;
+    r.thread = h.thread;
+    r.address = kSharedWindow + h.lo;
+    r.message = os.str();
+  } else {
+    r.message = s.message() + "\n" + os.str();
+  }
+  return Status::error(r.message);
+}
+
 //===----------------------------------------------------------------------===//
 // Operands
 //===----------------------------------------------------------------------===//
@@ -254,6 +332,7 @@ Yield Launch::runWarp(Warp &w) {
     case Op::Shfl:
     case Op::Vote:
     case Op::Redux:
+    case Op::Match:
     case Op::Activemask:
     case Op::BarWarp:
       if (!mask)
@@ -417,10 +496,13 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
   uint32_t nwarps = (nthreads + 31) / 32;
   if (warps.size() != nwarps) {
     shared.assign(smem, 0);
-    shadow.assign(dev.opts.detectRaces ? smem : 0, Shadow{0, 0, 0, 0});
+    bool races = dev.opts.raceCheck != RaceCheck::Off;
+    shadow.assign(races ? smem : 0, Shadow{0, 0, 0, 0});
+    shadowPc.assign(dev.opts.raceCheck == RaceCheck::Report ? smem : 0,
+                    ShadowPc());
     poison.assign(smem, 0);
-    local.assign(size_t(nwarps) * 32 * mod.localBytes, 0);
-    regFile.assign(size_t(nwarps) * 32 * mod.numRegs, 0);
+    local.assign(size_t(nwarps) * 32 * localBytes, 0);
+    regFile.assign(size_t(nwarps) * 32 * fn.regFrame, 0);
     warps.assign(nwarps, Warp());
     order.resize(nwarps);
   }
@@ -457,7 +539,7 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
     w.rpc = kNoPc;
     w.simt.clear();
     w.done = false;
-    w.regs = regFile.data() + size_t(wi) * mod.numRegs * 32;
+    w.regs = regFile.data() + size_t(wi) * fn.regFrame * 32;
     w.uncommitted.clear();
     w.groups.clear();
     for (int l = 0; l < 32; ++l) {
@@ -519,6 +601,23 @@ Status Launch::runCtaTurn(uint64_t quantum, bool &done) {
 }
 
 Status Launch::run(const std::vector<ParamBytes> &params) {
+  Status s = runLaunch(params);
+  // Slots are reused, never freed, during a launch: their sum is the peak.
+  uint64_t bytes = 0;
+  for (const auto &slot : slots) {
+    const CtaSlot &c = *slot;
+    bytes += c.shared.capacity() + c.poison.capacity() + c.local.capacity() +
+             c.shadow.capacity() * sizeof(Shadow) +
+             c.shadowPc.capacity() * sizeof(ShadowPc) +
+             c.regFile.capacity() * sizeof(uint64_t) +
+             c.warps.capacity() * sizeof(Warp) +
+             c.order.capacity() * sizeof(uint32_t) + sizeof(CtaSlot);
+  }
+  dev.stats.hostBytes = bytes;
+  return withHazards(std::move(s));
+}
+
+Status Launch::runLaunch(const std::vector<ParamBytes> &params) {
   if (!fn.isEntry)
     return Status::error("'" + fn.name + "' is not a kernel");
   if (params.size() != fn.params.size())
@@ -543,7 +642,7 @@ Status Launch::run(const std::vector<ParamBytes> &params) {
     return Status::error("empty grid");
   if (grid.y > 65535 || grid.z > 65535 || block.z > 64)
     return Status::error("grid or block dimensions exceed the device limits");
-  uint64_t smem = uint64_t(mod.staticShared) + dynSmem;
+  uint64_t smem = uint64_t(fn.staticShared) + dynSmem;
   if (smem > 228 * 1024)
     return Status::error("kernel '" + fn.name + "' needs " +
                          std::to_string(smem) +
@@ -585,7 +684,6 @@ Status Launch::run(const std::vector<ParamBytes> &params) {
   uint64_t kTurn = 4096 * nwarps;
   if (dev.opts.maxSteps)
     kTurn = std::max<uint64_t>(1, std::min(kTurn, dev.opts.maxSteps / 4));
-  std::vector<std::unique_ptr<CtaSlot>> slots;
   std::vector<CtaSlot *> pool;
   size_t next = 0;
   resident.clear();

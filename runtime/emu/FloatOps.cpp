@@ -82,6 +82,23 @@ uint64_t halfOp(const Half &h, const Instr &I, uint64_t a, uint64_t b,
   return out;
 }
 
+/// x * y + z rounded to odd in double: the exact value when it fits, else
+/// the neighbour with an odd last bit. Rounding that once more into a format
+/// of at most 51 bits (f16, bf16) gives the exact value rounded once; a plain
+/// double fma would round twice and miss by an ulp when x * y is a tie of the
+/// narrow format and z is too small for a double to keep. Needs x * y exact
+/// in double, which holds for 16-bit formats (at most 22-bit products).
+double fmaRoundOdd(double x, double y, double z) {
+  double p = x * y, s = p + z;
+  if (!std::isfinite(s))
+    return std::fma(x, y, z);
+  double t = s - p;
+  double e = (p - (s - t)) + (z - t); // TwoSum: p + z == s + e exactly
+  if (e == 0 || (f64ToBits(s) & 1))
+    return s;
+  return std::nextafter(s, e > 0 ? INFINITY : -INFINITY);
+}
+
 } // namespace
 
 double fminPtx(double x, double y, bool nanProp) {
@@ -143,10 +160,7 @@ bool Launch::execHalf(const Instr &I, const Half &h, uint32_t mask,
                             [](double x, double y, double) { return x * y; }));
     return true;
   case Op::Fma:
-    FOR_LANES(mask, d[l] = halfOp(h, I, a[l], b[l], c[l],
-                                  [](double x, double y, double z) {
-                                    return std::fma(x, y, z);
-                                  }));
+    FOR_LANES(mask, d[l] = halfOp(h, I, a[l], b[l], c[l], fmaRoundOdd));
     return true;
   case Op::Min:
   case Op::Max: {

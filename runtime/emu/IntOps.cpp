@@ -548,12 +548,16 @@ void Launch::execMov(Warp &w, const Instr &I, uint32_t mask) {
     }
   } else if (s.kind == Operand::Vec) { // pack
     unsigned eb = typeBits(I.type) / s.count;
+    uint64_t tmp[4][32];
+    const uint64_t *e[4];
+    for (unsigned k = 0; k < s.count; ++k)
+      e[k] = vecElem(w, s, k, tmp[k]);
     uint64_t *o = dst(w, d);
     FOR_LANES(mask, {
       uint64_t v = 0;
       for (unsigned k = 0; k < s.count; ++k)
-        if (s.regs[k] != kNoReg)
-          v |= zext(w.regs[size_t(s.regs[k]) * 32 + l], eb) << (eb * k);
+        if (e[k])
+          v |= zext(e[k][l], eb) << (eb * k);
       o[l] = v;
     });
   } else {

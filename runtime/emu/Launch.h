@@ -26,10 +26,12 @@
 #include "runtime/emu/Float.h"
 #include "runtime/emu/Profiler.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <deque>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace tilus::emu::exec {
@@ -67,6 +69,7 @@ inline uint64_t zext(uint64_t v, unsigned bits) {
 
 struct CpOp {
   uint32_t dst; ///< Shared offset.
+  uint32_t pc;  ///< Of the cp.async, for RaceCheck::Report.
   uint8_t size;
   uint8_t data[16];
 };
@@ -124,6 +127,24 @@ struct Shadow {
   uint16_t reader; ///< 0xffff: several warps.
 };
 
+/// RaceCheck::Report: the pcs of the last write and read of each byte, so a
+/// hazard names both instructions (kept only in that mode).
+struct ShadowPc {
+  uint32_t wPc = 0, rPc = 0;
+};
+
+/// One distinct shared-memory hazard (RaceCheck::Report): a kind and the
+/// pair of instructions; where it was first seen, and how often.
+struct Hazard {
+  enum Kind : uint8_t { Raw, War, Waw } kind;
+  uint32_t pc, otherPc; ///< The later access and the earlier one.
+  Dim3 cta, thread;     ///< Of the first occurrence (the later access).
+  uint32_t warp;
+  uint16_t otherWarp; ///< 0xffff: several warps read.
+  uint32_t lo, hi;    ///< Shared byte offsets, inclusive.
+  uint64_t count = 0; ///< Accesses (one per thread) that hit it.
+};
+
 enum class Yield { Again, Blocked, Done, Error };
 
 /// A resident CTA that is not running. The running CTA's state lives in
@@ -133,6 +154,7 @@ struct CtaSlot {
   Dim3 cta;
   std::vector<uint8_t> shared, poison, local;
   std::vector<Shadow> shadow;
+  std::vector<ShadowPc> shadowPc;
   std::vector<uint64_t> regFile;
   std::vector<Warp> warps;
   std::vector<uint32_t> order;
@@ -189,7 +211,7 @@ public:
   Launch(Emulator::Impl &dev, const detail::ModuleImpl &mod, uint32_t kidx,
          Dim3 grid, Dim3 block, uint32_t dyn)
       : dev(dev), mod(mod), fn(mod.funcs[kidx]), grid(grid), block(block),
-        dynSmem(dyn) {}
+        dynSmem(dyn), localBytes(fn.localFrame) {}
 
   Status run(const std::vector<ParamBytes> &params);
   /// Counts into \p p (EmulatorOptions::profile).
@@ -201,10 +223,13 @@ private:
   const Function &fn;
   Dim3 grid, block;
   uint32_t dynSmem;
+  /// Local memory per thread: the kernel's frame (Layout.h).
+  uint32_t localBytes;
   Dim3 cta;
   std::vector<uint8_t> paramBuf;
   std::vector<uint8_t> shared;
-  std::vector<Shadow> shadow;
+  std::vector<Shadow> shadow;     ///< Empty under RaceCheck::Off.
+  std::vector<ShadowPc> shadowPc; ///< Only under RaceCheck::Report.
   std::vector<uint8_t> poison;
   std::vector<uint8_t> local;
   std::vector<uint64_t> regFile;
@@ -227,6 +252,8 @@ private:
   uint64_t schedRng = 0;
   /// The resident CTAs that are not running, in turn order.
   std::deque<CtaSlot *> resident;
+  /// Every CTA slot of the launch (a finished CTA's slot is reused).
+  std::vector<std::unique_ptr<CtaSlot>> slots;
 
   /// Something happened that a spinning warp may wait for.
   void madeProgress() {
@@ -242,6 +269,7 @@ private:
     poison.swap(s.poison);
     local.swap(s.local);
     shadow.swap(s.shadow);
+    shadowPc.swap(s.shadowPc);
     regFile.swap(s.regFile);
     warps.swap(s.warps);
     order.swap(s.order);
@@ -282,6 +310,21 @@ private:
   /// Records the first error of the launch (later ones are dropped).
   void fail(ReportKind kind, const Instr &I, const Warp &w, int lane,
             uint64_t addr, const std::string &what);
+  /// "PTX line L (module:L, source F:S)" for the instruction at \p pc.
+  std::string where(uint32_t pc) const;
+
+  // Hazards (RaceCheck::Report) -------------------------------------------
+  std::vector<Hazard> hazards;
+  std::unordered_map<uint64_t, size_t> hazardIndex;
+  /// Counts a hazard at shared byte \p byte; \p lastKey and \p last carry
+  /// the hazard already counted for this access, so an access counts once.
+  void noteHazard(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
+                  const Warp &w, int lane, uint16_t other, uint32_t byte,
+                  uint64_t &lastKey, Hazard *&last);
+  /// The launch's result with the hazards found: \p s if there are none,
+  /// else a failure listing each once.
+  Status withHazards(Status s);
+  Status runLaunch(const std::vector<ParamBytes> &params);
 
   // Scheduling -----------------------------------------------------------
   /// The current entry is finished (its lanes reached its reconvergence pc
@@ -332,6 +375,9 @@ private:
                    uint32_t &sharedOff);
   bool checkShared(uint32_t off, uint32_t size, bool write, const Instr &I,
                    Warp &w, int lane, uint64_t addr);
+  template <bool Report>
+  bool checkRaces(uint32_t off, uint32_t size, bool write, const Instr &I,
+                  Warp &w, int lane, uint64_t addr);
   bool load(Space sp, uint64_t addr, uint32_t size, void *out, const Instr &I,
             Warp &w, int lane);
   bool store(Space sp, uint64_t addr, uint32_t size, const void *in,
@@ -348,6 +394,16 @@ private:
     return srcSlow(w, o, tmp);
   }
   const uint64_t *srcSlow(const Warp &w, const Operand &o, uint64_t *tmp);
+  /// Element \p k of the vector operand \p o: its register, \p tmp filled
+  /// with an immediate element, or null for `_`.
+  const uint64_t *vecElem(const Warp &w, const Operand &o, unsigned k,
+                          uint64_t *tmp) const {
+    if (o.immMask >> k & 1) {
+      std::fill(tmp, tmp + 32, mod.vecImms[o.regs[k]]);
+      return tmp;
+    }
+    return o.regs[k] == kNoReg ? nullptr : w.regs + size_t(o.regs[k]) * 32;
+  }
   uint64_t *dst(Warp &w, const Operand &o) {
     if (o.kind == Operand::Reg)
       return w.regs + size_t(o.reg) * 32;
@@ -400,6 +456,7 @@ private:
   bool execShfl(Warp &w, const Instr &I, uint32_t mask);
   bool execVote(Warp &w, const Instr &I, uint32_t mask);
   bool execRedux(Warp &w, const Instr &I, uint32_t mask);
+  bool execMatch(Warp &w, const Instr &I, uint32_t mask);
   bool checkWholeWarp(Warp &w, const Instr &I, uint32_t mask, const char *what);
   bool checkMemberMask(Warp &w, const Instr &I, uint32_t mask,
                        const uint64_t *memberMask, const char *what);

@@ -103,15 +103,15 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
     sharedOff = uint32_t(off);
     return shared.data() + off;
   case Space::Local: {
-    if (off + size > mod.localBytes) {
+    if (off + size > localBytes) {
       fail(ReportKind::OutOfBounds, I, w, lane, addr,
            "out-of-bounds local " + what() + " at offset " +
                std::to_string(off) + " (each thread has " +
-               std::to_string(mod.localBytes) + " bytes of local memory)");
+               std::to_string(localBytes) + " bytes of local memory)");
       return nullptr;
     }
     size_t t = size_t(w.id) * 32 + size_t(lane);
-    return local.data() + t * mod.localBytes + off;
+    return local.data() + t * localBytes + off;
   }
   case Space::Param:
     if (off >= kKernelParamBase) {
@@ -150,9 +150,23 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
                "cp.async");
       return false;
     }
-  if (!dev.opts.detectRaces)
+  if (shadow.empty()) // RaceCheck::Off
     return true;
+  if (dev.opts.raceCheck == RaceCheck::Report)
+    return checkRaces<true>(off, size, write, I, w, lane, addr);
+  return checkRaces<false>(off, size, write, I, w, lane, addr);
+}
+
+/// The race detector on bytes [off, off + size): stops at the first hazard,
+/// or (\p Report) counts every hazard and goes on. Instantiated per mode so
+/// that stop pays nothing for report's bookkeeping.
+template <bool Report>
+bool Launch::checkRaces(uint32_t off, uint32_t size, bool write, const Instr &I,
+                        Warp &w, int lane, uint64_t addr) {
   uint16_t me = uint16_t(w.id);
+  uint32_t pc = Report ? uint32_t(&I - mod.code.data()) : 0;
+  uint64_t lastKey = ~0ull;
+  Hazard *last = nullptr;
   for (uint32_t b = 0; b < size; ++b) {
     Shadow &s = shadow[off + b];
     if (write) {
@@ -160,25 +174,38 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
       bool raceR = s.rEpoch == epoch && s.reader != me;
       if (raceW || raceR) {
         uint16_t other = raceW ? s.writer : s.reader;
-        fail(ReportKind::SharedRace, I, w, lane, addr,
-             "shared-memory race: write of offset " + std::to_string(off + b) +
-                 " by warp " + std::to_string(w.id) + " after a " +
-                 (raceW ? "write" : "read") + " by " +
-                 (other == 0xffff ? std::string("other warps")
-                                  : "warp " + std::to_string(other)) +
-                 " with no barrier between");
-        return false;
+        if (!Report) {
+          fail(ReportKind::SharedRace, I, w, lane, addr,
+               "shared-memory race: write of offset " +
+                   std::to_string(off + b) + " by warp " +
+                   std::to_string(w.id) + " after a " +
+                   (raceW ? "write" : "read") + " by " +
+                   (other == 0xffff ? std::string("other warps")
+                                    : "warp " + std::to_string(other)) +
+                   " with no barrier between");
+          return false;
+        }
+        const ShadowPc &sp = shadowPc[off + b];
+        noteHazard(raceW ? Hazard::Waw : Hazard::War, pc,
+                   raceW ? sp.wPc : sp.rPc, w, lane, other, off + b, lastKey,
+                   last);
       }
       s.wEpoch = epoch;
       s.writer = me;
+      if (Report)
+        shadowPc[off + b].wPc = pc;
     } else {
       if (s.wEpoch == epoch && s.writer != me) {
-        fail(ReportKind::SharedRace, I, w, lane, addr,
-             "shared-memory race: read of offset " + std::to_string(off + b) +
-                 " by warp " + std::to_string(w.id) +
-                 " after a write by warp " + std::to_string(s.writer) +
-                 " with no barrier between");
-        return false;
+        if (!Report) {
+          fail(ReportKind::SharedRace, I, w, lane, addr,
+               "shared-memory race: read of offset " + std::to_string(off + b) +
+                   " by warp " + std::to_string(w.id) +
+                   " after a write by warp " + std::to_string(s.writer) +
+                   " with no barrier between");
+          return false;
+        }
+        noteHazard(Hazard::Raw, pc, shadowPc[off + b].wPc, w, lane, s.writer,
+                   off + b, lastKey, last);
       }
       if (s.rEpoch == epoch && s.reader != me)
         s.reader = 0xffff;
@@ -186,6 +213,8 @@ bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
         s.rEpoch = epoch;
         s.reader = me;
       }
+      if (Report)
+        shadowPc[off + b].rPc = pc;
     }
   }
   return true;
@@ -227,12 +256,18 @@ void Launch::landGroup(Warp &w, std::vector<CpOp> &g) {
     if (prof)
       prof->landed(w, op.size);
     std::memcpy(shared.data() + op.dst, op.data, op.size);
+    std::memset(poison.data() + op.dst, 0, op.size);
+    // Without race detection there is no shadow to update.
+    if (shadow.empty())
+      continue;
     for (uint32_t b = 0; b < op.size; ++b) {
-      poison[op.dst + b] = 0;
       Shadow &s = shadow[op.dst + b];
       s.wEpoch = epoch;
       s.writer = me;
     }
+    if (!shadowPc.empty())
+      for (uint32_t b = 0; b < op.size; ++b)
+        shadowPc[op.dst + b].wPc = op.pc;
   }
   g.clear();
 }
@@ -283,10 +318,11 @@ bool Launch::execLdSt(Warp &w, const Instr &I, uint32_t mask) {
   if (!isLd) {
     if (data.kind == Operand::Vec)
       for (unsigned k = 0; k < n; ++k) {
-        Operand r;
-        r.kind = data.regs[k] == kNoReg ? Operand::None : Operand::Reg;
-        r.reg = data.regs[k];
-        vals[k] = src(w, r, tv[k]);
+        vals[k] = vecElem(w, data, k, tv[k]);
+        if (!vals[k]) { // `_` stores zero
+          std::fill(tv[k], tv[k] + 32, 0);
+          vals[k] = tv[k];
+        }
       }
     else
       vals[0] = src(w, data, tv[0]);
@@ -348,6 +384,7 @@ bool Launch::execCpAsync(Warp &w, const Instr &I, uint32_t mask) {
       return false;
     }
     CpOp op;
+    op.pc = uint32_t(&I - mod.code.data());
     op.size = uint8_t(size);
     std::memset(op.data, 0, sizeof(op.data));
     if (ss) {

@@ -11,6 +11,7 @@
 
 #include "runtime/emu/Decode.h"
 #include "runtime/emu/Float.h"
+#include "runtime/emu/Layout.h"
 #include "runtime/emu/Program.h"
 
 #include <array>
@@ -365,10 +366,10 @@ Status checkOperandKinds(const decode::Decoding &d) {
       return d.error("operand " + std::to_string(i) + " of '" +
                      std::string(full) + "' cannot be a label");
   }
-  bool vecDst = ins.op == Op::Mov || ins.op == Op::Ld ||
-                ins.op == Op::Ldmatrix || ins.op == Op::Mma ||
-                ins.op == Op::Setp || ins.op == Op::Shfl ||
-                ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
+  bool vecDst =
+      ins.op == Op::Mov || ins.op == Op::Ld || ins.op == Op::Ldmatrix ||
+      ins.op == Op::Mma || ins.op == Op::Setp || ins.op == Op::Shfl ||
+      ins.op == Op::Match || ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
   bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
                 ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||
                 ins.op == Op::Stmatrix;
@@ -379,6 +380,13 @@ Status checkOperandKinds(const decode::Decoding &d) {
                     (ins.op == Op::Mma || ins.op == Op::WmmaMma || i == 1))))
       return d.error("operand " + std::to_string(i) + " of '" +
                      std::string(full) + "' cannot be a vector");
+  for (int i = 0; i < ins.nops; ++i)
+    if (ins.ops[i].kind == Operand::Vec && ins.ops[i].immMask &&
+        !(i == 1 && (ins.op == Op::Mov || ins.op == Op::St)))
+      return d.error("operand " + std::to_string(i) + " of '" +
+                     std::string(full) +
+                     "' is a vector with immediate elements (supported only "
+                     "as the source of mov and st)");
   if (!decode::isWmma(ins.op))
     for (int i = 0; i < ins.nops; ++i)
       if (ins.ops[i].kind == Operand::Vec && ins.ops[i].count > 4)
@@ -408,6 +416,8 @@ struct Sym {
   Space space = Space::Global;
   uint64_t addr = 0; ///< State-space address (or generic for global/const).
   bool dynShared = false;
+  int32_t sharedVar = -1;  ///< A static shared variable: its LayoutInput index.
+  int32_t localPiece = -1; ///< Per-thread storage: its LayoutInput piece.
 };
 
 class Parser {
@@ -459,7 +469,17 @@ private:
     }
   }
   std::vector<std::pair<uint32_t, std::string>> unresolved;
-  std::vector<std::pair<uint32_t, int>> dynSharedFixups; // (pc, operand)
+  /// Shared variables and the operands holding their addresses, for the
+  /// per-kernel layout (Layout.h).
+  detail::LayoutInput layoutIn;
+  /// Notes an operand that holds the address of \p s, if the layout moves it.
+  void noteSymRef(const Sym &s, int idx) {
+    uint32_t pc = uint32_t(mod->code.size());
+    if (s.dynShared || s.sharedVar >= 0)
+      layoutIn.fixups.push_back({pc, idx, s.dynShared ? -1 : s.sharedVar});
+    if (s.localPiece >= 0)
+      layoutIn.localFixups.push_back({pc, idx, s.localPiece});
+  }
   uint32_t maxSharedAlign = 16;
   int curFunc = -1;
 
@@ -562,10 +582,16 @@ private:
                 const std::vector<std::string_view> &mods, const Tok &at);
   Status finish();
   void computeReconvergence(uint32_t begin, uint32_t end);
-  uint64_t allocLocal(uint64_t bytes, uint64_t align) {
+  /// Per-thread storage of function \p owner in the module-wide numbering
+  /// (Layout.h moves it into the owner's frame); returns the offset and sets
+  /// \p piece.
+  uint64_t allocLocal(uint64_t bytes, uint64_t align, uint32_t owner,
+                      int32_t &piece) {
     uint64_t off = (mod->localBytes + align - 1) / align * align;
     mod->localBytes = uint32_t(off + bytes);
     mod->usesLocal = true;
+    piece = int32_t(layoutIn.localPieces.size());
+    layoutIn.localPieces.push_back({owner, off, bytes, uint32_t(align)});
     return off;
   }
 };
@@ -752,6 +778,8 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
           const Sym *sym = lookup(sname);
           if (!sym || sym->kind != Sym::Var)
             return err(x, "unknown symbol '" + sname + "' in initializer");
+          if (sym->space == Space::Shared)
+            layoutIn.pinned = true; // its offset is now in memory
           val = sym->addr;
         } else {
           return err(x, "malformed initializer");
@@ -781,6 +809,8 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
       uint64_t off = (mod->staticShared + align - 1) / align * align;
       mod->staticShared = uint32_t(off + bytes);
       sym.addr = off;
+      sym.sharedVar = int32_t(layoutIn.sharedVars.size());
+      layoutIn.sharedVars.push_back({off, bytes, uint32_t(align)});
     }
   } else {
     auto a = alloc(bytes, uint32_t(align), init);
@@ -898,10 +928,18 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
       }
       f.paramBytes = off;
     } else {
-      for (auto &p : f.params)
-        f.paramOffsets.push_back(uint32_t(allocLocal(p.size, p.align)));
-      for (auto &p : f.rets)
-        f.retOffsets.push_back(uint32_t(allocLocal(p.size, p.align)));
+      auto &pieces = layoutIn.funcPieces[index];
+      int32_t piece;
+      for (auto &p : f.params) {
+        f.paramOffsets.push_back(
+            uint32_t(allocLocal(p.size, p.align, index, piece)));
+        pieces.params.push_back(piece);
+      }
+      for (auto &p : f.rets) {
+        f.retOffsets.push_back(
+            uint32_t(allocLocal(p.size, p.align, index, piece)));
+        pieces.rets.push_back(piece);
+      }
     }
     mod->funcs.push_back(f);
     funcIndex[f.name] = index;
@@ -930,6 +968,8 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
     s.space = Space::Param;
     s.addr =
         isEntry ? kKernelParamBase + fn.paramOffsets[i] : fn.paramOffsets[i];
+    if (!isEntry)
+      s.localPiece = layoutIn.funcPieces[index].params[i];
     scopes.back()[paramNames[i]] = s;
   }
   for (size_t i = 0; i < retNames.size(); ++i) {
@@ -937,6 +977,7 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
     s.kind = Sym::Var;
     s.space = Space::Param;
     s.addr = fn.retOffsets[i];
+    s.localPiece = layoutIn.funcPieces[index].rets[i];
     scopes.back()[retNames[i]] = s;
   }
   curFunc = int(index);
@@ -944,6 +985,10 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
   fixupScopes.assign(1, {});
   unresolved.clear();
   mod->funcs[index].begin = uint32_t(mod->code.size());
+  // The function's registers are numbered from here (Layout.h); the carry
+  // flag is a register of each function that uses it.
+  uint32_t firstReg = mod->numRegs;
+  ccReg = kNoReg;
   Status s = expect('{');
   if (!s)
     return s;
@@ -956,6 +1001,8 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
   r.line = toks[pos - 1].line;
   mod->code.push_back(r);
   mod->funcs[index].end = uint32_t(mod->code.size());
+  mod->funcs[index].regBase = firstReg;
+  mod->funcs[index].ownRegs = mod->numRegs - firstReg;
   closeLabelScope();
   if (!unresolved.empty())
     return errLine(mod->code[unresolved[0].first].line,
@@ -1190,7 +1237,7 @@ Status Parser::parseStatement() {
       Sym sym;
       sym.kind = Sym::Var;
       sym.space = sp;
-      sym.addr = allocLocal(p.size, p.align);
+      sym.addr = allocLocal(p.size, p.align, uint32_t(curFunc), sym.localPiece);
       scopes.back()[pn] = sym;
       return Status::success();
     }
@@ -1217,8 +1264,25 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
     while (!peek().is('}')) {
       if (o.count == 8)
         return err(peek(), "vector operand with more than 8 elements");
+      bool negImm = peek().is('-');
+      if (negImm)
+        next();
       const Tok &r = next();
-      if (r.text == "_") {
+      if (r.kind == Tok::Int || r.kind == Tok::F32Bits ||
+          r.kind == Tok::F64Bits) {
+        // An immediate element, as cuda_bf16.hpp writes `{0, %rs2}`.
+        uint64_t v = r.ival;
+        if (negImm)
+          v = r.kind == Tok::Int       ? uint64_t(-int64_t(v))
+              : r.kind == Tok::F32Bits ? v ^ 0x80000000ull
+                                       : v ^ 0x8000000000000000ull;
+        o.immMask |= uint8_t(1u << o.count);
+        regs[o.count++] = uint32_t(mod->vecImms.size());
+        mod->vecImms.push_back(v);
+      } else if (negImm) {
+        return err(r,
+                   "malformed vector element '-" + std::string(r.text) + "'");
+      } else if (r.text == "_") {
         regs[o.count++] = kNoReg;
       } else {
         Status s = regOf(r, regs[o.count++]);
@@ -1231,6 +1295,9 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
         return err(peek(), "unterminated vector operand");
     }
     next();
+    if (o.immMask && o.count > 4)
+      return err(t, "immediate elements in a vector operand of more than 4 "
+                    "elements are not supported");
     if (o.count <= 4) {
       std::copy(regs.begin(), regs.begin() + 4, o.regs);
     } else {
@@ -1254,8 +1321,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
       } else if (s->kind == Sym::Var) {
         o.imm = int64_t(s->addr);
         symSpace = s->space;
-        if (s->dynShared)
-          dynSharedFixups.push_back({uint32_t(mod->code.size()), idx});
+        noteSymRef(*s, idx);
       } else {
         return err(b, "'" + std::string(b.text) + "' is not an address");
       }
@@ -1373,8 +1439,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
     o.kind = Operand::Imm;
     o.imm = int64_t(s->addr);
     symSpace = s->space;
-    if (s->dynShared)
-      dynSharedFixups.push_back({uint32_t(mod->code.size()), idx});
+    noteSymRef(*s, idx);
     return Status::success();
   }
   if (ins.op == Op::Bra && !s) {
@@ -1498,7 +1563,9 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
       return err(at,
                  "unsupported modifier '." + std::string(m) + "' in 'call'");
   detail::CallInfo ci;
-  auto parseList = [&](std::vector<uint32_t> &out) -> Status {
+  detail::LayoutInput::CallPieces pieces;
+  auto parseList = [&](std::vector<uint32_t> &out,
+                       std::vector<int32_t> &outPieces) -> Status {
     Status s = expect('(');
     if (!s)
       return s;
@@ -1509,6 +1576,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
         return err(n, "call argument '" + std::string(n.text) +
                           "' is not a .param variable of the call scope");
       out.push_back(uint32_t(sym->addr));
+      outPieces.push_back(sym->localPiece);
       if (peek().is(','))
         next();
       if (peek().kind == Tok::End)
@@ -1519,7 +1587,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
   };
   Status s;
   if (peek().is('(')) {
-    s = parseList(ci.rets);
+    s = parseList(ci.rets, pieces.rets);
     if (!s)
       return s;
     s = expect(',');
@@ -1535,7 +1603,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
   ci.callee = f->reg;
   if (peek().is(',')) {
     next();
-    s = parseList(ci.args);
+    s = parseList(ci.args, pieces.args);
     if (!s)
       return s;
   }
@@ -1551,6 +1619,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
                        "' with the wrong number of arguments or results");
   ins.aux = uint32_t(mod->calls.size());
   mod->calls.push_back(ci);
+  layoutIn.callPieces.push_back(std::move(pieces));
   mod->code.push_back(ins);
   return Status::success();
 }
@@ -1572,18 +1641,16 @@ Status Parser::decode(Instr &ins, const decode::Family &family,
 }
 
 Status Parser::finish() {
-  // Dynamic shared memory starts after the static variables.
-  uint32_t a = mod->sharedAlign;
-  uint32_t dynBase = (mod->staticShared + a - 1) / a * a;
-  for (auto &[pc, idx] : dynSharedFixups)
-    mod->code[pc].ops[idx].imm += dynBase;
-  mod->staticShared = dynBase;
   for (auto &f : mod->funcs)
     if (f.begin == f.end && !f.isExtern && f.builtin == Function::Builtin::None)
       return errLine(f.line, "function '" + f.name +
                                  "' declared but not "
                                  "defined");
-  return Status::success();
+  // Registers and shared memory per kernel; dynamic shared memory starts
+  // after each kernel's static variables.
+  layoutIn.dynAlign = mod->sharedAlign;
+  layoutIn.name = name;
+  return detail::layoutKernels(*mod, layoutIn);
 }
 
 } // namespace

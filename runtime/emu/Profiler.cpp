@@ -82,6 +82,7 @@ void countClass(Counters &c, const Instr &I) {
   case Op::Shfl:
   case Op::Vote:
   case Op::Redux:
+  case Op::Match:
   case Op::Activemask:
     ++c.instWarp;
     return;
@@ -276,7 +277,8 @@ void Profiler::instruction(const detail::ModuleImpl &mod, const Instr &I,
         consume(o.reg);
       else if (o.kind == Operand::Vec && o.count <= 4)
         for (unsigned k = 0; k < o.count; ++k)
-          consume(o.regs[k]);
+          if (!(o.immMask >> k & 1))
+            consume(o.regs[k]);
     }
   }
 }

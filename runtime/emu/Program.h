@@ -92,6 +92,7 @@ enum class Op : uint8_t {
   Shfl,
   Vote,
   Redux,
+  Match,
   Activemask,
   Atom,
   Red,
@@ -323,6 +324,9 @@ struct Operand {
   /// ModuleImpl::wideVecs[imm].
   uint8_t count = 0;
   bool neg = false; ///< `!%p`.
+  /// Vec: the elements that are immediates (`{0, %rs2}`); for those, regs[k]
+  /// indexes ModuleImpl::vecImms.
+  uint8_t immMask = 0;
   Special special = Special::TidX;
   /// Reg: the slot. Addr: the base slot, or kNoReg for an absolute address.
   uint32_t reg = kNoReg;
@@ -372,6 +376,14 @@ struct Function {
   } builtin = Builtin::None;
   uint32_t line = 0;
   uint32_t begin = 0, end = 0; ///< pc range of the body.
+  /// Register slots (Layout.h): the function's own are [regBase, regBase +
+  /// ownRegs); a warp running it and its callees needs regFrame slots.
+  uint32_t regBase = 0, ownRegs = 0, regFrame = 0;
+  /// Kernel: bytes of static shared memory, aligned for the dynamic part
+  /// that follows.
+  uint32_t staticShared = 0;
+  /// Bytes of local memory per thread the function and its callees use.
+  uint32_t localFrame = 0;
   std::vector<ParamInfo> params;
   /// Kernel: offsets into the param buffer. Func: local-memory offsets.
   std::vector<uint32_t> paramOffsets;
@@ -397,8 +409,16 @@ struct ModuleImpl {
   std::vector<CallInfo> calls;
   /// The registers of vector operands with 5 to 8 elements (wmma).
   std::vector<std::array<uint32_t, 8>> wideVecs;
+  /// The values of immediate elements of vector operands (Operand::immMask).
+  std::vector<uint64_t> vecImms;
+  /// While parsing, the registers numbered so far; then the largest frame of
+  /// any function (Layout.h).
   uint32_t numRegs = 0;
-  uint32_t localBytes = 0; ///< Per thread.
+  /// While parsing, local bytes allocated so far; then the largest local
+  /// frame of any function (Layout.h).
+  uint32_t localBytes = 0;
+  /// Static shared memory of all kernels together (each kernel's own is
+  /// Function::staticShared).
   uint32_t staticShared = 0;
   uint32_t sharedAlign = 16; ///< Of the dynamic shared memory base.
   bool usesLocal = false;

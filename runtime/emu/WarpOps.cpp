@@ -1,6 +1,7 @@
 //===- WarpOps.cpp - Warp-wide instructions -------------------------------===//
 //
-// shfl.sync, vote.sync, redux.sync, activemask and bar.warp.sync, and the
+// shfl.sync, vote.sync, redux.sync, match.sync, activemask and bar.warp.sync,
+// and the
 // checks every .sync and .aligned warp instruction makes: the member mask
 // names exactly the executing threads, and .aligned instructions run on the
 // whole warp.
@@ -81,6 +82,8 @@ bool Launch::execWarpOp(Warp &w, const Instr &I, uint32_t mask) {
     return execVote(w, I, mask);
   case Op::Redux:
     return execRedux(w, I, mask);
+  case Op::Match:
+    return execMatch(w, I, mask);
   case Op::Activemask: {
     uint64_t *d = dst(w, I.ops[0]);
     FOR_LANES(mask, d[l] = mask);
@@ -223,6 +226,49 @@ bool Launch::execRedux(Warp &w, const Instr &I, uint32_t mask) {
   return true;
 }
 
+/// match.any: the lanes whose value equals this lane's; match.all: the member
+/// mask if every lane's value is the same (and p set), else 0.
+bool Launch::execMatch(Warp &w, const Instr &I, uint32_t mask) {
+  uint64_t ta[32], tm[32];
+  const uint64_t *a = src(w, I.ops[1], ta);
+  const uint64_t *mm = src(w, I.ops[2], tm);
+  if (!checkMemberMask(w, I, mask, mm, "match.sync"))
+    return false;
+  unsigned bits = typeBits(I.type);
+  const Operand &o = I.ops[0];
+  uint64_t *d = o.kind != Operand::Vec ? dst(w, o)
+                : o.regs[0] == kNoReg  ? scratch
+                                       : w.regs + size_t(o.regs[0]) * 32;
+  uint64_t *p = o.kind == Operand::Vec && o.regs[1] != kNoReg
+                    ? w.regs + size_t(o.regs[1]) * 32
+                    : nullptr;
+  uint64_t v[32];
+  FOR_LANES(mask, v[l] = zext(a[l], bits));
+  uint64_t first = v[__builtin_ctz(mask)];
+  bool same = true;
+  FOR_LANES(mask, same = same && v[l] == first);
+  uint64_t res[32];
+  FOR_LANES(mask, {
+    if (I.sub == Sub::All) {
+      res[l] = same ? mask : 0;
+      continue;
+    }
+    uint32_t eq = 0;
+    for (uint32_t rest = mask; rest; rest &= rest - 1) {
+      int j = __builtin_ctz(rest);
+      if (v[j] == v[l])
+        eq |= 1u << j;
+    }
+    res[l] = eq;
+  });
+  FOR_LANES(mask, {
+    d[l] = res[l];
+    if (p)
+      p[l] = same;
+  });
+  return true;
+}
+
 } // namespace tilus::emu::exec
 
 //===----------------------------------------------------------------------===//
@@ -245,6 +291,8 @@ bool warpModifier(Decoding &d, std::string_view m) {
   } else if ((m == "all" || m == "any" || m == "ballot") &&
              ins.op == Op::Vote) {
     ins.sub = m == "all" ? Sub::All : m == "any" ? Sub::Any : Sub::Ballot;
+  } else if ((m == "all" || m == "any") && ins.op == Op::Match) {
+    ins.sub = m == "all" ? Sub::All : Sub::Any;
   } else if (ins.op == Op::Redux && reductionByName(m, ins.sub)) {
   } else {
     return false;
@@ -268,6 +316,18 @@ Status checkWarp(Decoding &d) {
     return d.need(ins.has(FSync) && ins.sub != Sub::None &&
                       (t0 == Type::U32 || t0 == Type::S32 || t0 == Type::B32),
                   "redux.sync with a 32-bit integer type");
+  case Op::Match: {
+    Status st = d.need(ins.sub != Sub::None && ins.has(FSync) &&
+                           (t0 == Type::B32 || t0 == Type::B64),
+                       "match.sync.{any,all}.{b32,b64}");
+    if (!st)
+      return st;
+    const Operand &o = ins.ops[0];
+    return d.need(o.kind != Operand::Vec ||
+                      (ins.sub == Sub::All && o.count == 2),
+                  "match.sync.any takes one destination, match.sync.all d "
+                  "or d|p");
+  }
   default: // activemask
     return Status::success();
   }
@@ -279,6 +339,7 @@ const Family &warpFamily() {
   static const Family f = {{{"shfl", Op::Shfl, 5, 5},
                             {"vote", Op::Vote, 3, 3},
                             {"redux", Op::Redux, 3, 3},
+                            {"match", Op::Match, 3, 3},
                             {"activemask", Op::Activemask, 1, 1}},
                            warpModifier,
                            checkWarp};

@@ -2,9 +2,11 @@
 //
 //   tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
 //             [--smem BYTES] --arg A ... [--dump K:OUT.bin ...] [--device NAME]
+//             [--racecheck stop|report|off] ...
 //
 // Exit status 0 on success, 1 on any error (bad arguments, PTX the emulator
-// rejects, or a report that stopped the kernel).
+// rejects, a report that stopped the kernel, or shared-memory hazards found
+// under --racecheck=report, after the dumps are written).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,7 +30,7 @@ const char *kUsage =
     R"(usage: tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
                  [--smem BYTES] [--arg A ...] [--dump K:OUT.bin ...] [--device NAME]
                  [--profile[=text|json:FILE]] [--gpu NAME,...]
-                 [--sample-ctas N]
+                 [--sample-ctas N] [--racecheck stop|report|off]
 
 Loads a PTX module and launches one of its kernels once.
 
@@ -50,6 +52,16 @@ options:
                      no CTA finished), naming the spinning warps; 0: never;
                      default 100000000
   --sms N            emulator: SMs the CTAs are resident on (default 132)
+  --racecheck MODE   emulator: what a shared-memory hazard (a write and another
+                     warp's read or write of the same bytes with no barrier
+                     between) does:
+                       stop    stop the launch at the first one (exit 1)
+                       report  run the launch to completion, write the dumps,
+                               then list each distinct hazard once (kind, both
+                               PTX lines, CTA, warps, bytes, count) and exit 1
+                       off     no race detection (no shadow state, no cost)
+                     default: $TILUS_EMU_RACECHECK, else stop. Out-of-bounds
+                     and misaligned accesses always stop
   --device NAME      the device to run on: emu (the CPU emulator), cuda or
                      cuda:N (a GPU through the CUDA driver); default emu
   --profile[=text|json:FILE]
@@ -206,6 +218,15 @@ int main(int argc, char **argv) {
       // The emulator device takes its settings from the environment.
       ::setenv(a == "--sms" ? "TILUS_EMU_SMS" : "TILUS_EMU_MAX_STEPS",
                std::to_string(n).c_str(), 1);
+    } else if (a == "--racecheck" || a.rfind("--racecheck=", 0) == 0) {
+      if (a != "--racecheck")
+        v = a.substr(12);
+      else if (!value(v))
+        return fail("--racecheck needs a mode (stop, report or off)");
+      if (!parseRaceCheck(v))
+        return fail("--racecheck: unknown mode '" + v +
+                    "' (expected stop, report or off)");
+      ::setenv("TILUS_EMU_RACECHECK", v.c_str(), 1);
     } else if (a == "--device") {
       if (!value(device))
         return fail("--device needs a name");
@@ -234,6 +255,10 @@ int main(int argc, char **argv) {
       return fail("more than one input file ('" + file + "', '" + a + "')");
     }
   }
+  if (const char *rc = std::getenv("TILUS_EMU_RACECHECK");
+      rc && *rc && !parseRaceCheck(rc))
+    return fail("TILUS_EMU_RACECHECK: unknown mode '" + std::string(rc) +
+                "' (expected stop, report or off)");
   if (file.empty())
     return fail("no input file (see --help)");
   if (kernelName.empty())
@@ -351,7 +376,9 @@ int main(int argc, char **argv) {
   if (s)
     s = dev.synchronize();
   std::fflush(stdout);
-  if (!s)
+  // A launch that failed only after running to its end (hazards under
+  // --racecheck=report) still writes its dumps, then fails.
+  if (!s && !dev.lastLaunchCompleted())
     return fail(s.message());
   for (auto &[k, path] : dumps) {
     std::string data(args[k].size, '\0');
@@ -362,6 +389,8 @@ int main(int argc, char **argv) {
     if (tilus::Status w = tilus::writeOutputFile(path, data); !w)
       return fail(w.message());
   }
+  if (!s)
+    return fail(s.message());
   if (!profile.empty()) {
     tilus::Expected<tilus::Profile> p = dev.lastProfile(gpus);
     if (!p)

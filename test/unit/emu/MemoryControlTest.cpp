@@ -714,3 +714,179 @@ TEST(EmuControl, RandomControlFlowReconverges) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Per-kernel registers and shared memory (runtime/emu/Layout.h)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Kernel a: 8 registers and a_smem. Kernels b and c call helper, which has
+/// 3000 registers and 4000 bytes of local memory and uses common; b also uses
+/// b_smem and keeps registers and a local variable live across the call.
+const char *kLayoutPtx = R"(
+.version 8.5
+.target sm_90
+.address_size 64
+.shared .align 4 .b8 a_smem[4096];
+.shared .align 4 .b8 b_smem[256];
+.shared .align 4 .b8 common[64];
+
+.func (.param .b32 r) helper(.param .b32 x)
+{
+  .reg .b32 %h<3000>;
+  .local .align 4 .b8 scratch[4000];
+  ld.param.b32 %h0, [x];
+  and.b32 %h1, %h0, 15;
+  shl.b32 %h1, %h1, 2;
+  mov.u32 %h3, scratch;
+  add.u32 %h3, %h3, %h1;
+  st.local.u32 [%h3], 12345;
+  st.local.u32 [scratch], 777;
+  mov.u32 %h2, common;
+  add.u32 %h2, %h2, %h1;
+  st.shared.u32 [%h2], %h0;
+  ld.shared.u32 %h2999, [%h2];
+  add.u32 %h2999, %h2999, 1;
+  st.param.b32 [r], %h2999;
+  ret;
+}
+
+.visible .entry a(.param .u64 out)
+{
+  .reg .b32 %r<8>;
+  .reg .b64 %rd<4>;
+  mov.u32 %r0, %tid.x;
+  shl.b32 %r1, %r0, 2;
+  mov.u32 %r2, a_smem;
+  add.u32 %r2, %r2, %r1;
+  mul.lo.u32 %r3, %r0, 5;
+  st.shared.u32 [%r2], %r3;
+  ld.shared.u32 %r4, [%r2];
+  ld.param.u64 %rd0, [out];
+  mul.wide.u32 %rd1, %r0, 4;
+  add.s64 %rd2, %rd0, %rd1;
+  st.global.u32 [%rd2], %r4;
+  ret;
+}
+
+.visible .entry b(.param .u64 out)
+{
+  .reg .b32 %r<8>;
+  .reg .b64 %rd<4>;
+  .local .align 4 .b8 keep[64];
+  mov.u32 %r0, %tid.x;
+  mul.lo.u32 %r5, %r0, 7;
+  st.local.u32 [keep], %r5;
+  st.local.u32 [keep+60], %r5;
+  shl.b32 %r1, %r0, 2;
+  mov.u32 %r2, b_smem;
+  add.u32 %r2, %r2, %r1;
+  st.shared.u32 [%r2], %r5;
+  mul.lo.u32 %r3, %r0, 3;
+  {
+  .param .b32 x;
+  .param .b32 r;
+  st.param.b32 [x], %r3;
+  call (r), helper, (x);
+  ld.param.b32 %r4, [r];
+  }
+  ld.shared.u32 %r6, [%r2];
+  add.u32 %r4, %r4, %r5;
+  add.u32 %r4, %r4, %r6;
+  ld.local.u32 %r7, [keep];
+  add.u32 %r4, %r4, %r7;
+  ld.local.u32 %r7, [keep+60];
+  add.u32 %r4, %r4, %r7;
+  ld.param.u64 %rd0, [out];
+  mul.wide.u32 %rd1, %r0, 4;
+  add.s64 %rd2, %rd0, %rd1;
+  st.global.u32 [%rd2], %r4;
+  ret;
+}
+
+.visible .entry c(.param .u64 out)
+{
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<4>;
+  mov.u32 %r0, %tid.x;
+  {
+  .param .b32 x;
+  .param .b32 r;
+  st.param.b32 [x], %r0;
+  call (r), helper, (x);
+  ld.param.b32 %r1, [r];
+  }
+  ld.param.u64 %rd0, [out];
+  mul.wide.u32 %rd1, %r0, 4;
+  add.s64 %rd2, %rd0, %rd1;
+  st.global.u32 [%rd2], %r1;
+  ret;
+}
+)";
+
+} // namespace
+
+/// Each kernel gets the registers, local memory and static shared memory it
+/// reaches, not the module's; a caller's registers and local variables
+/// survive a callee with large frames; kernels that call a common function
+/// using shared memory share a layout.
+TEST(EmuMemory, PerKernelRegistersAndSharedMemory) {
+  Emulator emu;
+  auto mod = emu.loadModule(kLayoutPtx, "layout.ptx");
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  EXPECT_EQ(mod->kernel("a")->staticSharedBytes(), 4096u);
+  EXPECT_EQ(mod->kernel("b")->staticSharedBytes(), 320u); // b_smem, common
+  EXPECT_EQ(mod->kernel("c")->staticSharedBytes(), 320u); // b's group
+  const unsigned n = 16;
+  DevicePtr out = *emu.allocate(n * 4);
+  struct Want {
+    const char *kernel;
+    uint32_t (*value)(uint32_t);
+  } cases[] = {
+      {"a", [](uint32_t t) { return 5 * t; }},
+      {"b", [](uint32_t t) { return 3 * t + 1 + 4 * 7 * t; }},
+      {"c", [](uint32_t t) { return t + 1; }},
+  };
+  uint64_t bytesA = 0, bytesB = 0;
+  for (const Want &c : cases) {
+    ASSERT_TRUE(emu.memset(out, 0xee, n * 4).ok());
+    Status s = emu.launch(*mod->kernel(c.kernel), Dim3(1), Dim3(n), 0,
+                          {ParamBytes::of(out)});
+    ASSERT_TRUE(s.ok()) << c.kernel << ": " << s.message();
+    std::vector<uint32_t> got(n);
+    ASSERT_TRUE(emu.copyFromDevice(got.data(), out, n * 4).ok());
+    for (uint32_t t = 0; t < n; ++t)
+      EXPECT_EQ(got[t], c.value(t)) << "kernel " << c.kernel << " thread " << t;
+    (std::string(c.kernel) == "a" ? bytesA : bytesB) =
+        emu.lastLaunchStats().hostBytes;
+  }
+  // One warp: a's 8 registers and 4 KiB of shared memory (with its shadow)
+  // stay far below helper's 3000 registers (32 lanes x 8 bytes x 3000 = 750
+  // KiB) and 4000 bytes of local memory per thread, which b needs.
+  EXPECT_LT(bytesA, 80u * 1024) << bytesA;
+  EXPECT_GT(bytesB, 750u * 1024) << bytesB;
+}
+
+/// Recursion has no register frame: a load error naming the call.
+TEST(EmuMemory, RecursionIsALoadError) {
+  std::string ptx = R"(.version 8.5
+.target sm_90
+.address_size 64
+.func f()
+{
+  call f, ();
+  ret;
+}
+.visible .entry k()
+{
+  call f, ();
+  ret;
+}
+)";
+  Emulator emu;
+  auto mod = emu.loadModule(ptx, "rec.ptx");
+  ASSERT_FALSE(mod.ok());
+  EXPECT_EQ(mod.error().message(),
+            "rec.ptx:6: recursive call of 'f' (recursion is not supported)");
+}

@@ -78,6 +78,15 @@ TEST(EmuParser, UnsupportedFormsAreLoadErrors) {
        "operand 0 must be a vector of 8 registers"},
       {"  stmatrix.sync.aligned.m8n8.x2.shared.b16 [%rd1], {%r1};",
        ".m8n8 .x1/.x2/.x4 .shared .b16 with a matching vector"},
+      {"  mov.b64 {%r1, 0}, %rd1;",
+       "operand 0 of 'mov.b64' is a vector with immediate elements"},
+      {"  mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%r0,%r1,%r2,%r3}, "
+       "{%r0,%r1,%r2,0}, {%r0,%r1}, {%r0,%r1,%r2,%r3};",
+       "supported only as the source of mov and st"},
+      {"  mov.b32 %r1, {-%r2, %r3};", "malformed vector element '-%r2'"},
+      {"  match.any.sync.b16 %r1, %r2, %r3;", "match.sync.{any,all}.{b32,b64}"},
+      {"  match.any.sync.b32 %r1|%r2, %r2, %r3;",
+       "match.sync.any takes one destination"},
   };
   for (const Case &c : cases) {
     Status s = loadError(wrap(c.body));
@@ -89,6 +98,50 @@ TEST(EmuParser, UnsupportedFormsAreLoadErrors) {
   EXPECT_NE(s.message().find("unsupported target sm_60"), std::string::npos);
   s = loadError(wrap("", "sm_80", "10.1"));
   EXPECT_NE(s.message().find("unsupported PTX ISA version"), std::string::npos);
+}
+
+/// Vector operands take immediate elements where they are read (mov packing,
+/// st data), as cuda_bf16.hpp's `mov.b32 %f, {0, %rs}` does.
+TEST(EmuParser, VectorOperandsWithImmediates) {
+  std::string body = R"(
+  .reg .b16 %h<4>;
+  mov.b16 %h1, 0x3f80;
+  mov.b32 %r1, {0, %h1};
+  mov.b32 %r2, {%h1, 0x1234};
+  mov.b64 %rd2, {%r2, -2};
+  mov.b64 %rd3, {0f3F800000, 1};
+  ld.param.u64 %rd1, [out];
+  st.global.v4.u32 [%rd1], {%r1, %r2, 7, 0};
+  st.global.v2.u64 [%rd1+16], {%rd2, -1};
+  st.global.v4.b16 [%rd1+32], {%h1, 0x8001, -3, _};
+  st.global.u64 [%rd1+40], %rd3;)";
+  Emulator emu;
+  auto mod = emu.loadModule(wrap(body), "vec.ptx");
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  DevicePtr out = *emu.allocate(48);
+  ASSERT_TRUE(emu.memset(out, 0xee, 48).ok());
+  Status s = emu.launch(*mod->kernel("k"), Dim3(1), Dim3(32), 0,
+                        {ParamBytes::of(out)});
+  ASSERT_TRUE(s.ok()) << s.message();
+  uint32_t w[4];
+  uint64_t q[2];
+  uint16_t h[4];
+  uint64_t f;
+  ASSERT_TRUE(emu.copyFromDevice(w, out, 16).ok());
+  ASSERT_TRUE(emu.copyFromDevice(q, out + 16, 16).ok());
+  ASSERT_TRUE(emu.copyFromDevice(h, out + 32, 8).ok());
+  ASSERT_TRUE(emu.copyFromDevice(&f, out + 40, 8).ok());
+  EXPECT_EQ(w[0], 0x3f800000u); // {0, %h1}: 1.0f from a bf16
+  EXPECT_EQ(w[1], 0x12343f80u);
+  EXPECT_EQ(w[2], 7u);
+  EXPECT_EQ(w[3], 0u);
+  EXPECT_EQ(q[0], 0xfffffffe12343f80ull);
+  EXPECT_EQ(q[1], ~0ull);
+  EXPECT_EQ(h[0], 0x3f80);
+  EXPECT_EQ(h[1], 0x8001);
+  EXPECT_EQ(h[2], 0xfffd);
+  EXPECT_EQ(h[3], 0);
+  EXPECT_EQ(f, 0x000000013f800000ull);
 }
 
 TEST(EmuParser, VersionsTargetsAndParams) {

@@ -203,6 +203,56 @@ TEST(EmuSanitizer, SharedRace) {
   EXPECT_TRUE(o.status.ok()) << o.status.message();
 }
 
+/// RaceCheck::Report runs the racy exchange above to its end, fails it with
+/// the hazard listed once (both lines, warps, bytes, count) and leaves the
+/// results in memory; RaceCheck::Off runs it clean.
+TEST(EmuSanitizer, SharedRaceReportAndOff) {
+  std::string prelude = ".shared .align 4 .b32 slot[64];\n";
+  std::string body = "  mov.u32 %r1, slot;\n"
+                     "  shl.b32 %r2, %r0, 2;\n"
+                     "  add.u32 %r3, %r1, %r2;\n"
+                     "  st.shared.u32 [%r3], %r0;\n"
+                     "  xor.b32 %r4, %r2, 128;\n"
+                     "  add.u32 %r5, %r1, %r4;\n"
+                     "  ld.shared.u32 %r6, [%r5];\n"
+                     "  mul.wide.u32 %rd2, %r0, 4;\n"
+                     "  add.s64 %rd3, %rd1, %rd2;\n"
+                     "  st.global.u32 [%rd3], %r6;";
+  unsigned st = bodyLine(prelude) + 3, ld = bodyLine(prelude) + 6;
+  for (RaceCheck mode : {RaceCheck::Report, RaceCheck::Off}) {
+    EmulatorOptions opts;
+    opts.raceCheck = mode;
+    Emulator emu(opts);
+    Outcome o = launch(emu, kernel(body, prelude), Dim3(1), Dim3(64), 256);
+    if (mode == RaceCheck::Report) {
+      ASSERT_FALSE(o.status.ok());
+      const std::string &m = o.status.message();
+      EXPECT_EQ(o.report.kind, ReportKind::SharedRace);
+      EXPECT_TRUE(o.report.completed);
+      EXPECT_EQ(o.report.hazards, 1u) << m;
+      EXPECT_EQ(o.report.ptxLine, ld);
+      EXPECT_NE(m.find("1 distinct shared-memory hazard in kernel 'k'"),
+                std::string::npos)
+          << m;
+      std::string pair = "RAW: read at PTX line " + std::to_string(ld) +
+                         " (san.ptx:" + std::to_string(ld) +
+                         ") by warp 0 after a write at PTX line " +
+                         std::to_string(st) +
+                         " (san.ptx:" + std::to_string(st) + ") by warp 1";
+      EXPECT_NE(m.find(pair), std::string::npos) << m;
+      EXPECT_NE(m.find("shared bytes 0 to 255, 64 times"), std::string::npos)
+          << m;
+    } else {
+      EXPECT_TRUE(o.status.ok()) << o.status.message();
+    }
+    std::vector<uint32_t> out(64);
+    ASSERT_TRUE(emu.copyFromDevice(out.data(), o.buf, 256).ok());
+    for (uint32_t t = 0; t < 64; ++t)
+      EXPECT_EQ(out[t], t ^ 32) << "thread " << t;
+    expectSurvives(emu);
+  }
+}
+
 TEST(EmuSanitizer, CpAsyncReadBeforeWait) {
   Emulator emu;
   std::string prelude = ".shared .align 16 .b8 stage[1024];\n";
@@ -417,3 +467,33 @@ TEST(EmuSanitizer, InstructionLimit) {
 }
 
 } // namespace
+
+/// The race-check mode defaults to $TILUS_EMU_RACECHECK, else stop; an
+/// unknown value leaves the default.
+TEST(EmuSanitizer, RaceCheckFromEnvironment) {
+  const char *saved = std::getenv("TILUS_EMU_RACECHECK");
+  std::string keep = saved ? saved : "";
+  struct Case {
+    const char *value;
+    RaceCheck want;
+  } cases[] = {{"off", RaceCheck::Off},
+               {"report", RaceCheck::Report},
+               {"stop", RaceCheck::Stop},
+               {"sometimes", RaceCheck::Stop},
+               {nullptr, RaceCheck::Stop}};
+  for (const Case &c : cases) {
+    if (c.value)
+      ::setenv("TILUS_EMU_RACECHECK", c.value, 1);
+    else
+      ::unsetenv("TILUS_EMU_RACECHECK");
+    EXPECT_EQ(EmulatorOptions().raceCheck, c.want)
+        << (c.value ? c.value : "(unset)");
+  }
+  if (saved)
+    ::setenv("TILUS_EMU_RACECHECK", keep.c_str(), 1);
+  else
+    ::unsetenv("TILUS_EMU_RACECHECK");
+  EXPECT_EQ(parseRaceCheck("report"), RaceCheck::Report);
+  EXPECT_FALSE(parseRaceCheck("Report").has_value());
+  EXPECT_STREQ(raceCheckName(RaceCheck::Off), "off");
+}

@@ -2,7 +2,7 @@
 through tilus-run on random inputs, never zeros, and compares every output
 element with a numpy reference.
 
-usage: check.py NAME TILUS_RUN PTX WORKDIR
+usage: check.py NAME TILUS_RUN PTX WORKDIR [TILUS_RUN_OPTION ...]
 Prints 'OK: NAME' or 'FAIL: ...' (exit status 1).
 """
 import os
@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 name, tool, ptx, work = sys.argv[1:5]
+extra = sys.argv[5:]  # more tilus-run options
 rng = np.random.default_rng(sum(map(ord, name)))
 os.makedirs(work, exist_ok=True)
 
@@ -21,9 +22,12 @@ def nonzero(a):
     return a
 
 
-def run(kernel, grid, block, args, dumps):
-    """args: numpy arrays (device buffers) or 'i32:5'-style scalars."""
+def run(kernel, grid, block, args, dumps, want_status=0):
+    """args: numpy arrays (device buffers) or 'i32:5'-style scalars. Returns
+    the dumped outputs; with want_status 1, (outputs, stderr) of a launch
+    that must fail (outputs None where a dump was not written)."""
     cmd = [tool, ptx, "--kernel", kernel, "--grid", grid, "--block", block]
+    cmd += extra
     paths = {}
     for k, a in enumerate(args):
         if isinstance(a, str):
@@ -34,11 +38,17 @@ def run(kernel, grid, block, args, dumps):
         cmd += ["--arg", "buf:" + paths[k]]
     for k in dumps:
         cmd += ["--dump", "%d:%s.out" % (k, paths[k])]
+    for k in dumps:
+        if os.path.exists(paths[k] + ".out"):
+            os.remove(paths[k] + ".out")
     r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        print("FAIL: %s: tilus-run: %s" % (name, r.stderr.strip()))
+    if r.returncode != want_status:
+        print("FAIL: %s: tilus-run exit status %d, want %d: %s" %
+              (name, r.returncode, want_status, r.stderr.strip()))
         sys.exit(1)
-    return [np.fromfile(paths[k] + ".out", dtype=args[k].dtype) for k in dumps]
+    outs = [np.fromfile(paths[k] + ".out", dtype=args[k].dtype)
+            if os.path.exists(paths[k] + ".out") else None for k in dumps]
+    return outs if want_status == 0 else (outs, r.stderr)
 
 
 def check(what, got, want, rtol=0.0, atol=0.0):
@@ -152,6 +162,219 @@ def split_k():
     want = a.astype(np.float64).reshape(rows, k) @ x.astype(np.float64)
     check("split_k y", yo, want, rtol=1e-4, atol=1e-4)
     check("split_k locks", lo, np.full(rows // 64, splits, np.int32))
+
+
+def bf16(v):
+    """Rounds float64 values once to bf16 (nearest even), as float32."""
+    v = np.asarray(v, np.float64)
+    b = v.view(np.uint64)
+    lsb = (b >> np.uint64(45)) & np.uint64(1)
+    b = (b + np.uint64((1 << 44) - 1) + lsb) & ~np.uint64((1 << 45) - 1)
+    normal = b.view(np.float64)
+    # Below 2^-126 the step is 2^-133; scaling by a power of two is exact and
+    # np.round rounds half to even.
+    sub = np.round(v * 2.0 ** 133) * 2.0 ** -133
+    r = np.where(np.abs(v) < 2.0 ** -126, sub, normal)
+    with np.errstate(over="ignore"):
+        return r.astype(np.float32)
+
+
+def f16(v):
+    """Rounds float64 values once to f16 (numpy converts double to half
+    directly, nearest even), as float32."""
+    with np.errstate(over="ignore"):
+        return np.asarray(v, np.float64).astype(np.float16).astype(np.float32)
+
+
+def exact_sum(p, c):
+    """p + c rounded to odd in float64: a later rounding to a format of at
+    most 51 bits (bf16, f16) is then the rounding of the exact sum."""
+    s = p + c
+    t = s - p
+    e = (p - (s - t)) + (c - t)  # TwoSum: p + c == s + e exactly
+    odd = (s.view(np.uint64) & np.uint64(1)) == 1
+    toward = np.where(e > 0, np.inf, -np.inf)
+    return np.where((e != 0) & ~odd, np.nextafter(s, toward), s)
+
+
+def random_floats(n, bits, man, lo, hi):
+    """Random finite values of a format with `man` fraction bits, exponents
+    (unbiased) in [lo, hi], either sign, as float32 (exact)."""
+    e = rng.integers(lo, hi + 1, n)
+    m = rng.integers(0, 1 << man, n)
+    v = (1 + m / 2.0 ** man) * 2.0 ** e * rng.choice([-1.0, 1.0], n)
+    return v.astype(np.float32)
+
+
+def bf16_ops():
+    n = 1 << 14
+    x = (2.0 ** rng.uniform(-20, 20, n) *
+         rng.choice([-1.0, 1.0], n)).astype(np.float32)
+    # bf16 operands over 120 binades: products are often ties at bf16
+    # precision (16-bit significands) next to an addend too small for a
+    # double fma to keep, which is where rounding twice goes wrong.
+    a, b, c = (random_floats(2 * n, 16, 7, -60, 60) for _ in range(3))
+    ha, hb, hc = (random_floats(2 * n, 16, 10, -14, 15) for _ in range(3))
+    (out,) = run("half_ops", "%d" % (n // 128), "128",
+                 [x, a, b, c, ha, hb, hc, np.full(16 * n, 7, np.float32),
+                  "i32:%d" % n], [7])
+    out = out.reshape(n, 16)
+    A, B, C = (v.astype(np.float64) for v in (a, b, c))
+    H = [v.astype(np.float64) for v in (ha, hb, hc)]
+    want = np.zeros((n, 16), np.float32)
+    want[:, 0] = bf16(x)
+    want[:, 1] = f16(x)
+    for k, (fn, ref) in enumerate([(bf16, (A, B, C)), (f16, H)]):
+        p, q, r = ref
+        base = 2 + 6 * k
+        want[:, base + 0:base + 2] = fn(p * q).reshape(n, 2)
+        want[:, base + 2:base + 4] = fn(exact_sum(p, q)).reshape(n, 2)
+        want[:, base + 4:base + 6] = fn(exact_sum(p * q, r)).reshape(n, 2)
+    want[:, 14] = bf16(exact_sum(A[0::2] * B[1::2], C[0::2]))
+    want[:, 15] = f16(want[:, 7])
+    names = ["bf16 round trip", "f16 round trip", "bf16x2 mul", "bf16x2 mul",
+             "bf16x2 add", "bf16x2 add", "bf16x2 fma", "bf16x2 fma",
+             "f16x2 mul", "f16x2 mul", "f16x2 add", "f16x2 add", "f16x2 fma",
+             "f16x2 fma", "bf16 fma", "bf16 to f16"]
+    for j in range(16):
+        check("%s (column %d)" % (names[j], j), out[:, j].view(np.uint32),
+              want[:, j].view(np.uint32))
+
+
+def prefetch_war():
+    """The mode is extra's --racecheck=MODE, else $TILUS_EMU_RACECHECK.
+    report: exit 1, exact dumps, the hazard on stderr; stop: exit 1 at the
+    hazard, no dumps; off: exit 0, exact."""
+    modes = [a.split("=")[1] for a in extra if a.startswith("--racecheck=")]
+    mode = modes[-1] if modes else os.environ["TILUS_EMU_RACECHECK"]
+    ctas, threads, stages = 4, 256, 4
+    v = nonzero(rng.integers(-1000, 1000, ctas * threads).astype(np.int32))
+    args = [v, np.full(ctas * threads, 7, np.int32)]
+    t = np.arange(threads)
+    w = v.reshape(ctas, threads).astype(np.int64)
+    sums = sum((i + 1) * w[:, (t + 32 * i) % threads] for i in range(stages))
+    want = sums[:, t ^ 32].ravel()
+    if mode == "off":
+        (out,) = run("prefetch_war", str(ctas), str(threads), args, [1])
+    else:
+        (out,), err = run("prefetch_war", str(ctas), str(threads), args, [1],
+                          want_status=1)
+        sys.stdout.write(err)
+        if mode == "stop":
+            if out is not None:
+                print("FAIL: prefetch_war: a stopped launch wrote its dump")
+                sys.exit(1)
+            return
+        if out is None:
+            print("FAIL: prefetch_war: no dump under --racecheck=report")
+            sys.exit(1)
+    check("prefetch_war", out, want)
+
+
+def warp_groups(n):
+    """Per thread t < n: the threads of its warp (32 consecutive threads)
+    that are below n, sorted."""
+    idx = np.arange(n)
+    return [idx[idx // 32 == t // 32] for t in idx]
+
+
+def warp_masks():
+    ctas, threads, n = 2, 64, 100  # the last warp has 4 live lanes
+    v = nonzero(rng.integers(-1000, 1000, ctas * threads).astype(np.int32))
+    v[32:64] = np.abs(v[32:64])  # one warp whose values all share a sign
+    (out,) = run("warp_masks", str(ctas), str(threads),
+                 [v, np.full(8 * ctas * threads, 7, np.uint32), "i32:%d" % n],
+                 [1])
+    out = out.reshape(-1, 8)[:n]
+    u = v.astype(np.int64) & 0xffffffff
+    want = np.zeros((n, 8), np.uint64)
+    for t, g in enumerate(warp_groups(n)):
+        lanes = g % 32
+        mask = int(np.bitwise_or.reduce(1 << lanes))
+        want[t, 0] = int(np.bitwise_or.reduce(np.where(v[g] > 0, 1 << lanes,
+                                                       0)))
+        same = (v[g] & 7) == (v[t] & 7)
+        want[t, 1] = int(np.bitwise_or.reduce(np.where(same, 1 << lanes, 0)))
+        alls = len(set((v[g] >> 30).tolist())) == 1
+        want[t, 2] = ((mask if alls else 0) + int(alls)) & 0xffffffff
+        want[t, 3] = int(v[g].astype(np.int64).sum()) & 0xffffffff
+        want[t, 4] = int((u[g] & 0xffff).min())
+        want[t, 5] = int(v[g].max()) & 0xffffffff
+        want[t, 6] = int(np.bitwise_and.reduce(u[g] | 0xf0))
+        want[t, 7] = int(np.bitwise_xor.reduce(u[g]))
+    names = ["ballot", "match_any", "match_all", "reduce_add", "reduce_min",
+             "reduce_max", "reduce_and", "reduce_xor"]
+    for k in range(8):
+        check(names[k], out[:, k].astype(np.uint64), want[:, k])
+
+
+def half_masks():
+    ctas, threads = 2, 64
+    v = nonzero(rng.integers(-1000, 1000, ctas * threads).astype(np.int32))
+    (out,) = run("half_masks", str(ctas), str(threads),
+                 [v, np.full(4 * ctas * threads, 7, np.uint32)], [1])
+    out = out.reshape(-1, 4).astype(np.int64)
+    h = v.reshape(-1, 16).astype(np.int64)
+    lanes = np.arange(ctas * threads) % 32
+    bits = np.where(v > 0, 1 << lanes, 0).reshape(-1, 16)
+    check("half ballot", out[:, 0], np.repeat(bits.sum(axis=1), 16))
+    check("half reduce_add", out[:, 1],
+          np.repeat(h.sum(axis=1), 16) & 0xffffffff)
+    check("half reduce_max", out[:, 2],
+          np.repeat(h.max(axis=1), 16) & 0xffffffff)
+    check("half reduce_or", out[:, 3],
+          np.repeat(np.bitwise_or.reduce(h & 0x0f0f, axis=1), 16))
+
+
+def cg_tiles():
+    ctas, threads = 2, 64
+    total = ctas * threads
+    v = nonzero(rng.integers(-1000, 1000, total).astype(np.int32))
+    v[16:32] = np.abs(v[16:32]) % 900 + 1  # a tile where all() holds
+    v[40] = 950                             # and one where any() does
+    f = nonzero(rng.integers(-100, 100, total).astype(np.float32))
+    out, fout = run("cg_tiles", str(ctas), str(threads),
+                    [v, f, np.full(6 * total, 7, np.int32),
+                     np.full(total, 7, np.float32)], [2, 3])
+    out = out.reshape(total, 6)
+    tiles = v.reshape(-1, 16).astype(np.int64)
+    rank = np.arange(total) % 16
+    base = np.arange(total) - rank
+    check("tile sum", out[:, 0], np.repeat(tiles.sum(axis=1), 16))
+    check("tile max", out[:, 1], np.repeat(tiles.max(axis=1), 16))
+    down = np.where(rank + 3 < 16, base + rank + 3, np.arange(total))
+    check("tile shfl_down", out[:, 2], v[down])
+    check("tile shfl", out[:, 3], v[base + (rank + 5) % 16])
+    anyv = np.repeat((tiles > 900).any(axis=1), 16)
+    allv = np.repeat((tiles > -900).all(axis=1), 16)
+    check("tile any/all", out[:, 4], anyv + 2 * allv)
+    check("tile ranks", out[:, 5],
+          rank + 100 * ((np.arange(total) % threads) // 16))
+    check("tile float sum", fout,
+          np.repeat(f.reshape(-1, 16).sum(axis=1), 16))
+
+
+def templates():
+    import re
+    names = re.findall(r"\.entry\s+(\w+)\(", open(ptx).read())
+    if len(names) != 10:
+        print("FAIL: templates: %d kernels in the module, want 10" %
+              len(names))
+        sys.exit(1)
+    n, ctas, threads = 1000, 3, 64
+    x = nonzero(rng.integers(-1000, 1000, n).astype(np.int32))
+    for kname in names:
+        N = int(re.search(r"ILi(\d+)E", kname).group(1))
+        (out,) = run(kname, str(ctas), str(threads),
+                     [x, np.full(ctas * threads, 7, np.int32), "i32:%d" % n],
+                     [1])
+        want = []
+        for b in range(ctas):
+            tile = x[(b * 64 * N + np.arange(64 * N)) % n].astype(np.int64)
+            for t in range(threads):
+                want.append(sum((k + 1) * tile[(t * N + 7 * k) % (64 * N)]
+                                for k in range(N)) + N)
+        check("stencil<%d>" % N, out, np.array(want))
 
 
 globals()[name]()
