@@ -3,9 +3,10 @@
 // Resident CTAs take turns (Launch::run); within a CTA, each warp runs a SIMT
 // stack: after a divergent branch the two paths run one after the other, and
 // the lanes meet again at the branch's immediate post-dominator, computed when
-// the module is loaded (the branch's reconvergence pc). Warps are switched
-// after every global or shared memory operation and at barriers, in a fixed
-// round-robin order.
+// the module is loaded (the branch's reconvergence pc); a path that waits at a
+// barrier or a warp collective lets the warp's other paths run (Paths.cpp).
+// Warps are switched after every global or shared memory operation and at
+// barriers, in a fixed round-robin order.
 //
 // runWarp and execAlu are the dispatch: they name the family function that
 // runs each instruction (Launch.h lists the family files).
@@ -145,9 +146,8 @@ Yield Launch::runWarp(Warp &w) {
   LaunchStats &st = dev.stats;
   for (;;) {
     while (w.pc == w.rpc) {
-      popEntry(w);
-      if (w.done)
-        return Yield::Done;
+      if (!popEntry(w))
+        return failed ? Yield::Error : w.done ? Yield::Done : Yield::Blocked;
     }
     const Instr &I = code[w.pc];
     uint32_t mask = w.active;
@@ -254,15 +254,24 @@ Yield Launch::runWarp(Warp &w) {
     case Op::Shfl:
     case Op::Vote:
     case Op::Redux:
-    case Op::Activemask:
-    case Op::BarWarp:
+    case Op::Match:
+    case Op::BarWarp: {
       if (!mask)
         break;
       if (I.has(FAligned) && !checkWholeWarp(w, I, mask, "warp instruction"))
         return Yield::Error;
-      if (!execWarpOp(w, I, mask))
+      bool parked;
+      if (!syncCollective(w, I, mask, parked))
         return Yield::Error;
+      if (parked)
+        continue;
       break;
+    }
+    case Op::Activemask: {
+      uint64_t *d = dst(w, I.ops[0]);
+      FOR_LANES(mask, d[l] = mask);
+      break;
+    }
     case Op::Bra: {
       uint32_t target = uint32_t(I.ops[0].imm);
       uint32_t notTaken = w.active & ~mask;
@@ -394,7 +403,10 @@ void Launch::stopAtLimit(const Instr &I, const Warp &w, uint32_t mask) {
       }
       os << (listed++ ? "; " : "") << "CTA (" << c.x << "," << c.y << "," << c.z
          << ") warp " << x.id << " at PTX line "
-         << mod.code[x.blocked ? x.barPc : x.pc].line
+         << mod.code[x.blocked                  ? x.barPc
+                     : x.pc < mod.code.size() ? x.pc
+                                              : fn.begin]
+                .line
          << (x.blocked ? " (at a barrier)" : "");
     }
   };
@@ -453,9 +465,12 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
     w.active = w.valid;
     w.exited = 0;
     w.blocked = false;
-    w.redMask = 0;
+    w.whole = false;
+    w.reds.clear();
     w.rpc = kNoPc;
+    w.depth = 0;
     w.simt.clear();
+    w.parked = 0;
     w.done = false;
     w.regs = regFile.data() + size_t(wi) * mod.numRegs * 32;
     w.uncommitted.clear();
@@ -500,7 +515,11 @@ Status Launch::runCtaTurn(uint64_t quantum, bool &done) {
     for (Warp &w : warps) {
       if (!w.done && w.blocked) {
         const Instr &I = mod.code[w.barPc];
-        fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(w.active), ~0ull,
+        uint32_t lanes = w.active;
+        for (const Entry &e : w.simt)
+          if (!lanes && e.park == Park::Barrier)
+            lanes = e.mask;
+        fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(lanes | 1u << 31), ~0ull,
              "barrier deadlock: warp " + std::to_string(w.id) +
                  " waits at barrier " + std::to_string(w.barId) + " (" +
                  std::to_string(arrived[w.barId]) + " of " +

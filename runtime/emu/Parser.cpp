@@ -367,7 +367,7 @@ Status checkOperandKinds(const decode::Decoding &d) {
   }
   bool vecDst = ins.op == Op::Mov || ins.op == Op::Ld ||
                 ins.op == Op::Ldmatrix || ins.op == Op::Mma ||
-                ins.op == Op::Setp || ins.op == Op::Shfl ||
+                ins.op == Op::Setp || ins.op == Op::Shfl || ins.op == Op::Match ||
                 ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
   bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
                 ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||

@@ -81,6 +81,7 @@ void countClass(Counters &c, const Instr &I) {
   case Op::Shfl:
   case Op::Vote:
   case Op::Redux:
+  case Op::Match:
   case Op::Activemask:
     ++c.instWarp;
     return;

@@ -92,6 +92,7 @@ enum class Op : uint8_t {
   Shfl,
   Vote,
   Redux,
+  Match,
   Activemask,
   Atom,
   Red,

@@ -241,7 +241,7 @@ TEST(EmuSanitizer, PartialWarpMma) {
   expectSurvives(emu);
 }
 
-TEST(EmuSanitizer, PartialWarpBarrier) {
+TEST(EmuSanitizer, DivergentBarrier) {
   Emulator emu;
   // Lanes that returned early count as arrived: no report.
   Outcome early = launch(emu,
@@ -251,15 +251,32 @@ TEST(EmuSanitizer, PartialWarpBarrier) {
                                 "DONE:"),
                          Dim3(1), Dim3(64));
   EXPECT_TRUE(early.status.ok()) << early.status.message();
-  // Lanes that skip the barrier and go on to other work: a partial warp.
+  // Lanes that skip the barrier, do other work and exit: the waiting lanes
+  // let them run (independent thread scheduling), then they count as
+  // arrived.
+  Outcome skip = launch(emu,
+                        kernel("  setp.lt.u32 %p1, %r0, 8;\n"
+                               "  @%p1 bra SKIP;\n"
+                               "  bar.sync 0;\n"
+                               "SKIP:\n"
+                               "  add.u32 %r1, %r0, 1;"),
+                        Dim3(1), Dim3(32));
+  EXPECT_TRUE(skip.status.ok()) << skip.status.message();
+  // Lanes of one warp waiting at two different barriers: a deadlock, named
+  // at the barrier the other lanes never reach.
   std::string body = "  setp.lt.u32 %p1, %r0, 8;\n"
                      "  @%p1 bra SKIP;\n"
                      "  bar.sync 0;\n"
+                     "  bra.uni DONE;\n"
                      "SKIP:\n"
-                     "  add.u32 %r1, %r0, 1;";
+                     "  bar.sync 1;\n"
+                     "DONE:";
   Outcome o = launch(emu, kernel(body), Dim3(1), Dim3(32));
-  expectReport(o, ReportKind::PartialWarp, bodyLine() + 2, Dim3(0, 0, 0),
-               Dim3(0, 0, 0), "executed by part of a warp");
+  ASSERT_FALSE(o.status.ok());
+  EXPECT_EQ(o.report.kind, ReportKind::BarrierDeadlock);
+  EXPECT_NE(o.status.message().find("24 of 32 threads arrived"),
+            std::string::npos)
+      << o.status.message();
   expectSurvives(emu);
 }
 

@@ -1,0 +1,314 @@
+//===- Paths.cpp - The divergent paths of a warp --------------------------===//
+//
+// From sm_70 on, PTX schedules the threads of a warp independently: a thread
+// that waits at a barrier or a warp collective does not stop the warp's
+// other threads, and nothing guarantees that diverged threads meet again
+// where the code joins. The emulator keeps its SIMT stack (paths run one
+// after the other and meet at the branch's immediate post-dominator, which
+// is exact and fast for code that does not wait) and adds what independent
+// scheduling allows:
+//
+//   - a path whose lanes reach a barrier while other lanes of the warp are
+//     elsewhere parks there (its lanes have arrived) and the warp runs its
+//     other paths;
+//   - a path reaching a .sync collective (shfl, vote, redux, match,
+//     bar.warp) while lanes of its member mask are elsewhere parks until
+//     those lanes reach a collective with the same qualifiers and the same
+//     member mask, at any instruction; then all execute together, each lane
+//     reading its operands from and writing its result to its own
+//     instruction. Exited lanes are not waited for;
+//   - when every path of a warp waits, lanes that wait at a reconvergence
+//     point for such parked paths go on alone (as lanes that returned after
+//     `if (i >= n) return;` leave the kernel).
+//
+// The stack is a tree in pre-order (Entry::depth): a reconvergence entry is
+// followed by its children, the paths that meet at its pc. Any leaf may run;
+// bringToTop moves the chosen one to the top, keeping the order valid. A
+// warp whose paths all wait at barriers blocks until one is released; one
+// whose paths wait for each other at collectives is reported as an error
+// naming both PTX lines.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/emu/Launch.h"
+
+#include <algorithm>
+
+namespace tilus::emu::exec {
+namespace {
+
+/// The first index after the subtree of s[i].
+size_t subtreeEnd(const std::vector<Entry> &s, size_t i) {
+  size_t j = i + 1;
+  while (j < s.size() && s[j].depth > s[i].depth)
+    ++j;
+  return j;
+}
+
+/// The index of the parent of s[i], or -1 for an entry at the top level.
+long parentOf(const std::vector<Entry> &s, size_t i) {
+  for (long j = long(i) - 1; j >= 0; --j)
+    if (s[size_t(j)].depth < s[i].depth)
+      return j;
+  return -1;
+}
+
+/// Whether lanes at \p a and at \p b execute one collective together: the
+/// same instruction and qualifiers (the member masks are compared apart).
+bool sameCollective(const Instr &a, const Instr &b) {
+  return a.op == b.op && a.sub == b.sub && a.type == b.type;
+}
+
+/// The member-mask operand of a .sync warp instruction.
+int memberOperand(const Instr &I) {
+  switch (I.op) {
+  case Op::Shfl:
+    return 4;
+  case Op::BarWarp:
+    return 0;
+  default: // vote, redux, match
+    return 2;
+  }
+}
+
+const char *collectiveName(Op op) {
+  switch (op) {
+  case Op::Shfl:
+    return "shfl.sync";
+  case Op::Vote:
+    return "vote.sync";
+  case Op::Redux:
+    return "redux.sync";
+  case Op::Match:
+    return "match.sync";
+  default:
+    return "bar.warp.sync";
+  }
+}
+
+std::string hexMask(uint32_t m) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "0x%08x", m);
+  return buf;
+}
+
+} // namespace
+
+void Launch::bringToTop(Warp &w, size_t k) {
+  std::vector<Entry> &s = w.simt;
+  size_t i = k;
+  // Make the subtree holding k the last child of its parent, level by level.
+  for (;;) {
+    long p = parentOf(s, i);
+    size_t end = subtreeEnd(s, i);
+    size_t parentEnd = p < 0 ? s.size() : subtreeEnd(s, size_t(p));
+    if (end != parentEnd) {
+      std::rotate(s.begin() + long(i), s.begin() + long(end),
+                  s.begin() + long(parentEnd));
+      i = parentEnd - (end - i);
+    }
+    if (p < 0)
+      return;
+    i = size_t(p);
+  }
+}
+
+void Launch::parkPath(Warp &w, uint32_t lanes, uint32_t pc, Park why,
+                      uint32_t barId, uint32_t member) {
+  w.simt.push_back(
+      {pc, lanes, w.rpc, uint16_t(w.depth), why, uint8_t(barId), member});
+  ++w.parked;
+  w.active &= ~lanes;
+  ++w.pc;
+  if (!w.active)
+    w.pc = w.rpc = kNoPc;
+}
+
+bool Launch::pickPath(Warp &w) {
+  std::vector<Entry> &s = w.simt;
+  w.active = 0;
+  w.pc = w.rpc = kNoPc;
+  for (;;) {
+    // The topmost path that can run; finished ones are dropped.
+    for (size_t i = s.size(); i-- > 0;) {
+      Entry &e = s[i];
+      bool leaf = i + 1 == s.size() || s[i + 1].depth <= e.depth;
+      if (!leaf || e.park != Park::None)
+        continue;
+      uint32_t live = e.mask & ~w.exited;
+      if (!live || e.pc == e.rpc) {
+        s.erase(s.begin() + long(i));
+        continue;
+      }
+      bringToTop(w, i);
+      Entry t = s.back();
+      s.pop_back();
+      w.pc = t.pc;
+      w.active = t.mask & ~w.exited;
+      w.rpc = t.rpc;
+      w.depth = t.depth;
+      return true;
+    }
+    if (s.empty()) {
+      w.done = (w.valid & ~w.exited) == 0;
+      return false;
+    }
+    if (fireCollectives(w))
+      continue;
+    if (failed)
+      return false;
+    // Every path waits: lanes waiting at a reconvergence point go on alone.
+    bool split = false;
+    for (size_t i = s.size(); i-- > 0 && !split;) {
+      Entry &e = s[i];
+      if (e.park != Park::None || e.pc == kNoPc)
+        continue;
+      size_t end = subtreeEnd(s, i);
+      uint32_t below = 0;
+      for (size_t j = i + 1; j < end; ++j)
+        below |= s[j].mask;
+      uint32_t ahead = e.mask & ~w.exited & ~below;
+      if (!ahead || end == i + 1)
+        continue;
+      e.mask &= ~ahead;
+      Entry a{e.pc, ahead, e.rpc, e.depth};
+      s.insert(s.begin() + long(end), a);
+      split = true;
+    }
+    if (split)
+      continue;
+    // Nothing can run: the warp waits for a barrier, or its paths wait for
+    // each other.
+    for (const Entry &e : s) {
+      if (e.park == Park::Barrier && (e.mask & ~w.exited)) {
+        w.blocked = true;
+        w.whole = false;
+        w.barId = e.barId;
+        w.barPc = e.pc - 1;
+        return false;
+      }
+    }
+    collectiveDeadlock(w);
+    return false;
+  }
+}
+
+uint32_t Launch::gatherParked(Warp &w, const Instr &I, uint32_t member,
+                              uint32_t need, std::vector<size_t> &sites) {
+  uint32_t have = 0;
+  for (size_t i = 0; i < w.simt.size(); ++i) {
+    const Entry &e = w.simt[i];
+    uint32_t lanes = e.mask & ~w.exited;
+    if (e.park != Park::Collective || e.member != member || !lanes ||
+        (lanes & ~need) || !sameCollective(mod.code[e.pc], I))
+      continue;
+    sites.push_back(i);
+    have |= lanes;
+  }
+  return have;
+}
+
+bool Launch::syncCollective(Warp &w, const Instr &I, uint32_t mask,
+                            bool &parked) {
+  parked = false;
+  uint64_t tm[32];
+  const uint64_t *mm = src(w, I.ops[memberOperand(I)], tm);
+  uint32_t member = uint32_t(mm[__builtin_ctz(mask)]);
+  int bad = -1;
+  FOR_LANES(mask, if (bad < 0 && uint32_t(mm[l]) != member) bad = l);
+  if (bad < 0 && (mask & ~member))
+    bad = __builtin_ctz(mask & ~member);
+  if (bad >= 0) {
+    fail(ReportKind::WrongMemberMask, I, w, bad, ~0ull,
+         std::string(collectiveName(I.op)) +
+             " with a wrong member mask (member mask " + hexMask(member) +
+             ", executing lanes " + hexMask(mask) +
+             "): every executing thread must name one mask, which includes "
+             "itself");
+    return false;
+  }
+  // Lanes that do not exist (a partial last warp) or have exited are not
+  // waited for.
+  uint32_t need = member & w.valid & ~w.exited;
+  Site here{&I, mask};
+  if (need == mask)
+    return execWarpOp(w, &here, 1, mask);
+  std::vector<size_t> idx;
+  uint32_t have = mask | gatherParked(w, I, member, need & ~mask, idx);
+  if (have != need) {
+    parkPath(w, mask, w.pc, Park::Collective, 0, member);
+    parked = true;
+    return true;
+  }
+  std::vector<Site> sites{here};
+  for (size_t i : idx)
+    sites.push_back({&mod.code[w.simt[i].pc], w.simt[i].mask & ~w.exited});
+  if (!execWarpOp(w, sites.data(), int(sites.size()), have))
+    return false;
+  for (size_t i : idx) {
+    w.simt[i].park = Park::None;
+    ++w.simt[i].pc;
+    --w.parked;
+  }
+  return true;
+}
+
+bool Launch::fireCollectives(Warp &w) {
+  std::vector<size_t> idx;
+  std::vector<Site> sites;
+  for (size_t i = 0; i < w.simt.size(); ++i) {
+    const Entry &e = w.simt[i];
+    if (e.park != Park::Collective)
+      continue;
+    const Instr &I = mod.code[e.pc];
+    uint32_t need = e.member & w.valid & ~w.exited;
+    idx.clear();
+    if (gatherParked(w, I, e.member, need, idx) != need || !need)
+      continue;
+    sites.clear();
+    for (size_t j : idx)
+      sites.push_back({&mod.code[w.simt[j].pc], w.simt[j].mask & ~w.exited});
+    if (!execWarpOp(w, sites.data(), int(sites.size()), need))
+      return false;
+    for (size_t j : idx) {
+      w.simt[j].park = Park::None;
+      ++w.simt[j].pc;
+      --w.parked;
+    }
+    return true;
+  }
+  return false;
+}
+
+void Launch::collectiveDeadlock(Warp &w) {
+  const Entry *waiting = nullptr;
+  for (const Entry &e : w.simt)
+    if (e.park == Park::Collective && (e.mask & ~w.exited))
+      waiting = &e;
+  if (!waiting) {
+    fail(ReportKind::Other, mod.code[fn.begin], w, 0, ~0ull,
+         "internal error: a warp has no path to run");
+    return;
+  }
+  const Instr &I = mod.code[waiting->pc];
+  uint32_t need = waiting->member & w.valid & ~w.exited;
+  std::vector<size_t> idx;
+  uint32_t missing = need & ~gatherParked(w, I, waiting->member, need, idx);
+  int lane = __builtin_ctz(missing);
+  std::string where;
+  for (const Entry &e : w.simt)
+    if (e.park == Park::Collective && (e.mask >> lane & 1))
+      where = ", which waits at " +
+              std::string(collectiveName(mod.code[e.pc].op)) +
+              " with member mask " + hexMask(e.member) + " at PTX line " +
+              std::to_string(mod.code[e.pc].line);
+  fail(ReportKind::WrongMemberMask, I, w, __builtin_ctz(waiting->mask),
+       ~0ull,
+       std::string(collectiveName(I.op)) + " with member mask " +
+           hexMask(waiting->member) + " waits for lanes " + hexMask(missing) +
+           " that never execute a matching collective (lane " +
+           std::to_string(lane) + where +
+           "): the warp's threads wait for each other");
+}
+
+} // namespace tilus::emu::exec
