@@ -523,7 +523,8 @@ Status Launch::runCtaTurn(uint64_t quantum, bool &done) {
              "barrier deadlock: warp " + std::to_string(w.id) +
                  " waits at barrier " + std::to_string(w.barId) + " (" +
                  std::to_string(arrived[w.barId]) + " of " +
-                 std::to_string(ctaThreads - exitedThreads) +
+                 std::to_string(barCount[w.barId] ? barCount[w.barId]
+                                                  : ctaThreads - exitedThreads) +
                  " threads arrived) and no other warp can run");
         return error;
       }

@@ -154,5 +154,102 @@ def split_k():
     check("split_k locks", lo, np.full(rows // 64, splits, np.int32))
 
 
+def words(n):
+    """n random 32-bit words, never zero."""
+    return nonzero(rng.integers(1, 1 << 32, n, dtype=np.uint64).astype(
+        np.uint32))
+
+
+M32 = 0xFFFFFFFF
+
+
+def blocks(x):
+    """x as 2 CTAs of 128 threads, in int64 (products stay exact)."""
+    return x.reshape(2, 128).astype(np.int64)
+
+
+def tail_s(xb, b):
+    """tail_sync's shared array: s[k] = x[k + 1] * 3, s[127] = x[0] ^ 0x5a5a."""
+    s = np.empty(128, np.int64)
+    s[:127] = xb[b, 1:] * 3 & M32
+    s[127] = xb[b, 0] ^ 0x5A5A
+    return s
+
+
+def u32(a):
+    return np.asarray(a).ravel().astype(np.uint32)
+
+
+def tail_sync():
+    x = words(256)
+    xb, t = blocks(x), np.arange(128)
+    out, lk = run("tail_sync", "2", "128",
+                  [x, np.full(256, 7, np.uint32), np.full(2, 7, np.uint32)],
+                  [1, 2])
+    want = np.empty((2, 128), np.int64)
+    for b in range(2):
+        s = tail_s(xb, b)
+        want[b] = (s[(t + 1) & 127] + s[127]) & M32
+        want[b, 0] = (s[1] + 1) & M32
+    check("tail_sync", out, u32(want))
+    check("tail_sync lock", lk, np.zeros(2, np.uint32))
+
+
+def tail_exit():
+    x = words(256)
+    xb, t = blocks(x), np.arange(128)
+    out, lk = run("tail_exit", "2", "128",
+                  [x, np.full(256, 7, np.uint32),
+                   np.full(2 + 256, 7, np.uint32)], [1, 2])
+    want_out = np.full((2, 128), 7, np.int64)
+    want_lk = np.full((2, 128), 7, np.int64)
+    for b in range(2):
+        s = tail_s(xb, b)
+        want_out[b, 0] = s[1] * 5 & M32
+        want_lk[b, 1:] = (s[(t[1:] + 1) & 127] + s[127]) & M32
+    check("tail_exit thread 0", out, u32(want_out))
+    check("tail_exit others", lk[2:], u32(want_lk))
+    check("tail_exit lock", lk[:2], np.zeros(2, np.uint32))
+
+
+def loop_branches():
+    x = words(256)
+    xb, t = blocks(x), np.arange(128)
+    (out,) = run("loop_branches", "2", "128",
+                 [x, np.full(256, 7, np.uint32)], [1])
+    want = np.zeros((2, 128), np.int64)
+    for i in range(4):
+        b = np.where(t & 1, xb + i, xb * (i + 1)) & M32
+        other = b[:, t ^ 1]
+        want = np.where(t & 1, (want + other * 3) & M32, want ^ other)
+    check("loop_branches", out, u32(want))
+
+
+def early_exit():
+    x = words(256)
+    x[::5] &= np.uint32(0xFFFFFFF8)  # more threads leave at the first exit
+    x[x == 0] = 16
+    xb, t = blocks(x), np.arange(128)
+    (out,) = run("early_exit", "2", "128", [x, np.full(256, 7, np.uint32)],
+                 [1])
+    first = (xb & 7) == 0
+    total = np.where(first, 0, xb & 0xFFFF).sum(axis=1) & M32
+    second = ~first & ((xb & 8) == 0)
+    want = np.where(first, xb * 5 & M32, 7)
+    want = np.where(second, (total[:, None] + xb[:, (t + 5) & 127]) & M32,
+                    want)
+    check("early_exit", out, u32(want))
+
+
+def counted():
+    x = words(256)
+    xb, t = blocks(x), np.arange(128)
+    (out,) = run("counted", "2", "128", [x, np.full(256, 7, np.uint32)], [1])
+    a = np.where(t < 64, np.where(t & 1, xb + 17, xb ^ 0x33), xb * 5) & M32
+    want = np.where(t < 64, a[:, (63 - t) % 128] + np.where(t & 1, 0, 1),
+                    a[:, (191 - t) % 128]) & M32
+    check("counted", out, u32(want))
+
+
 globals()[name]()
 print("OK: " + name)
