@@ -111,4 +111,77 @@ extern "C" __global__ void vote_probe(const uint32_t* in, uint32_t* out) {
   o[6] = __match_all_sync(full, lane < 32 ? 7u : x, &pred) | (pred << 31);
   o[7] = __reduce_or_sync(full, x & (1u << lane));
 }
+
+// Barriers and collectives as nvcc lays out source-level divergence: a
+// __syncthreads duplicated into both paths of `if (t == 0)`, counted
+// barriers from two paths of a warp, __syncwarp and match/redux from two
+// sites, and threads that leave after work of their own.
+extern "C" __global__ void divsync_probe(const uint32_t* in, uint32_t* out) {
+  __shared__ uint32_t s[128], w2[128], total;
+  const unsigned t = threadIdx.x;
+  const unsigned g = blockIdx.x * blockDim.x + t;
+  const unsigned lane = t & 31, base = t & ~31u;
+  const uint32_t x = in[g];
+  uint32_t* o = out + 8 * g;
+  const unsigned full = 0xffffffffu;
+
+  // 0: thread 0 takes its own path to the barrier.
+  if (t == 0) {
+    total = 0;
+    s[127] = x ^ 0x5a5au;
+    __syncthreads();
+    o[0] = s[1] + 1u;
+  } else {
+    s[t - 1] = x * 3u;
+    __syncthreads();
+    o[0] = s[(t + 1) & 127] + s[127];
+  }
+  __syncthreads();
+
+  // 1: a counted barrier reached from two paths of warps 0 and 1.
+  if (t < 64) {
+    if (t & 1) {
+      w2[t] = x + 17u;
+      bar_sync_count(1, 64);
+      o[1] = w2[63 - t];
+    } else {
+      w2[t] = x ^ 0x33u;
+      bar_sync_count(1, 64);
+      o[1] = w2[63 - t] + 1u;
+    }
+  } else {
+    o[1] = x;
+  }
+  __syncthreads();
+
+  // 2-4: __syncwarp, match.any and redux.min from two sites.
+  if (lane == 0) {
+    s[base] = x ^ 0xabcu;
+    __syncwarp();
+    o[2] = s[base + 1];
+    o[3] = __match_any_sync(full, x & 3u);
+    o[4] = __reduce_min_sync(full, x >> 3);
+  } else {
+    if (lane == 1) s[base + 1] = x + 77u;
+    __syncwarp();
+    o[2] = s[base] + t;
+    o[3] = __match_any_sync(full, (x >> 2) & 3u);
+    o[4] = __reduce_min_sync(full, x >> 5);
+  }
+  __syncthreads();
+
+  // 5-7: threads leave, some after a store; the rest use __syncthreads.
+  o[5] = o[6] = o[7] = 0x12345678u;
+  if ((x & 7u) == 0) {
+    o[5] = x * 5u;
+    return;
+  }
+  atomicAdd(&total, x & 0xffffu);
+  __syncthreads();
+  const uint32_t sum = total;
+  o[6] = sum;
+  if (x & 8u) return;
+  __syncthreads();
+  o[7] = sum + s[(t + 5) & 127];
+}
 #endif

@@ -78,6 +78,9 @@ TEST(EmuParser, UnsupportedFormsAreLoadErrors) {
        "operand 0 must be a vector of 8 registers"},
       {"  stmatrix.sync.aligned.m8n8.x2.shared.b16 [%rd1], {%r1};",
        ".m8n8 .x1/.x2/.x4 .shared .b16 with a matching vector"},
+      {"  match.any.sync.b32 %r1|%r3, %r2, -1;",
+       "match.any.sync takes d, a, membermask"},
+      {"  match.all.sync.u16 %r1, %r2, -1;", "match.{any,all}.sync.{b32,b64}"},
   };
   for (const Case &c : cases) {
     Status s = loadError(wrap(c.body));

@@ -312,6 +312,24 @@ TEST(EmuSanitizer, WrongMemberMask) {
   ASSERT_TRUE(emu.copyFromDevice(got, o.buf, sizeof(got)).ok());
   for (uint32_t t = 0; t < 20; ++t)
     EXPECT_EQ(got[t], t ^ 1u);
+  // Lanes of the member mask at collectives that never match (other
+  // qualifiers) wait for each other: an error naming both lines.
+  std::string body = "  setp.eq.u32 %p1, %r0, 0;\n"
+                     "  @%p1 bra ZERO;\n"
+                     "  vote.sync.all.pred %p2, %p1, -1;\n"
+                     "  bra.uni DONE;\n"
+                     "ZERO:\n"
+                     "  vote.sync.any.pred %p2, %p1, -1;\n"
+                     "DONE:";
+  o = launch(emu, kernel(body), Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::WrongMemberMask, bodyLine() + 5, Dim3(0, 0, 0),
+               Dim3(0, 0, 0),
+               "vote.sync with member mask 0xffffffff waits for lanes "
+               "0xfffffffe that never execute a matching collective (lane 1, "
+               "which waits at vote.sync with member mask 0xffffffff at PTX "
+               "line " +
+                   std::to_string(bodyLine() + 2));
+  expectSurvives(emu);
   // A mask naming exactly the lanes of a divergent branch is correct.
   o = launch(emu,
              kernel("  setp.lt.u32 %p1, %r0, 16;\n"
