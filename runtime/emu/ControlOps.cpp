@@ -6,10 +6,12 @@
 //
 // A barrier counts arriving threads, as from sm_70 on; threads that exited
 // count as arrived unless the barrier names a thread count. Lanes of a warp
-// may arrive along different paths, at different barrier instructions (the
-// tail of `if (tid == 0) {...} __syncthreads();` duplicated by the compiler,
-// barrier.sync in divergent code): the arriving path waits and the warp runs
-// its other paths (Paths.cpp).
+// may arrive along different paths: at a non-aligned barrier.sync each path
+// arrives and waits while the warp runs its other paths; an aligned one
+// (bar.sync, __syncthreads) is executed by the warp's threads together, so a
+// path that gets there first waits at the instruction for the others (as
+// after `if (tid == 0) { ... if (...) return; } __syncthreads();`, whose
+// paths meet only at the exit). Paths.cpp runs the paths.
 //
 //===----------------------------------------------------------------------===//
 
@@ -285,34 +287,65 @@ Yield Launch::execBar(Warp &w, const Instr &I, uint32_t mask) {
       return Yield::Error;
     }
   }
+  // An aligned barrier (bar.sync, barrier.sync.aligned, bar.arrive, bar.red)
+  // is executed by all the warp's threads together: lanes that get here
+  // while others of the warp are on other paths wait for them at this
+  // instruction before arriving.
+  uint32_t live = w.valid & ~w.exited;
+  uint32_t arriving = mask;
+  if (I.has(FAligned) && mask != live) {
+    std::vector<size_t> waiting;
+    for (size_t i = 0; i < w.simt.size(); ++i) {
+      const Entry &e = w.simt[i];
+      if (e.park == Park::Aligned && e.pc == w.pc) {
+        waiting.push_back(i);
+        arriving |= e.mask & ~w.exited;
+      }
+    }
+    if (arriving != live) {
+      parkPath(w, mask, w.pc, Park::Aligned, 0, 0);
+      if (!w.active && !popEntry(w))
+        return failed ? Yield::Error : w.done ? Yield::Done : Yield::Blocked;
+      return Yield::Again;
+    }
+    for (size_t i : waiting) {
+      Entry &e = w.simt[i];
+      ++e.pc;
+      e.barId = uint8_t(id);
+      e.park = I.has(FArrive) ? Park::None : Park::Barrier;
+      if (I.has(FArrive))
+        --w.parked;
+    }
+  }
   barCount[id] = count;
-  arrived[id] += uint32_t(__builtin_popcount(mask));
+  arrived[id] += uint32_t(__builtin_popcount(arriving));
   if (I.has(FRed)) {
     // bar.red: combine the predicate over the arriving threads; the
     // result reaches every waiting thread at the release.
     uint64_t tc[32];
     const uint64_t *pc = src(w, I.ops[I.nops - 1], tc);
-    FOR_LANES(mask, {
+    FOR_LANES(arriving, {
       bool v = pc[l] & 1;
       redPopc[id] += v;
       redAnd[id] = redAnd[id] && v;
       redOr[id] = redOr[id] || v;
     });
     w.reds.push_back(
-        {id, I.ops[0].kind == Operand::Reg ? I.ops[0].reg : kNoReg, mask,
+        {id, I.ops[0].kind == Operand::Reg ? I.ops[0].reg : kNoReg, arriving,
          I.sub});
   }
   if (I.has(FArrive)) {
     ++w.pc;
-  } else if (mask == (w.valid & ~w.exited)) {
+  } else if (mask == live) {
     w.blocked = true;
     w.whole = true;
     w.barId = id;
     w.barPc = w.pc;
     ++w.pc;
   } else {
-    // Lanes of the warp are on other paths (or skip the instruction): the
-    // arriving lanes wait here while the warp runs those paths.
+    // Lanes of the warp are on other paths (or skip the instruction, or
+    // arrived with this path at an aligned barrier): the arriving lanes wait
+    // here while the warp runs those paths.
     parkPath(w, mask, w.pc + 1, Park::Barrier, id, 0);
   }
   if (barrierComplete(id))

@@ -87,6 +87,7 @@ enum class Park : uint8_t {
   None,
   Barrier,    ///< arrived at bar/barrier barId; pc is the next instruction
   Collective, ///< at the .sync warp instruction at pc, not yet executed
+  Aligned,    ///< at the aligned barrier at pc, not yet arrived
 };
 
 /// A SIMT stack entry: lanes that continue at pc until they reach rpc.
@@ -369,8 +370,9 @@ private:
   /// \p sites (as indices into simt).
   uint32_t gatherParked(Warp &w, const Instr &I, uint32_t member,
                         uint32_t need, std::vector<size_t> &sites);
-  /// The error when a warp's paths wait for each other at collectives.
-  void collectiveDeadlock(Warp &w);
+  /// The error when a warp's paths wait for each other at collectives or
+  /// aligned barriers.
+  void pathDeadlock(Warp &w);
 
   // Memory ---------------------------------------------------------------
   /// Whether an access of space \p sp at \p addr goes to global memory (a

@@ -10,7 +10,8 @@
 //
 //   - a path whose lanes reach a barrier while other lanes of the warp are
 //     elsewhere parks there (its lanes have arrived) and the warp runs its
-//     other paths;
+//     other paths; at an aligned barrier (bar.sync) the lanes first wait for
+//     the warp's other live lanes at the same instruction, then all arrive;
 //   - a path reaching a .sync collective (shfl, vote, redux, match,
 //     bar.warp) while lanes of its member mask are elsewhere parks until
 //     those lanes reach a collective with the same qualifiers and the same
@@ -25,8 +26,8 @@
 // followed by its children, the paths that meet at its pc. Any leaf may run;
 // bringToTop moves the chosen one to the top, keeping the order valid. A
 // warp whose paths all wait at barriers blocks until one is released; one
-// whose paths wait for each other at collectives is reported as an error
-// naming both PTX lines.
+// whose paths wait for each other at collectives or at different aligned
+// barriers (which hangs a GPU) is reported as an error naming both PTX lines.
 //
 //===----------------------------------------------------------------------===//
 
@@ -188,7 +189,7 @@ bool Launch::pickPath(Warp &w) {
         return false;
       }
     }
-    collectiveDeadlock(w);
+    pathDeadlock(w);
     return false;
   }
 }
@@ -256,8 +257,22 @@ bool Launch::syncCollective(Warp &w, const Instr &I, uint32_t mask,
 bool Launch::fireCollectives(Warp &w) {
   std::vector<size_t> idx;
   std::vector<Site> sites;
+  uint32_t live = w.valid & ~w.exited;
   for (size_t i = 0; i < w.simt.size(); ++i) {
-    const Entry &e = w.simt[i];
+    Entry &e = w.simt[i];
+    if (e.park == Park::Aligned) {
+      // Every live lane waits at this aligned barrier: one of its paths runs
+      // it again, now with the others there (execBar).
+      uint32_t have = 0;
+      for (const Entry &f : w.simt)
+        if (f.park == Park::Aligned && f.pc == e.pc)
+          have |= f.mask & ~w.exited;
+      if (have != live)
+        continue;
+      e.park = Park::None;
+      --w.parked;
+      return true;
+    }
     if (e.park != Park::Collective)
       continue;
     const Instr &I = mod.code[e.pc];
@@ -280,10 +295,11 @@ bool Launch::fireCollectives(Warp &w) {
   return false;
 }
 
-void Launch::collectiveDeadlock(Warp &w) {
+void Launch::pathDeadlock(Warp &w) {
   const Entry *waiting = nullptr;
   for (const Entry &e : w.simt)
-    if (e.park == Park::Collective && (e.mask & ~w.exited))
+    if ((e.park == Park::Collective || e.park == Park::Aligned) &&
+        (e.mask & ~w.exited))
       waiting = &e;
   if (!waiting) {
     fail(ReportKind::Other, mod.code[fn.begin], w, 0, ~0ull,
@@ -291,17 +307,42 @@ void Launch::collectiveDeadlock(Warp &w) {
     return;
   }
   const Instr &I = mod.code[waiting->pc];
-  uint32_t need = waiting->member & w.valid & ~w.exited;
-  std::vector<size_t> idx;
-  uint32_t missing = need & ~gatherParked(w, I, waiting->member, need, idx);
-  int lane = __builtin_ctz(missing);
-  std::string where;
+  uint32_t live = w.valid & ~w.exited;
+  uint32_t need = waiting->park == Park::Aligned ? live
+                                                 : waiting->member & live;
+  uint32_t have = 0;
   for (const Entry &e : w.simt)
-    if (e.park == Park::Collective && (e.mask >> lane & 1))
-      where = ", which waits at " +
-              std::string(collectiveName(mod.code[e.pc].op)) +
-              " with member mask " + hexMask(e.member) + " at PTX line " +
-              std::to_string(mod.code[e.pc].line);
+    if (e.park == waiting->park && e.pc == waiting->pc)
+      have |= e.mask & ~w.exited;
+  std::vector<size_t> idx;
+  if (waiting->park == Park::Collective)
+    have = gatherParked(w, I, waiting->member, need, idx);
+  uint32_t missing = need & ~have;
+  int lane = __builtin_ctz(missing);
+  // Where the first missing lane waits.
+  std::string where;
+  for (const Entry &e : w.simt) {
+    if (!(e.mask >> lane & 1) || e.park == Park::None)
+      continue;
+    const Instr &X = mod.code[e.park == Park::Barrier ? e.pc - 1 : e.pc];
+    where = ", which waits at " +
+            std::string(e.park == Park::Collective
+                            ? collectiveName(X.op)
+                            : X.has(FAligned) ? "an aligned barrier"
+                                              : "a barrier") +
+            " at PTX line " + std::to_string(X.line);
+  }
+  if (waiting->park == Park::Aligned) {
+    fail(ReportKind::PartialWarp, I, w, __builtin_ctz(waiting->mask), ~0ull,
+         "aligned barrier (bar.sync, barrier.sync.aligned) reached by part of "
+         "a warp (lanes " +
+             hexMask(have) + ") while lanes " + hexMask(missing) +
+             " never get there (lane " + std::to_string(lane) + where +
+             "): the warp's threads must execute the same aligned barrier; "
+             "a GPU hangs here (barrier.sync without .aligned lets them "
+             "arrive apart)");
+    return;
+  }
   fail(ReportKind::WrongMemberMask, I, w, __builtin_ctz(waiting->mask),
        ~0ull,
        std::string(collectiveName(I.op)) + " with member mask " +

@@ -113,8 +113,8 @@ extern "C" __global__ void vote_probe(const uint32_t* in, uint32_t* out) {
 }
 
 // Barriers and collectives as nvcc lays out source-level divergence: a
-// __syncthreads duplicated into both paths of `if (t == 0)`, counted
-// barriers from two paths of a warp, __syncwarp and match/redux from two
+// __syncthreads reached by thread 0 and the others along different paths,
+// counted barriers from two paths of a warp, __syncwarp and match/redux from two
 // sites, and threads that leave after work of their own.
 extern "C" __global__ void divsync_probe(const uint32_t* in, uint32_t* out) {
   __shared__ uint32_t s[128], w2[128], total;
@@ -125,17 +125,17 @@ extern "C" __global__ void divsync_probe(const uint32_t* in, uint32_t* out) {
   uint32_t* o = out + 8 * g;
   const unsigned full = 0xffffffffu;
 
-  // 0: thread 0 takes its own path to the barrier.
+  // 0: thread 0 takes its own path to the barrier; it may leave, so the
+  // paths meet only at the exit (nvcc: one bar.sync, reached twice).
+  uint32_t y = x;
   if (t == 0) {
     total = 0;
-    s[127] = x ^ 0x5a5au;
-    __syncthreads();
-    o[0] = s[1] + 1u;
-  } else {
-    s[t - 1] = x * 3u;
-    __syncthreads();
-    o[0] = s[(t + 1) & 127] + s[127];
+    if (x == 0x5a5a5a5au) return;
+    y ^= 0x5a5au;
   }
+  s[t] = y * 3u;
+  __syncthreads();
+  o[0] = s[(t + 1) & 127] + s[0];
   __syncthreads();
 
   // 1: a counted barrier reached from two paths of warps 0 and 1.

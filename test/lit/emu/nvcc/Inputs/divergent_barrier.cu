@@ -14,8 +14,8 @@ __device__ __forceinline__ void barSync(unsigned id, unsigned count) {
   asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(count) : "memory");
 }
 
-// Thread 0 takes its own path to __syncthreads (nvcc duplicates the barrier
-// into both paths); the paths join after it.
+// Thread 0 takes its own path to __syncthreads: it may leave, so the paths
+// meet only at the kernel's exit and reach the barrier one after the other.
 extern "C" __global__ void tail_sync(const unsigned *in, unsigned *out,
                                      unsigned *lock) {
   __shared__ unsigned s[128];
@@ -23,31 +23,30 @@ extern "C" __global__ void tail_sync(const unsigned *in, unsigned *out,
   unsigned x = in[g];
   if (t == 0) {
     lock[blockIdx.x] = 0;
-    s[127] = x ^ 0x5a5au;
-    __syncthreads();
-    out[g] = s[1] + 1;
-    return;
+    if (x == 0x5a5a5a5au)
+      return;
+    x ^= 0x5a5au;
   }
-  s[t - 1] = x * 3u;
+  s[t] = x * 3u;
   __syncthreads();
-  out[g] = s[(t + 1) & 127] + s[127];
+  out[g] = s[(t + 1) & 127] + s[0];
 }
 
-// The same with paths that meet only at the kernel's exit.
-extern "C" __global__ void tail_exit(const unsigned *in, unsigned *out,
-                                     unsigned *lock) {
+// __syncthreads written into both paths of `if (t == 0)`: two aligned
+// barriers, each reached by part of warp 0. Undefined in CUDA; an H200
+// hangs. The emulator reports it.
+extern "C" __global__ void split_sync(const unsigned *in, unsigned *out) {
   __shared__ unsigned s[128];
   unsigned t = threadIdx.x, g = blockIdx.x * blockDim.x + t;
   unsigned x = in[g];
   if (t == 0) {
-    lock[blockIdx.x] = 0;
     s[127] = x ^ 0x5a5au;
     __syncthreads();
     out[g] = s[1] * 5u;
   } else {
     s[t - 1] = x * 3u;
     __syncthreads();
-    lock[2 + g] = s[(t + 1) & 127] + s[127];
+    out[g] = s[(t + 1) & 127] + s[127];
   }
 }
 
