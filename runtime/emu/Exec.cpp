@@ -214,36 +214,66 @@ Yield Launch::runWarp(Warp &w) {
     case Op::CpAsyncWait:
       execCpAsyncGroup(w, I);
       break;
-    case Op::Ldmatrix:
-      if (!checkWholeWarp(w, I, mask, "ldmatrix.sync.aligned") ||
-          !execLdmatrix(w, I))
+    case Op::Ldmatrix: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "ldmatrix.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execLdmatrix(w, I))
         return Yield::Error;
       if (prof)
         prof->endMemory(I, w);
       ++w.pc;
       return Yield::Again;
-    case Op::Mma:
-      if (!checkWholeWarp(w, I, mask, "mma.sync.aligned") || !execMma(w, I))
+    }
+    case Op::Mma: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "mma.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execMma(w, I))
         return Yield::Error;
       break;
-    case Op::Stmatrix:
-      if (!checkWholeWarp(w, I, mask, "stmatrix.sync.aligned") ||
-          !execStmatrix(w, I))
+    }
+    case Op::Stmatrix: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "stmatrix.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execStmatrix(w, I))
         return Yield::Error;
       if (prof)
         prof->endMemory(I, w);
       madeProgress();
       ++w.pc;
       return Yield::Again;
-    case Op::WmmaMma:
-      if (!checkWholeWarp(w, I, mask, "wmma.mma.sync.aligned") ||
-          !execWmma(w, I))
+    }
+    case Op::WmmaMma: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "wmma.mma.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execWmma(w, I))
         return Yield::Error;
       break;
+    }
     case Op::WmmaLoad:
-    case Op::WmmaStore:
-      if (!checkWholeWarp(w, I, mask, "wmma.load/store.sync.aligned") ||
-          !execWmma(w, I))
+    case Op::WmmaStore: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "wmma.load/store.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execWmma(w, I))
         return Yield::Error;
       if (prof)
         prof->endMemory(I, w);
@@ -251,6 +281,7 @@ Yield Launch::runWarp(Warp &w) {
         madeProgress();
       ++w.pc;
       return Yield::Again;
+    }
     case Op::Shfl:
     case Op::Vote:
     case Op::Redux:

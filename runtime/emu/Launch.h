@@ -87,7 +87,8 @@ enum class Park : uint8_t {
   None,
   Barrier,    ///< arrived at bar/barrier barId; pc is the next instruction
   Collective, ///< at the .sync warp instruction at pc, not yet executed
-  Aligned,    ///< at the aligned barrier at pc, not yet arrived
+  Aligned,    ///< at the .aligned instruction at pc (a barrier, mma, ...),
+              ///< not yet executed: waits for the warp's other lanes
 };
 
 /// A SIMT stack entry: lanes that continue at pc until they reach rpc.
@@ -364,6 +365,13 @@ private:
   /// paths are waited for: the path parks (and \p parked is set) until they
   /// arrive at a matching collective, then all execute together.
   bool syncCollective(Warp &w, const Instr &I, uint32_t mask, bool &parked);
+  /// An .aligned warp instruction (mma, ldmatrix, stmatrix, wmma) executed
+  /// by \p mask, not the whole warp: if the warp's other lanes are on other
+  /// paths, the path parks (\p parked) until all are at this instruction,
+  /// which then runs once for the warp; lanes of the path that skip it or
+  /// exited lanes are a partial-warp report (false).
+  bool alignWarp(Warp &w, const Instr &I, uint32_t mask, const char *what,
+                 bool &parked);
   /// Executes the parked collectives that can complete now. True if any.
   bool fireCollectives(Warp &w);
   /// Lanes of \p need waiting at collectives that match \p I; adds them to

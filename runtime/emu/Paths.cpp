@@ -18,6 +18,9 @@
 //     member mask, at any instruction; then all execute together, each lane
 //     reading its operands from and writing its result to its own
 //     instruction. Exited lanes are not waited for;
+//   - .aligned warp instructions (mma, ldmatrix, stmatrix, wmma) reached by
+//     one path while the warp's other lanes are on other paths wait until
+//     every lane is at that instruction, which then runs once for the warp;
 //   - when every path of a warp waits, lanes that wait at a reconvergence
 //     point for such parked paths go on alone (as lanes that returned after
 //     `if (i >= n) return;` leave the kernel).
@@ -84,6 +87,26 @@ const char *collectiveName(Op op) {
     return "match.sync";
   default:
     return "bar.warp.sync";
+  }
+}
+
+/// What lanes parked (\p why) at \p X wait at, for messages.
+const char *waitName(const Instr &X, Park why) {
+  switch (X.op) {
+  case Op::Bar:
+    return X.has(FAligned) ? "an aligned barrier" : "a barrier";
+  case Op::Mma:
+    return "mma.sync.aligned";
+  case Op::Ldmatrix:
+    return "ldmatrix.sync.aligned";
+  case Op::Stmatrix:
+    return "stmatrix.sync.aligned";
+  case Op::WmmaMma:
+  case Op::WmmaLoad:
+  case Op::WmmaStore:
+    return "a wmma instruction";
+  default:
+    return why == Park::Collective ? collectiveName(X.op) : "a barrier";
   }
 }
 
@@ -254,6 +277,36 @@ bool Launch::syncCollective(Warp &w, const Instr &I, uint32_t mask,
   return true;
 }
 
+bool Launch::alignWarp(Warp &w, const Instr &I, uint32_t mask,
+                       const char *what, bool &parked) {
+  parked = false;
+  if (mask != w.active || (w.valid & w.exited))
+    return checkWholeWarp(w, I, mask, what);
+  std::vector<size_t> waiting;
+  uint32_t have = mask;
+  for (size_t i = 0; i < w.simt.size(); ++i) {
+    const Entry &e = w.simt[i];
+    if (e.park == Park::Aligned && e.pc == w.pc) {
+      waiting.push_back(i);
+      have |= e.mask;
+    }
+  }
+  if (have != w.valid) {
+    parkPath(w, mask, w.pc, Park::Aligned, 0, 0);
+    parked = true;
+    return true;
+  }
+  // The instruction runs once, now, for the whole warp; the waiting paths
+  // go on after it.
+  for (size_t i : waiting) {
+    Entry &e = w.simt[i];
+    e.park = Park::None;
+    ++e.pc;
+    --w.parked;
+  }
+  return true;
+}
+
 bool Launch::fireCollectives(Warp &w) {
   std::vector<size_t> idx;
   std::vector<Site> sites;
@@ -261,8 +314,8 @@ bool Launch::fireCollectives(Warp &w) {
   for (size_t i = 0; i < w.simt.size(); ++i) {
     Entry &e = w.simt[i];
     if (e.park == Park::Aligned) {
-      // Every live lane waits at this aligned barrier: one of its paths runs
-      // it again, now with the others there (execBar).
+      // Every live lane waits at this aligned instruction: one of its paths
+      // runs it again, now with the others there (execBar, alignWarp).
       uint32_t have = 0;
       for (const Entry &f : w.simt)
         if (f.park == Park::Aligned && f.pc == e.pc)
@@ -325,14 +378,10 @@ void Launch::pathDeadlock(Warp &w) {
     if (!(e.mask >> lane & 1) || e.park == Park::None)
       continue;
     const Instr &X = mod.code[e.park == Park::Barrier ? e.pc - 1 : e.pc];
-    where = ", which waits at " +
-            std::string(e.park == Park::Collective
-                            ? collectiveName(X.op)
-                            : X.has(FAligned) ? "an aligned barrier"
-                                              : "a barrier") +
+    where = ", which waits at " + std::string(waitName(X, e.park)) +
             " at PTX line " + std::to_string(X.line);
   }
-  if (waiting->park == Park::Aligned) {
+  if (waiting->park == Park::Aligned && I.op == Op::Bar) {
     fail(ReportKind::PartialWarp, I, w, __builtin_ctz(waiting->mask), ~0ull,
          "aligned barrier (bar.sync, barrier.sync.aligned) reached by part of "
          "a warp (lanes " +
@@ -341,6 +390,16 @@ void Launch::pathDeadlock(Warp &w) {
              "): the warp's threads must execute the same aligned barrier; "
              "a GPU hangs here (barrier.sync without .aligned lets them "
              "arrive apart)");
+    return;
+  }
+  if (waiting->park == Park::Aligned) {
+    fail(ReportKind::PartialWarp, I, w, __builtin_ctz(waiting->mask), ~0ull,
+         std::string(waitName(I, Park::Aligned)) +
+             " reached by part of a warp (lanes " + hexMask(have) +
+             ") while lanes " + hexMask(missing) + " never get there (lane " +
+             std::to_string(lane) + where +
+             "): .aligned warp instructions need every thread of the warp at "
+             "the same instruction");
     return;
   }
   fail(ReportKind::WrongMemberMask, I, w, __builtin_ctz(waiting->mask),

@@ -241,6 +241,46 @@ TEST(EmuSanitizer, PartialWarpMma) {
   expectSurvives(emu);
 }
 
+TEST(EmuSanitizer, AlignedFromTwoPaths) {
+  Emulator emu;
+  // Lane 0 reaches the mma along its own path (it may leave, so the paths
+  // meet only at the exit): the warp executes it together, once.
+  std::string body = "  .reg .b32 %a<4>;\n"
+                     "  mov.u32 %a0, 0x3c003c00;\n"
+                     "  mov.f32 %f0, 0f3F800000;\n"
+                     "  mov.f32 %f1, 0f00000000;\n"
+                     "  mov.f32 %f2, 0f00000000;\n"
+                     "  mov.f32 %f3, 0f00000000;\n"
+                     "  setp.ne.u32 %p1, %r0, 0;\n"
+                     "  @%p1 bra REST;\n"
+                     "  setp.eq.u32 %p2, %r0, LEAVER;\n"
+                     "  @%p2 bra DONE;\n"
+                     "REST:\n"
+                     "  mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                     "{%f0, %f1, %f2, %f3}, {%a0, %a0, %a0, %a0}, {%a0, %a0}, "
+                     "{%f0, %f1, %f2, %f3};\n"
+                     "  mul.wide.u32 %rd2, %r0, 4;\n"
+                     "  add.s64 %rd3, %rd1, %rd2;\n"
+                     "  st.global.f32 [%rd3], %f0;\n"
+                     "DONE:";
+  std::string stays = body;
+  stays.replace(stays.find("LEAVER"), 6, "77");
+  Outcome o = launch(emu, kernel(stays), Dim3(1), Dim3(32));
+  ASSERT_TRUE(o.status.ok()) << o.status.message();
+  float got[32];
+  ASSERT_TRUE(emu.copyFromDevice(got, o.buf, sizeof(got)).ok());
+  // A row of ones times a column of ones over k = 16, plus c = 1.
+  for (int l = 0; l < 32; ++l)
+    EXPECT_EQ(got[l], 17.0f) << "lane " << l;
+  // Lane 0 leaves instead: the others can never run it with the whole warp.
+  std::string leaves = body;
+  leaves.replace(leaves.find("LEAVER"), 6, "0");
+  o = launch(emu, kernel(leaves), Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::PartialWarp, bodyLine() + 11, Dim3(0, 0, 0),
+               Dim3(0, 0, 0), "mma.sync.aligned executed by part of a warp");
+  expectSurvives(emu);
+}
+
 TEST(EmuSanitizer, DivergentBarrier) {
   Emulator emu;
   // Lanes that returned early count as arrived: no report.
