@@ -33,6 +33,7 @@ PROBES = {
     "divbar": ("divbar_probe", 2, 128, 256 * 32, "divbar.ptx"),
     "vote": ("vote_probe", 2, 128, 256 * 32, "diverge.ptx"),
     "divsync": ("divsync_probe", 2, 128, 256 * 32, "diverge.ptx"),
+    "divmisc": ("divmisc_probe", 2, 128, 256 * 32, "diverge.ptx"),
 }
 
 F16_ONE = 0x3C00
@@ -121,7 +122,7 @@ def make_words256():
 
 MAKERS = {"mma": make_mma, "ldmatrix": make_ldmatrix, "cvt": make_cvt,
           "approx": make_approx, "divbar": make_words256, "vote": make_words256,
-          "divsync": make_words256}
+          "divsync": make_words256, "divmisc": make_words256}
 
 
 def run_probe(tool, name, device, out_path):
