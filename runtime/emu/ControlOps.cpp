@@ -330,9 +330,8 @@ Yield Launch::execBar(Warp &w, const Instr &I, uint32_t mask) {
       redAnd[id] = redAnd[id] && v;
       redOr[id] = redOr[id] || v;
     });
-    w.reds.push_back(
-        {id, I.ops[0].kind == Operand::Reg ? I.ops[0].reg : kNoReg, arriving,
-         I.sub});
+    w.reds.push_back({id, I.ops[0].kind == Operand::Reg ? I.ops[0].reg : kNoReg,
+                      arriving, I.sub});
   }
   if (I.has(FArrive)) {
     ++w.pc;

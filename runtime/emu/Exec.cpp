@@ -230,8 +230,7 @@ Yield Launch::runWarp(Warp &w) {
     }
     case Op::Mma: {
       bool parked = false;
-      if (mask != w.valid &&
-          !alignWarp(w, I, mask, "mma.sync.aligned", parked))
+      if (mask != w.valid && !alignWarp(w, I, mask, "mma.sync.aligned", parked))
         return Yield::Error;
       if (parked)
         continue;
@@ -434,7 +433,7 @@ void Launch::stopAtLimit(const Instr &I, const Warp &w, uint32_t mask) {
       }
       os << (listed++ ? "; " : "") << "CTA (" << c.x << "," << c.y << "," << c.z
          << ") warp " << x.id << " at PTX line "
-         << mod.code[x.blocked                  ? x.barPc
+         << mod.code[x.blocked                ? x.barPc
                      : x.pc < mod.code.size() ? x.pc
                                               : fn.begin]
                 .line
@@ -550,12 +549,14 @@ Status Launch::runCtaTurn(uint64_t quantum, bool &done) {
         for (const Entry &e : w.simt)
           if (!lanes && e.park == Park::Barrier)
             lanes = e.mask;
-        fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(lanes | 1u << 31), ~0ull,
+        fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(lanes | 1u << 31),
+             ~0ull,
              "barrier deadlock: warp " + std::to_string(w.id) +
                  " waits at barrier " + std::to_string(w.barId) + " (" +
                  std::to_string(arrived[w.barId]) + " of " +
-                 std::to_string(barCount[w.barId] ? barCount[w.barId]
-                                                  : ctaThreads - exitedThreads) +
+                 std::to_string(barCount[w.barId]
+                                    ? barCount[w.barId]
+                                    : ctaThreads - exitedThreads) +
                  " threads arrived) and no other warp can run");
         return error;
       }

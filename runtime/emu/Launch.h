@@ -376,8 +376,8 @@ private:
   bool fireCollectives(Warp &w);
   /// Lanes of \p need waiting at collectives that match \p I; adds them to
   /// \p sites (as indices into simt).
-  uint32_t gatherParked(Warp &w, const Instr &I, uint32_t member,
-                        uint32_t need, std::vector<size_t> &sites);
+  uint32_t gatherParked(Warp &w, const Instr &I, uint32_t member, uint32_t need,
+                        std::vector<size_t> &sites);
   /// The error when a warp's paths wait for each other at collectives or
   /// aligned barriers.
   void pathDeadlock(Warp &w);

@@ -277,8 +277,8 @@ bool Launch::syncCollective(Warp &w, const Instr &I, uint32_t mask,
   return true;
 }
 
-bool Launch::alignWarp(Warp &w, const Instr &I, uint32_t mask,
-                       const char *what, bool &parked) {
+bool Launch::alignWarp(Warp &w, const Instr &I, uint32_t mask, const char *what,
+                       bool &parked) {
   parked = false;
   if (mask != w.active || (w.valid & w.exited))
     return checkWholeWarp(w, I, mask, what);
@@ -361,8 +361,8 @@ void Launch::pathDeadlock(Warp &w) {
   }
   const Instr &I = mod.code[waiting->pc];
   uint32_t live = w.valid & ~w.exited;
-  uint32_t need = waiting->park == Park::Aligned ? live
-                                                 : waiting->member & live;
+  uint32_t need =
+      waiting->park == Park::Aligned ? live : waiting->member & live;
   uint32_t have = 0;
   for (const Entry &e : w.simt)
     if (e.park == waiting->park && e.pc == waiting->pc)
@@ -402,8 +402,7 @@ void Launch::pathDeadlock(Warp &w) {
              "the same instruction");
     return;
   }
-  fail(ReportKind::WrongMemberMask, I, w, __builtin_ctz(waiting->mask),
-       ~0ull,
+  fail(ReportKind::WrongMemberMask, I, w, __builtin_ctz(waiting->mask), ~0ull,
        std::string(collectiveName(I.op)) + " with member mask " +
            hexMask(waiting->member) + " waits for lanes " + hexMask(missing) +
            " that never execute a matching collective (lane " +

@@ -329,8 +329,7 @@ TEST(EmuSanitizer, DivergentBarrier) {
   o = launch(emu, kernel(apart), Dim3(1), Dim3(32));
   ASSERT_FALSE(o.status.ok());
   EXPECT_EQ(o.report.kind, ReportKind::BarrierDeadlock);
-  EXPECT_NE(o.status.message().find("of 32 threads arrived"),
-            std::string::npos)
+  EXPECT_NE(o.status.message().find("of 32 threads arrived"), std::string::npos)
       << o.status.message();
   expectSurvives(emu);
 }
