@@ -361,9 +361,11 @@ private:
   /// Moves the path at simt[k] (a leaf) to the top of the stack.
   void bringToTop(Warp &w, size_t k);
   /// Runs a .sync warp collective (shfl, vote, redux, match, bar.warp) for
-  /// the executing lanes \p mask. Lanes of the member mask that are on other
-  /// paths are waited for: the path parks (and \p parked is set) until they
-  /// arrive at a matching collective, then all execute together.
+  /// the executing lanes \p mask, one collective per member mask the lanes
+  /// name. Lanes of a member mask that are on other paths are waited for:
+  /// the lanes naming it park until those arrive at a matching collective,
+  /// then all execute together. \p parked: lanes parked, and the path's
+  /// others moved past the instruction.
   bool syncCollective(Warp &w, const Instr &I, uint32_t mask, bool &parked);
   /// An .aligned warp instruction (mma, ldmatrix, stmatrix, wmma) executed
   /// by \p mask, not the whole warp: if the warp's other lanes are on other

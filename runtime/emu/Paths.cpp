@@ -237,43 +237,67 @@ bool Launch::syncCollective(Warp &w, const Instr &I, uint32_t mask,
   parked = false;
   uint64_t tm[32];
   const uint64_t *mm = src(w, I.ops[memberOperand(I)], tm);
+  uint32_t live = w.valid & ~w.exited;
   uint32_t member = uint32_t(mm[__builtin_ctz(mask)]);
-  int bad = -1;
-  FOR_LANES(mask, if (bad < 0 && uint32_t(mm[l]) != member) bad = l);
-  if (bad < 0 && (mask & ~member))
-    bad = __builtin_ctz(mask & ~member);
-  if (bad >= 0) {
-    fail(ReportKind::WrongMemberMask, I, w, bad, ~0ull,
-         std::string(collectiveName(I.op)) +
-             " with a wrong member mask (member mask " + hexMask(member) +
-             ", executing lanes " + hexMask(mask) +
-             "): every executing thread must name one mask, which includes "
-             "itself");
-    return false;
-  }
-  // Lanes that do not exist (a partial last warp) or have exited are not
-  // waited for.
-  uint32_t need = member & w.valid & ~w.exited;
+  bool one = true;
+  FOR_LANES(mask, one = one && uint32_t(mm[l]) == member);
   Site here{&I, mask};
-  if (need == mask)
+  if (one && (member & live) == mask)
     return execWarpOp(w, &here, 1, mask);
+  // Each member mask is one collective of the lanes naming it (logical
+  // warps name 0x0000ffff in lanes 0-15 and 0xffff0000 in lanes 16-31).
+  // Lanes (not exited) of a mask that are elsewhere are waited for.
+  uint32_t rest = mask, waiting = 0;
   std::vector<size_t> idx;
-  uint32_t have = mask | gatherParked(w, I, member, need & ~mask, idx);
-  if (have != need) {
-    parkPath(w, mask, w.pc, Park::Collective, 0, member);
-    parked = true;
+  std::vector<Site> sites;
+  std::vector<Entry> park;
+  while (rest) {
+    uint32_t m = uint32_t(mm[__builtin_ctz(rest)]);
+    uint32_t group = 0;
+    FOR_LANES(rest, if (uint32_t(mm[l]) == m) group |= 1u << l);
+    rest &= ~group;
+    if (group & ~m) {
+      int bad = __builtin_ctz(group & ~m);
+      fail(ReportKind::WrongMemberMask, I, w, bad, ~0ull,
+           std::string(collectiveName(I.op)) +
+               " with a wrong member mask (member mask " + hexMask(m) +
+               ", executing lanes " + hexMask(group) + "): lane " +
+               std::to_string(bad) + " is not in the mask it names");
+      return false;
+    }
+    uint32_t need = m & live;
+    idx.clear();
+    uint32_t have = group;
+    if (need != group)
+      have |= gatherParked(w, I, m, need & ~group, idx);
+    if (have != need) {
+      park.push_back(
+          {w.pc, group, w.rpc, uint16_t(w.depth), Park::Collective, 0, m});
+      waiting |= group;
+      continue;
+    }
+    sites.assign(1, {&I, group});
+    for (size_t i : idx)
+      sites.push_back({&mod.code[w.simt[i].pc], w.simt[i].mask & ~w.exited});
+    if (!execWarpOp(w, sites.data(), int(sites.size()), have))
+      return false;
+    for (size_t i : idx) {
+      w.simt[i].park = Park::None;
+      ++w.simt[i].pc;
+      --w.parked;
+    }
+  }
+  if (!waiting)
     return true;
-  }
-  std::vector<Site> sites{here};
-  for (size_t i : idx)
-    sites.push_back({&mod.code[w.simt[i].pc], w.simt[i].mask & ~w.exited});
-  if (!execWarpOp(w, sites.data(), int(sites.size()), have))
-    return false;
-  for (size_t i : idx) {
-    w.simt[i].park = Park::None;
-    ++w.simt[i].pc;
-    --w.parked;
-  }
+  // The waiting lanes park here; the path's other lanes go on.
+  for (const Entry &e : park)
+    w.simt.push_back(e);
+  w.parked += uint32_t(park.size());
+  w.active &= ~waiting;
+  ++w.pc;
+  if (!w.active)
+    w.pc = w.rpc = kNoPc;
+  parked = true;
   return true;
 }
 

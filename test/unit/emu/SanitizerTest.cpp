@@ -383,6 +383,32 @@ TEST(EmuSanitizer, WrongMemberMask) {
                "which waits at vote.sync at PTX line " +
                    std::to_string(bodyLine() + 2));
   expectSurvives(emu);
+  // Lanes naming different masks in one instruction (logical warps of 16
+  // lanes) run one collective per mask, also when the lanes of one mask
+  // arrive along two paths.
+  for (const char *split : {"0", "24"}) {
+    o = launch(emu,
+               kernel(std::string("  setp.lt.u32 %p1, %r0, 16;\n"
+                                  "  selp.b32 %r2, 0xffff, 0xffff0000, %p1;\n"
+                                  "  setp.lt.u32 %p2, %r0, ") +
+                      split +
+                      ";\n"
+                      "  @%p2 bra LOW;\n"
+                      "  shfl.sync.bfly.b32 %r1, %r0, 2, 31, %r2;\n"
+                      "  bra.uni DONE;\n"
+                      "LOW:\n"
+                      "  shfl.sync.bfly.b32 %r1, %r0, 2, 31, %r2;\n"
+                      "DONE:\n"
+                      "  mul.wide.u32 %rd2, %r0, 4;\n"
+                      "  add.s64 %rd3, %rd1, %rd2;\n"
+                      "  st.global.u32 [%rd3], %r1;"),
+               Dim3(1), Dim3(32));
+    ASSERT_TRUE(o.status.ok()) << o.status.message();
+    uint32_t lanes[32];
+    ASSERT_TRUE(emu.copyFromDevice(lanes, o.buf, sizeof(lanes)).ok());
+    for (uint32_t t = 0; t < 32; ++t)
+      EXPECT_EQ(lanes[t], t ^ 2u) << "split at " << split;
+  }
   // A mask naming exactly the lanes of a divergent branch is correct.
   o = launch(emu,
              kernel("  setp.lt.u32 %p1, %r0, 16;\n"
