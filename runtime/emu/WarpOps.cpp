@@ -36,9 +36,13 @@ const uint64_t *Launch::gather(const Warp &w, const Site *s, int n, int k,
                                uint64_t *buf) {
   if (n == 1)
     return src(w, s[0].I->ops[k], buf);
+  // Lanes outside every site (a shuffle may read them) read the first
+  // site's operand, as with one site.
   uint64_t tmp[32];
-  for (int g = 0; g < n; ++g) {
-    const uint64_t *p = src(w, s[g].I->ops[k], tmp);
+  const uint64_t *p = src(w, s[0].I->ops[k], tmp);
+  std::copy(p, p + 32, buf);
+  for (int g = 1; g < n; ++g) {
+    p = src(w, s[g].I->ops[k], tmp);
     FOR_LANES(s[g].mask, buf[l] = p[l]);
   }
   return buf;
