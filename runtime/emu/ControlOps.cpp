@@ -397,8 +397,11 @@ Status checkControl(Decoding &d) {
                   "bar.red.popc.u32 or bar.red.{and,or}.pred");
       if (!st)
         return st;
-      st = d.need(ins.nops >= 3 && ins.ops[ins.nops - 1].kind == Operand::Reg,
-                  "bar.red takes d, a{, b}, {!}c");
+      const Operand &c = ins.ops[ins.nops - 1];
+      st = d.need(ins.nops >= 3 && c.kind == Operand::Reg &&
+                      c.reg < d.regTypes.size() &&
+                      d.regTypes[c.reg] == Type::Pred,
+                  "bar.red takes d, a{, b}, {!}c with a predicate c");
       if (!st)
         return st;
     }

@@ -226,11 +226,13 @@ extern "C" __global__ void divmisc_probe(const uint32_t* in, uint32_t* out) {
   // 4: barrier.red.popc reached from both sides of a branch.
   uint32_t pop;
   if (x & 1u) {
-    asm volatile("barrier.red.popc.u32 %0, 3, %1;"
+    asm volatile("{ .reg .pred p; setp.ne.u32 p, %1, 0; "
+                 "barrier.red.popc.u32 %0, 3, p; }"
                  : "=r"(pop) : "r"((x >> 1) & 1u) : "memory");
     pop += 1000u;
   } else {
-    asm volatile("barrier.red.popc.u32 %0, 3, %1;"
+    asm volatile("{ .reg .pred p; setp.ne.u32 p, %1, 0; "
+                 "barrier.red.popc.u32 %0, 3, p; }"
                  : "=r"(pop) : "r"((x >> 2) & 1u) : "memory");
   }
   o[4] = pop;

@@ -81,6 +81,8 @@ TEST(EmuParser, UnsupportedFormsAreLoadErrors) {
       {"  match.any.sync.b32 %r1|%r3, %r2, -1;",
        "match.any.sync takes d, a, membermask"},
       {"  match.all.sync.u16 %r1, %r2, -1;", "match.{any,all}.sync.{b32,b64}"},
+      {"  bar.red.popc.u32 %r1, 0, %r2;",
+       "bar.red takes d, a{, b}, {!}c with a predicate c"},
   };
   for (const Case &c : cases) {
     Status s = loadError(wrap(c.body));
