@@ -4,9 +4,14 @@
 // vprintf and __assertfail builtins), bar/barrier with .sync, .arrive and
 // .red. bra is in runWarp (Exec.cpp), next to the SIMT stack it drives.
 //
-// A barrier counts arriving threads; threads that exited count as arrived
-// unless the barrier names a thread count. bar.sync is .aligned: every live
-// thread of a warp executes it together.
+// A barrier counts arriving threads, as from sm_70 on; threads that exited
+// count as arrived unless the barrier names a thread count. Lanes of a warp
+// may arrive along different paths: at a non-aligned barrier.sync each path
+// arrives and waits while the warp runs its other paths; an aligned one
+// (bar.sync, __syncthreads) is executed by the warp's threads together, so a
+// path that gets there first waits at the instruction for the others (as
+// after `if (tid == 0) { ... if (...) return; } __syncthreads();`, whose
+// paths meet only at the exit). Paths.cpp runs the paths.
 //
 //===----------------------------------------------------------------------===//
 
@@ -170,17 +175,37 @@ void Launch::releaseBarrier(uint32_t id) {
   arrived[id] = 0;
   ++epoch;
   for (Warp &w : warps) {
-    if (w.done || !w.blocked || w.barId != id)
+    if (w.done)
       continue;
-    w.blocked = false;
-    if (w.redMask) {
-      uint64_t v = w.redOp == Sub::APopc  ? redPopc[id]
-                   : w.redOp == Sub::AAnd ? uint64_t(redAnd[id])
-                                          : uint64_t(redOr[id]);
-      if (w.redDst != kNoReg)
-        FOR_LANES(w.redMask, w.regs[size_t(w.redDst) * 32 + l] = v);
-      w.redMask = 0;
+    if (w.blocked && w.whole && w.barId == id)
+      w.blocked = false;
+    if (w.parked) {
+      bool any = false;
+      for (Entry &e : w.simt) {
+        if (e.park == Park::Barrier && e.barId == id) {
+          e.park = Park::None;
+          --w.parked;
+          any = true;
+        }
+      }
+      if (any && w.blocked && !w.whole)
+        w.blocked = false;
     }
+    if (w.reds.empty())
+      continue;
+    size_t kept = 0;
+    for (const PendingRed &r : w.reds) {
+      if (r.id != id) {
+        w.reds[kept++] = r;
+        continue;
+      }
+      uint64_t v = r.op == Sub::APopc  ? redPopc[id]
+                   : r.op == Sub::AAnd ? uint64_t(redAnd[id])
+                                       : uint64_t(redOr[id]);
+      if (r.dst != kNoReg)
+        FOR_LANES(r.mask, w.regs[size_t(r.dst) * 32 + l] = v);
+    }
+    w.reds.resize(kept);
   }
   redPopc[id] = 0;
   redAnd[id] = true;
@@ -226,7 +251,8 @@ void Launch::execExit(Warp &w, const Instr &I, uint32_t mask) {
     } else {
       // Part of the lanes return: they wait at the return address for
       // the others.
-      w.simt.push_back({retPc, w.active, w.rpc});
+      w.simt.push_back({retPc, w.active, w.rpc, uint16_t(w.depth)});
+      ++w.depth;
       w.active &= ~returning;
       w.pc = w.pc + 1;
       w.rpc = retPc;
@@ -234,37 +260,13 @@ void Launch::execExit(Warp &w, const Instr &I, uint32_t mask) {
   } else {
     ++w.pc;
   }
-  if (!w.active)
-    popEntry(w);
   // Barriers may be waiting only for the threads that exited.
   if (exiting)
     for (uint32_t b = 0; b < 16; ++b)
       if (arrived[b] && barrierComplete(b))
         releaseBarrier(b);
-}
-
-bool Launch::retireParkedAtExit(Warp &w, uint32_t lanes) {
-  uint32_t gone = 0;
-  for (const Entry &e : w.simt) {
-    uint32_t m = e.mask & lanes & ~w.exited & ~gone;
-    if (!m || e.pc >= mod.code.size())
-      continue;
-    const Instr &X = mod.code[e.pc];
-    if (X.guard != kNoReg || (X.op != Op::Exit && X.op != Op::Ret))
-      continue;
-    FOR_LANES(m, {
-      if (X.op == Op::Exit || w.stack[l].empty())
-        gone |= 1u << l;
-    });
-  }
-  if (!gone)
-    return false;
-  w.exited |= gone;
-  exitedThreads += uint32_t(__builtin_popcount(gone));
-  for (uint32_t b = 0; b < 16; ++b)
-    if (arrived[b] && barrierComplete(b))
-      releaseBarrier(b);
-  return true;
+  if (!w.active)
+    popEntry(w);
 }
 
 Yield Launch::execBar(Warp &w, const Instr &I, uint32_t mask) {
@@ -287,47 +289,70 @@ Yield Launch::execBar(Warp &w, const Instr &I, uint32_t mask) {
       return Yield::Error;
     }
   }
-  // bar.sync is barrier.sync.aligned: every live thread of the warp.
+  // An aligned barrier (bar.sync, barrier.sync.aligned, bar.arrive, bar.red)
+  // is executed by all the warp's threads together: lanes that get here
+  // while others of the warp are on other paths wait for them at this
+  // instruction before arriving.
   uint32_t live = w.valid & ~w.exited;
-  // Lanes waiting only to leave the kernel count as exited, as on a GPU
-  // (`if (i >= n) return; __syncthreads();`).
-  if (I.has(FAligned) && mask != live && retireParkedAtExit(w, live & ~mask))
-    live = w.valid & ~w.exited;
+  uint32_t arriving = mask;
   if (I.has(FAligned) && mask != live) {
-    int lane = __builtin_ctz(live & ~mask);
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "0x%08x of 0x%08x", mask, live);
-    fail(ReportKind::PartialWarp, I, w, lane, ~0ull,
-         std::string("bar.sync/barrier.sync.aligned executed by part of "
-                     "a warp (active lanes ") +
-             buf + "; lane " + std::to_string(lane) + " is missing)");
-    return Yield::Error;
+    std::vector<size_t> waiting;
+    for (size_t i = 0; i < w.simt.size(); ++i) {
+      const Entry &e = w.simt[i];
+      if (e.park == Park::Aligned && e.pc == w.pc) {
+        waiting.push_back(i);
+        arriving |= e.mask & ~w.exited;
+      }
+    }
+    if (arriving != live) {
+      parkPath(w, mask, w.pc, Park::Aligned, 0, 0);
+      if (!w.active && !popEntry(w))
+        return failed ? Yield::Error : w.done ? Yield::Done : Yield::Blocked;
+      return Yield::Again;
+    }
+    for (size_t i : waiting) {
+      Entry &e = w.simt[i];
+      ++e.pc;
+      e.barId = uint8_t(id);
+      e.park = I.has(FArrive) ? Park::None : Park::Barrier;
+      if (I.has(FArrive))
+        --w.parked;
+    }
   }
   barCount[id] = count;
-  arrived[id] += uint32_t(__builtin_popcount(mask));
+  arrived[id] += uint32_t(__builtin_popcount(arriving));
   if (I.has(FRed)) {
     // bar.red: combine the predicate over the arriving threads; the
     // result reaches every waiting thread at the release.
     uint64_t tc[32];
     const uint64_t *pc = src(w, I.ops[I.nops - 1], tc);
-    FOR_LANES(mask, {
+    FOR_LANES(arriving, {
       bool v = pc[l] & 1;
       redPopc[id] += v;
       redAnd[id] = redAnd[id] && v;
       redOr[id] = redOr[id] || v;
     });
-    w.redDst = I.ops[0].kind == Operand::Reg ? I.ops[0].reg : kNoReg;
-    w.redMask = mask;
-    w.redOp = I.sub;
+    w.reds.push_back({id, I.ops[0].kind == Operand::Reg ? I.ops[0].reg : kNoReg,
+                      arriving, I.sub});
   }
-  if (!I.has(FArrive)) {
+  if (I.has(FArrive)) {
+    ++w.pc;
+  } else if (mask == live) {
     w.blocked = true;
+    w.whole = true;
     w.barId = id;
     w.barPc = w.pc;
+    ++w.pc;
+  } else {
+    // Lanes of the warp are on other paths (or skip the instruction, or
+    // arrived with this path at an aligned barrier): the arriving lanes wait
+    // here while the warp runs those paths.
+    parkPath(w, mask, w.pc + 1, Park::Barrier, id, 0);
   }
-  ++w.pc;
   if (barrierComplete(id))
     releaseBarrier(id);
+  if (!w.blocked && !w.active && !popEntry(w))
+    return failed ? Yield::Error : w.done ? Yield::Done : Yield::Blocked;
   return w.blocked ? Yield::Blocked : Yield::Again;
 }
 
@@ -374,8 +399,11 @@ Status checkControl(Decoding &d) {
                   "bar.red.popc.u32 or bar.red.{and,or}.pred");
       if (!st)
         return st;
-      st = d.need(ins.nops >= 3 && ins.ops[ins.nops - 1].kind == Operand::Reg,
-                  "bar.red takes d, a{, b}, {!}c");
+      const Operand &c = ins.ops[ins.nops - 1];
+      st = d.need(ins.nops >= 3 && c.kind == Operand::Reg &&
+                      c.reg < d.regTypes.size() &&
+                      d.regTypes[c.reg] == Type::Pred,
+                  "bar.red takes d, a{, b}, {!}c with a predicate c");
       if (!st)
         return st;
     }

@@ -3,9 +3,10 @@
 // Resident CTAs take turns (Launch::run); within a CTA, each warp runs a SIMT
 // stack: after a divergent branch the two paths run one after the other, and
 // the lanes meet again at the branch's immediate post-dominator, computed when
-// the module is loaded (the branch's reconvergence pc). Warps are switched
-// after every global or shared memory operation and at barriers, in a fixed
-// round-robin order.
+// the module is loaded (the branch's reconvergence pc); a path that waits at a
+// barrier or a warp collective lets the warp's other paths run (Paths.cpp).
+// Warps are switched after every global or shared memory operation and at
+// barriers, in a fixed round-robin order.
 //
 // runWarp and execAlu are the dispatch: they name the family function that
 // runs each instruction (Launch.h lists the family files).
@@ -223,9 +224,8 @@ Yield Launch::runWarp(Warp &w) {
   LaunchStats &st = dev.stats;
   for (;;) {
     while (w.pc == w.rpc) {
-      popEntry(w);
-      if (w.done)
-        return Yield::Done;
+      if (!popEntry(w))
+        return failed ? Yield::Error : w.done ? Yield::Done : Yield::Blocked;
     }
     const Instr &I = code[w.pc];
     uint32_t mask = w.active;
@@ -292,36 +292,65 @@ Yield Launch::runWarp(Warp &w) {
     case Op::CpAsyncWait:
       execCpAsyncGroup(w, I);
       break;
-    case Op::Ldmatrix:
-      if (!checkWholeWarp(w, I, mask, "ldmatrix.sync.aligned") ||
-          !execLdmatrix(w, I))
+    case Op::Ldmatrix: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "ldmatrix.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execLdmatrix(w, I))
         return Yield::Error;
       if (prof)
         prof->endMemory(I, w);
       ++w.pc;
       return Yield::Again;
-    case Op::Mma:
-      if (!checkWholeWarp(w, I, mask, "mma.sync.aligned") || !execMma(w, I))
+    }
+    case Op::Mma: {
+      bool parked = false;
+      if (mask != w.valid && !alignWarp(w, I, mask, "mma.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execMma(w, I))
         return Yield::Error;
       break;
-    case Op::Stmatrix:
-      if (!checkWholeWarp(w, I, mask, "stmatrix.sync.aligned") ||
-          !execStmatrix(w, I))
+    }
+    case Op::Stmatrix: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "stmatrix.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execStmatrix(w, I))
         return Yield::Error;
       if (prof)
         prof->endMemory(I, w);
       madeProgress();
       ++w.pc;
       return Yield::Again;
-    case Op::WmmaMma:
-      if (!checkWholeWarp(w, I, mask, "wmma.mma.sync.aligned") ||
-          !execWmma(w, I))
+    }
+    case Op::WmmaMma: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "wmma.mma.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execWmma(w, I))
         return Yield::Error;
       break;
+    }
     case Op::WmmaLoad:
-    case Op::WmmaStore:
-      if (!checkWholeWarp(w, I, mask, "wmma.load/store.sync.aligned") ||
-          !execWmma(w, I))
+    case Op::WmmaStore: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "wmma.load/store.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execWmma(w, I))
         return Yield::Error;
       if (prof)
         prof->endMemory(I, w);
@@ -329,19 +358,28 @@ Yield Launch::runWarp(Warp &w) {
         madeProgress();
       ++w.pc;
       return Yield::Again;
+    }
     case Op::Shfl:
     case Op::Vote:
     case Op::Redux:
     case Op::Match:
-    case Op::Activemask:
-    case Op::BarWarp:
+    case Op::BarWarp: {
       if (!mask)
         break;
       if (I.has(FAligned) && !checkWholeWarp(w, I, mask, "warp instruction"))
         return Yield::Error;
-      if (!execWarpOp(w, I, mask))
+      bool parked;
+      if (!syncCollective(w, I, mask, parked))
         return Yield::Error;
+      if (parked)
+        continue;
       break;
+    }
+    case Op::Activemask: {
+      uint64_t *d = dst(w, I.ops[0]);
+      FOR_LANES(mask, d[l] = mask);
+      break;
+    }
     case Op::Bra: {
       uint32_t target = uint32_t(I.ops[0].imm);
       uint32_t notTaken = w.active & ~mask;
@@ -473,7 +511,10 @@ void Launch::stopAtLimit(const Instr &I, const Warp &w, uint32_t mask) {
       }
       os << (listed++ ? "; " : "") << "CTA (" << c.x << "," << c.y << "," << c.z
          << ") warp " << x.id << " at PTX line "
-         << mod.code[x.blocked ? x.barPc : x.pc].line
+         << mod.code[x.blocked                ? x.barPc
+                     : x.pc < mod.code.size() ? x.pc
+                                              : fn.begin]
+                .line
          << (x.blocked ? " (at a barrier)" : "");
     }
   };
@@ -535,9 +576,12 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
     w.active = w.valid;
     w.exited = 0;
     w.blocked = false;
-    w.redMask = 0;
+    w.whole = false;
+    w.reds.clear();
     w.rpc = kNoPc;
+    w.depth = 0;
     w.simt.clear();
+    w.parked = 0;
     w.done = false;
     w.regs = regFile.data() + size_t(wi) * fn.regFrame * 32;
     w.uncommitted.clear();
@@ -586,11 +630,18 @@ Status Launch::runCtaTurn(uint64_t quantum, bool &done) {
     for (Warp &w : warps) {
       if (!w.done && w.blocked) {
         const Instr &I = mod.code[w.barPc];
-        fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(w.active), ~0ull,
+        uint32_t lanes = w.active;
+        for (const Entry &e : w.simt)
+          if (!lanes && e.park == Park::Barrier)
+            lanes = e.mask;
+        fail(ReportKind::BarrierDeadlock, I, w, __builtin_ctz(lanes | 1u << 31),
+             ~0ull,
              "barrier deadlock: warp " + std::to_string(w.id) +
                  " waits at barrier " + std::to_string(w.barId) + " (" +
                  std::to_string(arrived[w.barId]) + " of " +
-                 std::to_string(ctaThreads - exitedThreads) +
+                 std::to_string(barCount[w.barId]
+                                    ? barCount[w.barId]
+                                    : ctaThreads - exitedThreads) +
                  " threads arrived) and no other warp can run");
         return error;
       }

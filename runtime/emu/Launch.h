@@ -44,6 +44,13 @@ constexpr uint32_t kFull = 0xffffffffu;
     __VA_ARGS__;                                                               \
   }
 
+/// FOR_LANES inside FOR_LANES: the inner lane is k.
+#define FOR_LANES_2(mask, ...)                                                 \
+  for (uint32_t n_ = (mask); n_; n_ &= n_ - 1) {                               \
+    const int k = __builtin_ctz(n_);                                           \
+    __VA_ARGS__;                                                               \
+  }
+
 /// d[l] = f(a[l], b[l], c[l]) over the lanes of \p mask; a straight loop
 /// when the whole warp is active.
 template <typename F>
@@ -79,9 +86,35 @@ struct Frame {
   uint32_t call; ///< Index into ModuleImpl::calls.
 };
 
+/// Why the lanes of a parked SIMT stack entry wait.
+enum class Park : uint8_t {
+  None,
+  Barrier,    ///< arrived at bar/barrier barId; pc is the next instruction
+  Collective, ///< at the .sync warp instruction at pc, not yet executed
+  Aligned,    ///< at the .aligned instruction at pc (a barrier, mma, ...),
+              ///< not yet executed: waits for the warp's other lanes
+};
+
 /// A SIMT stack entry: lanes that continue at pc until they reach rpc.
+///
+/// The stack is a tree in pre-order: an entry's children (the paths that
+/// meet again at its pc) follow it with a greater depth. Leaves are paths
+/// that can run; an entry with children waits for them (a reconvergence
+/// point). Paths parked at a barrier or a warp collective stay in the tree
+/// while the warp runs its other paths (PTX's independent thread scheduling;
+/// Paths.cpp).
 struct Entry {
   uint32_t pc, mask, rpc;
+  uint16_t depth = 0;
+  Park park = Park::None;
+  uint8_t barId = 0;
+  uint32_t member = 0; ///< Park::Collective: the member mask the lanes named.
+};
+
+/// A bar.red result that reaches lanes \p mask at the release of barrier id.
+struct PendingRed {
+  uint32_t id, dst, mask;
+  Sub op;
 };
 
 struct Warp {
@@ -90,16 +123,18 @@ struct Warp {
   uint32_t pc = 0;
   uint32_t active = 0;
   uint32_t rpc = kNoPc;
+  uint32_t depth = 0;      ///< The current entry's depth in the tree.
   std::vector<Entry> simt; ///< The entries below the current one.
+  uint32_t parked = 0;     ///< Entries of simt parked (Park::Barrier, ...).
   uint32_t valid = 0;
   uint32_t exited = 0;
-  bool blocked = false; ///< Waiting at a barrier.
+  /// The warp cannot run: all its live lanes wait at barrier barId (whole:
+  /// the current entry; else every path is parked, some at a barrier).
+  bool blocked = false;
+  bool whole = false;
   uint32_t barId = 0;
   uint32_t barPc = 0;
-  // A pending bar.red result.
-  uint32_t redDst = kNoReg;
-  uint32_t redMask = 0;
-  Sub redOp = Sub::None;
+  std::vector<PendingRed> reds;
   bool done = false;
   uint32_t tid[3][32];
   uint64_t *regs = nullptr;
@@ -327,14 +362,19 @@ private:
   Status runLaunch(const std::vector<ParamBytes> &params);
 
   // Scheduling -----------------------------------------------------------
-  /// The current entry is finished (its lanes reached its reconvergence pc
-  /// or left): the next entry with live lanes becomes current.
-  void popEntry(Warp &w) {
+  /// The current entry is finished (its lanes reached its reconvergence pc,
+  /// left, or were parked): the next path with live lanes becomes current.
+  /// False when none can run now: the warp is done, blocked at barriers, or
+  /// (an error is reported) its paths wait for each other.
+  bool popEntry(Warp &w) {
+    if (w.parked)
+      return pickPath(w);
     for (;;) {
       if (w.simt.empty()) {
         w.active = 0;
+        w.pc = w.rpc = kNoPc;
         w.done = (w.valid & ~w.exited) == 0;
-        return;
+        return false;
       }
       Entry e = w.simt.back();
       w.simt.pop_back();
@@ -344,20 +384,57 @@ private:
       w.pc = e.pc;
       w.active = m;
       w.rpc = e.rpc;
-      return;
+      w.depth = e.depth;
+      return true;
     }
   }
   /// Lanes \p taken go to \p target, the other active lanes to \p next;
   /// both meet at \p rpc.
   void diverge(Warp &w, uint32_t taken, uint32_t target, uint32_t next,
                uint32_t rpc) {
-    if (rpc != w.rpc)
-      w.simt.push_back({rpc, w.active, w.rpc});
-    w.simt.push_back({target, taken, rpc});
+    if (rpc != w.rpc) {
+      w.simt.push_back({rpc, w.active, w.rpc, uint16_t(w.depth)});
+      ++w.depth;
+    }
+    w.simt.push_back({target, taken, rpc, uint16_t(w.depth)});
     w.active &= ~taken;
     w.pc = next;
     w.rpc = rpc;
   }
+  // Divergent paths (Paths.cpp).
+  /// The slow popEntry: the topmost runnable path; else a warp collective
+  /// whose lanes have all arrived; else lanes waiting at a reconvergence
+  /// point go on alone (nothing guarantees that they wait there).
+  bool pickPath(Warp &w);
+  /// Lanes \p lanes of the current path wait (\p why) at \p pc; the
+  /// path's other lanes go on at the next instruction.
+  void parkPath(Warp &w, uint32_t lanes, uint32_t pc, Park why, uint32_t barId,
+                uint32_t member);
+  /// Moves the path at simt[k] (a leaf) to the top of the stack.
+  void bringToTop(Warp &w, size_t k);
+  /// Runs a .sync warp collective (shfl, vote, redux, match, bar.warp) for
+  /// the executing lanes \p mask, one collective per member mask the lanes
+  /// name. Lanes of a member mask that are on other paths are waited for:
+  /// the lanes naming it park until those arrive at a matching collective,
+  /// then all execute together. \p parked: lanes parked, and the path's
+  /// others moved past the instruction.
+  bool syncCollective(Warp &w, const Instr &I, uint32_t mask, bool &parked);
+  /// An .aligned warp instruction (mma, ldmatrix, stmatrix, wmma) executed
+  /// by \p mask, not the whole warp: if the warp's other lanes are on other
+  /// paths, the path parks (\p parked) until all are at this instruction,
+  /// which then runs once for the warp; lanes of the path that skip it or
+  /// exited lanes are a partial-warp report (false).
+  bool alignWarp(Warp &w, const Instr &I, uint32_t mask, const char *what,
+                 bool &parked);
+  /// Executes the parked collectives that can complete now. True if any.
+  bool fireCollectives(Warp &w);
+  /// Lanes of \p need waiting at collectives that match \p I; adds them to
+  /// \p sites (as indices into simt).
+  uint32_t gatherParked(Warp &w, const Instr &I, uint32_t member, uint32_t need,
+                        std::vector<size_t> &sites);
+  /// The error when a warp's paths wait for each other at collectives or
+  /// aligned barriers.
+  void pathDeadlock(Warp &w);
 
   // Memory ---------------------------------------------------------------
   /// Whether an access of space \p sp at \p addr goes to global memory (a
@@ -452,14 +529,27 @@ private:
                         const AluArgs &args);
 
   // Warp-wide instructions (WarpOps.cpp) ------------------------------------
-  bool execWarpOp(Warp &w, const Instr &I, uint32_t mask);
-  bool execShfl(Warp &w, const Instr &I, uint32_t mask);
-  bool execVote(Warp &w, const Instr &I, uint32_t mask);
-  bool execRedux(Warp &w, const Instr &I, uint32_t mask);
-  bool execMatch(Warp &w, const Instr &I, uint32_t mask);
+  /// One site of a warp collective: an instruction and the lanes executing
+  /// it. Lanes of divergent paths execute a collective together from
+  /// different sites (instructions with the same qualifiers).
+  struct Site {
+    const Instr *I;
+    uint32_t mask;
+  };
+  /// Executes a collective for the lanes of all \p n sites (\p mask).
+  bool execWarpOp(Warp &w, const Site *s, int n, uint32_t mask);
+  bool execShfl(Warp &w, const Site *s, int n, uint32_t mask);
+  bool execVote(Warp &w, const Site *s, int n, uint32_t mask);
+  bool execRedux(Warp &w, const Site *s, int n, uint32_t mask);
+  bool execMatch(Warp &w, const Site *s, int n, uint32_t mask);
+  /// Operand \p k of each lane, read from the lane's own site.
+  const uint64_t *gather(const Warp &w, const Site *s, int n, int k,
+                         uint64_t *buf);
+  /// Writes \p v (and the predicate \p p, when the destination is `d|p`)
+  /// to each site's destination, for the site's lanes.
+  void scatter(Warp &w, const Site *s, int n, const uint64_t *v,
+               const uint64_t *p);
   bool checkWholeWarp(Warp &w, const Instr &I, uint32_t mask, const char *what);
-  bool checkMemberMask(Warp &w, const Instr &I, uint32_t mask,
-                       const uint64_t *memberMask, const char *what);
 
   // Tensor instructions (TensorOps.cpp) -------------------------------------
   bool execMma(Warp &w, const Instr &I);
@@ -474,12 +564,11 @@ private:
   bool execCall(Warp &w, const Instr &I, uint32_t mask);
   bool doPrintf(Warp &w, const Instr &I, int lane, uint64_t fmt, uint64_t args,
                 int32_t &count);
-  /// bar/barrier: arrives, and blocks the warp unless .arrive.
+  /// bar/barrier: the executing lanes arrive and, unless .arrive, wait:
+  /// the warp blocks, or only their path when other lanes of the warp are
+  /// on other paths.
   Yield execBar(Warp &w, const Instr &I, uint32_t mask);
   void releaseBarrier(uint32_t id);
-  /// Lanes of \p lanes parked on the SIMT stack at an unpredicated exit (or a
-  /// kernel-level ret) exit now. True if any did.
-  bool retireParkedAtExit(Warp &w, uint32_t lanes);
   bool barrierComplete(uint32_t id) const {
     if (barCount[id])
       return arrived[id] >= barCount[id];

@@ -1,10 +1,11 @@
 //===- WarpOps.cpp - Warp-wide instructions -------------------------------===//
 //
-// shfl.sync, vote.sync, redux.sync, match.sync, activemask and bar.warp.sync,
-// and the
-// checks every .sync and .aligned warp instruction makes: the member mask
-// names exactly the executing threads, and .aligned instructions run on the
-// whole warp.
+// shfl.sync, vote.sync, redux.sync, match.sync, activemask and
+// bar.warp.sync, and the check .aligned warp instructions make: they run on
+// the whole warp. A .sync collective may be executed by lanes of several
+// paths from several instructions together (Paths.cpp waits for the lanes of
+// the member mask): each executor reads a lane's operands from its own site
+// (gather) and writes its result there (scatter).
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,89 +32,64 @@ bool Launch::checkWholeWarp(Warp &w, const Instr &I, uint32_t mask,
   return false;
 }
 
-bool Launch::checkMemberMask(Warp &w, const Instr &I, uint32_t mask,
-                             const uint64_t *memberMask, const char *what) {
-  // Every executing lane must name the same mask, which must be exactly the
-  // set of executing lanes.
-  uint32_t mm = 0;
-  bool first = true;
-  bool ok = true;
-  int badLane = -1;
-  FOR_LANES(mask, {
-    uint32_t v = uint32_t(memberMask[l]);
-    if (first) {
-      mm = v;
-      first = false;
-    } else if (v != mm && ok) {
-      ok = false;
-      badLane = l;
-    }
-  });
-  // Lanes that do not exist (a partial last warp) or have exited are not
-  // waited for, so a full mask is fine there.
-  uint32_t live = w.valid & ~w.exited;
-  if (ok && (mm & live) == mask)
-    return true;
-  // Named lanes that only wait to leave the kernel (parked at an exit) are
-  // not waited for on a GPU either: they leave now.
-  if (ok && !(mask & ~mm) && retireParkedAtExit(w, mm & live & ~mask) &&
-      (mm & (w.valid & ~w.exited)) == mask)
-    return true;
-  live = w.valid & ~w.exited;
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "member mask 0x%08x, executing lanes 0x%08x",
-                mm, mask);
-  int lane = badLane >= 0 ? badLane : __builtin_ctz(mask ? mask : 1);
-  if (ok) {
-    uint32_t diff = (mm & live) ^ mask;
-    lane = __builtin_ctz(diff);
+const uint64_t *Launch::gather(const Warp &w, const Site *s, int n, int k,
+                               uint64_t *buf) {
+  if (n == 1)
+    return src(w, s[0].I->ops[k], buf);
+  // Lanes outside every site (a shuffle may read them) read the first
+  // site's operand, as with one site.
+  uint64_t tmp[32];
+  const uint64_t *p = src(w, s[0].I->ops[k], tmp);
+  std::copy(p, p + 32, buf);
+  for (int g = 1; g < n; ++g) {
+    p = src(w, s[g].I->ops[k], tmp);
+    FOR_LANES(s[g].mask, buf[l] = p[l]);
   }
-  fail(ReportKind::WrongMemberMask, I, w, lane, ~0ull,
-       std::string(what) + " with a wrong member mask (" + buf +
-           "): the mask must name exactly the threads that execute it");
-  return false;
+  return buf;
 }
 
-bool Launch::execWarpOp(Warp &w, const Instr &I, uint32_t mask) {
-  switch (I.op) {
+void Launch::scatter(Warp &w, const Site *s, int n, const uint64_t *v,
+                     const uint64_t *p) {
+  for (int g = 0; g < n; ++g) {
+    const Operand &o = s[g].I->ops[0];
+    uint64_t *d = o.kind != Operand::Vec ? dst(w, o)
+                  : o.regs[0] == kNoReg  ? nullptr
+                                         : w.regs + size_t(o.regs[0]) * 32;
+    uint64_t *dp = o.kind == Operand::Vec && o.regs[1] != kNoReg && p
+                       ? w.regs + size_t(o.regs[1]) * 32
+                       : nullptr;
+    FOR_LANES(s[g].mask, {
+      if (d)
+        d[l] = v[l];
+      if (dp)
+        dp[l] = p[l];
+    });
+  }
+}
+
+bool Launch::execWarpOp(Warp &w, const Site *s, int n, uint32_t mask) {
+  switch (s[0].I->op) {
   case Op::Shfl:
-    return execShfl(w, I, mask);
+    return execShfl(w, s, n, mask);
   case Op::Vote:
-    return execVote(w, I, mask);
+    return execVote(w, s, n, mask);
   case Op::Redux:
-    return execRedux(w, I, mask);
+    return execRedux(w, s, n, mask);
   case Op::Match:
-    return execMatch(w, I, mask);
-  case Op::Activemask: {
-    uint64_t *d = dst(w, I.ops[0]);
-    FOR_LANES(mask, d[l] = mask);
+    return execMatch(w, s, n, mask);
+  case Op::BarWarp:
     return true;
-  }
-  case Op::BarWarp: {
-    uint64_t tm[32];
-    const uint64_t *mm = src(w, I.ops[0], tm);
-    return checkMemberMask(w, I, mask, mm, "bar.warp.sync");
-  }
   default:
     return false;
   }
 }
 
-bool Launch::execShfl(Warp &w, const Instr &I, uint32_t mask) {
-  uint64_t ta[32], tb[32], tc[32], tm[32];
-  const uint64_t *a = src(w, I.ops[1], ta);
-  const uint64_t *b = src(w, I.ops[2], tb);
-  const uint64_t *c = src(w, I.ops[3], tc);
-  const uint64_t *mm = src(w, I.ops[4], tm);
-  if (!checkMemberMask(w, I, mask, mm, "shfl.sync"))
-    return false;
-  const Operand &o = I.ops[0];
-  uint64_t *d = o.kind != Operand::Vec ? dst(w, o)
-                : o.regs[0] == kNoReg  ? scratch
-                                       : w.regs + size_t(o.regs[0]) * 32;
-  uint64_t *p = o.kind == Operand::Vec && o.regs[1] != kNoReg
-                    ? w.regs + size_t(o.regs[1]) * 32
-                    : nullptr;
+bool Launch::execShfl(Warp &w, const Site *s, int n, uint32_t mask) {
+  uint64_t ta[32], tb[32], tc[32];
+  const uint64_t *a = gather(w, s, n, 1, ta);
+  const uint64_t *b = gather(w, s, n, 2, tb);
+  const uint64_t *c = gather(w, s, n, 3, tc);
+  Sub mode = s[0].I->sub;
   uint64_t res[32], pv[32];
   FOR_LANES(mask, {
     uint32_t lane = uint32_t(l);
@@ -123,7 +99,7 @@ bool Launch::execShfl(Warp &w, const Instr &I, uint32_t mask) {
     uint32_t minLane = lane & segmask;
     int32_t j;
     bool ok;
-    switch (I.sub) {
+    switch (mode) {
     case Sub::Up:
       j = int32_t(lane) - int32_t(bval);
       ok = j >= int32_t(maxLane);
@@ -146,25 +122,17 @@ bool Launch::execShfl(Warp &w, const Instr &I, uint32_t mask) {
     res[l] = uint32_t(a[j]);
     pv[l] = ok;
   });
-  FOR_LANES(mask, {
-    d[l] = res[l];
-    if (p)
-      p[l] = pv[l];
-  });
+  scatter(w, s, n, res, pv);
   return true;
 }
 
-bool Launch::execVote(Warp &w, const Instr &I, uint32_t mask) {
-  uint64_t ta[32], tm[32];
-  const uint64_t *a = src(w, I.ops[1], ta);
-  const uint64_t *mm = src(w, I.ops[2], tm);
-  if (!checkMemberMask(w, I, mask, mm, "vote.sync"))
-    return false;
+bool Launch::execVote(Warp &w, const Site *s, int n, uint32_t mask) {
+  uint64_t ta[32];
+  const uint64_t *a = gather(w, s, n, 1, ta);
   uint32_t ballot = 0;
   FOR_LANES(mask, if (a[l] & 1) ballot |= 1u << l);
-  uint64_t *d = dst(w, I.ops[0]);
   uint64_t v;
-  switch (I.sub) {
+  switch (s[0].I->sub) {
   case Sub::Ballot:
     v = ballot;
     break;
@@ -178,17 +146,17 @@ bool Launch::execVote(Warp &w, const Instr &I, uint32_t mask) {
     v = ballot == 0 || ballot == mask;
     break;
   }
-  FOR_LANES(mask, d[l] = v);
+  uint64_t res[32];
+  std::fill(res, res + 32, v);
+  scatter(w, s, n, res, nullptr);
   return true;
 }
 
-bool Launch::execRedux(Warp &w, const Instr &I, uint32_t mask) {
-  uint64_t ta[32], tm[32];
-  const uint64_t *a = src(w, I.ops[1], ta);
-  const uint64_t *mm = src(w, I.ops[2], tm);
-  if (!checkMemberMask(w, I, mask, mm, "redux.sync"))
-    return false;
-  bool sg = I.type == Type::S32;
+bool Launch::execRedux(Warp &w, const Site *s, int n, uint32_t mask) {
+  uint64_t ta[32];
+  const uint64_t *a = gather(w, s, n, 1, ta);
+  bool sg = s[0].I->type == Type::S32;
+  Sub op = s[0].I->sub;
   int64_t acc = 0;
   bool first = true;
   FOR_LANES(mask, {
@@ -198,7 +166,7 @@ bool Launch::execRedux(Warp &w, const Instr &I, uint32_t mask) {
       first = false;
       continue;
     }
-    switch (I.sub) {
+    switch (op) {
     case Sub::AAdd:
       acc += v;
       break;
@@ -221,51 +189,36 @@ bool Launch::execRedux(Warp &w, const Instr &I, uint32_t mask) {
       break;
     }
   });
-  uint64_t *d = dst(w, I.ops[0]);
-  FOR_LANES(mask, d[l] = uint32_t(acc));
+  uint64_t res[32];
+  std::fill(res, res + 32, uint64_t(uint32_t(acc)));
+  scatter(w, s, n, res, nullptr);
   return true;
 }
 
-/// match.any: the lanes whose value equals this lane's; match.all: the member
-/// mask if every lane's value is the same (and p set), else 0.
-bool Launch::execMatch(Warp &w, const Instr &I, uint32_t mask) {
-  uint64_t ta[32], tm[32];
-  const uint64_t *a = src(w, I.ops[1], ta);
-  const uint64_t *mm = src(w, I.ops[2], tm);
-  if (!checkMemberMask(w, I, mask, mm, "match.sync"))
-    return false;
-  unsigned bits = typeBits(I.type);
-  const Operand &o = I.ops[0];
-  uint64_t *d = o.kind != Operand::Vec ? dst(w, o)
-                : o.regs[0] == kNoReg  ? scratch
-                                       : w.regs + size_t(o.regs[0]) * 32;
-  uint64_t *p = o.kind == Operand::Vec && o.regs[1] != kNoReg
-                    ? w.regs + size_t(o.regs[1]) * 32
-                    : nullptr;
-  uint64_t v[32];
-  FOR_LANES(mask, v[l] = zext(a[l], bits));
-  uint64_t first = v[__builtin_ctz(mask)];
-  bool same = true;
-  FOR_LANES(mask, same = same && v[l] == first);
-  uint64_t res[32];
-  FOR_LANES(mask, {
-    if (I.sub == Sub::All) {
-      res[l] = same ? mask : 0;
-      continue;
-    }
-    uint32_t eq = 0;
-    for (uint32_t rest = mask; rest; rest &= rest - 1) {
-      int j = __builtin_ctz(rest);
-      if (v[j] == v[l])
-        eq |= 1u << j;
-    }
-    res[l] = eq;
-  });
-  FOR_LANES(mask, {
-    d[l] = res[l];
-    if (p)
-      p[l] = same;
-  });
+bool Launch::execMatch(Warp &w, const Site *s, int n, uint32_t mask) {
+  uint64_t ta[32];
+  const uint64_t *a = gather(w, s, n, 1, ta);
+  uint64_t keep = s[0].I->type == Type::B64 ? ~0ull : 0xffffffffull;
+  uint64_t res[32], pv[32];
+  if (s[0].I->sub == Sub::Any) {
+    // d: the lanes whose value equals this lane's.
+    FOR_LANES(mask, {
+      uint32_t same = 0;
+      uint64_t x = a[l] & keep;
+      FOR_LANES_2(mask, if ((a[k] & keep) == x) same |= 1u << k);
+      res[l] = same;
+    });
+  } else {
+    // d: all the lanes if every value is equal, else 0; p: whether equal.
+    uint64_t x = a[__builtin_ctz(mask)] & keep;
+    bool all = true;
+    FOR_LANES(mask, all = all && (a[l] & keep) == x);
+    FOR_LANES(mask, {
+      res[l] = all ? mask : 0;
+      pv[l] = all;
+    });
+  }
+  scatter(w, s, n, res, s[0].I->sub == Sub::Any ? nullptr : pv);
   return true;
 }
 
@@ -316,18 +269,14 @@ Status checkWarp(Decoding &d) {
     return d.need(ins.has(FSync) && ins.sub != Sub::None &&
                       (t0 == Type::U32 || t0 == Type::S32 || t0 == Type::B32),
                   "redux.sync with a 32-bit integer type");
-  case Op::Match: {
-    Status st = d.need(ins.sub != Sub::None && ins.has(FSync) &&
-                           (t0 == Type::B32 || t0 == Type::B64),
-                       "match.sync.{any,all}.{b32,b64}");
-    if (!st)
-      return st;
-    const Operand &o = ins.ops[0];
-    return d.need(o.kind != Operand::Vec ||
-                      (ins.sub == Sub::All && o.count == 2),
-                  "match.sync.any takes one destination, match.sync.all d "
-                  "or d|p");
-  }
+  case Op::Match:
+    if (!ins.has(FSync) || ins.sub == Sub::None ||
+        (t0 != Type::B32 && t0 != Type::B64))
+      return d.need(false, "match.{any,all}.sync.{b32,b64}");
+    // Only match.all has the predicate destination d|p.
+    return d.need(ins.ops[0].kind == Operand::Reg ||
+                      (ins.sub == Sub::All && ins.ops[0].kind == Operand::Vec),
+                  "match.any.sync takes d, a, membermask");
   default: // activemask
     return Status::success();
   }

@@ -2,10 +2,10 @@
 
   probes.py make-inputs
       writes inputs/*.bin (deterministic; committed)
-  probes.py capture TILUS_RUN [OUT_DIR]
-      runs every probe on the GPU (tilus-run --device cuda) and writes
-      OUT_DIR/NAME.bin (default: truth/ next to this script): the files to
-      commit
+  probes.py capture TILUS_RUN [OUT_DIR [NAME...]]
+      runs every probe (or those named) on the GPU (tilus-run --device cuda)
+      and writes OUT_DIR/NAME.bin (default: truth/ next to this script): the
+      files to commit
   probes.py compare TILUS_RUN TRUTH_DIR WORK_DIR [NAME...]
       runs every probe (or those named) on the emulator and compares with TRUTH_DIR/NAME.bin:
       bit for bit except the .approx functions, which must agree within the
@@ -32,6 +32,8 @@ PROBES = {
     # diverge.cu through nvcc: barriers and warp collectives in divergent code.
     "divbar": ("divbar_probe", 2, 128, 256 * 32, "divbar.ptx"),
     "vote": ("vote_probe", 2, 128, 256 * 32, "diverge.ptx"),
+    "divsync": ("divsync_probe", 2, 128, 256 * 32, "diverge.ptx"),
+    "divmisc": ("divmisc_probe", 2, 128, 256 * 32, "diverge.ptx"),
 }
 
 F16_ONE = 0x3C00
@@ -119,7 +121,8 @@ def make_words256():
 
 
 MAKERS = {"mma": make_mma, "ldmatrix": make_ldmatrix, "cvt": make_cvt,
-          "approx": make_approx, "divbar": make_words256, "vote": make_words256}
+          "approx": make_approx, "divbar": make_words256, "vote": make_words256,
+          "divsync": make_words256, "divmisc": make_words256}
 
 
 def run_probe(tool, name, device, out_path):
@@ -177,12 +180,19 @@ def main():
             with open(os.path.join(HERE, "inputs", name + ".bin"), "wb") as f:
                 f.write(make())
         return 0
-    if mode == "capture" and len(sys.argv) in (3, 4):
-        out = sys.argv[3] if len(sys.argv) == 4 else os.path.join(HERE, "truth")
+    if mode == "capture" and len(sys.argv) >= 3:
+        out = sys.argv[3] if len(sys.argv) >= 4 else os.path.join(HERE, "truth")
+        names = sys.argv[4:] or list(PROBES)
+        unknown = [n for n in names if n not in PROBES]
+        if unknown:
+            print("unknown probe: %s (probes: %s)" % (", ".join(unknown),
+                                                       ", ".join(PROBES)),
+                  file=sys.stderr)
+            return 2
         os.makedirs(out, exist_ok=True)
         device = os.environ.get("TILUS_HW_DEVICE", "cuda")
         status = 0
-        for name in PROBES:
+        for name in names:
             try:
                 run_probe(sys.argv[2], name, device, os.path.join(out, name + ".bin"))
                 print("captured " + os.path.join(out, name + ".bin"))

@@ -549,28 +549,37 @@ TEST(EmuControl, NamedBarriersWithCounts) {
 /// counts and breaks, and early exits. It is printed as PTX (with labels and
 /// predicated branches) and interpreted on the host per thread.
 struct Node {
-  enum Kind { Arith, If, Loop, Exit } kind;
+  enum Kind { Arith, If, Loop, Exit, Ballot, Barrier } kind;
   unsigned a = 0, b = 0; // Arith: op, constant. If/Exit: bit. Loop: shift, break bit
   std::vector<Node> body, other;
 };
 
-std::vector<Node> randomBlock(std::mt19937 &rng, unsigned depth) {
+/// \p syncs: also ballots (1) or barriers (2), anywhere (RandomPathsMeet).
+/// Not both: lanes at a ballot wait for the warp's live lanes, which may
+/// wait at a barrier for them (a deadlock on a GPU too).
+std::vector<Node> randomBlock(std::mt19937 &rng, unsigned depth,
+                              int syncs = 0) {
   std::vector<Node> out;
   unsigned n = 1 + rng() % 3;
   for (unsigned i = 0; i < n; ++i) {
     unsigned r = rng() % 10;
     Node x;
+    if (syncs && rng() % 4 == 0) {
+      x.kind = syncs == 1 ? Node::Ballot : Node::Barrier;
+      out.push_back(x);
+      continue;
+    }
     if (depth < 3 && r < 3) {
       x.kind = Node::If;
       x.a = rng() % 16;
-      x.body = randomBlock(rng, depth + 1);
+      x.body = randomBlock(rng, depth + 1, syncs);
       if (rng() % 2)
-        x.other = randomBlock(rng, depth + 1);
+        x.other = randomBlock(rng, depth + 1, syncs);
     } else if (depth < 3 && r < 5) {
       x.kind = Node::Loop;
       x.a = rng() % 14;
       x.b = rng() % 3 ? 16 + rng() % 16 : 99; // 99: no break
-      x.body = randomBlock(rng, depth + 1);
+      x.body = randomBlock(rng, depth + 1, syncs);
     } else if (r == 5 && rng() % 3 == 0) {
       x.kind = Node::Exit;
       x.a = rng() % 16;
@@ -605,6 +614,26 @@ struct Printer {
       s += "  and.b32 " + t + ", %r10, " + std::to_string(1u << x.a) +
            ";\n  setp.ne.u32 " + p + ", " + t + ", 0;\n  @" + p + " exit;\n";
       return;
+    case Node::Ballot:
+      // out[t][n] = ballot of (acc & 1); n counts this thread's ballots.
+      s += "  and.b32 %r60, %r12, 1;\n  setp.ne.u32 %p10, %r60, 0;\n"
+           "  vote.sync.ballot.b32 %r61, %p10, -1;\n"
+           "  mul.wide.u32 %rd10, %r20, 4;\n  add.s64 %rd11, %rd5, %rd10;\n"
+           "  st.global.u32 [%rd11], %r61;\n  add.u32 %r20, %r20, 1;\n";
+      return;
+    case Node::Barrier:
+      // Before its n-th barrier a thread writes n * 7919 + t to its slot of
+      // S[n % 2]; after it, out[t][64 + n] = the other warp's partner's slot.
+      s += "  and.b32 %r62, %r21, 1;\n  mad.lo.u32 %r63, %r62, 64, %r0;\n"
+           "  shl.b32 %r63, %r63, 2;\n  mov.u32 %r64, S;\n"
+           "  add.u32 %r63, %r63, %r64;\n  mad.lo.u32 %r65, %r21, 7919, %r0;\n"
+           "  st.shared.u32 [%r63], %r65;\n  barrier.sync 1;\n"
+           "  xor.b32 %r66, %r0, 32;\n  mad.lo.u32 %r66, %r62, 64, %r66;\n"
+           "  shl.b32 %r66, %r66, 2;\n  add.u32 %r66, %r66, %r64;\n"
+           "  ld.shared.u32 %r67, [%r66];\n"
+           "  mul.wide.u32 %rd10, %r21, 4;\n  add.s64 %rd11, %rd5, %rd10;\n"
+           "  st.global.u32 [%rd11+256], %r67;\n  add.u32 %r21, %r21, 1;\n";
+      return;
     case Node::If: {
       std::string l = std::to_string(label++);
       s += "  and.b32 " + t + ", %r10, " + std::to_string(1u << x.a) +
@@ -637,25 +666,39 @@ struct Printer {
   }
 };
 
+/// What a thread did at its ballots (the predicate of each) and how many
+/// barriers it passed.
+struct Trace {
+  std::vector<bool> ballots;
+  unsigned barriers = 0;
+};
+
 /// Returns false if the thread exited.
-bool interpret(const std::vector<Node> &b, uint32_t v, uint32_t &acc) {
+bool interpret(const std::vector<Node> &b, uint32_t v, uint32_t &acc,
+               Trace *trace = nullptr) {
   for (const Node &x : b) {
     switch (x.kind) {
     case Node::Arith:
       acc = x.a == 0 ? acc + x.b : x.a == 1 ? acc ^ x.b : acc * x.b;
+      break;
+    case Node::Ballot:
+      trace->ballots.push_back(acc & 1);
+      break;
+    case Node::Barrier:
+      ++trace->barriers;
       break;
     case Node::Exit:
       if (v & (1u << x.a))
         return false;
       break;
     case Node::If:
-      if (!interpret((v & (1u << x.a)) ? x.other : x.body, v, acc))
+      if (!interpret((v & (1u << x.a)) ? x.other : x.body, v, acc, trace))
         return false;
       break;
     case Node::Loop: {
       uint32_t n = (v >> x.a) & 3;
       for (uint32_t i = 0; i < n; ++i) {
-        if (!interpret(x.body, v, acc))
+        if (!interpret(x.body, v, acc, trace))
           return false;
         if (x.b != 99 && ((acc + i) & (1u << (x.b - 16))))
           break;
@@ -711,6 +754,69 @@ TEST(EmuControl, RandomControlFlowReconverges) {
       }
     }
   }
+}
+
+/// Ballots (or barriers) anywhere in random divergent code (branches,
+/// loops, breaks, exits): as under independent thread scheduling, the n-th
+/// ballot of every live lane of a warp is one collective, whichever
+/// instructions the lanes are at, and the n-th barrier of every thread of
+/// the CTA one phase (exited threads count as arrived). Checked against a
+/// host model of each thread.
+TEST(EmuControl, RandomPathsMeetAtBallotsAndBarriers) {
+  std::mt19937 rng(77);
+  Emulator emu;
+  int ran = 0;
+  for (int prog = 0; prog < 300 && ran < 150; ++prog) {
+    std::vector<Node> program = randomBlock(rng, 0, 1 + prog % 2);
+    const unsigned n = 64;
+    std::vector<uint32_t> in(n);
+    for (auto &v : in)
+      v = rng();
+    std::vector<uint32_t> acc(n);
+    std::vector<Trace> tr(n);
+    std::vector<bool> live(n);
+    bool fits = true, syncs = false;
+    for (unsigned t = 0; t < n; ++t) {
+      acc[t] = in[t];
+      live[t] = interpret(program, in[t], acc[t], &tr[t]);
+      fits = fits && tr[t].ballots.size() <= 64 && tr[t].barriers <= 64;
+      syncs = syncs || !tr[t].ballots.empty() || tr[t].barriers;
+    }
+    if (!fits || !syncs)
+      continue;
+    ++ran;
+    Printer pr;
+    pr.block(program, 0);
+    std::string body = "  ld.global.u32 %r10, [%rd3];\n  mov.u32 %r12, %r10;\n"
+                       "  mov.u32 %r20, 0;\n  mov.u32 %r21, 0;\n" +
+                       pr.s + "  st.global.u32 [%rd5+508], %r12;\n";
+    auto out = runElementwise(
+        elementwisePtx(body, 4, 512, ".shared .align 4 .b8 S[512];\n"),
+        toBytes(in), n * 512, n, 64, &emu);
+    for (unsigned t = 0; t < n; ++t) {
+      unsigned w = t / 32;
+      for (size_t k = 0; k < tr[t].ballots.size(); ++k) {
+        uint32_t want = 0;
+        for (unsigned l = 0; l < 32; ++l)
+          if (tr[w * 32 + l].ballots.size() > k && tr[w * 32 + l].ballots[k])
+            want |= 1u << l;
+        ASSERT_EQ(readAt<uint32_t>(out, 128 * t + k), want)
+            << "program " << prog << " thread " << t << " ballot " << k
+            << "\n" << pr.s;
+      }
+      unsigned partner = t ^ 32;
+      for (unsigned k = 0; k < tr[t].barriers; ++k)
+        if (tr[partner].barriers > k)
+          ASSERT_EQ(readAt<uint32_t>(out, 128 * t + 64 + k),
+                    k * 7919 + partner)
+              << "program " << prog << " thread " << t << " barrier " << k
+              << "\n" << pr.s;
+      if (live[t])
+        ASSERT_EQ(readAt<uint32_t>(out, 128 * t + 127), acc[t])
+            << "program " << prog << " thread " << t << "\n" << pr.s;
+    }
+  }
+  EXPECT_GE(ran, 100);
 }
 
 } // namespace

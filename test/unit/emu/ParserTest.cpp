@@ -84,9 +84,11 @@ TEST(EmuParser, UnsupportedFormsAreLoadErrors) {
        "{%r0,%r1,%r2,0}, {%r0,%r1}, {%r0,%r1,%r2,%r3};",
        "supported only as the source of mov and st"},
       {"  mov.b32 %r1, {-%r2, %r3};", "malformed vector element '-%r2'"},
-      {"  match.any.sync.b16 %r1, %r2, %r3;", "match.sync.{any,all}.{b32,b64}"},
-      {"  match.any.sync.b32 %r1|%r2, %r2, %r3;",
-       "match.sync.any takes one destination"},
+      {"  match.any.sync.b32 %r1|%r3, %r2, -1;",
+       "match.any.sync takes d, a, membermask"},
+      {"  match.all.sync.u16 %r1, %r2, -1;", "match.{any,all}.sync.{b32,b64}"},
+      {"  bar.red.popc.u32 %r1, 0, %r2;",
+       "bar.red takes d, a{, b}, {!}c with a predicate c"},
   };
   for (const Case &c : cases) {
     Status s = loadError(wrap(c.body));

@@ -291,7 +291,47 @@ TEST(EmuSanitizer, PartialWarpMma) {
   expectSurvives(emu);
 }
 
-TEST(EmuSanitizer, PartialWarpBarrier) {
+TEST(EmuSanitizer, AlignedFromTwoPaths) {
+  Emulator emu;
+  // Lane 0 reaches the mma along its own path (it may leave, so the paths
+  // meet only at the exit): the warp executes it together, once.
+  std::string body = "  .reg .b32 %a<4>;\n"
+                     "  mov.u32 %a0, 0x3c003c00;\n"
+                     "  mov.f32 %f0, 0f3F800000;\n"
+                     "  mov.f32 %f1, 0f00000000;\n"
+                     "  mov.f32 %f2, 0f00000000;\n"
+                     "  mov.f32 %f3, 0f00000000;\n"
+                     "  setp.ne.u32 %p1, %r0, 0;\n"
+                     "  @%p1 bra REST;\n"
+                     "  setp.eq.u32 %p2, %r0, LEAVER;\n"
+                     "  @%p2 bra DONE;\n"
+                     "REST:\n"
+                     "  mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                     "{%f0, %f1, %f2, %f3}, {%a0, %a0, %a0, %a0}, {%a0, %a0}, "
+                     "{%f0, %f1, %f2, %f3};\n"
+                     "  mul.wide.u32 %rd2, %r0, 4;\n"
+                     "  add.s64 %rd3, %rd1, %rd2;\n"
+                     "  st.global.f32 [%rd3], %f0;\n"
+                     "DONE:";
+  std::string stays = body;
+  stays.replace(stays.find("LEAVER"), 6, "77");
+  Outcome o = launch(emu, kernel(stays), Dim3(1), Dim3(32));
+  ASSERT_TRUE(o.status.ok()) << o.status.message();
+  float got[32];
+  ASSERT_TRUE(emu.copyFromDevice(got, o.buf, sizeof(got)).ok());
+  // A row of ones times a column of ones over k = 16, plus c = 1.
+  for (int l = 0; l < 32; ++l)
+    EXPECT_EQ(got[l], 17.0f) << "lane " << l;
+  // Lane 0 leaves instead: the others can never run it with the whole warp.
+  std::string leaves = body;
+  leaves.replace(leaves.find("LEAVER"), 6, "0");
+  o = launch(emu, kernel(leaves), Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::PartialWarp, bodyLine() + 11, Dim3(0, 0, 0),
+               Dim3(0, 0, 0), "mma.sync.aligned executed by part of a warp");
+  expectSurvives(emu);
+}
+
+TEST(EmuSanitizer, DivergentBarrier) {
   Emulator emu;
   // Lanes that returned early count as arrived: no report.
   Outcome early = launch(emu,
@@ -301,15 +341,46 @@ TEST(EmuSanitizer, PartialWarpBarrier) {
                                 "DONE:"),
                          Dim3(1), Dim3(64));
   EXPECT_TRUE(early.status.ok()) << early.status.message();
-  // Lanes that skip the barrier and go on to other work: a partial warp.
+  // Lanes that skip the barrier, do other work and exit: the waiting lanes
+  // let them run (independent thread scheduling), then they count as
+  // arrived.
+  Outcome skip = launch(emu,
+                        kernel("  setp.lt.u32 %p1, %r0, 8;\n"
+                               "  @%p1 bra SKIP;\n"
+                               "  bar.sync 0;\n"
+                               "SKIP:\n"
+                               "  add.u32 %r1, %r0, 1;"),
+                        Dim3(1), Dim3(32));
+  EXPECT_TRUE(skip.status.ok()) << skip.status.message();
+  // Lanes of one warp at two different aligned barriers: each part waits
+  // for the other (a GPU hangs), named with both lines.
   std::string body = "  setp.lt.u32 %p1, %r0, 8;\n"
                      "  @%p1 bra SKIP;\n"
                      "  bar.sync 0;\n"
+                     "  bra.uni DONE;\n"
                      "SKIP:\n"
-                     "  add.u32 %r1, %r0, 1;";
+                     "  bar.sync 0;\n"
+                     "DONE:";
   Outcome o = launch(emu, kernel(body), Dim3(1), Dim3(32));
-  expectReport(o, ReportKind::PartialWarp, bodyLine() + 2, Dim3(0, 0, 0),
-               Dim3(0, 0, 0), "executed by part of a warp");
+  expectReport(o, ReportKind::PartialWarp, bodyLine() + 5, Dim3(0, 0, 0),
+               Dim3(0, 0, 0),
+               "aligned barrier (bar.sync, barrier.sync.aligned) reached by "
+               "part of a warp (lanes 0x000000ff) while lanes 0xffffff00 "
+               "never get there (lane 8, which waits at an aligned barrier at "
+               "PTX line " +
+                   std::to_string(bodyLine() + 2));
+  expectSurvives(emu);
+  // Non-aligned barriers let them arrive apart: lanes waiting at two
+  // different barriers are a barrier deadlock.
+  std::string apart = body;
+  for (size_t at; (at = apart.find("bar.sync 0")) != std::string::npos;)
+    apart.replace(at, 10, "barrier.sync 0");
+  apart.replace(apart.rfind("barrier.sync 0"), 14, "barrier.sync 1");
+  o = launch(emu, kernel(apart), Dim3(1), Dim3(32));
+  ASSERT_FALSE(o.status.ok());
+  EXPECT_EQ(o.report.kind, ReportKind::BarrierDeadlock);
+  EXPECT_NE(o.status.message().find("of 32 threads arrived"), std::string::npos)
+      << o.status.message();
   expectSurvives(emu);
 }
 
@@ -345,6 +416,49 @@ TEST(EmuSanitizer, WrongMemberMask) {
   ASSERT_TRUE(emu.copyFromDevice(got, o.buf, sizeof(got)).ok());
   for (uint32_t t = 0; t < 20; ++t)
     EXPECT_EQ(got[t], t ^ 1u);
+  // Lanes of the member mask at collectives that never match (other
+  // qualifiers) wait for each other: an error naming both lines.
+  std::string body = "  setp.eq.u32 %p1, %r0, 0;\n"
+                     "  @%p1 bra ZERO;\n"
+                     "  vote.sync.all.pred %p2, %p1, -1;\n"
+                     "  bra.uni DONE;\n"
+                     "ZERO:\n"
+                     "  vote.sync.any.pred %p2, %p1, -1;\n"
+                     "DONE:";
+  o = launch(emu, kernel(body), Dim3(1), Dim3(32));
+  expectReport(o, ReportKind::WrongMemberMask, bodyLine() + 5, Dim3(0, 0, 0),
+               Dim3(0, 0, 0),
+               "vote.sync with member mask 0xffffffff waits for lanes "
+               "0xfffffffe that never execute a matching collective (lane 1, "
+               "which waits at vote.sync at PTX line " +
+                   std::to_string(bodyLine() + 2));
+  expectSurvives(emu);
+  // Lanes naming different masks in one instruction (logical warps of 16
+  // lanes) run one collective per mask, also when the lanes of one mask
+  // arrive along two paths.
+  for (const char *split : {"0", "24"}) {
+    o = launch(emu,
+               kernel(std::string("  setp.lt.u32 %p1, %r0, 16;\n"
+                                  "  selp.b32 %r2, 0xffff, 0xffff0000, %p1;\n"
+                                  "  setp.lt.u32 %p2, %r0, ") +
+                      split +
+                      ";\n"
+                      "  @%p2 bra LOW;\n"
+                      "  shfl.sync.bfly.b32 %r1, %r0, 2, 31, %r2;\n"
+                      "  bra.uni DONE;\n"
+                      "LOW:\n"
+                      "  shfl.sync.bfly.b32 %r1, %r0, 2, 31, %r2;\n"
+                      "DONE:\n"
+                      "  mul.wide.u32 %rd2, %r0, 4;\n"
+                      "  add.s64 %rd3, %rd1, %rd2;\n"
+                      "  st.global.u32 [%rd3], %r1;"),
+               Dim3(1), Dim3(32));
+    ASSERT_TRUE(o.status.ok()) << o.status.message();
+    uint32_t lanes[32];
+    ASSERT_TRUE(emu.copyFromDevice(lanes, o.buf, sizeof(lanes)).ok());
+    for (uint32_t t = 0; t < 32; ++t)
+      EXPECT_EQ(lanes[t], t ^ 2u) << "split at " << split;
+  }
   // A mask naming exactly the lanes of a divergent branch is correct.
   o = launch(emu,
              kernel("  setp.lt.u32 %p1, %r0, 16;\n"

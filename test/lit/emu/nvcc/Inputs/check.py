@@ -377,5 +377,141 @@ def templates():
         check("stencil<%d>" % N, out, np.array(want))
 
 
+def words(n):
+    """n random 32-bit words, never zero."""
+    return nonzero(rng.integers(1, 1 << 32, n, dtype=np.uint64).astype(
+        np.uint32))
+
+
+M32 = 0xFFFFFFFF
+
+
+def blocks(x):
+    """x as 2 CTAs of 128 threads, in int64 (products stay exact)."""
+    return x.reshape(2, 128).astype(np.int64)
+
+
+def u32(a):
+    return np.asarray(a).ravel().astype(np.uint32)
+
+
+def tail_sync():
+    x = words(256)
+    x[x == 0x5A5A5A5A] = 1
+    xb, t = blocks(x), np.arange(128)
+    out, lk = run("tail_sync", "2", "128",
+                  [x, np.full(256, 7, np.uint32), np.full(2, 7, np.uint32)],
+                  [1, 2])
+    s = np.where(t == 0, xb ^ 0x5A5A, xb) * 3 & M32
+    want = (s[:, (t + 1) & 127] + s[:, :1]) & M32
+    check("tail_sync", out, u32(want))
+    check("tail_sync lock", lk, np.zeros(2, np.uint32))
+
+
+def loop_branches():
+    x = words(256)
+    xb, t = blocks(x), np.arange(128)
+    (out,) = run("loop_branches", "2", "128",
+                 [x, np.full(256, 7, np.uint32)], [1])
+    want = np.zeros((2, 128), np.int64)
+    for i in range(4):
+        b = np.where(t & 1, xb + i, xb * (i + 1)) & M32
+        other = b[:, t ^ 1]
+        want = np.where(t & 1, (want + other * 3) & M32, want ^ other)
+    check("loop_branches", out, u32(want))
+
+
+def early_exit():
+    x = words(256)
+    x[::5] &= np.uint32(0xFFFFFFF8)  # more threads leave at the first exit
+    x[x == 0] = 16
+    xb, t = blocks(x), np.arange(128)
+    (out,) = run("early_exit", "2", "128", [x, np.full(256, 7, np.uint32)],
+                 [1])
+    first = (xb & 7) == 0
+    total = np.where(first, 0, xb & 0xFFFF).sum(axis=1) & M32
+    second = ~first & ((xb & 8) == 0)
+    want = np.where(first, xb * 5 & M32, 7)
+    want = np.where(second, (total[:, None] + xb[:, (t + 5) & 127]) & M32,
+                    want)
+    check("early_exit", out, u32(want))
+
+
+def counted():
+    x = words(256)
+    xb, t = blocks(x), np.arange(128)
+    (out,) = run("counted", "2", "128", [x, np.full(256, 7, np.uint32)], [1])
+    a = np.where(t < 64, np.where(t & 1, xb + 17, xb ^ 0x33), xb * 5) & M32
+    want = np.where(t < 64, a[:, (63 - t) % 128] + np.where(t & 1, 0, 1),
+                    a[:, (191 - t) % 128]) & M32
+    check("counted", out, u32(want))
+
+
+def lanes_of(x):
+    """x as warps of 32 lanes, in int64."""
+    return x.reshape(-1, 32).astype(np.int64)
+
+
+def vote_sites():
+    x = words(128)
+    x[5] &= 0x3FFFFFFF  # warp 0: lane 0's all_sync predicate fails
+    x[40] = 0  # warp 1: an all_sync predicate of lanes 1-31 fails
+    x[70] &= 0xFFFFFF00  # warp 2: an any_sync predicate of lanes 1-31 holds
+    xw = lanes_of(x)
+    (out,) = run("vote_sites", "2", "64", [x, np.full(6 * 128, 7, np.uint32)],
+                 [1])
+    got = out.reshape(-1, 32, 6)
+    lane0 = np.arange(32) == 0
+    bits = np.where(lane0, (xw >> 1) & 1, xw & 1)
+    ballot = (bits << np.arange(32)).sum(axis=1)
+    anyp = np.where(lane0, (xw & 4) != 0, (xw & 0xFF) == 0).any(axis=1)
+    allp = np.where(lane0, (xw & 0x40000000) != 0, xw != 0).all(axis=1)
+    src = np.where(lane0, xw * 7, xw + 9) & M32
+    shfl = np.where(lane0, src[:, 5:6], src[:, (np.arange(32) + 1) & 31])
+    add = np.where(lane0, xw & 0xFF, xw & 0xFFFF).sum(axis=1) & M32
+    mx = np.where(lane0, xw >> 4, xw >> 8).max(axis=1)
+    for k, (what, want) in enumerate([("ballot", ballot), ("any", anyp),
+                                      ("all", allp), ("shfl", shfl),
+                                      ("reduce add", add),
+                                      ("reduce max", mx)]):
+        want = np.broadcast_to(np.asarray(want).reshape(4, -1), (4, 32))
+        check("vote_sites " + what, got[:, :, k], u32(want).reshape(4, 32))
+
+
+def match_sites():
+    x = words(128)
+    x[32:64] = 77  # warp 1: every lane of the x / x + 1 match passes 77 + 1
+    x[32] = 78
+    xw = lanes_of(x)
+    (out,) = run("match_sites", "2", "64",
+                 [x, np.full(3 * 128, 7, np.uint32), "u32:1234", "u32:1234"],
+                 [1])
+    got = out.reshape(-1, 32, 3)
+    lane0 = np.arange(32) == 0
+    v = np.where(lane0, xw & 3, (xw >> 2) & 3)
+    same = v[:, :, None] == v[:, None, :]
+    want_any = (same * (1 << np.arange(32))).sum(axis=2)
+    check("match_sites any", got[:, :, 0], u32(want_any).reshape(4, 32))
+    # k == k2: every lane matches; the predicate bit 31 flips the full mask.
+    check("match_sites all equal", got[:, :, 1],
+          np.full((4, 32), 0x7FFFFFFF, np.uint32))
+    v = np.where(lane0, xw, xw + 1) & M32
+    equal = (v == v[:, :1]).all(axis=1)
+    want_all = np.where(equal, M32, 0)[:, None] | equal[:, None]
+    check("match_sites all", got[:, :, 2],
+          u32(np.broadcast_to(want_all, (4, 32))).reshape(4, 32))
+
+
+def syncwarp_sites():
+    x = words(128)
+    xw = lanes_of(x)
+    (out,) = run("syncwarp_sites", "2", "64", [x, np.full(128, 7, np.uint32)],
+                 [1])
+    t = np.arange(128).reshape(4, 32) % 64
+    want = np.where(t % 32 == 0, (xw[:, 1:2] + 77) & M32,
+                    ((xw[:, :1] ^ 0xABC) + t) & M32)
+    check("syncwarp_sites", out.reshape(4, 32), u32(want).reshape(4, 32))
+
+
 globals()[name]()
 print("OK: " + name)
