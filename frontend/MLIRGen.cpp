@@ -687,20 +687,17 @@ private:
                          llvm::function_ref<mlir::LogicalResult()> gen)
         -> mlir::LogicalResult {
       mlir::OpBuilder::InsertionGuard guard(builder);
-      // An scf.if without results comes with its yields: insert before them.
-      if (!block->empty() &&
-          block->back().hasTrait<mlir::OpTrait::IsTerminator>())
-        builder.setInsertionPoint(&block->back());
-      else
-        builder.setInsertionPointToEnd(block);
+      // scf.if's builder gives a result-less if an scf.yield already; the
+      // branch is generated into an empty block and yields once at its end.
+      block->clear();
+      builder.setInsertionPointToEnd(block);
       vars = outer;
       if (gen && mlir::failed(gen()))
         return mlir::failure();
       auto values = carriedValues(carried, types, "out of the 'if'");
       if (mlir::failed(values))
         return mlir::failure();
-      if (block->empty() || !block->back().hasTrait<mlir::OpTrait::IsTerminator>())
-        builder.create<mlir::scf::YieldOp>(loc(where), *values);
+      builder.create<mlir::scf::YieldOp>(loc(where), *values);
       return mlir::success();
     };
     if (mlir::failed(genBranch(ifOp.thenBlock(), genThen)) ||

@@ -53,6 +53,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Debug.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <numeric>
 #include <optional>
@@ -123,9 +124,47 @@ public:
 private:
   LogicalResult visitRegion(Region &region) {
     for (Block &block : region)
-      for (Operation &op : llvm::make_early_inc_range(block))
+      for (Operation &op : llvm::make_early_inc_range(block)) {
         if (failed(visit(&op)))
           return failure();
+        for (Value result : op.getResults())
+          if (failed(checkRegisters(&op, tileOf(result))))
+            return failure();
+      }
+    return success();
+  }
+
+  /// A tile without a layout gets one only if the layout algebra can
+  /// describe it: at most kMaxTileElements elements.
+  LogicalResult checkExtent(Operation *op, TileType tile) {
+    int64_t elements = 1;
+    for (int64_t extent : tile.getShape())
+      if (extent <= 0 || llvm::MulOverflow(elements, extent, elements) ||
+          elements > kMaxTileElements)
+        return op->emitOpError("tile ")
+               << tile << " has more than " << kMaxTileElements
+               << " elements, the most a layout describes";
+    return success();
+  }
+
+  /// A tile with a layout fits the register budget of a thread.
+  LogicalResult checkRegisters(Operation *op, TileType tile) {
+    if (!tile || !tile.getLayout())
+      return success();
+    auto layout = parseRegisterLayout(tile.getLayout().getExpr());
+    if (!layout)
+      return op->emitOpError("tile ")
+             << tile << " has an invalid layout: " << layout.error().message;
+    int64_t bits = getDType(tile.getElementType())->bitWidth();
+    TileType plain = TileType::get(tile.getContext(), tile.getShape(),
+                                   tile.getElementType(), LayoutAttr());
+    int64_t bytes = (layout->numLocals() * bits + 7) / 8;
+    if (bytes > kMaxTileBytesPerThread)
+      return op->emitOpError("tile ")
+             << plain << " in layout " << layout->str() << " needs " << bytes
+             << " bytes of registers per thread (" << layout->numLocals()
+             << " elements); the budget is " << kMaxTileBytesPerThread
+             << " bytes (256 32-bit registers)";
     return success();
   }
 
@@ -174,6 +213,9 @@ private:
       return tile && !tile.getLayout();
     };
     bool anyMissing = llvm::any_of(op->getResults(), needsLayout);
+    for (Value result : op->getResults())
+      if (needsLayout(result) && failed(checkExtent(op, tileOf(result))))
+        return failure();
 
     if (auto forOp = dyn_cast<scf::ForOp>(op))
       return visitFor(forOp);

@@ -43,6 +43,17 @@ namespace tilus {
 RegisterLayout defaultLayout(llvm::ArrayRef<int64_t> shape,
                              int64_t numThreads, unsigned elementBits);
 
+/// The most register bytes one thread may hold for one tile: 256 32-bit
+/// registers, a thread's whole register file in hardware (255 registers).
+/// A tile past it spills to local memory at best, and code generation grows
+/// with it (compiling 1024 f32 per thread takes minutes), so it is a mistake
+/// (a tile extent meant for another dimension, a -D value too large) that
+/// layout inference reports before code generation starts.
+constexpr int64_t kMaxTileBytesPerThread = 1024;
+
+/// The most elements a tile may have: the layout algebra's extent limit.
+constexpr int64_t kMaxTileElements = int64_t(1) << 31;
+
 /// The passes from the tilus dialect to LLVM+NVVM ready for translation,
 /// for the target `arch` (its shared-memory limit and the instructions it
 /// offers). `vectorizeRemarks` makes the vectorizer explain the width of

@@ -2,8 +2,10 @@
 |*                                                                            *|
 |* The functions of libtilus, for ctypes, cffi and other foreign function     *|
 |* interfaces. Every function that can fail returns 0 on success and -1 on    *|
-|* failure; tilus_last_error() then gives the message (per thread, valid     *|
-|* until the next call). Nothing here aborts or exits.                        *|
+|* failure; tilus_last_error() then gives the message (per thread, valid      *|
+|* until the next call). Nothing here aborts, exits or throws: bad arguments  *|
+|* (a null pointer, a negative count) and failures of the library below (out  *|
+|* of host memory included) are returned as -1 with a message.                *|
 |*                                                                            *|
 |*   tilus_device *dev;  tilus_kernel *k;                                     *|
 |*   tilus_device_create("emu", &dev);                                        *|

@@ -47,6 +47,26 @@ int succeed() {
   return 0;
 }
 
+/// Runs the body of a C API function: an exception from the library below
+/// (out of memory, a library bug) becomes a failure with its message, never
+/// an unwind into a C caller.
+template <typename F> int guarded(F &&body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    return fail("out of host memory");
+  } catch (const std::exception &e) {
+    return fail(std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail("internal error: unknown exception");
+  }
+}
+
+int badCount(const char *what, int count) {
+  return fail(std::string(what) + " must not be negative, got " +
+              std::to_string(count));
+}
+
 std::vector<Arg> toArgs(const tilus_arg *args, int nargs) {
   std::vector<Arg> out;
   for (int i = 0; i < nargs; ++i) {
@@ -114,18 +134,20 @@ const char *tilus_version(void) {
 int tilus_has_compiler(void) { return TILUS_WITH_JIT ? 1 : 0; }
 
 int tilus_device_create(const char *name, tilus_device **out) {
-  if (!(out))
-    return fail("null argument");
-  Expected<std::unique_ptr<Device>> dev = createDevice(name ? name : "");
-  if (!dev)
-    return fail(dev.error());
-  auto *d = new tilus_device;
-  d->device = std::move(*dev);
-  d->name = d->device->name();
-  d->description = d->device->description();
-  d->arch = d->device->arch();
-  *out = d;
-  return succeed();
+  return guarded([&] {
+    if (!(out))
+      return fail("null argument");
+    Expected<std::unique_ptr<Device>> dev = createDevice(name ? name : "");
+    if (!dev)
+      return fail(dev.error());
+    auto *d = new tilus_device;
+    d->device = std::move(*dev);
+    d->name = d->device->name();
+    d->description = d->device->description();
+    d->arch = d->device->arch();
+    *out = d;
+    return succeed();
+  });
 }
 
 void tilus_device_destroy(tilus_device *device) { delete device; }
@@ -180,97 +202,117 @@ int tilus_device_last_profile(tilus_device *device, const char *gpus,
 }
 
 int tilus_malloc(tilus_device *device, uint64_t bytes, uint64_t *out) {
-  if (!(device && out))
-    return fail("null argument");
-  Expected<DevicePtr> p = device->device->allocate(bytes);
-  if (!p)
-    return fail(p.error());
-  *out = *p;
-  return succeed();
+  return guarded([&] {
+    if (!(device && out))
+      return fail("null argument");
+    Expected<DevicePtr> p = device->device->allocate(bytes);
+    if (!p)
+      return fail(p.error());
+    *out = *p;
+    return succeed();
+  });
 }
 
 int tilus_free(tilus_device *device, uint64_t ptr) {
-  if (!(device))
-    return fail("null argument");
-  if (Status s = device->device->free(ptr); !s)
-    return fail(s);
-  return succeed();
+  return guarded([&] {
+    if (!(device))
+      return fail("null argument");
+    if (Status s = device->device->free(ptr); !s)
+      return fail(s);
+    return succeed();
+  });
 }
 
 int tilus_memcpy_htod(tilus_device *device, uint64_t dst, const void *src,
                       uint64_t bytes) {
-  if (!device || (!src && bytes))
-    return fail("null argument");
-  if (Status s = device->device->copyToDevice(dst, src, bytes); !s)
-    return fail(s);
-  return succeed();
+  return guarded([&] {
+    if (!device || (!src && bytes))
+      return fail("null argument");
+    if (Status s = device->device->copyToDevice(dst, src, bytes); !s)
+      return fail(s);
+    return succeed();
+  });
 }
 
 int tilus_memcpy_dtoh(tilus_device *device, void *dst, uint64_t src,
                       uint64_t bytes) {
-  if (!device || (!dst && bytes))
-    return fail("null argument");
-  if (Status s = device->device->copyFromDevice(dst, src, bytes); !s)
-    return fail(s);
-  return succeed();
+  return guarded([&] {
+    if (!device || (!dst && bytes))
+      return fail("null argument");
+    if (Status s = device->device->copyFromDevice(dst, src, bytes); !s)
+      return fail(s);
+    return succeed();
+  });
 }
 
 int tilus_synchronize(tilus_device *device, uint64_t stream) {
-  if (!(device))
-    return fail("null argument");
-  if (Status s = device->device->synchronize(stream); !s)
-    return fail(s);
-  return succeed();
+  return guarded([&] {
+    if (!(device))
+      return fail("null argument");
+    if (Status s = device->device->synchronize(stream); !s)
+      return fail(s);
+    return succeed();
+  });
 }
 
 int tilus_compile(tilus_device *device, const char *source,
                   const char *filename, const char *const *defines,
                   int ndefines, const char *kernel_name, tilus_kernel **out) {
-  if (!device || !out || (ndefines > 0 && !defines))
-    return fail("null argument");
-#if TILUS_WITH_JIT
-  std::string error;
-  JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
-  if (!error.empty())
-    return fail(error);
-  return makeKernel(compile(*device->device, source ? source : "",
-                            filename ? filename : "<source>", options),
-                    out);
-#else
-  return fail("this libtilus is the runtime core, built without the "
-              "compiler: load precompiled kernels with tilus_load");
-#endif
+  return guarded([&] {
+    if (!device || !out || (ndefines > 0 && !defines))
+      return fail("null argument");
+    if (ndefines < 0)
+      return badCount("ndefines", ndefines);
+  #if TILUS_WITH_JIT
+    std::string error;
+    JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
+    if (!error.empty())
+      return fail(error);
+    return makeKernel(compile(*device->device, source ? source : "",
+                              filename ? filename : "<source>", options),
+                      out);
+  #else
+    return fail("this libtilus is the runtime core, built without the "
+                "compiler: load precompiled kernels with tilus_load");
+  #endif
+  });
 }
 
 int tilus_compile_file(tilus_device *device, const char *path,
                        const char *const *defines, int ndefines,
                        const char *kernel_name, tilus_kernel **out) {
-  if (!device || !out || (ndefines > 0 && !defines))
-    return fail("null argument");
-#if TILUS_WITH_JIT
-  std::string error;
-  JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
-  if (!error.empty())
-    return fail(error);
-  return makeKernel(compileFile(*device->device, path ? path : "", options),
-                    out);
-#else
-  return tilus_compile(device, nullptr, path, defines, ndefines, kernel_name,
-                       out);
-#endif
+  return guarded([&] {
+    if (!device || !out || (ndefines > 0 && !defines))
+      return fail("null argument");
+    if (ndefines < 0)
+      return badCount("ndefines", ndefines);
+  #if TILUS_WITH_JIT
+    std::string error;
+    JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
+    if (!error.empty())
+      return fail(error);
+    return makeKernel(compileFile(*device->device, path ? path : "", options),
+                      out);
+  #else
+    return tilus_compile(device, nullptr, path, defines, ndefines, kernel_name,
+                         out);
+  #endif
+  });
 }
 
 int tilus_load(tilus_device *device, const void *image, size_t size,
                const char *metadata_json, const char *kernel_name,
                tilus_kernel **out) {
-  if (!device || !out || (!image && size))
-    return fail("null argument");
-  return makeKernel(
-      loadKernel(*device->device,
-                 std::string_view(static_cast<const char *>(image), size),
-                 metadata_json ? metadata_json : "",
-                 kernel_name ? kernel_name : ""),
-      out);
+  return guarded([&] {
+    if (!device || !out || (!image && size))
+      return fail("null argument");
+    return makeKernel(
+        loadKernel(*device->device,
+                   std::string_view(static_cast<const char *>(image), size),
+                   metadata_json ? metadata_json : "",
+                   kernel_name ? kernel_name : ""),
+        out);
+  });
 }
 
 void tilus_kernel_destroy(tilus_kernel *kernel) { delete kernel; }
@@ -281,118 +323,140 @@ const char *tilus_kernel_info(tilus_kernel *kernel) {
 
 int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
                  uint64_t stream, tilus_launch_stats *stats) {
-  if (!kernel || (nargs > 0 && !args))
-    return fail("null argument");
-  LaunchStats s;
-  if (Status st = kernel->kernel.launch(toArgs(args, nargs), stream,
-                                        stats ? &s : nullptr);
-      !st)
-    return fail(st);
-  if (stats) {
-    stats->milliseconds = s.milliseconds;
-    stats->warp_instructions = s.warpInstructions;
-  }
-  return succeed();
+  return guarded([&] {
+    if (!kernel || (nargs > 0 && !args))
+      return fail("null argument");
+    if (nargs < 0)
+      return badCount("nargs", nargs);
+    LaunchStats s;
+    if (Status st = kernel->kernel.launch(toArgs(args, nargs), stream,
+                                          stats ? &s : nullptr);
+        !st)
+      return fail(st);
+    if (stats) {
+      stats->milliseconds = s.milliseconds;
+      stats->warp_instructions = s.warpInstructions;
+    }
+    return succeed();
+  });
 }
 
 int tilus_kernel_grid(tilus_kernel *kernel, const tilus_arg *args, int nargs,
                       uint32_t grid[3]) {
-  if (!kernel || !grid || (nargs > 0 && !args))
-    return fail("null argument");
-  Expected<Dim3> g = kernel->kernel.grid(toArgs(args, nargs));
-  if (!g)
-    return fail(g.error());
-  grid[0] = g->x;
-  grid[1] = g->y;
-  grid[2] = g->z;
-  return succeed();
+  return guarded([&] {
+    if (!kernel || !grid || (nargs > 0 && !args))
+      return fail("null argument");
+    if (nargs < 0)
+      return badCount("nargs", nargs);
+    Expected<Dim3> g = kernel->kernel.grid(toArgs(args, nargs));
+    if (!g)
+      return fail(g.error());
+    grid[0] = g->x;
+    grid[1] = g->y;
+    grid[2] = g->z;
+    return succeed();
+  });
 }
 
 int tilus_encode(const char *dtype, const double *values, size_t count,
                  uint64_t *codes) {
-  if (count && (!values || !codes))
-    return fail("null argument");
-  std::optional<DType> type = parseType(dtype);
-  if (!type)
-    return -1;
-  for (size_t i = 0; i < count; ++i)
-    codes[i] = encode(*type, values[i]);
-  return succeed();
+  return guarded([&] {
+    if (count && (!values || !codes))
+      return fail("null argument");
+    std::optional<DType> type = parseType(dtype);
+    if (!type)
+      return -1;
+    for (size_t i = 0; i < count; ++i)
+      codes[i] = encode(*type, values[i]);
+    return succeed();
+  });
 }
 
 int tilus_decode(const char *dtype, const uint64_t *codes, size_t count,
                  double *values) {
-  if (count && (!codes || !values))
-    return fail("null argument");
-  std::optional<DType> type = parseType(dtype);
-  if (!type)
-    return -1;
-  for (size_t i = 0; i < count; ++i)
-    values[i] = decode(*type, codes[i] & type->codeMask());
-  return succeed();
+  return guarded([&] {
+    if (count && (!codes || !values))
+      return fail("null argument");
+    std::optional<DType> type = parseType(dtype);
+    if (!type)
+      return -1;
+    for (size_t i = 0; i < count; ++i)
+      values[i] = decode(*type, codes[i] & type->codeMask());
+    return succeed();
+  });
 }
 
 int tilus_packed_size(const char *dtype, uint64_t count, uint64_t *out) {
-  if (!out)
-    return fail("null argument");
-  Expected<uint64_t> n = storageBytes(dtype ? dtype : "", count);
-  if (!n)
-    return fail(n.error());
-  *out = *n;
-  return succeed();
+  return guarded([&] {
+    if (!out)
+      return fail("null argument");
+    Expected<uint64_t> n = storageBytes(dtype ? dtype : "", count);
+    if (!n)
+      return fail(n.error());
+    *out = *n;
+    return succeed();
+  });
 }
 
 int tilus_pack(const char *dtype, const uint64_t *codes, size_t count,
                uint8_t *out) {
-  if (count && (!codes || !out))
-    return fail("null argument");
-  std::optional<DType> type = parseType(dtype);
-  if (!type)
-    return -1;
-  for (size_t i = 0; i < count; ++i)
-    if (codes[i] & ~type->codeMask())
-      return fail("code " + std::to_string(codes[i]) + " at index " +
-                  std::to_string(i) + " does not fit " + type->name());
-  packBits(codes, count, type->bitWidth(), out);
-  return succeed();
+  return guarded([&] {
+    if (count && (!codes || !out))
+      return fail("null argument");
+    std::optional<DType> type = parseType(dtype);
+    if (!type)
+      return -1;
+    for (size_t i = 0; i < count; ++i)
+      if (codes[i] & ~type->codeMask())
+        return fail("code " + std::to_string(codes[i]) + " at index " +
+                    std::to_string(i) + " does not fit " + type->name());
+    packBits(codes, count, type->bitWidth(), out);
+    return succeed();
+  });
 }
 
 int tilus_unpack(const char *dtype, const uint8_t *in, size_t count,
                  uint64_t *codes) {
-  if (count && (!in || !codes))
-    return fail("null argument");
-  std::optional<DType> type = parseType(dtype);
-  if (!type)
-    return -1;
-  unpackBits(in, count, type->bitWidth(), codes);
-  return succeed();
+  return guarded([&] {
+    if (count && (!in || !codes))
+      return fail("null argument");
+    std::optional<DType> type = parseType(dtype);
+    if (!type)
+      return -1;
+    unpackBits(in, count, type->bitWidth(), codes);
+    return succeed();
+  });
 }
 
 } // extern "C"
 
 int tilus_matmul_config(int64_t m, int64_t n, int64_t k, int bits,
                         int64_t group, int64_t tile[4]) {
-  if (!tile)
-    return fail("null argument");
-  if (bits < 1 || bits > 8)
-    return fail("weights must have 1 to 8 bits, got " + std::to_string(bits));
-  Expected<MatmulConfig> config =
-      selectMatmulConfig(m, n, k, static_cast<unsigned>(bits), group);
-  if (!config)
-    return fail(config.error());
-  tile[0] = config->bm, tile[1] = config->bn, tile[2] = config->bk;
-  tile[3] = config->splitK;
-  return succeed();
+  return guarded([&] {
+    if (!tile)
+      return fail("null argument");
+    if (bits < 1 || bits > 8)
+      return fail("weights must have 1 to 8 bits, got " + std::to_string(bits));
+    Expected<MatmulConfig> config =
+        selectMatmulConfig(m, n, k, static_cast<unsigned>(bits), group);
+    if (!config)
+      return fail(config.error());
+    tile[0] = config->bm, tile[1] = config->bn, tile[2] = config->bk;
+    tile[3] = config->splitK;
+    return succeed();
+  });
 }
 
 int tilus_pack_weights(const uint8_t *codes, int64_t k, int64_t n, int bits,
                        int64_t bn, int64_t bk, uint8_t *out) {
-  if (!codes || !out)
-    return fail("null argument");
-  if (bits < 1 || bits > 8)
-    return fail("weights must have 1 to 8 bits, got " + std::to_string(bits));
-  MatmulConfig config;
-  config.bn = bn, config.bk = bk;
-  Status s = packWeights(codes, k, n, static_cast<unsigned>(bits), config, out);
-  return s ? succeed() : fail(s);
+  return guarded([&] {
+    if (!codes || !out)
+      return fail("null argument");
+    if (bits < 1 || bits > 8)
+      return fail("weights must have 1 to 8 bits, got " + std::to_string(bits));
+    MatmulConfig config;
+    config.bn = bn, config.bk = bk;
+    Status s = packWeights(codes, k, n, static_cast<unsigned>(bits), config, out);
+    return s ? succeed() : fail(s);
+  });
 }

@@ -116,8 +116,12 @@ bool Launch::execCall(Warp &w, const Instr &I, uint32_t mask) {
       uint64_t fmt = 0, args = 0;
       size_t t = size_t(w.id) * 32 + size_t(l);
       uint8_t *loc = local.data() + t * localBytes;
-      std::memcpy(&fmt, loc + ci.args[0], 8);
-      std::memcpy(&args, loc + ci.args[1], 8);
+      // A call that passes no argument buffer (one operand) prints the
+      // format alone, as a null buffer does.
+      if (!ci.args.empty())
+        std::memcpy(&fmt, loc + ci.args[0], 8);
+      if (ci.args.size() > 1)
+        std::memcpy(&args, loc + ci.args[1], 8);
       int32_t n = 0;
       if (!doPrintf(w, I, l, fmt, args, n))
         return false;

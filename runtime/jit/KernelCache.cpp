@@ -224,6 +224,16 @@ std::optional<CompiledModule> jit::diskLookup(const std::string &dir,
                                               const std::string &key) {
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, key + ".json");
+  // Only a regular file is read: a FIFO would block and a link to a device
+  // never ends. Anything else is left to diskInsert's rename to replace.
+  llvm::sys::fs::file_status st;
+  if (llvm::sys::fs::status(path, st, /*Follow=*/false))
+    return std::nullopt;
+  if (st.type() != llvm::sys::fs::file_type::regular_file) {
+    llvm::errs() << "tilus: cache: entry " << path
+                 << " is not a regular file; recompiling\n";
+    return std::nullopt;
+  }
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);

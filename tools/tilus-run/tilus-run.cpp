@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -137,6 +138,9 @@ bool parseInt(const std::string &s, bool isSigned, int bits, uint64_t &out) {
 }
 
 bool readFile(const std::string &path, std::string &out) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return false;
   std::ifstream f(path, std::ios::binary);
   if (!f)
     return false;
@@ -323,9 +327,15 @@ int main(int argc, char **argv) {
         uint64_t n;
         if (!parseInt(val.substr(6), false, 64, n))
           return fail(where + ": buf:zeros: needs a byte count");
-        data.assign(n, '\0');
+        try {
+          data.assign(n, '\0');
+        } catch (const std::exception &) {
+          return fail(where + ": cannot allocate " + std::to_string(n) +
+                      " bytes of host memory");
+        }
       } else if (!readFile(val, data)) {
-        return fail(where + ": cannot read '" + val + "'");
+        return fail(where + ": cannot read '" + val +
+                    "' (not a readable regular file)");
       }
       auto p = dev.allocate(data.size());
       if (!p)

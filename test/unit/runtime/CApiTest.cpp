@@ -1,0 +1,81 @@
+//===- CApiTest.cpp - The C API turns every failure into -1 and a message -===//
+
+#include "tilus/tilus.h"
+
+#include "gtest/gtest.h"
+
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+class CApiTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ::setenv("TILUS_CACHE_DIR", TILUS_TEST_CACHE_DIR, 1);
+    ASSERT_EQ(tilus_device_create("emu", &device), 0) << tilus_last_error();
+  }
+  void TearDown() override { tilus_device_destroy(device); }
+
+  tilus_device *device = nullptr;
+};
+
+const char *kVectorAdd = R"(
+kernel vector_add<BLOCK = 1024>(
+    a: global f32[n], b: global f32[n], c: global f32[n], n: i32)
+  grid(cdiv(n, BLOCK)) warps(4)
+{
+  x = load_global(a, [blockIdx.x * BLOCK], [BLOCK]);
+  store_global(c, x, [blockIdx.x * BLOCK]);
+}
+)";
+
+TEST_F(CApiTest, NegativeCountsAreErrors) {
+  tilus_kernel *kernel = nullptr;
+  const char *defines[] = {"BLOCK=256"};
+  EXPECT_EQ(tilus_compile(device, kVectorAdd, "v.tl", defines, -5, nullptr,
+                          &kernel),
+            -1);
+  EXPECT_EQ(std::string(tilus_last_error()),
+            "ndefines must not be negative, got -5");
+  EXPECT_EQ(tilus_compile_file(device, "v.tl", defines, -1, nullptr, &kernel),
+            -1);
+  ASSERT_EQ(tilus_compile(device, kVectorAdd, "v.tl", defines, 1, nullptr,
+                          &kernel),
+            0)
+      << tilus_last_error();
+  tilus_arg args[1] = {};
+  uint32_t grid[3];
+  EXPECT_EQ(tilus_launch(kernel, args, -2, 0, nullptr), -1);
+  EXPECT_EQ(std::string(tilus_last_error()),
+            "nargs must not be negative, got -2");
+  EXPECT_EQ(tilus_kernel_grid(kernel, args, -2, grid), -1);
+  tilus_kernel_destroy(kernel);
+}
+
+// A tile past what a layout describes was an exception (bad_variant_access)
+// thrown through the C API; it is a located error.
+TEST_F(CApiTest, HugeTileIsALocatedError) {
+  tilus_kernel *kernel = nullptr;
+  const char *defines[] = {"BLOCK=4294967296"};
+  EXPECT_EQ(tilus_compile(device, kVectorAdd, "v.tl", defines, 1, nullptr,
+                          &kernel),
+            -1);
+  std::string error = tilus_last_error();
+  EXPECT_NE(error.find("v.tl:6:7: error:"), std::string::npos) << error;
+  EXPECT_NE(error.find("tile<4294967296xf32>"), std::string::npos) << error;
+}
+
+TEST_F(CApiTest, RegisterBudgetIsALocatedError) {
+  tilus_kernel *kernel = nullptr;
+  const char *defines[] = {"BLOCK=65536"};
+  EXPECT_EQ(tilus_compile(device, kVectorAdd, "v.tl", defines, 1, nullptr,
+                          &kernel),
+            -1);
+  std::string error = tilus_last_error();
+  EXPECT_NE(error.find("v.tl:6:7: error:"), std::string::npos) << error;
+  EXPECT_NE(error.find("the budget is 1024 bytes"), std::string::npos)
+      << error;
+}
+
+} // namespace
