@@ -56,6 +56,10 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
   }
   Space real = sp;
   uint64_t off = addr;
+  // Shared-space addresses are 32 bits: a base register that went below 0
+  // and an offset that brings it back wrap as on the GPU.
+  if (sp == Space::Shared)
+    off = uint32_t(addr);
   if (sp == Space::Generic) {
     if (addr >= kSharedWindow && addr < kSharedWindow + kWindowSize) {
       real = Space::Shared;
