@@ -41,6 +41,7 @@
 
 #include <algorithm>
 #include <random>
+#include <unistd.h>
 
 using namespace llvm;
 
@@ -220,10 +221,54 @@ std::optional<int64_t> shapeValue(const ShapeValues &values,
 /// gives the same bytes in both modes.
 int makeHostInputs(const tilus::KernelInfo &info, const ShapeValues &values,
                    StringRef mode, std::vector<std::vector<uint8_t>> &host) {
-  for (const tilus::ParamInfo &p : info.params)
-    if (!p.isGlobal && !shapeValue(values, p.name))
+  for (const tilus::ParamInfo &p : info.params) {
+    if (p.isGlobal)
+      continue;
+    std::optional<int64_t> v = shapeValue(values, p.name);
+    if (!v)
       return fail(mode + " needs a value for '" + p.name + "' (--shape " +
                   p.name + "=VALUE)");
+    // The value must fit the parameter's type.
+    std::optional<tilus::DType> type = tilus::DType::parse(p.dtype);
+    if (type && type->isInteger() && type->bitWidth() < 64) {
+      int bits = int(type->bitWidth());
+      int64_t lo = type->isSigned() ? -(int64_t(1) << (bits - 1)) : 0;
+      int64_t hi = type->isSigned() ? (int64_t(1) << (bits - 1)) - 1
+                                    : (int64_t(1) << bits) - 1;
+      if (*v < lo || *v > hi)
+        return fail("--shape " + p.name + "=" + std::to_string(*v) +
+                    " is out of the range of " + p.dtype + " (" +
+                    std::to_string(lo) + " to " + std::to_string(hi) + ")");
+    }
+  }
+  // Every tensor's size, before any is made: the inputs must fit in half
+  // of this machine's memory.
+  uint64_t total = 0;
+  for (const tilus::ParamInfo &p : info.params) {
+    if (!p.isGlobal)
+      continue;
+    uint64_t count = 1;
+    for (const std::string &extent : p.shape) {
+      tilus::Expected<int64_t> e = tilus::evaluateExpr(extent, values);
+      if (!e)
+        return fail("shape of '" + p.name + "': " + e.error().message());
+      if (*e < 0)
+        return fail("shape of '" + p.name + "' is negative");
+      if (*e && count > (uint64_t(1) << 62) / uint64_t(*e))
+        return fail("shape of '" + p.name + "' is too large");
+      count *= uint64_t(*e);
+    }
+    tilus::Expected<uint64_t> bytes = tilus::storageBytes(p.dtype, count);
+    if (!bytes)
+      return fail("parameter '" + p.name + "': " + bytes.error().message());
+    total += *bytes;
+  }
+  uint64_t memory = uint64_t(sysconf(_SC_PHYS_PAGES)) *
+                    uint64_t(sysconf(_SC_PAGE_SIZE));
+  if (memory && total > memory / 2)
+    return fail(mode + ": the inputs need " + std::to_string(total) +
+                " bytes, more than half of this machine's " +
+                std::to_string(memory) + " bytes of memory");
   std::mt19937_64 rng(seed);
   for (const tilus::ParamInfo &p : info.params) {
     std::optional<tilus::DType> type = tilus::DType::parse(p.dtype);
