@@ -38,6 +38,23 @@ bool writesFirstOperand(Op op) {
   }
 }
 
+/// Ops of the special-function unit (transcendentals and reciprocals).
+bool isSpecialFunction(Op op) {
+  switch (op) {
+  case Op::Ex2:
+  case Op::Lg2:
+  case Op::Rcp:
+  case Op::Rsqrt:
+  case Op::Sqrt:
+  case Op::Sin:
+  case Op::Cos:
+  case Op::Tanh:
+    return true;
+  default:
+    return false;
+  }
+}
+
 bool isHalf(Type t) {
   return t == Type::F16 || t == Type::F16x2 || t == Type::BF16 ||
          t == Type::BF16x2;
@@ -89,14 +106,10 @@ void countClass(Counters &c, const Instr &I) {
   case Op::Cvt:
     ++c.instConversion;
     return;
-  case Op::Ex2:
-  case Op::Lg2:
-  case Op::Rcp:
-  case Op::Rsqrt:
-  case Op::Sqrt:
-  case Op::Sin:
-  case Op::Cos:
-  case Op::Tanh:
+  default:
+    break;
+  }
+  if (isSpecialFunction(I.op)) {
     // The special-function unit, unless an f64 or f16 variant.
     if (I.type == Type::F64)
       ++c.instFp64;
@@ -105,8 +118,6 @@ void countClass(Counters &c, const Instr &I) {
     else
       ++c.instOther;
     return;
-  default:
-    break;
   }
   // Arithmetic, logic, comparison and moves, by the operand type (setp and
   // set compare their source type).
@@ -139,22 +150,13 @@ double resultLatency(const Instr &I) {
     return 32;
   case Op::Cvt:
     return 6;
-  case Op::Ex2:
-  case Op::Lg2:
-  case Op::Rcp:
-  case Op::Rsqrt:
-  case Op::Sqrt:
-  case Op::Sin:
-  case Op::Cos:
-  case Op::Tanh:
-    return 18;
   case Op::Shfl:
   case Op::Vote:
   case Op::Redux:
   case Op::Activemask:
     return 24;
   default:
-    return 4;
+    return isSpecialFunction(I.op) ? 18 : 4;
   }
 }
 
