@@ -1,6 +1,8 @@
 //===- FastCast.cpp - Packed casts of small types to f16/bf16 -------------===//
 //
-// Each pair of registers becomes one inline-assembly block that starts with
+// Each pair of registers becomes one program, four programs to an
+// inline-assembly block (their lines interleaved, so that in program order
+// no instruction waits on the one before it), that starts with
 //
 //   mov.b32 %x, {a, b};     // code of a in bits [0, 16), of b in [16, 32)
 //
@@ -18,9 +20,11 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <array>
+#include <cctype>
 #include <map>
 
 using namespace mlir;
@@ -221,43 +225,113 @@ bool tilus::hasFastCast(DType from, DType to, int64_t count) {
 
 namespace {
 
-/// Emits `program` once per pair of codes and gathers the f16x2/bf16x2
-/// results into one vector of `to`. `inputs` holds each pair's two asm
-/// operands and `loads` the instruction that puts the pair into %x (first
-/// code at bits [0, b), second at [16, 16 + b), anything elsewhere).
+/// Pairs converted by one inline-assembly block. The pairs' programs are
+/// interleaved line by line, so that in program order no instruction waits
+/// on the one just before it (four independent chains); a block of one pair
+/// would stall at every step of its chain.
+constexpr size_t kPairsPerBlock = 4;
+
+/// The lines of `text` for pair `lane` of a block of `lanes` pairs: scratch
+/// registers get the lane's suffix, and the operands are renumbered from
+/// one pair's ($0 result, $1 and $2 inputs, $3... constants) to the block's
+/// (results, then two inputs per pair, then the shared constants).
+SmallVector<std::string> lanePart(StringRef text, size_t lane, size_t lanes) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 1 < text.size() &&
+        StringRef("xtms").contains(text[i + 1]) &&
+        (i + 2 >= text.size() ||
+         !isalnum(static_cast<unsigned char>(text[i + 2])))) {
+      out += std::string("%") + text[i + 1] + std::to_string(lane);
+      ++i;
+    } else if (c == '$' && i + 1 < text.size() &&
+               isdigit(static_cast<unsigned char>(text[i + 1]))) {
+      size_t n = 0, j = i + 1;
+      for (; j < text.size() && isdigit(static_cast<unsigned char>(text[j]));
+           ++j)
+        n = n * 10 + size_t(text[j] - '0');
+      size_t mapped = n == 0   ? lane
+                      : n <= 2 ? lanes + 2 * lane + (n - 1)
+                               : 3 * lanes + (n - 3);
+      out += "$" + std::to_string(mapped);
+      i = j - 1;
+    } else {
+      out += c;
+    }
+  }
+  SmallVector<std::string> lines;
+  for (StringRef rest = out; !rest.empty();) {
+    auto [line, tail] = rest.split('\n');
+    if (!line.trim().empty())
+      lines.push_back(line.trim().str());
+    rest = tail;
+  }
+  return lines;
+}
+
+/// Emits `program` once per pair of codes, kPairsPerBlock pairs to an
+/// inline-assembly block, and gathers the f16x2/bf16x2 results into one
+/// vector of `to`. `inputs` holds each pair's two asm operands and `loads`
+/// the instruction that puts the pair into %x (first code at bits [0, b),
+/// second at [16, 16 + b), anything elsewhere).
 Value emitPrograms(OpBuilder &builder, Location loc,
                    ArrayRef<std::array<Value, 2>> inputs,
-                   ArrayRef<std::string> loads, StringRef inputConstraints,
+                   ArrayRef<std::string> loads, StringRef inputConstraint,
                    DType from, DType to) {
   Program program = *getProgram(from, to);
-  std::string constraints = "=r," + inputConstraints.str();
   SmallVector<Value> constants;
-  for (uint32_t word : program.constants) {
-    constraints += ",r";
+  for (uint32_t word : program.constants)
     constants.push_back(builder.create<arith::ConstantIntOp>(
         loc, static_cast<int64_t>(word), 32));
-  }
   Type element =
       to == DType::f16() ? builder.getF16Type() : builder.getBF16Type();
+  Type i32 = builder.getI32Type();
   auto pairType = VectorType::get({2}, element);
   int64_t count = 2 * static_cast<int64_t>(inputs.size());
   Value result = builder.create<arith::ConstantOp>(
       loc, builder.getZeroAttr(VectorType::get({count}, element)));
-  for (auto [i, pairInputs] : llvm::enumerate(inputs)) {
-    SmallVector<Value> operands(pairInputs.begin(), pairInputs.end());
+  for (size_t first = 0; first < inputs.size(); first += kPairsPerBlock) {
+    size_t lanes = std::min(kPairsPerBlock, inputs.size() - first);
+    SmallVector<std::string> constraints(lanes, "=r");
+    SmallVector<Value> operands;
+    SmallVector<SmallVector<std::string>> parts;
+    std::string text = "{\n";
+    for (size_t lane = 0; lane < lanes; ++lane) {
+      operands.append(inputs[first + lane].begin(), inputs[first + lane].end());
+      constraints.append(2, inputConstraint.str());
+      parts.push_back(
+          lanePart(loads[first + lane] + "\n" + program.body, lane, lanes));
+      text += llvm::formatv(".reg .b32 %x{0}, %t{0}, %m{0}, %s{0};\n", lane);
+    }
     operands.append(constants);
-    std::string text = "{\n.reg .b32 %x, %t, %m, %s;\n" + loads[i] + "\n" +
-                       program.body + "}";
-    Value word = builder
-                     .create<LLVM::InlineAsmOp>(
-                         loc, builder.getI32Type(), operands, text, constraints,
-                         /*has_side_effects=*/false, /*is_align_stack=*/false,
-                         LLVM::AsmDialectAttr(), ArrayAttr())
-                     .getResult(0);
-    Value pair = builder.create<LLVM::BitcastOp>(loc, pairType, word);
-    result = builder.create<vector::InsertStridedSliceOp>(
-        loc, pair, result, ArrayRef<int64_t>{2 * static_cast<int64_t>(i)},
-        ArrayRef<int64_t>{1});
+    constraints.append(constants.size(), "r");
+    for (size_t line = 0; line < parts[0].size(); ++line)
+      for (size_t lane = 0; lane < lanes; ++lane)
+        text += parts[lane][line] + "\n";
+    text += "}";
+    Type resultType =
+        lanes == 1 ? i32
+                   : LLVM::LLVMStructType::getLiteral(
+                         builder.getContext(), SmallVector<Type>(lanes, i32));
+    Value block =
+        builder
+            .create<LLVM::InlineAsmOp>(
+                loc, resultType, operands, text, llvm::join(constraints, ","),
+                /*has_side_effects=*/false, /*is_align_stack=*/false,
+                LLVM::AsmDialectAttr(), ArrayAttr())
+            .getResult(0);
+    for (size_t lane = 0; lane < lanes; ++lane) {
+      Value word =
+          lanes == 1
+              ? block
+              : builder.create<LLVM::ExtractValueOp>(loc, block, int64_t(lane));
+      Value pair = builder.create<LLVM::BitcastOp>(loc, pairType, word);
+      result = builder.create<vector::InsertStridedSliceOp>(
+          loc, pair, result,
+          ArrayRef<int64_t>{2 * static_cast<int64_t>(first + lane)},
+          ArrayRef<int64_t>{1});
+    }
   }
   return result;
 }
@@ -272,7 +346,7 @@ Value tilus::emitFastCast(OpBuilder &builder, Location loc, Value value,
     inputs.push_back({builder.create<vector::ExtractOp>(loc, value, i),
                       builder.create<vector::ExtractOp>(loc, value, i + 1)});
   SmallVector<std::string> loads(inputs.size(), "mov.b32 %x, {$1, $2};");
-  return emitPrograms(builder, loc, inputs, loads, "c,c", from, to);
+  return emitPrograms(builder, loc, inputs, loads, "c", from, to);
 }
 
 Value tilus::emitFastCastFromWords(OpBuilder &builder, Location loc,
@@ -300,12 +374,13 @@ Value tilus::emitFastCastFromWords(OpBuilder &builder, Location loc,
     if (!value)
       value = shift == 0 ? wordValues[word]
               : straddles
-                  ? builder.create<LLVM::FshrOp>(loc, i32, wordValues[word + 1],
-                                                 wordValues[word],
-                                                 constant(shift))
+                  ? builder
+                        .create<LLVM::FshrOp>(loc, i32, wordValues[word + 1],
+                                              wordValues[word], constant(shift))
                         .getResult()
-                  : builder.create<arith::ShRUIOp>(loc, wordValues[word],
-                                                   constant(shift))
+                  : builder
+                        .create<arith::ShRUIOp>(loc, wordValues[word],
+                                                constant(shift))
                         .getResult();
     return {value, straddles ? 0 : offset / 8};
   };
@@ -321,5 +396,5 @@ Value tilus::emitFastCastFromWords(OpBuilder &builder, Location loc,
     loads.push_back(
         llvm::formatv("prmt.b32 %x, $1, $2, {0:x4};", selector).str());
   }
-  return emitPrograms(builder, loc, inputs, loads, "r,r", from, to);
+  return emitPrograms(builder, loc, inputs, loads, "r", from, to);
 }

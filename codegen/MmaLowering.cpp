@@ -331,13 +331,22 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
         rewriter.getContext(),
         SmallVector<Type>(cLocals / fc.perRegister, fc.type));
 
-    Value result = adaptor.getC();
-    for (auto [i, tiles] : llvm::enumerate(plan->operands)) {
-      SmallVector<Value> acc;
+    // k-outer order: each accumulator tile's chain of dependent mma is
+    // interleaved with the other tiles' chains, so that in program order a
+    // warp issues independent mma back to back instead of waiting on each
+    // tile's previous one (the order a scheduler would pick; the profiler
+    // issues in program order).
+    SmallVector<SmallVector<Value>> accs;
+    for (size_t i = 0; i < plan->operands.size(); ++i) {
+      SmallVector<Value> &acc = accs.emplace_back();
       for (int64_t r = 0; r < cLocals / fc.perRegister; ++r)
         acc.push_back(pack(adaptor.getC(), fc,
                            int64_t(i) * cLocals + r * fc.perRegister));
-      for (auto [la, lb] : tiles) {
+    }
+    size_t kTiles = plan->operands.empty() ? 0 : plan->operands[0].size();
+    for (size_t k = 0; k < kTiles; ++k)
+      for (auto [i, tiles] : llvm::enumerate(plan->operands)) {
+        auto [la, lb] = tiles[k];
         SmallVector<Value> args;
         for (int64_t r = 0; r < aLocals / fa.perRegister; ++r)
           args.push_back(
@@ -345,14 +354,16 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
         for (int64_t r = 0; r < bLocals / fb.perRegister; ++r)
           args.push_back(
               pack(adaptor.getB(), fb, lb * bLocals + r * fb.perRegister));
-        args.append(acc);
+        args.append(accs[i]);
         auto mma = rewriter.create<LLVM::CallIntrinsicOp>(
             loc, TypeRange{resultType},
             rewriter.getStringAttr(instruction.intrinsic), args);
-        for (auto [r, reg] : llvm::enumerate(acc))
+        for (auto [r, reg] : llvm::enumerate(accs[i]))
           reg = rewriter.create<LLVM::ExtractValueOp>(loc, mma.getResult(0),
                                                       int64_t(r));
       }
+    Value result = adaptor.getC();
+    for (auto [i, acc] : llvm::enumerate(accs))
       for (auto [r, reg] : llvm::enumerate(acc)) {
         int64_t first = int64_t(i) * cLocals + int64_t(r) * fc.perRegister;
         if (fc.perRegister == 1) {
@@ -364,7 +375,6 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
               loc, rewriter.create<vector::ExtractOp>(loc, reg, j), result,
               first + j);
       }
-    }
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -120,6 +120,12 @@ struct LineCounters {
   uint64_t globalSectors = 0;    ///< of its global loads, stores, cp.async, atomics
   uint64_t sharedWavefronts = 0; ///< of its shared loads, stores, cp.async writes
   uint64_t sharedConflicts = 0;  ///< wavefronts beyond one per phase
+  /// Modelled, not counted: the cycles the warps' critical-path clocks
+  /// advanced at this line's instructions on the first GPU modelled (one
+  /// to issue, plus the wait for operands, cp.async groups or a barrier),
+  /// summed over the warps. Its share of all lines' cycles says where a
+  /// warp's time goes.
+  double pathCycles = 0;
 };
 
 struct Counters {

@@ -368,7 +368,8 @@ std::string Profile::toJson() const {
            ", \"global_sectors\": " + number(double(l.globalSectors)) +
            ", \"shared_wavefronts\": " + number(double(l.sharedWavefronts)) +
            ", \"shared_bank_conflicts\": " +
-           number(double(l.sharedConflicts)) + "}";
+           number(double(l.sharedConflicts)) +
+           ", \"path_cycles\": " + number(l.pathCycles) + "}";
     first = false;
   }
   out += "], \"note\": " + quoted(kModelNote) + "}";
@@ -403,11 +404,15 @@ std::string Profile::toText() const {
   }
   if (!counters.lines.empty()) {
     uint64_t total = counters.instructions();
+    double cycles = 0;
+    for (const LineCounters &l : counters.lines)
+      cycles += l.pathCycles;
     out += "hot spots (exact, by source line; the 10 with the most "
-           "instructions):\n";
-    std::snprintf(line, sizeof line, "  %-40s %12s %6s %12s %12s %10s\n",
+           "instructions; path %: the line's share of the warps' modelled "
+           "critical path):\n";
+    std::snprintf(line, sizeof line, "  %-40s %12s %6s %12s %12s %10s %7s\n",
                   "line", "instructions", "%", "gl sectors", "sh wavefronts",
-                  "conflicts");
+                  "conflicts", "path %");
     out += line;
     size_t shown = 0;
     for (const LineCounters &l : counters.lines) {
@@ -418,12 +423,13 @@ std::string Profile::toText() const {
         where = where.substr(slash + 1);
       where += ":" + std::to_string(l.line);
       std::snprintf(line, sizeof line,
-                    "  %-40s %12llu %5.1f%% %12llu %12llu %10llu\n",
+                    "  %-40s %12llu %5.1f%% %12llu %12llu %10llu %6.1f%%\n",
                     where.c_str(), (unsigned long long)l.instructions,
                     total ? 100.0 * double(l.instructions) / double(total) : 0,
                     (unsigned long long)l.globalSectors,
                     (unsigned long long)l.sharedWavefronts,
-                    (unsigned long long)l.sharedConflicts);
+                    (unsigned long long)l.sharedConflicts,
+                    cycles > 0 ? 100.0 * l.pathCycles / cycles : 0);
       out += line;
     }
   }

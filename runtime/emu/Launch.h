@@ -152,6 +152,9 @@ struct Warp {
   std::vector<double> ready;
   std::deque<std::array<double, kModelGpus>> groupReady;
   std::array<double, kModelGpus> openGroup{};
+  /// The source line of the warp's last instruction: a barrier's wait is
+  /// added to it when the barrier releases.
+  LineCounters *lastLine = nullptr;
 };
 
 /// Per-byte shadow of shared memory for the race detector.

@@ -253,6 +253,9 @@ void Profiler::instruction(const detail::ModuleImpl &mod, const Instr &I,
         w.groupReady.pop_front();
       }
     }
+    if (line && gpus)
+      line->pathCycles += t[0] - w.clock[0];
+    w.lastLine = line;
     w.clock = t;
     if (firstIsDest && I.nops && !setsReadyInEndMemory(I.op))
       for (unsigned n = operandRegs(I.ops[0], regs), k = 0; k < n; ++k)
@@ -440,8 +443,11 @@ void Profiler::barrierReleased(std::vector<Warp> &warps, uint32_t id) {
       for (unsigned k = 0; k < gpus; ++k)
         last[k] = std::max(last[k], w.clock[k]);
   for (Warp &w : warps)
-    if (!w.done && w.blocked && w.barId == id)
+    if (!w.done && w.blocked && w.barId == id) {
+      if (w.lastLine && gpus)
+        w.lastLine->pathCycles += last[0] - w.clock[0];
       w.clock = last;
+    }
 }
 
 void Profiler::ctaDone(std::vector<Warp> &warps) {
@@ -455,6 +461,7 @@ void Profiler::ctaDone(std::vector<Warp> &warps) {
     std::fill(w.ready.begin(), w.ready.end(), 0.0);
     std::fill(w.pendingBytes.begin(), w.pendingBytes.end(), 0u);
     w.inflight = 0;
+    w.lastLine = nullptr;
   }
   for (unsigned k = 0; k < gpus; ++k) {
     pathSum[k] += slowest[k];
@@ -503,6 +510,7 @@ Counters Profiler::counters() const {
     for (uint64_t *v : {&l.instructions, &l.globalSectors,
                         &l.sharedWavefronts, &l.sharedConflicts})
       *v = uint64_t(double(*v) * scale + 0.5);
+    l.pathCycles *= scale;
     out.lines.push_back(std::move(l));
   }
   std::sort(out.lines.begin(), out.lines.end(),

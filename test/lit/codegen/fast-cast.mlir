@@ -1,13 +1,14 @@
 // RUN: tilusc %s -o %t.ptx
 // RUN: FileCheck %s < %t.ptx
 // Casts from types of at most 8 bits to f16/bf16 convert two registers per
-// packed block (codegen/FastCast.cpp) when the thread holds an even number
-// of elements; other counts and targets keep the per-element conversion.
+// packed program, up to four programs interleaved in a block
+// (codegen/FastCast.cpp), when the thread holds an even number of elements;
+// other counts and targets keep the per-element conversion.
 
 // u4 -> f16: the codes go under the exponent of 1024 (0x6400) with one lop3, one sub.f16x2 removes it; no cvt.
 // CHECK-LABEL: .entry u4_f16(
-// CHECK: mov.b32 %x, {%rs{{[0-9]+}}, %rs{{[0-9]+}}}
-// CHECK: lop3.b32 %x, %x, 0x000f000f, 0x64006400, 0xea
+// CHECK: mov.b32 %x0, {%rs{{[0-9]+}}, %rs{{[0-9]+}}}
+// CHECK: lop3.b32 %x0, %x0, 0x000f000f, 0x64006400, 0xea
 // CHECK: sub.rn.f16x2
 // CHECK-NOT: cvt.rn.f16
 func.func @u4_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -23,7 +24,7 @@ func.func @u4_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // i4 -> f16: the same with the sign bit flipped (lop3 0x6a) and 1032 (0x6408) subtracted.
 // CHECK-LABEL: .entry i4_f16(
-// CHECK: lop3.b32 %x, %x, 0x000f000f, 0x64086408, 0x6a
+// CHECK: lop3.b32 %x0, %x0, 0x000f000f, 0x64086408, 0x6a
 // CHECK: sub.rn.f16x2
 // CHECK-NOT: cvt.rn.f16
 func.func @i4_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -39,9 +40,9 @@ func.func @i4_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // u2 -> f16 with four locals: two packed pairs.
 // CHECK-LABEL: .entry u2_f16(
-// CHECK: lop3.b32 %x, %x, 0x00030003, 0x64006400, 0xea
+// CHECK: lop3.b32 %x0, %x0, 0x00030003, 0x64006400, 0xea
+// CHECK: lop3.b32 %x1, %x1, 0x00030003, 0x64006400, 0xea
 // CHECK: sub.rn.f16x2
-// CHECK: lop3.b32 %x, %x, 0x00030003, 0x64006400, 0xea
 // CHECK: sub.rn.f16x2
 // CHECK-NOT: cvt.rn.f16
 func.func @u2_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -57,10 +58,10 @@ func.func @u2_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // f4e2m1 -> f16: sign to bit 15, fields shifted into f16 position, one mul.f16x2 by 2^14.
 // CHECK-LABEL: .entry f4e2m1_f16(
-// CHECK: shl.b32 %t, %x, 12
-// CHECK: and.b32 %m, %t, 0x70007000
-// CHECK: shr.b32 %m, %m, 3
-// CHECK: lop3.b32 %x, %t, 0x80008000, %m, 0xea
+// CHECK: shl.b32 %t0, %x0, 12
+// CHECK: and.b32 %m0, %t0, 0x70007000
+// CHECK: shr.b32 %m0, %m0, 3
+// CHECK: lop3.b32 %x0, %t0, 0x80008000, %m0, 0xea
 // CHECK: mul.rn.f16x2
 // CHECK-NOT: cvt.rn.f16
 func.func @f4e2m1_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -76,9 +77,9 @@ func.func @f4e2m1_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // f6e3m2 -> f16: the same shifts for its widths, scaled by 2^12.
 // CHECK-LABEL: .entry f6e3m2_f16(
-// CHECK: shl.b32 %t, %x, 10
-// CHECK: and.b32 %m, %t, 0x7c007c00
-// CHECK: shr.b32 %m, %m, 2
+// CHECK: shl.b32 %t0, %x0, 10
+// CHECK: and.b32 %m0, %t0, 0x7c007c00
+// CHECK: shr.b32 %m0, %m0, 2
 // CHECK: mul.rn.f16x2
 // CHECK-NOT: cvt.rn.f16
 func.func @f6e3m2_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -94,9 +95,9 @@ func.func @f6e3m2_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // f8e4m3 -> f16: the NaN magnitude carries into the fifth f16 exponent bit before the mul.f16x2 by 2^8.
 // CHECK-LABEL: .entry f8e4m3_f16(
-// CHECK: shl.b32 %t, %x, 8
-// CHECK: add.u32 %x, %m, 0x01000100
-// CHECK: shr.b32 %m, %m, 1
+// CHECK: shl.b32 %t0, %x0, 8
+// CHECK: add.u32 %x0, %m0, 0x01000100
+// CHECK: shr.b32 %m0, %m0, 1
 // CHECK: mul.rn.f16x2
 // CHECK-NOT: cvt.rn.f16
 func.func @f8e4m3_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -112,8 +113,8 @@ func.func @f8e4m3_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // f8e5m2 -> f16: the code is the f16's top byte; mul.f16x2 by 1.0 makes NaN canonical.
 // CHECK-LABEL: .entry f8e5m2_f16(
-// CHECK: shl.b32 %t, %x, 8
-// CHECK: and.b32 %x, %t, 0xff00ff00
+// CHECK: shl.b32 %t0, %x0, 8
+// CHECK: and.b32 %x0, %t0, 0xff00ff00
 // CHECK: mul.rn.f16x2
 // CHECK-NOT: cvt.rn.f16
 func.func @f8e5m2_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -129,7 +130,7 @@ func.func @f8e5m2_f16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // u4 -> bf16: under the exponent of 128 (0x4300); sm_80 has no bf16x2 sub, so x * 1.0 - 128 with fma.rn.bf16x2.
 // CHECK-LABEL: .entry u4_bf16(
-// CHECK: lop3.b32 %x, %x, 0x000f000f, 0x43004300, 0xea
+// CHECK: lop3.b32 %x0, %x0, 0x000f000f, 0x43004300, 0xea
 // CHECK: fma.rn.bf16x2
 // CHECK-NOT: cvt.rn.bf16
 func.func @u4_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -145,7 +146,7 @@ func.func @u4_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // f4e2m1 -> bf16: shifted into bf16 position, fma.rn.bf16x2 by 2^126 plus -0.
 // CHECK-LABEL: .entry f4e2m1_bf16(
-// CHECK: shr.b32 %m, %m, 6
+// CHECK: shr.b32 %m0, %m0, 6
 // CHECK: fma.rn.bf16x2
 // CHECK-NOT: cvt.rn.bf16
 func.func @f4e2m1_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -161,9 +162,9 @@ func.func @f4e2m1_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // Negative: one local (no pair) keeps the generic per-element conversion.
 // CHECK-LABEL: .entry u4_f16_single(
-// CHECK-NOT: mov.b32 %x, {
+// CHECK-NOT: mov.b32 %x{{[0-9]}}, {
 // CHECK: cvt.rn.f16.u16
-// CHECK-NOT: mov.b32 %x, {
+// CHECK-NOT: mov.b32 %x{{[0-9]}}, {
 func.func @u4_f16_single(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
     attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
   %c0 = arith.constant 0 : i32
@@ -177,9 +178,9 @@ func.func @u4_f16_single(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // Negative: f32 targets keep the generic conversion.
 // CHECK-LABEL: .entry u4_f32(
-// CHECK-NOT: mov.b32 %x, {
+// CHECK-NOT: mov.b32 %x{{[0-9]}}, {
 // CHECK: cvt.rn.f32.u16
-// CHECK-NOT: mov.b32 %x, {
+// CHECK-NOT: mov.b32 %x{{[0-9]}}, {
 func.func @u4_f32(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
     attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
   %c0 = arith.constant 0 : i32
@@ -193,10 +194,10 @@ func.func @u4_f32(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 
 // f8e4m3 -> bf16: the NaN carry becomes an all-ones bf16 exponent (0x7f80) before the fma by 2^120.
 // CHECK-LABEL: .entry f8e4m3_bf16(
-// CHECK: add.u32 %x, %m, 0x01000100
-// CHECK: shr.b32 %m, %m, 4
-// CHECK: sub.u32 %x, %x, %s
-// CHECK: or.b32 %m, %m, %x
+// CHECK: add.u32 %x0, %m0, 0x01000100
+// CHECK: shr.b32 %m0, %m0, 4
+// CHECK: sub.u32 %x0, %x0, %s0
+// CHECK: or.b32 %m0, %m0, %x0
 // CHECK: fma.rn.bf16x2
 // CHECK-NOT: cvt.rn.bf16
 func.func @f8e4m3_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
@@ -213,12 +214,12 @@ func.func @f8e4m3_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
 // u8 -> bf16 (255 does not fit under the exponent of 128): each code under
 // the exponent of 2^23 in an f32, one subtraction, and one packing cvt.
 // CHECK-LABEL: .entry u8_bf16(
-// CHECK: mov.b32 %x, {
-// CHECK-NEXT: prmt.b32 %t, %x, %r{{[0-9]+}}, 0x7650;
-// CHECK-NEXT: prmt.b32 %m, %x, %r{{[0-9]+}}, 0x7652;
-// CHECK-NEXT: sub.rn.f32 %t, %t, 0f4B000000;
-// CHECK-NEXT: sub.rn.f32 %m, %m, 0f4B000000;
-// CHECK-NEXT: cvt.rn.bf16x2.f32 %r{{[0-9]+}}, %m, %t;
+// CHECK: mov.b32 %x0, {
+// CHECK-NEXT: prmt.b32 %t0, %x0, %r{{[0-9]+}}, 0x7650;
+// CHECK-NEXT: prmt.b32 %m0, %x0, %r{{[0-9]+}}, 0x7652;
+// CHECK-NEXT: sub.rn.f32 %t0, %t0, 0f4B000000;
+// CHECK-NEXT: sub.rn.f32 %m0, %m0, 0f4B000000;
+// CHECK-NEXT: cvt.rn.bf16x2.f32 %r{{[0-9]+}}, %m0, %t0;
 // CHECK-NOT: cvt.rn.bf16.f32
 func.func @u8_bf16(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>)
     attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {

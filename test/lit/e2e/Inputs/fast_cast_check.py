@@ -86,7 +86,7 @@ def check(name, layout, index, work, rng):
     failures = []
     text = open(ptx).read()
     # Each packed conversion of a pair starts by packing two registers.
-    pairs = len(re.findall(r"mov\.b32 %x, \{", text))
+    pairs = len(re.findall(r"mov\.b32 %x[0-9]+, \{", text))
     fast = [t for t in ("f16", "bf16") if expects_fast(name, t)]
     if pairs != len(fast) * locals_of(layout) // 2:
         failures.append(f"{name} ({layout}): {pairs} packed pairs, expected "
