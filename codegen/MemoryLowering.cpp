@@ -20,6 +20,7 @@
 
 #include "codegen/CastCodegen.h"
 #include "codegen/LayoutCodegen.h"
+#include "codegen/Scratch.h"
 #include "codegen/TileLowering.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -422,10 +423,95 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
   }
 };
 
+/// The block's one atomic add: every thread fences its global writes (so the
+/// release covers the whole block's), a barrier, thread 0 adds with
+/// acquire-release semantics at GPU scope and leaves the previous value in
+/// scratch, a barrier, every thread reads it. The next execution's first
+/// barrier keeps thread 0 from overwriting the scratch word before every
+/// thread has read it.
+struct AtomicAddLowering : OpConversionPattern<AtomicAddOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AtomicAddOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto offsetAttr = op->getAttrOfType<IntegerAttr>(plan_attr::kScratchOffset);
+    if (!offsetAttr)
+      return op.emitOpError("needs scratch shared memory, but has no '")
+             << plan_attr::kScratchOffset << "' (run shared-memory planning)";
+    auto type = cast<GlobalTensorType>(op.getDst().getType());
+    GlobalParts global =
+        unpackGlobal(rewriter, loc, adaptor.getDst(), type.getRank());
+    Type i32 = rewriter.getI32Type(), i64 = rewriter.getI64Type();
+    auto c32 = [&](int64_t v) -> Value {
+      return rewriter.create<arith::ConstantIntOp>(loc, v, 32);
+    };
+    Value inBounds, linear;
+    for (auto [dim, index] : llvm::enumerate(adaptor.getIndices())) {
+      // Unsigned comparison also rejects negative indices.
+      Value ok = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                                index, global.extents[dim]);
+      inBounds =
+          inBounds
+              ? rewriter.create<arith::AndIOp>(loc, inBounds, ok).getResult()
+              : ok;
+      Value wide = rewriter.create<arith::ExtUIOp>(loc, i64, index);
+      if (linear) {
+        Value extent =
+            rewriter.create<arith::ExtUIOp>(loc, i64, global.extents[dim]);
+        linear = rewriter.create<arith::AddIOp>(
+            loc, rewriter.create<arith::MulIOp>(loc, linear, extent), wide);
+      } else {
+        linear = wide;
+      }
+    }
+    Value address = rewriter.create<LLVM::GEPOp>(
+        loc, global.ptr.getType(), i32, global.ptr, ValueRange{linear});
+    Value scratch =
+        emitDynamicSharedAddress(rewriter, loc, op, offsetAttr.getInt());
+    auto asmOp = [&](OpBuilder &b, Type result, ValueRange operands,
+                     StringRef text, StringRef constraints) {
+      return b.create<LLVM::InlineAsmOp>(
+          loc, result ? TypeRange{result} : TypeRange{}, operands, text,
+          constraints, /*has_side_effects=*/true, /*is_align_stack=*/false,
+          LLVM::AsmDialectAttr(), ArrayAttr());
+    };
+    asmOp(rewriter, nullptr, {}, "fence.acq_rel.gpu;", "~{memory}");
+    rewriter.create<NVVM::Barrier0Op>(loc);
+    Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, i32);
+    Value first = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                 threadId, c32(0));
+    rewriter.create<scf::IfOp>(loc, first, [&](OpBuilder &b, Location l) {
+      Value old =
+          b.create<scf::IfOp>(
+               l, inBounds,
+               [&](OpBuilder &t, Location tl) {
+                 Value v = asmOp(t, i32, {address, adaptor.getValue()},
+                                 "atom.acq_rel.gpu.global.add.u32 $0, [$1], "
+                                 "$2;",
+                                 "=r,l,r,~{memory}")
+                               .getResult(0);
+                 t.create<scf::YieldOp>(tl, v);
+               },
+               [&](OpBuilder &e, Location el) {
+                 e.create<scf::YieldOp>(
+                     el, ValueRange{e.create<arith::ConstantIntOp>(el, 0, 32)});
+               })
+              .getResult(0);
+      b.create<LLVM::StoreOp>(l, old, scratch);
+      b.create<scf::YieldOp>(l);
+    });
+    rewriter.create<NVVM::Barrier0Op>(loc);
+    rewriter.replaceOp(op, rewriter.create<LLVM::LoadOp>(loc, i32, scratch));
+    return success();
+  }
+};
+
 } // namespace
 
 void tilus::populateMemoryLoweringPatterns(const TypeConverter &converter,
                                            RewritePatternSet &patterns) {
-  patterns.add<GlobalViewLowering, LoadGlobalLowering, StoreGlobalLowering>(
-      converter, patterns.getContext());
+  patterns.add<GlobalViewLowering, LoadGlobalLowering, StoreGlobalLowering,
+               AtomicAddLowering>(converter, patterns.getContext());
 }

@@ -112,6 +112,9 @@ static bool spansWarps(const RegisterLayout &layout, int64_t dim) {
 }
 
 int64_t tilus::getScratchBytes(Operation *op) {
+  // The previous value, from the thread that adds to every thread.
+  if (isa<AtomicAddOp>(op))
+    return 4;
   if (auto reduce = dyn_cast<ReduceOp>(op)) {
     TileType source = reduce.getSource().getType();
     if (!source.getLayout() || !spansWarps(getLayout(source), reduce.getDim()))

@@ -456,13 +456,13 @@ private:
       static const char *const kStatements[] = {
           "store_global", "store_shared", "free_shared", "copy_async",
           "commit",       "wait",         "sync",        "print",
-          "assume"};
+          "assume",       "atomic_add"};
       if (stmt.value->kind != Expr::Kind::Call ||
           !llvm::is_contained(kStatements, llvm::StringRef(stmt.value->name)))
         return error(stmt.loc, "this expression statement has no effect; only "
                                "store_global, store_shared, free_shared, "
-                               "copy_async, commit, wait, sync, print and "
-                               "assume may stand alone");
+                               "copy_async, commit, wait, sync, print, "
+                               "assume and atomic_add may stand alone");
       return mlir::success(!mlir::failed(genExpr(*stmt.value)));
     }
     case Stmt::Kind::For:
@@ -1603,6 +1603,31 @@ private:
       else
         builder.create<StoreSharedOp>(l, value->value, dst->value, *offsets);
       return Val::constInt(0);
+    }
+    if (name == "atomic_add") {
+      if (mlir::failed(checkArgCount(call, 3, 3, "(tensor, [indices], value)")))
+        return mlir::failure();
+      mlir::FailureOr<Val> dst = genArg(call, 0, Val::Kind::Global);
+      if (mlir::failed(dst))
+        return mlir::failure();
+      auto [rank, element] = rankAndElement(dst->value.getType());
+      if (!element.isSignlessInteger(32)) {
+        report(call.operands[0]->loc,
+               "atomic_add adds to a tensor of i32, got a tensor of " +
+                   typeToString(element));
+        return mlir::failure();
+      }
+      auto indices = genOffsets(*call.operands[1], rank);
+      if (mlir::failed(indices))
+        return mlir::failure();
+      mlir::FailureOr<mlir::Value> value =
+          genIndexScalar(*call.operands[2], "the value added");
+      if (mlir::failed(value))
+        return mlir::failure();
+      return Val::of(Val::Kind::Scalar,
+                     builder.create<AtomicAddOp>(l, builder.getI32Type(),
+                                                 dst->value, *indices, *value)
+                         .getResult());
     }
     if (name == "zeros" || name == "full") {
       bool zeros = name == "zeros";

@@ -8,7 +8,7 @@
 Nothing is compiled here: every kernel is PTX and metadata that
 make-bundle.sh compiled into BUNDLE/a16wx/ (configs.txt maps each problem of
 the table below to the tile and split-K tilus-pack-weights picks for it; with
-split-K, a row times both launches: the slices and matmul_a16wx_reduce). Weights are
+split-K, one launch both multiplies the slices and sums them). Weights are
 random codes of W, packed by BUNDLE's tilus-pack-weights (the C API has no
 packing call); activations are uniform in [-1, 1) and the group-128 scales
 are chosen so that |w| <= 1.5. Every output is checked against a reference
@@ -119,9 +119,9 @@ class Problem:
     """One row: the weights, their packed form for the row's tile, and
     activations."""
 
-    def __init__(self, weights, packed, m, stem, split, seed):
+    def __init__(self, weights, packed, m, stem, tile, split, seed):
         self.weights, self.packed_future, self.stem = weights, packed, stem
-        self.split = split
+        self.tile, self.split = tile, split
         self.w, self.m, self.n, self.k = weights.w, m, weights.n, weights.k
         self.bits = weights.bits
         rng = np.random.default_rng(seed)
@@ -312,22 +312,20 @@ class Kernels:
                     ptx.read(), meta.read(), kernel=kernel)
         return self.loaded[stem, kernel]
 
-    def matmul(self, p, partial):
-        """A callable (a, b, scales, zeros, c, m, n, k) for problem p: the
-        kernel, or with split-K the slices into `partial` (f32, SPLITK x M x
-        N) and their sum into c."""
+    def matmul(self, p, partial, arrivals):
+        """A callable (a, b, scales, zeros, c, m, n, k) for problem p. With
+        split-K the kernel writes the slices to `partial` (f32, SPLITK x M x
+        N) and counts them in `arrivals` (i32, one per tile, zero and left
+        zero); without, neither is touched."""
         main = self.get(p.stem)
-        if p.split == 1:
-            return main
-        reduce = self.get(p.stem, "matmul_a16wx_reduce")
 
         def run(a, b, s, z, c, m, n, k, timed=False):
-            st = main(a, b, s, z, partial, m, n, k, timed=timed)
-            st2 = reduce(partial, c, m * n, timed=timed)
-            if timed:
-                return {"warp_instructions": st["warp_instructions"] +
-                        st2["warp_instructions"]}
+            return main(a, b, s, z, c, partial, arrivals, m, n, k, timed=timed)
         return run
+
+    @staticmethod
+    def arrival_shape(p):
+        return (-(-p.m // p.tile[0]), p.n // p.tile[1])
 
 
 def prepare(tilus, args, device, configs, pool, workdir):
@@ -348,7 +346,8 @@ def prepare(tilus, args, device, configs, pool, workdir):
         if key not in packed:
             packed[key] = pool.submit(pack, args.pack_tool, workdir, made,
                                       tile)
-        out.append(Problem(wt, packed[key], m, stem, split, seed=1000 + i))
+        out.append(Problem(wt, packed[key], m, stem, tile, split,
+                           seed=1000 + i))
     return out
 
 
@@ -366,7 +365,8 @@ def run_emu(tilus, args, configs, pool, workdir):
     for p in prepare(tilus, args, "emu", configs, pool, workdir):
         p.ready()
         kernel = kernels.matmul(
-            p, np.zeros((p.split, p.m, p.n), dtype=np.float32))
+            p, np.zeros((p.split, p.m, p.n), dtype=np.float32),
+            np.zeros(Kernels.arrival_shape(p), dtype=np.int32))
         c = np.zeros((p.m, p.n), dtype=np.float16)
         stats = kernel(p.a, p.packed, p.scales, p.scales, c,
                        p.m, p.n, p.k, timed=True)
@@ -393,8 +393,9 @@ def run_torch_cpu(tilus, args, configs, pool, workdir, dev):
     for p in prepare(tilus, args, "emu", configs, pool, workdir):
         t = to_torch(torch, p, "cpu")
         partial = torch.zeros((p.split, p.m, p.n), dtype=torch.float32)
-        kernels.matmul(p, partial)(t["a"], t["b"], t["scales"], t["scales"],
-                                   t["c"], p.m, p.n, p.k)
+        arrivals = torch.zeros(Kernels.arrival_shape(p), dtype=torch.int32)
+        kernels.matmul(p, partial, arrivals)(
+            t["a"], t["b"], t["scales"], t["scales"], t["c"], p.m, p.n, p.k)
         ref, _ = reference_torch(torch, p, t["codes"], t["a"], t["scales"])
         _, bad = check(t["c"].float(), ref)
         note = ""
@@ -447,7 +448,10 @@ def run_cuda(tilus, args, configs, pool, workdir):
         try:
             partial = torch.empty((p.split, p.m, p.n), dtype=torch.float32,
                                   device=TORCH_DEVICE)
-            r = measure(torch, p, kernels.matmul(p, partial), args.reps,
+            arrivals = torch.zeros(Kernels.arrival_shape(p),
+                                   dtype=torch.int32, device=TORCH_DEVICE)
+            r = measure(torch, p, kernels.matmul(p, partial, arrivals),
+                        args.reps,
                         flush, use_triton)
         except Exception as e:  # a launch or Triton failure ends only the row
             failures += 1

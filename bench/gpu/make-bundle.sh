@@ -53,7 +53,7 @@ python3 "$root/bench/gpu/a16wx_bench.py" --list-configs |
     split=${split:-1}
     kernel=${w}_g${g}_${bm}x${bn}x${bk}x${split}
     splitflags=()
-    if [[ $split != 1 ]]; then splitflags=(-D "SPLITK=$split" -D O=f32); fi
+    if [[ $split != 1 ]]; then splitflags=(-D "SPLITK=$split"); fi
     if [[ ! -f $out/a16wx/$kernel.ptx ]]; then
       "$build/bin/tilusc" "$root/examples/matmul_a16wx.tl" --arch=sm_80 \
         -D "W=$w" -D "G=$g" -D "BM=$bm" -D "BN=$bn" -D "BK=$bk" "${splitflags[@]}" \

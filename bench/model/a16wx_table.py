@@ -52,7 +52,8 @@ def profile(build, tmp, bits, bm, bn, bk, steps):
             "--grid", "1,1,1", "--block", "128", "--smem", str(smem),
             "--arg", f"buf:zeros:{m * k * 2}", "--arg", f"buf:zeros:{n * k * bits // 8}",
             "--arg", f"buf:zeros:{groups * n * 2}", "--arg", f"buf:zeros:{groups * n * 2}",
-            "--arg", f"buf:zeros:{m * n * 2}", "--arg", f"i32:{m}", "--arg", f"i32:{n}",
+            "--arg", f"buf:zeros:{m * n * 2}", "--arg", f"buf:zeros:{m * n * 4}",
+            "--arg", f"buf:zeros:{-(-m // bm) * (n // bn) * 4}", "--arg", f"i32:{m}", "--arg", f"i32:{n}",
             "--arg", f"i32:{k}", f"--profile=json:{out}"]
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     p = json.load(open(out))

@@ -41,17 +41,17 @@ public:
   /// the weight type and the group: pack b for them once, for every M.
   Expected<MatmulConfig> config(int64_t m, int64_t n, int64_t k) const;
 
-  /// The compiled kernel for an M x N x K problem (compiled on first use);
-  /// with split-K, \p reduce selects matmul_a16wx_reduce, which sums the
-  /// slices.
-  Expected<Kernel> kernel(int64_t m, int64_t n, int64_t k, bool reduce = false);
+  /// The compiled kernel for an M x N x K problem (compiled on first use).
+  Expected<Kernel> kernel(int64_t m, int64_t n, int64_t k);
 
   /// c = a @ dequantize(b). a: M x K, scales and zeros: cdiv(K, G) x N, c:
   /// M x N, all of the activation type; b: packWeights' bytes for
   /// config(m, n, k). zeros may be 0 without zero points. With split-K the
-  /// slices' f32 products go to a workspace the object keeps (grown as
-  /// needed), then a second kernel sums them into c; both are launched on
-  /// \p stream (\p stats, when given, measures the first).
+  /// slices' f32 products and the tiles' arrival counts go to a workspace
+  /// the object keeps (grown as needed; the counts start at 0 and every
+  /// launch leaves them at 0), and the last slice of each tile sums them
+  /// into c in the same launch. One launch on \p stream (\p stats, when
+  /// given, measures it); launches of one object must not run concurrently.
   Status launch(int64_t m, int64_t n, int64_t k, DevicePtr a, DevicePtr b,
                 DevicePtr scales, DevicePtr zeros, DevicePtr c,
                 Stream stream = 0, LaunchStats *stats = nullptr);
@@ -60,15 +60,14 @@ public:
   static std::string_view source();
 
 private:
-  /// The kernel (or the split-K reduce kernel) of one configuration.
-  Expected<Kernel> kernelFor(const MatmulConfig &tile, bool reduce = false);
+  /// The kernel of one configuration.
+  Expected<Kernel> kernelFor(const MatmulConfig &tile);
 
   Device *device;
   MatmulA16WxOptions options;
   unsigned bits = 0;
   Status optionsError;
-  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, bool>, Kernel>
-      kernels;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, Kernel> kernels;
   std::optional<Buffer> workspace;
 };
 

@@ -546,6 +546,18 @@ LogicalResult StoreGlobalOp::verify() {
                         getOffsets().size());
 }
 
+LogicalResult AtomicAddOp::verify() {
+  auto dst = cast<GlobalTensorType>(getDst().getType());
+  if (dst.getElementType() != IntegerType::get(getContext(), 32))
+    return emitOpError("adds to i32 tensors, got a tensor of ")
+           << dst.getElementType();
+  if (getIndices().size() != size_t(dst.getRank()))
+    return emitOpError("expects ")
+           << dst.getRank() << " indices for a rank-" << dst.getRank()
+           << " tensor, got " << getIndices().size();
+  return success();
+}
+
 template <typename Op> static LogicalResult verifyArithmetic(Op op) {
   if (getDType(op.getType().getElementType())->isBool())
     return op.emitOpError("expects numbers, got bool");

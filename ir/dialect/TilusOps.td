@@ -104,6 +104,31 @@ def Tilus_StoreGlobalOp : Tilus_Op<"store_global", [MemoryEffects<[MemWrite]>]> 
   let hasVerifier = 1;
 }
 
+def Tilus_AtomicAddOp : Tilus_Op<"atomic_add", [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "add to one element of a global i32 tensor, once per block";
+  let description = [{
+    The block adds `value` to `dst[indices]` once (not once per thread) and
+    every thread gets the element's previous value. The add is an
+    acquire-release atomic at GPU scope after a barrier: the block's earlier
+    global writes are visible to any block that sees the add, and the
+    block's later global reads see what blocks whose adds it saw wrote
+    before theirs. An index outside the tensor adds nothing and gives 0.
+    Blocks that count arrivals this way can hand a reduction to the last
+    one to arrive, within one launch.
+
+    ```mlir
+    %old = tilus.atomic_add %locks[%i], %one : !tilus.global<?xi32>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyGlobal:$dst, Variadic<I32>:$indices,
+                       I32:$value);
+  let results = (outs I32:$result);
+  let assemblyFormat = [{
+    $dst `[` $indices `]` `,` $value attr-dict `:` qualified(type($dst))
+  }];
+  let hasVerifier = 1;
+}
+
 class Tilus_ElementwiseBinaryOp<string mnemonic, string what>
     : Tilus_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = "elementwise " # what # " of two tiles";

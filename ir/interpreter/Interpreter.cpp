@@ -594,6 +594,7 @@ private:
         })
         .Case<LoadGlobalOp>([&](auto o) { return runLoadGlobal(o); })
         .Case<StoreGlobalOp>([&](auto o) { return runStoreGlobal(o); })
+        .Case<AtomicAddOp>([&](auto o) { return runAtomicAdd(o); })
         .Case<AddOp>([&](AddOp o) { return runBinary(o, BinaryKind::Add); })
         .Case<SubOp>([&](SubOp o) { return runBinary(o, BinaryKind::Sub); })
         .Case<MulOp>([&](MulOp o) { return runBinary(o, BinaryKind::Mul); })
@@ -1087,6 +1088,27 @@ private:
       setPacked(tensor.buffer.data, linear, bits, value.codes[i]);
     });
     return success(ok);
+  }
+
+  /// Blocks run one after another, so the block's one add is plain
+  /// arithmetic on the buffer (32-bit, wrapping).
+  LogicalResult runAtomicAdd(AtomicAddOp op) {
+    GlobalTensor tensor = std::get<GlobalTensor>(env.lookup(op.getDst()));
+    SmallVector<int64_t, 4> indices = offsetValues(op.getIndices());
+    SmallVector<int64_t, 4> zero(indices.size(), 0);
+    int64_t linear = globalIndex(tensor, indices, zero);
+    uint64_t old = 0;
+    if (linear >= 0) {
+      if (!inBuffer(tensor, linear)) {
+        beyondBuffer(op, tensor, linear);
+        return failure();
+      }
+      old = getPacked(tensor.buffer.data, linear, 32);
+      setPacked(tensor.buffer.data, linear, 32,
+                (old + scalar(op.getValue())) & 0xffffffffu);
+    }
+    setScalar(op, old);
+    return success();
   }
 
   //===--- Shared memory -------------------------------------------------===//

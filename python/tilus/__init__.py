@@ -218,8 +218,8 @@ def matmul_config(m, n, k, bits, group):
     """The block tile and split-K (BM, BN, BK, SPLITK) of matmul_a16wx for an
     M x N x K problem with `bits`-bit weights in groups of `group`
     (docs/matmul.md). BN and BK depend only on N, K, bits and group; with
-    SPLITK > 1 compile with O=f32 and sum the slices with
-    matmul_a16wx_reduce."""
+    SPLITK > 1 the kernel also takes its f32 `partial` (SPLITK x M x N) and
+    i32 `arrivals` (cdiv(M, BM) x N / BN, zero, left zero) buffers."""
     tile = (ctypes.c_int64 * 4)()
     _check(library().tilus_matmul_config(m, n, k, bits, group, tile))
     return tuple(tile)

@@ -135,9 +135,10 @@ const TileProfile *findTile(unsigned bits, const MatmulConfig &c) {
 }
 
 /// The modelled time of \p c: the kernel's counters composed from its
-/// tile's profile, the model's estimate, and with split-K the epilogue (one
-/// more launch, and its DRAM traffic or two DRAM latencies, whichever is
-/// longer).
+/// tile's profile, the model's estimate, and with split-K the tail of the
+/// last block of each tile to arrive (its atomic add and its reads of the
+/// slices: two DRAM latencies, or the slices' bytes, whichever is longer;
+/// the same launch, so no launch overhead).
 std::optional<MatmulEstimate> modelConfig(const GpuSpec &gpu, size_t gpuIndex,
                                           const TileProfile &t,
                                           const MatmulConfig &c, int64_t m,
@@ -155,8 +156,9 @@ std::optional<MatmulEstimate> modelConfig(const GpuSpec &gpu, size_t gpuIndex,
   counters.instFp32 = uint64_t(total(3));
   counters.instInteger = uint64_t(std::max(0.0, total(4) - total(3)));
   // Compulsory DRAM traffic: the weights, scales and activations once, the
-  // output (f32 partial products with split-K).
-  double outBytes = double(c.splitK * m * n * (c.splitK > 1 ? 4 : 2));
+  // output, and with split-K the slices' f32 products.
+  double partialBytes = c.splitK > 1 ? double(c.splitK * m * n * 4) : 0;
+  double outBytes = double(m * n * 2) + partialBytes;
   counters.dramReadBytes =
       uint64_t(n * k * int64_t(bits) / 8 + (k + group - 1) / group * n * 2 +
                m * k * 2);
@@ -181,9 +183,8 @@ std::optional<MatmulEstimate> modelConfig(const GpuSpec &gpu, size_t gpuIndex,
   out.registers = t.registers;
   out.waves = e.occupancy.waves;
   if (c.splitK > 1) {
-    double bytes = outBytes + double(m * n * 2);
-    double dram = bytes / (gpu.dramGBs * 1e3 * gpu.dramEfficiency);
-    out.timeUs += gpu.launchUs + std::max(dram, 2 * gpu.dramLatencyNs * 1e-3);
+    double dram = partialBytes / (gpu.dramGBs * 1e3 * gpu.dramEfficiency);
+    out.timeUs += std::max(dram, 2 * gpu.dramLatencyNs * 1e-3);
   }
   double dramAtPeak =
       double(counters.dramReadBytes + counters.dramWriteBytes) /

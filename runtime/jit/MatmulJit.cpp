@@ -38,32 +38,26 @@ Expected<MatmulConfig> MatmulA16Wx::config(int64_t m, int64_t n,
   return selectMatmulConfig(m, n, k, bits, options.group);
 }
 
-Expected<Kernel> MatmulA16Wx::kernel(int64_t m, int64_t n, int64_t k,
-                                     bool reduce) {
+Expected<Kernel> MatmulA16Wx::kernel(int64_t m, int64_t n, int64_t k) {
   Expected<MatmulConfig> tile = config(m, n, k);
   if (!tile)
     return tile.error();
-  return kernelFor(*tile, reduce);
+  return kernelFor(*tile);
 }
 
-Expected<Kernel> MatmulA16Wx::kernelFor(const MatmulConfig &tile,
-                                        bool reduce) {
-  if (reduce && tile.splitK == 1)
-    return Status::error("matmul_a16wx: this problem does not split K");
-  auto key = std::make_tuple(tile.bm, tile.bn, tile.bk, tile.splitK, reduce);
+Expected<Kernel> MatmulA16Wx::kernelFor(const MatmulConfig &tile) {
+  auto key = std::make_tuple(tile.bm, tile.bn, tile.bk, tile.splitK);
   if (auto it = kernels.find(key); it != kernels.end())
     return it->second;
-  // Both kernels of one configuration come from one compiled module.
   JitOptions jit = options.jit;
   jit.defines.clear();
   for (auto [name, value] : tile.defines())
     jit.defines[name] = std::to_string(value);
   jit.defines["W"] = options.weightType;
   jit.defines["T"] = options.activationType;
-  jit.defines["O"] = tile.splitK > 1 ? "f32" : options.activationType;
   jit.defines["G"] = std::to_string(options.group);
   jit.defines["ZP"] = options.zeroPoints ? "1" : "0";
-  jit.kernel = reduce ? "matmul_a16wx_reduce" : "matmul_a16wx";
+  jit.kernel = "matmul_a16wx";
   Expected<Kernel> compiled =
       compile(*device, source(), "matmul_a16wx.tl", jit);
   if (!compiled)
@@ -87,19 +81,27 @@ Status MatmulA16Wx::launch(int64_t m, int64_t n, int64_t k, DevicePtr a,
   uint64_t sideBytes = groups * n * 2;
   if (!options.zeroPoints && !zeros)
     zeros = scales; // not read without zero points
-  // Without split-K the kernel writes c; with it, f32 slices to the
-  // workspace.
-  uint64_t partialBytes = static_cast<uint64_t>(tile->splitK * m * n * 4);
-  DevicePtr out = c;
+  // With split-K the slices' f32 products, then the tiles' arrival counts
+  // (zeroed when the workspace is made; every launch leaves them at 0).
+  uint64_t partialBytes =
+      static_cast<uint64_t>(tile->splitK > 1 ? tile->splitK * m * n * 4 : 0);
+  uint64_t tiles = static_cast<uint64_t>((m + tile->bm - 1) / tile->bm *
+                                         (n / tile->bn));
+  uint64_t arrivalBytes = tile->splitK > 1 ? tiles * 4 : 0;
+  DevicePtr partial = c, arrivals = c; // not touched without split-K
   if (tile->splitK > 1) {
-    if (!workspace || workspace->bytes() < partialBytes) {
+    uint64_t need = partialBytes + arrivalBytes;
+    if (!workspace || workspace->bytes() < need) {
       workspace.reset();
-      Expected<Buffer> grown = Buffer::create(*device, partialBytes);
+      Expected<Buffer> grown = Buffer::create(*device, need);
       if (!grown)
         return grown.error();
+      if (Status s = device->memset(grown->ptr(), 0, need); !s)
+        return s;
       workspace.emplace(std::move(*grown));
     }
-    out = workspace->ptr();
+    partial = workspace->ptr();
+    arrivals = workspace->ptr() + partialBytes;
   }
   std::vector<Arg> args = {
       Arg::buffer(a, static_cast<uint64_t>(m * k * 2), t),
@@ -107,20 +109,11 @@ Status MatmulA16Wx::launch(int64_t m, int64_t n, int64_t k, DevicePtr a,
                   "u8"),
       Arg::buffer(scales, sideBytes, t),
       Arg::buffer(zeros, sideBytes, t),
-      tile->splitK > 1 ? Arg::buffer(out, partialBytes, "f32")
-                       : Arg::buffer(out, static_cast<uint64_t>(m * n * 2), t),
+      Arg::buffer(c, static_cast<uint64_t>(m * n * 2), t),
+      Arg::buffer(partial, partialBytes, "f32"),
+      Arg::buffer(arrivals, arrivalBytes, "i32"),
       Arg::i32(static_cast<int32_t>(m)),
       Arg::i32(static_cast<int32_t>(n)),
       Arg::i32(static_cast<int32_t>(k))};
-  if (Status s = compiled->launch(args, stream, stats); !s)
-    return s;
-  if (tile->splitK == 1)
-    return Status::success();
-  Expected<Kernel> reduce = kernelFor(*tile, /*reduce=*/true);
-  if (!reduce)
-    return reduce.error();
-  return reduce->launch({Arg::buffer(out, partialBytes, "f32"),
-                         Arg::buffer(c, static_cast<uint64_t>(m * n * 2), t),
-                         Arg::i32(static_cast<int32_t>(m * n))},
-                        stream);
+  return compiled->launch(args, stream, stats);
 }

@@ -5,9 +5,10 @@
 //
 // Prints the tile the configuration table picks for the problem (or checks
 // the one given with --tile) as the compiler's -D flags, e.g.
-// `-D BM=16 -D BN=128 -D BK=32`, plus `-D SPLITK=S -D O=f32` when the table
-// splits K into S slices (matmul_a16wx_reduce then sums them). With IN and OUT it also packs IN (K x N
-// codes, one per byte) into OUT in matmul_a16wx's weight layout, or with
+// `-D BM=16 -D BN=128 -D BK=32`, plus `-D SPLITK=S` when the table splits K
+// into S slices (the kernel then needs its partial and arrivals buffers).
+// With IN and OUT it also packs IN (K x N codes, one per byte) into OUT in
+// matmul_a16wx's weight layout, or with
 // --unpack does the reverse. OUT is written whole or not at all.
 //
 //===----------------------------------------------------------------------===//
@@ -40,7 +41,7 @@ constexpr const char *kUsage =
     "matmul_a16wx for an M x K by K x N product with B-bit weights in groups\n"
     "of G rows, by the performance model's time on a GPU (docs/matmul.md),\n"
     "and prints them as compiler flags (-D BM=.. -D BN=.. -D BK=..,\n"
-    "and with S > 1 slices of K, -D SPLITK=S -D O=f32). With IN and OUT,\n"
+    "and with S > 1 slices of K, -D SPLITK=S). With IN and OUT,\n"
     "packs IN (K x N codes, one per byte, row-major) into OUT in the kernel's\n"
     "weight layout (docs/matmul.md; BN and BK decide it, not M or S);\n"
     "--unpack reverses it.\n"
@@ -168,7 +169,7 @@ int main(int argc, char **argv) {
   std::cout << "-D BM=" << config.bm << " -D BN=" << config.bn
             << " -D BK=" << config.bk;
   if (config.splitK > 1)
-    std::cout << " -D SPLITK=" << config.splitK << " -D O=f32";
+    std::cout << " -D SPLITK=" << config.splitK;
   std::cout << "\n";
   if (files.empty())
     return 0;

@@ -103,9 +103,14 @@ TEST_P(MatmulTest, MatchesTheDequantizedProduct) {
   Buffer da = upload(*device, a), db = upload(*device, packed),
          ds = upload(*device, scales), dz = upload(*device, zeros),
          dc = upload(*device, std::vector<uint16_t>(p.m * p.n, 0));
-  Status launched = mm.launch(p.m, p.n, p.k, da.ptr(), db.ptr(), ds.ptr(),
-                              p.zeroPoints ? dz.ptr() : 0, dc.ptr());
-  ASSERT_TRUE(launched) << launched.message();
+  // Twice, c cleared in between: with split-K the second launch finds the
+  // tiles' arrival counts where the first left them, at 0, or c stays 0.
+  for (int launch = 0; launch < 2; ++launch) {
+    ASSERT_TRUE(device->memset(dc.ptr(), 0, dc.bytes()));
+    Status launched = mm.launch(p.m, p.n, p.k, da.ptr(), db.ptr(), ds.ptr(),
+                                p.zeroPoints ? dz.ptr() : 0, dc.ptr());
+    ASSERT_TRUE(launched) << launched.message();
+  }
   std::vector<uint16_t> c(p.m * p.n);
   ASSERT_TRUE(dc.copyTo(c.data()));
 
@@ -143,7 +148,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Problem{"f6e3m2", "f16", 128, false, 1, 128, 128},
                       Problem{"u8", "bf16", 64, true, 33, 64, 128},
                       Problem{"f4e2m1", "bf16", 32, false, 64, 128, 64},
-                      // Split into 4 slices of K, summed by the reduce kernel.
+                      // Split into 4 slices of K, summed by the last to arrive.
                       Problem{"u4", "f16", 128, false, 3, 128, 8192},
                       Problem{"u8", "bf16", 64, true, 17, 64, 8192}));
 

@@ -86,6 +86,9 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
         if f.startswith("SPLITK="):
             split = int(f.split("=")[1])
 
+    bm = int(next(f for f in flags if f.startswith("BM=")).split("=")[1])
+    bn = int(next(f for f in flags if f.startswith("BN=")).split("=")[1])
+    tiles = -(-m // bm) * (n // bn)
     groups = -(-k // group)
     largest = max(abs(v) for v in table.values()) or 1.0
     a, a_bits = to_t(rng.uniform(-1.0, 1.0, (m, k)), t)
@@ -105,32 +108,33 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
         elif name == "b":
             args += ["--arg", f"buf:{packed_path}"]
         elif name == "c":
-            # With split-K: the slices' f32 partial products.
-            size = 4 * split * m * n if split > 1 else 2 * m * n
-            args += ["--arg", f"buf:zeros:{size}"]
+            args += ["--arg", f"buf:zeros:{2 * m * n}"]
+        elif name == "partial":
+            # With split-K: the slices' f32 products.
+            args += ["--arg", f"buf:zeros:{4 * split * m * n}"]
+        elif name == "arrivals":
+            args += ["--arg", f"buf:zeros:{4 * tiles}"]
         else:
             args += ["--arg", f"i32:{dict(m=m, n=n, k=k)[name]}"]
     out = os.path.join(work, "c.out")
 
-    def launch(kernel, args, dump, scalars):
-        index = [p["name"] for p in kernel["params"]].index(dump[0])
-        grid = [int(eval(e.replace("/", "//"),
-                         {"cdiv": lambda x, y: -(-x // y)}, scalars))
-                for e in kernel["grid"]]
-        subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
-                        "--grid", ",".join(map(str, grid)),
-                        "--block", str(kernel["numThreads"]),
-                        "--smem", str(kernel["sharedBytes"])] + args +
-                       ["--dump", f"{index}:{dump[1]}"], check=True)
-
-    if split == 1:
-        launch(kernel, args, ("c", out), dict(m=m, n=n, k=k))
-    else:
-        partial = os.path.join(work, "partial.bin")
-        launch(kernel, args, ("c", partial), dict(m=m, n=n, k=k))
-        launch(kernels["matmul_a16wx_reduce"],
-               ["--arg", f"buf:{partial}", "--arg", f"buf:zeros:{2 * m * n}",
-                "--arg", f"i32:{m * n}"], ("c", out), dict(mn=m * n))
+    grid = [int(eval(e.replace("/", "//"), {"cdiv": lambda x, y: -(-x // y)},
+                     dict(m=m, n=n, k=k)))
+            for e in kernel["grid"]]
+    names = [p["name"] for p in kernel["params"]]
+    arrivals = os.path.join(work, "arrivals.out")
+    subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
+                    "--grid", ",".join(map(str, grid)),
+                    "--block", str(kernel["numThreads"]),
+                    "--smem", str(kernel["sharedBytes"])] + args +
+                   ["--dump", f"{names.index('c')}:{out}",
+                    "--dump", f"{names.index('arrivals')}:{arrivals}"],
+                   check=True)
+    # The last block of each tile leaves its arrival count at 0 again.
+    left = np.fromfile(arrivals, dtype=np.int32)
+    if left.any():
+        print(f"FAIL arrivals not reset: {np.count_nonzero(left)} of {left.size}")
+        return False
 
     # The reference, from the codes' values and the specification.
     row_group = np.arange(k) // group

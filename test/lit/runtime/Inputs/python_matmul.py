@@ -36,7 +36,9 @@ a = rng.uniform(-1, 1, (m, k)).astype(np.float16)
 scales = (rng.uniform(0.5, 1.5, (k // group, n)) / 15).astype(np.float16)
 zeros = np.zeros_like(scales)
 c = np.zeros((m, n), dtype=np.float16)
-mm(a, packed, scales, zeros, c, m, n, k)
+partial = np.zeros((tile[3], m, n), dtype=np.float32)
+arrivals = np.zeros((-(-m // tile[0]), n // tile[1]), dtype=np.int32)
+mm(a, packed, scales, zeros, c, partial, arrivals, m, n, k)
 
 w = (codes.astype(np.float16) * np.repeat(scales, group, axis=0)).astype(
     np.float64)
@@ -46,6 +48,7 @@ bound = 2.0 ** -11 * np.abs(want) + k * 2.0 ** -23 * (
 err = np.abs(c.astype(np.float64) - want)
 print("c ok" if np.all(err <= bound) else
       f"c FAIL: {np.count_nonzero(err > bound)} of {c.size} elements")
+print("arrivals left at zero:", not arrivals.any())
 
 print("split", tilus.matmul_config(1, 4096, 4096, 4, 128))
 try:
