@@ -454,3 +454,21 @@ func.func @unroll_wide(%n: i32) {
   } {tilus.unroll = 18446744073709551617 : i128}
   return
 }
+
+// -----
+
+// atomic_add counts in i32 tensors only.
+func.func @atomic_add_type(%g: !tilus.global<?xf32>, %i: i32) {
+  // expected-error @+1 {{'tilus.atomic_add' op adds to i32 tensors, got a tensor of 'f32'}}
+  %old = tilus.atomic_add %g[%i], %i : !tilus.global<?xf32>
+  return
+}
+
+// -----
+
+// One index per dimension of the tensor.
+func.func @atomic_add_rank(%g: !tilus.global<?x?xi32>, %i: i32) {
+  // expected-error @+1 {{'tilus.atomic_add' op expects 2 indices for a rank-2 tensor, got 1}}
+  %old = tilus.atomic_add %g[%i], %i : !tilus.global<?x?xi32>
+  return
+}
