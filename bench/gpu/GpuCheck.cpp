@@ -137,8 +137,7 @@ Row runCase(Device &dev, const std::string &dir, const Case &c, bool record,
     row.status = "FAIL: cannot read " + c.ptx + " or " + c.json;
     return row;
   }
-  // A file with several kernels (matmul_a16wx and its split-K epilogue)
-  // runs its first.
+  // A file with several kernels runs its first.
   std::vector<KernelInfo> kernels;
   std::string parseError;
   std::string first = fromJson(json, kernels, parseError) && !kernels.empty()

@@ -41,8 +41,8 @@ done
 "$build/bin/tilus-gpu-check" "$out/cases" --device emu --record > "$out/cases/record.log"
 
 # matmul_a16wx for a16wx_bench.py: for every problem of its table, the tile
-# and split-K that tilus-pack-weights picks, and one kernel file (with its
-# split-K epilogue) per (W, group, tile, split-K).
+# and split-K that tilus-pack-weights picks, and one kernel file per (W,
+# group, tile, split-K).
 mkdir -p "$out/a16wx"
 echo "# DEVICE W M N K GROUP BM BN BK SPLITK KERNEL" > "$out/a16wx/configs.txt"
 python3 "$root/bench/gpu/a16wx_bench.py" --list-configs |
