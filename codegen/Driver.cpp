@@ -19,6 +19,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -52,6 +53,13 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
     return result;
   }
 
+  // Phase times (`tilusc --mlir-timing`): the frontend, each pass, LLVM IR
+  // translation and the NVPTX backend. Without the command-line options
+  // (the JIT) timing stays off and costs nothing.
+  mlir::DefaultTimingManager timing;
+  mlir::applyDefaultTimingManagerCLOptions(timing);
+  mlir::TimingScope root = timing.getRootScope();
+
   llvm::SourceMgr sourceMgr;
   unsigned bufferId = sourceMgr.AddNewSourceBuffer(
       llvm::MemoryBuffer::getMemBufferCopy(source, filename), llvm::SMLoc());
@@ -69,12 +77,15 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
       errs << "error: --emit=ast needs a .tl source\n";
       return result;
     }
+    mlir::TimingScope phase = root.nest("parse the tilus dialect");
     registerDialects(context);
     module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
     if (!module)
       return result;
   } else {
+    mlir::TimingScope phase = root.nest("parse");
     std::optional<ast::Module> ast = parseModule(bufferId, diags);
+    phase.stop();
     if (!ast)
       return result;
     if (options.stage == Stage::AST) {
@@ -82,6 +93,7 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
       result.ok = true;
       return result;
     }
+    phase = root.nest("generate the tilus dialect");
     module = lowerToTilus(*ast, context, diags, options.defines,
                           &result.kernels);
   }
@@ -99,8 +111,14 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   mlir::PassManager pm(&context);
   buildLowerToLLVMPipeline(pm, options.arch, options.vectorizeRemarks,
                            options.mmaRemarks);
+  // --mlir-print-ir-after-all, --mlir-pass-statistics, ... when tilusc
+  // registered them; a failure only means they were not.
+  (void)mlir::applyPassManagerCLOptions(pm);
+  mlir::TimingScope passes = root.nest("passes");
+  pm.enableTiming(passes);
   if (mlir::failed(pm.run(*module)))
     return result;
+  passes.stop();
   // The runtime launches each kernel with the shared memory planning gave it.
   module->walk([&](mlir::LLVM::LLVMFuncOp func) {
     auto bytes = func->getAttrOfType<mlir::IntegerAttr>("tilus.shared_bytes");
@@ -110,17 +128,22 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   });
   llvm::LLVMContext llvmContext;
   std::string error;
+  mlir::TimingScope translate = root.nest("translate to LLVM IR");
   std::unique_ptr<llvm::Module> llvmModule =
       translateToLLVMIR(*module, llvmContext, *target, error);
+  translate.stop();
   if (!llvmModule) {
     errs << "error: " << error << "\n";
     return result;
   }
   if (options.stage == Stage::LLVM) {
     llvmModule->print(out, nullptr);
-  } else if (!emitPTX(*llvmModule, *target, result.output, error)) {
-    errs << "error: " << error << "\n";
-    return result;
+  } else {
+    mlir::TimingScope backend = root.nest("NVPTX backend");
+    if (!emitPTX(*llvmModule, *target, result.output, error)) {
+      errs << "error: " << error << "\n";
+      return result;
+    }
   }
   result.ok = true;
   return result;

@@ -27,6 +27,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
@@ -96,6 +98,8 @@ cl::opt<std::string>
                      cl::value_desc("file"), cl::cat(category));
 
 cl::OptionCategory runCategory("tilusc --run options");
+cl::OptionCategory debugCategory(
+    "compiler debugging and timing options (MLIR's and LLVM's)");
 
 cl::opt<bool> run("run",
                   cl::desc("Compile (through the kernel cache), then run the "
@@ -597,7 +601,15 @@ void printVersion(raw_ostream &os) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::SetVersionPrinter(printVersion);
-  cl::HideUnrelatedOptions({&category, &runCategory});
+  // MLIR's pass-manager and timing options, and LLVM's -time-passes, shown
+  // in their own section of --help.
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  for (auto &[name, option] : cl::getRegisteredOptions())
+    if (name.starts_with("mlir-") || name == "time-passes")
+      option->addCategory(debugCategory);
+  cl::HideUnrelatedOptions({&category, &runCategory, &debugCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "tilus compiler: tile programs (.tl) to PTX\n\n"
