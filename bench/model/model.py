@@ -8,8 +8,8 @@ Examples run whole through `tilusc --run --profile`. matmul_a16wx runs with
 the tile and split-K that selectMatmulConfig chooses for the H100
 (`tilus-pack-weights`), on 8 CTAs of its grid with the full K loop
 (`tilus-run --profile --sample-ctas 8`; docs/profiling.md says how the counts
-are scaled), and the split-K epilogue is added as the model adds it
-(docs/matmul.md). Printed per case: the modelled time (not measured), the
+are scaled), and the tail of split-K's last block is added as the model
+adds it (docs/matmul.md). Printed per case: the modelled time (not measured), the
 limit that binds, the % of the DRAM roofline of the launch's own compulsory
 bytes, and against the f16 weight-streaming roofline: the time an f16 matmul
 needs just to read its 2 * N * K weight bytes at the GPU's peak bandwidth,

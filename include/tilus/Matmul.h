@@ -38,11 +38,12 @@ struct MatmulConfig {
   int64_t bm = 16;  ///< rows of a and c per block: 16, 32 or 64
   int64_t bn = 128; ///< columns per block: a multiple of 128 (4 warps x 32)
   int64_t bk = 32;  ///< depth of one k step: a multiple of 16, at most G
-  /// Slices of K computed by separate blocks (1, 2 or 4); above 1 the kernel
-  /// writes f32 partial products that matmul_a16wx_reduce sums.
+  /// Slices of K computed by separate blocks (1, 2 or 4); above 1 each block
+  /// writes its f32 product and the last of a tile's blocks to arrive sums
+  /// them (docs/matmul.md).
   int64_t splitK = 1;
   /// The compile-time parameters to give the compiler (`BM`, `BN`, `BK`,
-  /// `SPLITK`; with split-K the kernel's output type `O` must also be f32).
+  /// `SPLITK`).
   std::map<std::string, int64_t> defines() const;
 };
 
@@ -55,7 +56,7 @@ Status checkMatmulConfig(const MatmulConfig &config, int64_t n, int64_t k,
 /// One candidate configuration and its modelled time.
 struct MatmulEstimate {
   MatmulConfig config;
-  double timeUs = 0;    ///< modelled: the kernel, and the split-K epilogue
+  double timeUs = 0;    ///< modelled: the kernel, and the split-K tail
   double kernelUs = 0;  ///< modelled: the main kernel alone
   std::string bound;    ///< the main kernel's binding limit
   double dramRooflinePct = 0; ///< compulsory DRAM bytes at peak / timeUs
