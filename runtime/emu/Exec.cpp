@@ -717,10 +717,16 @@ Status Launch::runLaunch(const std::vector<ParamBytes> &params) {
     ctas[i] = i;
   if (prof && dev.opts.sampleCtas && dev.opts.sampleCtas < grid.count()) {
     uint64_t n = dev.opts.sampleCtas, all = grid.count();
-    for (uint64_t i = 0; i < n; ++i)
-      ctas[i] = i * all / n;
-    ctas.resize(n);
-    prof->setScale(double(all) / double(n));
+    // Whole columns (every x of a y, z) when N holds one: the CTAs of a
+    // column share data (a matmul's weights) that one CTA of each column
+    // alone would count once per CTA. Else N CTAs evenly spaced.
+    uint64_t width = n >= grid.x ? grid.x : 1;
+    uint64_t columns = all / width, taken = n / width;
+    ctas.clear();
+    for (uint64_t c = 0; c < taken; ++c)
+      for (uint64_t x = 0; x < width; ++x)
+        ctas.push_back(c * columns / taken * width + x);
+    prof->setSampling(double(all) / double(ctas.size()), width);
   }
   if (dev.opts.scheduleSeed)
     shuffle(ctas);

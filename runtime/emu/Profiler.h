@@ -50,6 +50,7 @@
 #include "runtime/emu/Program.h"
 #include "tilus/Profile.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <unordered_map>
@@ -96,10 +97,17 @@ public:
   void ctaDone(std::vector<Warp> &warps);
   /// The counters of the launch so far (scaled to the grid when sampled).
   Counters counters() const;
-  /// The linear index of the CTA whose warps run next.
-  void setCta(uint64_t linear) { cta = uint32_t(linear); }
-  /// Only some CTAs run: counts are multiplied by \p s (CTAs / sampled).
-  void setScale(double s) { scale = s; }
+  /// The linear index of the CTA whose warps run next (its sampling group's,
+  /// for DRAM sectors).
+  void setCta(uint64_t linear) { cta = uint32_t(linear / groupWidth); }
+  /// Only some CTAs run: counts are multiplied by \p s (CTAs / sampled),
+  /// and they run in whole groups of \p width consecutive CTAs (grid
+  /// columns): a DRAM sector touched by one group only counts as that
+  /// group's share of the grid, one touched by several groups once.
+  void setSampling(double s, uint64_t width) {
+    scale = s;
+    groupWidth = std::max<uint64_t>(1, width);
+  }
 
   /// \p dramCycles: the DRAM latency of each GPU the critical path is
   /// modelled for (at most kModelGpus).
@@ -131,6 +139,7 @@ private:
   LineCounters *line = nullptr;
   uint32_t cta = 0;
   double scale = 1;
+  uint64_t groupWidth = 1;
   double inflightSum = 0;
   uint64_t samples = 0;
 };
