@@ -237,9 +237,11 @@ bool rndByName(std::string_view s, Rnd &r) {
 }
 
 /// Cache, eviction and memory-ordering qualifiers: accepted, no effect on a
-/// sequentially consistent single-threaded emulation.
+/// sequentially consistent single-threaded emulation. cp.async's own "cg"
+/// (16-byte copies only) is decoded by its family before this list is seen.
 bool isIgnoredQualifier(std::string_view s) {
   static const char *const names[] = {"ca",
+                                      "cg",
                                       "cs",
                                       "lu",
                                       "cv",

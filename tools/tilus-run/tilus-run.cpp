@@ -53,6 +53,11 @@ options:
                      no CTA finished), naming the spinning warps; 0: never;
                      default 100000000
   --sms N            emulator: SMs the CTAs are resident on (default 132)
+  --schedule-seed N  emulator: run the CTAs in a random order seeded by N, in
+                     turns of a random 1 to 4096 warp-instructions, and the
+                     warps of a CTA in a random order at every switch, to
+                     shake out results that depend on the schedule; 0: the
+                     fixed order (default $TILUS_EMU_SCHEDULE_SEED, else 0)
   --racecheck MODE   emulator: what a shared-memory hazard (a write and another
                      warp's read or write of the same bytes with no barrier
                      between) does:
@@ -213,14 +218,18 @@ int main(int argc, char **argv) {
         return fail("--dump needs K:OUT.bin with a parameter index K, got '" +
                     v + "'");
       dumps.push_back({k, v.substr(c + 1)});
-    } else if (a == "--max-steps" || a == "--sms") {
+    } else if (a == "--max-steps" || a == "--sms" || a == "--schedule-seed") {
       uint64_t n = 0;
       if (!value(v) || !parseInt(v, false, 64, n) ||
           (a == "--sms" && (n == 0 || n > 100000)))
         return fail(a + " needs a " +
-                    (a == "--sms" ? "count from 1 to 100000" : "count"));
+                    (a == "--sms"             ? "count from 1 to 100000"
+                     : a == "--schedule-seed" ? "seed (a number)"
+                                              : "count"));
       // The emulator device takes its settings from the environment.
-      ::setenv(a == "--sms" ? "TILUS_EMU_SMS" : "TILUS_EMU_MAX_STEPS",
+      ::setenv(a == "--sms"             ? "TILUS_EMU_SMS"
+               : a == "--schedule-seed" ? "TILUS_EMU_SCHEDULE_SEED"
+                                        : "TILUS_EMU_MAX_STEPS",
                std::to_string(n).c_str(), 1);
     } else if (a == "--racecheck" || a.rfind("--racecheck=", 0) == 0) {
       if (a != "--racecheck")

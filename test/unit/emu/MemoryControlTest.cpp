@@ -81,6 +81,40 @@ TEST(EmuMemory, StateSpacesAndVectors) {
   }
 }
 
+/// Every cache operator of ld and st (CUDA's __ldcg/__stcg emit ld.global.cg
+/// and st.global.cg, which a split-K reduction uses to read another SM's
+/// partial): each moves its value like a plain access.
+TEST(EmuMemory, CacheOperators) {
+  std::string body = R"(
+  ld.global.ca.u32 %r10, [%rd3];
+  ld.global.cg.u32 %r11, [%rd3+4];
+  ld.global.cs.u32 %r12, [%rd3+8];
+  ld.global.lu.u32 %r13, [%rd3+12];
+  ld.global.cv.v2.u32 {%r14, %r15}, [%rd3];
+  ld.global.cg.v2.f32 {%f1, %f2}, [%rd3+8];
+  st.global.wb.u32 [%rd5], %r13;
+  st.global.cg.u32 [%rd5+4], %r12;
+  st.global.cs.u32 [%rd5+8], %r11;
+  st.global.wt.u32 [%rd5+12], %r10;
+  st.global.cg.v2.u32 [%rd5+16], {%r15, %r14};
+  st.global.cg.v2.f32 [%rd5+24], {%f2, %f1};
+)";
+  const unsigned n = 96, w = 32;
+  std::mt19937 rng(5);
+  std::vector<uint32_t> in(4 * n);
+  for (auto &v : in)
+    v = rng() | 1;
+  auto out = runElementwise(elementwisePtx(body, 16, w), toBytes(in), n * w, n);
+  for (unsigned t = 0; t < n; ++t) {
+    const uint32_t *v = &in[4 * t];
+    uint32_t got[8];
+    std::memcpy(got, out.data() + t * w, w);
+    const uint32_t want[8] = {v[3], v[2], v[1], v[0], v[1], v[0], v[3], v[2]};
+    for (unsigned i = 0; i < 8; ++i)
+      EXPECT_EQ(got[i], want[i]) << "thread " << t << " word " << i;
+  }
+}
+
 /// Threads diverge in a data-dependent loop and an if/else, then reconverge:
 /// the warp-wide shuffle after them sees the whole warp.
 TEST(EmuControl, DivergenceAndReconvergence) {

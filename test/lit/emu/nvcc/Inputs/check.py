@@ -513,5 +513,99 @@ def syncwarp_sites():
     check("syncwarp_sites", out.reshape(4, 32), u32(want).reshape(4, 32))
 
 
+
+def pack_int4(q):
+    """q (k x n, values 0..15) in marlin_int4.cu's weight order: u32 words
+    [k / 64][n / 16][lane][4], nibble j + 2r + 4h of word kk of lane 4g + t
+    holding row 64 kb + 16 kk + 2t + 8r + h, column 16 np + 8j + g."""
+    k, n = q.shape
+    kb, np_, lane, kk, j, r, h = np.ix_(np.arange(k // 64), np.arange(n // 16),
+                                        np.arange(32), np.arange(4),
+                                        np.arange(2), np.arange(2),
+                                        np.arange(2))
+    g, t = lane // 4, lane % 4
+    rows = 64 * kb + 16 * kk + 2 * t + 8 * r + h
+    cols = 16 * np_ + 8 * j + g
+    nib = q[rows, cols].astype(np.uint64) << (4 * (j + 2 * r + 4 * h)
+                                              ).astype(np.uint64)
+    return nib.sum(axis=(4, 5, 6)).astype(np.uint32).ravel()
+
+
+def marlin_problem(m, n, k):
+    a = halves(m * k, -1, 1).reshape(m, k)
+    q = rng.integers(0, 15, (k, n))
+    q[q >= 8] += 1  # never 8: every weight is non-zero
+    s = rng.uniform(0.01, 0.1, (k // 128, n)) * rng.choice([-1, 1],
+                                                          (k // 128, n))
+    s = s.astype(np.float16)
+    w = ((q - 8) * np.repeat(s.astype(np.float64), 128, axis=0)).astype(
+        np.float16).astype(np.float64)
+    return a, q, s, w
+
+
+MARLIN_SMEM = 4 * (64 * 64 * 2 + 64 * 128 // 2 + 128 * 2)
+
+
+def marlin_launch(m, n, k, slices, want_status=0, problem=None):
+    a, q, s, w = problem or marlin_problem(m, n, k)
+    args = [a.ravel(), pack_int4(q), s.ravel(),
+            np.full(m * n, 7, np.float16), np.full(m * n, 7, np.float32),
+            np.zeros(n // 128, np.int32), "i32:%d" % m, "i32:%d" % n,
+            "i32:%d" % k, "i32:%d" % slices]
+    global extra
+    saved, extra = extra, extra + ["--smem", str(MARLIN_SMEM)]
+    try:
+        res = run("marlin_int4", "%d,%d" % (n // 128, slices), "256", args,
+                  [3, 5], want_status)
+    finally:
+        extra = saved
+    return a, w, res
+
+
+def marlin_int4():
+    """Under each race-check mode: no hazard, every element of C within
+    f16 rounding of the float64 product, the locks back to 0."""
+    for m, n, k, slices in [(64, 512, 2048, 4), (16, 256, 1024, 8),
+                            (48, 384, 1536, 3)]:
+        a, w, (c, locks) = marlin_launch(m, n, k, slices)
+        a64 = a.astype(np.float64)
+        want = a64 @ w
+        # f32 accumulation: far below this bound; f16 output: half an ulp.
+        atol = 2.0 ** -20 * (np.abs(a64) @ np.abs(w)) + 2.0 ** -25
+        what = "marlin_int4 m=%d n=%d k=%d slices=%d" % (m, n, k, slices)
+        check(what, c.astype(np.float64).reshape(m, n), want,
+              rtol=2.0 ** -11, atol=atol)
+        check(what + " locks", locks, np.zeros(n // 128, np.int32))
+
+
+def marlin_int4_seeds():
+    """Seeded random schedules (CTA order, turns of 1 to 4096
+    warp-instructions, warp order) give C bit for bit as the fixed one: the
+    slices add in lock order whatever runs when."""
+    global extra
+    outs = []
+    base = extra
+    problem = marlin_problem(64, 512, 2048)
+    for seed in range(4):
+        extra = base + ["--schedule-seed", str(seed)]
+        a, w, (c, locks) = marlin_launch(64, 512, 2048, 4, problem=problem)
+        outs.append(c)
+        check("marlin_int4 seed %d locks" % seed, locks, np.zeros(4, np.int32))
+    extra = base
+    want = a.astype(np.float64) @ w
+    atol = 2.0 ** -20 * (np.abs(a.astype(np.float64)) @ np.abs(w)) + 2.0 ** -25
+    check("marlin_int4 seed 0", outs[0].astype(np.float64).reshape(64, 512),
+          want, rtol=2.0 ** -11, atol=atol)
+    for seed in range(1, 4):
+        check("marlin_int4 seed %d against seed 0" % seed,
+              outs[seed].view(np.uint16), outs[0].view(np.uint16))
+
+
+def marlin_int4_starved():
+    """With too few SMs for all slices of a tile at once, the resident CTAs
+    all wait for slices that cannot start: a no-progress report, no hang."""
+    _, _, (_, err) = marlin_launch(64, 512, 2048, 4, want_status=1)
+    sys.stdout.write(err)
+
 globals()[name]()
 print("OK: " + name)
