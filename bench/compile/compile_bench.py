@@ -10,7 +10,8 @@ of each, the best of --repeat runs. Then the phase split of one variant
 (`tilusc --mlir-timing`), and `tilusc --version` alone (process start).
 With --cuda and nvcc on PATH (or in /usr/local/cuda/bin), compiles that CUDA
 file the same way, once per tile (-DBM= -DBN= -DBK= -DSPLITK=, e.g. the FP16 x
-INT4 matmul of test/lit/emu/nvcc), to PTX and to a cubin, for comparison.
+INT4 matmul test/lit/emu/nvcc/Inputs/w4a16.cu), to PTX and to a cubin, for
+comparison.
 
 A benchmark, not a test: it prints numbers and fails only when a compile
 fails.

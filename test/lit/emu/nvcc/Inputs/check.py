@@ -6,6 +6,7 @@ usage: check.py NAME TILUS_RUN PTX WORKDIR [TILUS_RUN_OPTION ...]
 Prints 'OK: NAME' or 'FAIL: ...' (exit status 1).
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -22,11 +23,14 @@ def nonzero(a):
     return a
 
 
-def run(kernel, grid, block, args, dumps, want_status=0):
-    """args: numpy arrays (device buffers) or 'i32:5'-style scalars. Returns
-    the dumped outputs; with want_status 1, (outputs, stderr) of a launch
-    that must fail (outputs None where a dump was not written)."""
+def run(kernel, grid, block, args, dumps, want_status=0, smem=0, echo=False):
+    """args: numpy arrays (device buffers) or 'i32:5'-style scalars; smem:
+    dynamic shared memory bytes. Returns the dumped outputs; with want_status
+    1 or echo, (outputs, stderr) (outputs None where a dump was not
+    written)."""
     cmd = [tool, ptx, "--kernel", kernel, "--grid", grid, "--block", block]
+    if smem:
+        cmd += ["--smem", str(smem)]
     cmd += extra
     paths = {}
     for k, a in enumerate(args):
@@ -48,7 +52,7 @@ def run(kernel, grid, block, args, dumps, want_status=0):
         sys.exit(1)
     outs = [np.fromfile(paths[k] + ".out", dtype=args[k].dtype)
             if os.path.exists(paths[k] + ".out") else None for k in dumps]
-    return outs if want_status == 0 else (outs, r.stderr)
+    return outs if want_status == 0 and not echo else (outs, r.stderr)
 
 
 def check(what, got, want, rtol=0.0, atol=0.0):
@@ -355,7 +359,6 @@ def cg_tiles():
 
 
 def templates():
-    import re
     names = re.findall(r"\.entry\s+(\w+)\(", open(ptx).read())
     if len(names) != 10:
         print("FAIL: templates: %d kernels in the module, want 10" %
@@ -606,6 +609,67 @@ def marlin_int4_starved():
     all wait for slices that cannot start: a no-progress report, no hang."""
     _, _, (_, err) = marlin_launch(64, 512, 2048, 4, want_status=1)
     sys.stdout.write(err)
+
+def w4a16_config():
+    """BM, BN, BK, SPLITK, STAGES and the shared memory bytes that the PTX
+    was compiled for (its w4a16_config array, little-endian words)."""
+    m = re.search(r"w4a16_config\[24\] = \{([0-9, ]+)\}", open(ptx).read())
+    b = [int(x) for x in m.group(1).split(",")]
+    b += [0] * (24 - len(b))  # the PTX leaves out trailing zero bytes
+    return np.array(b, np.uint8).view("<i4").tolist()
+
+
+def pack_w4(codes):
+    """K x N codes (0..15) in the kernel's order: per 16 x 16 block (kb, nb)
+    and lane 4 g + t one word whose nibbles 0..7 are the codes at (2t, g),
+    (2t + 8, g), (2t, g + 8), (2t + 8, g + 8), then each at row + 1."""
+    k, n = codes.shape
+    blk = codes.reshape(k // 16, 16, n // 16, 16).transpose(0, 2, 1, 3)
+    g, t = np.arange(32) // 4, np.arange(32) % 4
+    rows = [2 * t, 2 * t + 8, 2 * t, 2 * t + 8]
+    cols = [g, g, g + 8, g + 8]
+    words = np.zeros((k // 16, n // 16, 32), np.uint64)
+    for i in range(8):
+        r = rows[i % 4] + i // 4
+        words |= blk[:, :, r, cols[i % 4]].astype(np.uint64) << np.uint64(4 * i)
+    return words.astype(np.uint32).ravel()
+
+
+def w4a16():
+    """C = A * dequant(B) with the K slices of a tile reduced in order through
+    a lock per tile; the locks are 0 again afterwards. tilus-run's messages
+    are passed on (a race report is a failure)."""
+    bm, bn, bk, splitk, stages, smem = w4a16_config()
+    # Other tiles (nvcc -DBM=...) run the sizes that they divide.
+    sizes = [(m, n, k) for m, n, k in ((64, 512, 2048), (16, 256, 1024))
+             if m % bm == 0 and n % bn == 0 and k % (bk * splitk) == 0]
+    if not sizes:
+        print("FAIL: w4a16: the tile %dx%dx%d divides no test size" %
+              (bm, bn, bk * splitk))
+        sys.exit(1)
+    for m, n, k in sizes:
+        a = halves(m * k, -1, 1)
+        codes = rng.integers(0, 16, (k, n))
+        scales = nonzero(rng.uniform(0.002, 0.02, (k // 128, n)).astype(
+            np.float16))
+        tiles = (m // bm) * (n // bn)
+        args = [a, pack_w4(codes), scales.ravel(),
+                np.full(m * n, 7, np.float16), np.full(m * n, 7, np.float32),
+                np.zeros(tiles, np.int32),
+                "i32:%d" % m, "i32:%d" % n, "i32:%d" % k]
+        (c, locks), err = run("w4a16_matmul", "%d,%d" % (tiles, splitk), "256",
+                              args, [3, 5], smem=smem, echo=True)
+        sys.stdout.write(err)
+        # The weights are f16: (q - 8) * scale rounded once.
+        w = ((codes - 8) * np.repeat(scales.astype(np.float64), 128, axis=0))
+        w = w.astype(np.float16).astype(np.float64)
+        want = a.astype(np.float64).reshape(m, k) @ w
+        # f32 sums of f16 products, rounded once to f16 at the end.
+        what = "w4a16 %dx%dx%d" % (m, n, k)
+        check(what, c.astype(np.float64).reshape(m, n), want, rtol=2.0 ** -10,
+              atol=2.0 ** -20)
+        check(what + " locks", locks, np.zeros(tiles, np.int32))
+
 
 globals()[name]()
 print("OK: " + name)
