@@ -8,6 +8,7 @@
 #include "frontend/Parser.h"
 #include "passes/Passes.h"
 
+#include "ir/Limits.h"
 #include "ir/dialect/Tilus.h"
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
@@ -27,6 +28,50 @@
 #include "llvm/Support/SourceMgr.h"
 
 using namespace tilus;
+
+namespace {
+
+/// Where the brackets of MLIR text (`(` `[` `{` `<`, outside strings and
+/// comments) first nest deeper than kMaxNestingDepth, or nullptr. MLIR's
+/// parser recurses once per level of attributes, types and regions with no
+/// limit of its own, so deeper text is refused before it is parsed. An
+/// arrow's `>` closes nothing.
+const char *findTooDeepNesting(llvm::StringRef text) {
+  unsigned depth = 0;
+  for (const char *p = text.begin(), *end = text.end(); p < end; ++p) {
+    switch (*p) {
+    case '"':
+      for (++p; p < end && *p != '"'; ++p)
+        if (*p == '\\')
+          ++p;
+      break;
+    case '/':
+      if (p + 1 < end && p[1] == '/')
+        while (p < end && *p != '\n')
+          ++p;
+      break;
+    case '(':
+    case '[':
+    case '{':
+    case '<':
+      if (++depth > kMaxNestingDepth)
+        return p;
+      break;
+    case '>':
+      if (p > text.begin() && p[-1] == '-')
+        break;
+      [[fallthrough]];
+    case ')':
+    case ']':
+    case '}':
+      depth -= depth > 0;
+      break;
+    }
+  }
+  return nullptr;
+}
+
+} // namespace
 
 void tilus::registerDialects(mlir::MLIRContext &context) {
   mlir::DialectRegistry registry;
@@ -78,6 +123,13 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
       return result;
     }
     mlir::TimingScope phase = root.nest("parse the tilus dialect");
+    llvm::StringRef text = sourceMgr.getMemoryBuffer(bufferId)->getBuffer();
+    if (const char *deep = findTooDeepNesting(text)) {
+      diags.error(llvm::SMLoc::getFromPointer(deep),
+                  "nesting deeper than " + llvm::Twine(kMaxNestingDepth) +
+                      " levels");
+      return result;
+    }
     registerDialects(context);
     module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
     if (!module)

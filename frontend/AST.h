@@ -56,6 +56,10 @@ struct Expr {
   /// operators, encoded by binaryOpName's inverse (see kBinaryOps).
   std::string op;
   std::vector<ExprPtr> operands; ///< Unary, Binary, Call, List
+  /// Levels of the tree from this node down (a leaf is 1). The parser keeps
+  /// it within kMaxNestingDepth (ir/Limits.h), which bounds every recursive
+  /// walk over the tree.
+  unsigned height = 1;
 
   Expr(Kind kind, llvm::SMLoc loc) : kind(kind), loc(loc) {}
 };

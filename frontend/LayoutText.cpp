@@ -2,6 +2,8 @@
 
 #include "frontend/LayoutText.h"
 
+#include "ir/Limits.h"
+
 #include <cctype>
 
 using namespace tilus;
@@ -17,6 +19,7 @@ bool isIdentChar(char c) {
 
 /// Recursive descent over one argument: integers, names, + - * / %, unary
 /// minus, parentheses and min/max/cdiv calls, with C semantics for / and %.
+/// Unary minus, parentheses and calls nest at most kMaxNestingDepth deep.
 class ArgEvaluator {
 public:
   ArgEvaluator(std::string_view text, size_t base,
@@ -88,11 +91,20 @@ private:
   }
 
   std::optional<int64_t> parseUnary() {
+    skipSpace();
+    if (++depth > kMaxNestingDepth)
+      return fail("layout argument nests deeper than " +
+                  std::to_string(kMaxNestingDepth) + " levels");
+    std::optional<int64_t> v;
     if (consume('-')) {
-      std::optional<int64_t> v = parseUnary();
-      return v ? std::optional<int64_t>(-*v) : std::nullopt;
+      v = parseUnary();
+      if (v)
+        v = -*v;
+    } else {
+      v = parsePrimary();
     }
-    return parsePrimary();
+    --depth;
+    return v;
   }
 
   std::optional<int64_t> parsePrimary() {
@@ -173,6 +185,7 @@ private:
   const LayoutNameLookup &lookup;
   LayoutTextError &error;
   size_t pos = 0;
+  unsigned depth = 0; ///< parseUnary calls in progress
 };
 
 bool isPlainInteger(std::string_view arg) {

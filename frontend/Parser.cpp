@@ -3,13 +3,23 @@
 // The grammar is documented in docs/language.md. The parser stops at the
 // first error: a located message is more useful than a cascade.
 //
+// Nesting is bounded by kMaxNestingDepth (ir/Limits.h) twice over: the
+// parser's own recursion (blocks, else-if chains, parentheses, brackets,
+// call arguments, unary operators) and the height of every expression tree
+// it builds, since a flat chain `a + a + ... + a` is parsed by a loop but
+// builds a tree as deep as it is long, and MLIRGen, the printers and the
+// destructors recurse on that tree.
+//
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Parser.h"
 
+#include "ir/Limits.h"
+
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -286,6 +296,38 @@ private:
   // Token helpers
   //===--------------------------------------------------------------------===//
 
+  /// One level of the parser's recursion, entered at the current token.
+  /// Only the innermost level past the limit reports; the callers unwind.
+  class Nesting {
+  public:
+    Nesting(Parser &parser, const char *what) : parser(parser) {
+      if (++parser.depth == kMaxNestingDepth + 1)
+        parser.error(llvm::Twine(what) + " nest deeper than " +
+                     llvm::Twine(kMaxNestingDepth) + " levels");
+    }
+    ~Nesting() { --parser.depth; }
+    Nesting(const Nesting &) = delete;
+    Nesting &operator=(const Nesting &) = delete;
+    bool tooDeep() const { return parser.depth > kMaxNestingDepth; }
+
+  private:
+    Parser &parser;
+  };
+
+  /// Sets \p expr's height from its operands; false, with an error at the
+  /// node, when it exceeds the limit.
+  bool seal(Expr &expr) {
+    expr.height = 1;
+    for (const ExprPtr &operand : expr.operands)
+      expr.height = std::max(expr.height, operand->height + 1);
+    if (expr.height <= kMaxNestingDepth)
+      return true;
+    diags.error(expr.loc, "expression nests deeper than " +
+                              llvm::Twine(kMaxNestingDepth) +
+                              " levels; split it with intermediate variables");
+    return false;
+  }
+
   void consume() { tok = lexer.next(); }
 
   bool isKeyword(StringRef word) const {
@@ -463,7 +505,8 @@ private:
   //===--------------------------------------------------------------------===//
 
   bool parseBlock(std::vector<StmtPtr> &body) {
-    if (!expect(Tok::LBrace, "to open a block"))
+    Nesting nesting(*this, "blocks");
+    if (nesting.tooDeep() || !expect(Tok::LBrace, "to open a block"))
       return false;
     while (tok.kind != Tok::RBrace) {
       if (tok.kind == Tok::Eof)
@@ -577,6 +620,10 @@ private:
       return stmt;
     consume();
     if (isKeyword("if")) {
+      // An else-if chain is an if nested in the else branch.
+      Nesting nesting(*this, "blocks");
+      if (nesting.tooDeep())
+        return nullptr;
       StmtPtr nested = parseIf();
       if (!nested)
         return nullptr;
@@ -673,6 +720,8 @@ private:
       expr->op = op;
       expr->operands.push_back(std::move(lhs));
       expr->operands.push_back(std::move(rhs));
+      if (!seal(*expr))
+        return nullptr;
       lhs = std::move(expr);
     }
     return lhs;
@@ -680,6 +729,9 @@ private:
 
   ExprPtr parseUnary() {
     if (tok.kind == Tok::Minus || tok.kind == Tok::Bang) {
+      Nesting nesting(*this, "expressions");
+      if (nesting.tooDeep())
+        return nullptr;
       SMLoc loc = tok.loc();
       std::string op = tok.text.str();
       consume();
@@ -689,6 +741,8 @@ private:
       auto expr = std::make_unique<Expr>(Expr::Kind::Unary, loc);
       expr->op = op;
       expr->operands.push_back(std::move(operand));
+      if (!seal(*expr))
+        return nullptr;
       return expr;
     }
     return parsePostfix();
@@ -699,9 +753,12 @@ private:
     if (!expr || expr->kind != Expr::Kind::Name)
       return expr;
     if (tok.kind == Tok::LParen) {
+      Nesting nesting(*this, "expressions");
+      if (nesting.tooDeep())
+        return nullptr;
       consume();
       expr->kind = Expr::Kind::Call;
-      if (!parseExprList(expr->operands, Tok::RParen))
+      if (!parseExprList(expr->operands, Tok::RParen) || !seal(*expr))
         return nullptr;
     } else if (tok.kind == Tok::Dot) {
       consume();
@@ -750,13 +807,19 @@ private:
       return expr;
     }
     case Tok::LBracket: {
+      Nesting nesting(*this, "expressions");
+      if (nesting.tooDeep())
+        return nullptr;
       consume();
       auto expr = std::make_unique<Expr>(Expr::Kind::List, loc);
-      if (!parseExprList(expr->operands, Tok::RBracket))
+      if (!parseExprList(expr->operands, Tok::RBracket) || !seal(*expr))
         return nullptr;
       return expr;
     }
     case Tok::LParen: {
+      Nesting nesting(*this, "expressions");
+      if (nesting.tooDeep())
+        return nullptr;
       consume();
       ExprPtr expr = parseExpr();
       if (!expr || !expect(Tok::RParen, "to close the parenthesis"))
@@ -772,6 +835,7 @@ private:
   Lexer lexer;
   DiagnosticEngine &diags;
   Token tok;
+  unsigned depth = 0; ///< levels of Nesting entered
 };
 
 } // namespace

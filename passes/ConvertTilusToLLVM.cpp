@@ -35,6 +35,37 @@ using namespace tilus;
 
 namespace {
 
+/// func.func stays legal in stage 1 and its signature is not converted, so a
+/// tile, shared or global tensor in it would be left behind as an unresolved
+/// cast, or fail to legalize the function: a function's signature holds
+/// scalars and pointers only.
+LogicalResult checkSignatures(ModuleOp module) {
+  auto isTensor = [](Type type) {
+    return isa<TileType, SharedTensorType, GlobalTensorType>(type);
+  };
+  WalkResult walk = module.walk([&](func::FuncOp func) {
+    auto refuse = [&](Location loc, StringRef what, unsigned index, Type type) {
+      emitError(loc) << what << " #" << index << " of '@" << func.getSymName()
+                     << "' has type " << type
+                     << ", which a function cannot pass; a function takes "
+                        "and returns scalars and pointers only (a kernel "
+                        "builds its tensors in its body)";
+      return WalkResult::interrupt();
+    };
+    FunctionType type = func.getFunctionType();
+    for (auto [index, input] : llvm::enumerate(type.getInputs()))
+      if (isTensor(input))
+        return refuse(func.isExternal() ? func.getLoc()
+                                        : func.getArgument(index).getLoc(),
+                      "argument", index, input);
+    for (auto [index, result] : llvm::enumerate(type.getResults()))
+      if (isTensor(result))
+        return refuse(func.getLoc(), "result", index, result);
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
 struct ConvertTilusToLLVMPass
     : tilus::impl::ConvertTilusToLLVMBase<ConvertTilusToLLVMPass> {
   using ConvertTilusToLLVMBase::ConvertTilusToLLVMBase;
@@ -55,6 +86,8 @@ struct ConvertTilusToLLVMPass
       TypeConverter converter;
       converter.addConversion([](Type type) { return type; });
       populateTileTypeConversions(converter);
+      if (failed(checkSignatures(module)))
+        return signalPassFailure();
       ConversionTarget target(*context);
       target.addIllegalDialect<TilusDialect>();
       target.addLegalDialect<arith::ArithDialect, scf::SCFDialect,

@@ -35,7 +35,8 @@
 //   scf.for, scf.if    loop-carried tiles take their initial value's layout,
 //                      results the first branch's; yields are converted
 //
-// Layouts written in the source (explicit result types) are kept. A rule
+// Layouts written in the source (explicit result types) are kept. A used tile
+// argument of the kernel must carry its layout: no rule produces it. A rule
 // that cannot apply is an error naming the instruction, the layouts involved
 // and the constraint that failed.
 //
@@ -109,6 +110,17 @@ public:
       : func(func), numThreads(numThreads), builder(func.getContext()) {}
 
   LogicalResult run() {
+    // The rules give layouts to instruction results; an argument has no
+    // instruction, so a tile argument that is used must come with one.
+    for (BlockArgument arg : func.getArguments()) {
+      auto tile = dyn_cast<TileType>(arg.getType());
+      if (tile && !tile.getLayout() && !arg.use_empty())
+        return emitError(arg.getLoc())
+               << "tile argument #" << arg.getArgNumber() << " of '@"
+               << func.getSymName() << "' has no layout; layout inference "
+               << "gives layouts to instruction results only, so a tile "
+               << "argument must carry one";
+    }
     func.walk([&](LoadSharedOp load) {
       if (!tileOf(load.getResult()).getLayout())
         unpinnedLoads.insert(load.getResult());

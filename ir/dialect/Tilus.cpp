@@ -148,6 +148,12 @@ LogicalResult TilusDialect::verifyRegionArgAttribute(Operation *op, unsigned,
   return success();
 }
 
+LogicalResult tilus::verifyInFunction(Operation *op) {
+  if (op->getParentOfType<FunctionOpInterface>())
+    return success();
+  return op->emitOpError("must be inside a function");
+}
+
 int64_t tilus::getKernelNumThreads(Operation *op) {
   auto func = op->getParentOfType<func::FuncOp>();
   if (!func)

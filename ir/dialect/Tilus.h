@@ -29,6 +29,23 @@
 #define GET_TYPEDEF_CLASSES
 #include "ir/dialect/TilusTypes.h.inc"
 
+namespace tilus {
+/// Fails, naming the op, unless \p op is nested in a function.
+mlir::LogicalResult verifyInFunction(mlir::Operation *op);
+
+namespace OpTrait {
+/// Every tilus instruction: it must be nested in a function (a kernel or a
+/// function it calls), never directly in a module.
+template <typename ConcreteType>
+class InFunction : public mlir::OpTrait::TraitBase<ConcreteType, InFunction> {
+public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) {
+    return verifyInFunction(op);
+  }
+};
+} // namespace OpTrait
+} // namespace tilus
+
 #define GET_OP_CLASSES
 #include "ir/dialect/TilusOps.h.inc"
 

@@ -46,7 +46,14 @@ class Tilus_Attr<string name, string attrMnemonic, list<Trait> traits = []>
   let mnemonic = attrMnemonic;
 }
 
+// Every instruction runs on the threads of a kernel: outside a function it
+// would pass the verifier and the lowering and reach LLVM IR translation with
+// no function to emit into.
+def Tilus_InFunction : NativeOpTrait<"InFunction"> {
+  let cppNamespace = "::tilus::OpTrait";
+}
+
 class Tilus_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Tilus_Dialect, mnemonic, traits>;
+    : Op<Tilus_Dialect, mnemonic, !listconcat(traits, [Tilus_InFunction])>;
 
 #endif // TILUS_DIALECT_TD

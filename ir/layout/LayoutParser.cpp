@@ -17,8 +17,12 @@
 //                  | modes('[' [int ':' int (',' int ':' int)*] ']', ...)
 //   extra         := offset(int) | swizzle(int, int, int)
 //
+// Parentheses nest at most kMaxNestingDepth (ir/Limits.h) deep, so that no
+// input can overflow the stack of this recursive descent.
+//
 //===----------------------------------------------------------------------===//
 
+#include "ir/Limits.h"
 #include "ir/layout/RegisterLayout.h"
 #include "ir/layout/SharedLayout.h"
 
@@ -211,8 +215,16 @@ private:
   std::optional<RegisterLayout> parseTerm() {
     std::optional<RegisterLayout> lhs;
     if (isPunct('(')) {
+      if (depth == kMaxNestingDepth) {
+        fail(lex.peek().offset, "parentheses nest deeper than " +
+                                    std::to_string(kMaxNestingDepth) +
+                                    " levels");
+        return std::nullopt;
+      }
       lex.take();
+      ++depth;
       lhs = parseExpr();
+      --depth;
       if (!lhs || !expectPunct(')', "to close the parenthesis"))
         return std::nullopt;
     } else {
@@ -227,6 +239,8 @@ private:
     }
     return lhs;
   }
+
+  unsigned depth = 0; ///< open parentheses
 
   std::optional<RegisterLayout>
   compose(const RegisterLayout &a, const RegisterLayout &b, size_t offset) {

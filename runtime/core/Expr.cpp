@@ -3,10 +3,15 @@
 // Grid extents and tensor shapes reach the host as text such as
 // `cdiv(n, 1024)` or `(k / 128)`. A recursive-descent evaluator over int64
 // with C semantics for / and %; overflow and division by zero are errors.
+// The text may come from a metadata file, so unary minus, parentheses and
+// calls nest at most kMaxNestingDepth deep (ir/Limits.h) and no input can
+// overflow the stack.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tilus/Runtime.h"
+
+#include "ir/Limits.h"
 
 #include <algorithm>
 #include <cctype>
@@ -107,12 +112,14 @@ private:
     }
   }
   bool parseUnary(int64_t &v) {
-    if (accept('-')) {
-      if (!parseUnary(v))
-        return false;
-      return binary('-', 0, v, v);
-    }
-    return parsePrimary(v);
+    if (depth == kMaxNestingDepth)
+      return error("nesting deeper than " + std::to_string(kMaxNestingDepth) +
+                   " levels");
+    ++depth;
+    bool ok = accept('-') ? parseUnary(v) && binary('-', 0, v, v)
+                          : parsePrimary(v);
+    --depth;
+    return ok;
   }
   bool parsePrimary(int64_t &v) {
     skipSpace();
@@ -156,7 +163,14 @@ private:
   }
   bool parseCall(const std::string &name, int64_t &v) {
     int64_t a, b;
-    if (!parseSum(a) || !accept(',') || !parseSum(b) || !accept(')'))
+    // An error inside an argument keeps its own message.
+    if (!parseSum(a))
+      return false;
+    if (!accept(','))
+      return error(name + "() takes two arguments");
+    if (!parseSum(b))
+      return false;
+    if (!accept(')'))
       return error(name + "() takes two arguments");
     if (name == "min") {
       v = std::min(a, b);
@@ -180,6 +194,7 @@ private:
   std::string_view text;
   const std::vector<std::pair<std::string, int64_t>> &values;
   size_t pos = 0;
+  unsigned depth = 0; ///< parseUnary calls in progress
   std::string err;
 };
 

@@ -2,6 +2,8 @@
 
 #include "runtime/jit/KernelCache.h"
 
+#include "ir/Limits.h"
+
 #include "tilus/Version.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -33,6 +35,31 @@ void feed(llvm::SHA256 &hash, llvm::StringRef field) {
   std::string length = std::to_string(field.size()) + ":";
   hash.update(length);
   hash.update(field);
+}
+
+/// Whether arrays and objects in \p text nest deeper than \p limit.
+/// llvm::json::parse recurses once per level with no limit of its own, so a
+/// file of brackets would overflow the stack before it could be rejected.
+bool nestsDeeperThan(std::string_view text, unsigned limit) {
+  unsigned depth = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit)
+        return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
 }
 
 std::string hexDigest(llvm::SHA256 &hash) {
@@ -177,6 +204,11 @@ std::string jit::serializeEntry(const CompiledModule &module) {
 
 std::optional<CompiledModule> jit::parseEntry(std::string_view text,
                                               std::string &error) {
+  if (nestsDeeperThan(text, kMaxNestingDepth)) {
+    error =
+        "nesting deeper than " + std::to_string(kMaxNestingDepth) + " levels";
+    return std::nullopt;
+  }
   llvm::Expected<llvm::json::Value> value =
       llvm::json::parse(llvm::StringRef(text.data(), text.size()));
   if (!value) {

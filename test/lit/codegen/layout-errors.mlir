@@ -28,9 +28,38 @@ func.func @no_layout() attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilu
 
 // -----
 
-func.func @no_source_layout(%x: !tilus.tile<64xi32>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+func.func @no_source_layout(%c: i32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %x = tilus.full %c : i32 -> !tilus.tile<64xi32>
   // expected-error @+2 {{'tilus.convert_layout' op needs layouts on its tiles; run layout inference before lowering}}
   // expected-error @+1 {{failed to legalize operation 'tilus.convert_layout'}}
   %y = tilus.convert_layout %x : !tilus.tile<64xi32> -> !tilus.tile<64xi32, #tilus.layout<"spatial(32).local(2)">>
   return
+}
+
+// -----
+
+// A function passes scalars and pointers only; a tile argument, used or not,
+// with a layout or without, is refused by name (it used to fail as "failed to
+// legalize operation 'func.func'" or as an unresolved materialization).
+// expected-error @+1 {{argument #0 of '@tile_argument' has type '!tilus.tile<32xf32>', which a function cannot pass; a function takes and returns scalars and pointers only (a kernel builds its tensors in its body)}}
+func.func @tile_argument(%t: !tilus.tile<32xf32>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  return
+}
+
+// -----
+
+!t = !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
+// expected-error @+1 {{argument #1 of '@laid_out_argument' has type '!tilus.tile<32xf32, #tilus.layout<"spatial(32)">>', which a function cannot pass}}
+func.func @laid_out_argument(%x: f32, %t: !t) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.unary exp %t : !t
+  return
+}
+
+// -----
+
+!t = !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
+// expected-error @+1 {{result #0 of '@tile_result' has type '!tilus.tile<32xf32, #tilus.layout<"spatial(32)">>', which a function cannot pass}}
+func.func @tile_result(%x: f32) -> !t {
+  %a = tilus.full %x : f32 -> !t
+  return %a : !t
 }

@@ -472,3 +472,19 @@ func.func @atomic_add_rank(%g: !tilus.global<?x?xi32>, %i: i32) {
   %old = tilus.atomic_add %g[%i], %i : !tilus.global<?x?xi32>
   return
 }
+
+// -----
+
+// An instruction runs on a kernel's threads: directly in the module it has no
+// function to be emitted into (it used to reach LLVM IR translation and crash).
+// expected-error @+1 {{'tilus.sync' op must be inside a function}}
+tilus.sync
+func.func @kernel() attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  return
+}
+
+// -----
+
+// The rule holds for every instruction, with or without operands.
+// expected-error @+1 {{'tilus.copy_async_wait' op must be inside a function}}
+tilus.copy_async_wait 0

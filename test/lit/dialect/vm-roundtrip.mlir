@@ -1,6 +1,12 @@
 // RUN: tilus-opt %s | tilus-opt | FileCheck %s
+// RUN: not tilus-opt %s --tilus-infer-layouts 2>&1 | FileCheck %s --check-prefix=INFER
+// RUN: not tilusc %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=INFER
 // The VM instructions and the shared tensor type print in a form that parses
 // back to itself, with layouts and without.
+// Compiled, the same functions are refused with a located error, not a crash:
+// their tile arguments come from no instruction, so layout inference cannot
+// give the layout-less ones a layout.
+// INFER: vm-roundtrip.mlir:{{[0-9]+}}:{{[0-9]+}}: error: tile argument #0 of '@broadcast' has no layout
 
 // CHECK-LABEL: func.func @arange
 func.func @arange() attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {

@@ -19,3 +19,13 @@ func.func @convert(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32,
   %c = tilus.convert_layout %a : !tilus.tile<32xf32, #tilus.layout<"spatial(32)">> -> !tilus.tile<32xf32>
   return
 }
+
+// -----
+
+// No rule produces an argument, so a used tile argument needs its layout
+// (this used to crash the pass).
+// expected-error @+1 {{tile argument #1 of '@no_layout_argument' has no layout; layout inference gives layouts to instruction results only, so a tile argument must carry one}}
+func.func @no_layout_argument(%x: f32, %t: !tilus.tile<32xf32>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.unary exp %t : !tilus.tile<32xf32>
+  return
+}

@@ -78,6 +78,26 @@ TEST(ExprTest, ErrorsNameTheProblem) {
   EXPECT_NE(err("4 / (2 - 2)").find("division by zero"), std::string::npos);
   EXPECT_NE(err("cdiv(4, 0)").find("division by zero"), std::string::npos);
   EXPECT_NE(err("9223372036854775807 + 1").find("overflow"), std::string::npos);
+  // Nesting from a hostile metadata file is an error, not a stack overflow;
+  // the deepest a kernel's grid may nest still evaluates.
+  for (const char *open : {"(", "-", "max(1, "}) {
+    std::string close = open[0] == '-' ? "" : ")";
+    std::string deep, fine;
+    for (int i = 0; i < 100000; ++i)
+      deep += open;
+    deep += "7";
+    for (int i = 0; i < 100000; ++i)
+      deep += close;
+    EXPECT_NE(err(deep).find("nesting deeper than 256 levels"),
+              std::string::npos)
+        << open;
+    for (int i = 0; i < 255; ++i)
+      fine += open;
+    fine += "7";
+    for (int i = 0; i < 255; ++i)
+      fine += close;
+    EXPECT_EQ(eval(fine), open[0] == '-' ? -7 : 7) << open;
+  }
   EXPECT_NE(err("pow(2, 3)").find("unknown function 'pow'"), std::string::npos);
   EXPECT_NE(err("1 +").find("unexpected end"), std::string::npos);
   EXPECT_NE(err("(1").find("expected ')'"), std::string::npos);
