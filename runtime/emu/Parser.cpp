@@ -18,6 +18,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 namespace tilus::emu {
@@ -420,11 +421,36 @@ struct Sym {
   int32_t localPiece = -1; ///< Per-thread storage: its LayoutInput piece.
 };
 
+/// `.reg .type %r<N>`: the registers base0 .. base(N-1), numbered from
+/// first. Kept as a range, not N names, so that a huge N costs nothing until
+/// the memory budget rejects it.
+struct RegRange {
+  std::string base;
+  uint64_t count = 0;
+  uint32_t first = 0;
+  Type type = Type::None;
+};
+
+/// The names declared in one `{ ... }` block (or the module).
+struct Scope : std::unordered_map<std::string, Sym> {
+  std::vector<RegRange> ranges;
+};
+
+/// The largest static shared variable and the most static shared memory of
+/// a kernel: a CTA has at most 227 KiB of shared memory (sm_90); launches
+/// check the total with the dynamic part.
+constexpr uint64_t kMaxSharedBytes = 227 * 1024;
+/// Local memory a thread may have (CUDA: 512 KiB on every architecture).
+constexpr uint64_t kMaxLocalBytes = 512 * 1024;
+/// Host bytes of one register slot of a warp: 32 lanes of 64 bits.
+constexpr uint64_t kRegSlotBytes = 32 * 8;
+
 class Parser {
 public:
   Parser(std::vector<Tok> toks, const std::string &name,
-         const GlobalAllocator &alloc)
-      : toks(std::move(toks)), name(name), alloc(alloc) {
+         const GlobalAllocator &alloc, uint64_t maxMemory)
+      : toks(std::move(toks)), name(name), alloc(alloc),
+        maxMemory(maxMemory) {
     mod = std::make_shared<detail::ModuleImpl>();
     mod->name = name;
   }
@@ -436,8 +462,11 @@ private:
   size_t pos = 0;
   std::string name;
   const GlobalAllocator &alloc;
+  uint64_t maxMemory;
   std::shared_ptr<detail::ModuleImpl> mod;
-  std::vector<std::unordered_map<std::string, Sym>> scopes;
+  std::vector<Scope> scopes;
+  /// lookup()'s answer for a register of a RegRange.
+  mutable Sym rangeSym;
   std::vector<Type> regTypes; ///< Declared type of every register slot.
   uint32_t ccReg = kNoReg;    ///< The carry flag's slot, once used.
   std::map<std::string, uint32_t> funcIndex;
@@ -510,8 +539,40 @@ private:
       auto f = it->find(s);
       if (f != it->end())
         return &f->second;
+      for (const RegRange &r : it->ranges)
+        if (std::optional<uint64_t> i = rangeIndex(r, s)) {
+          rangeSym = Sym{Sym::Reg};
+          rangeSym.reg = r.first + uint32_t(*i);
+          rangeSym.regType = r.type;
+          return &rangeSym;
+        }
     }
     return nullptr;
+  }
+  /// The index of \p s in the range \p r (base then a decimal number below
+  /// its count, without leading zeros), if it is one of its names.
+  static std::optional<uint64_t> rangeIndex(const RegRange &r,
+                                            std::string_view s) {
+    if (s.size() <= r.base.size() || s.size() > r.base.size() + 19 ||
+        s.compare(0, r.base.size(), r.base) != 0)
+      return std::nullopt;
+    std::string_view digits = s.substr(r.base.size());
+    if (digits.size() > 1 && digits[0] == '0')
+      return std::nullopt;
+    uint64_t i = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9')
+        return std::nullopt;
+      i = i * 10 + uint64_t(c - '0');
+    }
+    if (i >= r.count)
+      return std::nullopt;
+    return i;
+  }
+  /// "N bytes exceed the emulator's memory budget ..." for a declaration.
+  std::string overBudget(uint64_t bytes, const std::string &what) const {
+    return what + " needs " + std::to_string(bytes) +
+           " bytes of host memory, more than " + budgetText(maxMemory);
   }
   void skipStatement() {
     int depth = 0;
@@ -573,6 +634,7 @@ private:
   Status parseBody();
   Status parseStatement();
   Status parseRegDecl();
+  Status parseThreadCount(const Tok &d, Dim3 &dims);
   Status parseInstruction();
   Status parseCall(Instr &ins, const std::vector<std::string_view> &mods,
                    const Tok &at);
@@ -588,7 +650,7 @@ private:
   uint64_t allocLocal(uint64_t bytes, uint64_t align, uint32_t owner,
                       int32_t &piece) {
     uint64_t off = (mod->localBytes + align - 1) / align * align;
-    mod->localBytes = uint32_t(off + bytes);
+    mod->localBytes = uint32_t(std::min<uint64_t>(off + bytes, UINT32_MAX));
     mod->usesLocal = true;
     piece = int32_t(layoutIn.localPieces.size());
     layoutIn.localPieces.push_back({owner, off, bytes, uint32_t(align)});
@@ -724,7 +786,9 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
       next();
       continue;
     }
-    count *= next().ival;
+    uint64_t n = next().ival;
+    count = n && count > UINT64_MAX / elemBytes / n ? UINT64_MAX / elemBytes
+                                                     : count * n;
     Status s = expect(']');
     if (!s)
       return s;
@@ -732,6 +796,22 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
   if (align == 0)
     align = elemBytes;
   uint64_t bytes = elemBytes * count;
+  // Sizes are checked before anything is allocated: a shared variable
+  // against what a CTA can have, the others against the memory budget.
+  if (space == Space::Shared && !isExtern && !unsized &&
+      bytes > kMaxSharedBytes)
+    return err(nameTok, "'.shared' variable '" + vname + "' of " +
+                            std::to_string(bytes) + " bytes is more than the " +
+                            std::to_string(kMaxSharedBytes) +
+                            " bytes of shared memory a CTA can have (227 KiB)");
+  // The module-wide layout of every kernel's static shared variables
+  // together is kept in 32 bits.
+  if (space == Space::Shared && mod->staticShared + bytes + align > INT32_MAX)
+    return err(nameTok, "the static shared variables of the module, up to '" +
+                            vname + "', exceed 2 GiB");
+  if (space != Space::Shared && bytes > maxMemory)
+    return err(nameTok, overBudget(bytes, "'" + std::string(spTok.text) +
+                                              "' variable '" + vname + "'"));
   std::vector<uint8_t> init;
   if (peek().is('=')) {
     next();
@@ -795,7 +875,6 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
     return err(nameTok, "unsized array '" + vname + "' outside .shared");
   if (init.size() > bytes)
     bytes = init.size();
-  init.resize(bytes, 0);
 
   Sym sym;
   sym.kind = Sym::Var;
@@ -815,7 +894,9 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
   } else {
     auto a = alloc(bytes, uint32_t(align), init);
     if (!a)
-      return a.takeError();
+      return err(nameTok, "'" + std::string(spTok.text) +
+                              "' variable '" + vname +
+                              "': " + a.error().message());
     sym.addr = *a;
   }
   (inFunction ? scopes.back() : scopes.front())[vname] = sym;
@@ -850,14 +931,40 @@ Status Parser::parseParamDecl(ParamInfo &p, std::string &pname) {
   uint64_t count = 1;
   while (peek().is('[')) {
     next();
-    count *= next().ival;
+    uint64_t k = next().ival;
+    count = k && count > UINT64_MAX / elem / k ? UINT64_MAX / elem : count * k;
     Status s = expect(']');
     if (!s)
       return s;
   }
+  // Every thread has its own copy (of a .local variable, of a call scope's
+  // or a function's parameters): a GPU gives a thread at most 512 KiB.
+  if (elem * count > kMaxLocalBytes)
+    return err(n, "'" + std::string(sp.text) + "' variable '" + pname +
+                      "' of " + std::to_string(elem * count) +
+                      " bytes is more than the " +
+                      std::to_string(kMaxLocalBytes) +
+                      " bytes of local memory a thread can have (512 KiB)");
   p.name = pname;
   p.size = uint32_t(elem * count);
   p.align = uint32_t(align ? align : elem);
+  return Status::success();
+}
+
+/// `.maxntid nx[, ny[, nz]]` or `.reqntid ...` after \p d.
+Status Parser::parseThreadCount(const Tok &d, Dim3 &dims) {
+  uint32_t *dim[3] = {&dims.x, &dims.y, &dims.z};
+  dims = Dim3(1, 1, 1);
+  for (int i = 0; i < 3; ++i) {
+    const Tok &v = next();
+    if (v.kind != Tok::Int || v.ival == 0 || v.ival > 1024)
+      return err(v, std::string(d.text) +
+                        " needs 1 to 3 thread counts from 1 to 1024");
+    *dim[i] = uint32_t(v.ival);
+    if (!peek().is(','))
+      break;
+    next();
+  }
   return Status::success();
 }
 
@@ -903,9 +1010,17 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
     }
     next();
   }
-  // Performance directives up to the body or the end of a declaration.
-  while (!peek().is('{') && !peek().is(';') && peek().kind != Tok::End)
-    next();
+  // Performance directives up to the body or the end of a declaration;
+  // launches check .maxntid and .reqntid, as a GPU does.
+  while (!peek().is('{') && !peek().is(';') && peek().kind != Tok::End) {
+    const Tok &d = next();
+    if (d.isIdent(".maxntid") || d.isIdent(".reqntid")) {
+      Status s = parseThreadCount(d, d.text == ".maxntid" ? f.maxntid
+                                                          : f.reqntid);
+      if (!s)
+        return s;
+    }
+  }
 
   uint32_t index;
   auto existing = funcIndex.find(f.name);
@@ -961,6 +1076,10 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
   fn.isExtern = false;
   fn.builtin = Function::Builtin::None;
   fn.line = f.line;
+  if (f.maxntid.x)
+    fn.maxntid = f.maxntid;
+  if (f.reqntid.x)
+    fn.reqntid = f.reqntid;
   scopes.emplace_back();
   for (size_t i = 0; i < paramNames.size(); ++i) {
     Sym s;
@@ -1159,14 +1278,23 @@ Status Parser::parseRegDecl() {
       Status s = expect('>');
       if (!s)
         return s;
-      for (uint64_t i = 0; i < count; ++i) {
-        Sym sym;
-        sym.kind = Sym::Reg;
-        sym.reg = mod->numRegs++;
-        sym.regType = type;
-        regTypes.push_back(type);
-        scopes.back()[base + std::to_string(i)] = sym;
-      }
+      // A warp holds 32 lanes of every register of its kernel's frame: the
+      // module's registers so far bound that frame from above.
+      uint64_t total = uint64_t(mod->numRegs) + count;
+      if (count > maxMemory / kRegSlotBytes ||
+          total > maxMemory / kRegSlotBytes || total >= kNoReg)
+        return err(n, overBudget(count > UINT64_MAX / kRegSlotBytes
+                                     ? UINT64_MAX
+                                     : std::max(count, total) * kRegSlotBytes,
+                                 "'.reg " + base + "<" +
+                                     std::to_string(count) + ">' (" +
+                                     std::to_string(total) +
+                                     " registers in the module so far, 256 "
+                                     "bytes each per warp)"));
+      scopes.back().ranges.push_back(
+          {base, count, mod->numRegs, type});
+      regTypes.insert(regTypes.end(), count, type);
+      mod->numRegs = uint32_t(total);
     } else {
       Sym sym;
       sym.kind = Sym::Reg;
@@ -1690,11 +1818,11 @@ Status decode::Decoding::typed() {
 
 Expected<std::shared_ptr<detail::ModuleImpl>>
 parsePtx(std::string_view text, const std::string &name,
-         const GlobalAllocator &allocGlobal) {
+         const GlobalAllocator &allocGlobal, uint64_t maxMemory) {
   auto toks = lex(text, name);
   if (!toks)
     return toks.takeError();
-  Parser p(std::move(*toks), name, allocGlobal);
+  Parser p(std::move(*toks), name, allocGlobal, maxMemory);
   return p.run();
 }
 
