@@ -465,8 +465,6 @@ private:
   uint64_t maxMemory;
   std::shared_ptr<detail::ModuleImpl> mod;
   std::vector<Scope> scopes;
-  /// lookup()'s answer for a register of a RegRange.
-  mutable Sym rangeSym;
   std::vector<Type> regTypes; ///< Declared type of every register slot.
   uint32_t ccReg = kNoReg;    ///< The carry flag's slot, once used.
   std::map<std::string, uint32_t> funcIndex;
@@ -534,20 +532,21 @@ private:
     next();
     return Status::success();
   }
-  const Sym *lookup(const std::string &s) const {
+  /// A copy: a register of a range has no stored Sym.
+  std::optional<Sym> lookup(const std::string &s) const {
     for (auto it = scopes.rbegin(); it != scopes.rend(); ++it) {
       auto f = it->find(s);
       if (f != it->end())
-        return &f->second;
+        return f->second;
       for (const RegRange &r : it->ranges)
         if (std::optional<uint64_t> i = rangeIndex(r, s)) {
-          rangeSym = Sym{Sym::Reg};
-          rangeSym.reg = r.first + uint32_t(*i);
-          rangeSym.regType = r.type;
-          return &rangeSym;
+          Sym sym{Sym::Reg};
+          sym.reg = r.first + uint32_t(*i);
+          sym.regType = r.type;
+          return sym;
         }
     }
-    return nullptr;
+    return std::nullopt;
   }
   /// The index of \p s in the range \p r (base then a decimal number below
   /// its count, without leading zeros), if it is one of its names.
@@ -855,7 +854,7 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
             if (!s)
               return s;
           }
-          const Sym *sym = lookup(sname);
+          std::optional<Sym> sym = lookup(sname);
           if (!sym || sym->kind != Sym::Var)
             return err(x, "unknown symbol '" + sname + "' in initializer");
           if (sym->space == Space::Shared)
@@ -1378,7 +1377,7 @@ Status Parser::parseStatement() {
 Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   const Tok &t = peek();
   auto regOf = [&](const Tok &rt, uint32_t &slot) -> Status {
-    const Sym *s = lookup(std::string(rt.text));
+    std::optional<Sym> s = lookup(std::string(rt.text));
     if (!s || s->kind != Sym::Reg)
       return err(rt, "unknown register '" + std::string(rt.text) + "'");
     slot = s->reg;
@@ -1441,7 +1440,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
     if (b.kind == Tok::Int) {
       o.imm = int64_t(b.ival);
     } else if (b.kind == Tok::Ident) {
-      const Sym *s = lookup(std::string(b.text));
+      std::optional<Sym> s = lookup(std::string(b.text));
       if (!s)
         return err(b, "unknown symbol '" + std::string(b.text) + "'");
       if (s->kind == Sym::Reg) {
@@ -1546,7 +1545,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
     o.special = sp->second;
     return Status::success();
   }
-  const Sym *s = lookup(id);
+  std::optional<Sym> s = lookup(id);
   if (s && s->kind == Sym::Reg) {
     o.kind = Operand::Reg;
     o.reg = s->reg;
@@ -1591,7 +1590,7 @@ Status Parser::parseInstruction() {
       neg = true;
     }
     const Tok &p = next();
-    const Sym *s = lookup(std::string(p.text));
+    std::optional<Sym> s = lookup(std::string(p.text));
     if (!s || s->kind != Sym::Reg)
       return err(p, "unknown predicate '" + std::string(p.text) + "'");
     ins.guard = s->reg;
@@ -1699,7 +1698,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
       return s;
     while (!peek().is(')')) {
       const Tok &n = next();
-      const Sym *sym = lookup(std::string(n.text));
+      std::optional<Sym> sym = lookup(std::string(n.text));
       if (!sym || sym->kind != Sym::Var || sym->space != Space::Param)
         return err(n, "call argument '" + std::string(n.text) +
                           "' is not a .param variable of the call scope");
@@ -1723,7 +1722,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
       return s;
   }
   const Tok &fn = next();
-  const Sym *f = lookup(std::string(fn.text));
+  std::optional<Sym> f = lookup(std::string(fn.text));
   if (!f || f->kind != Sym::Func)
     return err(fn, "call of '" + std::string(fn.text) +
                        "', which is not a declared function (indirect calls "
