@@ -436,9 +436,8 @@ struct Scope : std::unordered_map<std::string, Sym> {
   std::vector<RegRange> ranges;
 };
 
-/// The largest static shared variable and the most static shared memory of
-/// a kernel: a CTA has at most 227 KiB of shared memory (sm_90); launches
-/// check the total with the dynamic part.
+/// The largest static shared variable: a CTA has at most 227 KiB of shared
+/// memory (sm_90); launches check a kernel's total with the dynamic part.
 constexpr uint64_t kMaxSharedBytes = 227 * 1024;
 /// Local memory a thread may have (CUDA: 512 KiB on every architecture).
 constexpr uint64_t kMaxLocalBytes = 512 * 1024;
@@ -463,6 +462,9 @@ private:
   std::string name;
   const GlobalAllocator &alloc;
   uint64_t maxMemory;
+  /// The line of the per-thread declaration that took the module's local
+  /// memory past 2 GiB; 0 if none did.
+  uint32_t localOverflowLine = 0;
   std::shared_ptr<detail::ModuleImpl> mod;
   std::vector<Scope> scopes;
   std::vector<Type> regTypes; ///< Declared type of every register slot.
@@ -649,7 +651,13 @@ private:
   uint64_t allocLocal(uint64_t bytes, uint64_t align, uint32_t owner,
                       int32_t &piece) {
     uint64_t off = (mod->localBytes + align - 1) / align * align;
-    mod->localBytes = uint32_t(std::min<uint64_t>(off + bytes, UINT32_MAX));
+    // Offsets are kept in 32 bits: past 2 GiB in all, the module is
+    // rejected (run()) at the first declaration that went over.
+    if (off + bytes > INT32_MAX && !localOverflowLine) {
+      localOverflowLine = toks[pos ? pos - 1 : 0].line;
+      off = 0;
+    }
+    mod->localBytes = uint32_t(std::min<uint64_t>(off + bytes, INT32_MAX));
     mod->usesLocal = true;
     piece = int32_t(layoutIn.localPieces.size());
     layoutIn.localPieces.push_back({owner, off, bytes, uint32_t(align)});
@@ -663,6 +671,10 @@ Expected<std::shared_ptr<detail::ModuleImpl>> Parser::run() {
     Status s = parseModuleItem();
     if (!s)
       return s;
+    if (localOverflowLine)
+      return errLine(localOverflowLine,
+                     "the module's per-thread variables (.local, .param, "
+                     "function parameters) exceed 2 GiB per thread here");
   }
   Status s = finish();
   if (!s)
