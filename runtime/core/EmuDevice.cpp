@@ -114,7 +114,12 @@ public:
   Status destroyStream(Stream) override { return Status::success(); }
   Status synchronize(Stream) override { return Status::success(); }
 
-  EmuDevice() { emu.setProfiling(profilingFromEnv(), dramCycles()); }
+  EmuDevice() : emu(options) {
+    emu.setProfiling(profilingFromEnv(), dramCycles());
+  }
+  const std::string &environmentError() const {
+    return options.environmentError;
+  }
   Status enableProfiling(bool on, uint32_t sampleCtas) override {
     emu.setProfiling(on, dramCycles(), sampleCtas);
     return Status::success();
@@ -172,6 +177,7 @@ private:
     }
     return it->second;
   }
+  emu::EmulatorOptions options;
   emu::Emulator emu;
   Stream lastStream = 0;
   std::optional<Launched> last;
@@ -180,6 +186,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<Device> tilus::createEmuDevice() {
-  return std::make_unique<EmuDevice>();
+Expected<std::unique_ptr<Device>> tilus::createEmuDevice() {
+  auto dev = std::make_unique<EmuDevice>();
+  if (!dev->environmentError().empty())
+    return Status::error(dev->environmentError());
+  return std::unique_ptr<Device>(std::move(dev));
 }

@@ -7,8 +7,9 @@
 
 namespace tilus {
 
-/// A device that runs PTX on the CPU emulator (runtime/emu).
-std::unique_ptr<Device> createEmuDevice();
+/// A device that runs PTX on the CPU emulator (runtime/emu), or the error of
+/// a TILUS_EMU_* variable that does not parse.
+Expected<std::unique_ptr<Device>> createEmuDevice();
 
 } // namespace tilus
 

@@ -275,6 +275,22 @@ void Launch::execExit(Warp &w, const Instr &I, uint32_t mask) {
 
 Yield Launch::execBar(Warp &w, const Instr &I, uint32_t mask) {
   int first = __builtin_ctz(mask);
+  // A guard that skips an aligned barrier in some lanes of the path that
+  // reaches it breaks the ISA's rule (every thread of the warp executes the
+  // same aligned barrier); what a GPU then does is undefined.
+  if (I.has(FAligned) && mask != w.active) {
+    uint32_t skipping = w.active & ~mask;
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "0x%08x of 0x%08x", mask, w.active);
+    fail(ReportKind::PartialWarp, I, w, __builtin_ctz(skipping), ~0ull,
+         "aligned barrier (bar.sync, barrier.sync.aligned) executed by part "
+         "of a warp: its guard is false in lane " +
+             std::to_string(__builtin_ctz(skipping)) + " (executing lanes " +
+             buf +
+             "); the warp's threads must execute the same aligned barrier "
+             "(barrier.sync without .aligned lets them arrive apart)");
+    return Yield::Error;
+  }
   uint64_t ta[32], tb[32];
   uint64_t idv = src(w, I.ops[I.has(FRed) ? 1 : 0], ta)[first];
   if (idv >= 16) {

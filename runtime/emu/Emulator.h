@@ -209,15 +209,28 @@ enum class RaceCheck : uint8_t {
 std::optional<RaceCheck> parseRaceCheck(std::string_view name);
 const char *raceCheckName(RaceCheck mode);
 
-/// Emulator settings.
+/// A byte count: a decimal number with an optional K, M or G suffix (powers
+/// of 1024); nullopt for anything else or more than 2^64 - 1.
+std::optional<uint64_t> parseByteCount(std::string_view text);
+
+/// The default host-memory budget: half of the physical memory (or of the
+/// cgroup's memory limit, if lower).
+uint64_t defaultMaxMemory();
+
+/// Emulator settings. The defaults of some fields come from TILUS_EMU_*
+/// environment variables; a value there that does not parse is recorded in
+/// environmentError (naming the variable and what it accepts), and an
+/// Emulator built from these options fails every load, allocation and
+/// launch with it instead of silently using a default.
 struct EmulatorOptions {
+  /// Set while the defaults below are read; empty if every variable parsed.
+  std::string environmentError;
   /// Seed of the random bytes that shared memory starts with (local memory
   /// starts with a fixed non-zero pattern).
   uint64_t seed = 0x5eed;
   /// Shared-memory race detection between warps (RaceCheck above).
   /// Default: $TILUS_EMU_RACECHECK (off, report or stop), else stop.
-  RaceCheck raceCheck =
-      parseRaceCheck(envText("TILUS_EMU_RACECHECK")).value_or(RaceCheck::Stop);
+  RaceCheck raceCheck = envRaceCheck(environmentError);
   /// Where kernel printf output goes, one call per printf; stdout if empty.
   std::function<void(std::string_view)> printfSink;
   /// Stop a launch after this many warp-instructions (0: no limit).
@@ -231,8 +244,9 @@ struct EmulatorOptions {
   /// them as on a GPU (H100 SXM: 132 SMs; per SM at most 32 CTAs, 64 warps
   /// and 228 KiB of shared memory), and resident CTAs take turns, so CTAs
   /// that wait for each other through global memory make progress.
-  /// Default: $TILUS_EMU_SMS, else 132.
-  uint32_t numSms = uint32_t(envOr("TILUS_EMU_SMS", 132));
+  /// Default: $TILUS_EMU_SMS (1 to 100000), else 132.
+  uint32_t numSms =
+      uint32_t(envCount("TILUS_EMU_SMS", 132, 1, 100000, environmentError));
   /// At most this many CTAs resident per SM (0: as many as the limits above
   /// allow).
   uint32_t maxCtasPerSm = 0;
@@ -240,7 +254,16 @@ struct EmulatorOptions {
   /// (no store, no atomic that changes memory, no barrier release, no CTA
   /// finishing), naming the spinning warps; 0: no limit.
   /// Default: $TILUS_EMU_MAX_STEPS, else 100'000'000.
-  uint64_t maxSteps = envOr("TILUS_EMU_MAX_STEPS", 100000000);
+  uint64_t maxSteps = envCount("TILUS_EMU_MAX_STEPS", 100000000, 0,
+                               UINT64_MAX, environmentError);
+  /// The host memory the emulator may use, in bytes: global allocations and
+  /// module variables together, and at a launch the state of its resident
+  /// CTAs (registers, shared and local memory, shadow state). A declaration
+  /// or an allocation beyond it is an error naming it, before anything is
+  /// allocated; a launch holds fewer CTAs resident at once if all would not
+  /// fit. Default: $TILUS_EMU_MAX_MEMORY (bytes, with an optional K, M or G
+  /// suffix), else defaultMaxMemory().
+  uint64_t maxMemory = envMaxMemory(environmentError);
   /// Count memory requests, sectors, wavefronts, DRAM bytes, instructions by
   /// class and bytes in flight (LaunchStats::counters). Off, it costs nothing.
   bool profile = false;
@@ -257,21 +280,15 @@ struct EmulatorOptions {
   /// CTAs must not wait for each other.
   uint32_t sampleCtas = 0;
 
-  /// The value of the environment variable \p name, or "" if unset.
-  static std::string_view envText(const char *name) {
-    const char *v = std::getenv(name);
-    return v ? std::string_view(v) : std::string_view();
-  }
-  /// The value of the environment variable \p name if it is a decimal
-  /// number, else \p fallback.
-  static uint64_t envOr(const char *name, uint64_t fallback) {
-    const char *v = std::getenv(name);
-    if (!v || !*v)
-      return fallback;
-    char *end = nullptr;
-    unsigned long long x = std::strtoull(v, &end, 10);
-    return *end ? fallback : uint64_t(x);
-  }
+  /// $TILUS_EMU_RACECHECK, else stop; an unknown mode is noted in \p error.
+  static RaceCheck envRaceCheck(std::string &error);
+  /// The environment variable \p name as a decimal count in [lo, hi], else
+  /// \p fallback; a value that is not one is noted in \p error.
+  static uint64_t envCount(const char *name, uint64_t fallback, uint64_t lo,
+                           uint64_t hi, std::string &error);
+  /// $TILUS_EMU_MAX_MEMORY, else defaultMaxMemory(); a value that is not a
+  /// byte count is noted in \p error.
+  static uint64_t envMaxMemory(std::string &error);
 };
 
 /// The CPU device: runs PTX on the calling thread; resident CTAs take turns

@@ -693,6 +693,26 @@ Status Launch::runLaunch(const std::vector<ParamBytes> &params) {
     return Status::error("empty grid");
   if (grid.y > 65535 || grid.z > 65535 || block.z > 64)
     return Status::error("grid or block dimensions exceed the device limits");
+  auto dims = [](Dim3 d) {
+    return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," +
+           std::to_string(d.z) + ")";
+  };
+  // A GPU refuses a launch whose block breaks the kernel's .maxntid or
+  // .reqntid (CUDA_ERROR_INVALID_VALUE).
+  if (fn.maxntid.x && block.count() > fn.maxntid.count())
+    return Status::error(
+        "kernel '" + fn.name + "' declares .maxntid " + dims(fn.maxntid) +
+        ", at most " + std::to_string(fn.maxntid.count()) +
+        " threads per block; the launch's block " + dims(block) + " has " +
+        std::to_string(block.count()));
+  if (fn.reqntid.x &&
+      (block.x != fn.reqntid.x || block.y != fn.reqntid.y ||
+       block.z != fn.reqntid.z))
+    return Status::error("kernel '" + fn.name + "' declares .reqntid " +
+                         dims(fn.reqntid) +
+                         ", the block it must be launched with; the launch's "
+                         "block is " +
+                         dims(block));
   uint64_t smem = uint64_t(fn.staticShared) + dynSmem;
   if (smem > 228 * 1024)
     return Status::error("kernel '" + fn.name + "' needs " +
@@ -712,6 +732,30 @@ Status Launch::runLaunch(const std::vector<ParamBytes> &params) {
     perSm = std::min<uint64_t>(perSm, dev.opts.maxCtasPerSm);
   uint64_t maxResident =
       std::max<uint64_t>(1, perSm) * std::max<uint32_t>(1, dev.opts.numSms);
+  // The host memory of a resident CTA (docs/emulator.md, host memory per
+  // CTA) against what the budget leaves next to global memory: a CTA that
+  // does not fit is an error, and fewer CTAs are resident at once if all
+  // would not fit.
+  uint64_t shadowPerByte = dev.opts.raceCheck == RaceCheck::Off      ? 0
+                           : dev.opts.raceCheck == RaceCheck::Report ? 20
+                                                                     : 12;
+  uint64_t ctaBytes = nwarps * (256 * uint64_t(fn.regFrame) +
+                                32 * uint64_t(fn.localFrame) + 2048) +
+                      smem * (2 + shadowPerByte);
+  uint64_t budget = dev.opts.maxMemory,
+           globalBytes = std::min(dev.mem.bytes(), budget);
+  if (ctaBytes > budget - globalBytes)
+    return Status::error(
+        "kernel '" + fn.name + "' needs " + std::to_string(ctaBytes) +
+        " bytes of host memory for a CTA (" + std::to_string(nwarps) +
+        (nwarps == 1 ? " warp" : " warps") + " of " +
+        std::to_string(fn.regFrame) + " registers and " +
+        std::to_string(fn.localFrame) + " bytes of local memory per thread, " +
+        std::to_string(smem) + " bytes of shared memory), more than the " +
+        std::to_string(budget - globalBytes) + " bytes left of " +
+        budgetText(budget) + " next to " + std::to_string(globalBytes) +
+        " bytes of global memory");
+  maxResident = std::min(maxResident, (budget - globalBytes) / ctaBytes);
   std::vector<uint64_t> ctas(grid.count());
   for (uint64_t i = 0; i < ctas.size(); ++i)
     ctas[i] = i;

@@ -14,6 +14,11 @@ struct Emulator::Impl {
   GlobalMemory mem;
   LaunchStats stats;
   Report report;
+  /// The environment errors of opts (EmulatorOptions::environmentError).
+  Status checkEnvironment() const;
+  /// Whether \p bytes more of global memory fit in the memory budget; the
+  /// error says how much and names the budget.
+  Status reserveGlobal(uint64_t bytes) const;
 };
 
 inline std::string hex(uint64_t v) {

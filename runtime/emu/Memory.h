@@ -34,6 +34,7 @@ public:
     a.base = base;
     a.size = bytes;
     a.data.assign(bytes, 0);
+    live += bytes;
     return base;
   }
   bool free(uint64_t base) {
@@ -42,6 +43,7 @@ public:
       return false;
     if (last == &it->second)
       last = nullptr;
+    live -= it->second.size;
     allocs.erase(it);
     return true;
   }
@@ -62,6 +64,8 @@ public:
     }
     return nullptr;
   }
+  /// Bytes of the live allocations.
+  uint64_t bytes() const { return live; }
   /// The allocation nearest below \p addr (for messages), or null.
   const Allocation *nearest(uint64_t addr) const {
     auto it = allocs.upper_bound(addr);
@@ -74,6 +78,7 @@ public:
 private:
   std::map<uint64_t, Allocation> allocs;
   uint64_t next = kGlobalBase;
+  uint64_t live = 0;
   Allocation *last = nullptr;
 };
 

@@ -18,6 +18,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 namespace tilus::emu {
@@ -422,11 +423,35 @@ struct Sym {
   int32_t localPiece = -1; ///< Per-thread storage: its LayoutInput piece.
 };
 
+/// `.reg .type %r<N>`: the registers base0 .. base(N-1), numbered from
+/// first. Kept as a range, not N names, so that a huge N costs nothing until
+/// the memory budget rejects it.
+struct RegRange {
+  std::string base;
+  uint64_t count = 0;
+  uint32_t first = 0;
+  Type type = Type::None;
+};
+
+/// The names declared in one `{ ... }` block (or the module).
+struct Scope : std::unordered_map<std::string, Sym> {
+  std::vector<RegRange> ranges;
+};
+
+/// The largest static shared variable: a CTA has at most 227 KiB of shared
+/// memory (sm_90); launches check a kernel's total with the dynamic part.
+constexpr uint64_t kMaxSharedBytes = 227 * 1024;
+/// Local memory a thread may have (CUDA: 512 KiB on every architecture).
+constexpr uint64_t kMaxLocalBytes = 512 * 1024;
+/// Host bytes of one register slot of a warp: 32 lanes of 64 bits.
+constexpr uint64_t kRegSlotBytes = 32 * 8;
+
 class Parser {
 public:
   Parser(std::vector<Tok> toks, const std::string &name,
-         const GlobalAllocator &alloc)
-      : toks(std::move(toks)), name(name), alloc(alloc) {
+         const GlobalAllocator &alloc, uint64_t maxMemory)
+      : toks(std::move(toks)), name(name), alloc(alloc),
+        maxMemory(maxMemory) {
     mod = std::make_shared<detail::ModuleImpl>();
     mod->name = name;
   }
@@ -438,8 +463,12 @@ private:
   size_t pos = 0;
   std::string name;
   const GlobalAllocator &alloc;
+  uint64_t maxMemory;
+  /// The line of the per-thread declaration that took the module's local
+  /// memory past 2 GiB; 0 if none did.
+  uint32_t localOverflowLine = 0;
   std::shared_ptr<detail::ModuleImpl> mod;
-  std::vector<std::unordered_map<std::string, Sym>> scopes;
+  std::vector<Scope> scopes;
   std::vector<Type> regTypes; ///< Declared type of every register slot.
   uint32_t ccReg = kNoReg;    ///< The carry flag's slot, once used.
   std::map<std::string, uint32_t> funcIndex;
@@ -507,13 +536,46 @@ private:
     next();
     return Status::success();
   }
-  const Sym *lookup(const std::string &s) const {
+  /// A copy: a register of a range has no stored Sym.
+  std::optional<Sym> lookup(const std::string &s) const {
     for (auto it = scopes.rbegin(); it != scopes.rend(); ++it) {
       auto f = it->find(s);
       if (f != it->end())
-        return &f->second;
+        return f->second;
+      for (const RegRange &r : it->ranges)
+        if (std::optional<uint64_t> i = rangeIndex(r, s)) {
+          Sym sym{Sym::Reg};
+          sym.reg = r.first + uint32_t(*i);
+          sym.regType = r.type;
+          return sym;
+        }
     }
-    return nullptr;
+    return std::nullopt;
+  }
+  /// The index of \p s in the range \p r (base then a decimal number below
+  /// its count, without leading zeros), if it is one of its names.
+  static std::optional<uint64_t> rangeIndex(const RegRange &r,
+                                            std::string_view s) {
+    if (s.size() <= r.base.size() || s.size() > r.base.size() + 19 ||
+        s.compare(0, r.base.size(), r.base) != 0)
+      return std::nullopt;
+    std::string_view digits = s.substr(r.base.size());
+    if (digits.size() > 1 && digits[0] == '0')
+      return std::nullopt;
+    uint64_t i = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9')
+        return std::nullopt;
+      i = i * 10 + uint64_t(c - '0');
+    }
+    if (i >= r.count)
+      return std::nullopt;
+    return i;
+  }
+  /// "N bytes exceed the emulator's memory budget ..." for a declaration.
+  std::string overBudget(uint64_t bytes, const std::string &what) const {
+    return what + " needs " + std::to_string(bytes) +
+           " bytes of host memory, more than " + budgetText(maxMemory);
   }
   void skipStatement() {
     int depth = 0;
@@ -575,6 +637,7 @@ private:
   Status parseBody();
   Status parseStatement();
   Status parseRegDecl();
+  Status parseThreadCount(const Tok &d, Dim3 &dims);
   Status parseInstruction();
   Status parseCall(Instr &ins, const std::vector<std::string_view> &mods,
                    const Tok &at);
@@ -590,7 +653,13 @@ private:
   uint64_t allocLocal(uint64_t bytes, uint64_t align, uint32_t owner,
                       int32_t &piece) {
     uint64_t off = (mod->localBytes + align - 1) / align * align;
-    mod->localBytes = uint32_t(off + bytes);
+    // Offsets are kept in 32 bits: past 2 GiB in all, the module is
+    // rejected (run()) at the first declaration that went over.
+    if (off + bytes > INT32_MAX && !localOverflowLine) {
+      localOverflowLine = toks[pos ? pos - 1 : 0].line;
+      off = 0;
+    }
+    mod->localBytes = uint32_t(std::min<uint64_t>(off + bytes, INT32_MAX));
     mod->usesLocal = true;
     piece = int32_t(layoutIn.localPieces.size());
     layoutIn.localPieces.push_back({owner, off, bytes, uint32_t(align)});
@@ -604,6 +673,10 @@ Expected<std::shared_ptr<detail::ModuleImpl>> Parser::run() {
     Status s = parseModuleItem();
     if (!s)
       return s;
+    if (localOverflowLine)
+      return errLine(localOverflowLine,
+                     "the module's per-thread variables (.local, .param, "
+                     "function parameters) exceed 2 GiB per thread here");
   }
   Status s = finish();
   if (!s)
@@ -726,7 +799,9 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
       next();
       continue;
     }
-    count *= next().ival;
+    uint64_t n = next().ival;
+    count = n && count > UINT64_MAX / elemBytes / n ? UINT64_MAX / elemBytes
+                                                     : count * n;
     Status s = expect(']');
     if (!s)
       return s;
@@ -734,6 +809,22 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
   if (align == 0)
     align = elemBytes;
   uint64_t bytes = elemBytes * count;
+  // Sizes are checked before anything is allocated: a shared variable
+  // against what a CTA can have, the others against the memory budget.
+  if (space == Space::Shared && !isExtern && !unsized &&
+      bytes > kMaxSharedBytes)
+    return err(nameTok, "'.shared' variable '" + vname + "' of " +
+                            std::to_string(bytes) + " bytes is more than the " +
+                            std::to_string(kMaxSharedBytes) +
+                            " bytes of shared memory a CTA can have (227 KiB)");
+  // The module-wide layout of every kernel's static shared variables
+  // together is kept in 32 bits.
+  if (space == Space::Shared && mod->staticShared + bytes + align > INT32_MAX)
+    return err(nameTok, "the static shared variables of the module, up to '" +
+                            vname + "', exceed 2 GiB");
+  if (space != Space::Shared && bytes > maxMemory)
+    return err(nameTok, overBudget(bytes, "'" + std::string(spTok.text) +
+                                              "' variable '" + vname + "'"));
   std::vector<uint8_t> init;
   if (peek().is('=')) {
     next();
@@ -777,7 +868,7 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
             if (!s)
               return s;
           }
-          const Sym *sym = lookup(sname);
+          std::optional<Sym> sym = lookup(sname);
           if (!sym || sym->kind != Sym::Var)
             return err(x, "unknown symbol '" + sname + "' in initializer");
           if (sym->space == Space::Shared)
@@ -797,7 +888,6 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
     return err(nameTok, "unsized array '" + vname + "' outside .shared");
   if (init.size() > bytes)
     bytes = init.size();
-  init.resize(bytes, 0);
 
   Sym sym;
   sym.kind = Sym::Var;
@@ -817,7 +907,9 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
   } else {
     auto a = alloc(bytes, uint32_t(align), init);
     if (!a)
-      return a.takeError();
+      return err(nameTok, "'" + std::string(spTok.text) +
+                              "' variable '" + vname +
+                              "': " + a.error().message());
     sym.addr = *a;
   }
   (inFunction ? scopes.back() : scopes.front())[vname] = sym;
@@ -852,14 +944,40 @@ Status Parser::parseParamDecl(ParamInfo &p, std::string &pname) {
   uint64_t count = 1;
   while (peek().is('[')) {
     next();
-    count *= next().ival;
+    uint64_t k = next().ival;
+    count = k && count > UINT64_MAX / elem / k ? UINT64_MAX / elem : count * k;
     Status s = expect(']');
     if (!s)
       return s;
   }
+  // Every thread has its own copy (of a .local variable, of a call scope's
+  // or a function's parameters): a GPU gives a thread at most 512 KiB.
+  if (elem * count > kMaxLocalBytes)
+    return err(n, "'" + std::string(sp.text) + "' variable '" + pname +
+                      "' of " + std::to_string(elem * count) +
+                      " bytes is more than the " +
+                      std::to_string(kMaxLocalBytes) +
+                      " bytes of local memory a thread can have (512 KiB)");
   p.name = pname;
   p.size = uint32_t(elem * count);
   p.align = uint32_t(align ? align : elem);
+  return Status::success();
+}
+
+/// `.maxntid nx[, ny[, nz]]` or `.reqntid ...` after \p d.
+Status Parser::parseThreadCount(const Tok &d, Dim3 &dims) {
+  uint32_t *dim[3] = {&dims.x, &dims.y, &dims.z};
+  dims = Dim3(1, 1, 1);
+  for (int i = 0; i < 3; ++i) {
+    const Tok &v = next();
+    if (v.kind != Tok::Int || v.ival == 0 || v.ival > 1024)
+      return err(v, std::string(d.text) +
+                        " needs 1 to 3 thread counts from 1 to 1024");
+    *dim[i] = uint32_t(v.ival);
+    if (!peek().is(','))
+      break;
+    next();
+  }
   return Status::success();
 }
 
@@ -905,9 +1023,17 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
     }
     next();
   }
-  // Performance directives up to the body or the end of a declaration.
-  while (!peek().is('{') && !peek().is(';') && peek().kind != Tok::End)
-    next();
+  // Performance directives up to the body or the end of a declaration;
+  // launches check .maxntid and .reqntid, as a GPU does.
+  while (!peek().is('{') && !peek().is(';') && peek().kind != Tok::End) {
+    const Tok &d = next();
+    if (d.isIdent(".maxntid") || d.isIdent(".reqntid")) {
+      Status s = parseThreadCount(d, d.text == ".maxntid" ? f.maxntid
+                                                          : f.reqntid);
+      if (!s)
+        return s;
+    }
+  }
 
   uint32_t index;
   auto existing = funcIndex.find(f.name);
@@ -963,6 +1089,10 @@ Status Parser::parseFunction(bool isEntry, bool isExtern) {
   fn.isExtern = false;
   fn.builtin = Function::Builtin::None;
   fn.line = f.line;
+  if (f.maxntid.x)
+    fn.maxntid = f.maxntid;
+  if (f.reqntid.x)
+    fn.reqntid = f.reqntid;
   scopes.emplace_back();
   for (size_t i = 0; i < paramNames.size(); ++i) {
     Sym s;
@@ -1161,14 +1291,23 @@ Status Parser::parseRegDecl() {
       Status s = expect('>');
       if (!s)
         return s;
-      for (uint64_t i = 0; i < count; ++i) {
-        Sym sym;
-        sym.kind = Sym::Reg;
-        sym.reg = mod->numRegs++;
-        sym.regType = type;
-        regTypes.push_back(type);
-        scopes.back()[base + std::to_string(i)] = sym;
-      }
+      // A warp holds 32 lanes of every register of its kernel's frame: the
+      // module's registers so far bound that frame from above.
+      uint64_t total = uint64_t(mod->numRegs) + count;
+      if (count > maxMemory / kRegSlotBytes ||
+          total > maxMemory / kRegSlotBytes || total >= kNoReg)
+        return err(n, overBudget(count > UINT64_MAX / kRegSlotBytes
+                                     ? UINT64_MAX
+                                     : std::max(count, total) * kRegSlotBytes,
+                                 "'.reg " + base + "<" +
+                                     std::to_string(count) + ">' (" +
+                                     std::to_string(total) +
+                                     " registers in the module so far, 256 "
+                                     "bytes each per warp)"));
+      scopes.back().ranges.push_back(
+          {base, count, mod->numRegs, type});
+      regTypes.insert(regTypes.end(), count, type);
+      mod->numRegs = uint32_t(total);
     } else {
       Sym sym;
       sym.kind = Sym::Reg;
@@ -1252,7 +1391,7 @@ Status Parser::parseStatement() {
 Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   const Tok &t = peek();
   auto regOf = [&](const Tok &rt, uint32_t &slot) -> Status {
-    const Sym *s = lookup(std::string(rt.text));
+    std::optional<Sym> s = lookup(std::string(rt.text));
     if (!s || s->kind != Sym::Reg)
       return err(rt, "unknown register '" + std::string(rt.text) + "'");
     slot = s->reg;
@@ -1315,7 +1454,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
     if (b.kind == Tok::Int) {
       o.imm = int64_t(b.ival);
     } else if (b.kind == Tok::Ident) {
-      const Sym *s = lookup(std::string(b.text));
+      std::optional<Sym> s = lookup(std::string(b.text));
       if (!s)
         return err(b, "unknown symbol '" + std::string(b.text) + "'");
       if (s->kind == Sym::Reg) {
@@ -1420,7 +1559,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
     o.special = sp->second;
     return Status::success();
   }
-  const Sym *s = lookup(id);
+  std::optional<Sym> s = lookup(id);
   if (s && s->kind == Sym::Reg) {
     o.kind = Operand::Reg;
     o.reg = s->reg;
@@ -1465,7 +1604,7 @@ Status Parser::parseInstruction() {
       neg = true;
     }
     const Tok &p = next();
-    const Sym *s = lookup(std::string(p.text));
+    std::optional<Sym> s = lookup(std::string(p.text));
     if (!s || s->kind != Sym::Reg)
       return err(p, "unknown predicate '" + std::string(p.text) + "'");
     ins.guard = s->reg;
@@ -1573,7 +1712,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
       return s;
     while (!peek().is(')')) {
       const Tok &n = next();
-      const Sym *sym = lookup(std::string(n.text));
+      std::optional<Sym> sym = lookup(std::string(n.text));
       if (!sym || sym->kind != Sym::Var || sym->space != Space::Param)
         return err(n, "call argument '" + std::string(n.text) +
                           "' is not a .param variable of the call scope");
@@ -1597,7 +1736,7 @@ Status Parser::parseCall(Instr &ins, const std::vector<std::string_view> &mods,
       return s;
   }
   const Tok &fn = next();
-  const Sym *f = lookup(std::string(fn.text));
+  std::optional<Sym> f = lookup(std::string(fn.text));
   if (!f || f->kind != Sym::Func)
     return err(fn, "call of '" + std::string(fn.text) +
                        "', which is not a declared function (indirect calls "
@@ -1692,11 +1831,11 @@ Status decode::Decoding::typed() {
 
 Expected<std::shared_ptr<detail::ModuleImpl>>
 parsePtx(std::string_view text, const std::string &name,
-         const GlobalAllocator &allocGlobal) {
+         const GlobalAllocator &allocGlobal, uint64_t maxMemory) {
   auto toks = lex(text, name);
   if (!toks)
     return toks.takeError();
-  Parser p(std::move(*toks), name, allocGlobal);
+  Parser p(std::move(*toks), name, allocGlobal, maxMemory);
   return p.run();
 }
 

@@ -375,6 +375,9 @@ struct Function {
     AssertFail
   } builtin = Builtin::None;
   uint32_t line = 0;
+  /// Kernel: `.maxntid` (at most that many threads per block) and `.reqntid`
+  /// (exactly this block); 0 where not declared.
+  Dim3 maxntid{0, 0, 0}, reqntid{0, 0, 0};
   uint32_t begin = 0, end = 0; ///< pc range of the body.
   /// Register slots (Layout.h): the function's own are [regBase, regBase +
   /// ownRegs); a warp running it and its callees needs regFrame slots.
@@ -428,13 +431,20 @@ struct ModuleImpl {
 
 } // namespace detail
 
+/// "the emulator's memory budget of N bytes (G GiB, TILUS_EMU_MAX_MEMORY)".
+std::string budgetText(uint64_t budget);
+
 /// Parses and decodes \p text. \p allocGlobal gives device storage to a
-/// module-scope `.global`/`.const` variable and returns its address.
+/// module-scope `.global`/`.const` variable and returns its address; \p init
+/// holds the initializer's bytes, the rest are zeros.
+/// Declarations whose host memory exceeds \p maxMemory bytes (registers of
+/// one warp, a thread's local memory, a variable) are load errors naming
+/// them.
 using GlobalAllocator = std::function<Expected<DevicePtr>(
     uint64_t bytes, uint32_t align, const std::vector<uint8_t> &init)>;
 Expected<std::shared_ptr<detail::ModuleImpl>>
 parsePtx(std::string_view text, const std::string &name,
-         const GlobalAllocator &allocGlobal);
+         const GlobalAllocator &allocGlobal, uint64_t maxMemory);
 
 } // namespace tilus::emu
 

@@ -85,6 +85,11 @@ options:
                      each other); the other CTAs' outputs are not written
   --help             show this text
 
+The emulator's host memory (buffers, module variables, the state of the
+resident CTAs) is bounded by $TILUS_EMU_MAX_MEMORY: bytes, with an optional K,
+M or G suffix; default half of the physical memory. A buffer or declaration
+beyond it is an error.
+
 The arguments are checked against the kernel's parameter list (count and
 sizes). Kernel printf output goes to stdout; errors, including the emulator's
 sanitizer reports (kernel, PTX line, CTA, thread, address), go to stderr.
@@ -268,10 +273,6 @@ int main(int argc, char **argv) {
       return fail("more than one input file ('" + file + "', '" + a + "')");
     }
   }
-  if (const char *rc = std::getenv("TILUS_EMU_RACECHECK");
-      rc && *rc && !parseRaceCheck(rc))
-    return fail("TILUS_EMU_RACECHECK: unknown mode '" + std::string(rc) +
-                "' (expected stop, report or off)");
   if (file.empty())
     return fail("no input file (see --help)");
   if (kernelName.empty())
@@ -331,28 +332,28 @@ int main(int argc, char **argv) {
         arg.bytes =
             ParamBytes::of(uint16_t(roundF64To(d, kF16, Rnd::Rn, false)));
     } else if (kind == "buf") {
+      // Zeros are set on the device: the device's allocation (within the
+      // emulator's memory budget) is the only copy.
       std::string data;
-      if (val.rfind("zeros:", 0) == 0) {
-        uint64_t n;
+      uint64_t n = 0;
+      bool zeros = val.rfind("zeros:", 0) == 0;
+      if (zeros) {
         if (!parseInt(val.substr(6), false, 64, n))
           return fail(where + ": buf:zeros: needs a byte count");
-        try {
-          data.assign(n, '\0');
-        } catch (const std::exception &) {
-          return fail(where + ": cannot allocate " + std::to_string(n) +
-                      " bytes of host memory");
-        }
       } else if (!readFile(val, data)) {
         return fail(where + ": cannot read '" + val +
                     "' (not a readable regular file)");
+      } else {
+        n = data.size();
       }
-      auto p = dev.allocate(data.size());
+      auto p = dev.allocate(n);
       if (!p)
         return fail(where + ": " + p.error().message());
       arg.ptr = *p;
-      arg.size = data.size();
+      arg.size = n;
       arg.isBuffer = true;
-      tilus::Status s = dev.copyToDevice(arg.ptr, data.data(), data.size());
+      tilus::Status s = zeros ? dev.memset(arg.ptr, 0, n)
+                              : dev.copyToDevice(arg.ptr, data.data(), n);
       if (!s)
         return fail(s.message());
       arg.bytes = ParamBytes::of(arg.ptr);

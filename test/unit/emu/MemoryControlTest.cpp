@@ -1030,3 +1030,62 @@ TEST(EmuMemory, RecursionIsALoadError) {
   EXPECT_EQ(mod.error().message(),
             "rec.ptx:6: recursive call of 'f' (recursion is not supported)");
 }
+
+namespace {
+
+/// parseByteCount is the definition: digits times 1024^k for K, M, G, and
+/// nothing else (no sign, no space, no other suffix, no overflow).
+TEST(EmuBudget, ByteCounts) {
+  uint64_t rng = 12345;
+  for (int i = 0; i < 5000; ++i) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t n = rng >> (rng % 64);
+    const char *suffixes[] = {"", "K", "M", "G", "k", "m", "g"};
+    uint64_t shifts[] = {0, 10, 20, 30, 10, 20, 30};
+    int k = int((rng >> 7) % 7);
+    std::optional<uint64_t> got =
+        parseByteCount(std::to_string(n) + suffixes[k]);
+    if (shifts[k] && n > (UINT64_MAX >> shifts[k]))
+      EXPECT_FALSE(got) << n << suffixes[k];
+    else
+      EXPECT_EQ(got, n << shifts[k]) << n << suffixes[k];
+  }
+  for (const char *bad : {"", "K", "-1", " 1", "1 ", "1T", "1KB", "0x10",
+                          "18446744073709551616", "1.5G"})
+    EXPECT_FALSE(parseByteCount(bad)) << bad;
+  EXPECT_EQ(parseByteCount("18446744073709551615"), UINT64_MAX);
+}
+
+/// Allocations, module variables and register declarations share the
+/// budget; an error leaves the device usable.
+TEST(EmuBudget, AllocationsAndDeclarations) {
+  EmulatorOptions opts;
+  opts.maxMemory = 1 << 20;
+  Emulator emu(opts);
+  Expected<DevicePtr> a = emu.allocate(600 << 10);
+  ASSERT_TRUE(a.ok());
+  Expected<DevicePtr> b = emu.allocate(600 << 10);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().message().find("with the 614400 bytes allocated before"),
+            std::string::npos)
+      << b.error().message();
+  std::string ptx = ".version 8.5\n.target sm_90\n.address_size 64\n"
+                    ".global .align 4 .b8 g[500000];\n"
+                    ".visible .entry k()\n{\n\tret;\n}\n";
+  Expected<Module> m = emu.loadModule(ptx, "g.ptx");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message().find("g.ptx:4: '.global' variable 'g'"),
+            std::string::npos)
+      << m.error().message();
+  ASSERT_TRUE(emu.free(*a).ok());
+  EXPECT_TRUE(emu.loadModule(ptx, "g.ptx").ok());
+  std::string regs = ".version 8.5\n.target sm_90\n.address_size 64\n"
+                     ".visible .entry k()\n{\n\t.reg .b32 %r<5000>;\n\tret;\n}\n";
+  Expected<Module> r = emu.loadModule(regs, "r.ptx");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("r.ptx:6: '.reg %r<5000>'"),
+            std::string::npos)
+      << r.error().message();
+}
+
+} // namespace
