@@ -30,8 +30,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::optional<tilus::ast::Module> ast = tilus::parseModule(buffer, diags);
   if (!ast)
     return 0;
-  // A thread pool per input would cost more than the frontend itself.
-  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+  // One context for the whole run: making one (and loading its dialects)
+  // costs more than the frontend itself. What an input leaves behind in it
+  // is uniqued types, attributes and locations, which later inputs may
+  // reuse as any caller of the frontend would.
+  static mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
   context.printOpOnDiagnostic(false);
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::nulls());
   mlir::OwningOpRef<mlir::ModuleOp> module =

@@ -21,8 +21,8 @@ using namespace tilus::emu;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string_view ptx(reinterpret_cast<const char *>(data), size);
   EmulatorOptions options;
-  options.maxSteps = 20000;
-  options.maxWarpInstructions = 200000;
+  options.maxSteps = 5000;
+  options.maxWarpInstructions = 20000;
   options.printfSink = [](std::string_view) {};
   options.numSms = 1;
   Emulator emu(options);

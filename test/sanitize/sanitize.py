@@ -1,33 +1,27 @@
-"""The sanitizer options of a TILUS_SANITIZE build's tests (lit and ctest).
+"""The sanitizer environment of a TILUS_SANITIZE build's lit suite.
 
-Every report stops the process with SIGABRT, so that a `not tool` test
-fails on a report instead of taking its exit status for an expected error.
-LLVM's and MLIR's archives are not instrumented; asan.supp lists what that
-costs and why.
+asan.options holds the ASan options (with the reason for each); UBSan
+aborts on its first report. Leaks are reported, except for Python, whose
+interpreter holds allocations at exit that are not this project's.
 """
 import os
 
 
 def asan_options(root, leaks=True):
-    return ":".join([
-        "abort_on_error=1",
-        "detect_leaks=%d" % leaks,
-        "detect_stack_use_after_return=0",
-        "suppressions=" + os.path.join(root, "test", "sanitize", "asan.supp"),
-    ])
+    path = os.path.join(root, "test", "sanitize", "asan.options")
+    options = [line.strip() for line in open(path)
+               if line.strip() and not line.startswith("#")]
+    return ":".join(options + ["detect_leaks=%d" % leaks])
 
 
 def environment(root):
     return {
         "ASAN_OPTIONS": asan_options(root),
         "UBSAN_OPTIONS": "abort_on_error=1:print_stacktrace=1",
-        "LSAN_OPTIONS": "suppressions=" +
-                        os.path.join(root, "test", "sanitize", "lsan.supp"),
     }
 
 
 def python_command(root, runtime, python):
-    """Python with the ASan runtime preloaded for libtilus; the interpreter's
-    allocations that are live at exit are not leaks of this project."""
+    """Python with the ASan runtime preloaded, for libtilus through ctypes."""
     return "env LD_PRELOAD=%s ASAN_OPTIONS=%s %s" % (
         runtime, asan_options(root, leaks=False), python)
