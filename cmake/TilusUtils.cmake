@@ -26,6 +26,7 @@ function(tilus_add_unittest name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   tilus_target_warnings(${name})
   add_test(NAME unit.${name} COMMAND ${name} --gtest_brief=1)
-  set_tests_properties(unit.${name} PROPERTIES LABELS "unit")
+  set_tests_properties(unit.${name} PROPERTIES LABELS "unit"
+                                               ENVIRONMENT "${TILUS_SANITIZE_ENV}")
   add_dependencies(tilus-check-deps ${name})
 endfunction()

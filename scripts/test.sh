@@ -11,6 +11,6 @@ cd "$build_dir"
 # -V shows each test's own summary (gtest's brief report, lit's counts); the
 # filter drops ctest's configuration chatter around them.
 set +e
-ctest -V -LE full "$@" 2>&1 | grep -v -E '^(UpdateCTestConfiguration|Parse Config file|Add coverage exclude|Constructing a list|Updating test list|Checking test dependency|Test command:|Working Directory:|Environment variables:|test [0-9]+$)'
+ctest -V -LE "full|fuzz" "$@" 2>&1 | grep -v -E '^(UpdateCTestConfiguration|Parse Config file|Add coverage exclude|Constructing a list|Updating test list|Checking test dependency|Test command:|Working Directory:|Environment variables:|test [0-9]+$)'
 status=${PIPESTATUS[0]}
 exit "$status"

@@ -117,9 +117,19 @@ private:
       case 'u': {
         if (pos + 4 > text.size())
           return fail("truncated \\u escape");
-        unsigned code =
-            std::stoul(std::string(text.substr(pos, 4)), nullptr, 16);
-        pos += 4;
+        // Exactly four hex digits: std::stoul would skip spaces, take a sign
+        // or stop early, and throws where there is no digit at all.
+        unsigned code = 0;
+        for (int i = 0; i < 4; ++i, ++pos) {
+          char h = text[pos];
+          int digit = h >= '0' && h <= '9'   ? h - '0'
+                      : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                      : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                             : -1;
+          if (digit < 0)
+            return fail("bad \\u escape");
+          code = code * 16 + unsigned(digit);
+        }
         if (code >= 0x80)
           return fail("non-ASCII \\u escape");
         out += static_cast<char>(code);

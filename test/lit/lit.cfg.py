@@ -44,7 +44,20 @@ if glob.glob(os.path.join(config.tilus_src_root, "bench/gpu/results/*/ncu.csv"))
     config.available_features.add("gpu-capture")
 # %python is the interpreter running lit (CMake's Python3_EXECUTABLE), so the
 # numpy found here is the one the tests get.
-config.substitutions.append(("%python", sys.executable))
+# In a sanitized build (TILUS_SANITIZE) every tool reports through the
+# shared ASan runtime; test/sanitize/sanitize.py says with which options.
+# Python loading libtilus through ctypes needs that runtime preloaded, and
+# the interpreter's own allocations at exit are not this project's leaks.
+config.python = sys.executable
+if config.sanitize:
+    sys.path.insert(0, os.path.join(config.tilus_src_root, "test", "sanitize"))
+    import sanitize
+    config.environment.update(sanitize.environment(config.tilus_src_root))
+    config.python = sanitize.python_command(config.tilus_src_root,
+                                            config.asan_runtime,
+                                            sys.executable)
+    config.available_features.add("sanitize")
+config.substitutions.append(("%python", config.python))
 if subprocess.run([sys.executable, "-c", "import numpy"],
                   capture_output=True).returncode == 0:
     config.available_features.add("numpy")

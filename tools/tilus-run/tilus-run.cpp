@@ -214,10 +214,12 @@ int main(int argc, char **argv) {
       if (!value(v))
         return fail("--dump needs K:OUT.bin");
       size_t c = v.find(':');
-      char *end;
-      long k = c == std::string::npos
-                   ? -1
-                   : std::strtol(v.substr(0, c).c_str(), &end, 10);
+      // strtol's end pointer points into the index text, which must outlive
+      // the check of *end.
+      std::string index = c == std::string::npos ? "" : v.substr(0, c);
+      char *end = nullptr;
+      long k = c == std::string::npos ? -1
+                                      : std::strtol(index.c_str(), &end, 10);
       if (c == std::string::npos || c == 0 || *end || k < 0 ||
           c + 1 == v.size())
         return fail("--dump needs K:OUT.bin with a parameter index K, got '" +

@@ -689,7 +689,7 @@ TEST(EmuAlu, Float64SixteenBitAndBoolSetp) {
     EXPECT_EQ(at(40, 8), canonD(mn));
     uint16_t h1 = uint16_t(bits(a) >> 32), h2 = uint16_t(bits(b) >> 32);
     EXPECT_EQ(at(48, 2), uint16_t(h1 + h2));
-    EXPECT_EQ(at(50, 2), uint16_t(h1 * h2));
+    EXPECT_EQ(at(50, 2), uint16_t(uint32_t(h1) * h2)); // int * int overflows
     EXPECT_EQ(at(52, 2), uint16_t(int16_t(h1) >> 3));
     EXPECT_EQ(at(54, 2), uint16_t(std::max(int16_t(h1), int16_t(h2))));
     // PTX: p = t AND c, q = (NOT t) AND c for the comparison t (false
