@@ -239,7 +239,8 @@ struct EmulatorOptions {
   /// seed of a random (still reproducible) order of the CTAs and of the warps
   /// at every switch, to shake out results that depend on the order.
   /// Default: $TILUS_EMU_SCHEDULE_SEED, else 0.
-  uint64_t scheduleSeed = envOr("TILUS_EMU_SCHEDULE_SEED", 0);
+  uint64_t scheduleSeed = envCount("TILUS_EMU_SCHEDULE_SEED", 0, 0, UINT64_MAX,
+                                   environmentError);
   /// Streaming multiprocessors of the emulated device: CTAs are resident on
   /// them as on a GPU (H100 SXM: 132 SMs; per SM at most 32 CTAs, 64 warps
   /// and 228 KiB of shared memory), and resident CTAs take turns, so CTAs
