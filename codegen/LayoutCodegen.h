@@ -18,11 +18,6 @@ emitLayoutCoordinates(mlir::OpBuilder &builder, mlir::Location loc,
                       const RegisterLayout &layout, mlir::Value threadId,
                       int64_t local);
 
-/// The layout of `tile`.
-inline RegisterLayout getLayout(TileType tile) {
-  return tile.getLayout().getLayout();
-}
-
 } // namespace tilus
 
 #endif // TILUS_CODEGEN_LAYOUTCODEGEN_H

@@ -12,8 +12,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/LayoutCodegen.h"
-#include "codegen/Scratch.h"
+#include "codegen/SharedAccess.h"
 #include "codegen/TileLowering.h"
+#include "target/Scratch.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

@@ -20,8 +20,9 @@
 
 #include "codegen/CastCodegen.h"
 #include "codegen/LayoutCodegen.h"
-#include "codegen/Scratch.h"
+#include "codegen/SharedAccess.h"
 #include "codegen/TileLowering.h"
+#include "target/Scratch.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

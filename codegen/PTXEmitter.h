@@ -3,7 +3,7 @@
 #ifndef TILUS_CODEGEN_PTXEMITTER_H
 #define TILUS_CODEGEN_PTXEMITTER_H
 
-#include "codegen/TargetInfo.h"
+#include "target/TargetInfo.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/IR/LLVMContext.h"

@@ -38,9 +38,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/LayoutCodegen.h"
-#include "codegen/Scratch.h"
+#include "codegen/SharedAccess.h"
 #include "codegen/TileLowering.h"
 #include "ir/layout/Atoms.h"
+#include "target/Scratch.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -56,13 +57,6 @@ using namespace tilus;
 
 /// The symbol of the kernel's dynamic shared memory.
 static constexpr StringLiteral kDynamicSharedSymbol = "tilus_smem";
-
-SharedLayout tilus::getSharedLayout(SharedTensorType shared) {
-  if (shared.getLayout())
-    return shared.getLayout().getLayout();
-  return SharedLayout::rowMajor(
-      std::vector<int64_t>(shared.getShape().begin(), shared.getShape().end()));
-}
 
 Value tilus::emitDynamicSharedAddress(OpBuilder &builder, Location loc,
                                       Operation *user, int64_t byteOffset) {

@@ -10,7 +10,7 @@
 #ifndef TILUS_CODEGEN_TILELOWERING_H
 #define TILUS_CODEGEN_TILELOWERING_H
 
-#include "codegen/TargetInfo.h"
+#include "target/TargetInfo.h"
 
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -62,11 +62,6 @@ void populateMmaLoweringPatterns(const mlir::TypeConverter &converter,
 /// print, through vprintf (codegen/PrintLowering.cpp).
 void populatePrintLoweringPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns);
-
-/// Bytes of shared memory `op` needs as scratch while it runs (0 for most
-/// operations); the shared-memory planning pass reserves them and records
-/// the offset in the `tilus.scratch_offset` attribute.
-int64_t getScratchBytes(mlir::Operation *op);
 
 } // namespace tilus
 

@@ -44,9 +44,9 @@
 
 #include "passes/Passes.h"
 
-#include "codegen/MmaLowering.h"
 #include "ir/dialect/Tilus.h"
 #include "ir/layout/Atoms.h"
+#include "target/MmaInstructions.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"

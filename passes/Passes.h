@@ -1,4 +1,10 @@
 //===- Passes.h - tilus passes ----------------------------------*- C++ -*-===//
+//
+// The passes over the tilus dialect before code generation: layout
+// inference, vectorization and shared-memory planning. They depend on ir/ and
+// target/ only; code generation (codegen/) runs after them.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef TILUS_PASSES_PASSES_H
 #define TILUS_PASSES_PASSES_H
@@ -9,23 +15,8 @@
 #include "ir/layout/RegisterLayout.h"
 
 namespace mlir {
-namespace LLVM {
-class LLVMDialect;
-}
-namespace NVVM {
-class NVVMDialect;
-}
 namespace scf {
 class SCFDialect;
-}
-namespace vector {
-class VectorDialect;
-}
-namespace cf {
-class ControlFlowDialect;
-}
-namespace arith {
-class ArithDialect;
 }
 } // namespace mlir
 
@@ -53,18 +44,6 @@ constexpr int64_t kMaxTileBytesPerThread = 1024;
 
 /// The most elements a tile may have: the layout algebra's extent limit.
 constexpr int64_t kMaxTileElements = int64_t(1) << 31;
-
-/// The passes from the tilus dialect to LLVM+NVVM ready for translation,
-/// for the target `arch` (its shared-memory limit and the instructions it
-/// offers). `vectorizeRemarks` makes the vectorizer explain the width of
-/// every access, `mmaRemarks` the lowering the instruction of every dot.
-void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
-                              llvm::StringRef arch = "sm_80",
-                              bool vectorizeRemarks = false,
-                              bool mmaRemarks = false);
-
-/// Registers the passes and the `tilus-lower-to-llvm` pipeline.
-void registerAllPasses();
 
 } // namespace tilus
 

@@ -24,10 +24,9 @@
 
 #include "passes/Passes.h"
 
-#include "codegen/Scratch.h"
-#include "codegen/TargetInfo.h"
-#include "codegen/TileLowering.h"
 #include "ir/dialect/Tilus.h"
+#include "target/Scratch.h"
+#include "target/TargetInfo.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"

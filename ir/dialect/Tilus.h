@@ -79,6 +79,19 @@ inline constexpr int kWarpSize = 32;
 /// The thread count of the kernel enclosing `op`, or 0 outside a kernel.
 int64_t getKernelNumThreads(mlir::Operation *op);
 
+/// The layout of `tile`, which must have one.
+inline RegisterLayout getLayout(TileType tile) {
+  return tile.getLayout().getLayout();
+}
+
+/// The layout of `shared`: its own, or row-major when it has none.
+inline SharedLayout getSharedLayout(SharedTensorType shared) {
+  if (shared.getLayout())
+    return shared.getLayout().getLayout();
+  return SharedLayout::rowMajor(
+      std::vector<int64_t>(shared.getShape().begin(), shared.getShape().end()));
+}
+
 } // namespace tilus
 
 #endif // TILUS_IR_DIALECT_TILUS_H

@@ -2,7 +2,7 @@
 
 #include "tilus/Jit.h"
 
-#include "codegen/Driver.h"
+#include "compiler/Driver.h"
 #include "runtime/core/Ptx.h"
 #include "runtime/jit/KernelCache.h"
 

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/Driver.h"
+#include "compiler/Driver.h"
 
 #include <cstddef>
 #include <cstdint>

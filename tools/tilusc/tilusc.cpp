@@ -15,12 +15,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/Driver.h"
-#include "codegen/TargetInfo.h"
+#include "compiler/Driver.h"
+#include "compiler/Pipeline.h"
 #include "ir/dtype/DType.h"
 #include "ir/interpreter/Check.h"
 #include "ir/interpreter/Interpreter.h"
 #include "runtime/core/OutputFile.h"
+#include "target/TargetInfo.h"
 #include "tilus/Jit.h"
 
 #include "mlir/IR/BuiltinOps.h"

@@ -1,21 +1,17 @@
 //===- Driver.cpp - The whole compiler behind one call --------------------===//
 
-#include "codegen/Driver.h"
+#include "compiler/Driver.h"
 
 #include "codegen/PTXEmitter.h"
-#include "codegen/TargetInfo.h"
+#include "compiler/Pipeline.h"
 #include "frontend/MLIRGen.h"
 #include "frontend/Parser.h"
-#include "passes/Passes.h"
-
 #include "ir/Limits.h"
 #include "ir/dialect/Tilus.h"
+#include "target/TargetInfo.h"
 
-#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/IR/Verifier.h"
@@ -72,16 +68,6 @@ const char *findTooDeepNesting(llvm::StringRef text) {
 }
 
 } // namespace
-
-void tilus::registerDialects(mlir::MLIRContext &context) {
-  mlir::DialectRegistry registry;
-  registry.insert<TilusDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::scf::SCFDialect,
-                  mlir::cf::ControlFlowDialect, mlir::vector::VectorDialect,
-                  mlir::LLVM::LLVMDialect, mlir::NVVM::NVVMDialect>();
-  context.appendDialectRegistry(registry);
-  context.loadAllAvailableDialects();
-}
 
 std::string tilus::supportedArchList() {
   return llvm::join(TargetInfo::supportedArchs(), ", ");

@@ -1,9 +1,6 @@
 //===- Scratch.cpp - Shared memory that instructions borrow ---------------===//
 
-#include "codegen/Scratch.h"
-
-#include "codegen/LayoutCodegen.h"
-#include "codegen/TileLowering.h"
+#include "target/Scratch.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 

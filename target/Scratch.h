@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TILUS_CODEGEN_SCRATCH_H
-#define TILUS_CODEGEN_SCRATCH_H
+#ifndef TILUS_TARGET_SCRATCH_H
+#define TILUS_TARGET_SCRATCH_H
 
 #include "ir/dialect/Tilus.h"
 
@@ -69,37 +69,11 @@ int64_t getTileBytes(TileType tile);
 /// different banks.
 SharedLayout getScratchLayout(TileType tile);
 
-//===----------------------------------------------------------------------===//
-// Code generation of shared-memory accesses
-// (codegen/SharedMemoryLowering.cpp)
-//===----------------------------------------------------------------------===//
-
-/// The layout of `shared`: its own, or row-major when it has none.
-SharedLayout getSharedLayout(SharedTensorType shared);
-
-/// The address `byteOffset` bytes into the kernel's dynamic shared memory
-/// (`!llvm.ptr<3>`); declares the module's `tilus_smem` array on first use.
-mlir::Value emitDynamicSharedAddress(mlir::OpBuilder &builder,
-                                     mlir::Location loc, mlir::Operation *user,
-                                     int64_t byteOffset);
-
-/// The element offset (i32) of the element at `coords` (i32, in bounds)
-/// under `layout`, swizzle included.
-mlir::Value emitSharedOffset(mlir::OpBuilder &builder, mlir::Location loc,
-                             const SharedLayout &layout,
-                             mlir::ValueRange coords);
-
-/// An i1 that is true in the lowest thread holding each of its elements
-/// under `layout`, so replicated elements are written once; null when
-/// `layout` has no replication.
-mlir::Value emitIsFirstHolder(mlir::OpBuilder &builder, mlir::Location loc,
-                              const RegisterLayout &layout,
-                              mlir::Value threadId);
-
-/// `value` as an i32 (indices: narrower integers are zero-extended).
-mlir::Value castToI32(mlir::OpBuilder &builder, mlir::Location loc,
-                      mlir::Value value);
+/// Bytes of shared memory `op` needs as scratch while it runs (0 for most
+/// operations); the shared-memory planning pass reserves them and records
+/// the offset in the `tilus.scratch_offset` attribute.
+int64_t getScratchBytes(mlir::Operation *op);
 
 } // namespace tilus
 
-#endif // TILUS_CODEGEN_SCRATCH_H
+#endif // TILUS_TARGET_SCRATCH_H

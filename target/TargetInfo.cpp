@@ -1,6 +1,6 @@
 //===- TargetInfo.cpp - Facts about the GPU targets -----------------------===//
 
-#include "codegen/TargetInfo.h"
+#include "target/TargetInfo.h"
 
 using namespace tilus;
 

@@ -1,13 +1,14 @@
-//===- MmaLowering.h - mma.sync instruction selection -----------*- C++ -*-===//
+//===- MmaInstructions.h - The mma.sync instruction table -------*- C++ -*-===//
 //
 // The mma.sync instructions a dot can use, shared by layout inference (which
 // tiles the accumulator by the chosen instruction's atoms) and the lowering
-// (which checks the layouts divide and emits the instructions).
+// (codegen/MmaLowering.cpp, which checks the layouts divide and emits the
+// instructions).
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TILUS_CODEGEN_MMALOWERING_H
-#define TILUS_CODEGEN_MMALOWERING_H
+#ifndef TILUS_TARGET_MMAINSTRUCTIONS_H
+#define TILUS_TARGET_MMAINSTRUCTIONS_H
 
 #include "ir/dialect/Tilus.h"
 #include "ir/layout/Atoms.h"
@@ -42,4 +43,4 @@ mlir::FailureOr<MmaInstruction> selectMmaInstruction(DotOp dot,
 
 } // namespace tilus
 
-#endif // TILUS_CODEGEN_MMALOWERING_H
+#endif // TILUS_TARGET_MMAINSTRUCTIONS_H

@@ -1,7 +1,7 @@
 //===- TargetInfo.h - Facts about the GPU targets ---------------*- C++ -*-===//
 
-#ifndef TILUS_CODEGEN_TARGETINFO_H
-#define TILUS_CODEGEN_TARGETINFO_H
+#ifndef TILUS_TARGET_TARGETINFO_H
+#define TILUS_TARGET_TARGETINFO_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -30,4 +30,4 @@ struct TargetInfo {
 
 } // namespace tilus
 
-#endif // TILUS_CODEGEN_TARGETINFO_H
+#endif // TILUS_TARGET_TARGETINFO_H

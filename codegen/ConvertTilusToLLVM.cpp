@@ -1,10 +1,10 @@
 //===- ConvertTilusToLLVM.cpp - tilus kernels to LLVM + NVVM --------------===//
 
-#include "passes/Passes.h"
+#include "codegen/Passes.h"
 
-#include "codegen/TargetInfo.h"
 #include "codegen/TileLowering.h"
 #include "ir/dialect/Tilus.h"
+#include "target/TargetInfo.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -27,7 +27,7 @@
 
 namespace tilus {
 #define GEN_PASS_DEF_CONVERTTILUSTOLLVM
-#include "passes/Passes.h.inc"
+#include "codegen/Passes.h.inc"
 } // namespace tilus
 
 using namespace mlir;
@@ -148,21 +148,3 @@ struct ConvertTilusToLLVMPass
 };
 
 } // namespace
-
-void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
-                                     bool vectorizeRemarks, bool mmaRemarks) {
-  pm.addPass(createInferLayouts());
-  pm.addPass(createVectorize(VectorizeOptions{vectorizeRemarks}));
-  pm.addPass(createPlanSharedMemory({arch.str()}));
-  pm.addPass(createConvertTilusToLLVM({arch.str(), mmaRemarks}));
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
-}
-
-void tilus::registerAllPasses() {
-  registerTilusPasses();
-  PassPipelineRegistration<>(
-      "tilus-lower-to-llvm",
-      "Lower tilus kernels to LLVM + NVVM ready for translation",
-      [](OpPassManager &pm) { buildLowerToLLVMPipeline(pm); });
-}

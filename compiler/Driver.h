@@ -6,16 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TILUS_CODEGEN_DRIVER_H
-#define TILUS_CODEGEN_DRIVER_H
+#ifndef TILUS_COMPILER_DRIVER_H
+#define TILUS_COMPILER_DRIVER_H
 
 #include "runtime/core/KernelInfo.h"
 
 #include "llvm/ADT/StringRef.h"
-
-namespace mlir {
-class MLIRContext;
-}
 
 #include <map>
 #include <string>
@@ -48,12 +44,9 @@ struct CompileResult {
 CompileResult compile(llvm::StringRef source, llvm::StringRef filename,
                       const CompileOptions &options);
 
-/// Loads every dialect a tilus module may contain into `context`.
-void registerDialects(mlir::MLIRContext &context);
-
 /// The architectures `CompileOptions::arch` accepts, comma separated.
 std::string supportedArchList();
 
 } // namespace tilus
 
-#endif // TILUS_CODEGEN_DRIVER_H
+#endif // TILUS_COMPILER_DRIVER_H

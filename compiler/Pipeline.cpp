@@ -1,0 +1,55 @@
+//===- Pipeline.cpp - The compiler's dialects and pass pipeline -----------===//
+
+#include "compiler/Pipeline.h"
+
+#include "codegen/Passes.h"
+#include "ir/dialect/Tilus.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void tilus::registerDialects(DialectRegistry &registry) {
+  registry.insert<TilusDialect, func::FuncDialect, arith::ArithDialect,
+                  scf::SCFDialect, cf::ControlFlowDialect,
+                  vector::VectorDialect, LLVM::LLVMDialect,
+                  NVVM::NVVMDialect>();
+}
+
+void tilus::registerDialects(MLIRContext &context) {
+  DialectRegistry registry;
+  registerDialects(registry);
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+}
+
+void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
+                                     bool vectorizeRemarks, bool mmaRemarks) {
+  pm.addPass(createInferLayouts());
+  pm.addPass(createVectorize(VectorizeOptions{vectorizeRemarks}));
+  pm.addPass(createPlanSharedMemory({arch.str()}));
+  pm.addPass(createConvertTilusToLLVM({arch.str(), mmaRemarks}));
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void tilus::registerAllPasses() {
+  registerTilusPasses();
+  registerTilusCodegenPasses();
+  PassPipelineRegistration<>(
+      "tilus-lower-to-llvm",
+      "Lower tilus kernels to LLVM + NVVM ready for translation",
+      [](OpPassManager &pm) { buildLowerToLLVMPipeline(pm); });
+}
