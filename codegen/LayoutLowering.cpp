@@ -1,7 +1,7 @@
 //===- LayoutLowering.cpp - Moving elements between threads -------------===//
 //
 // convert_layout, broadcast, slice and transpose read, for each result
-// element, one source element (codegen/Scratch.h). When every thread already
+// element, one source element (target/Scratch.h). When every thread already
 // holds the source elements of its result elements, the instruction is a
 // shuffle of that thread's registers. Otherwise the source goes through the
 // instruction's scratch area: a barrier (earlier users of the area may still

@@ -20,7 +20,7 @@
 //   transpose          the source layout permuted
 //   view               the source layout when the element widths match
 //   dot                when the element types have an mma.sync
-//                      instruction (codegen/MmaLowering.h: f16/bf16 into
+//                      instruction (target/MmaInstructions.h: f16/bf16 into
 //                      f32, f16 into f16, i8/u8 into i32) and M, N, K are
 //                      multiples of its tile (16 x warps, 8, 16 or 32): c
 //                      takes the mma tiling spatial(wm, wn).local(rm, rn) *
@@ -359,7 +359,7 @@ private:
   }
 
   /// The mma.sync instruction for `dot`'s element types and shape
-  /// (codegen/MmaLowering.h), if any.
+  /// (target/MmaInstructions.h), if any.
   static std::optional<MmaInstruction> mmaInstruction(DotOp dot) {
     std::string reason;
     FailureOr<MmaInstruction> instruction = selectMmaInstruction(dot, reason);

@@ -1,6 +1,6 @@
 //===- compile_fuzz.cpp - libFuzzer target: .tl source to PTX -------------===//
 //
-// The whole compiler behind tilusc and the JIT (codegen/Driver.h): the input
+// The whole compiler behind tilusc and the JIT (compiler/Driver.h): the input
 // as a .tl module compiled for sm_80 to PTX. An input that makes a valid
 // kernel runs every pass and the NVPTX backend. The time limit of a run is
 // libFuzzer's -timeout (test/fuzz/CMakeLists.txt sets 10 s).
