@@ -43,6 +43,10 @@ void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
   pm.addPass(createConvertTilusToLLVM({arch.str(), mmaRemarks}));
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
+  // The lowering recomputes the same thread coordinates and addresses for
+  // every element it touches; removing the copies here halves the IR that
+  // translation, LLVM's optimizer and the NVPTX backend then work through.
+  pm.addPass(createCSEPass());
 }
 
 void tilus::registerAllPasses() {
