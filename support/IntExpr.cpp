@@ -184,7 +184,8 @@ private:
       return std::nullopt;
     if (!consume(','))
       return fail(IntExprErrorKind::ExpectedComma, pos, name);
-    size_t at = pos;
+    skipSpace();
+    size_t at = pos; // a zero divisor is reported here
     std::optional<int64_t> b = parseSum();
     if (!b)
       return std::nullopt;

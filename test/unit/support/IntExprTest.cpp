@@ -218,7 +218,7 @@ TEST(IntExprTest, ErrorsPointAtTheirText) {
       {"1 + $x", IntExprErrorKind::UnexpectedChar, 4, "$"},
       {"4 / (2 - 2)", IntExprErrorKind::DivisionByZero, 2, ""},
       {"7 % 0", IntExprErrorKind::DivisionByZero, 2, ""},
-      {"cdiv(4, 0)", IntExprErrorKind::DivisionByZero, 7, ""},
+      {"cdiv(4, 0)", IntExprErrorKind::DivisionByZero, 8, ""},
       {"9223372036854775807 + 1", IntExprErrorKind::Overflow, 20, ""},
       {"-(0 - 9223372036854775807 - 1)", IntExprErrorKind::Overflow, 0, ""},
       {"99999999999999999999", IntExprErrorKind::LiteralOutOfRange, 0, ""},
