@@ -41,9 +41,9 @@ struct LayoutTextError {
 using LayoutNameLookup = std::function<std::optional<int64_t>(std::string_view)>;
 
 /// Replaces every argument of \p text that is not a plain integer (names,
-/// `+ - * / %`, parentheses, `min`/`max`/`cdiv`, `bits(T)`) with its value. Returns false
-/// and sets \p error on an unknown name, a division by zero or a malformed
-/// expression.
+/// `+ - * / %`, parentheses, `min`/`max`/`cdiv`, `bits(T)`) with its value,
+/// evaluated by support/IntExpr.h. Returns false and sets \p error on an
+/// unknown name, a division by zero, an overflow or a malformed expression.
 bool expandLayoutText(std::string_view text, const LayoutNameLookup &lookup,
                       ExpandedLayoutText &out, LayoutTextError &error);
 

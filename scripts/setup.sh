@@ -8,7 +8,7 @@ build_dir=${BUILD_DIR:-$root/build}
 
 packages=(cmake ninja-build ccache python3 python3-numpy git
           clang-19 libclang-rt-19-dev llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
-          libfmt-dev libgtest-dev googletest libzstd-dev lld)
+          libgtest-dev googletest libzstd-dev lld)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

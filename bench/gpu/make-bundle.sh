@@ -14,7 +14,7 @@ mkdir -p "$out/src" "$out/cases"
 
 # Sources: what a core-only configure reads (tracked and new files alike; all
 # files of those folders outside a git checkout).
-dirs=(CMakeLists.txt cmake include ir runtime tools bench python examples)
+dirs=(CMakeLists.txt cmake include support ir runtime tools bench python examples)
 list_sources() {
   if git -C "$root" rev-parse --is-inside-work-tree > /dev/null 2>&1; then
     git -C "$root" ls-files -co --exclude-standard -- "${dirs[@]}"

@@ -8,6 +8,7 @@ the layers its own layer is allowed to (docs/architecture.md draws them):
     ir core  <-  runtime (core, emu, cuda)
     ir  <-  frontend, target;  target  <-  passes  <-  codegen
     frontend, passes, codegen  <-  compiler  <-  runtime/jit
+    support  <-  every layer (support itself includes nothing of the project)
 
 Tools, benchmarks, tests and the Python package sit above everything and are
 not checked. Usage: check_layers.py SOURCE_ROOT. Prints one line per include
@@ -21,6 +22,7 @@ import sys
 
 # Layers by path prefix; the longest matching prefix wins.
 LAYERS = {
+    "support/": "support",
     "ir/dtype/": "ir-core",
     "ir/layout/": "ir-core",
     "ir/Limits.h": "ir-core",
@@ -39,8 +41,10 @@ LAYERS = {
     "runtime/jit/": "jit",
 }
 
-# What each layer may include besides itself.
+# What each layer may include besides itself; every layer but support may
+# also include support (added below).
 ALLOWED = {
+    "support": set(),
     "ir-core": set(),
     "ir-dialect": {"ir-core"},
     "ir-interpreter": {"ir-core", "ir-dialect"},
@@ -54,6 +58,9 @@ ALLOWED = {
                  "codegen"},
     "jit": {"ir-core", "api", "runtime", "compiler"},
 }
+for _layer in ALLOWED:
+    if _layer != "support":
+        ALLOWED[_layer].add("support")
 
 # Single headers a layer may include outside its rule, and why.
 EXCEPTIONS = {
@@ -81,7 +88,7 @@ def main():
     root = sys.argv[1]
     errors = 0
     files = 0
-    for top in ("ir", "runtime", "include", "frontend", "target", "passes",
+    for top in ("support", "ir", "runtime", "include", "frontend", "target", "passes",
                 "codegen", "compiler"):
         for dirpath, _, names in os.walk(os.path.join(root, top)):
             for name in sorted(names):
@@ -106,10 +113,12 @@ def main():
                                 or target in ALLOWED[layer]
                                 or (layer, header) in EXCEPTIONS):
                             continue
-                        allowed = ", ".join(sorted(ALLOWED[layer])) or "nothing"
+                        allowed = ", ".join(sorted(ALLOWED[layer]))
+                        allowed = ("only " + allowed if allowed
+                                   else "nothing of the project")
                         print(f"{path}:{number}: error: {layer} includes "
                               f"{header} ({target}); {layer} may include "
-                              f"only {allowed}")
+                              f"{allowed}")
                         errors += 1
     if files == 0:
         print(f"{root}: error: no sources found")

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ir/dtype/DType.h"
+#include "tools/common/ToolOptions.h"
 
 #include <algorithm>
 #include <cctype>
@@ -22,47 +23,56 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using namespace tilus;
 
 namespace {
 
-constexpr const char *helpText = R"(usage: tilus-dtype [options] NAME
-       tilus-dtype NAME --from TYPE VALUE...
-       tilus-dtype --list
+enum OptionId { kList, kFormat, kFrom };
 
-Prints the value set of the element type NAME, or converts values into it,
+tools::ToolOptions toolOptions() {
+  using Value = tools::OptionSpec::Value;
+  tools::ToolOptions t;
+  t.tool = "tilus-dtype";
+  t.usage = R"(tilus-dtype [options] NAME
+       tilus-dtype NAME --from TYPE VALUE...
+       tilus-dtype --list)";
+  t.description = R"(Prints the value set of the element type NAME, or converts values into it,
 with the exact rules of the tilus dtype library (docs/dtypes.md).
 
 Modes:
-  NAME                 print every code of NAME (at most 16 bits) with its
-                       value: code, hex, bits and value columns
+  NAME               print every code of NAME (at most 16 bits) with its
+                     value: code, hex, bits and value columns
   NAME --from TYPE V...
-                       read each V as a value of TYPE and convert it to NAME;
-                       prints the CSV header `input,code,value` and one line
-                       per V (code in unsigned decimal). A float V is a
-                       decimal or hex float, `nan`, `inf` or `-inf`; for f32
-                       it is rounded to nearest f32 (saturating to +-max
-                       finite), for other float types it is read as the
-                       nearest double first. An integer V must lie in TYPE's
-                       range; bool takes 0, 1, false, true.
-  --list               print every type name, one a line
-
-Options:
-  --format=table|csv   output of the table mode (default table); csv prints
-                       the header `code,hex,value`, code in unsigned decimal
-                       and hex with one digit per 4 bits
-  --from=TYPE          same as `--from TYPE`
-  -h, --help           print this help
-
-Values print as the shortest decimal that reads back as the same double
+                     read each V as a value of TYPE and convert it to NAME;
+                     prints the CSV header `input,code,value` and one line
+                     per V (code in unsigned decimal). A float V is a
+                     decimal or hex float, `nan`, `inf` or `-inf`; for f32
+                     it is rounded to nearest f32 (saturating to +-max
+                     finite), for other float types it is read as the
+                     nearest double first. An integer V must lie in TYPE's
+                     range; bool takes 0, 1, false, true. After NAME, a
+                     word starting with a single '-' is a value, not an
+                     option.)";
+  t.options = {
+      {kList, "list", Value::None, "", "print every type name, one a line"},
+      {kFormat, "format", Value::Required, "table|csv",
+       R"(output of the table mode (default table); csv prints
+the header `code,hex,value`, code in unsigned decimal
+and hex with one digit per 4 bits)"},
+      {kFrom, "from", Value::Required, "TYPE",
+       "convert the values after NAME from TYPE (see Modes)"},
+  };
+  t.epilogue = R"(Values print as the shortest decimal that reads back as the same double
 (0.5, -6, 448), or nan, inf, -inf; integers print exactly.
 
 Types: bool, i1..i8, i16, i32, i64, u1..u8, u16, u32, u64, f<B>e<E>m<M> for
 1 <= E <= 5 and 3 <= B = 1+E+M <= 8 (f3e1m1 ... f8e5m2), f16, bf16, f32.
-Exit status: 0 on success, 1 on any error.
-)";
+Exit status: 0 on success, 1 on any error.)";
+  return t;
+}
 
 /// Prints `message` as the tool's one-line error and returns exit status 1.
 int error(const std::string &message) {
@@ -252,43 +262,39 @@ int main(int argc, char **argv) {
   std::optional<std::string> fromName;
   std::string format = "table";
   bool list = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto takeValue = [&](const std::string &option,
-                         std::string &value) -> bool {
-      if (arg.rfind(option + "=", 0) == 0) {
-        value = arg.substr(option.size() + 1);
-        return true;
-      }
-      if (arg == option && i + 1 < argc) {
-        value = argv[++i];
-        return true;
-      }
-      return false;
-    };
-    std::string value;
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(helpText, stdout);
+  tools::ToolOptions options = toolOptions();
+  tools::ArgReader reader(options, argc, argv);
+  // After the type name, "-1.5" and "-inf" are values, not options.
+  reader.setOperandTest([&](std::string_view word) {
+    return !positional.empty() && word.size() > 1 && word[0] == '-' &&
+           word[1] != '-' && word != "-h";
+  });
+  for (tools::ParsedArg a = reader.next();
+       a.kind != tools::ParsedArg::Kind::End; a = reader.next()) {
+    using Kind = tools::ParsedArg::Kind;
+    if (a.kind == Kind::Help) {
+      std::fputs(options.helpText().c_str(), stdout);
       return 0;
     }
-    if (arg == "--list") {
+    if (a.kind == Kind::Error)
+      return error(a.value);
+    if (a.kind == Kind::Operand) {
+      positional.push_back(a.value);
+      continue;
+    }
+    switch (OptionId(a.id)) {
+    case kList:
       list = true;
-    } else if (takeValue("--format", value)) {
-      if (value != "table" && value != "csv")
-        return error("unknown format '" + value +
-                     "'; valid formats: table, "
-                     "csv");
-      format = value;
-    } else if (takeValue("--from", value)) {
-      fromName = value;
-    } else if (arg == "--format" || arg == "--from") {
-      return error("option '" + arg + "' needs a value");
-    } else if (arg.rfind("--", 0) == 0 ||
-               (positional.empty() && arg.size() > 1 && arg[0] == '-')) {
-      // After the type name, "-1.5" and "-inf" are values, not options.
-      return error("unknown option '" + arg + "'; see --help");
-    } else {
-      positional.push_back(arg);
+      break;
+    case kFormat:
+      if (a.value != "table" && a.value != "csv")
+        return error("unknown format '" + a.value +
+                     "'; valid formats: table, csv");
+      format = a.value;
+      break;
+    case kFrom:
+      fromName = a.value;
+      break;
     }
   }
 

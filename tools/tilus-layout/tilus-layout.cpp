@@ -9,6 +9,7 @@
 #include "ir/layout/Atoms.h"
 #include "ir/layout/RegisterLayout.h"
 #include "ir/layout/SharedLayout.h"
+#include "tools/common/ToolOptions.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -22,11 +23,16 @@ using namespace tilus;
 
 namespace {
 
-const char *const kHelp = R"(usage: tilus-layout [options] EXPRESSION
-       tilus-layout [options] --atom NAME
-       tilus-layout --list-atoms
+enum OptionId { kAtom, kListAtoms, kShared, kFormat };
 
-Pictures a register layout: for every element of the tile, the threads that
+tools::ToolOptions toolOptions() {
+  using Value = tools::OptionSpec::Value;
+  tools::ToolOptions t;
+  t.tool = "tilus-layout";
+  t.usage = R"(tilus-layout [options] EXPRESSION
+       tilus-layout [options] --atom NAME
+       tilus-layout --list-atoms)";
+  t.description = R"(Pictures a register layout: for every element of the tile, the threads that
 hold it and the local index they hold it at. The shape is the expression's.
 
 EXPRESSION is a layout in the text syntax of docs/layouts.md, e.g.
@@ -35,31 +41,35 @@ EXPRESSION is a layout in the text syntax of docs/layouts.md, e.g.
   spatial(4,8).replicate(2) * local(2,2)
   layout(shape=[16,8],modes=[2,8,4,2],spatial=[1,2],local=[0,3])
 With --shared it is a shared layout instead, e.g.
-  shared(8,64).row_major().swizzle(3,3,3)
+  shared(8,64).row_major().swizzle(3,3,3))";
+  t.options = {
+      {kAtom, "atom", Value::Required, "NAME",
+       "use the PTX fragment atom NAME instead of an expression",
+       "a name (see --list-atoms)"},
+      {kListAtoms, "list-atoms", Value::None, "",
+       "print the atom catalog (name, expression, PTX source)"},
+      {kShared, "shared", Value::None, "",
+       R"(read EXPRESSION as a shared layout (rank 2) and print
+element offsets (text: a grid of offsets; csv: header
+row,col,offset; svg is not available))"},
+      {kFormat, "format", Value::Required, "FORMAT",
+       R"(one of
+text (default): a grid of cells T<thread>:<local>, with
+  replicated holders listed as T{t0,t1,...}:<local>;
+  ranks above 2 print one grid per leading index
+svg: a picture, one colour per thread (rank <= 2)
+csv: for 2-d layouts, header row,col,thread,local and
+  one line per holder of each element, sorted by row,
+  col, thread)",
+       "a value (text, svg or csv)"},
+  };
+  t.epilogue = R"(Text and svg pictures are limited to 65536 elements, csv to 16777216.
 
-options:
-  --atom NAME        use the PTX fragment atom NAME instead of an expression
-                     (also --atom=NAME)
-  --list-atoms       print the atom catalog (name, expression, PTX source)
-  --shared           read EXPRESSION as a shared layout (rank 2) and print
-                     element offsets (text: a grid of offsets; csv: header
-                     row,col,offset; svg is not available)
-  --format=FORMAT    (also --format FORMAT) one of
-                     text (default): a grid of cells T<thread>:<local>, with
-                       replicated holders listed as T{t0,t1,...}:<local>;
-                       ranks above 2 print one grid per leading index
-                     svg: a picture, one colour per thread (rank <= 2)
-                     csv: for 2-d layouts, header row,col,thread,local and
-                       one line per holder of each element, sorted by row,
-                       col, thread
-  -h, --help         print this help
-
-Text and svg pictures are limited to 65536 elements, csv to 16777216.
-
-exit status: 0 on success, 1 on any error (bad expression, unknown atom,
+Exit status: 0 on success, 1 on any error (bad expression, unknown atom,
 unsupported format for the layout, layout too large to print); errors in
-the expression print it with a caret under the offending token.
-)";
+the expression print it with a caret under the offending token.)";
+  return t;
+}
 
 int usageError(const std::string &message) {
   std::cerr << "tilus-layout: error: " << message << "\n"
@@ -254,37 +264,38 @@ int main(int argc, char **argv) {
   std::string atomName, expression;
   bool haveAtom = false, haveExpression = false, listAtoms = false,
        shared = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kHelp;
+  tools::ToolOptions options = toolOptions();
+  tools::ArgReader reader(options, argc, argv);
+  for (tools::ParsedArg a = reader.next();
+       a.kind != tools::ParsedArg::Kind::End; a = reader.next()) {
+    using Kind = tools::ParsedArg::Kind;
+    if (a.kind == Kind::Help) {
+      std::cout << options.helpText();
       return 0;
     }
-    if (arg == "--list-atoms") {
-      listAtoms = true;
-    } else if (arg == "--shared") {
-      shared = true;
-    } else if (arg.substr(0, 9) == "--format=") {
-      format = std::string(arg.substr(9));
-    } else if (arg == "--format") {
-      if (++i >= argc)
-        return usageError("--format needs a value (text, svg or csv)");
-      format = argv[i];
-    } else if (arg.substr(0, 7) == "--atom=") {
-      atomName = std::string(arg.substr(7));
-      haveAtom = true;
-    } else if (arg == "--atom") {
-      if (++i >= argc)
-        return usageError("--atom needs a name (see --list-atoms)");
-      atomName = argv[i];
-      haveAtom = true;
-    } else if (arg.size() > 1 && arg[0] == '-' && arg[1] == '-') {
-      return usageError("unknown option '" + std::string(arg) + "'");
-    } else {
+    if (a.kind == Kind::Error)
+      return usageError(a.value);
+    if (a.kind == Kind::Operand) {
       if (haveExpression)
         return usageError("more than one layout expression given");
-      expression = std::string(arg);
+      expression = a.value;
       haveExpression = true;
+      continue;
+    }
+    switch (OptionId(a.id)) {
+    case kListAtoms:
+      listAtoms = true;
+      break;
+    case kShared:
+      shared = true;
+      break;
+    case kFormat:
+      format = a.value;
+      break;
+    case kAtom:
+      atomName = a.value;
+      haveAtom = true;
+      break;
     }
   }
   if (format != "text" && format != "svg" && format != "csv")

@@ -9,13 +9,15 @@
 // into S slices (the kernel then needs its partial and arrivals buffers).
 // With IN and OUT it also packs IN (K x N codes, one per byte) into OUT in
 // matmul_a16wx's weight layout, or with
-// --unpack does the reverse. OUT is written whole or not at all.
+// --unpack does the reverse. OUT is written whole or not at all. Options take
+// their values as `--opt VALUE` or `--opt=VALUE` (tools/common/ToolOptions.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/core/OutputFile.h"
 #include "tilus/Matmul.h"
 #include "tilus/Profile.h"
+#include "tools/common/ToolOptions.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -32,26 +34,54 @@ using namespace tilus;
 
 namespace {
 
-constexpr const char *kUsage =
-    "usage: tilus-pack-weights --bits B --k K --n N --group G [--m M]\n"
-    "                          [--gpu NAME] [--explain]\n"
-    "                          [--tile BMxBNxBK[xS]] [--unpack] [IN OUT]\n"
-    "\n"
-    "Chooses (or, with --tile, checks) the block tile and split-K of\n"
-    "matmul_a16wx for an M x K by K x N product with B-bit weights in groups\n"
-    "of G rows, by the performance model's time on a GPU (docs/matmul.md),\n"
-    "and prints them as compiler flags (-D BM=.. -D BN=.. -D BK=..,\n"
-    "and with S > 1 slices of K, -D SPLITK=S). With IN and OUT,\n"
-    "packs IN (K x N codes, one per byte, row-major) into OUT in the kernel's\n"
-    "weight layout (docs/matmul.md; BN and BK decide it, not M or S);\n"
-    "--unpack reverses it.\n"
-    "\n"
-    "  --m M      rows of the activations (default 1)\n"
-    "  --gpu NAME the GPU the model chooses for (default H100-SXM5; one of\n"
-    "             A100-SXM4-80GB, H100-SXM5, H200, L40S, RTX-4090)\n"
-    "  --explain  print every candidate with its modelled time, the limit that\n"
-    "             binds and the % of the DRAM roofline, fastest first, the\n"
-    "             chosen one marked (times are modelled, not measured)\n";
+enum OptionId { kBits, kK, kN, kGroup, kM, kGpu, kExplain, kTile, kUnpack };
+
+tools::ToolOptions toolOptions() {
+  using Value = tools::OptionSpec::Value;
+  tools::ToolOptions t;
+  t.tool = "tilus-pack-weights";
+  t.usage = R"(tilus-pack-weights --bits B --k K --n N --group G [--m M]
+                          [--gpu NAME] [--explain]
+                          [--tile BMxBNxBK[xS]] [--unpack] [IN OUT])";
+  t.description =
+      R"(Chooses (or, with --tile, checks) the block tile and split-K of
+matmul_a16wx for an M x K by K x N product with B-bit weights in groups
+of G rows, by the performance model's time on a GPU (docs/matmul.md),
+and prints them as compiler flags (-D BM=.. -D BN=.. -D BK=..,
+and with S > 1 slices of K, -D SPLITK=S). With IN and OUT,
+packs IN (K x N codes, one per byte, row-major) into OUT in the kernel's
+weight layout (docs/matmul.md; BN and BK decide it, not M or S);
+--unpack reverses it. OUT is written whole or not at all.)";
+  t.options = {
+      {kBits, "bits", Value::Required, "B", "bits per weight code (required)",
+       "a value (B)"},
+      {kK, "k", Value::Required, "K",
+       "rows of the weights, the length of the dot products\n(required)",
+       "a value (K)"},
+      {kN, "n", Value::Required, "N", "columns of the weights (required)",
+       "a value (N)"},
+      {kGroup, "group", Value::Required, "G",
+       "rows of weights that share one scale (required)", "a value (G)"},
+      {kM, "m", Value::Required, "M", "rows of the activations (default 1)",
+       "a value (M)"},
+      {kGpu, "gpu", Value::Required, "NAME",
+       "the GPU the model chooses for (default H100-SXM5; one of\n" +
+           gpuNames() + ")",
+       "a GPU name (" + gpuNames() + ")"},
+      {kExplain, "explain", Value::None, "",
+       R"(print every candidate with its modelled time, the limit
+that binds and the % of the DRAM roofline, fastest first,
+the chosen one marked (times are modelled, not measured))"},
+      {kTile, "tile", Value::Required, "BMxBNxBK[xS]",
+       R"(check this tile (and S slices of K, default 1) instead of
+choosing one)",
+       "a value (BMxBNxBK[xS])"},
+      {kUnpack, "unpack", Value::None, "",
+       "read IN as packed weights and write the codes to OUT"},
+  };
+  t.epilogue = "Exit status: 0 on success, 1 on any error.";
+  return t;
+}
 
 int fail(const std::string &message) {
   std::cerr << "tilus-pack-weights: error: " << message << "\n";
@@ -74,46 +104,58 @@ int main(int argc, char **argv) {
   std::string tile, gpu = "H100-SXM5";
   bool unpack = false, explain = false;
   std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
+  tools::ToolOptions options = toolOptions();
+  tools::ArgReader reader(options, argc, argv);
+  for (tools::ParsedArg a = reader.next();
+       a.kind != tools::ParsedArg::Kind::End; a = reader.next()) {
+    using Kind = tools::ParsedArg::Kind;
+    if (a.kind == Kind::Help) {
+      std::cout << options.helpText();
       return 0;
     }
-    if (arg == "--unpack" || arg == "--explain") {
-      (arg == "--unpack" ? unpack : explain) = true;
+    if (a.kind == Kind::Error)
+      return fail(a.value);
+    if (a.kind == Kind::Operand) {
+      files.push_back(a.value);
       continue;
     }
-    if (arg == "--gpu") {
-      if (i + 1 >= argc)
-        return fail("--gpu needs a GPU name (" + gpuNames() + ")");
-      const GpuSpec *spec = findGpu(argv[++i]);
+    int64_t *target = nullptr;
+    switch (OptionId(a.id)) {
+    case kUnpack:
+      unpack = true;
+      continue;
+    case kExplain:
+      explain = true;
+      continue;
+    case kTile:
+      tile = a.value;
+      continue;
+    case kGpu: {
+      const GpuSpec *spec = findGpu(a.value);
       if (!spec)
-        return fail("--gpu: unknown GPU '" + std::string(argv[i]) + "' (" +
-                    gpuNames() + ")");
+        return fail("--gpu: unknown GPU '" + a.value + "' (" + gpuNames() +
+                    ")");
       gpu = spec->name;
       continue;
     }
-    int64_t *target = arg == "--bits"    ? &bits
-                      : arg == "--k"     ? &k
-                      : arg == "--n"     ? &n
-                      : arg == "--group" ? &group
-                      : arg == "--m"     ? &m
-                                         : nullptr;
-    if (target || arg == "--tile") {
-      if (i + 1 >= argc)
-        return fail(arg + " needs a value");
-      if (!target) {
-        tile = argv[++i];
-        continue;
-      }
-      if (!parseInt(argv[++i], *target))
-        return fail(arg + " expects an integer, got '" + argv[i] + "'");
-      continue;
+    case kBits:
+      target = &bits;
+      break;
+    case kK:
+      target = &k;
+      break;
+    case kN:
+      target = &n;
+      break;
+    case kGroup:
+      target = &group;
+      break;
+    case kM:
+      target = &m;
+      break;
     }
-    if (arg.size() > 1 && arg[0] == '-')
-      return fail("unknown option '" + arg + "' (see --help)");
-    files.push_back(arg);
+    if (!parseInt(a.value.c_str(), *target))
+      return fail(a.option + " expects an integer, got '" + a.value + "'");
   }
   if (!bits || !k || !n || !group)
     return fail("--bits, --k, --n and --group are required (see --help)");

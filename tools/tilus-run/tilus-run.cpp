@@ -6,7 +6,8 @@
 //
 // Exit status 0 on success, 1 on any error (bad arguments, PTX the emulator
 // rejects, a report that stopped the kernel, or shared-memory hazards found
-// under --racecheck=report, after the dumps are written).
+// under --racecheck=report, after the dumps are written). Options take
+// their values as `--opt VALUE` or `--opt=VALUE` (tools/common/ToolOptions.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,7 @@
 #include "runtime/emu/Emulator.h"
 #include "tilus/Runtime.h"
 #include "runtime/emu/Float.h"
+#include "tools/common/ToolOptions.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -27,65 +29,106 @@ using namespace tilus::emu;
 
 namespace {
 
-const char *kUsage =
-    R"(usage: tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
+enum OptionId {
+  kKernel,
+  kGrid,
+  kBlock,
+  kSmem,
+  kArg,
+  kDump,
+  kMaxSteps,
+  kSms,
+  kScheduleSeed,
+  kRacecheck,
+  kDevice,
+  kProfile,
+  kGpu,
+  kSampleCtas,
+};
+
+tilus::tools::ToolOptions toolOptions() {
+  using Value = tilus::tools::OptionSpec::Value;
+  tilus::tools::ToolOptions t;
+  t.tool = "tilus-run";
+  t.usage = R"(tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
                  [--smem BYTES] [--arg A ...] [--dump K:OUT.bin ...] [--device NAME]
                  [--profile[=text|json:FILE]] [--gpu NAME,...]
-                 [--sample-ctas N] [--racecheck stop|report|off]
-
-Loads a PTX module and launches one of its kernels once.
-
-options:
-  --kernel NAME      the .entry to launch (required)
-  --grid X[,Y[,Z]]   grid dimensions in CTAs (required)
-  --block X[,Y[,Z]]  CTA dimensions in threads (required)
-  --smem BYTES       dynamic shared memory per CTA (default 0)
-  --arg A            the next kernel parameter, in order; one per parameter:
-                       i32:V  u32:V  i64:V  u64:V   integers (decimal or 0x hex)
-                       f32:V  f16:V                 floats (f16 rounded to nearest even)
-                       buf:IN.bin                   a device buffer holding the file's bytes
-                       buf:zeros:BYTES              a device buffer of BYTES zero bytes
-                     buffers are passed as their 64-bit device address
-  --dump K:OUT.bin   after the launch, write the buffer passed as parameter K
-                     (0-based, must be a buf: argument) to OUT.bin; repeatable
-  --max-steps N      emulator: stop a launch after N warp-instructions without
-                     progress (no store, no memory-changing atomic, no barrier,
-                     no CTA finished), naming the spinning warps; 0: never;
-                     default 100000000
-  --sms N            emulator: SMs the CTAs are resident on (default 132)
-  --schedule-seed N  emulator: run the CTAs in a random order seeded by N, in
-                     turns of a random 1 to 4096 warp-instructions, and the
-                     warps of a CTA in a random order at every switch, to
-                     shake out results that depend on the schedule; 0: the
-                     fixed order (default $TILUS_EMU_SCHEDULE_SEED, else 0)
-  --racecheck MODE   emulator: what a shared-memory hazard (a write and another
-                     warp's read or write of the same bytes with no barrier
-                     between) does:
-                       stop    stop the launch at the first one (exit 1)
-                       report  run the launch to completion, write the dumps,
-                               then list each distinct hazard once (kind, both
-                               PTX lines, CTA, warps, bytes, count) and exit 1
-                       off     no race detection (no shadow state, no cost)
-                     default: $TILUS_EMU_RACECHECK, else stop. Out-of-bounds
-                     and misaligned accesses always stop
-  --device NAME      the device to run on: emu (the CPU emulator), cuda or
-                     cuda:N (a GPU through the CUDA driver); default emu
-  --profile[=text|json:FILE]
-                     emulator: count what the launch does (memory requests,
-                     sectors, shared-memory wavefronts and bank conflicts,
-                     DRAM bytes, instructions by class, bytes in flight) and
-                     model its time on named GPUs; text goes to stdout after
-                     the kernel's output, json:FILE writes one JSON object
-                     (docs/profiling.md). Counts are exact; times are modelled
-  --gpu NAME,...     the GPUs the profile models (default: every known one:
-                     A100-SXM4-80GB, H100-SXM5, H200, L40S, RTX-4090)
-  --sample-ctas N    with --profile: run only N CTAs of the grid, evenly
-                     spaced, and scale the counts to the whole grid (exact
-                     when the CTAs do the same work; they must not wait for
-                     each other); the other CTAs' outputs are not written
-  --help             show this text
-
-The emulator's host memory (buffers, module variables, the state of the
+                 [--sample-ctas N] [--racecheck stop|report|off])";
+  t.description = "Loads a PTX module and launches one of its kernels once.";
+  t.options = {
+      {kKernel, "kernel", Value::Required, "NAME",
+       "the .entry to launch (required)", "a name"},
+      {kGrid, "grid", Value::Required, "X[,Y[,Z]]",
+       "grid dimensions in CTAs (required)",
+       "X[,Y[,Z]] with positive integers"},
+      {kBlock, "block", Value::Required, "X[,Y[,Z]]",
+       "CTA dimensions in threads (required)",
+       "X[,Y[,Z]] with positive integers"},
+      {kSmem, "smem", Value::Required, "BYTES",
+       "dynamic shared memory per CTA (default 0)", "a byte count"},
+      {kArg, "arg", Value::Required, "A",
+       R"(the next kernel parameter, in order; one per parameter:
+  i32:V  u32:V  i64:V  u64:V   integers (decimal or 0x hex)
+  f32:V  f16:V                 floats (f16 rounded to nearest even)
+  buf:IN.bin                   a device buffer holding the file's bytes
+  buf:zeros:BYTES              a device buffer of BYTES zero bytes
+buffers are passed as their 64-bit device address)",
+       "a value such as i32:5 or buf:in.bin"},
+      {kDump, "dump", Value::Required, "K:OUT.bin",
+       R"(after the launch, write the buffer passed as parameter K
+(0-based, must be a buf: argument) to OUT.bin; repeatable)",
+       "K:OUT.bin"},
+      {kMaxSteps, "max-steps", Value::Required, "N",
+       R"(emulator: stop a launch after N warp-instructions without
+progress (no store, no memory-changing atomic, no barrier,
+no CTA finished), naming the spinning warps; 0: never;
+default 100000000)",
+       "a count"},
+      {kSms, "sms", Value::Required, "N",
+       "emulator: SMs the CTAs are resident on (default 132)",
+       "a count from 1 to 100000"},
+      {kScheduleSeed, "schedule-seed", Value::Required, "N",
+       R"(emulator: run the CTAs in a random order seeded by N, in
+turns of a random 1 to 4096 warp-instructions, and the
+warps of a CTA in a random order at every switch, to
+shake out results that depend on the schedule; 0: the
+fixed order (default $TILUS_EMU_SCHEDULE_SEED, else 0))",
+       "a seed (a number)"},
+      {kRacecheck, "racecheck", Value::Required, "MODE",
+       R"(emulator: what a shared-memory hazard (a write and another
+warp's read or write of the same bytes with no barrier
+between) does:
+  stop    stop the launch at the first one (exit 1)
+  report  run the launch to completion, write the dumps,
+          then list each distinct hazard once (kind, both
+          PTX lines, CTA, warps, bytes, count) and exit 1
+  off     no race detection (no shadow state, no cost)
+default: $TILUS_EMU_RACECHECK, else stop. Out-of-bounds
+and misaligned accesses always stop)",
+       "a mode (stop, report or off)"},
+      {kDevice, "device", Value::Required, "NAME",
+       R"(the device to run on: emu (the CPU emulator), cuda or
+cuda:N (a GPU through the CUDA driver); default emu)",
+       "a name"},
+      {kProfile, "profile", Value::Optional, "text|json:FILE",
+       R"(emulator: count what the launch does (memory requests,
+sectors, shared-memory wavefronts and bank conflicts,
+DRAM bytes, instructions by class, bytes in flight) and
+model its time on named GPUs; text goes to stdout after
+the kernel's output, json:FILE writes one JSON object
+(docs/profiling.md). Counts are exact; times are modelled)"},
+      {kGpu, "gpu", Value::Required, "NAME,...",
+       "the GPUs the profile models (default: every known one:\n" +
+           tilus::gpuNames() + ")",
+       "a GPU name (" + tilus::gpuNames() + ")"},
+      {kSampleCtas, "sample-ctas", Value::Required, "N",
+       R"(with --profile: run only N CTAs of the grid, evenly
+spaced, and scale the counts to the whole grid (exact
+when the CTAs do the same work; they must not wait for
+each other); the other CTAs' outputs are not written)",
+       "a count of CTAs (1 or more)"},
+  };
+  t.epilogue = R"(The emulator's host memory (buffers, module variables, the state of the
 resident CTAs) is bounded by $TILUS_EMU_MAX_MEMORY: bytes, with an optional K,
 M or G suffix; default half of the physical memory. A buffer or declaration
 beyond it is an error.
@@ -93,8 +136,9 @@ beyond it is an error.
 The arguments are checked against the kernel's parameter list (count and
 sizes). Kernel printf output goes to stdout; errors, including the emulator's
 sanitizer reports (kernel, PTX line, CTA, thread, address), go to stderr.
-Exit status: 0 on success, 1 on any error.
-)";
+Exit status: 0 on success, 1 on any error.)";
+  return t;
+}
 
 int fail(const std::string &msg) {
   std::cerr << "tilus-run: error: " << msg << "\n";
@@ -180,39 +224,47 @@ int main(int argc, char **argv) {
   std::string profile; // "", "text" or "json:FILE"
   uint32_t sampleCtas = 0; // --sample-ctas
   std::vector<std::string> gpus;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](std::string &out) {
-      if (i + 1 >= argc)
-        return false;
-      out = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
+  tilus::tools::ToolOptions options = toolOptions();
+  tilus::tools::ArgReader reader(options, argc, argv);
+  for (tilus::tools::ParsedArg a = reader.next();
+       a.kind != tilus::tools::ParsedArg::Kind::End; a = reader.next()) {
+    using Kind = tilus::tools::ParsedArg::Kind;
+    if (a.kind == Kind::Help) {
+      std::cout << options.helpText();
       return 0;
-    } else if (a == "--kernel") {
-      if (!value(kernelName))
-        return fail("--kernel needs a name");
-    } else if (a == "--grid") {
-      if (!value(v) || !parseDim(v, grid))
+    }
+    if (a.kind == Kind::Error)
+      return fail(a.value);
+    if (a.kind == Kind::Operand) {
+      if (!file.empty())
+        return fail("more than one input file ('" + file + "', '" + a.value +
+                    "')");
+      file = a.value;
+      continue;
+    }
+    const std::string &v = a.value;
+    switch (OptionId(a.id)) {
+    case kKernel:
+      kernelName = v;
+      break;
+    case kGrid:
+      if (!parseDim(v, grid))
         return fail("--grid needs X[,Y[,Z]] with positive integers");
       haveGrid = true;
-    } else if (a == "--block") {
-      if (!value(v) || !parseDim(v, block))
+      break;
+    case kBlock:
+      if (!parseDim(v, block))
         return fail("--block needs X[,Y[,Z]] with positive integers");
       haveBlock = true;
-    } else if (a == "--smem") {
-      if (!value(v) || !parseInt(v, false, 32, smem))
+      break;
+    case kSmem:
+      if (!parseInt(v, false, 32, smem))
         return fail("--smem needs a byte count");
-    } else if (a == "--arg") {
-      if (!value(v))
-        return fail("--arg needs a value such as i32:5 or buf:in.bin");
+      break;
+    case kArg:
       argTexts.push_back(v);
-    } else if (a == "--dump") {
-      if (!value(v))
-        return fail("--dump needs K:OUT.bin");
+      break;
+    case kDump: {
       size_t c = v.find(':');
       // strtol's end pointer points into the index text, which must outlive
       // the check of *end.
@@ -225,54 +277,55 @@ int main(int argc, char **argv) {
         return fail("--dump needs K:OUT.bin with a parameter index K, got '" +
                     v + "'");
       dumps.push_back({k, v.substr(c + 1)});
-    } else if (a == "--max-steps" || a == "--sms" || a == "--schedule-seed") {
+      break;
+    }
+    case kMaxSteps:
+    case kSms:
+    case kScheduleSeed: {
       uint64_t n = 0;
-      if (!value(v) || !parseInt(v, false, 64, n) ||
-          (a == "--sms" && (n == 0 || n > 100000)))
-        return fail(a + " needs a " +
-                    (a == "--sms"             ? "count from 1 to 100000"
-                     : a == "--schedule-seed" ? "seed (a number)"
-                                              : "count"));
+      if (!parseInt(v, false, 64, n) || (a.id == kSms && (n == 0 || n > 100000)))
+        return fail(a.option + " needs a " +
+                    (a.id == kSms            ? "count from 1 to 100000"
+                     : a.id == kScheduleSeed ? "seed (a number)"
+                                             : "count"));
       // The emulator device takes its settings from the environment.
-      ::setenv(a == "--sms"             ? "TILUS_EMU_SMS"
-               : a == "--schedule-seed" ? "TILUS_EMU_SCHEDULE_SEED"
-                                        : "TILUS_EMU_MAX_STEPS",
+      ::setenv(a.id == kSms            ? "TILUS_EMU_SMS"
+               : a.id == kScheduleSeed ? "TILUS_EMU_SCHEDULE_SEED"
+                                       : "TILUS_EMU_MAX_STEPS",
                std::to_string(n).c_str(), 1);
-    } else if (a == "--racecheck" || a.rfind("--racecheck=", 0) == 0) {
-      if (a != "--racecheck")
-        v = a.substr(12);
-      else if (!value(v))
-        return fail("--racecheck needs a mode (stop, report or off)");
+      break;
+    }
+    case kRacecheck:
       if (!parseRaceCheck(v))
         return fail("--racecheck: unknown mode '" + v +
                     "' (expected stop, report or off)");
       ::setenv("TILUS_EMU_RACECHECK", v.c_str(), 1);
-    } else if (a == "--device") {
-      if (!value(device))
-        return fail("--device needs a name");
-    } else if (a == "--profile" || a.rfind("--profile=", 0) == 0) {
-      profile = a == "--profile" ? "text" : a.substr(10);
+      break;
+    case kDevice:
+      device = v;
+      break;
+    case kProfile:
+      profile = a.hasValue ? v : "text";
       if (tilus::Status s = tilus::checkProfileFormat(profile); !s)
         return fail(s.message());
-    } else if (a == "--sample-ctas") {
+      break;
+    case kSampleCtas: {
       uint64_t n = 0;
-      if (!value(v) || !parseInt(v, false, 32, n) || n == 0)
+      if (!parseInt(v, false, 32, n) || n == 0)
         return fail("--sample-ctas needs a count of CTAs (1 or more)");
       sampleCtas = uint32_t(n);
-    } else if (a == "--gpu") {
-      if (!value(v) || v.empty())
+      break;
+    }
+    case kGpu: {
+      if (v.empty())
         return fail("--gpu needs a GPU name (" + tilus::gpuNames() + ")");
       std::istringstream names(v);
       for (std::string name; std::getline(names, name, ',');)
         gpus.push_back(name);
       if (tilus::Status s = tilus::checkGpuNames(gpus); !s)
         return fail("--gpu: " + s.message());
-    } else if (!a.empty() && a[0] == '-') {
-      return fail("unknown option '" + a + "' (see --help)");
-    } else if (file.empty()) {
-      file = a;
-    } else {
-      return fail("more than one input file ('" + file + "', '" + a + "')");
+      break;
+    }
     }
   }
   if (file.empty())

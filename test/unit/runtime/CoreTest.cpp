@@ -102,6 +102,14 @@ TEST(ExprTest, ErrorsNameTheProblem) {
   EXPECT_NE(err("1 +").find("unexpected end"), std::string::npos);
   EXPECT_NE(err("(1").find("expected ')'"), std::string::npos);
   EXPECT_NE(err("1 2").find("unexpected"), std::string::npos);
+  EXPECT_NE(err("min 3").find("expected '(' after 'min'"), std::string::npos);
+  EXPECT_NE(err("max(1 2)").find("max() takes two arguments"),
+            std::string::npos);
+  EXPECT_NE(err("99999999999999999999").find("integer literal out of range"),
+            std::string::npos);
+  Values most = {{"n", INT64_MIN}};
+  EXPECT_NE(err("cdiv(n, -1)", most).find("overflow"), std::string::npos);
+  EXPECT_NE(err("-n", most).find("overflow"), std::string::npos);
 }
 
 TEST(KernelInfoJsonTest, RoundTripsRandomKernels) {
