@@ -48,6 +48,12 @@ bool isIdentChar(char c) {
   return std::isalnum((unsigned char)c) || c == '_' || c == '$' || c == '.';
 }
 
+/// The two's-complement negation of an integer literal's bits. A literal is
+/// read as unsigned, so `-9223372036854775808` (INT64_MIN) is 2^63 negated:
+/// negating it as int64_t would overflow, modulo 2^64 it is itself, the bits
+/// the literal stands for.
+uint64_t negateLiteral(uint64_t v) { return uint64_t(0) - v; }
+
 Expected<std::vector<Tok>> lex(std::string_view s, const std::string &name) {
   std::vector<Tok> out;
   uint32_t line = 1;
@@ -853,7 +859,7 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
         const Tok &x = next();
         uint64_t val = 0;
         if (x.kind == Tok::Int)
-          val = neg ? uint64_t(-int64_t(x.ival)) : x.ival;
+          val = neg ? negateLiteral(x.ival) : x.ival;
         else if (x.kind == Tok::F32Bits || x.kind == Tok::F64Bits)
           val = x.ival;
         else if (x.kind == Tok::Decimal) {
@@ -1414,7 +1420,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
         // An immediate element, as cuda_bf16.hpp writes `{0, %rs2}`.
         uint64_t v = r.ival;
         if (negImm)
-          v = r.kind == Tok::Int       ? uint64_t(-int64_t(v))
+          v = r.kind == Tok::Int       ? negateLiteral(v)
               : r.kind == Tok::F32Bits ? v ^ 0x80000000ull
                                        : v ^ 0x8000000000000000ull;
         o.immMask |= uint8_t(1u << o.count);
@@ -1478,7 +1484,8 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
       const Tok &x = next();
       if (x.kind != Tok::Int)
         return err(x, "malformed address offset");
-      o.imm += neg ? -int64_t(x.ival) : int64_t(x.ival);
+      // Offsets add modulo 2^64, as the address arithmetic does.
+      o.imm = int64_t(uint64_t(o.imm) + (neg ? negateLiteral(x.ival) : x.ival));
     }
     return expect(']');
   }
@@ -1498,7 +1505,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   switch (x.kind) {
   case Tok::Int:
     o.kind = Operand::Imm;
-    o.imm = neg ? -int64_t(x.ival) : int64_t(x.ival);
+    o.imm = int64_t(neg ? negateLiteral(x.ival) : x.ival);
     return Status::success();
   case Tok::F32Bits:
     o.kind = Operand::Imm;
