@@ -240,7 +240,8 @@ uint64_t intOp(const Instr &I, uint64_t a, uint64_t b, uint64_t c) {
   case Op::Max:
     return sg ? zext(uint64_t(std::max(sa, sb)), bits) : std::max(ua, ub);
   case Op::Abs:
-    return zext(uint64_t(sa < 0 ? -sa : sa), bits);
+    // Unsigned negation: abs of the most negative value is itself, as in PTX.
+    return zext(sa < 0 ? uint64_t(0) - ua : ua, bits);
   case Op::Neg:
     return zext(uint64_t(0) - ua, bits);
   case Op::And:

@@ -271,7 +271,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
         // An immediate element, as cuda_bf16.hpp writes `{0, %rs2}`.
         uint64_t v = r.ival;
         if (negImm)
-          v = r.kind == Tok::Int       ? uint64_t(-int64_t(v))
+          v = r.kind == Tok::Int       ? negateLiteral(v)
               : r.kind == Tok::F32Bits ? v ^ 0x80000000ull
                                        : v ^ 0x8000000000000000ull;
         o.immMask |= uint8_t(1u << o.count);
@@ -335,7 +335,8 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
       const Tok &x = next();
       if (x.kind != Tok::Int)
         return err(x, "malformed address offset");
-      o.imm += neg ? -int64_t(x.ival) : int64_t(x.ival);
+      // Offsets add modulo 2^64, as the address arithmetic does.
+      o.imm = int64_t(uint64_t(o.imm) + (neg ? negateLiteral(x.ival) : x.ival));
     }
     return expect(']');
   }
@@ -355,7 +356,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   switch (x.kind) {
   case Tok::Int:
     o.kind = Operand::Imm;
-    o.imm = neg ? -int64_t(x.ival) : int64_t(x.ival);
+    o.imm = int64_t(neg ? negateLiteral(x.ival) : x.ival);
     return Status::success();
   case Tok::F32Bits:
     o.kind = Operand::Imm;

@@ -370,7 +370,7 @@ Status Parser::parseVariable(bool isExtern, bool inFunction) {
         const Tok &x = next();
         uint64_t val = 0;
         if (x.kind == Tok::Int)
-          val = neg ? uint64_t(-int64_t(x.ival)) : x.ival;
+          val = neg ? negateLiteral(x.ival) : x.ival;
         else if (x.kind == Tok::F32Bits || x.kind == Tok::F64Bits)
           val = x.ival;
         else if (x.kind == Tok::Decimal) {

@@ -36,6 +36,12 @@ struct Tok {
   bool isIdent(std::string_view s) const { return kind == Ident && text == s; }
 };
 
+/// The two's-complement negation of an integer literal's bits. A literal is
+/// read as unsigned, so `-9223372036854775808` (INT64_MIN) is 2^63 negated:
+/// negating it as int64_t would overflow, modulo 2^64 it is itself, the bits
+/// the literal stands for.
+inline uint64_t negateLiteral(uint64_t v) { return uint64_t(0) - v; }
+
 /// The tokens of \p s, ending with an End token.
 Expected<std::vector<Tok>> lex(std::string_view s, const std::string &name);
 

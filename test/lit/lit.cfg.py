@@ -48,7 +48,11 @@ if glob.glob(os.path.join(config.tilus_src_root, "bench/gpu/results/*/ncu.csv"))
 # shared ASan runtime; test/sanitize/sanitize.py says with which options.
 # Python loading libtilus through ctypes needs that runtime preloaded, and
 # the interpreter's own allocations at exit are not this project's leaks.
+# %run_uninstrumented runs a program that is linked against libtilus but
+# built outside the project (examples/embed through the installed package),
+# so without the runtime linked in.
 config.python = sys.executable
+run_uninstrumented = ""
 if config.sanitize:
     sys.path.insert(0, os.path.join(config.tilus_src_root, "test", "sanitize"))
     import sanitize
@@ -56,8 +60,10 @@ if config.sanitize:
     config.python = sanitize.python_command(config.tilus_src_root,
                                             config.asan_runtime,
                                             sys.executable)
+    run_uninstrumented = sanitize.preload_command(config.asan_runtime)
     config.available_features.add("sanitize")
 config.substitutions.append(("%python", config.python))
+config.substitutions.append(("%run_uninstrumented", run_uninstrumented))
 if subprocess.run([sys.executable, "-c", "import numpy"],
                   capture_output=True).returncode == 0:
     config.available_features.add("numpy")

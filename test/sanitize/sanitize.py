@@ -21,6 +21,14 @@ def environment(root):
     }
 
 
+def preload_command(runtime):
+    """The prefix that runs a program built outside the project (not
+    instrumented) against the sanitized libtilus: ASan must be the first
+    library the process loads, which only the program's own link or a
+    preload can make it."""
+    return "env LD_PRELOAD=%s" % runtime
+
+
 def python_command(root, runtime, python):
     """Python with the ASan runtime preloaded, for libtilus through ctypes."""
     return "env LD_PRELOAD=%s ASAN_OPTIONS=%s %s" % (
