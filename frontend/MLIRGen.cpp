@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -20,6 +21,33 @@ using namespace tilus::mlirgen;
 using llvm::SMLoc;
 using llvm::StringRef;
 using llvm::Twine;
+
+namespace {
+
+/// The arguments of \p func that a store or an atomic may write through; a
+/// destination the walk cannot trace to an argument marks them all.
+llvm::SmallBitVector writtenArguments(mlir::func::FuncOp func) {
+  llvm::SmallBitVector written(func.getNumArguments());
+  func.walk([&](mlir::Operation *op) {
+    mlir::Value dst;
+    if (auto store = llvm::dyn_cast<StoreGlobalOp>(op))
+      dst = store.getDst();
+    else if (auto add = llvm::dyn_cast<AtomicAddOp>(op))
+      dst = add.getDst();
+    else
+      return;
+    auto view = dst.getDefiningOp<GlobalViewOp>();
+    auto arg = view ? llvm::dyn_cast<mlir::BlockArgument>(view.getPtr())
+                    : mlir::BlockArgument();
+    if (arg && arg.getOwner() == &func.getBody().front())
+      written.set(arg.getArgNumber());
+    else
+      written.set();
+  });
+  return written;
+}
+
+} // namespace
 
 std::string mlirgen::typeToString(mlir::Type type) {
   std::string text;
@@ -272,10 +300,12 @@ Generator::recordKernelInfo(const Kernel &kernel,
   info.constants.insert(consts.begin(), consts.end());
   for (auto [dim, extent] : llvm::enumerate(grid))
     info.grid[dim] = llvm::cast<mlir::StringAttr>(extent).str();
+  llvm::SmallBitVector written = writtenArguments(currentFunc);
   for (const Param &param : kernel.params) {
     ParamInfo p;
     p.name = param.name;
     p.isGlobal = param.isGlobal;
+    p.written = param.isGlobal && written.test(&param - kernel.params.data());
     p.dtype = resolveDType(param.dtype);
     if (auto fact = currentFunc.getArgAttrOfType<mlir::IntegerAttr>(
             &param - kernel.params.data(), kernel_attr::kDivisibility))

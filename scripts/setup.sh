@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
 
-packages=(cmake ninja-build ccache python3 python3-numpy git
+packages=(cmake ninja-build ccache python3 python3-numpy python3-torch git
           clang-19 libclang-rt-19-dev llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
           libgtest-dev googletest libzstd-dev lld)
 missing=()

@@ -29,6 +29,10 @@ struct ParamInfo {
   std::vector<std::string> shape;
   /// A scalar's value is a multiple of this (`n: i32 %128`); 1 when unstated.
   int64_t divisibility = 1;
+  /// A global tensor the kernel may store to. False only when the compiler
+  /// saw that the kernel reads it alone; metadata without the field (older
+  /// files, hand-written ones) counts as written.
+  bool written = true;
 };
 
 struct KernelInfo {

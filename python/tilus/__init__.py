@@ -135,12 +135,13 @@ def _b(s):
 
 
 # Element types of numpy and PyTorch arrays, by their names there.
-_NUMPY_DTYPES = {"float32": "f32", "float16": "f16", "int8": "i8",
-                 "int16": "i16", "int32": "i32", "int64": "i64",
+_NUMPY_DTYPES = {"float64": "f64", "float32": "f32", "float16": "f16",
+                 "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
                  "uint8": "u8", "uint16": "u16", "uint32": "u32",
                  "uint64": "u64", "bool": "bool"}
-_TORCH_DTYPES = {"torch.float32": "f32", "torch.float16": "f16",
-                 "torch.bfloat16": "bf16", "torch.int8": "i8",
+_TORCH_DTYPES = {"torch.float64": "f64", "torch.float32": "f32",
+                 "torch.float16": "f16", "torch.bfloat16": "bf16",
+                 "torch.int8": "i8",
                  "torch.int16": "i16", "torch.int32": "i32",
                  "torch.int64": "i64", "torch.uint8": "u8",
                  "torch.bool": "bool", "torch.float8_e4m3fn": "f8e4m3",
@@ -170,6 +171,43 @@ def _is_torch_tensor(a):
     return torch is not None and isinstance(a, torch.Tensor)
 
 
+def _count(v, what):
+    """`v` as an element count: a non-negative integer below 2**63."""
+    if isinstance(v, bool) or not isinstance(v, int) and not (
+            hasattr(v, "dtype") and v.dtype.kind in "iu"):
+        raise TilusError(f"{what}: expected an integer, got {v!r}")
+    if not 0 <= int(v) < 2**63:
+        raise TilusError(f"{what}: {int(v)} is not a valid count")
+    return int(v)
+
+
+def _codes(values, limit, what):
+    """`values` as a numpy integer array whose elements lie in [0, limit):
+    a code that does not fit is refused, never masked or wrapped."""
+    import numpy as np
+    a = np.asarray(values)
+    if a.dtype.kind == "O":  # Python integers beyond 64 bits
+        flat = a.ravel().tolist()
+        if not all(isinstance(v, int) for v in flat):
+            raise TilusError(f"{what}s must be integers")
+        bad = [v for v in flat if not 0 <= v < limit]
+        if bad:
+            raise TilusError(f"{what} {bad[0]} is outside [0, "
+                             f"2**{limit.bit_length() - 1})")
+        return np.array(flat, dtype=np.uint64).reshape(a.shape)
+    if a.dtype.kind not in "iub":
+        if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(
+                a == np.floor(a)):
+            a = a.astype(np.float64)
+        else:
+            raise TilusError(f"{what}s must be integers, got {a.dtype}")
+    if a.size and (a.min() < 0 or a.max() >= limit):
+        bad = a[(a < 0) | (a >= limit)].flat[0]
+        raise TilusError(f"{what} {int(bad)} is outside [0, "
+                         f"2**{limit.bit_length() - 1})")
+    return a
+
+
 def encode(values, dtype):
     """Codes (numpy uint64) of `values` in `dtype`, rounded to nearest even."""
     import numpy as np
@@ -183,7 +221,8 @@ def encode(values, dtype):
 def decode(codes, dtype):
     """The values (numpy float64) that `codes` denote in `dtype`."""
     import numpy as np
-    c = np.ascontiguousarray(codes, dtype=np.uint64).ravel()
+    c = np.ascontiguousarray(_codes(codes, 2**64, "code"),
+                             dtype=np.uint64).ravel()
     out = np.empty(c.size, dtype=np.float64)
     _check(library().tilus_decode(_b(dtype), c.ctypes.data, c.size,
                                   out.ctypes.data))
@@ -194,7 +233,8 @@ def pack(values, dtype, codes=False):
     """Prepares low-bit weights: rounds `values` to `dtype` (or takes them
     as codes when `codes`) and packs them; returns a `Packed`."""
     import numpy as np
-    c = (np.ascontiguousarray(values, dtype=np.uint64).ravel() if codes
+    c = (np.ascontiguousarray(_codes(values, 2**64, "code"),
+                              dtype=np.uint64).ravel() if codes
          else encode(values, dtype))
     size = ctypes.c_uint64()
     _check(library().tilus_packed_size(_b(dtype), c.size, ctypes.byref(size)))
@@ -207,10 +247,17 @@ def pack(values, dtype, codes=False):
 def unpack(packed):
     """The codes (numpy uint64) of a `Packed`."""
     import numpy as np
-    out = np.empty(packed.count, dtype=np.uint64)
-    data = np.ascontiguousarray(packed.data, dtype=np.uint8)
+    count = _count(packed.count, "Packed.count")
+    size = ctypes.c_uint64()
+    _check(library().tilus_packed_size(_b(packed.dtype), count,
+                                       ctypes.byref(size)))
+    data = np.ascontiguousarray(packed.data, dtype=np.uint8).ravel()
+    if data.nbytes < size.value:
+        raise TilusError(f"Packed data holds {data.nbytes} bytes; {count} "
+                         f"elements of {packed.dtype} need {size.value}")
+    out = np.empty(count, dtype=np.uint64)
     _check(library().tilus_unpack(_b(packed.dtype), data.ctypes.data,
-                                  packed.count, out.ctypes.data))
+                                  count, out.ctypes.data))
     return out
 
 
@@ -231,7 +278,14 @@ def pack_weights(codes, bits, tile):
     (BM, BN, BK[, SPLITK]: BN and BK decide the layout); returns the uint8
     numpy array to pass as the kernel's `b`."""
     import numpy as np
-    c = np.ascontiguousarray(codes, dtype=np.uint8)
+    if len(tile) < 3:
+        raise TilusError(f"tile {tuple(tile)}: expected (BM, BN, BK[, SPLITK])"
+                         " as matmul_config returns it")
+    c = _codes(codes, 2**bits if 1 <= bits <= 8 else 256, "weight code")
+    if c.ndim != 2:
+        raise TilusError(f"weight codes: expected a K x N array, got "
+                         f"{c.ndim} dimensions")
+    c = c.astype(np.uint8)
     k, n = c.shape
     bn, bk = tile[1], tile[2]
     out = np.zeros(k * n * bits // 8, dtype=np.uint8)
@@ -351,65 +405,134 @@ class Kernel:
         return self.info["name"]
 
     def _marshal(self, args):
-        """C arguments, plus the (device buffer, numpy array) pairs to copy
-        back after the launch."""
+        """C arguments, the objects to keep alive through the launch, and
+        the copies to make after it (callables)."""
         args_c = (_Arg * max(len(args), 1))()
-        keep, copy_back = [], []
+        params = self.info["params"]
+        keep, after = [], []
         for i, a in enumerate(args):
             c = args_c[i]
+            param = params[i] if i < len(params) else None
+            where = (f"parameter '{param['name']}'" if param
+                     else f"argument {i}")
+            # Metadata without "written" counts every global as written.
+            written = bool(param and param.get("global")
+                           and param.get("written", True))
             view = None
             if isinstance(a, View):
                 view, a = a.dtype, a.base
-            tname = type(a).__module__ + "." + type(a).__name__
-            is_tensor = _is_torch_tensor(a)
             if isinstance(a, DeviceBuffer):
                 c.kind, c.ptr, c.bytes, c.dtype = (_ARG_BUFFER, a.ptr, a.nbytes,
                                                    _b(a.dtype))
             elif isinstance(a, Packed):
-                buf = DeviceBuffer(self.device, max(a.data.nbytes, 1), a.dtype)
-                buf.upload(a.data)
-                keep.append(buf)
-                c.kind, c.ptr, c.bytes, c.dtype = (_ARG_BUFFER, buf.ptr,
-                                                   a.data.nbytes, _b(a.dtype))
-            elif is_tensor and a.is_cuda:
-                if self.device.name == "emu":
-                    raise TilusError(f"argument {i}: a CUDA tensor cannot go "
-                                     "to the emulator; pass a CPU tensor")
-                if not a.is_contiguous():
-                    raise TilusError(f"argument {i}: the tensor is not "
-                                     "contiguous")
-                c.kind, c.ptr = _ARG_BUFFER, a.data_ptr()
-                c.bytes = a.numel() * a.element_size()
-                c.dtype = _b(_TORCH_DTYPES.get(str(a.dtype)))
-            elif hasattr(a, "__array_interface__") or is_tensor:
-                import numpy as np
-                arr = a.detach().numpy() if is_tensor else a
-                if not isinstance(arr, np.ndarray) or arr.ndim == 0:
-                    raise TilusError(f"argument {i}: not an array")
-                if not arr.flags.c_contiguous:
-                    raise TilusError(f"argument {i}: the array is not "
-                                     "contiguous (np.ascontiguousarray)")
-                dtype = _NUMPY_DTYPES.get(arr.dtype.name)
-                buf = DeviceBuffer(self.device, max(arr.nbytes, 1), dtype)
-                buf.upload(arr)
-                keep.append(buf)
-                if arr.flags.writeable:
-                    copy_back.append((buf, arr))
-                c.kind, c.ptr, c.bytes, c.dtype = (_ARG_BUFFER, buf.ptr,
-                                                   arr.nbytes, _b(dtype))
-            elif isinstance(a, bool) or isinstance(a, int) or (
+                self._host_buffer(c, a.data, a.dtype, where, written, keep,
+                                  after)
+            elif _is_torch_tensor(a) and a.is_cuda:
+                self._torch_cuda(c, a, where, written, keep, after)
+            elif hasattr(a, "__cuda_array_interface__"):
+                self._cuda_interface(c, a, where, written)
+            elif _is_torch_tensor(a):
+                arr, dtype = _torch_cpu_array(a, where)
+                self._host_buffer(c, arr, dtype, where, written, keep, after)
+            elif hasattr(a, "__array_interface__") or hasattr(a, "__dlpack__"):
+                arr = _host_array(a, where)
+                if written and not hasattr(a, "__array_interface__") and \
+                        not arr.flags.writeable:
+                    raise TilusError(f"{where}: the kernel writes this "
+                                     "tensor, and numpy reads DLPack "
+                                     "read-only; pass a numpy array, a torch "
+                                     "tensor or an object with "
+                                     "__array_interface__")
+                self._host_buffer(c, arr, _numpy_dtype(arr, where), where,
+                                  written, keep, after)
+            elif isinstance(a, (bool, int)) or (
                     hasattr(a, "dtype") and a.dtype.kind in "iub"):
-                c.kind, c.int_value = _ARG_INT, int(a)
+                v = int(a)
+                if not -2**63 <= v < 2**63:
+                    raise TilusError(f"{where}: {v} does not fit a 64-bit "
+                                     "integer")
+                c.kind, c.int_value = _ARG_INT, v
             elif isinstance(a, float) or (hasattr(a, "dtype")
                                           and a.dtype.kind == "f"):
                 c.kind, c.float_value = _ARG_FLOAT, float(a)
             else:
-                raise TilusError(f"argument {i}: cannot pass a {tname}")
+                tname = type(a).__module__ + "." + type(a).__name__
+                raise TilusError(f"{where}: cannot pass a {tname}")
             if view is not None:
                 if c.kind != _ARG_BUFFER:
-                    raise TilusError(f"argument {i}: View of a scalar")
+                    raise TilusError(f"{where}: View of a scalar")
                 c.dtype = _b(view)
-        return args_c, keep, copy_back
+        return args_c, keep, after
+
+    def _host_buffer(self, c, arr, dtype, where, written, keep, after):
+        """Host memory: uploaded to a device buffer and, when the kernel
+        writes it, copied back into `arr` after the launch (strided arrays
+        through a contiguous copy)."""
+        import numpy as np
+        if written and not arr.flags.writeable:
+            raise TilusError(f"{where}: the kernel writes this tensor, but "
+                             "the array is read-only")
+        data = np.ascontiguousarray(arr)
+        buf = DeviceBuffer(self.device, max(data.nbytes, 1), dtype)
+        buf.upload(data)
+        keep.append(buf)
+        if written:
+            def copy_back(buf=buf, data=data, arr=arr):
+                buf.download(data)
+                if data is not arr:
+                    np.copyto(arr, data)
+            after.append(copy_back)
+        c.kind, c.ptr, c.bytes, c.dtype = (_ARG_BUFFER, buf.ptr, data.nbytes,
+                                           _b(dtype))
+
+    def _check_cuda_device(self, index, where):
+        name = self.device.name
+        if name == "emu":
+            raise TilusError(f"{where}: a CUDA tensor cannot go to the "
+                             "emulator; pass a CPU tensor")
+        mine = int(name.split(":")[1]) if ":" in name else 0
+        if index != mine:
+            raise TilusError(f"{where}: the tensor is on cuda:{index}, the "
+                             f"kernel's device is {name}")
+
+    def _torch_cuda(self, c, a, where, written, keep, after):
+        self._check_cuda_device(a.device.index or 0, where)
+        dtype = _TORCH_DTYPES.get(str(a.dtype))
+        if dtype is None:
+            raise TilusError(f"{where}: {a.dtype} has no tilus element type")
+        t = a.detach()
+        if not t.is_contiguous():
+            t = t.contiguous()
+            keep.append(t)
+            if written:
+                after.append(lambda a=a, t=t: a.detach().copy_(t))
+        c.kind, c.ptr = _ARG_BUFFER, t.data_ptr()
+        c.bytes = t.numel() * t.element_size()
+        c.dtype = _b(dtype)
+
+    def _cuda_interface(self, c, a, where, written):
+        """An object with __cuda_array_interface__ (CuPy, Numba): used in
+        place; it must be C-contiguous."""
+        import numpy as np
+        iface = a.__cuda_array_interface__
+        ptr, readonly = iface["data"]
+        # CuPy names the device; other producers are taken to be on ours.
+        self._check_cuda_device(getattr(getattr(a, "device", None), "id", 0),
+                                where)
+        dt = np.dtype(iface["typestr"])
+        shape = tuple(iface["shape"])
+        strides = iface.get("strides")
+        if strides is not None and tuple(strides) != _c_strides(shape,
+                                                                dt.itemsize):
+            raise TilusError(f"{where}: the array is not contiguous")
+        if written and readonly:
+            raise TilusError(f"{where}: the kernel writes this tensor, but "
+                             "the array is read-only")
+        n = 1
+        for e in shape:
+            n *= e
+        c.kind, c.ptr, c.bytes = _ARG_BUFFER, ptr, n * dt.itemsize
+        c.dtype = _b(_numpy_dtype(np.empty(0, dt), where))
 
     def grid(self, *args):
         args_c, _, _ = self._marshal(args)
@@ -421,14 +544,14 @@ class Kernel:
         """Checks the arguments, launches, copies numpy arrays back. The
         stream defaults to PyTorch's current stream on a GPU. Returns
         {"milliseconds", "warp_instructions"} when `timed`."""
-        args_c, keep, copy_back = self._marshal(args)
+        args_c, keep, after = self._marshal(args)
         if stream is None:
             stream = _torch_stream(args) if self.device.name != "emu" else 0
         stats = _Stats()
         _check(library().tilus_launch(self._h, args_c, len(args), stream,
                                       ctypes.byref(stats) if timed else None))
-        for buf, arr in copy_back:
-            buf.download(arr)
+        for copy in after:
+            copy()
         del keep
         if timed:
             return {"milliseconds": stats.milliseconds,
@@ -441,6 +564,58 @@ class Kernel:
         if getattr(self, "_h", None):
             library().tilus_kernel_destroy(self._h)
             self._h = None
+
+
+def _c_strides(shape, itemsize):
+    strides, step = [], itemsize
+    for e in reversed(shape):
+        strides.append(step)
+        step *= e
+    return tuple(reversed(strides))
+
+
+def _numpy_dtype(arr, where):
+    """The tilus element type of a numpy array; float64 is "f64" (refused by
+    the launch check unless the parameter is f64)."""
+    dtype = _NUMPY_DTYPES.get(arr.dtype.name)
+    if dtype is None:
+        raise TilusError(f"{where}: numpy {arr.dtype} arrays have no tilus "
+                         "element type")
+    return dtype
+
+
+def _host_array(a, where):
+    """A numpy array over the memory of `a` (array interface or DLPack)."""
+    import numpy as np
+    if isinstance(a, np.ndarray):
+        arr = a
+    elif hasattr(a, "__array_interface__"):
+        arr = np.asarray(a)
+    else:
+        try:
+            arr = np.from_dlpack(a)
+        except (TypeError, RuntimeError, BufferError) as e:
+            raise TilusError(f"{where}: cannot read the DLPack tensor: {e}")
+    if arr.ndim == 0:
+        raise TilusError(f"{where}: not an array")
+    return arr
+
+
+def _torch_cpu_array(t, where):
+    """A numpy array sharing a CPU tensor's memory, and its element type;
+    types numpy lacks (bf16, f8) as unsigned integers of their width."""
+    import numpy as np
+    dtype = _TORCH_DTYPES.get(str(t.dtype))
+    if dtype is None:
+        raise TilusError(f"{where}: {t.dtype} has no tilus element type")
+    if t.dim() == 0:
+        raise TilusError(f"{where}: not an array")
+    d = t.detach()
+    if dtype in ("bf16", "f8e4m3", "f8e5m2"):
+        torch = sys.modules["torch"]
+        d = d.view(torch.int16 if dtype == "bf16" else torch.uint8)
+    arr = d.numpy()
+    return (arr.view(np.uint16) if dtype == "bf16" else arr), dtype
 
 
 def _torch_stream(args):

@@ -102,6 +102,18 @@ std::optional<DType> parseType(const char *name) {
   return type;
 }
 
+/// Fails on the first code with bits outside \p type's width: codes are
+/// refused, never masked.
+bool codesFit(DType type, const uint64_t *codes, size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    if (codes[i] & ~type.codeMask()) {
+      fail("code " + std::to_string(codes[i]) + " at index " +
+           std::to_string(i) + " does not fit " + type.name());
+      return false;
+    }
+  return true;
+}
+
 #if TILUS_WITH_JIT
 JitOptions jitOptions(const char *const *defines, int ndefines,
                       const char *kernelName, std::string &error) {
@@ -380,8 +392,10 @@ int tilus_decode(const char *dtype, const uint64_t *codes, size_t count,
     std::optional<DType> type = parseType(dtype);
     if (!type)
       return -1;
+    if (!codesFit(*type, codes, count))
+      return -1;
     for (size_t i = 0; i < count; ++i)
-      values[i] = decode(*type, codes[i] & type->codeMask());
+      values[i] = decode(*type, codes[i]);
     return succeed();
   });
 }
@@ -406,10 +420,8 @@ int tilus_pack(const char *dtype, const uint64_t *codes, size_t count,
     std::optional<DType> type = parseType(dtype);
     if (!type)
       return -1;
-    for (size_t i = 0; i < count; ++i)
-      if (codes[i] & ~type->codeMask())
-        return fail("code " + std::to_string(codes[i]) + " at index " +
-                    std::to_string(i) + " does not fit " + type->name());
+    if (!codesFit(*type, codes, count))
+      return -1;
     packBits(codes, count, type->bitWidth(), out);
     return succeed();
   });

@@ -288,6 +288,13 @@ bool readParam(const Value &v, ParamInfo &p, const std::string &path,
       !f.integer("divisibility", p.divisibility))
     return false;
   p.isGlobal = global->boolean;
+  if (const Value *written = v.get("written")) {
+    if (written->kind != Value::Kind::Bool) {
+      error = path + ".written is not a boolean";
+      return false;
+    }
+    p.written = written->boolean;
+  }
   for (const Value &e : shape->array) {
     if (e.kind != Value::Kind::String) {
       error = path + ".shape holds a non-string";
@@ -364,7 +371,10 @@ std::string tilus::toJson(const std::vector<KernelInfo> &kernels) {
           out += ", ";
         writeString(out, p.shape[d]);
       }
-      out += "], \"divisibility\": " + std::to_string(p.divisibility) + "}";
+      out += "], \"divisibility\": " + std::to_string(p.divisibility);
+      if (p.isGlobal)
+        out += std::string(", \"written\": ") + (p.written ? "true" : "false");
+      out += "}";
     }
     out += "],\n   \"grid\": [";
     for (size_t d = 0; d < 3; ++d) {

@@ -366,8 +366,16 @@ Status tilus::packWeights(const uint8_t *codes, int64_t k, int64_t n,
   tile.splitK = 1;
   if (Status s = checkMatmulConfig(tile, n, k, bits, tile.bk); !s)
     return s;
-  std::fill(out, out + packedWeightBytes(k, n, bits), 0);
   unsigned mask = (1u << bits) - 1;
+  // A code that does not fit is refused, not masked: masking would change
+  // the weight silently.
+  for (int64_t i = 0; i < k * n; ++i)
+    if (codes[i] & ~mask)
+      return Status::error("weight code " + std::to_string(codes[i]) +
+                           " at row " + std::to_string(i / n) + ", column " +
+                           std::to_string(i % n) + " does not fit " +
+                           std::to_string(bits) + " bits");
+  std::fill(out, out + packedWeightBytes(k, n, bits), 0);
   forEachCode(k, n, bits, config,
               [&](int64_t byte, int64_t shift, int64_t at) {
                 unsigned code = (codes[at] & mask) << shift;

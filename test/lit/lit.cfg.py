@@ -78,6 +78,9 @@ import sys
 if subprocess.call([sys.executable, "-c", "import numpy"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("python3-numpy")
+if subprocess.call([sys.executable, "-c", "import torch"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("python3-torch")
 
 
 def _cuda_gpu_present():

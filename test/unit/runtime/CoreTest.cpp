@@ -132,6 +132,7 @@ TEST(KernelInfoJsonTest, RoundTripsRandomKernels) {
         for (unsigned d = rng() % 3; d > 0; --d)
           info.shape.push_back(names[rng() % 5]);
         info.divisibility = 1 + rng() % 256;
+        info.written = info.isGlobal && rng() % 2;
         k.params.push_back(info);
       }
     }
@@ -146,6 +147,20 @@ TEST(KernelInfoJsonTest, RoundTripsRandomKernels) {
     std::vector<KernelInfo> partial;
     EXPECT_FALSE(fromJson(text.substr(0, cut), partial, error)) << cut;
   }
+}
+
+TEST(KernelInfoJson, MetadataWithoutWrittenCountsEveryTensorWritten) {
+  std::vector<KernelInfo> kernels;
+  std::string error;
+  ASSERT_TRUE(fromJson(readInput("vector_add.json"), kernels, error)) << error;
+  for (const ParamInfo &p : kernels.at(0).params)
+    EXPECT_TRUE(p.written) << p.name;
+  std::string text = toJson(kernels);
+  size_t at = text.find("\"written\": true");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 15, "\"written\": 1");
+  EXPECT_FALSE(fromJson(text, kernels, error));
+  EXPECT_NE(error.find("written is not a boolean"), std::string::npos) << error;
 }
 
 /// vector_add (BLOCK = 256) loaded from its PTX and metadata on the emulator.
