@@ -135,6 +135,10 @@ int tilus_unpack(const char *dtype, const uint8_t *in, size_t count,
  * tile = {BM, BN, BK, SPLITK}. */
 int tilus_matmul_config(int64_t m, int64_t n, int64_t k, int bits,
                         int64_t group, int64_t tile[4]);
+/** The source of examples/matmul_a16wx.tl as built into the library (for
+ * tilus_compile with its parameters W, T, G, ZP, BM, BN, BK, SPLITK); NULL
+ * in a library built without the compiler. */
+const char *tilus_matmul_source(void);
 /** Packs `codes` (K x N, one code per byte) into `out` (K * N * bits / 8
  * bytes) in the kernel's weight layout for tiles `bn` x `bk`. */
 int tilus_pack_weights(const uint8_t *codes, int64_t k, int64_t n, int bits,

@@ -22,7 +22,8 @@ import sys
 
 __all__ = ["Device", "Kernel", "DeviceBuffer", "Packed", "View",
            "TilusError", "pack", "unpack", "encode", "decode", "library",
-           "matmul_config", "pack_weights"]
+           "matmul_config", "pack_weights", "MatmulA16Wx", "PackedWeights",
+           "QuantizedWeight", "quantize"]
 
 
 class TilusError(RuntimeError):
@@ -115,6 +116,7 @@ def library():
         "tilus_matmul_config": ([ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
                                  ctypes.c_int, ctypes.c_int64,
                                  ctypes.POINTER(ctypes.c_int64)], ctypes.c_int),
+        "tilus_matmul_source": ([], ctypes.c_char_p),
         "tilus_pack_weights": ([vp, ctypes.c_int64, ctypes.c_int64, ctypes.c_int,
                                 ctypes.c_int64, ctypes.c_int64, vp], ctypes.c_int),
     }
@@ -625,3 +627,7 @@ def _torch_stream(args):
         if _is_torch_tensor(a) and a.is_cuda:
             return sys.modules["torch"].cuda.current_stream(a.device).cuda_stream
     return 0
+
+
+from .matmul import (MatmulA16Wx, PackedWeights, QuantizedWeight,  # noqa: E402
+                     quantize)

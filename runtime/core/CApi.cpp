@@ -14,6 +14,7 @@
 #include "tilus/Version.h"
 #if TILUS_WITH_JIT
 #include "tilus/Jit.h"
+#include "tilus/MatmulJit.h"
 #endif
 
 #include <memory>
@@ -457,6 +458,15 @@ int tilus_matmul_config(int64_t m, int64_t n, int64_t k, int bits,
     tile[3] = config->splitK;
     return succeed();
   });
+}
+
+const char *tilus_matmul_source(void) {
+#if TILUS_WITH_JIT
+  // A string view of a NUL-terminated array compiled into the library.
+  return MatmulA16Wx::source().data();
+#else
+  return nullptr;
+#endif
 }
 
 int tilus_pack_weights(const uint8_t *codes, int64_t k, int64_t n, int bits,
