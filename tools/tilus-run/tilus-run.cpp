@@ -3,6 +3,8 @@
 //   tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
 //             [--smem BYTES] --arg A ... [--dump K:OUT.bin ...] [--device NAME]
 //             [--racecheck stop|report|off] ...
+//   tilus-run FILE.ptx --metadata FILE.json --arg A ... (kernel, grid, block
+//             and shared memory from the compiler's metadata)
 //
 // Exit status 0 on success, 1 on any error (bad arguments, PTX the emulator
 // rejects, a report that stopped the kernel, or shared-memory hazards found
@@ -13,16 +15,19 @@
 
 #include "runtime/core/OutputFile.h"
 #include "runtime/emu/Emulator.h"
+#include "tilus/KernelInfo.h"
 #include "tilus/Runtime.h"
 #include "runtime/emu/Float.h"
 #include "tools/common/ToolOptions.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 using namespace tilus::emu;
@@ -44,6 +49,7 @@ enum OptionId {
   kProfile,
   kGpu,
   kSampleCtas,
+  kMetadata,
 };
 
 tilus::tools::ToolOptions toolOptions() {
@@ -52,12 +58,22 @@ tilus::tools::ToolOptions toolOptions() {
   t.tool = "tilus-run";
   t.usage = R"(tilus-run FILE.ptx --kernel NAME --grid X[,Y[,Z]] --block X[,Y[,Z]]
                  [--smem BYTES] [--arg A ...] [--dump K:OUT.bin ...] [--device NAME]
+       tilus-run FILE.ptx --metadata FILE.json [--kernel NAME] [--arg A ...] ...
                  [--profile[=text|json:FILE]] [--gpu NAME,...]
                  [--sample-ctas N] [--racecheck stop|report|off])";
   t.description = "Loads a PTX module and launches one of its kernels once.";
   t.options = {
       {kKernel, "kernel", Value::Required, "NAME",
-       "the .entry to launch (required)", "a name"},
+       "the .entry to launch (required without --metadata)", "a name"},
+      {kMetadata, "metadata", Value::Required, "FILE.json",
+       R"(the compiler's metadata (tilusc --metadata): the kernel
+(the only one when --kernel is not given), the grid from
+its grid expressions on the --arg values, the block and
+the dynamic shared memory; --grid, --block and --smem
+override them. The arguments are checked against the
+signature: dtypes of scalars, buffer sizes from the shapes,
+divisibility facts)",
+       "a metadata file (tilusc --metadata)"},
       {kGrid, "grid", Value::Required, "X[,Y[,Z]]",
        "grid dimensions in CTAs (required)",
        "X[,Y[,Z]] with positive integers"},
@@ -207,6 +223,7 @@ bool readFile(const std::string &path, std::string &out) {
 struct Arg {
   std::string text;
   ParamBytes bytes;
+  tilus::Arg checked; ///< the same argument for the metadata's checks
   bool isBuffer = false;
   DevicePtr ptr = 0;
   uint64_t size = 0;
@@ -217,8 +234,9 @@ struct Arg {
 int main(int argc, char **argv) {
   std::string file, kernelName, device = "emu";
   Dim3 grid, block;
-  bool haveGrid = false, haveBlock = false;
+  bool haveGrid = false, haveBlock = false, haveSmem = false;
   uint64_t smem = 0;
+  std::string metadataFile;
   std::vector<std::string> argTexts;
   std::vector<std::pair<long, std::string>> dumps;
   std::string profile; // "", "text" or "json:FILE"
@@ -260,6 +278,10 @@ int main(int argc, char **argv) {
     case kSmem:
       if (!parseInt(v, false, 32, smem))
         return fail("--smem needs a byte count");
+      haveSmem = true;
+      break;
+    case kMetadata:
+      metadataFile = v;
       break;
     case kArg:
       argTexts.push_back(v);
@@ -330,14 +352,34 @@ int main(int argc, char **argv) {
   }
   if (file.empty())
     return fail("no input file (see --help)");
-  if (kernelName.empty())
-    return fail("--kernel is required");
-  if (!haveGrid || !haveBlock)
-    return fail("--grid and --block are required");
+  if (metadataFile.empty() && kernelName.empty())
+    return fail("--kernel is required (or --metadata)");
+  if (metadataFile.empty() && (!haveGrid || !haveBlock))
+    return fail("--grid and --block are required (or --metadata)");
 
   std::string text;
   if (!readFile(file, text))
     return fail("cannot read '" + file + "'");
+  std::optional<tilus::KernelInfo> info;
+  if (!metadataFile.empty()) {
+    std::string json;
+    if (!readFile(metadataFile, json))
+      return fail("--metadata: cannot read '" + metadataFile + "'");
+    std::vector<tilus::KernelInfo> kernels;
+    std::string error;
+    if (!tilus::fromJson(json, kernels, error))
+      return fail("--metadata: " + metadataFile + ": " + error);
+    for (tilus::KernelInfo &k : kernels)
+      if (k.name == kernelName || (kernelName.empty() && kernels.size() == 1))
+        info = std::move(k);
+    if (!info)
+      return fail("--metadata: " + metadataFile +
+                  (kernelName.empty()
+                       ? " describes " + std::to_string(kernels.size()) +
+                             " kernels: name one with --kernel"
+                       : " does not describe kernel '" + kernelName + "'"));
+    kernelName = info->name;
+  }
   // The emulator's parser gives the parameter list on every device.
   Emulator parser;
   auto mod = parser.loadModule(text, file);
@@ -375,6 +417,8 @@ int main(int argc, char **argv) {
         arg.bytes = ParamBytes::of(uint32_t(x));
       else
         arg.bytes = ParamBytes::of(x);
+      arg.checked = tilus::Arg::integer(
+          sg ? int64_t(x) : int64_t(std::min<uint64_t>(x, INT64_MAX)), kind);
     } else if (kind == "f32" || kind == "f16") {
       char *end;
       errno = 0;
@@ -386,6 +430,7 @@ int main(int argc, char **argv) {
       else
         arg.bytes =
             ParamBytes::of(uint16_t(roundF64To(d, kF16, Rnd::Rn, false)));
+      arg.checked = tilus::Arg::real(d, kind);
     } else if (kind == "buf") {
       // Zeros are set on the device: the device's allocation (within the
       // emulator's memory budget) is the only copy.
@@ -412,6 +457,7 @@ int main(int argc, char **argv) {
       if (!s)
         return fail(s.message());
       arg.bytes = ParamBytes::of(arg.ptr);
+      arg.checked = tilus::Arg::buffer(arg.ptr, n);
     } else {
       return fail(where + ": unknown kind '" + kind +
                   "' (expected i32, u32, i64, u64, f32, f16 or buf)");
@@ -421,6 +467,26 @@ int main(int argc, char **argv) {
                   params[i].name + "') of kernel '" + kernelName + "' is " +
                   std::to_string(params[i].size) + " bytes, the argument is " +
                   std::to_string(arg.bytes.bytes.size()));
+  }
+  if (info) {
+    // The metadata's view of the same launch: the kernel's checks, then
+    // whatever the command line did not set.
+    tilus::Kernel checker(dev, nullptr, nullptr, *info);
+    std::vector<tilus::Arg> checked;
+    for (const Arg &a : args)
+      checked.push_back(a.checked);
+    if (tilus::Status s = checker.check(checked); !s)
+      return fail(s.message());
+    if (!haveGrid) {
+      tilus::Expected<tilus::Dim3> g = checker.grid(checked);
+      if (!g)
+        return fail(g.error().message());
+      grid = Dim3(g->x, g->y, g->z);
+    }
+    if (!haveBlock)
+      block = Dim3(uint32_t(info->numThreads), 1, 1);
+    if (!haveSmem)
+      smem = uint64_t(info->sharedBytes);
   }
   for (auto &[k, path] : dumps) {
     if (size_t(k) >= args.size())
