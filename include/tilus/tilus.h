@@ -2,8 +2,9 @@
 |*                                                                            *|
 |* The functions of libtilus, for ctypes, cffi and other foreign function     *|
 |* interfaces. Every function that can fail returns 0 on success and -1 on    *|
-|* failure; tilus_last_error() then gives the message (per thread, valid      *|
-|* until the next call). Nothing here aborts, exits or throws: bad arguments  *|
+|* failure; tilus_last_error() then gives the message and                    *|
+|* tilus_last_error_code() its kind (per thread, valid until the next call).  *|
+|* Nothing here aborts, exits or throws: bad arguments                        *|
 |* (a null pointer, a negative count) and failures of the library below (out  *|
 |* of host memory included) are returned as -1 with a message.                *|
 |*                                                                            *|
@@ -28,8 +29,35 @@ extern "C" {
 typedef struct tilus_device tilus_device;
 typedef struct tilus_kernel tilus_kernel;
 
+/** What kind of failure a call reported, beside its message. */
+typedef enum tilus_error_code {
+  TILUS_SUCCESS = 0,
+  /** A null pointer, a negative count, an unknown type or GPU name, a value
+   * that does not fit, arguments that do not match the kernel's signature. */
+  TILUS_ERROR_INVALID_ARGUMENT = 1,
+  /** The device cannot be created: no NVIDIA driver, no such GPU, an
+   * unknown device name. */
+  TILUS_ERROR_NO_DEVICE = 2,
+  /** This libtilus is the runtime core, built without the compiler. */
+  TILUS_ERROR_NO_COMPILER = 3,
+  /** The source does not compile; the message holds the diagnostics. */
+  TILUS_ERROR_COMPILE = 4,
+  /** Precompiled PTX, a cubin or its metadata cannot be loaded. */
+  TILUS_ERROR_LOAD = 5,
+  /** A failure on the device: allocation, copy, launch, synchronization
+   * (the emulator's sanitizer reports included). */
+  TILUS_ERROR_DEVICE = 6,
+  TILUS_ERROR_OUT_OF_HOST_MEMORY = 7,
+  /** A failure inside the library (a bug): please report the message. */
+  TILUS_ERROR_INTERNAL = 8
+} tilus_error_code;
+
 /** The message of the calling thread's last failure ("" if none). */
 const char *tilus_last_error(void);
+/** The tilus_error_code of the calling thread's last failure (TILUS_SUCCESS
+ * after a call that succeeded). New codes may be added: treat an unknown
+ * one as a failure. */
+int tilus_last_error_code(void);
 /** "0.1.0 (commit ...)". */
 const char *tilus_version(void);
 /** 1 when this library can compile .tl source (built with the compiler). */
@@ -38,6 +66,8 @@ int tilus_has_compiler(void);
 /* Devices: "emu", "cuda", "cuda:N", or NULL/"" for TILUS_DEVICE or the
  * default (cuda when a GPU is present, else emu). */
 int tilus_device_create(const char *name, tilus_device **out);
+/** Destroys the device and frees what tilus_malloc gave on it. Destroy its
+ * kernels first: a kernel refers to its device. */
 void tilus_device_destroy(tilus_device *device);
 /** "emu" or "cuda"; owned by the device. */
 const char *tilus_device_name(tilus_device *device);
@@ -79,6 +109,8 @@ int tilus_compile_file(tilus_device *device, const char *path,
 int tilus_load(tilus_device *device, const void *image, size_t size,
                const char *metadata_json, const char *kernel_name,
                tilus_kernel **out);
+/** Destroys a kernel (before its device); the strings it returned go with
+ * it. */
 void tilus_kernel_destroy(tilus_kernel *kernel);
 /** The kernel's metadata (parameters with dtypes, shapes, divisibility;
  * grid formula; threads; shared memory; target) as JSON, owned by it. */

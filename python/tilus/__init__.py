@@ -26,8 +26,19 @@ __all__ = ["Device", "Kernel", "DeviceBuffer", "Packed", "View",
            "QuantizedWeight", "quantize"]
 
 
+# tilus_error_code (tilus.h) by name.
+ERROR_CODES = {0: "success", 1: "invalid_argument", 2: "no_device",
+               3: "no_compiler", 4: "compile", 5: "load", 6: "device",
+               7: "out_of_host_memory", 8: "internal"}
+
+
 class TilusError(RuntimeError):
-    """A failure reported by libtilus, with its message."""
+    """A failure reported by libtilus (or found by the package before a
+    call), with its message and `code`, a name of ERROR_CODES."""
+
+    def __init__(self, message, code="invalid_argument"):
+        super().__init__(message)
+        self.code = code
 
 
 class _Arg(ctypes.Structure):
@@ -117,6 +128,7 @@ def library():
                                  ctypes.c_int, ctypes.c_int64,
                                  ctypes.POINTER(ctypes.c_int64)], ctypes.c_int),
         "tilus_matmul_source": ([], ctypes.c_char_p),
+        "tilus_last_error_code": ([], ctypes.c_int),
         "tilus_pack_weights": ([vp, ctypes.c_int64, ctypes.c_int64, ctypes.c_int,
                                 ctypes.c_int64, ctypes.c_int64, vp], ctypes.c_int),
     }
@@ -129,7 +141,9 @@ def library():
 
 def _check(rc):
     if rc != 0:
-        raise TilusError(library().tilus_last_error().decode())
+        L = library()
+        raise TilusError(L.tilus_last_error().decode(),
+                         ERROR_CODES.get(L.tilus_last_error_code(), "unknown"))
 
 
 def _b(s):

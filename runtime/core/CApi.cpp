@@ -35,16 +35,27 @@ struct tilus_kernel {
 namespace {
 
 thread_local std::string lastError;
+thread_local int lastCode = TILUS_SUCCESS;
 
-int fail(const std::string &message) {
+int fail(tilus_error_code code, const std::string &message) {
   lastError = message;
+  lastCode = code;
   return -1;
 }
 
-int fail(const Status &status) { return fail(status.message()); }
+int fail(tilus_error_code code, const Status &status) {
+  return fail(code, status.message());
+}
+
+/// A failure the caller's arguments caused.
+int failArg(const std::string &message) {
+  return fail(TILUS_ERROR_INVALID_ARGUMENT, message);
+}
+int failArg(const Status &status) { return failArg(status.message()); }
 
 int succeed() {
   lastError.clear();
+  lastCode = TILUS_SUCCESS;
   return 0;
 }
 
@@ -55,17 +66,18 @@ template <typename F> int guarded(F &&body) {
   try {
     return body();
   } catch (const std::bad_alloc &) {
-    return fail("out of host memory");
+    return fail(TILUS_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
   } catch (const std::exception &e) {
-    return fail(std::string("internal error: ") + e.what());
+    return fail(TILUS_ERROR_INTERNAL,
+                std::string("internal error: ") + e.what());
   } catch (...) {
-    return fail("internal error: unknown exception");
+    return fail(TILUS_ERROR_INTERNAL, "internal error: unknown exception");
   }
 }
 
 int badCount(const char *what, int count) {
-  return fail(std::string(what) + " must not be negative, got " +
-              std::to_string(count));
+  return failArg(std::string(what) + " must not be negative, got " +
+                 std::to_string(count));
 }
 
 std::vector<Arg> toArgs(const tilus_arg *args, int nargs) {
@@ -87,9 +99,10 @@ std::vector<Arg> toArgs(const tilus_arg *args, int nargs) {
   return out;
 }
 
-int makeKernel(Expected<Kernel> kernel, tilus_kernel **out) {
+int makeKernel(Expected<Kernel> kernel, tilus_error_code onError,
+               tilus_kernel **out) {
   if (!kernel)
-    return fail(kernel.error());
+    return fail(onError, kernel.error());
   std::string json = toJson({kernel->info()});
   *out = new tilus_kernel{std::move(*kernel), std::move(json)};
   return succeed();
@@ -99,7 +112,7 @@ std::optional<DType> parseType(const char *name) {
   std::string error;
   std::optional<DType> type = DType::parse(name ? name : "", &error);
   if (!type)
-    lastError = error;
+    failArg(error);
   return type;
 }
 
@@ -108,8 +121,8 @@ std::optional<DType> parseType(const char *name) {
 bool codesFit(DType type, const uint64_t *codes, size_t count) {
   for (size_t i = 0; i < count; ++i)
     if (codes[i] & ~type.codeMask()) {
-      fail("code " + std::to_string(codes[i]) + " at index " +
-           std::to_string(i) + " does not fit " + type.name());
+      failArg("code " + std::to_string(codes[i]) + " at index " +
+              std::to_string(i) + " does not fit " + type.name());
       return false;
     }
   return true;
@@ -140,6 +153,8 @@ extern "C" {
 
 const char *tilus_last_error(void) { return lastError.c_str(); }
 
+int tilus_last_error_code(void) { return lastCode; }
+
 const char *tilus_version(void) {
   return TILUS_VERSION " (commit " TILUS_GIT_COMMIT ")";
 }
@@ -149,10 +164,10 @@ int tilus_has_compiler(void) { return TILUS_WITH_JIT ? 1 : 0; }
 int tilus_device_create(const char *name, tilus_device **out) {
   return guarded([&] {
     if (!(out))
-      return fail("null argument");
+      return failArg("null argument");
     Expected<std::unique_ptr<Device>> dev = createDevice(name ? name : "");
     if (!dev)
-      return fail(dev.error());
+      return fail(TILUS_ERROR_NO_DEVICE, dev.error());
     auto *d = new tilus_device;
     d->device = std::move(*dev);
     d->name = d->device->name();
@@ -179,48 +194,52 @@ const char *tilus_device_arch(tilus_device *device) {
 
 int tilus_device_enable_profiling(tilus_device *device, int on,
                                   int sample_ctas) {
-  if (!device)
-    return fail("null argument");
-  if (sample_ctas < 0)
-    return fail("sample_ctas must be 0 (every CTA) or a count of CTAs");
-  if (Status s = device->device->enableProfiling(on != 0,
-                                                 uint32_t(sample_ctas));
-      !s)
-    return fail(s);
-  return 0;
+  return guarded([&] {
+    if (!device)
+      return failArg("null argument");
+    if (sample_ctas < 0)
+      return failArg("sample_ctas must be 0 (every CTA) or a count of CTAs");
+    if (Status s = device->device->enableProfiling(on != 0,
+                                                   uint32_t(sample_ctas));
+        !s)
+      return fail(TILUS_ERROR_DEVICE, s);
+    return succeed();
+  });
 }
 
 int tilus_device_last_profile(tilus_device *device, const char *gpus,
                               const char **json) {
-  if (!device || !json)
-    return fail("null argument");
-  std::vector<std::string> names;
-  std::string list = gpus ? gpus : "";
-  for (size_t at = 0; at < list.size();) {
-    size_t comma = list.find(',', at);
-    if (comma == std::string::npos)
-      comma = list.size();
-    if (comma > at)
-      names.push_back(list.substr(at, comma - at));
-    at = comma + 1;
-  }
-  if (Status s = checkGpuNames(names); !s)
-    return fail(s);
-  Expected<Profile> p = device->device->lastProfile(names);
-  if (!p)
-    return fail(p.error());
-  device->lastProfile = p->toJson();
-  *json = device->lastProfile.c_str();
-  return 0;
+  return guarded([&] {
+    if (!device || !json)
+      return failArg("null argument");
+    std::vector<std::string> names;
+    std::string list = gpus ? gpus : "";
+    for (size_t at = 0; at < list.size();) {
+      size_t comma = list.find(',', at);
+      if (comma == std::string::npos)
+        comma = list.size();
+      if (comma > at)
+        names.push_back(list.substr(at, comma - at));
+      at = comma + 1;
+    }
+    if (Status s = checkGpuNames(names); !s)
+      return failArg(s);
+    Expected<Profile> p = device->device->lastProfile(names);
+    if (!p)
+      return fail(TILUS_ERROR_DEVICE, p.error());
+    device->lastProfile = p->toJson();
+    *json = device->lastProfile.c_str();
+    return succeed();
+  });
 }
 
 int tilus_malloc(tilus_device *device, uint64_t bytes, uint64_t *out) {
   return guarded([&] {
     if (!(device && out))
-      return fail("null argument");
+      return failArg("null argument");
     Expected<DevicePtr> p = device->device->allocate(bytes);
     if (!p)
-      return fail(p.error());
+      return fail(TILUS_ERROR_DEVICE, p.error());
     *out = *p;
     return succeed();
   });
@@ -229,9 +248,9 @@ int tilus_malloc(tilus_device *device, uint64_t bytes, uint64_t *out) {
 int tilus_free(tilus_device *device, uint64_t ptr) {
   return guarded([&] {
     if (!(device))
-      return fail("null argument");
+      return failArg("null argument");
     if (Status s = device->device->free(ptr); !s)
-      return fail(s);
+      return fail(TILUS_ERROR_DEVICE, s);
     return succeed();
   });
 }
@@ -240,9 +259,9 @@ int tilus_memcpy_htod(tilus_device *device, uint64_t dst, const void *src,
                       uint64_t bytes) {
   return guarded([&] {
     if (!device || (!src && bytes))
-      return fail("null argument");
+      return failArg("null argument");
     if (Status s = device->device->copyToDevice(dst, src, bytes); !s)
-      return fail(s);
+      return fail(TILUS_ERROR_DEVICE, s);
     return succeed();
   });
 }
@@ -251,9 +270,9 @@ int tilus_memcpy_dtoh(tilus_device *device, void *dst, uint64_t src,
                       uint64_t bytes) {
   return guarded([&] {
     if (!device || (!dst && bytes))
-      return fail("null argument");
+      return failArg("null argument");
     if (Status s = device->device->copyFromDevice(dst, src, bytes); !s)
-      return fail(s);
+      return fail(TILUS_ERROR_DEVICE, s);
     return succeed();
   });
 }
@@ -261,9 +280,9 @@ int tilus_memcpy_dtoh(tilus_device *device, void *dst, uint64_t src,
 int tilus_synchronize(tilus_device *device, uint64_t stream) {
   return guarded([&] {
     if (!(device))
-      return fail("null argument");
+      return failArg("null argument");
     if (Status s = device->device->synchronize(stream); !s)
-      return fail(s);
+      return fail(TILUS_ERROR_DEVICE, s);
     return succeed();
   });
 }
@@ -273,19 +292,20 @@ int tilus_compile(tilus_device *device, const char *source,
                   int ndefines, const char *kernel_name, tilus_kernel **out) {
   return guarded([&] {
     if (!device || !out || (ndefines > 0 && !defines))
-      return fail("null argument");
+      return failArg("null argument");
     if (ndefines < 0)
       return badCount("ndefines", ndefines);
   #if TILUS_WITH_JIT
     std::string error;
     JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
     if (!error.empty())
-      return fail(error);
+      return failArg(error);
     return makeKernel(compile(*device->device, source ? source : "",
                               filename ? filename : "<source>", options),
-                      out);
+                      TILUS_ERROR_COMPILE, out);
   #else
-    return fail("this libtilus is the runtime core, built without the "
+    return fail(TILUS_ERROR_NO_COMPILER,
+                "this libtilus is the runtime core, built without the "
                 "compiler: load precompiled kernels with tilus_load");
   #endif
   });
@@ -296,16 +316,16 @@ int tilus_compile_file(tilus_device *device, const char *path,
                        const char *kernel_name, tilus_kernel **out) {
   return guarded([&] {
     if (!device || !out || (ndefines > 0 && !defines))
-      return fail("null argument");
+      return failArg("null argument");
     if (ndefines < 0)
       return badCount("ndefines", ndefines);
   #if TILUS_WITH_JIT
     std::string error;
     JitOptions options = jitOptions(defines, ndefines, kernel_name, error);
     if (!error.empty())
-      return fail(error);
+      return failArg(error);
     return makeKernel(compileFile(*device->device, path ? path : "", options),
-                      out);
+                      TILUS_ERROR_COMPILE, out);
   #else
     return tilus_compile(device, nullptr, path, defines, ndefines, kernel_name,
                          out);
@@ -318,13 +338,13 @@ int tilus_load(tilus_device *device, const void *image, size_t size,
                tilus_kernel **out) {
   return guarded([&] {
     if (!device || !out || (!image && size))
-      return fail("null argument");
+      return failArg("null argument");
     return makeKernel(
         loadKernel(*device->device,
                    std::string_view(static_cast<const char *>(image), size),
                    metadata_json ? metadata_json : "",
                    kernel_name ? kernel_name : ""),
-        out);
+        TILUS_ERROR_LOAD, out);
   });
 }
 
@@ -338,14 +358,17 @@ int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
                  uint64_t stream, tilus_launch_stats *stats) {
   return guarded([&] {
     if (!kernel || (nargs > 0 && !args))
-      return fail("null argument");
+      return failArg("null argument");
     if (nargs < 0)
       return badCount("nargs", nargs);
+    std::vector<Arg> checked = toArgs(args, nargs);
+    if (Status st = kernel->kernel.check(checked); !st)
+      return failArg(st);
     LaunchStats s;
-    if (Status st = kernel->kernel.launch(toArgs(args, nargs), stream,
+    if (Status st = kernel->kernel.launch(checked, stream,
                                           stats ? &s : nullptr);
         !st)
-      return fail(st);
+      return fail(TILUS_ERROR_DEVICE, st);
     if (stats) {
       stats->milliseconds = s.milliseconds;
       stats->warp_instructions = s.warpInstructions;
@@ -358,12 +381,12 @@ int tilus_kernel_grid(tilus_kernel *kernel, const tilus_arg *args, int nargs,
                       uint32_t grid[3]) {
   return guarded([&] {
     if (!kernel || !grid || (nargs > 0 && !args))
-      return fail("null argument");
+      return failArg("null argument");
     if (nargs < 0)
       return badCount("nargs", nargs);
     Expected<Dim3> g = kernel->kernel.grid(toArgs(args, nargs));
     if (!g)
-      return fail(g.error());
+      return failArg(g.error());
     grid[0] = g->x;
     grid[1] = g->y;
     grid[2] = g->z;
@@ -375,7 +398,7 @@ int tilus_encode(const char *dtype, const double *values, size_t count,
                  uint64_t *codes) {
   return guarded([&] {
     if (count && (!values || !codes))
-      return fail("null argument");
+      return failArg("null argument");
     std::optional<DType> type = parseType(dtype);
     if (!type)
       return -1;
@@ -389,7 +412,7 @@ int tilus_decode(const char *dtype, const uint64_t *codes, size_t count,
                  double *values) {
   return guarded([&] {
     if (count && (!codes || !values))
-      return fail("null argument");
+      return failArg("null argument");
     std::optional<DType> type = parseType(dtype);
     if (!type)
       return -1;
@@ -404,10 +427,10 @@ int tilus_decode(const char *dtype, const uint64_t *codes, size_t count,
 int tilus_packed_size(const char *dtype, uint64_t count, uint64_t *out) {
   return guarded([&] {
     if (!out)
-      return fail("null argument");
+      return failArg("null argument");
     Expected<uint64_t> n = storageBytes(dtype ? dtype : "", count);
     if (!n)
-      return fail(n.error());
+      return failArg(n.error());
     *out = *n;
     return succeed();
   });
@@ -417,7 +440,7 @@ int tilus_pack(const char *dtype, const uint64_t *codes, size_t count,
                uint8_t *out) {
   return guarded([&] {
     if (count && (!codes || !out))
-      return fail("null argument");
+      return failArg("null argument");
     std::optional<DType> type = parseType(dtype);
     if (!type)
       return -1;
@@ -432,7 +455,7 @@ int tilus_unpack(const char *dtype, const uint8_t *in, size_t count,
                  uint64_t *codes) {
   return guarded([&] {
     if (count && (!in || !codes))
-      return fail("null argument");
+      return failArg("null argument");
     std::optional<DType> type = parseType(dtype);
     if (!type)
       return -1;
@@ -447,13 +470,14 @@ int tilus_matmul_config(int64_t m, int64_t n, int64_t k, int bits,
                         int64_t group, int64_t tile[4]) {
   return guarded([&] {
     if (!tile)
-      return fail("null argument");
+      return failArg("null argument");
     if (bits < 1 || bits > 8)
-      return fail("weights must have 1 to 8 bits, got " + std::to_string(bits));
+      return failArg("weights must have 1 to 8 bits, got " +
+                     std::to_string(bits));
     Expected<MatmulConfig> config =
         selectMatmulConfig(m, n, k, static_cast<unsigned>(bits), group);
     if (!config)
-      return fail(config.error());
+      return failArg(config.error());
     tile[0] = config->bm, tile[1] = config->bn, tile[2] = config->bk;
     tile[3] = config->splitK;
     return succeed();
@@ -473,12 +497,14 @@ int tilus_pack_weights(const uint8_t *codes, int64_t k, int64_t n, int bits,
                        int64_t bn, int64_t bk, uint8_t *out) {
   return guarded([&] {
     if (!codes || !out)
-      return fail("null argument");
+      return failArg("null argument");
     if (bits < 1 || bits > 8)
-      return fail("weights must have 1 to 8 bits, got " + std::to_string(bits));
+      return failArg("weights must have 1 to 8 bits, got " +
+                     std::to_string(bits));
     MatmulConfig config;
     config.bn = bn, config.bk = bk;
-    Status s = packWeights(codes, k, n, static_cast<unsigned>(bits), config, out);
-    return s ? succeed() : fail(s);
+    Status s =
+        packWeights(codes, k, n, static_cast<unsigned>(bits), config, out);
+    return s ? succeed() : failArg(s);
   });
 }

@@ -78,4 +78,56 @@ TEST_F(CApiTest, RegisterBudgetIsALocatedError) {
       << error;
 }
 
+// Each failure says what kind it is beside its message; a success resets
+// the code.
+TEST_F(CApiTest, ErrorCodesNameTheKindOfFailure) {
+  tilus_kernel *kernel = nullptr;
+  const char *defines[] = {"BLOCK=256"};
+  EXPECT_EQ(tilus_compile(device, kVectorAdd, "v.tl", defines, 1, nullptr,
+                          nullptr),
+            -1);
+  EXPECT_EQ(tilus_last_error_code(), TILUS_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tilus_compile(device, "kernel broken(", "b.tl", nullptr, 0,
+                          nullptr, &kernel),
+            -1);
+  EXPECT_EQ(tilus_last_error_code(), TILUS_ERROR_COMPILE);
+  EXPECT_EQ(tilus_load(device, "garbage", 7, "{}", nullptr, &kernel), -1);
+  EXPECT_EQ(tilus_last_error_code(), TILUS_ERROR_LOAD);
+  tilus_device *other = nullptr;
+  EXPECT_EQ(tilus_device_create("tpu", &other), -1);
+  EXPECT_EQ(tilus_last_error_code(), TILUS_ERROR_NO_DEVICE);
+  double value = 0;
+  uint64_t code = 1ull << 40;
+  EXPECT_EQ(tilus_decode("u4", &code, 1, &value), -1);
+  EXPECT_EQ(tilus_last_error_code(), TILUS_ERROR_INVALID_ARGUMENT);
+
+  ASSERT_EQ(tilus_compile(device, kVectorAdd, "v.tl", defines, 1, nullptr,
+                          &kernel),
+            0)
+      << tilus_last_error();
+  EXPECT_EQ(tilus_last_error_code(), TILUS_SUCCESS);
+  // Arguments that do not match the signature, then a launch that the
+  // device refuses: an address nothing was allocated at.
+  uint64_t a = 0;
+  ASSERT_EQ(tilus_malloc(device, 1024, &a), 0) << tilus_last_error();
+  tilus_arg args[4] = {};
+  for (int i = 0; i < 3; ++i) {
+    args[i].kind = TILUS_ARG_BUFFER;
+    args[i].dtype = "f32";
+    args[i].ptr = a;
+    args[i].bytes = 1024;
+  }
+  args[3].kind = TILUS_ARG_INT;
+  args[3].int_value = 1000;
+  EXPECT_EQ(tilus_launch(kernel, args, 4, 0, nullptr), -1);
+  EXPECT_EQ(tilus_last_error_code(), TILUS_ERROR_INVALID_ARGUMENT)
+      << tilus_last_error();
+  args[3].int_value = 256;
+  args[2].ptr = 0x7f0000000000ull;
+  EXPECT_EQ(tilus_launch(kernel, args, 4, 0, nullptr), -1);
+  EXPECT_EQ(tilus_last_error_code(), TILUS_ERROR_DEVICE) << tilus_last_error();
+  tilus_free(device, a);
+  tilus_kernel_destroy(kernel);
+}
+
 } // namespace

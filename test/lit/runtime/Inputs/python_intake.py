@@ -22,6 +22,7 @@ def refused(what, f):
         print(what, "NOT REFUSED")
     except tilus.TilusError as e:
         print(what, "refused:", e)
+        assert e.code == "invalid_argument", e.code
 
 
 n = 300
@@ -135,6 +136,14 @@ refused("pack_weights 1-d", lambda: tilus.pack_weights(
 codes = rng.integers(0, 16, size=(256, 256))
 assert tilus.pack_weights(codes, 4, tile).size == 256 * 256 // 2
 print("codes ok")
+try:
+    dev.compile("kernel broken(", "broken.tl")
+except tilus.TilusError as e:
+    print("compile error code:", e.code)
+try:
+    tilus.Device("tpu")
+except tilus.TilusError as e:
+    print("device error code:", e.code)
 
 if len(sys.argv) > 2 and sys.argv[2] == "torch":
     import torch
