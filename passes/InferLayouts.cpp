@@ -22,12 +22,14 @@
 //   dot                when the element types have an mma.sync
 //                      instruction (target/MmaInstructions.h: f16/bf16 into
 //                      f32, f16 into f16, i8/u8 into i32) and M, N, K are
-//                      multiples of its tile (16 x warps, 8, 16 or 32): c
-//                      takes the mma tiling spatial(wm, wn).local(rm, rn) *
-//                      the instruction's accumulator atom (a zeros
-//                      accumulator, also through loops, is given it before
-//                      it is visited), and a and b the matching A and B atom
-//                      tilings;
+//                      multiples of its tile (16, 8, 16 or 32): c takes the
+//                      mma tiling spatial(wm, wn).local(rm, rn) * the
+//                      instruction's accumulator atom over the most warps
+//                      that tile M x N, the other warps replicating it (3
+//                      warps on 4 x 8 atoms: one warp's tiling, replicated
+//                      3 times); a zeros accumulator, also through loops, is
+//                      given it before it is visited; a and b take the
+//                      matching A and B atom tilings;
 //                      otherwise c's layout, with a and b converted to c's
 //                      layout reduced over N (resp. M) and extended along K
 //                      in registers, so each thread holds the rows of a and
@@ -371,9 +373,13 @@ private:
     return *instruction;
   }
 
-  /// The accumulator layout of an mma dot: warps split the M x N tile
-  /// wm x wn, each holding rm x rn accumulator atoms; or none when the shapes
-  /// do not tile. Among the splits, an even rn (so b loads with
+  /// The accumulator layout of an mma dot: `used` warps split the M x N tile
+  /// wm x wn, each holding rm x rn accumulator atoms, and the other warps
+  /// replicate them; or none when the shapes do not tile. `used` is the
+  /// largest divisor of the warp count that tiles (all warps unless, e.g., 3
+  /// warps meet a 4 x 8 grid of atoms: one warp's tiling replicated by 3
+  /// stays on tensor cores, where the SIMT dot would hold 128 elements per
+  /// thread, fully unrolled). Among the splits, an even rn (so b loads with
   /// ldmatrix.x4.trans) and then the fewest operand tiles per warp win.
   std::optional<RegisterLayout> mmaAccumulatorLayout(DotOp dot) {
     std::optional<MmaInstruction> mma = mmaInstruction(dot);
@@ -382,23 +388,32 @@ private:
     ArrayRef<int64_t> shape = tileOf(dot.getC()).getShape();
     int64_t warps = numThreads / kWarpSize;
     int64_t mTiles = shape[0] / mma->m, nTiles = shape[1] / mma->n;
-    std::optional<std::pair<int64_t, int64_t>> best;
-    int64_t bestScore = 0;
-    for (int64_t wm = 1; wm <= warps; ++wm) {
-      if (warps % wm != 0 || mTiles % wm != 0 || nTiles % (warps / wm) != 0)
+    for (int64_t used = warps; used >= 1; --used) {
+      if (warps % used != 0)
         continue;
-      int64_t rm = mTiles / wm, rn = nTiles / (warps / wm);
-      int64_t score = (rn % 2 != 0) * (1 << 20) + rm * 2 + rn;
-      if (!best || score < bestScore) {
-        best = {wm, warps / wm};
-        bestScore = score;
+      std::optional<std::pair<int64_t, int64_t>> best;
+      int64_t bestScore = 0;
+      for (int64_t wm = 1; wm <= used; ++wm) {
+        if (used % wm != 0 || mTiles % wm != 0 || nTiles % (used / wm) != 0)
+          continue;
+        int64_t rm = mTiles / wm, rn = nTiles / (used / wm);
+        int64_t score = (rn % 2 != 0) * (1 << 20) + rm * 2 + rn;
+        if (!best || score < bestScore) {
+          best = {wm, used / wm};
+          bestScore = score;
+        }
       }
+      if (!best)
+        continue;
+      auto [wm, wn] = *best;
+      RegisterLayout layout =
+          layout::spatial({wm, wn}).local({mTiles / wm, nTiles / wn}) *
+          mma->c->layout;
+      if (used < warps)
+        layout = layout::replicate(warps / used) * layout;
+      return layout;
     }
-    if (!best)
-      return std::nullopt;
-    auto [wm, wn] = *best;
-    return layout::spatial({wm, wn}).local({mTiles / wm, nTiles / wn}) *
-           mma->c->layout;
+    return std::nullopt;
   }
 
   /// Gives the zeros (or full) accumulator of each mma dot, seen through

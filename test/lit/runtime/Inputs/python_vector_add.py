@@ -1,5 +1,5 @@
 """The Python package on a device (argv[2], default emu): vector_add on random numpy inputs
-(every element checked), argument errors, metadata, low-bit packing."""
+(every element checked), argument errors, metadata, compile errors, low-bit packing."""
 import os
 import sys
 
@@ -73,6 +73,14 @@ try:
     dev.compile("kernel broken(", "broken.tl")
 except tilus.TilusError as e:
     print("compile error:", str(e).splitlines()[0])
+# Tiles past a thread's register budget or past what a layout describes are
+# compile errors, not an abort of this process.
+transpose = os.path.join(sys.argv[1], "examples", "transpose.tl")
+for path, defines in ((example, {"BLOCK": 65536}), (transpose, {"B": 65536})):
+    try:
+        dev.compile_file(path, **defines)
+    except tilus.TilusError as e:
+        print("too large:", str(e).splitlines()[0])
 
 # Packing: element i occupies bits [i*n, (i+1)*n), LSB first.
 for dtype, bits in (("u4", 4), ("i3", 3), ("u1", 1)):
