@@ -287,10 +287,10 @@ Value emitPrograms(OpBuilder &builder, Location loc,
   Type element =
       to == DType::f16() ? builder.getF16Type() : builder.getBF16Type();
   Type i32 = builder.getI32Type();
-  auto pairType = VectorType::get({2}, element);
   int64_t count = 2 * static_cast<int64_t>(inputs.size());
-  Value result = builder.create<arith::ConstantOp>(
-      loc, builder.getZeroAttr(VectorType::get({count}, element)));
+  auto wordsType = VectorType::get({count / 2}, i32);
+  Value words =
+      builder.create<arith::ConstantOp>(loc, builder.getZeroAttr(wordsType));
   for (size_t first = 0; first < inputs.size(); first += kPairsPerBlock) {
     size_t lanes = std::min(kPairsPerBlock, inputs.size() - first);
     SmallVector<std::string> constraints(lanes, "=r");
@@ -326,14 +326,12 @@ Value emitPrograms(OpBuilder &builder, Location loc,
           lanes == 1
               ? block
               : builder.create<LLVM::ExtractValueOp>(loc, block, int64_t(lane));
-      Value pair = builder.create<LLVM::BitcastOp>(loc, pairType, word);
-      result = builder.create<vector::InsertStridedSliceOp>(
-          loc, pair, result,
-          ArrayRef<int64_t>{2 * static_cast<int64_t>(first + lane)},
-          ArrayRef<int64_t>{1});
+      words = builder.create<vector::InsertOp>(
+          loc, word, words, static_cast<int64_t>(first + lane));
     }
   }
-  return result;
+  return builder.create<vector::BitCastOp>(
+      loc, VectorType::get({count}, element), words);
 }
 
 } // namespace
