@@ -9,12 +9,21 @@
 // Elements narrower than a byte are densely packed LSB first in memory
 // (docs/dtypes.md) and kept one per i8 register (codegen/CastCodegen.h). A
 // load reads the byte holding the element's first bit, and the next byte
-// when the element straddles into it. A store changes only the element's
-// bits, with an atomic `and` then `or` on each aligned 32-bit word it
-// touches, so threads storing neighbouring elements of one word do not race;
-// the allocation holding a sub-byte tensor must therefore extend to a
-// multiple of 4 bytes (device allocations always do). bool is one byte in
-// memory, any nonzero byte reading as true.
+// when the element straddles into it. A store accesses only bytes of the
+// tensor. Where passes/Vectorize.cpp found that each thread holds whole bytes
+// (`tilus.vector` = the elements of a byte-aligned group), it writes them
+// with plain byte stores (merging a last byte that holds padding). Otherwise
+// it changes only the element's bits: an atomic `and` then `or` on each
+// aligned 32-bit word inside the tensor, so threads storing neighbouring
+// elements of one word do not race; an `atom.cas.b16` loop on an aligned
+// 16-bit word inside it where the tensor ends within the 32-bit word. A last
+// byte outside any such 16-bit word (at an even address, the tensor ending
+// right after it) gets a plain read-modify-write when it holds bits of a
+// single element; when it holds several, which other threads may write at
+// once, only an atomic is correct and the smallest one, `atom.cas.b16`,
+// reaches one byte past the tensor: the one case that needs the allocation
+// to extend past the tensor (device allocations always do). bool is one
+// byte in memory, any nonzero byte reading as true.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +38,8 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace tilus;
@@ -142,10 +153,123 @@ Value emitPackedLoad(OpBuilder &builder, Location loc, Value ptr,
       loc, code, builder.create<arith::ConstantIntOp>(loc, (1 << bits) - 1, 8));
 }
 
+/// The number of elements of a global tensor (i64).
+Value emitElementCount(OpBuilder &builder, Location loc,
+                       const GlobalParts &global) {
+  Type i64 = builder.getI64Type();
+  Value elements = builder.create<arith::ConstantIntOp>(loc, 1, 64);
+  for (Value extent : global.extents)
+    elements = builder.create<arith::MulIOp>(
+        loc, elements, builder.create<arith::ExtUIOp>(loc, i64, extent));
+  return elements;
+}
+
+/// The number of bytes of a packed tensor of `bits`-bit elements:
+/// ceil(elements * bits / 8), as i64.
+Value emitPackedBytes(OpBuilder &builder, Location loc,
+                      const GlobalParts &global, unsigned bits) {
+  Value elements = emitElementCount(builder, loc, global);
+  Value totalBits = builder.create<arith::MulIOp>(
+      loc, elements, builder.create<arith::ConstantIntOp>(loc, bits, 64));
+  return builder.create<arith::ShRUIOp>(
+      loc,
+      builder.create<arith::AddIOp>(
+          loc, totalBits, builder.create<arith::ConstantIntOp>(loc, 7, 64)),
+      builder.create<arith::ConstantIntOp>(loc, 3, 64));
+}
+
+/// Whether more than one element of a packed tensor of `bits`-bit elements
+/// with the given extents and `bytes` bytes has bits in its last byte.
+Value emitLastByteShared(OpBuilder &builder, Location loc,
+                         const GlobalParts &global, unsigned bits,
+                         Value bytes) {
+  auto c64 = [&](int64_t v) -> Value {
+    return builder.create<arith::ConstantIntOp>(loc, v, 64);
+  };
+  Value elements = emitElementCount(builder, loc, global);
+  // The last-but-one element ends past the last byte's first bit.
+  Value lastButOneEnd = builder.create<arith::MulIOp>(
+      loc, builder.create<arith::SubIOp>(loc, elements, c64(1)), c64(bits));
+  Value lastByteBit = builder.create<arith::MulIOp>(
+      loc, builder.create<arith::SubIOp>(loc, bytes, c64(1)), c64(8));
+  return builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                       lastButOneEnd, lastByteBit);
+}
+
+/// Whether the `size` bytes at byte offset `offset` (i64, from the tensor's
+/// pointer) lie inside the tensor's `bytes`.
+Value emitBytesInside(OpBuilder &b, Location l, Value offset, int64_t size,
+                      Value bytes) {
+  Value lowOk = b.create<arith::CmpIOp>(
+      l, arith::CmpIPredicate::sge, offset,
+      b.create<arith::ConstantIntOp>(l, 0, 64));
+  Value end = b.create<arith::AddIOp>(
+      l, offset, b.create<arith::ConstantIntOp>(l, size, 64));
+  Value highOk =
+      b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle, end, bytes);
+  return b.create<arith::AndIOp>(l, lowOk, highOk);
+}
+
+/// Replaces the bits `mask` of the 16-bit word at `address` by those of
+/// `value`, with an `atom.global.cas.b16` loop (sm_70 and later).
+void emitCas16Update(OpBuilder &b, Location l, Value address, Value mask,
+                     Value value) {
+  Type i16 = b.getI16Type();
+  Value keep =
+      b.create<arith::XOrIOp>(l, mask, b.create<arith::ConstantIntOp>(l, -1, 16));
+  Value bits = b.create<arith::AndIOp>(l, value, mask);
+  Value initial = b.create<LLVM::LoadOp>(l, i16, address);
+  b.create<scf::WhileOp>(
+      l, TypeRange{i16}, ValueRange{initial},
+      [&](OpBuilder &w, Location wl, ValueRange args) {
+        Value old = args[0];
+        Value desired = w.create<arith::OrIOp>(
+            wl, w.create<arith::AndIOp>(wl, old, keep), bits);
+        Value seen =
+            w.create<LLVM::InlineAsmOp>(
+                 wl, TypeRange{i16}, ValueRange{address, old, desired},
+                 "atom.global.cas.b16 $0, [$1], $2, $3;", "=h,l,h,h,~{memory}",
+                 /*has_side_effects=*/true, /*is_align_stack=*/false,
+                 LLVM::AsmDialectAttr(), ArrayAttr())
+                .getResult(0);
+        Value retry = w.create<arith::CmpIOp>(wl, arith::CmpIPredicate::ne,
+                                              seen, old);
+        w.create<scf::ConditionOp>(wl, retry, ValueRange{seen});
+      },
+      [&](OpBuilder &w, Location wl, ValueRange args) {
+        w.create<scf::YieldOp>(wl, args);
+      });
+}
+
+/// Replaces the bits `mask` (i8) of the byte at `address` by those of
+/// `value` with a plain load and store: only for bytes no other thread
+/// writes at the same time.
+void emitByteUpdate(OpBuilder &b, Location l, Value address, Value mask,
+                    Value value) {
+  Type i8 = b.getI8Type();
+  Value old = b.create<LLVM::LoadOp>(l, i8, address);
+  Value keep =
+      b.create<arith::XOrIOp>(l, mask, b.create<arith::ConstantIntOp>(l, -1, 8));
+  Value merged = b.create<arith::OrIOp>(
+      l, b.create<arith::AndIOp>(l, old, keep),
+      b.create<arith::AndIOp>(l, value, mask));
+  b.create<LLVM::StoreOp>(l, merged, address);
+}
+
 /// Stores the code `code` (i8) as element `linear` of a packed array of
-/// `bits`-bit codes at `ptr`, atomically on each 32-bit word it touches.
+/// `bits`-bit codes at `ptr` holding `bytes` bytes, changing only the
+/// element's bits, atomically where threads may share bytes: an atomic
+/// `and` then `or` on each aligned 32-bit word that lies inside the array,
+/// an `atom.cas.b16` loop on an aligned 16-bit word inside it where the
+/// 32-bit word is not. A last byte that no aligned 16-bit word inside the
+/// array holds gets a plain read-modify-write when it holds bits of one
+/// element only (`lastShared` false: no other thread writes it), else an
+/// `atom.cas.b16` on the word it starts, the one access that reaches past
+/// the array (by one byte).
 void emitPackedStore(OpBuilder &builder, Location loc, Value ptr, Value linear,
-                     unsigned bits, Value code) {
+                     unsigned bits, Value code, Value bytes,
+                     Value lastShared) {
+  Type i8 = builder.getI8Type(), i16 = builder.getI16Type();
   Type i32 = builder.getI32Type(), i64 = builder.getI64Type();
   auto c64 = [&](int64_t v) -> Value {
     return builder.create<arith::ConstantIntOp>(loc, v, 64);
@@ -163,17 +287,81 @@ void emitPackedStore(OpBuilder &builder, Location loc, Value ptr, Value linear,
   Value mask = builder.create<arith::ShLIOp>(loc, c64((1 << bits) - 1), shift);
   Value value = builder.create<arith::ShLIOp>(
       loc, builder.create<arith::ExtUIOp>(loc, i64, code), shift);
+  // The part of the element in the 32-bit word at `byteOffset` (the low 32
+  // bits of `mask64` and `value64`).
   auto update = [&](OpBuilder &b, Location l, Value byteOffset, Value mask64,
                     Value value64) {
-    Value address = byteAddress(b, l, ptr, byteOffset);
-    Value keep = b.create<arith::XOrIOp>(
-        l, b.create<arith::TruncIOp>(l, i32, mask64),
-        b.create<arith::ConstantIntOp>(l, -1, 32));
-    b.create<LLVM::AtomicRMWOp>(l, LLVM::AtomicBinOp::_and, address, keep,
-                                LLVM::AtomicOrdering::monotonic);
-    b.create<LLVM::AtomicRMWOp>(l, LLVM::AtomicBinOp::_or, address,
-                                b.create<arith::TruncIOp>(l, i32, value64),
-                                LLVM::AtomicOrdering::monotonic);
+    Value mask32 = b.create<arith::TruncIOp>(l, i32, mask64);
+    Value value32 = b.create<arith::TruncIOp>(l, i32, value64);
+    Value wordInside = emitBytesInside(b, l, byteOffset, 4, bytes);
+    b.create<scf::IfOp>(
+        l, wordInside,
+        [&](OpBuilder &t, Location tl) {
+          Value address = byteAddress(t, tl, ptr, byteOffset);
+          Value keep = t.create<arith::XOrIOp>(
+              tl, mask32, t.create<arith::ConstantIntOp>(tl, -1, 32));
+          t.create<LLVM::AtomicRMWOp>(tl, LLVM::AtomicBinOp::_and, address,
+                                      keep, LLVM::AtomicOrdering::monotonic);
+          t.create<LLVM::AtomicRMWOp>(tl, LLVM::AtomicBinOp::_or, address,
+                                      value32,
+                                      LLVM::AtomicOrdering::monotonic);
+          t.create<scf::YieldOp>(tl);
+        },
+        [&](OpBuilder &e, Location el) {
+          // The tensor ends (or starts) inside this word.
+          for (int64_t half = 0; half < 2; ++half) {
+            Value halfOffset = e.create<arith::AddIOp>(
+                el, byteOffset, e.create<arith::ConstantIntOp>(el, 2 * half, 64));
+            auto part = [&](OpBuilder &p, Value v, int64_t shiftBits,
+                            Type type) -> Value {
+              Value shifted = p.create<arith::ShRUIOp>(
+                  el, v, p.create<arith::ConstantIntOp>(el, shiftBits, 32));
+              return p.create<arith::TruncIOp>(el, type, shifted);
+            };
+            Value mask16 = part(e, mask32, 16 * half, i16);
+            Value value16 = part(e, value32, 16 * half, i16);
+            Value touched = e.create<arith::CmpIOp>(
+                el, arith::CmpIPredicate::ne, mask16,
+                e.create<arith::ConstantIntOp>(el, 0, 16));
+            Value sharedLast = e.create<arith::AndIOp>(
+                el, lastShared, emitBytesInside(e, el, halfOffset, 1, bytes));
+            Value halfInside = e.create<arith::AndIOp>(
+                el, touched,
+                e.create<arith::OrIOp>(
+                    el, emitBytesInside(e, el, halfOffset, 2, bytes),
+                    sharedLast));
+            e.create<scf::IfOp>(
+                el, halfInside,
+                [&](OpBuilder &t, Location tl) {
+                  emitCas16Update(t, tl, byteAddress(t, tl, ptr, halfOffset),
+                                  mask16, value16);
+                  t.create<scf::YieldOp>(tl);
+                },
+                [&](OpBuilder &t, Location tl) {
+                  for (int64_t k = 0; k < 2; ++k) {
+                    Value byteOff = t.create<arith::AddIOp>(
+                        tl, halfOffset,
+                        t.create<arith::ConstantIntOp>(tl, k, 64));
+                    Value mask8 = part(t, mask32, 16 * half + 8 * k, i8);
+                    Value value8 = part(t, value32, 16 * half + 8 * k, i8);
+                    Value byteTouched = t.create<arith::AndIOp>(
+                        tl,
+                        t.create<arith::CmpIOp>(
+                            tl, arith::CmpIPredicate::ne, mask8,
+                            t.create<arith::ConstantIntOp>(tl, 0, 8)),
+                        emitBytesInside(t, tl, byteOff, 1, bytes));
+                    t.create<scf::IfOp>(
+                        tl, byteTouched, [&](OpBuilder &u, Location ul) {
+                          emitByteUpdate(u, ul, byteAddress(u, ul, ptr, byteOff),
+                                         mask8, value8);
+                          u.create<scf::YieldOp>(ul);
+                        });
+                  }
+                  t.create<scf::YieldOp>(tl);
+                });
+          }
+          e.create<scf::YieldOp>(el);
+        });
   };
   update(builder, loc, wordByte, mask, value);
   if (32 % bits != 0) {
@@ -188,6 +376,62 @@ void emitPackedStore(OpBuilder &builder, Location loc, Value ptr, Value linear,
              b.create<arith::ShRUIOp>(l, value, c32));
       b.create<scf::YieldOp>(l);
     });
+  }
+}
+
+/// Stores `group` consecutive elements of a packed array of `bits`-bit
+/// codes, `codes` (i8 each), the first at element `linear` on a byte
+/// boundary, held by this thread alone: whole bytes with plain stores, a
+/// byte with elements outside the tensor (`inBounds` false) merged with its
+/// old contents.
+void emitPackedGroupStore(OpBuilder &builder, Location loc, Value ptr,
+                          Value linear, unsigned bits, ArrayRef<Value> codes,
+                          ArrayRef<Value> inBounds) {
+  Type i8 = builder.getI8Type(), i64 = builder.getI64Type();
+  auto c64 = [&](int64_t v) -> Value {
+    return builder.create<arith::ConstantIntOp>(loc, v, 64);
+  };
+  Value packed = c64(0), valid = c64(0);
+  for (auto [j, code] : llvm::enumerate(codes)) {
+    Value shift = c64(j * bits);
+    packed = builder.create<arith::OrIOp>(
+        loc, packed,
+        builder.create<arith::ShLIOp>(
+            loc, builder.create<arith::ExtUIOp>(loc, i64, code), shift));
+    Value bitsOf = builder.create<arith::SelectOp>(
+        loc, inBounds[j], c64(((1 << bits) - 1) << (j * bits)), c64(0));
+    valid = builder.create<arith::OrIOp>(loc, valid, bitsOf);
+  }
+  Value first = builder.create<arith::DivUIOp>(
+      loc, builder.create<arith::MulIOp>(loc, linear, c64(bits)), c64(8));
+  int64_t numBytes = codes.size() * bits / 8;
+  for (int64_t k = 0; k < numBytes; ++k) {
+    auto byteOf = [&](Value v) -> Value {
+      return builder.create<arith::TruncIOp>(
+          loc, i8, builder.create<arith::ShRUIOp>(loc, v, c64(8 * k)));
+    };
+    Value value8 = byteOf(packed), mask8 = byteOf(valid);
+    Value address = byteAddress(builder, loc, ptr,
+                                builder.create<arith::AddIOp>(loc, first, c64(k)));
+    Value full = builder.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq, mask8,
+        builder.create<arith::ConstantIntOp>(loc, -1, 8));
+    builder.create<scf::IfOp>(
+        loc, full,
+        [&](OpBuilder &b, Location l) {
+          b.create<LLVM::StoreOp>(l, value8, address);
+          b.create<scf::YieldOp>(l);
+        },
+        [&](OpBuilder &b, Location l) {
+          Value some = b.create<arith::CmpIOp>(
+              l, arith::CmpIPredicate::ne, mask8,
+              b.create<arith::ConstantIntOp>(l, 0, 8));
+          b.create<scf::IfOp>(l, some, [&](OpBuilder &t, Location tl) {
+            emitByteUpdate(t, tl, address, mask8, value8);
+            t.create<scf::YieldOp>(tl);
+          });
+          b.create<scf::YieldOp>(l);
+        });
   }
 }
 
@@ -397,6 +641,38 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
       rewriter.eraseOp(op);
       return success();
     }
+    Value packedBytes, lastShared;
+    if (packed) {
+      auto attr = op->getAttrOfType<IntegerAttr>("tilus.vector");
+      int64_t group = 8 / std::gcd(bits, 8u);
+      if (attr && attr.getInt() == group &&
+          layout.numLocals() % group == 0) {
+        // passes/Vectorize.cpp found that this thread's runs of `group`
+        // elements fill whole bytes of the tensor that no other thread
+        // writes.
+        for (int64_t local = 0; local < layout.numLocals(); local += group) {
+          SmallVector<Value> codes, inBounds;
+          Value firstLinear;
+          for (int64_t j = 0; j < group; ++j) {
+            auto [ok, index] =
+                emitElementIndex(rewriter, loc, global, layout, threadId,
+                                 adaptor.getOffsets(), local + j);
+            if (j == 0)
+              firstLinear = index;
+            inBounds.push_back(ok);
+            codes.push_back(rewriter.create<vector::ExtractOp>(
+                loc, adaptor.getValue(), local + j));
+          }
+          emitPackedGroupStore(rewriter, loc, global.ptr, firstLinear, bits,
+                               codes, inBounds);
+        }
+        rewriter.eraseOp(op);
+        return success();
+      }
+      packedBytes = emitPackedBytes(rewriter, loc, global, bits);
+      lastShared =
+          emitLastByteShared(rewriter, loc, global, bits, packedBytes);
+    }
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
       auto [inBounds, index] =
           emitElementIndex(rewriter, loc, global, layout, threadId,
@@ -406,7 +682,8 @@ struct StoreGlobalLowering : OpConversionPattern<StoreGlobalOp> {
           rewriter.create<vector::ExtractOp>(loc, adaptor.getValue(), local);
       rewriter.create<scf::IfOp>(loc, inBounds, [&](OpBuilder &b, Location l) {
         if (packed) {
-          emitPackedStore(b, l, global.ptr, linear, bits, element);
+          emitPackedStore(b, l, global.ptr, linear, bits, element,
+                          packedBytes, lastShared);
         } else {
           Value address = b.create<LLVM::GEPOp>(
               l, global.ptr.getType(), memoryType, global.ptr,

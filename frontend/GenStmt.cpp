@@ -172,6 +172,13 @@ mlir::LogicalResult Generator::applyLayout(const Stmt &stmt, Val &value) {
     if (llvm::ArrayRef<int64_t>(layout->shape()) != type.getShape())
       return error(stmt.layoutLoc,
                    "the shared layout's shape does not match the tensor's");
+    if (auto collision = layout->findCollision())
+      return error(stmt.layoutLoc,
+                   "shared layout " + layout->str() + " places indices " +
+                       shapeText(collision->second) + " and " +
+                       shapeText(collision->first) + " at the same offset " +
+                       Twine(collision->offset) +
+                       "; every element needs its own address");
     value.value.setType(
         SharedTensorType::get(&context, type.getShape(), type.getElementType(),
                               SharedLayoutAttr::get(&context, *layout)));

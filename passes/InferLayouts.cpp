@@ -36,6 +36,13 @@
 //                      the columns of b its accumulators need
 //   scf.for, scf.if    loop-carried tiles take their initial value's layout,
 //                      results the first branch's; yields are converted
+//   store_global       a tile of elements narrower than a byte, whose layout
+//                      was not written in the source, is converted,
+//                      when its innermost extent allows, to a layout in which
+//                      each thread holds runs of whole bytes (the default
+//                      layout with runs of at least 8 / gcd(bits, 8)
+//                      elements), so that threads do not share the bytes
+//                      they store (passes/Vectorize.cpp)
 //
 // Layouts written in the source (explicit result types) are kept. A used tile
 // argument of the kernel must carry its layout: no rule produces it. A rule
@@ -72,7 +79,7 @@ using namespace mlir;
 using namespace tilus;
 
 RegisterLayout tilus::defaultLayout(ArrayRef<int64_t> shape, int64_t numThreads,
-                                    unsigned elementBits) {
+                                    unsigned elementBits, int64_t minRun) {
   size_t rank = shape.size();
   int64_t numElements = 1;
   for (int64_t extent : shape)
@@ -80,8 +87,8 @@ RegisterLayout tilus::defaultLayout(ArrayRef<int64_t> shape, int64_t numThreads,
   // A run of up to 16 bytes per thread along the innermost dimension, but not
   // so long that threads would be left without elements.
   int64_t vector = std::max<int64_t>(1, 128 / std::max(1u, elementBits));
-  while (vector > 1 && (shape.back() % vector != 0 ||
-                        numElements / vector < numThreads))
+  while (vector > minRun && (shape.back() % vector != 0 ||
+                             numElements / vector < numThreads))
     vector /= 2;
   std::vector<int64_t> inner(shape.begin(), shape.end());
   inner.back() /= vector;
@@ -130,6 +137,10 @@ public:
     func.walk([&](LoadGlobalOp load) {
       if (!tileOf(load.getResult()).getLayout())
         unpinnedGlobalLoads.insert(load.getResult());
+    });
+    func.walk([&](StoreGlobalOp store) {
+      if (!tileOf(store.getValue()).getLayout())
+        unpinnedStoredTiles.insert(store.getValue());
     });
     seedMmaAccumulators();
     return visitRegion(func.getBody());
@@ -240,6 +251,8 @@ private:
     for (Region &region : op->getRegions())
       if (failed(visitRegion(region)))
         return failure();
+    if (auto store = dyn_cast<StoreGlobalOp>(op))
+      return visitSubByteStore(store);
     if (!anyMissing && !isa<DotOp, AddOp, SubOp, MulOp, DivOp, RemOp, MinOp,
                             MaxOp, AndOp, OrOp, XorOp, CmpOp, WhereOp>(op))
       return success();
@@ -318,6 +331,25 @@ private:
         .Default([&](Operation *other) {
           return fail(other, "no layout rule for this instruction");
         });
+  }
+
+  /// A stored tile of elements narrower than a byte whose layout inference
+  /// chose (a written layout is kept) gets runs of whole bytes per thread
+  /// when its innermost extent holds such runs.
+  LogicalResult visitSubByteStore(StoreGlobalOp store) {
+    TileType tile = tileOf(store.getValue());
+    unsigned bits = getDType(tile.getElementType())->bitWidth();
+    if (bits >= 8 || tile.getRank() == 0 || !tile.getLayout() ||
+        !unpinnedStoredTiles.contains(store.getValue()))
+      return success();
+    int64_t group = 8 / std::gcd(bits, 8u);
+    RegisterLayout layout = tile.getLayout().getLayout();
+    if (layout.innerContiguity() % group == 0 ||
+        tile.getShape().back() % group != 0)
+      return success();
+    convertOperand(store, store.getValueMutable().getOperandNumber(),
+                   defaultLayout(tile.getShape(), numThreads, bits, group));
+    return success();
   }
 
   /// The layout of the other tile operand of the one elementwise
@@ -561,6 +593,8 @@ private:
   /// Global loads likewise: one that only feeds a broadcast is loaded in the
   /// layout the broadcast needs.
   llvm::DenseSet<Value> unpinnedGlobalLoads;
+  /// Stored tiles whose layout the source leaves to inference.
+  llvm::DenseSet<Value> unpinnedStoredTiles;
 };
 
 struct InferLayoutsPass : tilus::impl::InferLayoutsBase<InferLayoutsPass> {

@@ -31,8 +31,11 @@ namespace tilus {
 /// The default layout of a tile of `shape` over `numThreads` threads: each
 /// thread holds a run of up to 16 bytes along the innermost dimension,
 /// threads cover the dimensions innermost first, left-over threads replicate.
+/// The run is at least `minRun` elements (a power of two dividing the
+/// innermost extent), even if threads are then left without elements.
 RegisterLayout defaultLayout(llvm::ArrayRef<int64_t> shape,
-                             int64_t numThreads, unsigned elementBits);
+                             int64_t numThreads, unsigned elementBits,
+                             int64_t minRun = 1);
 
 /// The most register bytes one thread may hold for one tile: 256 32-bit
 /// registers, a thread's whole register file in hardware (255 registers).

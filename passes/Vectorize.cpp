@@ -24,9 +24,17 @@
 // tensor, which saves the run-time alignment test and its element-wise
 // fallback.
 //
-// Divisibility comes from ScalarAnalysis. Types narrower than a byte are
-// left at width 1 (their element accesses are bit-exact but not byte
-// vectors yet).
+// Divisibility comes from ScalarAnalysis. Loads of types narrower than a
+// byte are left at width 1 (their element accesses are bit-exact but not
+// byte vectors yet). A store of such a type is either
+//
+//   whole bytes: each thread holds runs of E = 8 / gcd(bits, 8) elements
+//                that start on a byte of the tensor (the rules above with
+//                E for N, bytes aside), so it writes those bytes with plain
+//                byte stores; `tilus.vector = E`;
+//   atomic:      otherwise, since threads share bytes: each element's bits
+//                are updated atomically (`tilus.vector = 1`, see
+//                codegen/MemoryLowering.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,6 +46,8 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include "llvm/Support/Debug.h"
+
+#include <numeric>
 
 #define DEBUG_TYPE "tilus-vectorize"
 
@@ -61,6 +71,7 @@ int64_t powerOfTwoPart(int64_t v) { return v & -v; }
 struct Decision {
   int64_t width = 1;
   std::string refusal;
+  bool wholeBytes = false; ///< a sub-byte store of whole bytes
 };
 
 /// The divisibility of the extent of dimension `dim` of `global`.
@@ -79,16 +90,52 @@ int64_t extentDivisibility(Value global, unsigned dim,
   return analysis.divisibility(view.getDynamicExtents()[dynamicIndex]);
 }
 
+/// Whether a store of `bits`-bit elements (bits < 8) from `layout` to
+/// `global` at `offsets` writes whole bytes of the tensor per thread.
+Decision decideSubByteStore(unsigned bits, const RegisterLayout &layout,
+                            Value global, ValueRange offsets,
+                            ScalarAnalysis &analysis) {
+  Decision decision;
+  int64_t group = 8 / std::gcd(bits, 8u);
+  unsigned inner = offsets.size() - 1;
+  auto refuse = [&](StringRef rule, const Twine &why) {
+    decision.refusal =
+        ("whole bytes refused by " + rule + " (" + why + ")").str();
+    return decision;
+  };
+  if (layout.innerContiguity() % group != 0)
+    return refuse("contiguity", "the layout holds runs of " +
+                                    Twine(layout.innerContiguity()) +
+                                    " consecutive elements, not of " +
+                                    Twine(group));
+  int64_t offsetDiv = analysis.divisibility(offsets[inner]);
+  if (offsetDiv % group != 0)
+    return refuse("alignment",
+                  "innermost offset divisible by " + Twine(offsetDiv));
+  if (offsets.size() > 1) {
+    int64_t extentDiv = extentDivisibility(global, inner, analysis);
+    if (extentDiv % group != 0)
+      return refuse("alignment",
+                    "row stride divisible by " + Twine(extentDiv));
+  }
+  decision.width = group;
+  decision.wholeBytes = true;
+  return decision;
+}
+
 /// The width for moving elements of `elementType` between `global` at
 /// `offsets` and registers held in `layout`, or, for a copy without
 /// registers (`layout` null), the widest aligned, mask-constant run.
 Decision decide(Type elementType, const RegisterLayout *layout, Value global,
-                ValueRange offsets, ScalarAnalysis &analysis) {
+                ValueRange offsets, ScalarAnalysis &analysis,
+                bool isStore = false) {
   Decision decision;
   std::optional<DType> dtype = getDType(elementType);
   if (!dtype || offsets.empty())
     return decision;
   unsigned bits = dtype->isBool() ? 8 : dtype->bitWidth();
+  if (bits < 8 && isStore && layout)
+    return decideSubByteStore(bits, *layout, global, offsets, analysis);
   if (bits < 8) {
     decision.refusal = "wider refused: elements narrower than a byte are "
                        "moved one at a time";
@@ -140,11 +187,12 @@ Decision decide(Type elementType, const RegisterLayout *layout, Value global,
 /// The width of a transfer between `global` and a tile: width 1 without a
 /// layout or for a scalar tile.
 Decision decideTile(TileType tile, Value global, ValueRange offsets,
-                    ScalarAnalysis &analysis) {
+                    ScalarAnalysis &analysis, bool isStore) {
   if (!tile.getLayout() || tile.getRank() == 0)
     return {};
   RegisterLayout layout = tile.getLayout().getLayout();
-  return decide(tile.getElementType(), &layout, global, offsets, analysis);
+  return decide(tile.getElementType(), &layout, global, offsets, analysis,
+                isStore);
 }
 
 struct VectorizePass : tilus::impl::VectorizeBase<VectorizePass> {
@@ -160,13 +208,14 @@ struct VectorizePass : tilus::impl::VectorizeBase<VectorizePass> {
       if (auto load = dyn_cast<LoadGlobalOp>(op)) {
         TileType tile = load.getResult().getType();
         elementType = tile.getElementType();
-        decision = decideTile(tile, load.getSrc(), load.getOffsets(), analysis);
+        decision = decideTile(tile, load.getSrc(), load.getOffsets(), analysis,
+                              /*isStore=*/false);
         what = "load_global";
       } else if (auto store = dyn_cast<StoreGlobalOp>(op)) {
         TileType tile = store.getValue().getType();
         elementType = tile.getElementType();
-        decision =
-            decideTile(tile, store.getDst(), store.getOffsets(), analysis);
+        decision = decideTile(tile, store.getDst(), store.getOffsets(),
+                              analysis, /*isStore=*/true);
         what = "store_global";
       } else if (auto copy = dyn_cast<CopyAsyncOp>(op)) {
         elementType = copy.getDst().getType().getElementType();
@@ -186,6 +235,21 @@ struct VectorizePass : tilus::impl::VectorizeBase<VectorizePass> {
         return;
       std::optional<DType> dtype = getDType(elementType);
       unsigned bits = dtype ? (dtype->isBool() ? 8 : dtype->bitWidth()) : 0;
+      if (isa<StoreGlobalOp>(op) && bits > 0 && bits < 8) {
+        InFlightDiagnostic remark = op->emitRemark() << what << ": ";
+        if (decision.wholeBytes) {
+          int64_t bytes = decision.width * bits / 8;
+          remark << "whole bytes (" << bytes
+                 << (bytes == 1 ? " byte" : " bytes")
+                 << " per access, plain byte stores)";
+        } else {
+          remark << "atomic updates of shared bytes (32-bit and/or inside "
+                    "the tensor, 16-bit compare-and-swap at its end)";
+        }
+        if (!decision.refusal.empty())
+          remark << "; " << decision.refusal;
+        return;
+      }
       InFlightDiagnostic remark = op->emitRemark() << what << ": vector width "
                                                    << decision.width;
       if (bits >= 8)

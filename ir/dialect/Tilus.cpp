@@ -486,6 +486,17 @@ SharedTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
     llvm::interleaveComma(shape, diag);
     return diag << "]";
   }
+  if (std::optional<SharedLayout::Collision> collision =
+          placement.findCollision()) {
+    InFlightDiagnostic diag = emitError()
+                              << "shared layout " << placement.str()
+                              << " places indices [";
+    llvm::interleaveComma(collision->second, diag);
+    diag << "] and [";
+    llvm::interleaveComma(collision->first, diag);
+    return diag << "] at the same offset " << collision->offset
+                << "; every element needs its own address";
+  }
   return success();
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <unordered_map>
 
 using namespace tilus;
 
@@ -189,6 +190,35 @@ int64_t SharedLayout::cosize() const {
     for (const SharedMode &m : dimModes)
       last += (m.size - 1) * m.stride;
   return last + 1;
+}
+
+std::optional<SharedLayout::Collision> SharedLayout::findCollision() const {
+  int64_t n = size();
+  if (n > kMaxCheckedElements)
+    return std::nullopt;
+  std::unordered_map<int64_t, int64_t> owner; // offset -> linear index
+  owner.reserve(n);
+  std::vector<int64_t> index(rank(), 0);
+  auto delinearize = [&](int64_t linear) {
+    std::vector<int64_t> result(rank());
+    for (size_t d = rank(); d-- > 0;) {
+      result[d] = linear % shapeV[d];
+      linear /= shapeV[d];
+    }
+    return result;
+  };
+  for (int64_t linear = 0; linear < n; ++linear) {
+    int64_t offset = offsetOf(index.data());
+    auto [it, inserted] = owner.try_emplace(offset, linear);
+    if (!inserted)
+      return Collision{index, delinearize(it->second), offset};
+    for (size_t d = rank(); d-- > 0;) {
+      if (++index[d] < shapeV[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return std::nullopt;
 }
 
 LayoutResult<SharedLayout>

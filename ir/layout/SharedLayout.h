@@ -59,6 +59,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -140,6 +141,18 @@ public:
   }
   /// One past the largest unswizzled offset.
   int64_t cosize() const;
+
+  /// Two indices that the layout places at one offset, the later one in
+  /// row-major order first found (so `second` precedes `first`), or nothing
+  /// when every element has its own offset. Layouts of more than
+  /// kMaxCheckedElements elements (more than shared memory holds) are not
+  /// checked.
+  struct Collision {
+    std::vector<int64_t> first, second;
+    int64_t offset;
+  };
+  std::optional<Collision> findCollision() const;
+  static constexpr int64_t kMaxCheckedElements = int64_t(1) << 22;
 
   /// `*this * inner`; see the file comment.
   LayoutResult<SharedLayout> compose(const SharedLayout &inner) const;

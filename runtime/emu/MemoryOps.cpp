@@ -656,7 +656,12 @@ Status checkMemory(Decoding &d) {
       return d.need(ins.sub == Sub::AAdd &&
                         ins.nops == (ins.op == Op::Atom ? 3 : 2),
                     "f16/bf16 atomics support add");
-    st = d.need(typeBits(t0) == 32 || typeBits(t0) == 64, "32/64-bit types");
+    // atom.cas.b16 (sm_70) updates 16-bit words; every other integer atomic
+    // is 32 or 64 bits wide.
+    st = d.need(typeBits(t0) == 32 || typeBits(t0) == 64 ||
+                    (typeBits(t0) == 16 && ins.op == Op::Atom &&
+                     ins.sub == Sub::ACas),
+                "32/64-bit types (16-bit for atom.cas)");
     if (!st)
       return st;
     if (ins.op == Op::Atom)

@@ -79,6 +79,15 @@ func.func @bad_shared() attributes {test.smem = #tilus.shared_layout<"shared(8,6
 
 // -----
 
+// A shared layout gives every element its own offset.
+func.func @overlapping_shared() {
+  // expected-error @+1 {{shared layout shared(8,8).strides(7,1) places indices [0, 7] and [1, 0] at the same offset 7; every element needs its own address}}
+  %s = tilus.alloc_shared : !tilus.shared<8x8xf32, #tilus.shared_layout<"shared(8,8).strides(7,1)">>
+  return
+}
+
+// -----
+
 // Tiles span exactly the kernel's threads.
 func.func @threads(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
   // expected-error @+1 {{'tilus.full' op layout spans 64 threads but the kernel has 32}}

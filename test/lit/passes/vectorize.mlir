@@ -118,3 +118,37 @@ func.func @sub_byte(%p: !llvm.ptr<1>)
   %x = tilus.load_global %a[%c0] : !tilus.global<256x!tilus.u4>, i32 -> !tilus.tile<256x!tilus.u4, #tilus.layout<"spatial(32).local(8)">>
   return
 }
+
+// -----
+
+// A store of elements narrower than a byte writes whole bytes (tilus.vector =
+// the elements of one byte, 2 u4) when each thread holds byte-aligned runs of
+// them; otherwise threads share bytes and it is atomic (width 1), with the
+// rule that refused whole bytes.
+// CHECK-LABEL: func.func @sub_byte_store
+// CHECK: tilus.store_global {{.*}} {tilus.vector = 2 : i64}
+// CHECK: tilus.store_global {{.*}} {tilus.vector = 1 : i64}
+// CHECK: tilus.store_global {{.*}} {tilus.vector = 1 : i64}
+// CHECK: tilus.store_global {{.*}} {tilus.vector = 8 : i64}
+func.func @sub_byte_store(%p: !llvm.ptr<1>, %q: !llvm.ptr<1>, %n: i32, %k: i32)
+    attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.global_view %p[%n] : !llvm.ptr<1>, i32 -> !tilus.global<?x!tilus.u4>
+  %c0 = arith.constant 0 : i32
+  %z = arith.constant 0 : i8
+  %x = tilus.full %z : i8 -> !tilus.tile<64xi8, #tilus.layout<"spatial(32).local(2)">>
+  %u = tilus.cast %x : !tilus.tile<64xi8, #tilus.layout<"spatial(32).local(2)">> -> !tilus.tile<64x!tilus.u4, #tilus.layout<"spatial(32).local(2)">>
+  // expected-remark @below {{store_global: whole bytes (1 byte per access, plain byte stores)}}
+  tilus.store_global %u, %a[%c0] : !tilus.tile<64x!tilus.u4, #tilus.layout<"spatial(32).local(2)">>, !tilus.global<?x!tilus.u4>, i32
+  %y = tilus.full %z : i8 -> !tilus.tile<64xi8, #tilus.layout<"local(2).spatial(32)">>
+  %v = tilus.cast %y : !tilus.tile<64xi8, #tilus.layout<"local(2).spatial(32)">> -> !tilus.tile<64x!tilus.u4, #tilus.layout<"local(2).spatial(32)">>
+  // expected-remark @below {{store_global: atomic updates of shared bytes (32-bit and/or inside the tensor, 16-bit compare-and-swap at its end); whole bytes refused by contiguity (the layout holds runs of 1 consecutive elements, not of 2)}}
+  tilus.store_global %v, %a[%c0] : !tilus.tile<64x!tilus.u4, #tilus.layout<"local(2).spatial(32)">>, !tilus.global<?x!tilus.u4>, i32
+  // expected-remark @below {{store_global: atomic updates of shared bytes (32-bit and/or inside the tensor, 16-bit compare-and-swap at its end); whole bytes refused by alignment (innermost offset divisible by 1)}}
+  tilus.store_global %u, %a[%k] : !tilus.tile<64x!tilus.u4, #tilus.layout<"spatial(32).local(2)">>, !tilus.global<?x!tilus.u4>, i32
+  %b = tilus.global_view %q[%n] : !llvm.ptr<1>, i32 -> !tilus.global<?x!tilus.i3>
+  %w = tilus.full %z : i8 -> !tilus.tile<256xi8, #tilus.layout<"spatial(32).local(8)">>
+  %t = tilus.cast %w : !tilus.tile<256xi8, #tilus.layout<"spatial(32).local(8)">> -> !tilus.tile<256x!tilus.i3, #tilus.layout<"spatial(32).local(8)">>
+  // expected-remark @below {{store_global: whole bytes (3 bytes per access, plain byte stores)}}
+  tilus.store_global %t, %b[%c0] : !tilus.tile<256x!tilus.i3, #tilus.layout<"spatial(32).local(8)">>, !tilus.global<?x!tilus.i3>, i32
+  return
+}
