@@ -101,23 +101,6 @@ RaceCheck EmulatorOptions::envRaceCheck(std::string &error) {
   return RaceCheck::Stop;
 }
 
-int64_t EmulatorOptions::envProgress(bool &lines, std::string &error) {
-  const char *v = envValue("TILUS_PROGRESS");
-  std::string_view mode = v ? v : "";
-  lines = mode == "always";
-  if (!v)
-    return ::isatty(2) ? 3000 : -1;
-  if (mode == "0")
-    return -1;
-  if (mode == "1")
-    return 3000;
-  if (mode == "always")
-    return 0;
-  noteEnvError(error, "TILUS_PROGRESS: unknown value '" + std::string(mode) +
-                          "' (expected 0, 1 or always)");
-  return -1;
-}
-
 uint64_t EmulatorOptions::envCount(const char *name, uint64_t fallback,
                                    uint64_t lo, uint64_t hi,
                                    std::string &error) {

@@ -24,6 +24,7 @@
 #ifndef TILUS_RUNTIME_EMU_EMULATOR_H
 #define TILUS_RUNTIME_EMU_EMULATOR_H
 
+#include "support/Progress.h"
 #include "tilus/Profile.h"
 #include "tilus/Status.h"
 
@@ -280,14 +281,9 @@ struct EmulatorOptions {
   /// once (docs/profiling.md). The other CTAs' outputs are not written, and
   /// CTAs must not wait for each other.
   uint32_t sampleCtas = 0;
-  /// Progress of long launches on stderr ("tilus: emulating K: N of M
-  /// CTAs"): printed once a launch has run this many milliseconds; -1: never.
-  /// progressLines: one line per update (for logs) instead of rewriting one
-  /// terminal line. Default from $TILUS_PROGRESS: unset, after 3 s when
-  /// stderr is a terminal; 0, never; 1, after 3 s; always, at every CTA from
-  /// the start, one line each.
-  bool progressLines = false; // before progressAfterMs, which sets it
-  int64_t progressAfterMs = envProgress(progressLines, environmentError);
+  /// When long launches show progress on stderr ("tilus: emulating K: N of
+  /// M CTAs"); default from $TILUS_PROGRESS (support/Progress.h).
+  ProgressPolicy progress = ProgressPolicy::fromEnvironment(environmentError);
 
   /// $TILUS_EMU_RACECHECK, else stop; an unknown mode is noted in \p error.
   static RaceCheck envRaceCheck(std::string &error);
@@ -298,8 +294,6 @@ struct EmulatorOptions {
   /// $TILUS_EMU_MAX_MEMORY, else defaultMaxMemory(); a value that is not a
   /// byte count is noted in \p error.
   static uint64_t envMaxMemory(std::string &error);
-  /// $TILUS_PROGRESS as progressAfterMs (and progressLines).
-  static int64_t envProgress(bool &lines, std::string &error);
 };
 
 /// The CPU device: runs PTX on the calling thread; resident CTAs take turns

@@ -15,59 +15,13 @@
 
 #include "runtime/emu/Launch.h"
 
+#include "support/Progress.h"
+
 #include <algorithm>
 #include <cstring>
-#include <chrono>
-#include <cstdio>
 #include <sstream>
 
 namespace tilus::emu::exec {
-
-namespace {
-
-/// "tilus: emulating K: N of M CTAs" on stderr for a launch that runs longer
-/// than EmulatorOptions::progressAfterMs; on a terminal one line rewritten
-/// (a few times a second), else one line per update.
-class Progress {
-public:
-  Progress(const EmulatorOptions &opts, const std::string &kernel,
-           uint64_t total)
-      : afterMs(opts.progressAfterMs), lines(opts.progressLines),
-        kernel(kernel), total(total), start(Clock::now()) {}
-  ~Progress() {
-    if (shown && !lines)
-      std::fputc('\n', stderr);
-  }
-
-  void ctaDone() {
-    ++done;
-    if (afterMs < 0)
-      return;
-    Clock::time_point now = Clock::now();
-    if (now - start < std::chrono::milliseconds(afterMs))
-      return;
-    if (!lines && shown && done < total &&
-        now - last < std::chrono::milliseconds(250))
-      return;
-    last = now;
-    shown = true;
-    std::fprintf(stderr, "%stilus: emulating %s: %llu of %llu CTAs%s",
-                 lines ? "" : "\r", kernel.c_str(), (unsigned long long)done,
-                 (unsigned long long)total, lines ? "\n" : "");
-    std::fflush(stderr);
-  }
-
-private:
-  using Clock = std::chrono::steady_clock;
-  int64_t afterMs;
-  bool lines;
-  const std::string &kernel;
-  uint64_t total, done = 0;
-  Clock::time_point start, last;
-  bool shown = false;
-};
-
-} // namespace
 
 void Launch::fail(ReportKind kind, const Instr &I, const Warp &w, int lane,
                   uint64_t addr, const std::string &what) {
@@ -836,7 +790,8 @@ Status Launch::runLaunch(const std::vector<ParamBytes> &params) {
   std::vector<CtaSlot *> pool;
   size_t next = 0;
   resident.clear();
-  Progress progress(dev.opts, fn.name, ctas.size());
+  Progress progress(dev.opts.progress, "emulating " + fn.name, ctas.size(),
+                    "CTAs");
   for (;;) {
     if (next < ctas.size() && resident.size() < maxResident) {
       CtaSlot *s;
@@ -872,7 +827,7 @@ Status Launch::runLaunch(const std::vector<ParamBytes> &params) {
     if (done) {
       dev.stats.ctas++;
       madeProgress();
-      progress.ctaDone();
+      progress.step();
       pool.push_back(s);
     } else {
       resident.push_back(s);
