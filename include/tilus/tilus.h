@@ -147,6 +147,42 @@ int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
 int tilus_kernel_grid(tilus_kernel *kernel, const tilus_arg *args, int nargs,
                       uint32_t grid[3]);
 
+/* Autotuning (tilus/Autotune.h, docs/python.md): one source compiled once
+ * per configuration, in parallel; the fastest variant launched. Which is
+ * fastest is decided once per key bucket (the `key` parameters' values, each
+ * rounded up to a power of two): on a GPU by CUDA events, on the emulator by
+ * the performance model's time on one GPU. Trials run on scratch copies of
+ * the buffers the kernel may write; choices are kept in memory and on disk
+ * beside the kernel cache. */
+typedef struct tilus_autotuner tilus_autotuner;
+/** `configs`: `nconfigs` strings "NAME=VALUE,NAME=VALUE" added to
+ * `defines`; `key`: comma-separated integer scalar parameter names (NULL or
+ * "" for one bucket); `options`: NULL or comma-separated settings "gpu=H100"
+ * (the emulator's model), "sample_ctas=N", "warmup=N", "reps=N",
+ * "kernel=NAME", "cache=0" (no disk). Fails when no configuration
+ * compiles. */
+int tilus_autotune_create(tilus_device *device, const char *source,
+                          const char *filename, const char *const *defines,
+                          int ndefines, const char *const *configs,
+                          int nconfigs, const char *key, const char *options,
+                          tilus_autotuner **out);
+/** Destroys the tuner and its kernels (before the device). */
+void tilus_autotune_destroy(tilus_autotuner *tuner);
+/** Configuration `index`'s kernel, owned by the tuner; fails with the
+ * compiler's message when that configuration did not compile. */
+int tilus_autotune_kernel(tilus_autotuner *tuner, int index,
+                          tilus_kernel **out);
+/** The choice for the arguments' bucket (tuning now when it is new) as JSON:
+ * {"bucket", "index", "config", "basis": "measured" | "modelled GPU" |
+ * "cache", "trials": [{"config", "time_us", "error"}]}; owned by the tuner,
+ * valid until the next call. */
+int tilus_autotune_choose(tilus_autotuner *tuner, const tilus_arg *args,
+                          int nargs, const char **json);
+/** tilus_autotune_choose, then tilus_launch of the chosen kernel. */
+int tilus_autotune_launch(tilus_autotuner *tuner, const tilus_arg *args,
+                          int nargs, uint64_t stream,
+                          tilus_launch_stats *stats);
+
 /* Low-bit data. */
 /** Codes of `values` in `dtype` (round to nearest even, saturating). */
 int tilus_encode(const char *dtype, const double *values, size_t count,

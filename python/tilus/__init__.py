@@ -131,6 +131,16 @@ def library():
         "tilus_last_error_code": ([], ctypes.c_int),
         "tilus_pack_weights": ([vp, ctypes.c_int64, ctypes.c_int64, ctypes.c_int,
                                 ctypes.c_int64, ctypes.c_int64, vp], ctypes.c_int),
+        "tilus_autotune_create": ([vp, ctypes.c_char_p, ctypes.c_char_p, c_char_pp,
+                                   ctypes.c_int, c_char_pp, ctypes.c_int,
+                                   ctypes.c_char_p, ctypes.c_char_p,
+                                   ctypes.POINTER(vp)], ctypes.c_int),
+        "tilus_autotune_destroy": ([vp], None),
+        "tilus_autotune_kernel": ([vp, ctypes.c_int, ctypes.POINTER(vp)], ctypes.c_int),
+        "tilus_autotune_choose": ([vp, ctypes.POINTER(_Arg), ctypes.c_int,
+                                   c_char_pp], ctypes.c_int),
+        "tilus_autotune_launch": ([vp, ctypes.POINTER(_Arg), ctypes.c_int,
+                                   ctypes.c_uint64, ctypes.POINTER(_Stats)], ctypes.c_int),
     }
     for name, (args, res) in sigs.items():
         fn = getattr(L, name)
@@ -411,8 +421,9 @@ class Device:
 class Kernel:
     """A launchable kernel; call it with the kernel's arguments in order."""
 
-    def __init__(self, device, handle):
-        self.device, self._h = device, handle
+    def __init__(self, device, handle, owner=None):
+        # A kernel that `owner` (an Autotuner) holds is destroyed with it.
+        self.device, self._h, self._owner = device, handle, owner
         self.info = json.loads(
             library().tilus_kernel_info(handle).decode())["kernels"][0]
 
@@ -577,9 +588,104 @@ class Kernel:
     __call__ = launch
 
     def __del__(self):
-        if getattr(self, "_h", None):
+        if getattr(self, "_h", None) and getattr(self, "_owner", None) is None:
             library().tilus_kernel_destroy(self._h)
+        self._h = None
+
+
+class Autotuner:
+    """One `.tl` source compiled once per configuration; each call launches
+    the fastest for its arguments. See `autotune`."""
+
+    def __init__(self, device, source, filename, configs, key, defines, options):
+        self.device = device
+        self.configs = [dict(c) for c in configs]
+        if not self.configs:
+            raise TilusError("autotune: no configurations to choose from")
+        texts = [",".join(f"{k}={v}" for k, v in c.items()).encode()
+                 for c in self.configs]
+        arr, n = device._defines(defines)
+        cfg = (ctypes.c_char_p * len(texts))(*texts)
+        h = ctypes.c_void_p()
+        _check(library().tilus_autotune_create(
+            device._h, _b(source), _b(filename), arr, n, cfg, len(texts),
+            _b(",".join(key)), _b(options), ctypes.byref(h)))
+        self._h = h
+        self.kernels, self.errors = [], []
+        for i in range(len(texts)):
+            k = ctypes.c_void_p()
+            if library().tilus_autotune_kernel(h, i, ctypes.byref(k)) == 0:
+                self.kernels.append(Kernel(device, k, owner=self))
+                self.errors.append(None)
+            else:
+                self.kernels.append(None)
+                self.errors.append(library().tilus_last_error().decode())
+        self._first = next(k for k in self.kernels if k is not None)
+
+    def choose(self, *args):
+        """The choice for the arguments' bucket, tuning first when it is new:
+        {"bucket", "index", "config", "basis", "trials"}; "config" here is
+        the configuration's dict."""
+        args_c, keep, _ = self._first._marshal(args)
+        out = ctypes.c_char_p()
+        _check(library().tilus_autotune_choose(self._h, args_c, len(args),
+                                               ctypes.byref(out)))
+        del keep
+        choice = json.loads(out.value.decode())
+        choice["config"] = self.configs[choice["index"]]
+        return choice
+
+    def launch(self, *args, stream=None, timed=False):
+        """Chooses (see `choose`), then launches the chosen kernel as
+        Kernel.launch does."""
+        index = self.choose(*args)["index"]
+        return self.kernels[index].launch(*args, stream=stream, timed=timed)
+
+    __call__ = launch
+
+    def __del__(self):
+        for k in getattr(self, "kernels", []):
+            if k is not None:
+                k._h = None
+        if getattr(self, "_h", None):
+            library().tilus_autotune_destroy(self._h)
             self._h = None
+
+
+def autotune(configs, key=(), *, source=None, path=None, device=None,
+             gpu=None, sample_ctas=0, warmup=2, reps=10, cache=None,
+             kernel=None, **defines):
+    """An Autotuner over `configs` (dicts of compile-time parameter values,
+    added to `defines`) for the `.tl` `source` (or the file at `path`).
+
+    The fastest configuration is chosen once per key bucket: the values of
+    the integer parameters named in `key`, each rounded up to a power of two.
+    On a GPU each candidate is timed with CUDA events (median of `reps`
+    launches after `warmup`); on the emulator the performance model's time
+    on `gpu` (default H100) decides, with `sample_ctas` as in
+    Device.enable_profiling. Trials run on scratch copies of the outputs;
+    choices are cached on disk beside the kernel cache unless `cache` is
+    False (default: TILUS_CACHE)."""
+    if (source is None) == (path is None):
+        raise TilusError("autotune: give source or path")
+    if isinstance(key, str):
+        key = [key]
+    filename = "<source>"
+    if path is not None:
+        with open(path) as f:
+            source = f.read()
+        filename = str(path)
+    device = device if isinstance(device, Device) else Device(device)
+    options = [f"sample_ctas={int(sample_ctas)}", f"warmup={int(warmup)}",
+               f"reps={int(reps)}"]
+    if gpu:
+        options.append(f"gpu={gpu}")
+    if kernel:
+        options.append(f"kernel={kernel}")
+    if cache is not None:
+        options.append(f"cache={1 if cache else 0}")
+    return Autotuner(device, source, filename, configs, list(key), defines,
+                     ",".join(options))
 
 
 def _c_strides(shape, itemsize):

@@ -13,11 +13,13 @@
 #include "tilus/Runtime.h"
 #include "tilus/Version.h"
 #if TILUS_WITH_JIT
+#include "tilus/Autotune.h"
 #include "tilus/Jit.h"
 #include "tilus/MatmulJit.h"
 #endif
 
 #include <memory>
+#include <sstream>
 
 using namespace tilus;
 
@@ -30,6 +32,14 @@ struct tilus_device {
 struct tilus_kernel {
   Kernel kernel;
   std::string infoJson;
+};
+
+struct tilus_autotuner {
+#if TILUS_WITH_JIT
+  std::unique_ptr<Autotuner> tuner;
+#endif
+  std::vector<std::unique_ptr<tilus_kernel>> kernels; ///< null: not compiled
+  std::string choiceJson;
 };
 
 namespace {
@@ -144,6 +154,98 @@ JitOptions jitOptions(const char *const *defines, int ndefines,
   if (kernelName)
     options.kernel = kernelName;
   return options;
+}
+
+/// "A=1,B=2" as a map; an item that is not NAME=VALUE sets \p error.
+std::map<std::string, std::string> parseSettings(const char *text,
+                                                 const char *what,
+                                                 std::string &error) {
+  std::map<std::string, std::string> out;
+  std::stringstream items(text ? text : "");
+  for (std::string item; std::getline(items, item, ',');) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+      error = std::string(what) + " expects NAME=VALUE items separated by "
+              "commas, got '" + item + "'";
+      break;
+    }
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+/// \p value as a count in [0, 1 << 30]; otherwise sets \p error.
+int settingCount(const std::string &name, const std::string &value,
+                 std::string &error) {
+  char *end = nullptr;
+  long long v = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || *end || v < 0 || v > (1 << 30)) {
+    error = "autotune option " + name + " expects a count, got '" + value +
+            "'";
+    return 0;
+  }
+  return int(v);
+}
+
+/// The options string of tilus_autotune_create.
+bool applyAutotuneOptions(const char *text, AutotuneOptions &options,
+                          std::string &error) {
+  for (const auto &[name, value] : parseSettings(text, "options", error)) {
+    if (name == "gpu")
+      options.gpu = value;
+    else if (name == "sample_ctas")
+      options.sampleCtas = uint32_t(settingCount(name, value, error));
+    else if (name == "warmup")
+      options.warmup = settingCount(name, value, error);
+    else if (name == "reps")
+      options.reps = settingCount(name, value, error);
+    else if (name == "kernel")
+      options.jit.kernel = value;
+    else if (name == "cache" && (value == "0" || value == "1"))
+      options.diskCache = value == "1";
+    else
+      error = "unknown autotune option '" + name + "=" + value +
+              "' (gpu, sample_ctas, warmup, reps, kernel, cache=0|1)";
+    if (!error.empty())
+      return false;
+  }
+  return error.empty();
+}
+
+std::string choiceJson(const AutotuneChoice &choice, const Autotuner &tuner) {
+  auto quote = [](const std::string &text) {
+    std::string out = "\"";
+    for (char c : text) {
+      if (c == '"' || c == '\\')
+        out += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+        continue;
+      }
+      out += c;
+    }
+    return out + "\"";
+  };
+  std::ostringstream os;
+  os.precision(17);
+  os << "{\"bucket\": " << quote(choice.bucket)
+     << ", \"index\": " << choice.index
+     << ", \"config\": " << quote(tuner.configText(choice.index))
+     << ", \"basis\": " << quote(choice.basis) << ", \"trials\": [";
+  for (size_t i = 0; i < choice.trials.size(); ++i) {
+    const AutotuneTrial &t = choice.trials[i];
+    os << (i ? ", " : "") << "{\"config\": " << quote(t.config)
+       << ", \"time_us\": ";
+    if (t.timeUs < 0)
+      os << "null";
+    else
+      os << t.timeUs;
+    os << ", \"error\": " << quote(t.error) << "}";
+  }
+  os << "]}";
+  return os.str();
 }
 #endif
 
@@ -506,5 +608,122 @@ int tilus_pack_weights(const uint8_t *codes, int64_t k, int64_t n, int bits,
     Status s =
         packWeights(codes, k, n, static_cast<unsigned>(bits), config, out);
     return s ? succeed() : failArg(s);
+  });
+}
+
+int tilus_autotune_create(tilus_device *device, const char *source,
+                          const char *filename, const char *const *defines,
+                          int ndefines, const char *const *configs,
+                          int nconfigs, const char *key, const char *options,
+                          tilus_autotuner **out) {
+  return guarded([&] {
+    if (!device || !source || !out || (ndefines > 0 && !defines) ||
+        (nconfigs > 0 && !configs))
+      return failArg("null argument");
+    if (ndefines < 0)
+      return badCount("ndefines", ndefines);
+    if (nconfigs < 0)
+      return badCount("nconfigs", nconfigs);
+#if TILUS_WITH_JIT
+    std::string error;
+    AutotuneOptions tune;
+    tune.jit = jitOptions(defines, ndefines, nullptr, error);
+    for (int i = 0; i < nconfigs && error.empty(); ++i)
+      tune.configs.push_back(parseSettings(configs[i], "a config", error));
+    std::stringstream names(key ? key : "");
+    for (std::string name; std::getline(names, name, ',');)
+      tune.key.push_back(name);
+    if (error.empty())
+      applyAutotuneOptions(options, tune, error);
+    if (!error.empty())
+      return failArg(error);
+    Expected<std::unique_ptr<Autotuner>> tuner =
+        Autotuner::create(*device->device, source,
+                          filename ? filename : "<source>", std::move(tune));
+    if (!tuner)
+      return fail(TILUS_ERROR_COMPILE, tuner.error());
+    auto result = std::make_unique<tilus_autotuner>();
+    for (size_t i = 0; i < (*tuner)->size(); ++i) {
+      const Kernel *k = (*tuner)->kernel(i);
+      result->kernels.push_back(
+          k ? std::make_unique<tilus_kernel>(
+                  tilus_kernel{*k, toJson({k->info()})})
+            : nullptr);
+    }
+    result->tuner = std::move(*tuner);
+    *out = result.release();
+    return succeed();
+#else
+    return fail(TILUS_ERROR_NO_COMPILER,
+                "this libtilus is the runtime core, built without the "
+                "compiler: autotuning compiles its candidates");
+#endif
+  });
+}
+
+void tilus_autotune_destroy(tilus_autotuner *tuner) { delete tuner; }
+
+int tilus_autotune_kernel(tilus_autotuner *tuner, int index,
+                          tilus_kernel **out) {
+  return guarded([&] {
+    if (!tuner || !out)
+      return failArg("null argument");
+    if (index < 0 || size_t(index) >= tuner->kernels.size())
+      return failArg("configuration index " + std::to_string(index) +
+                     " out of range (" +
+                     std::to_string(tuner->kernels.size()) + " configs)");
+#if TILUS_WITH_JIT
+    if (!tuner->kernels[index])
+      return fail(TILUS_ERROR_COMPILE, tuner->tuner->compileError(index));
+#endif
+    *out = tuner->kernels[index].get();
+    return succeed();
+  });
+}
+
+int tilus_autotune_choose(tilus_autotuner *tuner, const tilus_arg *args,
+                          int nargs, const char **json) {
+  return guarded([&] {
+    if (!tuner || !json || (nargs > 0 && !args))
+      return failArg("null argument");
+    if (nargs < 0)
+      return badCount("nargs", nargs);
+#if TILUS_WITH_JIT
+    std::vector<Arg> checked = toArgs(args, nargs);
+    for (const auto &k : tuner->kernels)
+      if (k) {
+        if (Status st = k->kernel.check(checked); !st)
+          return failArg(st);
+        break;
+      }
+    Expected<AutotuneChoice> choice = tuner->tuner->choose(checked);
+    if (!choice)
+      return fail(TILUS_ERROR_DEVICE, choice.error());
+    tuner->choiceJson = choiceJson(*choice, *tuner->tuner);
+    *json = tuner->choiceJson.c_str();
+    return succeed();
+#else
+    return fail(TILUS_ERROR_NO_COMPILER, "no compiler");
+#endif
+  });
+}
+
+int tilus_autotune_launch(tilus_autotuner *tuner, const tilus_arg *args,
+                          int nargs, uint64_t stream,
+                          tilus_launch_stats *stats) {
+  return guarded([&] {
+    const char *json = nullptr;
+    if (tilus_autotune_choose(tuner, args, nargs, &json) != 0)
+      return -1;
+#if TILUS_WITH_JIT
+    // The choice is in the tuner's memory now.
+    Expected<AutotuneChoice> choice = tuner->tuner->choose(toArgs(args, nargs));
+    if (!choice)
+      return fail(TILUS_ERROR_DEVICE, choice.error());
+    return tilus_launch(tuner->kernels[choice->index].get(), args, nargs,
+                        stream, stats);
+#else
+    return -1;
+#endif
   });
 }
