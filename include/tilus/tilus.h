@@ -122,6 +122,14 @@ typedef enum {
   TILUS_ARG_FLOAT = 2
 } tilus_arg_kind;
 
+/* Room to grow: the structs below end in `reserved` fields that later
+ * versions may give a meaning without changing the structs' size or the
+ * place of any field, so a program built against this header keeps working
+ * with a later library. Zero-initialise them (`tilus_arg a = {0};` or a
+ * braced list that leaves them out): a tilus_arg whose reserved fields are
+ * not zero is refused (TILUS_ERROR_INVALID_ARGUMENT), and the library writes
+ * zeros into those of tilus_launch_stats. */
+
 /** One launch argument. `dtype` may be NULL (not checked); `bytes` 0 means
  * the buffer's size is unknown (not checked). */
 typedef struct {
@@ -131,11 +139,13 @@ typedef struct {
   uint64_t bytes;
   int64_t int_value;
   double float_value;
+  uint64_t reserved[2]; /* zero */
 } tilus_arg;
 
 typedef struct {
   double milliseconds;
   uint64_t warp_instructions;
+  uint64_t reserved[6]; /* written as zero */
 } tilus_launch_stats;
 
 /** Checks the arguments against the kernel's signature, computes the grid

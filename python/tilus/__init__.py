@@ -44,12 +44,14 @@ class TilusError(RuntimeError):
 class _Arg(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_int32), ("dtype", ctypes.c_char_p),
                 ("ptr", ctypes.c_uint64), ("bytes", ctypes.c_uint64),
-                ("int_value", ctypes.c_int64), ("float_value", ctypes.c_double)]
+                ("int_value", ctypes.c_int64), ("float_value", ctypes.c_double),
+                ("reserved", ctypes.c_uint64 * 2)]
 
 
 class _Stats(ctypes.Structure):
     _fields_ = [("milliseconds", ctypes.c_double),
-                ("warp_instructions", ctypes.c_uint64)]
+                ("warp_instructions", ctypes.c_uint64),
+                ("reserved", ctypes.c_uint64 * 6)]
 
 
 _ARG_BUFFER, _ARG_INT, _ARG_FLOAT = 0, 1, 2

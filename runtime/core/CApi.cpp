@@ -90,6 +90,19 @@ int badCount(const char *what, int count) {
                  std::to_string(count));
 }
 
+/// Refuses arguments whose reserved fields are set (tilus.h, "Room to
+/// grow"): they may mean something to a later library.
+Status checkReserved(const tilus_arg *args, int nargs) {
+  for (int i = 0; i < nargs; ++i)
+    for (uint64_t r : args[i].reserved)
+      if (r != 0)
+        return Status::error(
+            "args[" + std::to_string(i) +
+            "].reserved is not zero: zero-initialise tilus_arg (its "
+            "reserved fields are for later versions of the library)");
+  return Status::success();
+}
+
 std::vector<Arg> toArgs(const tilus_arg *args, int nargs) {
   std::vector<Arg> out;
   for (int i = 0; i < nargs; ++i) {
@@ -463,6 +476,8 @@ int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
       return failArg("null argument");
     if (nargs < 0)
       return badCount("nargs", nargs);
+    if (Status st = checkReserved(args, nargs); !st)
+      return failArg(st);
     std::vector<Arg> checked = toArgs(args, nargs);
     if (Status st = kernel->kernel.check(checked); !st)
       return failArg(st);
@@ -472,6 +487,7 @@ int tilus_launch(tilus_kernel *kernel, const tilus_arg *args, int nargs,
         !st)
       return fail(TILUS_ERROR_DEVICE, st);
     if (stats) {
+      *stats = tilus_launch_stats{};
       stats->milliseconds = s.milliseconds;
       stats->warp_instructions = s.warpInstructions;
     }
@@ -486,6 +502,8 @@ int tilus_kernel_grid(tilus_kernel *kernel, const tilus_arg *args, int nargs,
       return failArg("null argument");
     if (nargs < 0)
       return badCount("nargs", nargs);
+    if (Status st = checkReserved(args, nargs); !st)
+      return failArg(st);
     Expected<Dim3> g = kernel->kernel.grid(toArgs(args, nargs));
     if (!g)
       return failArg(g.error());
@@ -689,6 +707,8 @@ int tilus_autotune_choose(tilus_autotuner *tuner, const tilus_arg *args,
     if (nargs < 0)
       return badCount("nargs", nargs);
 #if TILUS_WITH_JIT
+    if (Status st = checkReserved(args, nargs); !st)
+      return failArg(st);
     std::vector<Arg> checked = toArgs(args, nargs);
     for (const auto &k : tuner->kernels)
       if (k) {

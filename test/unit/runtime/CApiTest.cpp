@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace {
@@ -127,6 +128,45 @@ TEST_F(CApiTest, ErrorCodesNameTheKindOfFailure) {
   EXPECT_EQ(tilus_launch(kernel, args, 4, 0, nullptr), -1);
   EXPECT_EQ(tilus_last_error_code(), TILUS_ERROR_DEVICE) << tilus_last_error();
   tilus_free(device, a);
+  tilus_kernel_destroy(kernel);
+}
+
+// The structs' reserved fields (tilus.h, "Room to grow"): an argument with
+// one set is refused, naming it; a launch writes zeros into the stats'.
+TEST_F(CApiTest, ReservedFieldsAreZero) {
+  tilus_kernel *kernel = nullptr;
+  const char *defines[] = {"BLOCK=256"};
+  ASSERT_EQ(tilus_compile(device, kVectorAdd, "v.tl", defines, 1, nullptr,
+                          &kernel),
+            0)
+      << tilus_last_error();
+  uint64_t buf = 0;
+  ASSERT_EQ(tilus_malloc(device, 1024, &buf), 0) << tilus_last_error();
+  tilus_arg args[4] = {};
+  for (int i = 0; i < 3; ++i) {
+    args[i].kind = TILUS_ARG_BUFFER;
+    args[i].dtype = "f32";
+    args[i].ptr = buf;
+    args[i].bytes = 1024;
+  }
+  args[3].kind = TILUS_ARG_INT;
+  args[3].int_value = 256;
+  args[1].reserved[1] = 7;
+  EXPECT_EQ(tilus_launch(kernel, args, 4, 0, nullptr), -1);
+  EXPECT_EQ(tilus_last_error_code(), TILUS_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tilus_last_error()).find("args[1].reserved"),
+            std::string::npos)
+      << tilus_last_error();
+  uint32_t grid[3];
+  EXPECT_EQ(tilus_kernel_grid(kernel, args, 4, grid), -1);
+  args[1].reserved[1] = 0;
+  tilus_launch_stats stats;
+  std::memset(&stats, 0xff, sizeof stats);
+  ASSERT_EQ(tilus_launch(kernel, args, 4, 0, &stats), 0) << tilus_last_error();
+  for (uint64_t r : stats.reserved)
+    EXPECT_EQ(r, 0u);
+  EXPECT_GT(stats.warp_instructions, 0u);
+  tilus_free(device, buf);
   tilus_kernel_destroy(kernel);
 }
 
