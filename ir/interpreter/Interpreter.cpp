@@ -9,6 +9,7 @@
 #include "ir/interpreter/Interpreter.h"
 
 #include "ir/dialect/Tilus.h"
+#include "support/Progress.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -1467,12 +1468,21 @@ LogicalResult tilus::interpretKernel(func::FuncOp kernel,
   for (int64_t extent : options.grid)
     if (extent < 0)
       return kernel.emitError("grid extent ") << extent << " is negative";
+  std::string progressError;
+  ProgressPolicy policy = ProgressPolicy::fromEnvironment(progressError);
+  if (!progressError.empty())
+    return kernel.emitError(progressError);
+  Progress progress(policy, "interpreting " + kernel.getName().str(),
+                    uint64_t(options.grid[0]) * uint64_t(options.grid[1]) *
+                        uint64_t(options.grid[2]),
+                    "blocks");
   for (int64_t z = 0; z < options.grid[2]; ++z)
     for (int64_t y = 0; y < options.grid[1]; ++y)
       for (int64_t x = 0; x < options.grid[0]; ++x) {
         BlockInterpreter block(options, {x, y, z});
         if (failed(block.run(kernel, values)))
           return failure();
+        progress.step();
       }
   return success();
 }
