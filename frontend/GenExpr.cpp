@@ -145,6 +145,29 @@ Generator::constantOf(const Val &val, mlir::Type type, SMLoc where) {
         l, builder.getIntegerAttr(intType, val.intValue));
     return constant;
   }
+  std::optional<DType> dtype = getDType(type);
+  if (dtype && dtype->isInteger() && !dtype->isSigned()) {
+    // Unsigned types have no scalars of their own: the constant is the
+    // signless integer with the same bits, which fills tiles of them.
+    if (val.kind == Val::Kind::Float) {
+      report(where, "a float constant cannot be used as " + typeToString(type));
+      return mlir::failure();
+    }
+    unsigned bits = dtype->bitWidth();
+    if (val.intValue < 0 ||
+        (bits < 64 && uint64_t(val.intValue) >> bits != 0)) {
+      report(where, "the constant " + std::to_string(val.intValue) +
+                        " does not fit " + dtype->name() + " (0 to " +
+                        std::to_string(bits >= 64 ? UINT64_MAX
+                                                  : (uint64_t(1) << bits) - 1) +
+                        ")");
+      return mlir::failure();
+    }
+    mlir::Value constant = builder.create<mlir::arith::ConstantOp>(
+        l, builder.getIntegerAttr(builder.getIntegerType(bits),
+                                  llvm::APInt(bits, uint64_t(val.intValue))));
+    return constant;
+  }
   auto floatType = llvm::dyn_cast<mlir::FloatType>(type);
   if (!floatType) {
     report(where, "constants of type " + typeToString(type) +
@@ -361,7 +384,7 @@ mlir::FailureOr<Val> Generator::genBinary(StringRef op, const Expr &expr,
       val = Val::of(Val::Kind::Scalar, *c);
     }
     if (val.kind == Val::Kind::Scalar && isTile) {
-      if (val.value.getType() != elementType)
+      if (!FullOp::canFill(val.value.getType(), elementType))
         return error(expr.loc, "'" + op + "' between " +
                                    typeToString(val.value.getType()) +
                                    " and a tile of " +
@@ -588,7 +611,7 @@ mlir::FailureOr<Val> Generator::asTile(const Expr &arg, const Val &val,
     scalar = Val::of(Val::Kind::Scalar, *c);
   }
   if (scalar.kind != Val::Kind::Scalar ||
-      scalar.value.getType() != like.getElementType()) {
+      !FullOp::canFill(scalar.value.getType(), like.getElementType())) {
     report(arg.loc, "expected a tile or a " +
                         typeToString(like.getElementType()) + " value, got " +
                         describe(val));

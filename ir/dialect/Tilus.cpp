@@ -526,9 +526,17 @@ LogicalResult GlobalViewOp::verify() {
   return success();
 }
 
+bool FullOp::canFill(Type value, Type element) {
+  if (value == element)
+    return true;
+  std::optional<DType> dtype = getDType(element);
+  return dtype && dtype->isInteger() && !dtype->isSigned() &&
+         value.isSignlessInteger(dtype->bitWidth());
+}
+
 LogicalResult FullOp::verify() {
   auto tile = getResult().getType();
-  if (getValue().getType() != tile.getElementType())
+  if (!canFill(getValue().getType(), tile.getElementType()))
     return emitOpError("value type ")
            << getValue().getType() << " does not match tile element type "
            << tile.getElementType();

@@ -60,11 +60,19 @@ def Tilus_FullOp : Tilus_Op<"full", [Pure]> {
     ```mlir
     %t = tilus.full %x : f32 -> !tilus.tile<256xf32, #tilus.layout<"local(1).spatial(256)">>
     ```
+
+    The value has the element type, or, for an unsigned integer element type
+    (which has no scalar of its own), is the signless integer of the same
+    width whose bits the elements take.
   }];
   let arguments = (ins AnyType:$value);
   let results = (outs Tilus_AnyTile:$result);
   let assemblyFormat = "$value attr-dict `:` qualified(type($value)) `->` qualified(type($result))";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Whether a scalar of type `value` can fill a tile of `element`s.
+    static bool canFill(mlir::Type value, mlir::Type element);
+  }];
 }
 
 def Tilus_LoadGlobalOp : Tilus_Op<"load_global", [MemoryEffects<[MemRead]>]> {
