@@ -43,7 +43,9 @@
 #include "tilus/Version.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
+#include <sstream>
 #include <unistd.h>
 
 using namespace llvm;
@@ -110,8 +112,9 @@ cl::opt<bool> run("run",
 
 cl::list<std::string>
     shapes("shape",
-           cl::desc("Value of an integer scalar parameter for --run, which "
-                    "sizes the random inputs (e.g. --shape n=1000)"),
+           cl::desc("Value of a scalar parameter for --run and --interpret: "
+                    "integers size the random inputs (e.g. --shape "
+                    "n=1000), float parameters take floats (eps=1e-6)"),
            cl::value_desc("NAME=VALUE[,NAME=VALUE...]"), cl::CommaSeparated,
            cl::cat(runCategory));
 
@@ -201,15 +204,36 @@ std::vector<uint8_t> randomElements(tilus::DType type, uint64_t count,
 
 using ShapeValues = std::vector<std::pair<std::string, int64_t>>;
 
-/// The --shape values.
+/// The --shape values that are not integers, for float scalar parameters
+/// (`eps=1e-6`).
+std::map<std::string, double> floatShapes;
+
+/// The --shape values: integers into \p values (shapes and grids are
+/// computed from them), others into floatShapes.
 int parseShapes(ShapeValues &values) {
   for (const std::string &shape : shapes) {
     auto [name, value] = StringRef(shape).split('=');
     int64_t v;
-    if (name.empty() || value.getAsInteger(10, v))
-      return fail("--shape expects NAME=INTEGER, got '" + shape + "'");
-    values.emplace_back(name.str(), v);
+    double d;
+    if (!name.empty() && !value.getAsInteger(10, v))
+      values.emplace_back(name.str(), v);
+    else if (!name.empty() && !value.getAsDouble(d))
+      floatShapes[name.str()] = d;
+    else
+      return fail("--shape expects NAME=VALUE with an integer or a float "
+                  "value, got '" + shape + "'");
   }
+  return 0;
+}
+
+/// The value of scalar parameter \p p from --shape, checked against its
+/// type by makeHostInputs.
+double floatShape(const ShapeValues &values, const tilus::ParamInfo &p) {
+  if (auto it = floatShapes.find(p.name); it != floatShapes.end())
+    return it->second;
+  for (const auto &[n, v] : values)
+    if (n == p.name)
+      return double(v);
   return 0;
 }
 
@@ -229,12 +253,18 @@ int makeHostInputs(const tilus::KernelInfo &info, const ShapeValues &values,
   for (const tilus::ParamInfo &p : info.params) {
     if (p.isGlobal)
       continue;
+    std::optional<tilus::DType> type = tilus::DType::parse(p.dtype);
+    if (type && type->isFloat() && floatShapes.count(p.name))
+      continue;
     std::optional<int64_t> v = shapeValue(values, p.name);
+    if (!v && floatShapes.count(p.name))
+      return fail("--shape " + p.name + ": '" + p.name + "' is " + p.dtype +
+                  ", which takes an integer, not " +
+                  (std::ostringstream() << floatShapes[p.name]).str());
     if (!v)
       return fail(mode + " needs a value for '" + p.name + "' (--shape " +
                   p.name + "=VALUE)");
     // The value must fit the parameter's type.
-    std::optional<tilus::DType> type = tilus::DType::parse(p.dtype);
     if (type && type->isInteger() && type->bitWidth() < 64) {
       int bits = int(type->bitWidth());
       int64_t lo = type->isSigned() ? -(int64_t(1) << (bits - 1)) : 0;
@@ -346,10 +376,10 @@ int runInterpreter(InterpretedKernel &kernel, const tilus::KernelInfo &info,
       args.push_back(tilus::InterpreterArg::buffer(bytes.data(), bytes.size()));
       continue;
     }
-    int64_t v = *shapeValue(values, p.name);
     args.push_back(tilus::DType::parse(p.dtype)->isFloat()
-                       ? tilus::InterpreterArg::real(double(v))
-                       : tilus::InterpreterArg::integer(v));
+                       ? tilus::InterpreterArg::real(floatShape(values, p))
+                       : tilus::InterpreterArg::integer(
+                             *shapeValue(values, p.name)));
   }
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler handler(&kernel.context,
@@ -490,10 +520,9 @@ int runKernel(StringRef source, StringRef filename,
   std::vector<tilus::Buffer> buffers;
   for (auto [p, host] : llvm::zip(info.params, inputs)) {
     if (!p.isGlobal) {
-      int64_t v = *shapeValue(values, p.name);
       args.push_back(tilus::DType::parse(p.dtype)->isFloat()
-                         ? tilus::Arg::real(double(v))
-                         : tilus::Arg::integer(v));
+                         ? tilus::Arg::real(floatShape(values, p))
+                         : tilus::Arg::integer(*shapeValue(values, p.name)));
       continue;
     }
     tilus::Expected<tilus::Buffer> buffer =
