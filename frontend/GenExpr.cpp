@@ -14,6 +14,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
 using namespace tilus;
 using namespace tilus::ast;
 using namespace tilus::mlirgen;
@@ -51,6 +55,10 @@ mlir::FailureOr<Val> Generator::genExpr(const Expr &expr) {
       return v->second;
     if (expr.name == "true" || expr.name == "false")
       return Val::constInt(expr.name == "true");
+    if (expr.name == "inf")
+      return Val::constFloat(std::numeric_limits<double>::infinity());
+    if (expr.name == "nan")
+      return Val::constFloat(std::numeric_limits<double>::quiet_NaN());
     report(expr.loc, "use of undefined name '" + expr.name + "'");
     return mlir::failure();
   }
@@ -133,6 +141,15 @@ mlir::FailureOr<Val> Generator::genMember(const Expr &expr) {
   return mlir::failure();
 }
 
+namespace {
+/// \p v as C's %g writes it (1e+39, 65504).
+std::string formatDouble(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+} // namespace
+
 mlir::FailureOr<mlir::Value>
 Generator::constantOf(const Val &val, mlir::Type type, SMLoc where) {
   mlir::Location l = loc(where);
@@ -176,6 +193,22 @@ Generator::constantOf(const Val &val, mlir::Type type, SMLoc where) {
   }
   double value = val.kind == Val::Kind::Int ? static_cast<double>(val.intValue)
                                             : val.floatValue;
+  // A finite constant that rounds to an infinity is an error, not a silent
+  // infinity: `inf` says so when one is meant.
+  llvm::APFloat rounded(value);
+  bool lostInfo = false;
+  if (std::isfinite(value) &&
+      (rounded.convert(floatType.getFloatSemantics(),
+                       llvm::APFloat::rmNearestTiesToEven, &lostInfo) &
+       llvm::APFloat::opOverflow)) {
+    llvm::APFloat largest =
+        llvm::APFloat::getLargest(floatType.getFloatSemantics());
+    report(where, "the constant " + formatDouble(value) + " overflows " +
+                      typeToString(type) + " (largest finite " +
+                      formatDouble(largest.convertToDouble()) +
+                      "); write inf for an infinity");
+    return mlir::failure();
+  }
   mlir::Value constant = builder.create<mlir::arith::ConstantOp>(
       l, builder.getFloatAttr(floatType, value));
   return constant;
