@@ -76,6 +76,56 @@ struct BinaryLowering : OpConversionPattern<SourceOp> {
   }
 };
 
+/// Shifts with every count defined (PTX's shl/shr clamp, LLVM's shifts do
+/// not): a count (the rhs, unsigned) of the element width or more gives 0,
+/// or the sign fill for a right shift of a signed type. Integers narrower
+/// than a byte shift in i32 and wrap back, as BinaryLowering computes them.
+template <typename SourceOp, bool Left>
+struct ShiftLowering : OpConversionPattern<SourceOp> {
+  using OpConversionPattern<SourceOp>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SourceOp op, typename SourceOp::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    DType dtype = *getDType(op.getType().getElementType());
+    DType compute = dtype;
+    if (dtype.bitWidth() < 8)
+      compute =
+          dtype.isSigned() ? DType::signedInt(32) : DType::unsignedInt(32);
+    Value x = emitComputeCast(rewriter, loc, adaptor.getLhs(), dtype, compute);
+    Value count =
+        emitComputeCast(rewriter, loc, adaptor.getRhs(), dtype, compute);
+    auto splat = [&](int64_t v) -> Value {
+      auto type = cast<VectorType>(x.getType());
+      return rewriter.create<arith::ConstantOp>(
+          loc, DenseElementsAttr::get(
+                   type, rewriter.getIntegerAttr(type.getElementType(), v)));
+    };
+    int64_t width = dtype.bitWidth();
+    Value result;
+    if (!Left && dtype.isSigned()) {
+      Value clamped = rewriter.create<arith::MinUIOp>(loc, count,
+                                                      splat(width - 1));
+      result = rewriter.create<arith::ShRSIOp>(loc, x, clamped);
+    } else {
+      Value inRange = rewriter.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::ult, count, splat(width));
+      // The shift amount is kept in range so that it is never poison.
+      Value amount = rewriter.create<arith::MinUIOp>(loc, count,
+                                                     splat(width - 1));
+      Value shifted =
+          Left ? rewriter.create<arith::ShLIOp>(loc, x, amount).getResult()
+               : rewriter.create<arith::ShRUIOp>(loc, x, amount).getResult();
+      result = rewriter.create<arith::SelectOp>(loc, inRange, shifted,
+                                                splat(0));
+    }
+    rewriter.replaceOp(op,
+                       emitComputeCast(rewriter, loc, result, compute, dtype));
+    return success();
+  }
+};
+
 struct ThreadIdxLowering : OpConversionPattern<ThreadIdxOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -153,6 +203,8 @@ void tilus::populateElementwiseLoweringPatterns(const TypeConverter &converter,
       BinaryLowering<MaxOp, arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>,
       BinaryLowering<AndOp, arith::AndIOp, arith::AndIOp>,
       BinaryLowering<OrOp, arith::OrIOp, arith::OrIOp>,
-      BinaryLowering<XorOp, arith::XOrIOp, arith::XOrIOp>>(
+      BinaryLowering<XorOp, arith::XOrIOp, arith::XOrIOp>,
+      ShiftLowering<ShlOp, /*Left=*/true>,
+      ShiftLowering<ShrOp, /*Left=*/false>>(
       converter, patterns.getContext());
 }

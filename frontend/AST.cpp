@@ -14,9 +14,13 @@ int tilus::ast::binaryPrecedence(llvm::StringRef op) {
   return llvm::StringSwitch<int>(op)
       .Case("||", 1)
       .Case("&&", 2)
-      .Cases("==", "!=", "<", "<=", ">", ">=", 3)
-      .Cases("+", "-", 4)
-      .Cases("*", "/", "%", 5)
+      .Case("|", 3)
+      .Case("^", 4)
+      .Case("&", 5)
+      .Cases("==", "!=", "<", "<=", ">", ">=", 6)
+      .Cases("<<", ">>", 7)
+      .Cases("+", "-", 8)
+      .Cases("*", "/", "%", 9)
       .Default(0);
 }
 
@@ -24,8 +28,8 @@ static int precedence(const Expr &expr) {
   if (expr.kind == Expr::Kind::Binary)
     return binaryPrecedence(expr.op);
   if (expr.kind == Expr::Kind::Unary)
-    return 6;
-  return 7;
+    return 10;
+  return 11;
 }
 
 void tilus::ast::printExpr(const Expr &expr, llvm::raw_ostream &os) {
@@ -73,7 +77,7 @@ void tilus::ast::printExpr(const Expr &expr, llvm::raw_ostream &os) {
     return;
   case Expr::Kind::Unary:
     os << expr.op;
-    printOperand(*expr.operands[0], 6, false);
+    printOperand(*expr.operands[0], 10, false);
     return;
   case Expr::Kind::String:
     os << '"' << expr.name << '"';

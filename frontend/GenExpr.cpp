@@ -70,6 +70,8 @@ mlir::FailureOr<Val> Generator::genExpr(const Expr &expr) {
       return mlir::failure();
     if (expr.op == "!")
       return genNot(expr, *operand);
+    if (expr.op == "~")
+      return genBitNot(expr, *operand);
     if (operand->kind == Val::Kind::Int)
       return Val::constInt(-operand->intValue);
     if (operand->kind == Val::Kind::Float)
@@ -113,6 +115,30 @@ mlir::FailureOr<Val> Generator::genNot(const Expr &expr, const Val &operand) {
                                           loc(expr.loc), operand.value, one));
   }
   report(expr.loc, "'!' expects a bool or a tile, got " + describe(operand));
+  return mlir::failure();
+}
+
+mlir::FailureOr<Val> Generator::genBitNot(const Expr &expr,
+                                          const Val &operand) {
+  if (operand.kind == Val::Kind::Int)
+    return Val::constInt(~operand.intValue);
+  if (operand.kind == Val::Kind::Tile) {
+    std::optional<DType> dtype = getDType(
+        llvm::cast<TileType>(operand.value.getType()).getElementType());
+    if (dtype && dtype->isInteger())
+      return genUnaryTile(expr, UnaryKind::bitnot, operand);
+  }
+  if (operand.kind == Val::Kind::Scalar &&
+      llvm::isa<mlir::IntegerType>(operand.value.getType()) &&
+      !operand.value.getType().isSignlessInteger(1)) {
+    mlir::Value ones = builder.create<mlir::arith::ConstantOp>(
+        loc(expr.loc), builder.getIntegerAttr(operand.value.getType(), -1));
+    return Val::of(Val::Kind::Scalar,
+                   builder.create<mlir::arith::XOrIOp>(loc(expr.loc),
+                                                       operand.value, ones));
+  }
+  report(expr.loc, "'~' expects an integer, got " + describe(operand) +
+                       " ('!' negates a bool)");
   return mlir::failure();
 }
 
@@ -236,8 +262,49 @@ struct ArithmeticOp {
   BuildBinary tile, integer, floating;
 };
 
+/// Scalar shifts with the tiles' rule (ShlOp, ShrOp): a count of the width
+/// or more, or a negative one (taken as unsigned), gives 0, or the sign fill
+/// for `>>` (scalars are signed).
+mlir::Value buildScalarShift(mlir::OpBuilder &builder, mlir::Location loc,
+                             mlir::Value x, mlir::Value count, bool left) {
+  mlir::Type type = x.getType();
+  unsigned width = type.getIntOrFloatBitWidth();
+  auto constant = [&](int64_t v) -> mlir::Value {
+    return builder.create<mlir::arith::ConstantOp>(
+        loc, builder.getIntegerAttr(type, v));
+  };
+  mlir::Value amount =
+      builder.create<mlir::arith::MinUIOp>(loc, count, constant(width - 1));
+  if (!left)
+    return builder.create<mlir::arith::ShRSIOp>(loc, x, amount);
+  mlir::Value inRange = builder.create<mlir::arith::CmpIOp>(
+      loc, mlir::arith::CmpIPredicate::ult, count, constant(width));
+  return builder.create<mlir::arith::SelectOp>(
+      loc, inRange, builder.create<mlir::arith::ShLIOp>(loc, x, amount),
+      constant(0));
+}
+
+mlir::Value buildScalarShl(mlir::OpBuilder &builder, mlir::Location loc,
+                           mlir::Value x, mlir::Value count) {
+  return buildScalarShift(builder, loc, x, count, /*left=*/true);
+}
+
+mlir::Value buildScalarShr(mlir::OpBuilder &builder, mlir::Location loc,
+                           mlir::Value x, mlir::Value count) {
+  return buildScalarShift(builder, loc, x, count, /*left=*/false);
+}
+
+/// The same rule on compile-time (int64) constants.
+int64_t foldShl(int64_t a, int64_t b) {
+  return b < 0 || b >= 64 ? 0 : int64_t(uint64_t(a) << b);
+}
+int64_t foldShr(int64_t a, int64_t b) {
+  return a >> (b < 0 || b >= 64 ? 63 : b);
+}
+
 // Integer division and remainder truncate toward zero, as arith's divsi and
-// remsi do; a zero divisor is reported before folding.
+// remsi do; a zero divisor is reported before folding. The bitwise operators
+// and shifts take integers (bools only where the operator is logical).
 const ArithmeticOp kArithmetic[] = {
     {"+", false, [](int64_t a, int64_t b) { return a + b; },
      [](double a, double b) { return a + b; }, buildBinary<AddOp>,
@@ -257,6 +324,16 @@ const ArithmeticOp kArithmetic[] = {
      nullptr, buildBinary<AndOp>, buildBinary<mlir::arith::AndIOp>, nullptr},
     {"||", true, [](int64_t a, int64_t b) -> int64_t { return a || b; },
      nullptr, buildBinary<OrOp>, buildBinary<mlir::arith::OrIOp>, nullptr},
+    {"&", false, [](int64_t a, int64_t b) { return a & b; }, nullptr,
+     buildBinary<AndOp>, buildBinary<mlir::arith::AndIOp>, nullptr},
+    {"|", false, [](int64_t a, int64_t b) { return a | b; }, nullptr,
+     buildBinary<OrOp>, buildBinary<mlir::arith::OrIOp>, nullptr},
+    {"^", false, [](int64_t a, int64_t b) { return a ^ b; }, nullptr,
+     buildBinary<XorOp>, buildBinary<mlir::arith::XOrIOp>, nullptr},
+    {"<<", false, foldShl, nullptr, buildBinary<ShlOp>, buildScalarShl,
+     nullptr},
+    {">>", false, foldShr, nullptr, buildBinary<ShrOp>, buildScalarShr,
+     nullptr},
 };
 
 /// A comparison: its predicate on tiles, integers (signed) and floats
@@ -343,6 +420,11 @@ mlir::LogicalResult Generator::checkArithmeticType(StringRef op,
                             "whole bytes such as f16, f32 or an integer");
   if (dtype && dtype->isBool() && !isComparison(op))
     return error(where, "'" + op + "' is not defined on bool tiles");
+  bool bitwise = op == "&" || op == "|" || op == "^" || op == "<<" ||
+                 op == ">>";
+  if (dtype && bitwise && dtype->isFloat())
+    return error(where, "'" + op + "' needs integer operands, got tiles of " +
+                            dtype->name());
   return mlir::success();
 }
 

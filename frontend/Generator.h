@@ -178,6 +178,7 @@ private:
 
   mlir::FailureOr<Val> genExpr(const ast::Expr &expr);
   mlir::FailureOr<Val> genNot(const ast::Expr &expr, const Val &operand);
+  mlir::FailureOr<Val> genBitNot(const ast::Expr &expr, const Val &operand);
   mlir::FailureOr<Val> genMember(const ast::Expr &expr);
   /// Gives a compile-time constant the type `type` (a scalar type).
   mlir::FailureOr<mlir::Value> constantOf(const Val &val, mlir::Type type,

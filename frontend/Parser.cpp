@@ -61,6 +61,12 @@ enum class Tok {
   AndAnd,
   OrOr,
   Bang,
+  Amp,
+  Pipe,
+  Caret,
+  Tilde,
+  Shl,
+  Shr,
   String,
 };
 
@@ -132,6 +138,18 @@ const char *describe(Tok kind) {
     return "'||'";
   case Tok::Bang:
     return "'!'";
+  case Tok::Amp:
+    return "'&'";
+  case Tok::Pipe:
+    return "'|'";
+  case Tok::Caret:
+    return "'^'";
+  case Tok::Tilde:
+    return "'~'";
+  case Tok::Shl:
+    return "'<<'";
+  case Tok::Shr:
+    return "'>>'";
   case Tok::String:
     return "string";
   }
@@ -170,15 +188,23 @@ public:
     case '}':
       return make(Tok::RBrace, start);
     case '<':
+      if (follows('<'))
+        return make(Tok::Shl, start);
       return make(follows('=') ? Tok::LessEq : Tok::Less, start);
     case '>':
+      if (follows('>'))
+        return make(Tok::Shr, start);
       return make(follows('=') ? Tok::GreaterEq : Tok::Greater, start);
     case '!':
       return make(follows('=') ? Tok::NotEq : Tok::Bang, start);
     case '&':
-      return make(follows('&') ? Tok::AndAnd : Tok::Error, start);
+      return make(follows('&') ? Tok::AndAnd : Tok::Amp, start);
     case '|':
-      return make(follows('|') ? Tok::OrOr : Tok::Error, start);
+      return make(follows('|') ? Tok::OrOr : Tok::Pipe, start);
+    case '^':
+      return make(Tok::Caret, start);
+    case '~':
+      return make(Tok::Tilde, start);
     case '"':
       while (cur != end && *cur != '"' && *cur != '\n')
         ++cur;
@@ -698,6 +724,11 @@ private:
     case Tok::NotEq:
     case Tok::AndAnd:
     case Tok::OrOr:
+    case Tok::Amp:
+    case Tok::Pipe:
+    case Tok::Caret:
+    case Tok::Shl:
+    case Tok::Shr:
       return true;
     default:
       return false;
@@ -728,7 +759,8 @@ private:
   }
 
   ExprPtr parseUnary() {
-    if (tok.kind == Tok::Minus || tok.kind == Tok::Bang) {
+    if (tok.kind == Tok::Minus || tok.kind == Tok::Bang ||
+        tok.kind == Tok::Tilde) {
       Nesting nesting(*this, "expressions");
       if (nesting.tooDeep())
         return nullptr;

@@ -253,8 +253,9 @@ private:
         return failure();
     if (auto store = dyn_cast<StoreGlobalOp>(op))
       return visitSubByteStore(store);
-    if (!anyMissing && !isa<DotOp, AddOp, SubOp, MulOp, DivOp, RemOp, MinOp,
-                            MaxOp, AndOp, OrOp, XorOp, CmpOp, WhereOp>(op))
+    if (!anyMissing &&
+        !isa<DotOp, AddOp, SubOp, MulOp, DivOp, RemOp, MinOp, MaxOp, AndOp,
+             OrOp, XorOp, ShlOp, ShrOp, CmpOp, WhereOp>(op))
       return success();
 
     return TypeSwitch<Operation *, LogicalResult>(op)
@@ -264,7 +265,7 @@ private:
               return success();
             })
         .Case<AddOp, SubOp, MulOp, DivOp, RemOp, MinOp, MaxOp, AndOp, OrOp,
-              XorOp, CmpOp, WhereOp, UnaryOp, CastOp>(
+              XorOp, ShlOp, ShrOp, CmpOp, WhereOp, UnaryOp, CastOp>(
             [&](Operation *elementwise) { return visitElementwise(elementwise); })
         .Case<ReduceOp>([&](ReduceOp reduce) {
           RegisterLayout source =
@@ -362,7 +363,7 @@ private:
       return std::nullopt;
     Operation *user = *result.getUsers().begin();
     if (!isa<AddOp, SubOp, MulOp, DivOp, RemOp, MinOp, MaxOp, AndOp, OrOp,
-             XorOp, CmpOp, WhereOp>(user))
+             XorOp, ShlOp, ShrOp, CmpOp, WhereOp>(user))
       return std::nullopt;
     for (Value operand : user->getOperands()) {
       TileType tile = tileOf(operand);

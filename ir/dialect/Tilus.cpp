@@ -607,6 +607,19 @@ LogicalResult AndOp::verify() { return verifyBitwise(*this); }
 LogicalResult OrOp::verify() { return verifyBitwise(*this); }
 LogicalResult XorOp::verify() { return verifyBitwise(*this); }
 
+/// Shifts take integers (not bool); counts are the rhs elements, taken as
+/// unsigned numbers of the element width.
+template <typename Op> static LogicalResult verifyShift(Op op) {
+  std::optional<DType> dtype = getDType(op.getType().getElementType());
+  if (!dtype || !dtype->isInteger())
+    return op.emitOpError("expects integers, got ")
+           << op.getType().getElementType();
+  return verifyTileThreads(op, op.getResult().getType());
+}
+
+LogicalResult ShlOp::verify() { return verifyShift(*this); }
+LogicalResult ShrOp::verify() { return verifyShift(*this); }
+
 //===----------------------------------------------------------------------===//
 // VM instructions
 //===----------------------------------------------------------------------===//

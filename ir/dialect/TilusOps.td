@@ -164,6 +164,8 @@ def Tilus_MaxOp : Tilus_ElementwiseBinaryOp<"max", "maximum">;
 def Tilus_AndOp : Tilus_ElementwiseBinaryOp<"and", "bitwise (logical for bool) and">;
 def Tilus_OrOp : Tilus_ElementwiseBinaryOp<"or", "bitwise (logical for bool) or">;
 def Tilus_XorOp : Tilus_ElementwiseBinaryOp<"xor", "bitwise (logical for bool) xor">;
+def Tilus_ShlOp : Tilus_ElementwiseBinaryOp<"shl", "left shift (a count of the element width or more gives 0)">;
+def Tilus_ShrOp : Tilus_ElementwiseBinaryOp<"shr", "right shift, arithmetic for signed and logical for unsigned integers (a count of the width or more gives the sign fill or 0)">;
 
 //===----------------------------------------------------------------------===//
 // Enums

@@ -174,7 +174,7 @@ int64_t intValue(DType dtype, uint64_t code) {
 // Element semantics of the tile instructions
 //===----------------------------------------------------------------------===//
 
-enum class BinaryKind { Add, Sub, Mul, Div, Rem, Min, Max, And, Or, Xor };
+enum class BinaryKind { Add, Sub, Mul, Div, Rem, Min, Max, And, Or, Xor, Shl, Shr };
 
 /// One rounding from the exact result: IEEE overflow to infinity where the
 /// type has it.
@@ -241,6 +241,13 @@ uint64_t binaryElement(BinaryKind kind, DType dtype, uint64_t a, uint64_t b) {
     return (a | b) & mask;
   case BinaryKind::Xor:
     return (a ^ b) & mask;
+  case BinaryKind::Shl: // the count is b's code, an unsigned number
+    return b < width ? (a << b) & mask : 0;
+  case BinaryKind::Shr:
+    if (!isSigned)
+      return b < width ? (a & mask) >> b : 0;
+    return uint64_t(signExtend(a, width) >> std::min<uint64_t>(b, width - 1)) &
+           mask;
   }
   return 0;
 }
@@ -606,6 +613,8 @@ private:
         .Case<AndOp>([&](AndOp o) { return runBinary(o, BinaryKind::And); })
         .Case<OrOp>([&](OrOp o) { return runBinary(o, BinaryKind::Or); })
         .Case<XorOp>([&](XorOp o) { return runBinary(o, BinaryKind::Xor); })
+        .Case<ShlOp>([&](ShlOp o) { return runBinary(o, BinaryKind::Shl); })
+        .Case<ShrOp>([&](ShrOp o) { return runBinary(o, BinaryKind::Shr); })
         .Case<ArangeOp>([&](auto o) { return runArange(o); })
         .Case<BroadcastOp>([&](auto o) { return runBroadcast(o); })
         .Case<ConvertLayoutOp>([&](ConvertLayoutOp o) {
