@@ -171,7 +171,9 @@ mlir::LogicalResult Generator::applyLayout(const Stmt &stmt, Val &value) {
     auto type = llvm::cast<SharedTensorType>(value.value.getType());
     if (llvm::ArrayRef<int64_t>(layout->shape()) != type.getShape())
       return error(stmt.layoutLoc,
-                   "the shared layout's shape does not match the tensor's");
+                   "the shared layout's shape " + shapeText(layout->shape()) +
+                       " does not match the tensor's " +
+                       shapeText(type.getShape()));
     if (auto collision = layout->findCollision())
       return error(stmt.layoutLoc,
                    "shared layout " + layout->str() + " places indices " +
