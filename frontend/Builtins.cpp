@@ -345,14 +345,13 @@ mlir::FailureOr<Val> Generator::genCast(const Expr &call) {
     return mlir::failure();
   if (v->kind != Val::Kind::Tile)
     return genScalarCast(*call.operands[0], *v, *element);
-  mlir::FailureOr<Val> x = genArg(call, 0, Val::Kind::Tile);
-  if (mlir::failed(x))
-    return mlir::failure();
-  auto tile = llvm::cast<TileType>(x->value.getType());
+  // The operand is generated once: generating it again would duplicate its
+  // loads (and their remarks).
+  auto tile = llvm::cast<TileType>(v->value.getType());
   return Val::of(Val::Kind::Tile,
                  builder.create<CastOp>(loc(call.loc),
                                         tileType(tile.getShape(), *element),
-                                        x->value));
+                                        v->value));
 }
 
 mlir::FailureOr<Val> Generator::genScalarCast(const Expr &arg, const Val &value,
