@@ -184,13 +184,26 @@ private:
     TileType plain = TileType::get(tile.getContext(), tile.getShape(),
                                    tile.getElementType(), LayoutAttr());
     int64_t bytes = (layout->numLocals() * bits + 7) / 8;
-    if (bytes > kMaxTileBytesPerThread)
-      return op->emitOpError("tile ")
-             << plain << " in layout " << layout->str() << " needs " << bytes
-             << " bytes of registers per thread (" << layout->numLocals()
-             << " elements); the budget is " << kMaxTileBytesPerThread
-             << " bytes (256 32-bit registers)";
-    return success();
+    if (bytes <= kMaxTileBytesPerThread)
+      return success();
+    InFlightDiagnostic diag =
+        op->emitOpError("tile ")
+        << plain << " in layout " << layout->str() << " needs " << bytes
+        << " bytes of registers per thread (" << layout->numLocals()
+        << " elements); the budget is " << kMaxTileBytesPerThread
+        << " bytes (256 32-bit registers)";
+    // An extent with a small power-of-two factor spreads over few threads
+    // (1000 = 8 x 125: the other threads hold copies). Say what to write.
+    for (int64_t extent : tile.getShape())
+      if (!llvm::isPowerOf2_64(extent) && extent > 32) {
+        diag << "; the extent " << extent
+             << " is not a power of two, so it spreads over few threads: use "
+             << llvm::PowerOf2Ceil(extent)
+             << " (loads and stores leave out what lies past the tensor) or "
+                "annotate a layout";
+        break;
+      }
+    return diag;
   }
 
   static TileType tileOf(Value value) {
