@@ -158,6 +158,12 @@ bool flagByName(std::string_view s, Flag &f) {
   return true;
 }
 
+/// `setp.hi` and `setp.lo` (and `set`'s) are the unsigned comparisons > and
+/// <, not the `.hi`/`.lo` halves of `mul`.
+bool isComparisonHalf(const Instr &ins, std::string_view m) {
+  return (ins.op == Op::Setp || ins.op == Op::Set) && (m == "hi" || m == "lo");
+}
+
 /// Reads modifier \p m in the order of Decode.h; false if nothing takes it.
 bool readModifier(decode::Decoding &d, const decode::Family &family,
                   std::string_view m) {
@@ -174,7 +180,7 @@ bool readModifier(decode::Decoding &d, const decode::Family &family,
     ins.rnd = r;
   else if (m == "v2" || m == "v4" || m == "x1" || m == "x2" || m == "x4")
     ins.vec = uint8_t(m[1] - '0');
-  else if (flagByName(m, f))
+  else if (!isComparisonHalf(ins, m) && flagByName(m, f))
     ins.flags |= f;
   else
     return family.modifier(d, m) || isIgnoredQualifier(m);
