@@ -196,10 +196,13 @@ uint64_t binaryElement(BinaryKind kind, DType dtype, uint64_t a, uint64_t b) {
       return roundFloat(dtype, x / y);
     case BinaryKind::Rem:
       return roundFloat(dtype, std::fmod(x, y));
+    // Tile min and max (and reduce_max/min) propagate NaN, as the
+    // lowering's arith.minimumf/maximumf (PTX min.NaN/max.NaN) do.
     case BinaryKind::Min:
-      return roundFloat(dtype, floatMinMax(x, y, /*isMax=*/false));
     case BinaryKind::Max:
-      return roundFloat(dtype, floatMinMax(x, y, /*isMax=*/true));
+      if (std::isnan(x) || std::isnan(y))
+        return roundFloat(dtype, std::numeric_limits<double>::quiet_NaN());
+      return roundFloat(dtype, floatMinMax(x, y, kind == BinaryKind::Max));
     default:
       return 0; // The verifier rejects bitwise ops on floats.
     }
