@@ -537,7 +537,7 @@ mlir::FailureOr<Val> Generator::genReduce(const Expr &call) {
     keepdim = *keep != 0;
   }
   if (getDType(tile.getElementType())->isBool() ||
-      mlir::failed(checkArithmeticType("+", tile.getElementType(), call.loc))) {
+      mlir::failed(checkArithmeticType(name, tile.getElementType(), call.loc))) {
     if (getDType(tile.getElementType())->isBool())
       report(call.loc, "cannot reduce bool tiles");
     return mlir::failure();
