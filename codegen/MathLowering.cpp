@@ -5,7 +5,8 @@
 // are widened to f32 exactly, computed on, and rounded back once; integers
 // narrower than a byte are widened to i32 and wrapped back. The special
 // functions are PTX `.approx` instructions (docs/codegen.md gives their error
-// bounds), emitted as inline assembly one register at a time.
+// bounds), emitted as inline assembly one register at a time. A unary
+// function of a float scalar is lowered as a one-register tile.
 //
 //===----------------------------------------------------------------------===//
 
