@@ -87,6 +87,16 @@ const Family &memoryFamily();  ///< MemoryOps.cpp
 const Family &warpFamily();    ///< WarpOps.cpp
 const Family &tensorFamily();  ///< TensorOps.cpp
 const Family &controlFamily(); ///< ControlOps.cpp
+const Family &mbarrierFamily(); ///< AsyncOps.cpp
+
+/// cp.async.bulk, read by the memory family (its mnemonic is cp) and decoded
+/// in AsyncOps.cpp: a modifier of the bulk copies, and their check.
+bool bulkModifier(Decoding &d, std::string_view m);
+Status checkBulk(Decoding &d);
+inline bool isBulk(Op op) {
+  return op == Op::CpBulk || op == Op::CpBulkTensor || op == Op::CpBulkCommit ||
+         op == Op::CpBulkWait;
+}
 
 /// The reduction of atom, red, redux and bar.red (.add, .min, ... .popc).
 bool reductionByName(std::string_view m, Sub &sub);

@@ -42,7 +42,7 @@ Type typeByName(std::string_view s) {
 bool spaceByName(std::string_view s, Space &sp) {
   if (s == "global")
     sp = Space::Global;
-  else if (s == "shared" || s == "shared::cta")
+  else if (s == "shared" || s == "shared::cta" || s == "shared::cluster")
     sp = Space::Shared;
   else if (s == "local")
     sp = Space::Local;
@@ -132,7 +132,7 @@ const std::unordered_map<std::string_view, OpInfo> &opTable() {
     for (const decode::Family *f :
          {&decode::intFamily(), &decode::floatFamily(), &decode::memoryFamily(),
           &decode::warpFamily(), &decode::tensorFamily(),
-          &decode::controlFamily()})
+          &decode::controlFamily(), &decode::mbarrierFamily()})
       for (const decode::Mnemonic &mn : f->mnemonics)
         t.emplace(mn.name, OpInfo{&mn, f});
     return t;
@@ -191,7 +191,8 @@ Status checkOperandKinds(const decode::Decoding &d) {
                ins.op == Op::Red || ins.op == Op::CpAsync ||
                ins.op == Op::Ldmatrix || ins.op == Op::Stmatrix ||
                ins.op == Op::WmmaLoad || ins.op == Op::WmmaStore ||
-               ins.op == Op::Nop;
+               ins.op == Op::Nop || ins.op == Op::Mbarrier ||
+               ins.op == Op::CpBulk || ins.op == Op::CpBulkTensor;
   for (int i = 0; i < ins.nops; ++i) {
     const Operand &o = ins.ops[i];
     if (o.kind == Operand::Addr && !memOp)
@@ -204,7 +205,8 @@ Status checkOperandKinds(const decode::Decoding &d) {
   bool vecDst =
       ins.op == Op::Mov || ins.op == Op::Ld || ins.op == Op::Ldmatrix ||
       ins.op == Op::Mma || ins.op == Op::Setp || ins.op == Op::Shfl ||
-      ins.op == Op::Match || ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
+      ins.op == Op::Match || ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma ||
+      ins.op == Op::Elect;
   bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
                 ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||
                 ins.op == Op::Stmatrix;
@@ -231,7 +233,9 @@ Status checkOperandKinds(const decode::Decoding &d) {
       ins.op != Op::St && ins.op != Op::Red && ins.op != Op::Bra &&
       ins.op != Op::Bar && ins.op != Op::BarWarp && ins.op != Op::CpAsync &&
       ins.op != Op::WmmaStore && ins.op != Op::Stmatrix &&
-      ins.op != Op::CpAsyncWait && ins.op != Op::Nop && ins.op != Op::Membar;
+      ins.op != Op::CpAsyncWait && ins.op != Op::Nop && ins.op != Op::Membar &&
+      ins.op != Op::Mbarrier && !decode::isBulk(ins.op) &&
+      ins.op != Op::Setmaxnreg;
   if (writesFirst && ins.nops > 0 && ins.ops[0].kind != Operand::Reg &&
       ins.ops[0].kind != Operand::Vec && ins.ops[0].kind != Operand::Sink)
     return d.error("the destination of '" + std::string(full) +
@@ -409,6 +413,17 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   };
   if (id == "_") {
     o.kind = Operand::Sink;
+    if (peek().is('|')) { // _|p
+      next();
+      uint32_t second;
+      Status st = regOf(next(), second);
+      if (!st)
+        return st;
+      o.kind = Operand::Vec;
+      o.count = 2;
+      o.regs[0] = kNoReg;
+      o.regs[1] = second;
+    }
     return Status::success();
   }
   auto sp = specials.find(id);

@@ -70,6 +70,8 @@ int memberOperand(const Instr &I) {
     return 4;
   case Op::BarWarp:
     return 0;
+  case Op::Elect:
+    return 1;
   default: // vote, redux, match
     return 2;
   }
@@ -85,6 +87,8 @@ const char *collectiveName(Op op) {
     return "redux.sync";
   case Op::Match:
     return "match.sync";
+  case Op::Elect:
+    return "elect.sync";
   default:
     return "bar.warp.sync";
   }

@@ -32,6 +32,11 @@ bool writesFirstOperand(Op op) {
   case Op::Nop:
   case Op::CpAsyncCommit:
   case Op::CpAsyncWait:
+  case Op::CpBulk:
+  case Op::CpBulkTensor:
+  case Op::CpBulkCommit:
+  case Op::CpBulkWait:
+  case Op::Setmaxnreg:
     return false;
   default:
     return true;

@@ -105,6 +105,13 @@ enum class Op : uint8_t {
   Cos,
   Tanh,
   Trap,
+  Mbarrier,     ///< mbarrier.*: the operation is Instr::sub
+  CpBulk,       ///< cp.async.bulk global <-> shared
+  CpBulkTensor, ///< cp.async.bulk.tensor.Nd global -> shared
+  CpBulkCommit, ///< cp.async.bulk.commit_group
+  CpBulkWait,   ///< cp.async.bulk.wait_group[.read]
+  Elect,
+  Setmaxnreg,
 };
 
 enum class Type : uint8_t {
@@ -231,6 +238,11 @@ enum Flag : uint32_t {
   FPopc = 1u << 23,
   FCarryOut = 1u << 24, ///< .cc: writes the carry flag
   FCarryIn = 1u << 25,  ///< addc/subc/madc: reads the carry flag
+  FParity = 1u << 26,   ///< mbarrier.{test,try}_wait.parity
+  FExpectTx = 1u << 27, ///< mbarrier.arrive.expect_tx
+  FNoComplete = 1u << 28, ///< mbarrier.arrive.noComplete
+  FRead = 1u << 29,     ///< cp.async.bulk.wait_group.read
+  FInc = 1u << 30,      ///< setmaxnreg.inc (else .dec)
 };
 
 /// Sub-operations.
@@ -280,6 +292,18 @@ enum class Sub : uint8_t {
   NotANumber,
   Normal,
   Subnormal,
+  // mbarrier
+  MbInit,
+  MbArrive,
+  MbExpectTx,
+  MbCompleteTx,
+  MbTestWait,
+  MbTryWait,
+  MbInval,
+  MbPendingCount,
+  // cp.async.bulk: the direction
+  BulkToShared,
+  BulkToGlobal,
 };
 
 enum class Special : uint8_t {
