@@ -104,6 +104,25 @@ def cp_async():
           rtol=1e-5, atol=1e-5)
 
 
+def hopper_async():
+    rows = 7
+    x = nonzero(rng.uniform(-4, 4, rows * 256).astype(np.float32))
+    scale = nonzero(rng.uniform(-2, 2, rows).astype(np.float32))
+    (out,) = run("bulk_pipeline", "2", "160",
+                 [x, scale, np.full(rows * 256, 7, np.float32),
+                  "i32:%d" % rows], [2])
+    xr = x.reshape(rows, 256).astype(np.float64)
+    want = sum((k + 1) * np.roll(xr, -64 * k, axis=1) for k in range(4))
+    check("bulk_pipeline", out.reshape(rows, 256),
+          want * scale[:, None], rtol=1e-5, atol=1e-5)
+    t = nonzero(rng.integers(-1 << 20, 1 << 20, 3 * 1024).astype(np.int32))
+    (out,) = run("block_barrier", "3", "256",
+                 [t, np.full(3 * 1024, 7, np.int32)], [1])
+    tt = t.reshape(3, 32, 32).transpose(0, 2, 1).astype(np.int64)
+    check("block_barrier", out.reshape(3, 32, 32),
+          tt * 3 + np.arange(32)[None, :, None])
+
+
 def shuffle():
     n = 256
     v = nonzero(rng.integers(-1000, 1000, n).astype(np.int32))
