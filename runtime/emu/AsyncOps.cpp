@@ -38,6 +38,7 @@
 
 #include "runtime/emu/Decode.h"
 #include "runtime/emu/Launch.h"
+#include "runtime/emu/TensorMap.h"
 
 #include <algorithm>
 #include <cstring>
@@ -315,6 +316,97 @@ bool Launch::execCpBulk(Warp &w, const Instr &I, uint32_t mask) {
   return true;
 }
 
+bool Launch::execCpBulkTensor(Warp &w, const Instr &I, uint32_t mask) {
+  bool toShared = I.sub == Sub::BulkToShared;
+  const Operand &mapOp = I.ops[toShared ? 1 : 0];
+  const Operand &coords = I.ops[toShared ? 2 : 1];
+  const Operand &smemOp = I.ops[toShared ? 0 : 2];
+  const uint32_t *coordRegs =
+      coords.count <= 4 ? coords.regs : mod.wideVecs[size_t(coords.imm)].data();
+  unsigned rank = I.vec;
+  FOR_LANES(mask, {
+    uint64_t mapAddr = addrOf(w, mapOp, l);
+    if (mapAddr % 64) {
+      fail(ReportKind::Misaligned, I, w, l, mapAddr,
+           "cp.async.bulk.tensor with a tensor map that is not 64-byte "
+           "aligned");
+      return false;
+    }
+    uint8_t raw[kTensorMapBytes];
+    for (uint32_t k = 0; k < kTensorMapBytes; k += 16)
+      if (!load(Space::Generic, mapAddr + k, 16, raw + k, I, w, l))
+        return false;
+    Expected<TensorMap> tm = decodeTensorMap(raw);
+    if (!tm) {
+      fail(ReportKind::Other, I, w, l, mapAddr,
+           "cp.async.bulk.tensor: " + tm.error().message());
+      return false;
+    }
+    if (tm->rank != rank) {
+      fail(ReportKind::Other, I, w, l, mapAddr,
+           "cp.async.bulk.tensor." + std::to_string(rank) +
+               "d with a tensor map of rank " + std::to_string(tm->rank));
+      return false;
+    }
+    uint64_t smem = addrOf(w, smemOp, l);
+    if (smem % 128) {
+      fail(ReportKind::Misaligned, I, w, l, smem,
+           "cp.async.bulk.tensor with a shared address that is not 128-byte "
+           "aligned");
+      return false;
+    }
+    int64_t c[5];
+    uint64_t n[5], total = 1;
+    for (unsigned d = 0; d < rank; ++d) {
+      c[d] = int32_t(w.regs[size_t(coordRegs[d]) * 32 + l]);
+      n[d] = tm->boxElements(d);
+      total *= n[d];
+    }
+    uint32_t esize = tm->elementBytes;
+    // The swizzle XORs the 16-byte chunk index (address bits 4 and up)
+    // with the 128-byte row index (bits 7 and up): 1, 2 or 3 bits of it
+    // for the 32, 64 and 128-byte spans.
+    uint32_t swizzleMask = (1u << uint32_t(tm->swizzle)) - 1;
+    uint64_t fill = 0;
+    if (tm->oobFill == TensorMapOobFill::NanRequestZeroFma)
+      fill = esize == 2 ? 0x7fff : esize == 4 ? 0x7fffffff : ~0ull >> 1;
+    for (uint64_t e = 0; e < total; ++e) {
+      uint64_t rem = e, gaddr = tm->globalAddress;
+      bool inside = true;
+      for (unsigned d = 0; d < rank; ++d) {
+        uint64_t i = rem % n[d];
+        rem /= n[d];
+        int64_t g = c[d] + int64_t(i) * (d ? tm->elementStrides[d] : 1);
+        if (g < 0 || uint64_t(g) >= tm->globalDim[d])
+          inside = false;
+        else
+          gaddr += uint64_t(g) * tm->strides[d];
+      }
+      uint32_t off = uint32_t(smem + e * esize);
+      off ^= (off >> 7 & swizzleMask) << 4;
+      uint8_t v[8];
+      if (toShared) {
+        if (inside) {
+          if (!load(Space::Global, gaddr, esize, v, I, w, l))
+            return false;
+        } else {
+          std::memcpy(v, &fill, esize);
+        }
+        if (!store(Space::Shared, off, esize, v, I, w, l))
+          return false;
+      } else if (inside) {
+        if (!load(Space::Shared, off, esize, v, I, w, l) ||
+            !store(Space::Global, gaddr, esize, v, I, w, l))
+          return false;
+      }
+    }
+    if (toShared &&
+        !completeTx(I, w, l, addrOf(w, I.ops[3], l), uint32_t(total * esize)))
+      return false;
+  });
+  return true;
+}
+
 } // namespace tilus::emu::exec
 
 //===----------------------------------------------------------------------===//
@@ -433,6 +525,13 @@ bool bulkModifier(Decoding &d, std::string_view m) {
     ins.op = Op::CpBulkWait;
   else if (m == "read" && ins.op == Op::CpBulkWait)
     ins.flags |= FRead;
+  else if (m == "tensor" && ins.op == Op::CpBulk)
+    ins.op = Op::CpBulkTensor;
+  else if (ins.op == Op::CpBulkTensor && m.size() == 2 && m[1] == 'd' &&
+           m[0] >= '1' && m[0] <= '5')
+    ins.vec = uint8_t(m[0] - '0');
+  else if (ins.op == Op::CpBulkTensor && m == "tile")
+    ;
   else if (m != "mbarrier::complete_tx::bytes" && m != "bulk_group" &&
            m != "shared::cluster")
     return false;
@@ -466,6 +565,29 @@ Status checkBulk(Decoding &d) {
   auto isValue = [&](int i) {
     return ins.ops[i].kind == Operand::Reg || ins.ops[i].kind == Operand::Imm;
   };
+  if (ins.op == Op::CpBulkTensor) {
+    // [tensorMap, {coordinates}] is two operands (the parser splits it).
+    int map = toShared ? 1 : 0;
+    Status st = d.need(ins.vec >= 1 && ins.vec <= 5 &&
+                           std::find(d.mods.begin(), d.mods.end(), "tile") !=
+                               d.mods.end(),
+                       "cp.async.bulk.tensor.{1d..5d} with .tile");
+    if (!st)
+      return st;
+    st = d.need(ins.nops == (toShared ? 4 : 3) &&
+                    ins.ops[map].kind == Operand::Addr &&
+                    ins.ops[map + 1].kind == Operand::Vec &&
+                    ins.ops[map + 1].count == ins.vec &&
+                    ins.ops[toShared ? 0 : 2].kind == Operand::Addr &&
+                    (!toShared || ins.ops[3].kind == Operand::Addr) &&
+                    (toShared ? completes : grouped),
+                toShared ? "cp.async.bulk.tensor.Nd.shared::cluster.global."
+                           "tile.mbarrier::complete_tx::bytes [dst], "
+                           "[tensorMap, {N coordinates}], [mbar]"
+                         : "cp.async.bulk.tensor.Nd.global.shared::cta.tile."
+                           "bulk_group [tensorMap, {N coordinates}], [src]");
+    return st;
+  }
   if (toShared)
     return d.need(completes && ins.nops == 4 &&
                       ins.ops[0].kind == Operand::Addr &&

@@ -308,9 +308,11 @@ Yield Launch::runWarp(Warp &w) {
       return Yield::Again;
     }
     case Op::CpBulk:
+    case Op::CpBulkTensor:
       if (!mask)
         break;
-      if (!execCpBulk(w, I, mask))
+      if (!(I.op == Op::CpBulk ? execCpBulk(w, I, mask)
+                               : execCpBulkTensor(w, I, mask)))
         return Yield::Error;
       madeProgress();
       ++w.pc;

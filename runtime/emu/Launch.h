@@ -585,6 +585,10 @@ private:
   bool bulkChecks(const Instr &I, Warp &w, int lane, uint64_t dstAddr,
                   uint64_t srcAddr, uint64_t size);
   bool execCpBulk(Warp &w, const Instr &I, uint32_t mask);
+  /// cp.async.bulk.tensor: the box of the tensor map (TensorMap.h) at the
+  /// coordinates, with out-of-bounds elements filled (loads) or skipped
+  /// (stores), swizzled in shared memory as the map says.
+  bool execCpBulkTensor(Warp &w, const Instr &I, uint32_t mask);
 
   // Control flow and barriers (ControlOps.cpp) ------------------------------
   /// exit, or ret: lanes with no call frame exit, the others return.

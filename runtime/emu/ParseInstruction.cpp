@@ -210,8 +210,13 @@ Status checkOperandKinds(const decode::Decoding &d) {
   bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
                 ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||
                 ins.op == Op::Stmatrix;
+  // The coordinates of a tensor copy follow its tensor-map address.
+  auto isCoords = [&](int i) {
+    return ins.op == Op::CpBulkTensor && i > 0 &&
+           ins.ops[i - 1].kind == Operand::Addr;
+  };
   for (int i = 0; i < ins.nops; ++i)
-    if (ins.ops[i].kind == Operand::Vec &&
+    if (ins.ops[i].kind == Operand::Vec && !isCoords(i) &&
         !(i == 0 ? vecDst
                  : (vecSrc &&
                     (ins.op == Op::Mma || ins.op == Op::WmmaMma || i == 1))))
@@ -226,7 +231,8 @@ Status checkOperandKinds(const decode::Decoding &d) {
                      "as the source of mov and st)");
   if (!decode::isWmma(ins.op))
     for (int i = 0; i < ins.nops; ++i)
-      if (ins.ops[i].kind == Operand::Vec && ins.ops[i].count > 4)
+      if (ins.ops[i].kind == Operand::Vec && ins.ops[i].count > 4 &&
+          !isCoords(i))
         return d.error("vector operand with more than 4 elements in '" +
                        std::string(full) + "'");
   bool writesFirst =
@@ -341,6 +347,17 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
         return err(x, "malformed address offset");
       // Offsets add modulo 2^64, as the address arithmetic does.
       o.imm = int64_t(uint64_t(o.imm) + (neg ? negateLiteral(x.ival) : x.ival));
+    }
+    if (peek().is(',')) {
+      // [tensorMap, {c0, ...}] of cp.async.bulk.tensor: the coordinates
+      // become the next operand.
+      next();
+      if (idx + 1 >= 6 || !peek().is('{'))
+        return err(peek(), "malformed tensor address");
+      Status s = parseOperand(ins.ops[idx + 1], ins, idx + 1, symSpace);
+      if (!s)
+        return s;
+      ++ins.nops;
     }
     return expect(']');
   }
