@@ -10,7 +10,10 @@
 
 #include "test/unit/emu/EmuTestUtil.h"
 
+#include "runtime/emu/TensorMap.h"
+
 #include <algorithm>
+#include <map>
 
 using namespace tilus::emu;
 using namespace tilus::emu::test;
@@ -544,3 +547,259 @@ TEST(EmuAsyncErrors, LoadErrors) {
 }
 
 } // namespace
+
+// ---------------------------------------------------------------------------
+// Tensor maps and cp.async.bulk.tensor
+// ---------------------------------------------------------------------------
+
+namespace {
+
+/// A random tensor map that encodeTensorMap accepts, and coordinates that
+/// put the box partly outside the tensor now and then.
+struct TmaCase {
+  TensorMapDataType type;
+  uint32_t rank, esize;
+  uint64_t dims[5], strides[4];
+  uint32_t box[5], estrides[5];
+  TensorMapSwizzle swizzle;
+  TensorMapOobFill oob;
+  int32_t coords[5];
+  uint64_t bytes; ///< of the global buffer
+};
+
+TmaCase randomTma(std::mt19937 &rng) {
+  static const TensorMapDataType types[] = {
+      TensorMapDataType::UInt8, TensorMapDataType::Float16,
+      TensorMapDataType::Float32, TensorMapDataType::Float64,
+      TensorMapDataType::BFloat16};
+  TmaCase c;
+  c.type = types[rng() % 5];
+  c.esize = tensorMapElementBytes(c.type);
+  c.rank = 1 + rng() % 5;
+  c.swizzle = TensorMapSwizzle(rng() % 4);
+  bool isFloat = c.type != TensorMapDataType::UInt8;
+  c.oob = isFloat && rng() % 3 == 0 ? TensorMapOobFill::NanRequestZeroFma
+                                    : TensorMapOobFill::None;
+  uint32_t span = c.swizzle == TensorMapSwizzle::None
+                      ? 128
+                      : 16u << uint32_t(c.swizzle);
+  // The inner box: a multiple of 16 bytes within the swizzle span.
+  c.box[0] = (16 * (1 + rng() % (span / 16))) / c.esize;
+  uint64_t boxBytes = uint64_t(c.box[0]) * c.esize;
+  for (uint32_t d = 0; d < c.rank; ++d) {
+    if (d > 0) {
+      c.estrides[d] = 1 + rng() % 3;
+      c.box[d] = 1 + rng() % 4;
+      boxBytes *= (c.box[d] + c.estrides[d] - 1) / c.estrides[d];
+    } else {
+      c.estrides[0] = 1 + rng() % 2; // ignored in dimension 0
+    }
+    c.dims[d] = 1 + rng() % (d == 0 ? 80 : 9);
+  }
+  // Row strides: the packed size rounded up to 16 bytes, plus some padding.
+  uint64_t s = (c.dims[0] * c.esize + 15) / 16 * 16 + 16 * (rng() % 2);
+  for (uint32_t d = 0; d + 1 < c.rank; ++d) {
+    c.strides[d] = s;
+    s = s * c.dims[d + 1] + 16 * (rng() % 2);
+  }
+  c.bytes = s;
+  for (uint32_t d = 0; d < c.rank; ++d)
+    c.coords[d] = int32_t(rng() % (c.dims[d] + 4)) - 2;
+  (void)boxBytes;
+  return c;
+}
+
+/// The box in shared memory by the definition: element e of the dense box
+/// (innermost dimension first) at byte e * esize, each 16-byte chunk moved
+/// by the swizzle (chunk index XOR row-of-128-bytes index, masked to the
+/// span; the last row of a box that does not fill it may move past its
+/// dense size, so the result is rounded up to 128 bytes and \p written
+/// says which bytes the copy writes); elements outside the tensor are
+/// zero, or NaN with oob=nan.
+std::vector<uint8_t> expectedBox(const TmaCase &c,
+                                 const std::vector<uint8_t> &global,
+                                 std::vector<bool> &written,
+                                 uint64_t &boxBytes) {
+  uint64_t n[5], total = 1;
+  for (uint32_t d = 0; d < c.rank; ++d) {
+    n[d] = d == 0 ? c.box[0] : (c.box[d] + c.estrides[d] - 1) / c.estrides[d];
+    total *= n[d];
+  }
+  boxBytes = total * c.esize;
+  std::vector<uint8_t> box((boxBytes + 127) / 128 * 128);
+  written.assign(box.size(), false);
+  uint32_t mask = (1u << uint32_t(c.swizzle)) - 1;
+  for (uint64_t e = 0; e < total; ++e) {
+    uint64_t rem = e, at = 0;
+    bool inside = true;
+    for (uint32_t d = 0; d < c.rank; ++d) {
+      int64_t g = c.coords[d] + int64_t(rem % n[d]) * (d ? c.estrides[d] : 1);
+      rem /= n[d];
+      inside = inside && g >= 0 && uint64_t(g) < c.dims[d];
+      at += uint64_t(g) * (d ? c.strides[d - 1] : c.esize);
+    }
+    uint64_t off = e * c.esize;
+    uint64_t chunk = (off >> 4 & 7) ^ (off >> 7 & mask);
+    uint64_t to = (off & ~uint64_t(0x70)) | chunk << 4;
+    uint64_t fill = c.oob == TensorMapOobFill::NanRequestZeroFma
+                        ? (c.esize == 2   ? 0x7fff
+                           : c.esize == 4 ? 0x7fffffff
+                                          : 0x7fffffffffffffffull)
+                        : 0;
+    std::fill(written.begin() + long(to), written.begin() + long(to + c.esize),
+              true);
+    if (inside)
+      std::memcpy(box.data() + to, global.data() + at, c.esize);
+    else
+      std::memcpy(box.data() + to, &fill, c.esize);
+  }
+  return box;
+}
+
+/// Thread 0 loads the box at the coordinates (params c0..c4) into shared
+/// memory with cp.async.bulk.tensor.Nd, arrives with the box's bytes as
+/// expected transactions, waits, and copies k_copy bytes of shared memory
+/// from the box on to out.
+std::string tmaLoadPtx(uint32_t rank) {
+  std::string coords = "{%r10";
+  for (uint32_t d = 1; d < rank; ++d)
+    coords += ", %r" + std::to_string(10 + d);
+  coords += "}";
+  return std::string(kHeader) +
+         ".visible .entry k(.param .align 64 .b8 k_map[128], .param .u64 "
+         "k_out, .param .u32 k_bytes, .param .u32 k_copy, .param .u32 k_c0, .param .u32 k_c1, "
+         ".param .u32 k_c2, .param .u32 k_c3, .param .u32 k_c4)\n{\n" +
+         kRegs + R"(  .shared .align 8 .b64 bar;
+  .shared .align 1024 .b8 box[65536];
+  mov.b64 %rd0, k_map;
+  cvta.param.u64 %rd1, %rd0;
+  ld.param.u64 %rd2, [k_out];
+  ld.param.u32 %r1, [k_bytes];
+  ld.param.u32 %r7, [k_copy];
+  ld.param.u32 %r10, [k_c0];
+  ld.param.u32 %r11, [k_c1];
+  ld.param.u32 %r12, [k_c2];
+  ld.param.u32 %r13, [k_c3];
+  ld.param.u32 %r14, [k_c4];
+  mov.u32 %r2, bar;
+  mov.u32 %r3, box;
+  mbarrier.init.shared::cta.b64 [%r2], 1;
+  cp.async.bulk.tensor.)" +
+         std::to_string(rank) +
+         "d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%r3], "
+         "[%rd1, " +
+         coords + R"(], [%r2];
+  mbarrier.arrive.expect_tx.shared::cta.b64 %rd3, [%r2], %r1;
+WAIT:
+  mbarrier.try_wait.shared::cta.b64 %p1, [%r2], %rd3;
+  @!%p1 bra WAIT;
+  mov.u32 %r4, 0;
+COPY:
+  add.u32 %r5, %r3, %r4;
+  ld.shared.u8 %r6, [%r5];
+  cvt.u64.u32 %rd4, %r4;
+  add.s64 %rd5, %rd2, %rd4;
+  st.global.u8 [%rd5], %r6;
+  add.u32 %r4, %r4, 1;
+  setp.lt.u32 %p2, %r4, %r7;
+  @%p2 bra COPY;
+  ret;
+}
+)";
+}
+
+} // namespace
+
+// 300 random tensor maps (ranks 1 to 5, 1 to 8-byte elements, every
+// swizzle, element strides, padded rows, boxes partly outside the tensor):
+// the shared box is the definition's, byte for byte.
+TEST(EmuTma, LoadsMatchTheDefinition) {
+  std::mt19937 rng(90);
+  Emulator emu;
+  std::map<uint32_t, Kernel> kernels;
+  std::vector<Module> modules;
+  for (int trial = 0; trial < 300; ++trial) {
+    TmaCase c = randomTma(rng);
+    if (!kernels.count(c.rank)) {
+      auto mod = emu.loadModule(tmaLoadPtx(c.rank), "tma.ptx");
+      ASSERT_TRUE(mod.ok()) << mod.error().message();
+      modules.push_back(*mod);
+      kernels.emplace(c.rank, *modules.back().kernel("k"));
+    }
+    std::vector<uint8_t> global(c.bytes);
+    for (uint8_t &b : global)
+      b = uint8_t(1 + rng() % 255);
+    DevicePtr g = *emu.allocate(c.bytes);
+    ASSERT_TRUE(emu.copyToDevice(g, global.data(), c.bytes).ok());
+    alignas(64) uint8_t map[kTensorMapBytes];
+    Status enc = encodeTensorMap(map, c.type, c.rank, g, c.dims, c.strides,
+                                 c.box, c.estrides, TensorMapInterleave::None,
+                                 c.swizzle, TensorMapL2Promotion::L2_128B,
+                                 c.oob);
+    ASSERT_TRUE(enc.ok()) << enc.message();
+    std::vector<bool> written;
+    uint64_t boxBytes;
+    std::vector<uint8_t> want = expectedBox(c, global, written, boxBytes);
+    DevicePtr out = *emu.allocate(want.size());
+    ParamBytes mp;
+    mp.bytes.assign(map, map + kTensorMapBytes);
+    std::vector<ParamBytes> params = {mp, ParamBytes::of(out),
+                                      ParamBytes::of(uint32_t(boxBytes)),
+                                      ParamBytes::of(uint32_t(want.size()))};
+    for (int d = 0; d < 5; ++d)
+      params.push_back(ParamBytes::of(c.coords[d % c.rank]));
+    Status s = emu.launch(kernels.at(c.rank), Dim3(1), Dim3(1), 0, params);
+    ASSERT_TRUE(s.ok()) << "trial " << trial << ": " << s.message();
+    std::vector<uint8_t> got(want.size());
+    ASSERT_TRUE(emu.copyFromDevice(got.data(), out, got.size()).ok());
+    for (size_t i = 0; i < want.size(); ++i)
+      if (written[i])
+        ASSERT_EQ(got[i], want[i])
+          << "trial " << trial << ", rank " << c.rank << ", element size "
+          << c.esize << ", swizzle " << uint32_t(c.swizzle) << ", byte " << i;
+  }
+}
+
+// encodeTensorMap refuses what cuTensorMapEncodeTiled refuses, naming the
+// argument; decoding refuses bytes it did not write.
+TEST(EmuTma, EncodeChecks) {
+  alignas(64) uint8_t map[kTensorMapBytes];
+  uint64_t dims[2] = {64, 8}, strides[1] = {256};
+  uint32_t box[2] = {32, 4}, es[2] = {1, 1};
+  auto encode = [&](TensorMapSwizzle sw, uint64_t addr) {
+    return encodeTensorMap(map, TensorMapDataType::Float32, 2, addr, dims,
+                           strides, box, es, TensorMapInterleave::None, sw,
+                           TensorMapL2Promotion::None, TensorMapOobFill::None);
+  };
+  EXPECT_TRUE(encode(TensorMapSwizzle::B128, 0x1000).ok());
+  Status s = encode(TensorMapSwizzle::B64, 0x1000);
+  EXPECT_NE(s.message().find("more than the 64-byte swizzle span"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1008).message().find(
+                "not 16-byte aligned"),
+            std::string::npos);
+  strides[0] = 260;
+  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000).message().find(
+                "globalStrides[0] = 260"),
+            std::string::npos);
+  strides[0] = 256;
+  box[1] = 300;
+  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000).message().find(
+                "boxDim[1] = 300"),
+            std::string::npos);
+  box[1] = 4;
+  box[0] = 3;
+  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000).message().find(
+                "multiple of 16"),
+            std::string::npos);
+  box[0] = 32;
+  ASSERT_TRUE(encode(TensorMapSwizzle::None, 0x1000).ok());
+  Expected<TensorMap> m = decodeTensorMap(map);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->rank, 2u);
+  EXPECT_EQ(m->strides[1], 256u);
+  EXPECT_EQ(m->boxElements(1), 4u);
+  map[124] = 0;
+  EXPECT_FALSE(decodeTensorMap(map).ok());
+}
