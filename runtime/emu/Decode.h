@@ -88,6 +88,7 @@ const Family &warpFamily();    ///< WarpOps.cpp
 const Family &tensorFamily();  ///< TensorOps.cpp
 const Family &controlFamily(); ///< ControlOps.cpp
 const Family &mbarrierFamily(); ///< AsyncOps.cpp
+const Family &wgmmaFamily();    ///< WgmmaOps.cpp
 
 /// cp.async.bulk, read by the memory family (its mnemonic is cp) and decoded
 /// in AsyncOps.cpp: a modifier of the bulk copies, and their check.

@@ -320,6 +320,24 @@ Yield Launch::runWarp(Warp &w) {
     case Op::CpBulkCommit:
     case Op::CpBulkWait: // bulk copies are done when they execute
       break;
+    case Op::Wgmma: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "wgmma.mma_async.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execWgmma(w, I))
+        return Yield::Error;
+      ++w.pc;
+      return Yield::Again;
+    }
+    case Op::WgmmaFence:
+    case Op::WgmmaCommit:
+    case Op::WgmmaWait: // wgmma.mma_async is done when it executes
+      if (!checkWholeWarp(w, I, mask, "wgmma.sync.aligned"))
+        return Yield::Error;
+      break;
     case Op::Setmaxnreg:
       if (!checkWholeWarp(w, I, mask, "setmaxnreg.sync.aligned"))
         return Yield::Error;

@@ -13,6 +13,7 @@
 //   WarpOps.cpp      shfl, vote, redux, activemask, bar.warp
 //   TensorOps.cpp    ldmatrix, stmatrix, wmma, mma
 //   AsyncOps.cpp     mbarrier, cp.async.bulk (sm_90's asynchronous copies)
+//   WgmmaOps.cpp     wgmma (sm_90a's warpgroup matrix multiply)
 //   ControlOps.cpp   exit/ret, call (with printf and assert), bar/barrier
 //
 // Each family file also holds the family's decoder (Decode.h): its
@@ -589,6 +590,15 @@ private:
   /// coordinates, with out-of-bounds elements filled (loads) or skipped
   /// (stores), swizzled in shared memory as the map says.
   bool execCpBulkTensor(Warp &w, const Instr &I, uint32_t mask);
+
+  // Warpgroup matrix multiply (WgmmaOps.cpp) --------------------------------
+  /// Reads \p rows rows (from \p rowBase) of 16 elements of the K-major
+  /// shared-memory operand that matrix descriptor \p desc describes.
+  bool wgmmaOperand(const Instr &I, Warp &w, int lane, uint64_t desc,
+                    unsigned rows, unsigned rowBase, FloatFormat fmt,
+                    double *out);
+  /// wgmma.mma_async: the warp's 16 rows of D.
+  bool execWgmma(Warp &w, const Instr &I);
 
   // Control flow and barriers (ControlOps.cpp) ------------------------------
   /// exit, or ret: lanes with no call frame exit, the others return.

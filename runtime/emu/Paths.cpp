@@ -109,6 +109,8 @@ const char *waitName(const Instr &X, Park why) {
   case Op::WmmaLoad:
   case Op::WmmaStore:
     return "a wmma instruction";
+  case Op::Wgmma:
+    return "wgmma.mma_async.sync.aligned";
   default:
     return why == Park::Collective ? collectiveName(X.op) : "a barrier";
   }

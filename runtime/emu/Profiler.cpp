@@ -37,6 +37,9 @@ bool writesFirstOperand(Op op) {
   case Op::CpBulkCommit:
   case Op::CpBulkWait:
   case Op::Setmaxnreg:
+  case Op::WgmmaFence:
+  case Op::WgmmaCommit:
+  case Op::WgmmaWait:
     return false;
   default:
     return true;

@@ -112,6 +112,10 @@ enum class Op : uint8_t {
   CpBulkWait,   ///< cp.async.bulk.wait_group[.read]
   Elect,
   Setmaxnreg,
+  Wgmma,       ///< wgmma.mma_async
+  WgmmaFence,  ///< wgmma.fence
+  WgmmaCommit, ///< wgmma.commit_group
+  WgmmaWait,   ///< wgmma.wait_group
 };
 
 enum class Type : uint8_t {
@@ -345,7 +349,7 @@ struct Operand {
   enum Kind : uint8_t { None, Reg, Imm, Vec, Addr, Spec, Label, Sink };
   Kind kind = None;
   /// Vec: number of registers; more than 4 (wmma fragments) live in
-  /// ModuleImpl::wideVecs[imm].
+  /// ModuleImpl::wideVecs[imm] (up to 128: wgmma's accumulators).
   uint8_t count = 0;
   bool neg = false; ///< `!%p`.
   /// Vec: the elements that are immediates (`{0, %rs2}`); for those, regs[k]
@@ -434,8 +438,9 @@ struct ModuleImpl {
   std::vector<Function> funcs;
   std::vector<uint32_t> kernels; ///< Indices into funcs.
   std::vector<CallInfo> calls;
-  /// The registers of vector operands with 5 to 8 elements (wmma).
-  std::vector<std::array<uint32_t, 8>> wideVecs;
+  /// The registers of vector operands with 5 to 128 elements (wmma,
+  /// wgmma, tensor coordinates).
+  std::vector<std::vector<uint32_t>> wideVecs;
   /// The values of immediate elements of vector operands (Operand::immMask).
   std::vector<uint64_t> vecImms;
   /// While parsing, the registers numbered so far; then the largest frame of
