@@ -206,6 +206,21 @@ def hopper_tma():
     check("tma3d", raw.reshape(b2, n1, b0), want)
 
 
+def hopper_gemm():
+    m, n, k = 128, 192, 256
+    a = nonzero(rng.uniform(-2, 2, (m, k)).astype(np.float16))
+    b = nonzero(rng.uniform(-2, 2, (n, k)).astype(np.float16))
+    box = "64,64:swizzle=128"
+    (c,) = run("wgmma_gemm", "%d,%d" % (n // 64, m // 64), "128",
+               [TensorMap(a, "f16:%d,%d:%s" % (k, m, box)),
+                TensorMap(b, "f16:%d,%d:%s" % (k, n, box)),
+                np.full(m * n, 7, np.float32), "i32:%d" % n, "i32:%d" % k],
+               [2])
+    # f32 accumulation over 16 K steps of 16: within 1e-4 of the exact sum.
+    check("wgmma_gemm", c.reshape(m, n),
+          a.astype(np.float64) @ b.astype(np.float64).T, rtol=1e-5, atol=1e-4)
+
+
 def shuffle():
     n = 256
     v = nonzero(rng.integers(-1000, 1000, n).astype(np.int32))
