@@ -565,6 +565,11 @@ Status checkBulk(Decoding &d) {
   auto isValue = [&](int i) {
     return ins.ops[i].kind == Operand::Reg || ins.ops[i].kind == Operand::Imm;
   };
+  // A size written as a number is checked now, as ptxas does.
+  if (ins.op == Op::CpBulk && ins.nops >= 3 &&
+      ins.ops[2].kind == Operand::Imm && ins.ops[2].imm % 16)
+    return d.need(false, "the size " + std::to_string(ins.ops[2].imm) +
+                             " is not a multiple of 16");
   if (ins.op == Op::CpBulkTensor) {
     // [tensorMap, {coordinates}] is two operands (the parser splits it).
     int map = toShared ? 1 : 0;

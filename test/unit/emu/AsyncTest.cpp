@@ -498,8 +498,9 @@ TEST(EmuAsyncErrors, Reported) {
        "  mov.u32 %r1, bar;\n  mbarrier.init.shared.b64 [%r1+4], 1;",
        "misaligned mbarrier", ReportKind::Misaligned},
       {"bulk size",
-       init + "  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::"
-              "bytes [%r2], [%rd1], 24, [%r1];",
+       init + "  mov.u32 %r5, 24;\n"
+              "  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::"
+              "bytes [%r2], [%rd1], %r5, [%r1];",
        "of 24 bytes (the size must be a multiple of 16)", ReportKind::Other},
       {"bulk alignment",
        init + "  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::"
@@ -536,6 +537,8 @@ TEST(EmuAsyncErrors, LoadErrors) {
       {"  cp.async.bulk.global.shared::cta [%rd1], [%r1], 16;",
        "bulk_group [dst], [src], size"},
       {"  elect.sync %r1, 0xffffffff;", "elect.sync d|p, membermask"},
+      {"  cp.async.bulk.global.shared::cta.bulk_group [%rd1], [%r1], 24;",
+       "the size 24 is not a multiple of 16"},
   };
   for (const auto &[body, message] : cases) {
     Emulator emu;
