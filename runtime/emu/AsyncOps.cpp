@@ -525,12 +525,19 @@ bool bulkModifier(Decoding &d, std::string_view m) {
     ins.op = Op::CpBulkWait;
   else if (m == "read" && ins.op == Op::CpBulkWait)
     ins.flags |= FRead;
+  else if (m == "prefetch" && ins.op == Op::CpBulk)
+    ins.op = Op::CpBulkPrefetch;
+  else if (m == "L2" && ins.op == Op::CpBulkPrefetch)
+    ;
   else if (m == "tensor" && ins.op == Op::CpBulk)
     ins.op = Op::CpBulkTensor;
-  else if (ins.op == Op::CpBulkTensor && m.size() == 2 && m[1] == 'd' &&
-           m[0] >= '1' && m[0] <= '5')
+  else if (m == "tensor" && ins.op == Op::CpBulkPrefetch)
+    ins.sub = Sub::BulkPrefetchTensor;
+  else if ((ins.op == Op::CpBulkTensor || ins.op == Op::CpBulkPrefetch) &&
+           m.size() == 2 && m[1] == 'd' && m[0] >= '1' && m[0] <= '5')
     ins.vec = uint8_t(m[0] - '0');
-  else if (ins.op == Op::CpBulkTensor && m == "tile")
+  else if ((ins.op == Op::CpBulkTensor || ins.op == Op::CpBulkPrefetch) &&
+           m == "tile")
     ;
   else if (m != "mbarrier::complete_tx::bytes" && m != "bulk_group" &&
            m != "shared::cluster")
@@ -546,6 +553,18 @@ Status checkBulk(Decoding &d) {
   case Op::CpBulkWait:
     return d.need(ins.nops == 1 && ins.ops[0].kind == Operand::Imm,
                   "an immediate group count");
+  case Op::CpBulkPrefetch:
+    // A hint to L2: checked for its form only.
+    if (ins.sub == Sub::BulkPrefetchTensor)
+      return d.need(ins.nops == 2 && ins.ops[0].kind == Operand::Addr &&
+                        ins.ops[1].kind == Operand::Vec &&
+                        ins.ops[1].count == ins.vec,
+                    "cp.async.bulk.prefetch.tensor.Nd.L2.global [tensorMap, "
+                    "{N coordinates}]");
+    return d.need(ins.nops == 2 && ins.ops[0].kind == Operand::Addr &&
+                      (ins.ops[1].kind == Operand::Reg ||
+                       ins.ops[1].kind == Operand::Imm),
+                  "cp.async.bulk.prefetch.L2.global [src], size");
   default:
     break;
   }

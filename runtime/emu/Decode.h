@@ -96,7 +96,7 @@ bool bulkModifier(Decoding &d, std::string_view m);
 Status checkBulk(Decoding &d);
 inline bool isBulk(Op op) {
   return op == Op::CpBulk || op == Op::CpBulkTensor || op == Op::CpBulkCommit ||
-         op == Op::CpBulkWait;
+         op == Op::CpBulkWait || op == Op::CpBulkPrefetch;
 }
 
 /// The reduction of atom, red, redux and bar.red (.add, .min, ... .popc).

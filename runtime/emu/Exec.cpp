@@ -319,6 +319,7 @@ Yield Launch::runWarp(Warp &w) {
       return Yield::Again;
     case Op::CpBulkCommit:
     case Op::CpBulkWait: // bulk copies are done when they execute
+    case Op::CpBulkPrefetch:
       break;
     case Op::Wgmma: {
       bool parked = false;

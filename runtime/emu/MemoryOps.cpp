@@ -636,6 +636,8 @@ bool memoryModifier(Decoding &d, std::string_view m) {
              (m == "gl" || m == "cta" || m == "sys" || m == "sc" ||
               m == "acq_rel" || m == "gpu" || m == "proxy" || m == "async" ||
               m == "cluster")) {
+  } else if (ins.op == Op::Nop && m == "tensormap") {
+    // prefetch.tensormap: a hint, as prefetch is.
   } else if (ins.op == Op::Cvta && m == "to") {
     ins.op = Op::CvtaTo;
   } else {
@@ -730,6 +732,8 @@ Status checkMemory(Decoding &d) {
   case Op::Membar:
     return Status::success();
   default: // prefetch
+    if (std::find(d.mods.begin(), d.mods.end(), "tensormap") != d.mods.end())
+      return Status::success();
     return d.typed();
   }
 }

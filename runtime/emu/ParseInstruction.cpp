@@ -193,7 +193,8 @@ Status checkOperandKinds(const decode::Decoding &d) {
                ins.op == Op::Ldmatrix || ins.op == Op::Stmatrix ||
                ins.op == Op::WmmaLoad || ins.op == Op::WmmaStore ||
                ins.op == Op::Nop || ins.op == Op::Mbarrier ||
-               ins.op == Op::CpBulk || ins.op == Op::CpBulkTensor;
+               ins.op == Op::CpBulk || ins.op == Op::CpBulkTensor ||
+               ins.op == Op::CpBulkPrefetch;
   for (int i = 0; i < ins.nops; ++i) {
     const Operand &o = ins.ops[i];
     if (o.kind == Operand::Addr && !memOp)
@@ -214,8 +215,8 @@ Status checkOperandKinds(const decode::Decoding &d) {
                 ins.op == Op::Stmatrix;
   // The coordinates of a tensor copy follow its tensor-map address.
   auto isCoords = [&](int i) {
-    return ins.op == Op::CpBulkTensor && i > 0 &&
-           ins.ops[i - 1].kind == Operand::Addr;
+    return (ins.op == Op::CpBulkTensor || ins.op == Op::CpBulkPrefetch) &&
+           i > 0 && ins.ops[i - 1].kind == Operand::Addr;
   };
   for (int i = 0; i < ins.nops; ++i)
     if (ins.ops[i].kind == Operand::Vec && !isCoords(i) &&

@@ -36,6 +36,7 @@ bool writesFirstOperand(Op op) {
   case Op::CpBulkTensor:
   case Op::CpBulkCommit:
   case Op::CpBulkWait:
+  case Op::CpBulkPrefetch:
   case Op::Setmaxnreg:
   case Op::WgmmaFence:
   case Op::WgmmaCommit:

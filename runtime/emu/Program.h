@@ -110,6 +110,7 @@ enum class Op : uint8_t {
   CpBulkTensor, ///< cp.async.bulk.tensor.Nd global -> shared
   CpBulkCommit, ///< cp.async.bulk.commit_group
   CpBulkWait,   ///< cp.async.bulk.wait_group[.read]
+  CpBulkPrefetch, ///< cp.async.bulk.prefetch[.tensor] (no effect)
   Elect,
   Setmaxnreg,
   Wgmma,       ///< wgmma.mma_async
@@ -308,6 +309,7 @@ enum class Sub : uint8_t {
   // cp.async.bulk: the direction
   BulkToShared,
   BulkToGlobal,
+  BulkPrefetchTensor, ///< cp.async.bulk.prefetch.tensor: [map, {coordinates}]
 };
 
 enum class Special : uint8_t {

@@ -435,6 +435,19 @@ JOIN:
   }
 }
 
+// The L2 prefetches (a bulk range, a tensor box, a tensor map) are hints:
+// accepted, no effect.
+TEST(EmuBulk, PrefetchesAreHints) {
+  std::string ptx = kernel(
+      "  cp.async.bulk.prefetch.L2.global [%rd1], 64;\n"
+      "  cp.async.bulk.prefetch.tensor.2d.L2.global.tile [%rd1, {%r0, %r0}];\n"
+      "  prefetch.tensormap [%rd1];\n"
+      "  st.global.u32 [%rd2], 7;");
+  Outcome r = launch(ptx, std::vector<uint8_t>(64, 1), 16, Dim3(1), Dim3(1));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(readAt<uint32_t>(r.out, 0), 7u);
+}
+
 TEST(EmuSetmaxnreg, AcceptedInRange) {
   std::string ok = kernel("  setmaxnreg.inc.sync.aligned.u32 240;\n"
                           "  setmaxnreg.dec.sync.aligned.u32 24;");
