@@ -107,6 +107,23 @@ def check_one(seed, args):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def reduce_file(args):
+    text = open(args.reduce_file).read()
+    workdir = run.scratch_dir()
+    try:
+        outcome = run.run_program(text, args.tilusc, workdir,
+                                  timeout=args.timeout, collect=False)
+        sig = args.signature or outcome.signature()
+        print(f"tilus-smith: reducing '{sig}'", file=sys.stderr)
+        r = reduce.Reducer(text, args.tilusc, workdir, sig,
+                           timeout=args.timeout, budget=args.reduce_budget)
+        sys.stdout.write(r.reduce())
+        print(f"tilus-smith: {r.tests} runs", file=sys.stderr)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
 def summarize(results, seconds, universe, out=sys.stdout):
     counts = collections.Counter(r["kind"] for r in results)
     n = len(results)
@@ -174,6 +191,12 @@ def main(argv=None):
     p.add_argument("--print", dest="print_seed", type=int,
                    help="print the program of this seed and exit")
     p.add_argument("--json", help="write every program's result here")
+    p.add_argument("--reduce", dest="reduce_file",
+                   help="reduce this program (its failure as it runs now) "
+                        "and print the reduction")
+    p.add_argument("--signature",
+                   help="with --reduce: the failure to keep, e.g. 'reject: "
+                        "...' (default: what the program does now)")
     p.add_argument("--fail-on", default="",
                    help="comma-separated outcomes that make the exit status "
                         "1 (e.g. mismatch,crash,reject,timeout)")
@@ -183,6 +206,8 @@ def main(argv=None):
         return 0
     if args.keep_dir:
         args.keep_dir = os.path.abspath(args.keep_dir)
+    if args.reduce_file:
+        return reduce_file(args)
     seeds = range(args.seed, args.seed + args.count)
     t0 = time.time()
     results = []

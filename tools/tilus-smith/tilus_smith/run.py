@@ -40,6 +40,7 @@ class Outcome:
         msg = self.message
         if self.kind == "mismatch":
             return "mismatch"
+        msg = re.sub(r"\S*\.(tl|ptx)\b", "FILE", msg)
         msg = re.sub(r"0x[0-9a-f]+|\d+", "N", msg)
         msg = re.sub(r"'[^']*'", "'X'", msg)
         return f"{self.kind}: {msg[:80]}"
