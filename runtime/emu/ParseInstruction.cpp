@@ -175,6 +175,10 @@ bool readModifier(decode::Decoding &d, const decode::Family &family,
     ins.rnd = r;
   else if (m == "v2" || m == "v4" || m == "x1" || m == "x2" || m == "x4")
     ins.vec = uint8_t(m[1] - '0');
+  // `.hi` and `.lo` are comparisons of set and setp (unsigned > and <), not
+  // the flags of mul and mad.
+  else if ((ins.op == Op::Setp || ins.op == Op::Set) && family.modifier(d, m))
+    return true;
   else if (flagByName(m, f))
     ins.flags |= f;
   else
