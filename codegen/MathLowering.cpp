@@ -391,45 +391,10 @@ struct ViewLowering : OpConversionPattern<ViewOp> {
   }
 };
 
-/// A float function of a scalar: the tile instructions on a vector of one
-/// f32.
-struct ScalarUnaryLowering : OpConversionPattern<ScalarUnaryOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(ScalarUnaryOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Type f32 = rewriter.getF32Type();
-    Value x = adaptor.getSource();
-    if (x.getType() != f32)
-      x = rewriter.create<arith::ExtFOp>(loc, f32, x);
-    UnaryKind kind = op.getKind();
-    Value r;
-    if (kind == UnaryKind::neg)
-      r = rewriter.create<arith::NegFOp>(loc, x);
-    else if (kind == UnaryKind::abs)
-      r = rewriter.create<LLVM::FAbsOp>(loc, x);
-    else {
-      auto vectorType = VectorType::get({1}, f32);
-      Value vector = rewriter.create<vector::SplatOp>(loc, vectorType, x);
-      Value result = emitFloatFunction(rewriter, loc, kind, vector);
-      if (!result)
-        return op.emitOpError("has no lowering for ")
-               << stringifyUnaryKind(kind);
-      r = rewriter.create<vector::ExtractOp>(loc, result, int64_t(0));
-    }
-    if (op.getType() != f32)
-      r = rewriter.create<arith::TruncFOp>(loc, op.getType(), r);
-    rewriter.replaceOp(op, r);
-    return success();
-  }
-};
-
 } // namespace
 
 void tilus::populateMathLoweringPatterns(const TypeConverter &converter,
                                          RewritePatternSet &patterns) {
-  patterns.add<UnaryLowering, ScalarUnaryLowering, CmpLowering, WhereLowering,
-               CastLowering, ViewLowering>(converter, patterns.getContext());
+  patterns.add<UnaryLowering, CmpLowering, WhereLowering, CastLowering,
+               ViewLowering>(converter, patterns.getContext());
 }

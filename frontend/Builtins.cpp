@@ -67,19 +67,19 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       {"transpose", 1, 1, "(tile)", false, &G::genTranspose},
       {"slice", 3, 3, "(tile, [offsets], [shape])", false, &G::genSlice},
       // Elementwise functions, each named after its UnaryKind.
-      {"exp", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"exp2", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"log", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"log2", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"sqrt", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"rsqrt", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"tanh", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"sin", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"cos", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"abs", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"round", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"floor", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
-      {"ceil", 1, 1, "(tile or float scalar)", false, &G::genUnaryCall},
+      {"exp", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"exp2", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"log", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"log2", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"sqrt", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"rsqrt", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"tanh", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"sin", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"cos", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"abs", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"round", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"floor", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"ceil", 1, 1, "(tile)", false, &G::genUnaryCall},
       // Integers (min and max also on floats and tiles).
       {"cdiv", 2, 2, "(a, b)", false, &G::genIntegerCall},
       {"min", 2, 2, "(a, b)", false, &G::genIntegerCall},
@@ -143,45 +143,11 @@ mlir::FailureOr<Val> Generator::genCall(const Expr &call) {
 //===----------------------------------------------------------------------===//
 
 mlir::FailureOr<Val> Generator::genUnaryCall(const Expr &call) {
-  // Each function is named after its UnaryKind.
-  UnaryKind kind = *symbolizeUnaryKind(call.name);
-  mlir::FailureOr<Val> x = genExpr(*call.operands[0]);
+  mlir::FailureOr<Val> x = genArg(call, 0, Val::Kind::Tile);
   if (mlir::failed(x))
     return mlir::failure();
-  if (x->kind == Val::Kind::Tile)
-    return genUnaryTile(call, kind, *x);
-  if (x->kind == Val::Kind::Int && kind == UnaryKind::abs)
-    return Val::constInt(x->intValue < 0 ? -x->intValue : x->intValue);
-  // A float scalar (a parameter, a value computed from one) or a literal:
-  // the same function on one value, computed in f32 as on tiles.
-  bool floatScalar = x->kind == Val::Kind::Scalar &&
-                     llvm::isa<mlir::FloatType>(x->value.getType());
-  if (x->isConst() || floatScalar) {
-    mlir::Value value;
-    if (floatScalar) {
-      value = x->value;
-    } else {
-      mlir::FailureOr<mlir::Value> c =
-          constantOf(*x, builder.getF32Type(), call.operands[0]->loc);
-      if (mlir::failed(c))
-        return mlir::failure();
-      value = *c;
-    }
-    if (!value.getType().isF16() && !value.getType().isBF16() &&
-        !value.getType().isF32()) {
-      report(call.operands[0]->loc, "'" + call.name +
-                                        "' takes an f16, bf16 or f32 scalar, "
-                                        "got " +
-                                        typeToString(value.getType()));
-      return mlir::failure();
-    }
-    return Val::of(Val::Kind::Scalar,
-                   builder.create<ScalarUnaryOp>(loc(call.loc), kind, value));
-  }
-  report(call.operands[0]->loc, "'" + call.name +
-                                    "' expects a tile or a float scalar, got " +
-                                    describe(*x));
-  return mlir::failure();
+  // Each function is named after its UnaryKind.
+  return genUnaryTile(call, *symbolizeUnaryKind(call.name), *x);
 }
 
 mlir::FailureOr<Val> Generator::genLoad(const Expr &call) {

@@ -617,15 +617,6 @@ template <typename Op> static LogicalResult verifyShift(Op op) {
   return verifyTileThreads(op, op.getResult().getType());
 }
 
-LogicalResult ScalarUnaryOp::verify() {
-  Type type = getType();
-  if (!type.isF16() && !type.isBF16() && !type.isF32())
-    return emitOpError("expects an f16, bf16 or f32 scalar, got ") << type;
-  if (getKind() == UnaryKind::bitnot)
-    return emitOpError("'not' is not a float function");
-  return success();
-}
-
 LogicalResult ShlOp::verify() { return verifyShift(*this); }
 LogicalResult ShrOp::verify() { return verifyShift(*this); }
 

@@ -334,23 +334,6 @@ def Tilus_UnaryOp : Tilus_Op<"unary", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def Tilus_ScalarUnaryOp
-    : Tilus_Op<"scalar_unary", [Pure, SameOperandsAndResultType]> {
-  let summary = "a float function of one float scalar";
-  let description = [{
-    The float functions of `tilus.unary` (all kinds but `not`) on an f16,
-    bf16 or f32 scalar, computed in f32 with the same PTX instructions.
-
-    ```mlir
-    %r = tilus.scalar_unary rsqrt %eps : f32
-    ```
-  }];
-  let arguments = (ins Tilus_UnaryKind:$kind, AnyFloat:$source);
-  let results = (outs AnyFloat:$result);
-  let assemblyFormat = "$kind $source attr-dict `:` type($result)";
-  let hasVerifier = 1;
-}
-
 def Tilus_CmpOp : Tilus_Op<"cmp", [Pure, AllTypesMatch<["lhs", "rhs"]>]> {
   let summary = "elementwise comparison of two tiles";
   let description = [{

@@ -26,13 +26,8 @@ Tolerance tilus::defaultTolerance(mlir::func::FuncOp kernel, DType dtype) {
     return {};
   bool approx = false, tanh = false, sums = false;
   kernel.walk([&](mlir::Operation *op) {
-    std::optional<UnaryKind> kind;
-    if (auto unary = llvm::dyn_cast<UnaryOp>(op))
-      kind = unary.getKind();
-    else if (auto scalar = llvm::dyn_cast<ScalarUnaryOp>(op))
-      kind = scalar.getKind();
-    if (kind) {
-      switch (*kind) {
+    if (auto unary = llvm::dyn_cast<UnaryOp>(op)) {
+      switch (unary.getKind()) {
       case UnaryKind::exp:
       case UnaryKind::exp2:
       case UnaryKind::log:

@@ -625,11 +625,6 @@ private:
         .Case<ViewOp>([&](auto o) { return runView(o); })
         .Case<SliceOp>([&](auto o) { return runSlice(o); })
         .Case<TransposeOp>([&](auto o) { return runTranspose(o); })
-        .Case<ScalarUnaryOp>([&](ScalarUnaryOp o) {
-          setScalar(o, unaryElement(o.getKind(), *getDType(o.getType()),
-                                    scalar(o.getSource())));
-          return success();
-        })
         .Case<UnaryOp>([&](UnaryOp o) {
           const Tile &source = tile(o.getSource());
           Tile result = makeTile(o);
