@@ -116,8 +116,33 @@ struct UnaryLowering : OpConversionPattern<UnaryOp> {
   matchAndRewrite(UnaryOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    DType dtype = elementDType(op.getType());
+    DType dtype = *getDType(getTileOrScalarElementType(op.getType()));
     Value x = adaptor.getSource();
+    // A scalar is computed as a one-register tile, with the same
+    // instructions as an element of a tile.
+    if (!isa<VectorType>(x.getType())) {
+      auto type = VectorType::get({1}, x.getType());
+      Value vector = rewriter.create<vector::InsertOp>(
+          loc, x,
+          rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(type)),
+          0);
+      FailureOr<Value> result = lower(op, vector, dtype, rewriter);
+      if (failed(result))
+        return failure();
+      rewriter.replaceOpWithNewOp<vector::ExtractOp>(op, *result, 0);
+      return success();
+    }
+    FailureOr<Value> result = lower(op, x, dtype, rewriter);
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+
+  /// The registers of the result, from the registers `x` of the operand.
+  static FailureOr<Value> lower(UnaryOp op, Value x, DType dtype,
+                                ConversionPatternRewriter &rewriter) {
+    Location loc = op.getLoc();
     UnaryKind kind = op.getKind();
     if (dtype.isFloat() && (kind == UnaryKind::neg || kind == UnaryKind::abs)) {
       // The sign bit, exactly, in every format (NaN included).
@@ -143,18 +168,17 @@ struct UnaryLowering : OpConversionPattern<UnaryOp> {
                     .getResult();
       if (isa<FloatType>(regType))
         result = rewriter.create<arith::BitcastOp>(loc, x.getType(), result);
-      rewriter.replaceOp(op, result);
-      return success();
+      return result;
     }
     if (dtype.isFloat()) {
       Value wide = emitComputeCast(rewriter, loc, x, dtype, DType::f32());
       Value result = emitFloatFunction(rewriter, loc, kind, wide);
-      if (!result)
-        return op.emitOpError("has no lowering for ")
-               << stringifyUnaryKind(kind) << " of floats";
-      rewriter.replaceOp(
-          op, emitComputeCast(rewriter, loc, result, DType::f32(), dtype));
-      return success();
+      if (!result) {
+        op.emitOpError("has no lowering for ")
+            << stringifyUnaryKind(kind) << " of floats";
+        return failure();
+      }
+      return emitComputeCast(rewriter, loc, result, DType::f32(), dtype);
     }
     DType compute = getComputeType(dtype);
     Value wide = emitComputeCast(rewriter, loc, x, dtype, compute);
@@ -180,12 +204,10 @@ struct UnaryLowering : OpConversionPattern<UnaryOp> {
           loc, wide, emitConstant(rewriter, loc, wide.getType(), -1));
       break;
     default:
-      return op.emitOpError("'")
-             << stringifyUnaryKind(kind) << "' expects floats";
+      op.emitOpError("'") << stringifyUnaryKind(kind) << "' expects floats";
+      return failure();
     }
-    rewriter.replaceOp(op,
-                       emitComputeCast(rewriter, loc, result, compute, dtype));
-    return success();
+    return emitComputeCast(rewriter, loc, result, compute, dtype);
   }
 };
 

@@ -12,6 +12,12 @@
 //      type each), and every thread combines the slots of the warps that
 //      differ from its own only in the digits of `dim`. Barriers come before
 //      the writes, between writes and reads, and after the reads.
+// argmax and argmin carry (value, index) pairs through the same steps: a
+// thread's elements get their index along `dim` from the layout, shuffles
+// move both halves, and the scratch area holds the indices after the values
+// (target/Scratch.h). A pair replaces another when its value is beyond (or
+// equal with a smaller index), NaN being beyond every number; that order
+// is total, so the combination order does not change the result.
 // Values are combined in a wide type: f32 for every float type, i32/u32 for
 // integers narrower than 32 bits (sums wrap to the type at the end), the
 // type itself for 32- and 64-bit integers. Partial results that cross warps
@@ -80,8 +86,56 @@ Value combine(OpBuilder &builder, Location loc, ReduceKind kind, DType type,
     if (isSigned)
       return builder.create<arith::MinSIOp>(loc, x, y);
     return builder.create<arith::MinUIOp>(loc, x, y);
+  case ReduceKind::argmax:
+  case ReduceKind::argmin:
+    break; // Pairs: combinePartial.
   }
   return {};
+}
+
+/// A partial result: a value, and for argmax/argmin its index (i32).
+struct Partial {
+  Value value, index;
+};
+
+/// Whether (y, j) replaces (x, i) as the partial result of an argmax or
+/// argmin (see the file comment).
+Value replaces(OpBuilder &builder, Location loc, ReduceKind kind, DType type,
+               Value x, Value i, Value y, Value j) {
+  bool max = kind == ReduceKind::argmax;
+  Value earlier =
+      builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, j, i);
+  Value beyond, equal;
+  if (type.isFloat()) {
+    using P = arith::CmpFPredicate;
+    beyond = builder.create<arith::CmpFOp>(loc, max ? P::OGT : P::OLT, y, x);
+    equal = builder.create<arith::CmpFOp>(loc, P::OEQ, y, x);
+    // A NaN y replaces any number, and an earlier NaN.
+    Value yNan = builder.create<arith::CmpFOp>(loc, P::UNO, y, y);
+    Value xNumber = builder.create<arith::CmpFOp>(loc, P::ORD, x, x);
+    beyond = builder.create<arith::OrIOp>(
+        loc, beyond,
+        builder.create<arith::AndIOp>(
+            loc, yNan, builder.create<arith::OrIOp>(loc, xNumber, earlier)));
+  } else {
+    using P = arith::CmpIPredicate;
+    P predicate = type.isSigned() ? (max ? P::sgt : P::slt)
+                                  : (max ? P::ugt : P::ult);
+    beyond = builder.create<arith::CmpIOp>(loc, predicate, y, x);
+    equal = builder.create<arith::CmpIOp>(loc, P::eq, y, x);
+  }
+  return builder.create<arith::OrIOp>(
+      loc, beyond, builder.create<arith::AndIOp>(loc, equal, earlier));
+}
+
+Partial combinePartial(OpBuilder &builder, Location loc, ReduceKind kind,
+                       DType type, Partial a, Partial b) {
+  if (!isArgReduce(kind))
+    return {combine(builder, loc, kind, type, a.value, b.value), {}};
+  Value take =
+      replaces(builder, loc, kind, type, a.value, a.index, b.value, b.index);
+  return {builder.create<arith::SelectOp>(loc, take, b.value, a.value),
+          builder.create<arith::SelectOp>(loc, take, b.index, a.index)};
 }
 
 /// `value` (32 or 64 bits) from the lane `laneMask` away (xor).
@@ -153,22 +207,32 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
     DType dtype = *getDType(sourceTile.getElementType());
     DType acc = getAccumulateType(dtype);
     ReduceKind kind = op.getKind();
+    bool arg = isArgReduce(kind);
     Value source =
         emitComputeCast(rewriter, loc, adaptor.getSource(), dtype, acc);
 
     // 1. The thread's own elements. Local digits do not depend on the
     // thread, so thread 0's map tells which result local each one feeds.
-    SmallVector<Value> partial(resultLayout.numLocals());
+    SmallVector<Partial> partial(resultLayout.numLocals());
+    Value threadId =
+        arg ? rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type())
+                  .getResult()
+            : Value();
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
       std::vector<int64_t> index = layout.map(0, local);
       index[dim] = 0;
       if (!keep)
         index.erase(index.begin() + dim);
       int64_t target = resultLayout.localIndexOf(index.data());
-      Value element = rewriter.create<vector::ExtractOp>(loc, source, local);
-      partial[target] = partial[target] ? combine(rewriter, loc, kind, acc,
-                                                  partial[target], element)
-                                        : element;
+      Partial element{rewriter.create<vector::ExtractOp>(loc, source, local),
+                      arg ? emitLayoutCoordinates(rewriter, loc, layout,
+                                                  threadId, local)[dim]
+                          : Value()};
+      partial[target] =
+          partial[target].value
+              ? combinePartial(rewriter, loc, kind, acc, partial[target],
+                               element)
+              : element;
     }
 
     // The thread digits of `dim` inside and across warps, and the replicated
@@ -205,9 +269,12 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
     for (ThreadDigit digit : laneDigits)
       for (int64_t mask = digit.stride; mask < digit.stride * digit.size;
            mask *= 2)
-        for (Value &value : partial)
-          value = combine(rewriter, loc, kind, acc, value,
-                          shuffleXor(rewriter, loc, value, mask));
+        for (Partial &value : partial) {
+          Partial other{shuffleXor(rewriter, loc, value.value, mask),
+                        arg ? shuffleXor(rewriter, loc, value.index, mask)
+                            : Value()};
+          value = combinePartial(rewriter, loc, kind, acc, value, other);
+        }
 
     // 3. Across warps.
     if (!warpDigits.empty()) {
@@ -230,8 +297,10 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
         loc, rewriter.getZeroAttr(resultType));
     for (auto [local, value] : llvm::enumerate(partial))
       result = rewriter.create<vector::InsertOp>(
-          loc, emitComputeCast(rewriter, loc, value, acc, dtype), result,
-          local);
+          loc,
+          arg ? value.index
+              : emitComputeCast(rewriter, loc, value.value, acc, dtype),
+          result, local);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -241,7 +310,8 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
       const RegisterLayout &resultLayout, ArrayRef<int64_t> shape, DType dtype,
       DType acc, ReduceKind kind, ArrayRef<ThreadDigit> laneDigits,
       ArrayRef<ThreadDigit> replicaLaneDigits, ArrayRef<ThreadDigit> warpDigits,
-      MutableArrayRef<Value> partial) {
+      MutableArrayRef<Partial> partial) {
+    bool arg = isArgReduce(kind);
     auto c32 = [&](int64_t v) -> Value {
       return builder.create<arith::ConstantIntOp>(loc, v, 32);
     };
@@ -259,12 +329,18 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
       Value q = builder.create<arith::DivUIOp>(loc, index, c32(digit.stride));
       return builder.create<arith::RemUIOp>(loc, q, c32(digit.size));
     };
-    auto slotAddress = [&](Value warpIndex, Value linear) -> Value {
+    int64_t indexOffset = arg ? getReduceIndexScratchOffset(op) : 0;
+    // The address of a slot's value, or of its index.
+    auto slotAddress = [&](Value warpIndex, Value linear,
+                           bool index = false) -> Value {
       Value slot = builder.create<arith::AddIOp>(
           loc,
           builder.create<arith::MulIOp>(loc, warpIndex, c32(resultElements)),
           linear);
-      slot = builder.create<arith::MulIOp>(loc, slot, c32(elementBytes));
+      slot = builder.create<arith::MulIOp>(loc, slot,
+                                           c32(index ? 4 : elementBytes));
+      if (index)
+        slot = builder.create<arith::AddIOp>(loc, slot, c32(indexOffset));
       return builder.create<LLVM::GEPOp>(loc, base.getType(), i8, base,
                                          ValueRange{slot});
     };
@@ -298,9 +374,12 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
       OpBuilder::InsertionGuard guard(builder);
       builder.setInsertionPoint(b.getInsertionBlock(), b.getInsertionPoint());
       for (auto [local, value] : llvm::enumerate(partial)) {
-        Value stored = emitComputeCast(builder, l, value, acc, dtype);
+        Value stored = emitComputeCast(builder, l, value.value, acc, dtype);
         builder.create<LLVM::StoreOp>(l, stored,
                                       slotAddress(warp, linears[local]));
+        if (arg)
+          builder.create<LLVM::StoreOp>(
+              l, value.index, slotAddress(warp, linears[local], true));
       }
       builder.create<scf::YieldOp>(l);
     });
@@ -323,14 +402,21 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
       offsets = std::move(next);
     }
     for (auto [local, value] : llvm::enumerate(partial)) {
-      Value total;
+      Partial total;
       for (int64_t o : offsets) {
         Value source = builder.create<arith::AddIOp>(loc, warpBase[0], c32(o));
         Value loaded = builder.create<LLVM::LoadOp>(
             loc, registerType, slotAddress(source, linears[local]));
-        loaded = emitComputeCast(builder, loc, loaded, dtype, acc);
-        total =
-            total ? combine(builder, loc, kind, acc, total, loaded) : loaded;
+        Partial other{emitComputeCast(builder, loc, loaded, dtype, acc),
+                      arg ? builder
+                                .create<LLVM::LoadOp>(
+                                    loc, builder.getI32Type(),
+                                    slotAddress(source, linears[local], true))
+                                .getResult()
+                          : Value()};
+        total = total.value
+                    ? combinePartial(builder, loc, kind, acc, total, other)
+                    : other;
       }
       value = total;
     }

@@ -63,23 +63,25 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       {"reduce_sum", 2, 3, "(tile, dim[, keepdim])", false, &G::genReduce},
       {"reduce_max", 2, 3, "(tile, dim[, keepdim])", false, &G::genReduce},
       {"reduce_min", 2, 3, "(tile, dim[, keepdim])", false, &G::genReduce},
+      {"argmax", 2, 3, "(tile, dim[, keepdim])", false, &G::genReduce},
+      {"argmin", 2, 3, "(tile, dim[, keepdim])", false, &G::genReduce},
       {"dot", 3, 3, "(a, b, c)", false, &G::genDot},
       {"transpose", 1, 1, "(tile)", false, &G::genTranspose},
       {"slice", 3, 3, "(tile, [offsets], [shape])", false, &G::genSlice},
       // Elementwise functions, each named after its UnaryKind.
-      {"exp", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"exp2", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"log", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"log2", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"sqrt", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"rsqrt", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"tanh", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"sin", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"cos", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"abs", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"round", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"floor", 1, 1, "(tile)", false, &G::genUnaryCall},
-      {"ceil", 1, 1, "(tile)", false, &G::genUnaryCall},
+      {"exp", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"exp2", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"log", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"log2", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"sqrt", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"rsqrt", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"tanh", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"sin", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"cos", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"abs", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"round", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"floor", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
+      {"ceil", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
       // Integers (min and max also on floats and tiles).
       {"cdiv", 2, 2, "(a, b)", false, &G::genIntegerCall},
       {"min", 2, 2, "(a, b)", false, &G::genIntegerCall},
@@ -143,11 +145,30 @@ mlir::FailureOr<Val> Generator::genCall(const Expr &call) {
 //===----------------------------------------------------------------------===//
 
 mlir::FailureOr<Val> Generator::genUnaryCall(const Expr &call) {
-  mlir::FailureOr<Val> x = genArg(call, 0, Val::Kind::Tile);
+  const Expr &arg = *call.operands[0];
+  mlir::FailureOr<Val> x = genExpr(arg);
   if (mlir::failed(x))
     return mlir::failure();
   // Each function is named after its UnaryKind.
-  return genUnaryTile(call, *symbolizeUnaryKind(call.name), *x);
+  UnaryKind kind = *symbolizeUnaryKind(call.name);
+  if (x->kind == Val::Kind::Tile)
+    return genUnaryTile(call, kind, *x);
+  // A constant folds exactly and takes the type it meets, as a literal does.
+  if (x->kind == Val::Kind::Int && kind == UnaryKind::abs)
+    return Val::constInt(x->intValue < 0 ? -x->intValue : x->intValue);
+  if (x->isConst())
+    return Val::constFloat(evalFloatFunction(
+        kind, x->kind == Val::Kind::Int ? static_cast<double>(x->intValue)
+                                        : x->floatValue));
+  if (x->kind == Val::Kind::Scalar &&
+      llvm::isa<mlir::Float16Type, mlir::BFloat16Type, mlir::Float32Type>(
+          x->value.getType()))
+    return Val::of(Val::Kind::Scalar,
+                   builder.create<UnaryOp>(loc(call.loc), kind, x->value));
+  report(arg.loc, "argument 1 of '" + call.name +
+                      "' must be a tile or a float scalar, got " +
+                      describe(*x));
+  return mlir::failure();
 }
 
 mlir::FailureOr<Val> Generator::genLoad(const Expr &call) {
@@ -535,7 +556,7 @@ mlir::FailureOr<Val> Generator::genReduce(const Expr &call) {
     keepdim = *keep != 0;
   }
   if (getDType(tile.getElementType())->isBool() ||
-      mlir::failed(checkArithmeticType("+", tile.getElementType(), call.loc))) {
+      mlir::failed(checkArithmeticType(name, tile.getElementType(), call.loc))) {
     if (getDType(tile.getElementType())->isBool())
       report(call.loc, "cannot reduce bool tiles");
     return mlir::failure();
@@ -547,11 +568,15 @@ mlir::FailureOr<Val> Generator::genReduce(const Expr &call) {
     shape.erase(shape.begin() + *dim);
   ReduceKind kind = name == "reduce_sum"   ? ReduceKind::sum
                     : name == "reduce_max" ? ReduceKind::max
-                                           : ReduceKind::min;
-  return Val::of(
-      Val::Kind::Tile,
-      builder.create<ReduceOp>(l, tileType(shape, tile.getElementType()), kind,
-                               x->value, *dim, keepdim || tile.getRank() == 1));
+                    : name == "reduce_min" ? ReduceKind::min
+                    : name == "argmax"     ? ReduceKind::argmax
+                                           : ReduceKind::argmin;
+  mlir::Type element = isArgReduce(kind) ? builder.getI32Type()
+                                         : tile.getElementType();
+  return Val::of(Val::Kind::Tile,
+                 builder.create<ReduceOp>(l, tileType(shape, element), kind,
+                                          x->value, *dim,
+                                          keepdim || tile.getRank() == 1));
 }
 
 mlir::FailureOr<Val> Generator::genDot(const Expr &call) {

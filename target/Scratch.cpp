@@ -3,6 +3,7 @@
 #include "target/Scratch.h"
 
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 
@@ -108,6 +109,20 @@ static bool spansWarps(const RegisterLayout &layout, int64_t dim) {
   return false;
 }
 
+/// Warps the source of a reduction spans.
+static int64_t reduceWarps(ReduceOp reduce) {
+  return std::max<int64_t>(
+      1, getLayout(reduce.getSource().getType()).numThreads() / kWarpSize);
+}
+
+int64_t tilus::getReduceIndexScratchOffset(ReduceOp reduce) {
+  TileType result = reduce.getType();
+  int64_t valueBytes = result.getNumElements() *
+                       getElementBytes(reduce.getSource().getType()) *
+                       reduceWarps(reduce);
+  return llvm::alignTo(valueBytes, 4);
+}
+
 int64_t tilus::getScratchBytes(Operation *op) {
   // The previous value, from the thread that adds to every thread.
   if (isa<AtomicAddOp>(op))
@@ -116,9 +131,10 @@ int64_t tilus::getScratchBytes(Operation *op) {
     TileType source = reduce.getSource().getType();
     if (!source.getLayout() || !spansWarps(getLayout(source), reduce.getDim()))
       return 0;
-    int64_t warps =
-        std::max<int64_t>(1, getLayout(source).numThreads() / kWarpSize);
-    return getTileBytes(reduce.getType()) * warps;
+    if (isArgReduce(reduce.getKind()))
+      return getReduceIndexScratchOffset(reduce) +
+             reduce.getType().getNumElements() * 4 * reduceWarps(reduce);
+    return getTileBytes(reduce.getType()) * reduceWarps(reduce);
   }
   std::optional<SourceIndexMap> map = getSourceIndexMap(op);
   if (!map)

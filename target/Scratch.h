@@ -69,6 +69,12 @@ int64_t getTileBytes(TileType tile);
 /// different banks.
 SharedLayout getScratchLayout(TileType tile);
 
+/// A reduction across warps keeps each warp's partial results in its
+/// scratch area at slot `warp * resultElements + linearResultIndex`: values
+/// as elements of the source type from byte 0, and for argmax/argmin the
+/// i32 indices of the same slots from this byte offset (4-byte aligned).
+int64_t getReduceIndexScratchOffset(ReduceOp reduce);
+
 /// Bytes of shared memory `op` needs as scratch while it runs (0 for most
 /// operations); the shared-memory planning pass reserves them and records
 /// the offset in the `tilus.scratch_offset` attribute.

@@ -9,6 +9,9 @@
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 using namespace tilus;
 
@@ -152,6 +155,42 @@ LogicalResult tilus::verifyInFunction(Operation *op) {
   if (op->getParentOfType<FunctionOpInterface>())
     return success();
   return op->emitOpError("must be inside a function");
+}
+
+double tilus::evalFloatFunction(UnaryKind kind, double x) {
+  switch (kind) {
+  case UnaryKind::exp:
+    return std::exp(x);
+  case UnaryKind::exp2:
+    return std::exp2(x);
+  case UnaryKind::log:
+    return std::log(x);
+  case UnaryKind::log2:
+    return std::log2(x);
+  case UnaryKind::sqrt:
+    return std::sqrt(x);
+  case UnaryKind::rsqrt:
+    return 1.0 / std::sqrt(x);
+  case UnaryKind::tanh:
+    return std::tanh(x);
+  case UnaryKind::sin:
+    return std::sin(x);
+  case UnaryKind::cos:
+    return std::cos(x);
+  case UnaryKind::round:
+    return std::nearbyint(x);
+  case UnaryKind::floor:
+    return std::floor(x);
+  case UnaryKind::ceil:
+    return std::ceil(x);
+  case UnaryKind::neg:
+    return -x;
+  case UnaryKind::abs:
+    return std::fabs(x);
+  case UnaryKind::bitnot:
+    break;
+  }
+  return std::numeric_limits<double>::quiet_NaN();
 }
 
 int64_t tilus::getKernelNumThreads(Operation *op) {
@@ -756,7 +795,8 @@ LogicalResult TransposeOp::verify() {
 }
 
 LogicalResult UnaryOp::verify() {
-  std::optional<DType> dtype = getDType(getType().getElementType());
+  Type element = getTileOrScalarElementType(getType());
+  std::optional<DType> dtype = getDType(element);
   switch (getKind()) {
   case UnaryKind::neg:
   case UnaryKind::abs:
@@ -766,16 +806,16 @@ LogicalResult UnaryOp::verify() {
     break;
   case UnaryKind::bitnot:
     if (dtype->isFloat())
-      return emitOpError("'not' expects integers or bool, got ")
-             << getType().getElementType();
+      return emitOpError("'not' expects integers or bool, got ") << element;
     break;
   default:
     if (!dtype->isFloat())
       return emitOpError("'") << stringifyUnaryKind(getKind())
-                              << "' expects floats, got "
-                              << getType().getElementType();
+                              << "' expects floats, got " << element;
   }
-  return verifyTileThreads(*this, getType());
+  if (auto tile = dyn_cast<TileType>(getType()))
+    return verifyTileThreads(*this, tile);
+  return success();
 }
 
 LogicalResult CmpOp::verify() {
@@ -812,8 +852,15 @@ LogicalResult ReduceOp::verify() {
     return emitOpError("result shape ")
            << shapeString(result.getShape()) << " should be "
            << shapeString(expected);
-  if (source.getElementType() != result.getElementType())
+  if (isArgReduce(getKind())) {
+    if (!result.getElementType().isSignlessInteger(32))
+      return emitOpError("'")
+             << stringifyReduceKind(getKind())
+             << "' gives i32 indices, got a result of "
+             << result.getElementType();
+  } else if (source.getElementType() != result.getElementType()) {
     return emitOpError("expects the same element type");
+  }
   if (getDType(source.getElementType())->isBool())
     return emitOpError("cannot reduce bool tiles");
   return verifyTileThreads(*this, result);

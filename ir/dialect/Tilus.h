@@ -73,6 +73,23 @@ mlir::Type getMLIRType(mlir::MLIRContext *context, DType dtype);
 /// The dtype of an MLIR element type, if it is one.
 std::optional<DType> getDType(mlir::Type type);
 
+/// The element type of a tile, or a scalar type itself.
+inline mlir::Type getTileOrScalarElementType(mlir::Type type) {
+  if (auto tile = llvm::dyn_cast<TileType>(type))
+    return tile.getElementType();
+  return type;
+}
+
+/// Whether a reduction gives indices (argmax, argmin) rather than values.
+inline bool isArgReduce(ReduceKind kind) {
+  return kind == ReduceKind::argmax || kind == ReduceKind::argmin;
+}
+
+/// The exact value at `x` of the float function `kind` (any kind but neg,
+/// abs and not, which act on the code): the reference the interpreter rounds
+/// to the element type, and the folding of a constant argument.
+double evalFloatFunction(UnaryKind kind, double x);
+
 /// Threads per warp on every target tilus supports.
 inline constexpr int kWarpSize = 32;
 

@@ -192,7 +192,8 @@ def Tilus_CmpPredicate : I32EnumAttr<"CmpPredicate", "comparison", [
 
 def Tilus_ReduceKind : I32EnumAttr<"ReduceKind", "reduction", [
     I32EnumAttrCase<"sum", 0>, I32EnumAttrCase<"max", 1>,
-    I32EnumAttrCase<"min", 2>]> {
+    I32EnumAttrCase<"min", 2>, I32EnumAttrCase<"argmax", 3>,
+    I32EnumAttrCase<"argmin", 4>]> {
   let cppNamespace = "::tilus";
 }
 
@@ -316,20 +317,22 @@ def Tilus_TransposeOp : Tilus_Op<"transpose", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Tilus_UnaryOp : Tilus_Op<"unary", [Pure, SameOperandsAndResultType]> {
-  let summary = "an elementwise function of one tile";
+  let summary = "an elementwise function of one tile, or of a float scalar";
   let description = [{
     `neg`, `abs`: numbers; `not`: integers (bitwise) and bool; the others
     (`exp`, `exp2`, `log`, `log2`, `sqrt`, `rsqrt`, `tanh`, `sin`, `cos`,
     `round` to nearest even, `floor`, `ceil`) floats. The transcendental
     functions lower to PTX `.approx` instructions; docs/codegen.md gives
-    their error bounds.
+    their error bounds. A scalar operand (f16, bf16 or f32) gets the same
+    instruction as one element of a tile, so that a scalar and a tile agree.
 
     ```mlir
     %e = tilus.unary exp %x : !tilus.tile<64xf32>
+    %r = tilus.unary rsqrt %s : f32
     ```
   }];
-  let arguments = (ins Tilus_UnaryKind:$kind, Tilus_AnyTile:$source);
-  let results = (outs Tilus_AnyTile:$result);
+  let arguments = (ins Tilus_UnaryKind:$kind, Tilus_TileOrFloat:$source);
+  let results = (outs Tilus_TileOrFloat:$result);
   let assemblyFormat = "$kind $source attr-dict `:` qualified(type($result))";
   let hasVerifier = 1;
 }
@@ -369,13 +372,16 @@ def Tilus_WhereOp : Tilus_Op<"where", [Pure, AllTypesMatch<["trueValue", "falseV
 def Tilus_ReduceOp : Tilus_Op<"reduce", [Pure]> {
   let summary = "reduce a tile over one dimension";
   let description = [{
-    Sums, or takes the maximum or minimum of, the elements along `dim`. With
-    `keepdim` the result keeps that dimension with extent 1, else it is
-    removed (a rank-1 tile reduces to extent 1). Floats sum in an order the
-    layout decides.
+    Sums, or takes the maximum or minimum of, the elements along `dim`;
+    `argmax` and `argmin` give the `i32` index along `dim` of the largest or
+    smallest element, the first of equal ones, with NaN counting as beyond
+    every number (the first NaN wins, as in numpy). With `keepdim` the
+    result keeps that dimension with extent 1, else it is removed (a rank-1
+    tile reduces to extent 1). Floats sum in an order the layout decides.
 
     ```mlir
     %s = tilus.reduce sum %x {dim = 1 : i64, keepdim = true} : !tilus.tile<16x64xf32> -> !tilus.tile<16x1xf32>
+    %i = tilus.reduce argmax %x {dim = 1 : i64, keepdim = false} : !tilus.tile<16x64xf32> -> !tilus.tile<16xi32>
     ```
   }];
   let arguments = (ins Tilus_ReduceKind:$kind, Tilus_AnyTile:$source,

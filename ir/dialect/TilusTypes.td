@@ -79,6 +79,8 @@ def Tilus_SharedTensorType : Tilus_Type<"SharedTensor", "shared"> {
 
 def Tilus_AnyTile : Type<CPred<"::llvm::isa<::tilus::TileType>($_self)">,
                          "register tile", "::tilus::TileType">;
+def Tilus_TileOrFloat : AnyTypeOf<[Tilus_AnyTile, F16, BF16, F32],
+                                   "register tile or f16, bf16, f32 scalar">;
 def Tilus_AnyGlobal : Type<CPred<"::llvm::isa<::tilus::GlobalTensorType>($_self)">,
                            "global tensor", "::tilus::GlobalTensorType">;
 

@@ -196,10 +196,13 @@ uint64_t binaryElement(BinaryKind kind, DType dtype, uint64_t a, uint64_t b) {
       return roundFloat(dtype, x / y);
     case BinaryKind::Rem:
       return roundFloat(dtype, std::fmod(x, y));
+    // Tile min and max (and reduce_max/min) propagate NaN, as the
+    // lowering's arith.minimumf/maximumf (PTX min.NaN/max.NaN) do.
     case BinaryKind::Min:
-      return roundFloat(dtype, floatMinMax(x, y, /*isMax=*/false));
     case BinaryKind::Max:
-      return roundFloat(dtype, floatMinMax(x, y, /*isMax=*/true));
+      if (std::isnan(x) || std::isnan(y))
+        return roundFloat(dtype, std::numeric_limits<double>::quiet_NaN());
+      return roundFloat(dtype, floatMinMax(x, y, kind == BinaryKind::Max));
     default:
       return 0; // The verifier rejects bitwise ops on floats.
     }
@@ -274,49 +277,7 @@ uint64_t unaryElement(UnaryKind kind, DType dtype, uint64_t a) {
     return a ^ sign;
   if (kind == UnaryKind::abs)
     return a & ~sign;
-  double x = decode(dtype, a);
-  double r = 0;
-  switch (kind) {
-  case UnaryKind::exp:
-    r = std::exp(x);
-    break;
-  case UnaryKind::exp2:
-    r = std::exp2(x);
-    break;
-  case UnaryKind::log:
-    r = std::log(x);
-    break;
-  case UnaryKind::log2:
-    r = std::log2(x);
-    break;
-  case UnaryKind::sqrt:
-    r = std::sqrt(x);
-    break;
-  case UnaryKind::rsqrt:
-    r = 1.0 / std::sqrt(x);
-    break;
-  case UnaryKind::tanh:
-    r = std::tanh(x);
-    break;
-  case UnaryKind::sin:
-    r = std::sin(x);
-    break;
-  case UnaryKind::cos:
-    r = std::cos(x);
-    break;
-  case UnaryKind::round:
-    r = std::nearbyint(x);
-    break;
-  case UnaryKind::floor:
-    r = std::floor(x);
-    break;
-  case UnaryKind::ceil:
-    r = std::ceil(x);
-    break;
-  default:
-    return 0;
-  }
-  return roundFloat(dtype, r);
+  return roundFloat(dtype, evalFloatFunction(kind, decode(dtype, a)));
 }
 
 bool compareElement(CmpPredicate predicate, DType dtype, uint64_t a,
@@ -626,6 +587,12 @@ private:
         .Case<SliceOp>([&](auto o) { return runSlice(o); })
         .Case<TransposeOp>([&](auto o) { return runTranspose(o); })
         .Case<UnaryOp>([&](UnaryOp o) {
+          // A float scalar's bits are its code in the dtype library.
+          if (!isa<TileType>(o.getType())) {
+            setScalar(o, unaryElement(o.getKind(), *getDType(o.getType()),
+                                      scalar(o.getSource())));
+            return success();
+          }
           const Tile &source = tile(o.getSource());
           Tile result = makeTile(o);
           for (size_t i = 0; i < result.codes.size(); ++i)
@@ -1324,8 +1291,37 @@ private:
     return success();
   }
 
+  /// The index of the largest (argmax) or smallest (argmin) of
+  /// `element(0..extent)`, the first of equal ones; NaN is beyond every
+  /// number, so the first NaN wins.
+  static uint64_t argReduce(ReduceKind kind, DType dtype, int64_t extent,
+                            llvm::function_ref<uint64_t(int64_t)> element) {
+    int64_t best = 0;
+    for (int64_t k = 1; k < extent; ++k) {
+      uint64_t a = element(best), b = element(k);
+      bool beyond;
+      if (dtype.isFloat()) {
+        double x = decode(dtype, a), y = decode(dtype, b);
+        if (std::isnan(x))
+          continue;
+        beyond = std::isnan(y) ||
+                 (kind == ReduceKind::argmax ? y > x : y < x);
+      } else if (dtype.isSigned()) {
+        int64_t x = intValue(dtype, a), y = intValue(dtype, b);
+        beyond = kind == ReduceKind::argmax ? y > x : y < x;
+      } else {
+        uint64_t x = a & dtype.codeMask(), y = b & dtype.codeMask();
+        beyond = kind == ReduceKind::argmax ? y > x : y < x;
+      }
+      if (beyond)
+        best = k;
+    }
+    return uint64_t(best);
+  }
+
   /// Floats: sums accumulate in double in index order and round once; max
-  /// and min as the binary instructions. Integers wrap.
+  /// and min as the binary instructions. Integers wrap. argmax and argmin
+  /// as argReduce.
   LogicalResult runReduce(ReduceOp op) {
     const Tile &source = tile(op.getSource());
     Tile result = makeTile(op);
@@ -1344,7 +1340,9 @@ private:
           return source.codes[(o * extent + k) * inner + in];
         };
         uint64_t code;
-        if (kind == ReduceKind::sum && dtype.isFloat()) {
+        if (isArgReduce(kind)) {
+          code = argReduce(kind, dtype, extent, element);
+        } else if (kind == ReduceKind::sum && dtype.isFloat()) {
           double sum = 0;
           for (int64_t k = 0; k < extent; ++k)
             sum += decode(dtype, element(k));

@@ -284,6 +284,15 @@ func.func @where_layout(%c: !tilus.tile<64xi1, #tilus.layout<"spatial(32).local(
 
 // -----
 
+// A scalar operand is a float (f16, bf16, f32).
+func.func @unary_int_scalar(%i: i32) {
+  // expected-error @+1 {{'tilus.unary' op operand #0 must be register tile or f16, bf16, f32 scalar, but got 'i32'}}
+  %r = tilus.unary rsqrt %i : i32
+  return
+}
+
+// -----
+
 // reduce's dimension is one of the source's.
 func.func @reduce_dim(%x: !tilus.tile<16x64xf32>) {
   // expected-error @+1 {{'tilus.reduce' op dimension 2 is out of range for a rank-2 tile}}
@@ -306,6 +315,15 @@ func.func @reduce_shape(%x: !tilus.tile<16x64xf32>) {
 func.func @reduce_element(%x: !tilus.tile<16x64xf32>) {
   // expected-error @+1 {{'tilus.reduce' op expects the same element type}}
   %s = tilus.reduce max %x {dim = 1 : i64, keepdim = false} : !tilus.tile<16x64xf32> -> !tilus.tile<16xf16>
+  return
+}
+
+// -----
+
+// argmax and argmin give i32 indices.
+func.func @argmax_element(%x: !tilus.tile<16x64xf32>) {
+  // expected-error @+1 {{'tilus.reduce' op 'argmax' gives i32 indices, got a result of 'f32'}}
+  %s = tilus.reduce argmax %x {dim = 1 : i64, keepdim = false} : !tilus.tile<16x64xf32> -> !tilus.tile<16xf32>
   return
 }
 

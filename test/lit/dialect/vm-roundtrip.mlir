@@ -127,6 +127,17 @@ func.func @unary(%f: !tilus.tile<64xf32>, %i: !tilus.tile<64xi32>, %b: !tilus.ti
   return
 }
 
+// CHECK-LABEL: func.func @unary_scalar
+// CHECK-SAME: (%[[S:.*]]: f32, %[[H:.*]]: f16)
+func.func @unary_scalar(%s: f32, %h: f16) {
+  // The float functions take float scalars too.
+  // CHECK: tilus.unary rsqrt %[[S]] : f32
+  %0 = tilus.unary rsqrt %s : f32
+  // CHECK: tilus.unary exp %[[H]] : f16
+  %1 = tilus.unary exp %h : f16
+  return
+}
+
 // CHECK-LABEL: func.func @cmp_where
 // CHECK-SAME: (%[[X:.*]]: !tilus.tile<64xf32, #tilus.layout<"local(2).spatial(32)">>, %[[Y:.*]]: !tilus.tile<64xf32, #tilus.layout<"local(2).spatial(32)">>)
 func.func @cmp_where(%x: !tilus.tile<64xf32, #tilus.layout<"local(2).spatial(32)">>, %y: !tilus.tile<64xf32, #tilus.layout<"local(2).spatial(32)">>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
@@ -162,6 +173,11 @@ func.func @reduce(%x: !tilus.tile<16x64xf32>, %v: !tilus.tile<64xi32>) {
   // A rank-1 tile reduces to extent 1 either way.
   // CHECK: tilus.reduce min %[[V]] {dim = 0 : i64, keepdim = false} : !tilus.tile<64xi32> -> !tilus.tile<1xi32>
   %c = tilus.reduce min %v {dim = 0 : i64, keepdim = false} : !tilus.tile<64xi32> -> !tilus.tile<1xi32>
+  // argmax and argmin give i32 indices.
+  // CHECK: tilus.reduce argmax %[[X]] {dim = 1 : i64, keepdim = false} : !tilus.tile<16x64xf32> -> !tilus.tile<16xi32>
+  %d = tilus.reduce argmax %x {dim = 1 : i64, keepdim = false} : !tilus.tile<16x64xf32> -> !tilus.tile<16xi32>
+  // CHECK: tilus.reduce argmin %[[X]] {dim = 0 : i64, keepdim = true} : !tilus.tile<16x64xf32> -> !tilus.tile<1x64xi32>
+  %e = tilus.reduce argmin %x {dim = 0 : i64, keepdim = true} : !tilus.tile<16x64xf32> -> !tilus.tile<1x64xi32>
   return
 }
 

@@ -1,12 +1,13 @@
-"""tilus.reduce (sum, max, min) over each dimension of 2-d tiles, and the
-SIMT tilus.dot, on the emulator against numpy, every element checked.
+"""tilus.reduce (sum, max, min, argmax, argmin) over each dimension of 2-d
+tiles, and the SIMT tilus.dot, on the emulator against numpy, every element
+checked.
 
 Layouts are written in the general form so that the result layout (the
 source layout reduced: spatial modes of the dimension become replication)
 can be derived here. Reductions that cross warps get a scratch area by hand
 (`tilus.scratch_offset`, `tilus.shared_bytes`, tilus-run --smem).
 
-usage: reduce_check.py WORKDIR reduce|dot
+usage: reduce_check.py WORKDIR reduce|arg|dot
 """
 
 import os
@@ -184,33 +185,60 @@ def decode(ty, raw, count):
     return codes
 
 
-def reduce_case(work, name, layout, dim, keep, kind, ty):
+def tied_values(ty, shape, nans):
+    """Few distinct values, so that most rows hold ties; `nans` NaNs (one
+    row, or two, holding several) among floats."""
+    v = rng.integers(0 if ty == "u8" else -3, 4, shape)
+    if ty == "f32":
+        v = v.astype(np.float32)
+        flat = v.reshape(-1)
+        flat[rng.choice(flat.size, nans, replace=False)] = np.nan
+        return v, v.view(np.uint32)
+    if ty == "f16":
+        v = v.astype(np.float16)
+        return v, v.view(np.uint16)
+    if ty == "i32":
+        return v, (v & 0xffffffff).astype(np.uint32)
+    return v, v.astype(np.uint8)
+
+
+def reduce_case(work, name, layout, dim, keep, kind, ty, nans=0):
     global checked
     shape = layout.shape
     result = layout.reduce(dim, keep or len(layout.shape) == 1)
     rshape = result.shape
-    v, codes = values(ty, shape)
+    arg = kind.startswith("arg")
+    rty = "i32" if arg else ty
+    v, codes = tied_values(ty, shape, nans) if arg else values(ty, shape)
     offsets = ", ".join(["%c0"] * len(shape))
     roffsets = ", ".join(["%c0"] * len(rshape))
     i32s = ", ".join(["i32"] * len(shape))
     ri32s = ", ".join(["i32"] * len(rshape))
     body = [
         "%g = tilus.global_view %p[] : !llvm.ptr<1> -> " + glob(shape, ty),
-        "%o = tilus.global_view %q[] : !llvm.ptr<1> -> " + glob(rshape, ty),
+        "%o = tilus.global_view %q[] : !llvm.ptr<1> -> " + glob(rshape, rty),
         f"%x = tilus.load_global %g[{offsets}] : {glob(shape, ty)}, {i32s} -> "
         + tile(shape, ty, layout),
         f"%r = tilus.reduce {kind} %x {{dim = {dim} : i64, keepdim = "
         f"{'true' if keep else 'false'}, tilus.scratch_offset = 256 : i64}} : "
-        f"{tile(shape, ty, layout)} -> {tile(rshape, ty, result)}",
-        f"tilus.store_global %r, %o[{roffsets}] : {tile(rshape, ty, result)}, "
-        f"{glob(rshape, ty)}, {ri32s}",
+        f"{tile(shape, ty, layout)} -> {tile(rshape, rty, result)}",
+        f"tilus.store_global %r, %o[{roffsets}] : {tile(rshape, rty, result)}, "
+        f"{glob(rshape, rty)}, {ri32s}",
     ]
     count = int(np.prod(rshape))
-    raw = run(work, f"{name}_{dim}_{kind}_{ty}",
+    raw = run(work, f"{name}_{dim}_{kind}_{ty}_{nans}",
               ["%p: !llvm.ptr<1>", "%q: !llvm.ptr<1>"], body,
               [pack(codes, bits_of(ty))],
-              len(pack(np.zeros(count, np.uint64), bits_of(ty))), 1)
-    got = decode(ty, raw, count)
+              len(pack(np.zeros(count, np.uint64), bits_of(rty))), 1)
+    got = decode(rty, raw, count)
+    if arg:
+        # numpy's rule is the language's: the first of equal values, and
+        # the first NaN before any number.
+        want = {"argmax": np.argmax, "argmin": np.argmin}[kind](
+            v, axis=dim).ravel()
+        report(f"reduce {kind} {ty} dim {dim} of {name} ({nans} NaNs)",
+               got == want, got, want)
+        return
     ref = {"sum": np.sum, "max": np.max, "min": np.min}[kind]
     if ty == "f16":
         want = ref(v.astype(np.float32), axis=dim).astype(np.float16)
@@ -247,6 +275,22 @@ def reduce_tests(work):
         reduce_case(work, "A", A, dim, True, "max", "u8")
         reduce_case(work, "B", B, dim, True, "min", "i4")
         reduce_case(work, "B", B, dim, False, "sum", "i4")
+
+
+def arg_tests(work):
+    for name, layout in (("A", A), ("B", B), ("C", C)):
+        for dim in (0, 1):
+            for kind in ("argmax", "argmin"):
+                reduce_case(work, name, layout, dim, dim == 1, kind, "f32")
+                reduce_case(work, name, layout, dim, dim == 0, kind, "f32",
+                            nans=6)
+    for kind in ("argmax", "argmin"):
+        reduce_case(work, "D", D, 0, False, kind, "f32", nans=3)
+        reduce_case(work, "D", D, 0, False, kind, "i32")
+        for dim in (0, 1):
+            reduce_case(work, "A", A, dim, False, kind, "f16")
+            reduce_case(work, "A", A, dim, True, kind, "u8")
+            reduce_case(work, "B", B, dim, False, kind, "i32")
 
 
 def dot_case(work, label, m, n, k, in_ty, a_layout, b_layout, c_layout):
@@ -295,7 +339,7 @@ def dot_tests(work):
 
 def main():
     work, group = sys.argv[1], sys.argv[2]
-    {"reduce": reduce_tests, "dot": dot_tests}[group](work)
+    {"reduce": reduce_tests, "arg": arg_tests, "dot": dot_tests}[group](work)
     for line in failures[:40]:
         print("FAIL:", line)
     if failures:

@@ -35,6 +35,22 @@ def reference(kernel, args, consts):
         var = ((x - mean) ** 2).mean(axis=1, keepdims=True)
         y = (x - mean) / np.sqrt(var + f["eps"]) * f["w"] + f["b"]
         return {"y": y}, 2e-5
+    if kernel == "rmsnorm":
+        # f32 sums and rsqrt.approx, then one rounding to f16 (2^-11
+        # relative) and the f16 weight's product.
+        x = f["x"]
+        rms = np.sqrt((x * x).mean(axis=1, keepdims=True) + f["eps"])
+        return {"y": x / rms * f["w"]}, 2e-3
+    if kernel == "silu_and_mul":
+        x = f["x"]
+        n = x.shape[1] // 2
+        gate, up = x[:, :n], x[:, n:]
+        return {"y": gate / (1.0 + np.exp(-gate)) * up}, 2e-3
+    if kernel == "argmax":
+        # numpy's argmax: the first of equal values, the first NaN.
+        x = f["logits"]
+        return {"values": x.max(axis=1),
+                "indices": np.argmax(x, axis=1)}, 0.0
     if kernel == "matmul_simt":
         return {"c": f["a"] @ f["b"]}, 1e-5 * f["a"].shape[1]
     if kernel == "matmul_f16":
@@ -90,6 +106,9 @@ def main():
             else:
                 data = rng.uniform(-1.0, 1.0, shape).astype(
                     NP_TYPES[p["dtype"]])
+            # Non-zero inputs, so that a kernel that skips an input or
+            # writes zeros cannot pass.
+            data[data == 0] = 1
             path = os.path.join(workdir, p["name"] + ".bin")
             data.tofile(path)
             args[p["name"]] = data
