@@ -14,6 +14,8 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <type_traits>
+
 using namespace mlir;
 using namespace tilus;
 
@@ -32,6 +34,45 @@ struct FullLowering : OpConversionPattern<FullOp> {
     return success();
   }
 };
+
+/// Integer division and remainder with every divisor defined, as the
+/// language defines them (docs/interpreter.md) and PTX's div and rem give
+/// them: `x / 0` is all ones, `x % 0` is `x`, and `INT_MIN / -1` wraps to
+/// INT_MIN with remainder 0. LLVM's sdiv, udiv, srem and urem are undefined
+/// for those divisors, so that LLVM may fold `0 / y` to 0 or `x % x` to 0;
+/// the divisor is made 1 where it is not defined and the result selected
+/// afterwards.
+template <typename IntOp>
+static Value emitDefinedDivision(OpBuilder &builder, Location loc, Value lhs,
+                                 Value rhs, bool isSigned, bool isRem) {
+  auto type = cast<VectorType>(lhs.getType());
+  unsigned width = type.getElementType().getIntOrFloatBitWidth();
+  auto splat = [&](const APInt &v) -> Value {
+    return builder.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(
+                 type, builder.getIntegerAttr(type.getElementType(), v)));
+  };
+  Value zero = splat(APInt::getZero(width));
+  Value one = splat(APInt(width, 1));
+  Value allOnes = splat(APInt::getAllOnes(width));
+  Value byZero = builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                               rhs, zero);
+  Value undefined = byZero;
+  if (isSigned) {
+    Value minLhs = builder.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq, lhs,
+        splat(APInt::getSignedMinValue(width)));
+    Value minusOne = builder.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq, rhs, allOnes);
+    Value overflow = builder.create<arith::AndIOp>(loc, minLhs, minusOne);
+    undefined = builder.create<arith::OrIOp>(loc, byZero, overflow);
+  }
+  Value divisor = builder.create<arith::SelectOp>(loc, undefined, one, rhs);
+  // INT_MIN / 1 and INT_MIN % 1 are the wrapped results of INT_MIN / -1.
+  Value result = builder.create<IntOp>(loc, lhs, divisor);
+  return builder.create<arith::SelectOp>(loc, byZero, isRem ? lhs : allOnes,
+                                         result);
+}
 
 /// One tile instruction to the float, signed or unsigned integer arith op.
 /// Types without arithmetic of their own are computed in a wider type and
@@ -66,7 +107,15 @@ struct BinaryLowering : OpConversionPattern<SourceOp> {
     Value result;
     if (compute.isFloat())
       result = rewriter.create<FloatOp>(loc, lhs, rhs);
-    else if (compute.kind() == DType::Kind::UnsignedInt)
+    else if constexpr (std::is_same_v<SourceOp, DivOp> ||
+                       std::is_same_v<SourceOp, RemOp>) {
+      constexpr bool isRem = std::is_same_v<SourceOp, RemOp>;
+      result = compute.kind() == DType::Kind::UnsignedInt
+                   ? emitDefinedDivision<UnsignedOp>(rewriter, loc, lhs, rhs,
+                                                     /*isSigned=*/false, isRem)
+                   : emitDefinedDivision<IntOp>(rewriter, loc, lhs, rhs,
+                                                /*isSigned=*/true, isRem);
+    } else if (compute.kind() == DType::Kind::UnsignedInt)
       result = rewriter.create<UnsignedOp>(loc, lhs, rhs);
     else
       result = rewriter.create<IntOp>(loc, lhs, rhs);

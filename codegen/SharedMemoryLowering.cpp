@@ -809,7 +809,12 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
           } else {
             innerIndex = index;
           }
-          Value wide = b.create<arith::ExtUIOp>(l, i64, index);
+          // The innermost index may lie before the tensor (a negative
+          // offset): sign-extended, element i of the chunk is linear + i.
+          Value wide =
+              d + 1 == rank
+                  ? b.create<arith::ExtSIOp>(l, i64, index).getResult()
+                  : b.create<arith::ExtUIOp>(l, i64, index).getResult();
           if (linear) {
             Value extent = b.create<arith::ExtUIOp>(l, i64, extents[d]);
             linear = b.create<arith::AddIOp>(
@@ -838,15 +843,26 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
         Value srcAddress =
             b.create<arith::SelectOp>(l, inBounds, computed, basePtr);
 
+        // Element by element, each checked on its own: a chunk that starts
+        // before the tensor (a negative offset) and ends inside it copies
+        // its elements from index 0 on.
         auto emitSyncCopy = [&](OpBuilder &sb, Location sl) {
           Value zero =
               sb.create<arith::ConstantOp>(sl, sb.getZeroAttr(elementType));
           for (int64_t i = 0; i < width; ++i) {
             Value inside = sb.create<arith::CmpIOp>(
-                sl, arith::CmpIPredicate::ult, constant(i), count);
-            Value src =
+                sl, arith::CmpIPredicate::ult,
+                sb.create<arith::AddIOp>(sl, innerIndex, constant(i)),
+                extents.back());
+            if (rowsInBounds)
+              inside = sb.create<arith::AndIOp>(sl, rowsInBounds, inside);
+            Value elementLinear = sb.create<arith::AddIOp>(
+                sl, linear, sb.create<arith::ConstantIntOp>(sl, i, 64));
+            Value src = sb.create<arith::SelectOp>(
+                sl, inside,
                 sb.create<LLVM::GEPOp>(sl, basePtr.getType(), elementType,
-                                       srcAddress, ArrayRef<LLVM::GEPArg>{i});
+                                       basePtr, ValueRange{elementLinear}),
+                basePtr);
             auto load = sb.create<scf::IfOp>(
                 sl, inside,
                 [&](OpBuilder &ib, Location il) {
@@ -893,6 +909,21 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
         Value aligned =
             b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, misalignment,
                                     b.create<arith::ConstantIntOp>(l, 0, 64));
+        // cp.async zero-fills only a chunk's tail: one that starts before
+        // the tensor and ends inside it is copied element by element.
+        Value straddles = b.create<arith::AndIOp>(
+            l,
+            b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, innerIndex,
+                                    constant(0)),
+            b.create<arith::CmpIOp>(
+                l, arith::CmpIPredicate::sgt,
+                b.create<arith::AddIOp>(l, innerIndex, constant(width)),
+                constant(0)));
+        aligned = b.create<arith::AndIOp>(
+            l, aligned,
+            b.create<arith::XOrIOp>(
+                l, straddles,
+                b.create<arith::ConstantIntOp>(l, 1, 1)));
         b.create<scf::IfOp>(
             l, aligned,
             [&](OpBuilder &ab, Location al) {

@@ -506,6 +506,25 @@ mlir::FailureOr<Val> Generator::genWhere(const Expr &call) {
                          describe(*ta) + " and " + describe(*tb));
     return mlir::failure();
   }
+  // The condition and the values share one layout (WhereOp's verifier):
+  // a layout written on either side is given to the other.
+  auto values = llvm::cast<TileType>(ta->value.getType());
+  auto condition = llvm::cast<TileType>(cv.value.getType());
+  if (values.getLayout() != condition.getLayout()) {
+    if (values.getLayout()) {
+      cv.value = builder.create<ConvertLayoutOp>(
+          l,
+          TileType::get(&context, condition.getShape(),
+                        condition.getElementType(), values.getLayout()),
+          cv.value);
+    } else {
+      auto pinned = TileType::get(&context, values.getShape(),
+                                  values.getElementType(),
+                                  condition.getLayout());
+      ta->value = builder.create<ConvertLayoutOp>(l, pinned, ta->value);
+      tb->value = builder.create<ConvertLayoutOp>(l, pinned, tb->value);
+    }
+  }
   c = cv;
   return Val::of(Val::Kind::Tile,
                  builder.create<WhereOp>(l, ta->value.getType(), c->value,

@@ -248,6 +248,16 @@ Generator::carriedValues(llvm::ArrayRef<std::string> carried,
   for (auto [name, type] : llvm::zip(carried, types)) {
     SMLoc where = assignLocs.count(name) ? assignLocs[name] : SMLoc();
     mlir::Value value = materialize(vars[name], where);
+    // A tile that differs only in its layout (one written in the body, or
+    // taken from an operand that has one) is converted to the carried
+    // type: to its layout, or, when the carried value has none yet, to
+    // whatever layout inference gives it (docs/language.md, "Layouts").
+    auto tile = llvm::dyn_cast<TileType>(value.getType());
+    auto carriedTile = llvm::dyn_cast<TileType>(type);
+    if (tile && carriedTile && tile != carriedTile &&
+        tile.getShape() == carriedTile.getShape() &&
+        tile.getElementType() == carriedTile.getElementType())
+      value = builder.create<ConvertLayoutOp>(loc(where), carriedTile, value);
     if (value.getType() != type) {
       report(where, "variable '" + name + "' is carried " + what + " as " +
                         typeToString(type) + " but assigned " +

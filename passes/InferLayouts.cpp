@@ -36,6 +36,9 @@
 //                      the columns of b its accumulators need
 //   scf.for, scf.if    loop-carried tiles take their initial value's layout,
 //                      results the first branch's; yields are converted
+//   convert_layout     without a result layout (the frontend's conversion
+//                      of a yielded value to a carried tile that has none):
+//                      the source layout
 //   store_global       a tile of elements narrower than a byte, whose layout
 //                      was not written in the source, is converted,
 //                      when its innermost extent allows, to a layout in which
@@ -87,6 +90,12 @@ RegisterLayout tilus::defaultLayout(ArrayRef<int64_t> shape, int64_t numThreads,
   // A run of up to 16 bytes per thread along the innermost dimension, but not
   // so long that threads would be left without elements.
   int64_t vector = std::max<int64_t>(1, 128 / std::max(1u, elementBits));
+  // A run of at least minRun elements (a power of two) halves down to
+  // minRun, never past it to a length that is not a multiple of it (128 / 3
+  // = 42 would halve to 5 for minRun 8, and a run of 5 does not divide the
+  // tile): it starts from a power of two.
+  if (minRun > 1)
+    vector = int64_t(llvm::bit_floor(uint64_t(vector)));
   while (vector > minRun && (shape.back() % vector != 0 ||
                              numElements / vector < numThreads))
     vector /= 2;
@@ -342,6 +351,14 @@ private:
           return success();
         })
         .Case<DotOp>([&](DotOp dot) { return visitDot(dot); })
+        .Case<ConvertLayoutOp>([&](ConvertLayoutOp convert) {
+          // The frontend converts a value yielded with a layout to a
+          // carried tile that has none yet; the loop or if converts the
+          // yield to the carried layout once it is known.
+          assign(convert.getResult(),
+                 tileOf(convert.getSource()).getLayout().getLayout());
+          return success();
+        })
         .Default([&](Operation *other) {
           return fail(other, "no layout rule for this instruction");
         });

@@ -398,6 +398,9 @@ bool controlModifier(Decoding &d, std::string_view m) {
       ins.flags |= FRed;
     if (m == "warp")
       ins.op = Op::BarWarp;
+  } else if (ins.op == Op::Setmaxnreg && (m == "inc" || m == "dec")) {
+    if (m == "inc")
+      ins.flags |= FInc;
   } else {
     return false;
   }
@@ -434,6 +437,21 @@ Status checkControl(Decoding &d) {
                   ".sync, .arrive or .red");
   case Op::Nop: // nanosleep
     return d.typed();
+  case Op::Setmaxnreg: {
+    // A hint on the register file's split between warpgroups: the emulator
+    // gives every warp its kernel's frame, so only the form is checked.
+    st = d.need(t0 == Type::U32 && ins.has(FSync) && ins.has(FAligned) &&
+                    ins.ops[0].kind == Operand::Imm &&
+                    d.mods.size() >= 1 &&
+                    (d.mods[0] == "inc" || d.mods[0] == "dec"),
+                "setmaxnreg.{inc,dec}.sync.aligned.u32 imm-reg-count");
+    if (!st)
+      return st;
+    int64_t n = ins.ops[0].imm;
+    return d.need(n >= 24 && n <= 256 && n % 8 == 0,
+                  "the register count " + std::to_string(n) +
+                      " is not a multiple of 8 in 24 to 256");
+  }
   default: // ret, exit, trap, bar.warp
     return Status::success();
   }
@@ -448,7 +466,8 @@ const Family &controlFamily() {
                             {"bar", Op::Bar, 1, 4},
                             {"barrier", Op::Bar, 1, 4},
                             {"trap", Op::Trap, 0, 0},
-                            {"nanosleep", Op::Nop, 1, 1}},
+                            {"nanosleep", Op::Nop, 1, 1},
+                            {"setmaxnreg", Op::Setmaxnreg, 1, 1}},
                            controlModifier,
                            checkControl};
   return f;

@@ -87,6 +87,17 @@ const Family &memoryFamily();  ///< MemoryOps.cpp
 const Family &warpFamily();    ///< WarpOps.cpp
 const Family &tensorFamily();  ///< TensorOps.cpp
 const Family &controlFamily(); ///< ControlOps.cpp
+const Family &mbarrierFamily(); ///< AsyncOps.cpp
+const Family &wgmmaFamily();    ///< WgmmaOps.cpp
+
+/// cp.async.bulk, read by the memory family (its mnemonic is cp) and decoded
+/// in AsyncOps.cpp: a modifier of the bulk copies, and their check.
+bool bulkModifier(Decoding &d, std::string_view m);
+Status checkBulk(Decoding &d);
+inline bool isBulk(Op op) {
+  return op == Op::CpBulk || op == Op::CpBulkTensor || op == Op::CpBulkCommit ||
+         op == Op::CpBulkWait || op == Op::CpBulkPrefetch;
+}
 
 /// The reduction of atom, red, redux and bar.red (.add, .min, ... .popc).
 bool reductionByName(std::string_view m, Sub &sub);

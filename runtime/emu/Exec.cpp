@@ -294,6 +294,55 @@ Yield Launch::runWarp(Warp &w) {
     case Op::CpAsyncWait:
       execCpAsyncGroup(w, I);
       break;
+    case Op::Mbarrier: {
+      if (!mask)
+        break;
+      bool waiting = false;
+      if (!execMbarrier(w, I, mask, waiting))
+        return Yield::Error;
+      if (I.sub == Sub::MbPendingCount)
+        break;
+      // Every other mbarrier operation is a shared-memory access; a lane
+      // that waits for a phase lets the warps that complete it run.
+      ++w.pc;
+      return Yield::Again;
+    }
+    case Op::CpBulk:
+    case Op::CpBulkTensor:
+      if (!mask)
+        break;
+      if (!(I.op == Op::CpBulk ? execCpBulk(w, I, mask)
+                               : execCpBulkTensor(w, I, mask)))
+        return Yield::Error;
+      madeProgress();
+      ++w.pc;
+      return Yield::Again;
+    case Op::CpBulkCommit:
+    case Op::CpBulkWait: // bulk copies are done when they execute
+    case Op::CpBulkPrefetch:
+      break;
+    case Op::Wgmma: {
+      bool parked = false;
+      if (mask != w.valid &&
+          !alignWarp(w, I, mask, "wgmma.mma_async.sync.aligned", parked))
+        return Yield::Error;
+      if (parked)
+        continue;
+      if (!execWgmma(w, I))
+        return Yield::Error;
+      ++w.pc;
+      return Yield::Again;
+    }
+    case Op::WgmmaFence:
+    case Op::WgmmaCommit:
+    case Op::WgmmaWait: // wgmma.mma_async is done when it executes
+      if (!checkWholeWarp(w, I, mask, "wgmma.sync.aligned"))
+        return Yield::Error;
+      break;
+    case Op::Setmaxnreg:
+      if (!checkWholeWarp(w, I, mask, "setmaxnreg.sync.aligned"))
+        return Yield::Error;
+      break;
     case Op::Ldmatrix: {
       bool parked = false;
       if (mask != w.valid &&
@@ -365,6 +414,7 @@ Yield Launch::runWarp(Warp &w) {
     case Op::Vote:
     case Op::Redux:
     case Op::Match:
+    case Op::Elect:
     case Op::BarWarp: {
       if (!mask)
         break;

@@ -12,6 +12,8 @@
 //                    ld/st, cvta, cp.async, atom/red, createpolicy
 //   WarpOps.cpp      shfl, vote, redux, activemask, bar.warp
 //   TensorOps.cpp    ldmatrix, stmatrix, wmma, mma
+//   AsyncOps.cpp     mbarrier, cp.async.bulk (sm_90's asynchronous copies)
+//   WgmmaOps.cpp     wgmma (sm_90a's warpgroup matrix multiply)
 //   ControlOps.cpp   exit/ret, call (with printf and assert), bar/barrier
 //
 // Each family file also holds the family's decoder (Decode.h): its
@@ -73,6 +75,10 @@ inline int64_t sext(uint64_t v, unsigned bits) {
 inline uint64_t zext(uint64_t v, unsigned bits) {
   return bits >= 64 ? v : v & ((1ull << bits) - 1);
 }
+
+/// What the poison map (Launch::poison) says of a shared byte.
+constexpr uint8_t kPoisonCpAsync = 1;  ///< a pending cp.async writes it
+constexpr uint8_t kPoisonMbarrier = 2; ///< part of an initialized mbarrier
 
 struct CpOp {
   uint32_t dst; ///< Shared offset.
@@ -560,6 +566,39 @@ private:
   bool execStmatrix(Warp &w, const Instr &I);
   bool execWmma(Warp &w, const Instr &I);
   bool execWmmaMma(Warp &w, const Instr &I);
+
+  // mbarrier and bulk copies (AsyncOps.cpp) ---------------------------------
+  /// The mbarrier at \p addr (I.space: shared or generic), checked: in
+  /// shared memory, aligned, initialized (not yet, when \p init).
+  uint8_t *mbarrierAt(const Instr &I, Warp &w, int lane, uint64_t addr,
+                      const char *what, bool init);
+  /// Adds \p txAdd to the tx-count of the mbarrier at \p p, then takes
+  /// \p arrivals arrivals; completes the phase when both reach zero.
+  bool mbarrierUpdate(const Instr &I, Warp &w, int lane, uint64_t addr,
+                      uint8_t *p, uint32_t arrivals, int64_t txAdd);
+  /// mbarrier.*: \p waiting is set when a test_wait/try_wait lane found its
+  /// phase incomplete.
+  bool execMbarrier(Warp &w, const Instr &I, uint32_t mask, bool &waiting);
+  /// complete_tx of \p bytes on the shared mbarrier at \p mbar.
+  bool completeTx(const Instr &I, Warp &w, int lane, uint64_t mbar,
+                  uint32_t bytes);
+  /// A bulk copy's size and addresses: multiples of 16.
+  bool bulkChecks(const Instr &I, Warp &w, int lane, uint64_t dstAddr,
+                  uint64_t srcAddr, uint64_t size);
+  bool execCpBulk(Warp &w, const Instr &I, uint32_t mask);
+  /// cp.async.bulk.tensor: the box of the tensor map (TensorMap.h) at the
+  /// coordinates, with out-of-bounds elements filled (loads) or skipped
+  /// (stores), swizzled in shared memory as the map says.
+  bool execCpBulkTensor(Warp &w, const Instr &I, uint32_t mask);
+
+  // Warpgroup matrix multiply (WgmmaOps.cpp) --------------------------------
+  /// Reads \p rows rows (from \p rowBase) of 16 elements of the K-major
+  /// shared-memory operand that matrix descriptor \p desc describes.
+  bool wgmmaOperand(const Instr &I, Warp &w, int lane, uint64_t desc,
+                    unsigned rows, unsigned rowBase, FloatFormat fmt,
+                    double *out);
+  /// wgmma.mma_async: the warp's 16 rows of D.
+  bool execWgmma(Warp &w, const Instr &I);
 
   // Control flow and barriers (ControlOps.cpp) ------------------------------
   /// exit, or ret: lanes with no call frame exit, the others return.

@@ -146,7 +146,14 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
 bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
                          const Instr &I, Warp &w, int lane, uint64_t addr) {
   for (uint32_t b = 0; b < size; ++b)
-    if (poison[off + b]) {
+    if (poison[off + b] == kPoisonMbarrier) {
+      fail(ReportKind::Other, I, w, lane, addr,
+           std::string(write ? "write to" : "read of") +
+               " shared memory at offset " + std::to_string(off + b) +
+               ", which holds an initialized mbarrier (only mbarrier "
+               "instructions may access it until mbarrier.inval)");
+      return false;
+    } else if (poison[off + b]) {
       fail(ReportKind::CpAsyncUnwaited, I, w, lane, addr,
            std::string(write ? "write to" : "read of") +
                " shared memory at offset " + std::to_string(off + b) +
@@ -419,7 +426,7 @@ bool Launch::execCpAsync(Warp &w, const Instr &I, uint32_t mask) {
       prof->access(off, size, l, true, true);
     op.dst = off;
     for (unsigned b = 0; b < size; ++b)
-      poison[off + b] = 1;
+      poison[off + b] = kPoisonCpAsync;
     w.uncommitted.push_back(op);
   });
   return true;
@@ -570,7 +577,12 @@ bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
       prof->access(sh ? off : ad, size, l, sh, true);
     if (sh) {
       for (unsigned k = 0; k < size; ++k)
-        if (poison[off + k]) {
+        if (poison[off + k] == kPoisonMbarrier) {
+          fail(ReportKind::Other, I, w, l, ad,
+               "atomic on shared memory at offset " + std::to_string(off + k) +
+                   ", which holds an initialized mbarrier");
+          return false;
+        } else if (poison[off + k]) {
           fail(ReportKind::CpAsyncUnwaited, I, w, l, ad,
                "atomic on shared memory before the cp.async.wait_group that "
                "covers its pending cp.async");
@@ -599,7 +611,11 @@ namespace {
 
 bool memoryModifier(Decoding &d, std::string_view m) {
   Instr &ins = d.ins;
-  if ((ins.op == Op::Atom || ins.op == Op::Red) &&
+  if (isBulk(ins.op))
+    return bulkModifier(d, m);
+  if (ins.op == Op::CpAsync && m == "bulk") {
+    ins.op = Op::CpBulk;
+  } else if ((ins.op == Op::Atom || ins.op == Op::Red) &&
       reductionByName(m, ins.sub)) {
   } else if (ins.op == Op::CpAsync &&
              (m == "async" || m == "ca" || m == "cg" || m == "commit_group" ||
@@ -620,6 +636,8 @@ bool memoryModifier(Decoding &d, std::string_view m) {
              (m == "gl" || m == "cta" || m == "sys" || m == "sc" ||
               m == "acq_rel" || m == "gpu" || m == "proxy" || m == "async" ||
               m == "cluster")) {
+  } else if (ins.op == Op::Nop && m == "tensormap") {
+    // prefetch.tensormap: a hint, as prefetch is.
   } else if (ins.op == Op::Cvta && m == "to") {
     ins.op = Op::CvtaTo;
   } else {
@@ -632,6 +650,8 @@ Status checkMemory(Decoding &d) {
   Instr &ins = d.ins;
   Type t0 = d.type(0);
   Status st;
+  if (isBulk(ins.op))
+    return checkBulk(d);
   switch (ins.op) {
   case Op::Atom:
   case Op::Red: {
@@ -712,6 +732,8 @@ Status checkMemory(Decoding &d) {
   case Op::Membar:
     return Status::success();
   default: // prefetch
+    if (std::find(d.mods.begin(), d.mods.end(), "tensormap") != d.mods.end())
+      return Status::success();
     return d.typed();
   }
 }

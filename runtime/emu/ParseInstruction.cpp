@@ -42,7 +42,7 @@ Type typeByName(std::string_view s) {
 bool spaceByName(std::string_view s, Space &sp) {
   if (s == "global")
     sp = Space::Global;
-  else if (s == "shared" || s == "shared::cta")
+  else if (s == "shared" || s == "shared::cta" || s == "shared::cluster")
     sp = Space::Shared;
   else if (s == "local")
     sp = Space::Local;
@@ -132,7 +132,8 @@ const std::unordered_map<std::string_view, OpInfo> &opTable() {
     for (const decode::Family *f :
          {&decode::intFamily(), &decode::floatFamily(), &decode::memoryFamily(),
           &decode::warpFamily(), &decode::tensorFamily(),
-          &decode::controlFamily()})
+          &decode::controlFamily(), &decode::mbarrierFamily(),
+          &decode::wgmmaFamily()})
       for (const decode::Mnemonic &mn : f->mnemonics)
         t.emplace(mn.name, OpInfo{&mn, f});
     return t;
@@ -158,12 +159,6 @@ bool flagByName(std::string_view s, Flag &f) {
   return true;
 }
 
-/// `setp.hi` and `setp.lo` (and `set`'s) are the unsigned comparisons > and
-/// <, not the `.hi`/`.lo` halves of `mul`.
-bool isComparisonHalf(const Instr &ins, std::string_view m) {
-  return (ins.op == Op::Setp || ins.op == Op::Set) && (m == "hi" || m == "lo");
-}
-
 /// Reads modifier \p m in the order of Decode.h; false if nothing takes it.
 bool readModifier(decode::Decoding &d, const decode::Family &family,
                   std::string_view m) {
@@ -180,7 +175,11 @@ bool readModifier(decode::Decoding &d, const decode::Family &family,
     ins.rnd = r;
   else if (m == "v2" || m == "v4" || m == "x1" || m == "x2" || m == "x4")
     ins.vec = uint8_t(m[1] - '0');
-  else if (!isComparisonHalf(ins, m) && flagByName(m, f))
+  // `.hi` and `.lo` are comparisons of set and setp (unsigned > and <), not
+  // the flags of mul and mad.
+  else if ((ins.op == Op::Setp || ins.op == Op::Set) && family.modifier(d, m))
+    return true;
+  else if (flagByName(m, f))
     ins.flags |= f;
   else
     return family.modifier(d, m) || isIgnoredQualifier(m);
@@ -197,7 +196,9 @@ Status checkOperandKinds(const decode::Decoding &d) {
                ins.op == Op::Red || ins.op == Op::CpAsync ||
                ins.op == Op::Ldmatrix || ins.op == Op::Stmatrix ||
                ins.op == Op::WmmaLoad || ins.op == Op::WmmaStore ||
-               ins.op == Op::Nop;
+               ins.op == Op::Nop || ins.op == Op::Mbarrier ||
+               ins.op == Op::CpBulk || ins.op == Op::CpBulkTensor ||
+               ins.op == Op::CpBulkPrefetch;
   for (int i = 0; i < ins.nops; ++i) {
     const Operand &o = ins.ops[i];
     if (o.kind == Operand::Addr && !memOp)
@@ -210,12 +211,19 @@ Status checkOperandKinds(const decode::Decoding &d) {
   bool vecDst =
       ins.op == Op::Mov || ins.op == Op::Ld || ins.op == Op::Ldmatrix ||
       ins.op == Op::Mma || ins.op == Op::Setp || ins.op == Op::Shfl ||
-      ins.op == Op::Match || ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma;
+      ins.op == Op::Match || ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma ||
+      ins.op == Op::Elect || ins.op == Op::Wgmma;
   bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
+                ins.op == Op::Wgmma ||
                 ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||
                 ins.op == Op::Stmatrix;
+  // The coordinates of a tensor copy follow its tensor-map address.
+  auto isCoords = [&](int i) {
+    return (ins.op == Op::CpBulkTensor || ins.op == Op::CpBulkPrefetch) &&
+           i > 0 && ins.ops[i - 1].kind == Operand::Addr;
+  };
   for (int i = 0; i < ins.nops; ++i)
-    if (ins.ops[i].kind == Operand::Vec &&
+    if (ins.ops[i].kind == Operand::Vec && !isCoords(i) &&
         !(i == 0 ? vecDst
                  : (vecSrc &&
                     (ins.op == Op::Mma || ins.op == Op::WmmaMma || i == 1))))
@@ -230,14 +238,18 @@ Status checkOperandKinds(const decode::Decoding &d) {
                      "as the source of mov and st)");
   if (!decode::isWmma(ins.op))
     for (int i = 0; i < ins.nops; ++i)
-      if (ins.ops[i].kind == Operand::Vec && ins.ops[i].count > 4)
+      if (ins.ops[i].kind == Operand::Vec && ins.ops[i].count > 4 &&
+          !isCoords(i) && !(ins.op == Op::Wgmma && i == 0))
         return d.error("vector operand with more than 4 elements in '" +
                        std::string(full) + "'");
   bool writesFirst =
       ins.op != Op::St && ins.op != Op::Red && ins.op != Op::Bra &&
       ins.op != Op::Bar && ins.op != Op::BarWarp && ins.op != Op::CpAsync &&
       ins.op != Op::WmmaStore && ins.op != Op::Stmatrix &&
-      ins.op != Op::CpAsyncWait && ins.op != Op::Nop && ins.op != Op::Membar;
+      ins.op != Op::CpAsyncWait && ins.op != Op::Nop && ins.op != Op::Membar &&
+      ins.op != Op::Mbarrier && !decode::isBulk(ins.op) &&
+      ins.op != Op::Setmaxnreg && ins.op != Op::WgmmaFence &&
+      ins.op != Op::WgmmaCommit && ins.op != Op::WgmmaWait;
   if (writesFirst && ins.nops > 0 && ins.ops[0].kind != Operand::Reg &&
       ins.ops[0].kind != Operand::Vec && ins.ops[0].kind != Operand::Sink)
     return d.error("the destination of '" + std::string(full) +
@@ -263,15 +275,22 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   if (t.is('{')) {
     next();
     o.kind = Operand::Vec;
-    std::array<uint32_t, 8> regs;
-    regs.fill(kNoReg);
+    // Up to 128 elements: wgmma's accumulators (m64n256, f32).
+    std::vector<uint32_t> regs(4, kNoReg);
     while (!peek().is('}')) {
-      if (o.count == 8)
-        return err(peek(), "vector operand with more than 8 elements");
+      if (o.count == 128)
+        return err(peek(), "vector operand with more than 128 elements");
       bool negImm = peek().is('-');
       if (negImm)
         next();
       const Tok &r = next();
+      if (o.count >= regs.size())
+        regs.push_back(kNoReg);
+      if ((r.kind == Tok::Int || r.kind == Tok::F32Bits ||
+           r.kind == Tok::F64Bits) &&
+          o.count >= 8)
+        return err(r, "immediate elements in a vector operand of more than 4 "
+                      "elements are not supported");
       if (r.kind == Tok::Int || r.kind == Tok::F32Bits ||
           r.kind == Tok::F64Bits) {
         // An immediate element, as cuda_bf16.hpp writes `{0, %rs2}`.
@@ -344,6 +363,17 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
       // Offsets add modulo 2^64, as the address arithmetic does.
       o.imm = int64_t(uint64_t(o.imm) + (neg ? negateLiteral(x.ival) : x.ival));
     }
+    if (peek().is(',')) {
+      // [tensorMap, {c0, ...}] of cp.async.bulk.tensor: the coordinates
+      // become the next operand.
+      next();
+      if (idx + 1 >= 6 || !peek().is('{'))
+        return err(peek(), "malformed tensor address");
+      Status s = parseOperand(ins.ops[idx + 1], ins, idx + 1, symSpace);
+      if (!s)
+        return s;
+      ++ins.nops;
+    }
     return expect(']');
   }
   bool neg = false;
@@ -415,6 +445,17 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   };
   if (id == "_") {
     o.kind = Operand::Sink;
+    if (peek().is('|')) { // _|p
+      next();
+      uint32_t second;
+      Status st = regOf(next(), second);
+      if (!st)
+        return st;
+      o.kind = Operand::Vec;
+      o.count = 2;
+      o.regs[0] = kNoReg;
+      o.regs[1] = second;
+    }
     return Status::success();
   }
   auto sp = specials.find(id);
@@ -508,9 +549,30 @@ Status Parser::parseInstruction() {
 
   Space symSpace = Space::Generic;
   std::vector<Space> symSpaces;
+  // Operands past the sixth (wgmma's trailing immediates) are immediates
+  // kept in ins.aux, a byte each above a count in its low byte.
+  unsigned extra = 0;
   while (!peek().is(';')) {
-    if (ins.nops == 6)
-      return err(peek(), "too many operands for '" + std::string(full) + "'");
+    if (ins.nops == 6) {
+      Operand x;
+      Space ss = Space::Generic;
+      if (mn.maxOps <= 6 || extra == 3)
+        return err(peek(),
+                   "too many operands for '" + std::string(full) + "'");
+      const Tok &at = peek();
+      Status s = parseOperand(x, ins, 6, ss);
+      if (!s)
+        return s;
+      if (x.kind != Operand::Imm || uint64_t(x.imm) > 255)
+        return err(at, "operand " + std::to_string(6 + extra) + " of '" +
+                           std::string(full) + "' must be a small immediate");
+      ++extra;
+      ins.aux = (ins.aux & ~0xffu) | extra;
+      ins.aux |= uint32_t(x.imm) << (8 * extra);
+      if (peek().is(','))
+        next();
+      continue;
+    }
     Space ss = Space::Generic;
     Status s = parseOperand(ins.ops[ins.nops], ins, ins.nops, ss);
     if (!s)
@@ -537,8 +599,9 @@ Status Parser::parseInstruction() {
                             "operand");
     --ins.nops;
   }
-  if (ins.nops < mn.minOps || ins.nops > mn.maxOps)
-    return err(opTok, "wrong number of operands (" + std::to_string(ins.nops) +
+  if (ins.nops + extra < mn.minOps || ins.nops + extra > mn.maxOps)
+    return err(opTok, "wrong number of operands (" +
+                          std::to_string(ins.nops + extra) +
                           ") for '" + std::string(full) + "'");
   ins.flags |= mn.flags;
   Status s = decode(ins, *it->second.family, full, mods, opTok);

@@ -70,6 +70,8 @@ int memberOperand(const Instr &I) {
     return 4;
   case Op::BarWarp:
     return 0;
+  case Op::Elect:
+    return 1;
   default: // vote, redux, match
     return 2;
   }
@@ -85,6 +87,8 @@ const char *collectiveName(Op op) {
     return "redux.sync";
   case Op::Match:
     return "match.sync";
+  case Op::Elect:
+    return "elect.sync";
   default:
     return "bar.warp.sync";
   }
@@ -105,6 +109,8 @@ const char *waitName(const Instr &X, Park why) {
   case Op::WmmaLoad:
   case Op::WmmaStore:
     return "a wmma instruction";
+  case Op::Wgmma:
+    return "wgmma.mma_async.sync.aligned";
   default:
     return why == Park::Collective ? collectiveName(X.op) : "a barrier";
   }

@@ -32,6 +32,15 @@ bool writesFirstOperand(Op op) {
   case Op::Nop:
   case Op::CpAsyncCommit:
   case Op::CpAsyncWait:
+  case Op::CpBulk:
+  case Op::CpBulkTensor:
+  case Op::CpBulkCommit:
+  case Op::CpBulkWait:
+  case Op::CpBulkPrefetch:
+  case Op::Setmaxnreg:
+  case Op::WgmmaFence:
+  case Op::WgmmaCommit:
+  case Op::WgmmaWait:
     return false;
   default:
     return true;

@@ -105,6 +105,18 @@ enum class Op : uint8_t {
   Cos,
   Tanh,
   Trap,
+  Mbarrier,     ///< mbarrier.*: the operation is Instr::sub
+  CpBulk,       ///< cp.async.bulk global <-> shared
+  CpBulkTensor, ///< cp.async.bulk.tensor.Nd global -> shared
+  CpBulkCommit, ///< cp.async.bulk.commit_group
+  CpBulkWait,   ///< cp.async.bulk.wait_group[.read]
+  CpBulkPrefetch, ///< cp.async.bulk.prefetch[.tensor] (no effect)
+  Elect,
+  Setmaxnreg,
+  Wgmma,       ///< wgmma.mma_async
+  WgmmaFence,  ///< wgmma.fence
+  WgmmaCommit, ///< wgmma.commit_group
+  WgmmaWait,   ///< wgmma.wait_group
 };
 
 enum class Type : uint8_t {
@@ -231,6 +243,11 @@ enum Flag : uint32_t {
   FPopc = 1u << 23,
   FCarryOut = 1u << 24, ///< .cc: writes the carry flag
   FCarryIn = 1u << 25,  ///< addc/subc/madc: reads the carry flag
+  FParity = 1u << 26,   ///< mbarrier.{test,try}_wait.parity
+  FExpectTx = 1u << 27, ///< mbarrier.arrive.expect_tx
+  FNoComplete = 1u << 28, ///< mbarrier.arrive.noComplete
+  FRead = 1u << 29,     ///< cp.async.bulk.wait_group.read
+  FInc = 1u << 30,      ///< setmaxnreg.inc (else .dec)
 };
 
 /// Sub-operations.
@@ -280,6 +297,19 @@ enum class Sub : uint8_t {
   NotANumber,
   Normal,
   Subnormal,
+  // mbarrier
+  MbInit,
+  MbArrive,
+  MbExpectTx,
+  MbCompleteTx,
+  MbTestWait,
+  MbTryWait,
+  MbInval,
+  MbPendingCount,
+  // cp.async.bulk: the direction
+  BulkToShared,
+  BulkToGlobal,
+  BulkPrefetchTensor, ///< cp.async.bulk.prefetch.tensor: [map, {coordinates}]
 };
 
 enum class Special : uint8_t {
@@ -321,7 +351,7 @@ struct Operand {
   enum Kind : uint8_t { None, Reg, Imm, Vec, Addr, Spec, Label, Sink };
   Kind kind = None;
   /// Vec: number of registers; more than 4 (wmma fragments) live in
-  /// ModuleImpl::wideVecs[imm].
+  /// ModuleImpl::wideVecs[imm] (up to 128: wgmma's accumulators).
   uint8_t count = 0;
   bool neg = false; ///< `!%p`.
   /// Vec: the elements that are immediates (`{0, %rs2}`); for those, regs[k]
@@ -410,8 +440,9 @@ struct ModuleImpl {
   std::vector<Function> funcs;
   std::vector<uint32_t> kernels; ///< Indices into funcs.
   std::vector<CallInfo> calls;
-  /// The registers of vector operands with 5 to 8 elements (wmma).
-  std::vector<std::array<uint32_t, 8>> wideVecs;
+  /// The registers of vector operands with 5 to 128 elements (wmma,
+  /// wgmma, tensor coordinates).
+  std::vector<std::vector<uint32_t>> wideVecs;
   /// The values of immediate elements of vector operands (Operand::immMask).
   std::vector<uint64_t> vecImms;
   /// While parsing, the registers numbered so far; then the largest frame of

@@ -1,6 +1,6 @@
 //===- WarpOps.cpp - Warp-wide instructions -------------------------------===//
 //
-// shfl.sync, vote.sync, redux.sync, match.sync, activemask and
+// shfl.sync, vote.sync, redux.sync, match.sync, elect.sync, activemask and
 // bar.warp.sync, and the check .aligned warp instructions make: they run on
 // the whole warp. A .sync collective may be executed by lanes of several
 // paths from several instructions together (Paths.cpp waits for the lanes of
@@ -77,6 +77,17 @@ bool Launch::execWarpOp(Warp &w, const Site *s, int n, uint32_t mask) {
     return execRedux(w, s, n, mask);
   case Op::Match:
     return execMatch(w, s, n, mask);
+  case Op::Elect: {
+    // The lowest executing lane leads: deterministic, as the ISA asks.
+    int leader = __builtin_ctz(mask);
+    uint64_t d[32], p[32];
+    FOR_LANES(mask, {
+      d[l] = uint64_t(leader);
+      p[l] = l == leader;
+    });
+    scatter(w, s, n, d, p);
+    return true;
+  }
   case Op::BarWarp:
     return true;
   default:
@@ -277,6 +288,10 @@ Status checkWarp(Decoding &d) {
     return d.need(ins.ops[0].kind == Operand::Reg ||
                       (ins.sub == Sub::All && ins.ops[0].kind == Operand::Vec),
                   "match.any.sync takes d, a, membermask");
+  case Op::Elect:
+    return d.need(ins.has(FSync) && ins.ops[0].kind == Operand::Vec &&
+                      ins.ops[0].regs[1] != kNoReg,
+                  "elect.sync d|p, membermask");
   default: // activemask
     return Status::success();
   }
@@ -289,7 +304,8 @@ const Family &warpFamily() {
                             {"vote", Op::Vote, 3, 3},
                             {"redux", Op::Redux, 3, 3},
                             {"match", Op::Match, 3, 3},
-                            {"activemask", Op::Activemask, 1, 1}},
+                            {"activemask", Op::Activemask, 1, 1},
+                            {"elect", Op::Elect, 2, 2}},
                            warpModifier,
                            checkWarp};
   return f;

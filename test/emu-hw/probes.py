@@ -34,6 +34,9 @@ PROBES = {
     "vote": ("vote_probe", 2, 128, 256 * 32, "diverge.ptx"),
     "divsync": ("divsync_probe", 2, 128, 256 * 32, "diverge.ptx"),
     "divmisc": ("divmisc_probe", 2, 128, 256 * 32, "diverge.ptx"),
+    # sm_90a: wgmma on matrix descriptors of every layout, and A in registers.
+    "wgmma": ("wgmma_probe", 25, 128, 25 * 128 * 64, "wgmma.ptx"),
+    "wgmma_rega": ("wgmma_rega_probe", 5, 128, 5 * 128 * 32, "wgmma.ptx"),
 }
 
 F16_ONE = 0x3C00
@@ -120,9 +123,79 @@ def make_words256():
     return struct.pack("<256I", *words)
 
 
+# wgmma's K-major canonical layouts (the PTX ISA's matrix descriptors):
+# (name, layout field, LBO, SBO, K byte offset inside a swizzled row).
+WGMMA_LAYOUTS = [("none, K-adjacent core matrices", 0, 128, 256, 0),
+                 ("none, row-adjacent core matrices", 0, None, 128, 0),
+                 ("32-byte swizzle", 3, 16, 256, 0),
+                 ("64-byte swizzle", 2, 16, 512, 32),
+                 ("128-byte swizzle", 1, 16, 1024, 64)]
+
+
+def wgmma_address(layout, rows, r, b):
+    """The image byte of row r, K byte b of an operand at image offset 0."""
+    _, mode, lbo, sbo, koff = layout
+    if mode == 0:
+        lbo = lbo if lbo is not None else rows // 8 * 128
+        return r // 8 * sbo + r % 8 * 16 + b // 16 * lbo + b % 16
+    span = 128 >> (mode - 1)
+    a = koff + r // 8 * sbo + r % 8 * span + b
+    chunk = ((a >> 4) & 7) ^ ((a >> 7) & (span // 16 - 1))
+    return (a & ~0x70) | chunk << 4
+
+
+def wgmma_descriptor(layout, rows, base):
+    _, mode, lbo, sbo, koff = layout
+    if lbo is None:
+        lbo = rows // 8 * 128
+    return ((base + koff) >> 4) | (lbo >> 4) << 16 | (sbo >> 4) << 32 | mode << 62
+
+
+def wgmma_case(rng, a_layout, b_layout):
+    """16 bytes of descriptors, then a 16 KiB image: A (64 x 16) at 0 or,
+    without a_layout, as register fragments at 12288 (mma.m16n8k16's A on
+    each warp's 16 rows); B (32 x 16, K-major) at 8192. Small integers, so
+    every sum is exact; the bytes no operand covers hold other ones."""
+    half = lambda v: struct.unpack("<H", struct.pack("<e", float(v)))[0]
+    img = bytearray(struct.pack("<8192H", *[half(rng.randint(-4, 4))
+                                             for _ in range(8192)]))
+    put = lambda at, v: img.__setitem__(slice(at, at + 2),
+                                        struct.pack("<H", half(v)))
+    a = [[rng.randint(-4, 4) for _ in range(16)] for _ in range(64)]
+    b = [[rng.randint(-4, 4) for _ in range(16)] for _ in range(32)]
+    for n in range(32):
+        for k in range(16):
+            put(8192 + wgmma_address(b_layout, 32, n, 2 * k), b[n][k])
+    if a_layout:
+        for m in range(64):
+            for k in range(16):
+                put(wgmma_address(a_layout, 64, m, 2 * k), a[m][k])
+    else:
+        for t in range(128):
+            w, l = t // 32, t % 32
+            for e in range(8):
+                row = 16 * w + l // 4 + 8 * ((e // 2) % 2)
+                col = 2 * (l % 4) + e % 2 + 8 * (e // 4)
+                put(12288 + 16 * t + 2 * e, a[row][col])
+    da = wgmma_descriptor(a_layout, 64, 0) if a_layout else 0
+    return struct.pack("<QQ", da, wgmma_descriptor(b_layout, 32, 8192)) + img
+
+
+def make_wgmma():
+    rng = random.Random(90)
+    return b"".join(wgmma_case(rng, la, lb) for la in WGMMA_LAYOUTS
+                    for lb in WGMMA_LAYOUTS)
+
+
+def make_wgmma_rega():
+    rng = random.Random(91)
+    return b"".join(wgmma_case(rng, None, lb) for lb in WGMMA_LAYOUTS)
+
+
 MAKERS = {"mma": make_mma, "ldmatrix": make_ldmatrix, "cvt": make_cvt,
           "approx": make_approx, "divbar": make_words256, "vote": make_words256,
-          "divsync": make_words256, "divmisc": make_words256}
+          "divsync": make_words256, "divmisc": make_words256,
+          "wgmma": make_wgmma, "wgmma_rega": make_wgmma_rega}
 
 
 def run_probe(tool, name, device, out_path):

@@ -18,6 +18,7 @@
 #include "tilus/KernelInfo.h"
 #include "tilus/Runtime.h"
 #include "runtime/emu/Float.h"
+#include "runtime/emu/TensorMap.h"
 #include "tools/common/ToolOptions.h"
 
 #include <algorithm>
@@ -88,6 +89,14 @@ divisibility facts)",
   f32:V  f16:V                 floats (f16 rounded to nearest even)
   buf:IN.bin                   a device buffer holding the file's bytes
   buf:zeros:BYTES              a device buffer of BYTES zero bytes
+  tmap:BUF:TYPE:DIMS:BOX[:OPT] a 128-byte tensor map (emulator only) of
+                               a buffer: BUF is IN.bin, zeros=BYTES or @K
+                               (the buffer of --arg K); --dump of this
+                               parameter writes that buffer. TYPE u8 u16
+                               u32 i32 u64 i64 f16 bf16 f32 f64; DIMS and
+                               BOX in elements, innermost first (64,32);
+                               OPT: swizzle=32|64|128, strides=BYTES,...,
+                               estrides=E,..., oob=nan
 buffers are passed as their 64-bit device address)",
        "a value such as i32:5 or buf:in.bin"},
       {kDump, "dump", Value::Required, "K:OUT.bin",
@@ -228,6 +237,103 @@ struct Arg {
   DevicePtr ptr = 0;
   uint64_t size = 0;
 };
+
+/// Splits \p s at \p sep.
+std::vector<std::string> split(const std::string &s, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, sep))
+    parts.push_back(part);
+  return parts;
+}
+
+/// `tmap:BUF:TYPE:DIMS:BOX[:OPT...]` (the text after `tmap:`; BUF is read
+/// by the caller): a tensor map of the buffer at \p base in the emulator's
+/// encoding.
+bool encodeTensorMapArg(const std::string &text, DevicePtr base,
+                        ParamBytes &bytes, std::string &error) {
+  using namespace tilus::emu;
+  std::vector<std::string> f = split(text, ':');
+  if (f.size() < 4) {
+    error = "expected tmap:BUF:TYPE:DIMS:BOX[:OPT...]";
+    return false;
+  }
+  static const std::pair<const char *, TensorMapDataType> types[] = {
+      {"u8", TensorMapDataType::UInt8},     {"u16", TensorMapDataType::UInt16},
+      {"u32", TensorMapDataType::UInt32},   {"i32", TensorMapDataType::Int32},
+      {"u64", TensorMapDataType::UInt64},   {"i64", TensorMapDataType::Int64},
+      {"f16", TensorMapDataType::Float16},  {"f32", TensorMapDataType::Float32},
+      {"f64", TensorMapDataType::Float64},  {"bf16", TensorMapDataType::BFloat16}};
+  const TensorMapDataType *type = nullptr;
+  for (const auto &t : types)
+    if (f[1] == t.first)
+      type = &t.second;
+  if (!type) {
+    error = "unknown element type '" + f[1] + "'";
+    return false;
+  }
+  auto numbers = [&](const std::string &s, std::vector<uint64_t> &out) {
+    for (const std::string &p : split(s, ',')) {
+      uint64_t v;
+      if (!parseInt(p, false, 64, v))
+        return false;
+      out.push_back(v);
+    }
+    return !out.empty() && out.size() <= 5;
+  };
+  std::vector<uint64_t> dims, box, strides, estrides;
+  if (!numbers(f[2], dims) || !numbers(f[3], box) ||
+      box.size() != dims.size()) {
+    error = "DIMS and BOX must be 1 to 5 numbers each, as many of both";
+    return false;
+  }
+  uint32_t rank = uint32_t(dims.size());
+  TensorMapSwizzle swizzle = TensorMapSwizzle::None;
+  TensorMapOobFill oob = TensorMapOobFill::None;
+  for (size_t i = 4; i < f.size(); ++i) {
+    const std::string &o = f[i];
+    if (o == "swizzle=32" || o == "swizzle=64" || o == "swizzle=128")
+      swizzle = o == "swizzle=32"   ? TensorMapSwizzle::B32
+                : o == "swizzle=64" ? TensorMapSwizzle::B64
+                                    : TensorMapSwizzle::B128;
+    else if (o == "oob=nan")
+      oob = TensorMapOobFill::NanRequestZeroFma;
+    else if (o.rfind("strides=", 0) == 0 && numbers(o.substr(8), strides))
+      ;
+    else if (o.rfind("estrides=", 0) == 0 && numbers(o.substr(9), estrides))
+      ;
+    else {
+      error = "unknown option '" + o + "'";
+      return false;
+    }
+  }
+  if (strides.empty()) { // packed, innermost dimension first
+    uint64_t s = tensorMapElementBytes(*type);
+    for (uint32_t d = 0; d + 1 < rank; ++d)
+      strides.push_back(s *= dims[d]);
+  }
+  estrides.resize(rank, 1);
+  if (strides.size() + 1 != rank) {
+    error = "strides= needs rank - 1 numbers";
+    return false;
+  }
+  uint32_t box32[5], es32[5];
+  for (uint32_t d = 0; d < rank; ++d) {
+    box32[d] = uint32_t(std::min<uint64_t>(box[d], ~0u));
+    es32[d] = uint32_t(std::min<uint64_t>(estrides[d], ~0u));
+  }
+  alignas(64) uint8_t map[kTensorMapBytes];
+  tilus::Status s = encodeTensorMap(
+      map, *type, rank, base, dims.data(), strides.data(), box32, es32,
+      TensorMapInterleave::None, swizzle, TensorMapL2Promotion::None, oob);
+  if (!s) {
+    error = s.message();
+    return false;
+  }
+  bytes.bytes.assign(map, map + kTensorMapBytes);
+  return true;
+}
 
 } // namespace
 
@@ -458,9 +564,41 @@ int main(int argc, char **argv) {
         return fail(s.message());
       arg.bytes = ParamBytes::of(arg.ptr);
       arg.checked = tilus::Arg::buffer(arg.ptr, n);
+    } else if (kind == "tmap") {
+      if (device != "emu")
+        return fail(where + ": tensor maps are the emulator's encoding "
+                            "(--device emu)");
+      std::string buf = val.substr(0, val.find(':')), data, error;
+      uint64_t n = 0, k;
+      if (buf.rfind("@", 0) == 0) {
+        if (!parseInt(buf.substr(1), false, 32, k) || k >= i ||
+            !args[k].isBuffer)
+          return fail(where + ": @K must name an earlier buf: argument");
+        arg.ptr = args[k].ptr;
+        arg.size = args[k].size;
+      } else {
+        bool zeros = buf.rfind("zeros=", 0) == 0;
+        if (zeros ? !parseInt(buf.substr(6), false, 64, n)
+                  : !readFile(buf, data))
+          return fail(where + ": BUF must be IN.bin, zeros=BYTES or @K");
+        if (!zeros)
+          n = data.size();
+        auto p = dev.allocate(n);
+        if (!p)
+          return fail(where + ": " + p.error().message());
+        arg.ptr = *p;
+        arg.size = n;
+        tilus::Status s = zeros ? dev.memset(arg.ptr, 0, n)
+                                : dev.copyToDevice(arg.ptr, data.data(), n);
+        if (!s)
+          return fail(s.message());
+      }
+      arg.isBuffer = true;
+      if (!encodeTensorMapArg(val, arg.ptr, arg.bytes, error))
+        return fail(where + ": " + error);
     } else {
       return fail(where + ": unknown kind '" + kind +
-                  "' (expected i32, u32, i64, u64, f32, f16 or buf)");
+                  "' (expected i32, u32, i64, u64, f32, f16, buf or tmap)");
     }
     if (arg.bytes.bytes.size() != params[i].size)
       return fail(where + ": parameter " + std::to_string(i) + " ('" +

@@ -12,16 +12,6 @@ func.func @view_width(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i
 
 // -----
 
-// convert_layout states its result layout; without one there is no rule.
-func.func @convert(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
-  %a = tilus.full %x : f32 -> !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
-  // expected-error @+1 {{'tilus.convert_layout' op layout inference failed: no layout rule for this instruction}}
-  %c = tilus.convert_layout %a : !tilus.tile<32xf32, #tilus.layout<"spatial(32)">> -> !tilus.tile<32xf32>
-  return
-}
-
-// -----
-
 // No rule produces an argument, so a used tile argument needs its layout
 // (this used to crash the pass).
 // expected-error @+1 {{tile argument #1 of '@no_layout_argument' has no layout; layout inference gives layouts to instruction results only, so a tile argument must carry one}}

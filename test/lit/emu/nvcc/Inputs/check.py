@@ -23,9 +23,20 @@ def nonzero(a):
     return a
 
 
+class TensorMap:
+    def __init__(self, array, spec):
+        self.array, self.spec = array, spec
+
+
+def dtype_of(a):
+    return a.array.dtype if isinstance(a, TensorMap) else a.dtype
+
+
 def run(kernel, grid, block, args, dumps, want_status=0, smem=0, echo=False):
-    """args: numpy arrays (device buffers) or 'i32:5'-style scalars; smem:
-    dynamic shared memory bytes. Returns the dumped outputs; with want_status
+    """args: numpy arrays (device buffers), 'i32:5'-style scalars or
+    TensorMap(array, spec) (a tensor map of the array's buffer: tilus-run's
+    tmap:BUF:SPEC, whose dump is the buffer); smem: dynamic shared memory
+    bytes. Returns the dumped outputs; with want_status
     1 or echo, (outputs, stderr) (outputs None where a dump was not
     written)."""
     cmd = [tool, ptx, "--kernel", kernel, "--grid", grid, "--block", block]
@@ -38,6 +49,10 @@ def run(kernel, grid, block, args, dumps, want_status=0, smem=0, echo=False):
             cmd += ["--arg", a]
             continue
         paths[k] = os.path.join(work, "arg%d.bin" % k)
+        if isinstance(a, TensorMap):
+            a.array.tofile(paths[k])
+            cmd += ["--arg", "tmap:%s:%s" % (paths[k], a.spec)]
+            continue
         a.tofile(paths[k])
         cmd += ["--arg", "buf:" + paths[k]]
     for k in dumps:
@@ -50,7 +65,7 @@ def run(kernel, grid, block, args, dumps, want_status=0, smem=0, echo=False):
         print("FAIL: %s: tilus-run exit status %d, want %d: %s" %
               (name, r.returncode, want_status, r.stderr.strip()))
         sys.exit(1)
-    outs = [np.fromfile(paths[k] + ".out", dtype=args[k].dtype)
+    outs = [np.fromfile(paths[k] + ".out", dtype=dtype_of(args[k]))
             if os.path.exists(paths[k] + ".out") else None for k in dumps]
     return outs if want_status == 0 and not echo else (outs, r.stderr)
 
@@ -102,6 +117,108 @@ def cp_async():
     w = np.arange(1, chunks + 1, dtype=np.float64)[:, None]
     check("cp_async", out, (w * x.reshape(chunks, 128)).sum(axis=0),
           rtol=1e-5, atol=1e-5)
+
+
+def hopper_async():
+    rows = 7
+    x = nonzero(rng.uniform(-4, 4, rows * 256).astype(np.float32))
+    scale = nonzero(rng.uniform(-2, 2, rows).astype(np.float32))
+    (out,) = run("bulk_pipeline", "2", "160",
+                 [x, scale, np.full(rows * 256, 7, np.float32),
+                  "i32:%d" % rows], [2])
+    xr = x.reshape(rows, 256).astype(np.float64)
+    want = sum((k + 1) * np.roll(xr, -64 * k, axis=1) for k in range(4))
+    check("bulk_pipeline", out.reshape(rows, 256),
+          want * scale[:, None], rtol=1e-5, atol=1e-5)
+    t = nonzero(rng.integers(-1 << 20, 1 << 20, 3 * 1024).astype(np.int32))
+    (out,) = run("block_barrier", "3", "256",
+                 [t, np.full(3 * 1024, 7, np.int32)], [1])
+    tt = t.reshape(3, 32, 32).transpose(0, 2, 1).astype(np.int64)
+    check("block_barrier", out.reshape(3, 32, 32),
+          tt * 3 + np.arange(32)[None, :, None])
+
+
+def swizzled(box, span):
+    """The bytes of a dense box as a swizzled TMA copy leaves them: the
+    16-byte chunk index (address bits 4-6) XOR the 128-byte row index (bits
+    7-9), masked to 1, 2 or 3 bits for 32, 64 or 128-byte spans."""
+    raw = np.frombuffer(box.tobytes(), np.uint8)
+    if not span:
+        return raw
+    mask = {32: 1, 64: 3, 128: 7}[span]
+    off = np.arange(raw.size)
+    to = (off & ~0x70) | ((((off >> 4) & 7) ^ ((off >> 7) & mask)) << 4)
+    out = np.zeros_like(raw)
+    out[to] = raw
+    return out
+
+
+def hopper_tma():
+    rows, cols, pitch = 100, 70, 72  # rows of 288 bytes: 16-byte multiples
+    for dtype, name, size in ((np.float32, "f32", 4), (np.float16, "f16", 2)):
+        for span in (0, 32, 64, 128):
+            bw = (span or 64) // size
+            bh = 24
+            m = nonzero(rng.uniform(-8, 8, rows * pitch).astype(dtype))
+            spec = "%s:%d,%d:%d,%d:strides=%d%s" % (
+                name, cols, rows, bw, bh, pitch * size,
+                ":swizzle=%d" % span if span else "")
+            gx, gy = -(-cols // bw), -(-rows // bh)
+            out0 = np.full(rows * pitch, 7, dtype)
+            raw0 = np.full(gx * gy * bw * bh, 7, dtype)
+            what = "tma2d_%s swizzle %d" % (name, span)
+            out, raw = run("tma2d_" + name, "%d,%d" % (gx, gy), "128",
+                           [TensorMap(m, spec), TensorMap(out0, spec), raw0,
+                            "i32:%d" % bw, "i32:%d" % bh], [1, 2])
+            mm = m.reshape(rows, pitch)
+            want = out0.reshape(rows, pitch).copy()
+            want[:, :cols] = (mm[:, :cols].astype(np.float64) * 2 + 1)
+            check(what + " store", out.reshape(rows, pitch), want)
+            raw = raw.reshape(gy, gx, bh * bw)
+            for by in range(gy):
+                for bx in range(gx):
+                    box = np.zeros((bh, bw), dtype)
+                    part = mm[by * bh:(by + 1) * bh, bx * bw:min((bx + 1) * bw, cols)]
+                    box[:part.shape[0], :part.shape[1]] = part
+                    check("%s raw box (%d,%d)" % (what, bx, by),
+                          np.frombuffer(raw[by, bx].tobytes(), np.uint8),
+                          swizzled(box, span))
+    # A 3-d box with an element stride of 2 in dimension 1, at a corner.
+    d0, d1, d2 = 20, 9, 5
+    t = nonzero(rng.uniform(-8, 8, d0 * d1 * d2).astype(np.float32))
+    b0, b1, b2, x, y, z = 8, 6, 3, 16, -1, 3
+    n1 = -(-b1 // 2)
+    spec = "f32:%d,%d,%d:%d,%d,%d:strides=%d,%d:estrides=1,2,1" % (
+        d0, d1, d2, b0, b1, b2, d0 * 4, d0 * d1 * 4)
+    nbytes = b0 * n1 * b2 * 4
+    (raw,) = run("tma3d", "1", "64",
+                 [TensorMap(t, spec), np.full(nbytes // 4, 7, np.float32),
+                  "i32:%d" % x, "i32:%d" % y, "i32:%d" % z, "i32:%d" % nbytes],
+                 [1])
+    tt = t.reshape(d2, d1, d0)
+    want = np.zeros((b2, n1, b0), np.float32)
+    for k in range(b2):
+        for j in range(n1):
+            for i in range(b0):
+                g = (z + k, y + 2 * j, x + i)
+                if 0 <= g[0] < d2 and 0 <= g[1] < d1 and 0 <= g[2] < d0:
+                    want[k, j, i] = tt[g]
+    check("tma3d", raw.reshape(b2, n1, b0), want)
+
+
+def hopper_gemm():
+    m, n, k = 128, 192, 256
+    a = nonzero(rng.uniform(-2, 2, (m, k)).astype(np.float16))
+    b = nonzero(rng.uniform(-2, 2, (n, k)).astype(np.float16))
+    box = "64,64:swizzle=128"
+    (c,) = run("wgmma_gemm", "%d,%d" % (n // 64, m // 64), "128",
+               [TensorMap(a, "f16:%d,%d:%s" % (k, m, box)),
+                TensorMap(b, "f16:%d,%d:%s" % (k, n, box)),
+                np.full(m * n, 7, np.float32), "i32:%d" % n, "i32:%d" % k],
+               [2])
+    # f32 accumulation over 16 K steps of 16: within 1e-4 of the exact sum.
+    check("wgmma_gemm", c.reshape(m, n),
+          a.astype(np.float64) @ b.astype(np.float64).T, rtol=1e-5, atol=1e-4)
 
 
 def shuffle():
