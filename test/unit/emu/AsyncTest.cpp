@@ -519,6 +519,22 @@ TEST(EmuAsyncErrors, Reported) {
        init + "  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::"
               "bytes [%r2+8], [%rd1], 32, [%r1];",
        "misaligned address (not a multiple of 16)", ReportKind::Misaligned},
+      {"generic address outside shared memory",
+       "  mbarrier.init.b64 [%rd1], 1;",
+       "mbarrier.init on an address outside shared memory",
+       ReportKind::Other},
+      {"out-of-bounds mbarrier",
+       "  mov.u32 %r1, 4096;\n  mbarrier.init.shared.b64 [%r1], 1;",
+       "out-of-bounds mbarrier at offset 4096", ReportKind::OutOfBounds},
+      {"tx count range",
+       init + "  mbarrier.complete_tx.relaxed.cta.shared::cta.b64 [%r1], "
+              "1048576;",
+       "with a tx count of 1048576 (the range is 0 to 2^20-1)",
+       ReportKind::Other},
+      {"tensor map alignment",
+       init + "  cp.async.bulk.tensor.1d.shared::cluster.global.tile."
+              "mbarrier::complete_tx::bytes [%r2], [%rd1+8, {%r0}], [%r1];",
+       "tensor map that is not 64-byte aligned", ReportKind::Misaligned},
       {"bulk out of bounds",
        init + "  cp.async.bulk.global.shared::cta.bulk_group [%rd2], [%r2], "
               "512;",

@@ -290,6 +290,28 @@ TEST(EmuWgmma, MatchesTheDefinition) {
   }
 }
 
+// A descriptor with a base offset (for operands not aligned to their
+// swizzle pattern) is reported at the instruction.
+TEST(EmuWgmma, BaseOffsetIsReported) {
+  Config c{8, false, false, false, false, 1, 1};
+  Emulator emu;
+  auto mod = emu.loadModule(wgmmaPtx(c), "wgmma.ptx");
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  DevicePtr buf = *emu.allocate(65536);
+  ASSERT_TRUE(emu.memset(buf, 0, 65536).ok());
+  uint64_t desc = 1ull << 49 | 1ull << 62 | (1024ull >> 4) << 32;
+  Status s = emu.launch(*mod->kernel("k"), Dim3(1), Dim3(128), 0,
+                        {ParamBytes::of(buf), ParamBytes::of(buf),
+                         ParamBytes::of(buf), ParamBytes::of(desc),
+                         ParamBytes::of(desc), ParamBytes::of(uint32_t(512)),
+                         ParamBytes::of(uint32_t(0))});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("wgmma matrix descriptor with a base offset of 1 "
+                             "(only 0 is supported)"),
+            std::string::npos)
+      << s.message();
+}
+
 // Forms the emulator does not run are load errors naming the rule.
 TEST(EmuWgmma, LoadErrors) {
   Config c{64, false, false, false, true, 1, 1};
