@@ -256,8 +256,8 @@ bool Launch::execMbarrier(Warp &w, const Instr &I, uint32_t mask,
       uint64_t v;
       std::memcpy(&v, p, 8);
       uint32_t parity = unpack(v).parity;
-      uint32_t waitOn = I.has(FParity) ? uint32_t(x[l] & 1)
-                                       : uint32_t(x[l] >> 63);
+      uint32_t waitOn =
+          I.has(FParity) ? uint32_t(x[l] & 1) : uint32_t(x[l] >> 63);
       bool done = parity != waitOn;
       d[l] = done;
       waiting |= !done;
@@ -419,14 +419,10 @@ namespace {
 bool mbarrierModifier(Decoding &d, std::string_view m) {
   Instr &ins = d.ins;
   static const std::pair<std::string_view, Sub> subs[] = {
-      {"init", Sub::MbInit},
-      {"arrive", Sub::MbArrive},
-      {"expect_tx", Sub::MbExpectTx},
-      {"complete_tx", Sub::MbCompleteTx},
-      {"test_wait", Sub::MbTestWait},
-      {"try_wait", Sub::MbTryWait},
-      {"inval", Sub::MbInval},
-      {"pending_count", Sub::MbPendingCount}};
+      {"init", Sub::MbInit},          {"arrive", Sub::MbArrive},
+      {"expect_tx", Sub::MbExpectTx}, {"complete_tx", Sub::MbCompleteTx},
+      {"test_wait", Sub::MbTestWait}, {"try_wait", Sub::MbTryWait},
+      {"inval", Sub::MbInval},        {"pending_count", Sub::MbPendingCount}};
   for (const auto &[name, sub] : subs)
     if (m == name) {
       // arrive.expect_tx is an arrive that expects transactions first.
@@ -480,8 +476,7 @@ Status checkMbarrier(Decoding &d) {
   case Sub::MbInit:
   case Sub::MbExpectTx:
   case Sub::MbCompleteTx:
-    return d.need(ins.nops == 2 && isAddr(0) && isValue(1),
-                  "[addr], count");
+    return d.need(ins.nops == 2 && isAddr(0) && isValue(1), "[addr], count");
   case Sub::MbInval:
     return d.need(ins.nops == 1 && isAddr(0), "[addr]");
   case Sub::MbArrive:

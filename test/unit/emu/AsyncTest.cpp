@@ -41,8 +41,8 @@ struct Outcome {
 };
 
 Outcome launch(const std::string &ptx, const std::vector<uint8_t> &in,
-           size_t outBytes, Dim3 grid, Dim3 block,
-           EmulatorOptions opts = EmulatorOptions(), uint32_t smem = 0) {
+               size_t outBytes, Dim3 grid, Dim3 block,
+               EmulatorOptions opts = EmulatorOptions(), uint32_t smem = 0) {
   Emulator emu(opts);
   Outcome r;
   auto mod = emu.loadModule(ptx, "async.ptx");
@@ -90,8 +90,9 @@ TEST(EmuMbarrier, PhasesFollowTheModel) {
   for (int program = 0; program < 60; ++program) {
     int64_t count = 1 + rng() % 5;
     Model m{count, count};
-    std::string body = "  mov.u32 %r1, bar;\n  mbarrier.init.shared.b64 [%r1], " +
-                       std::to_string(count) + ";\n";
+    std::string body =
+        "  mov.u32 %r1, bar;\n  mbarrier.init.shared.b64 [%r1], " +
+        std::to_string(count) + ";\n";
     std::vector<uint32_t> want;
     unsigned stateTaken = 0;
     bool haveState = false;
@@ -157,8 +158,7 @@ TEST(EmuMbarrier, PhasesFollowTheModel) {
               "  st.global.u32 [%rd2+4], %r3;\n"
               "  add.s64 %rd2, %rd2, 8;\n";
     }
-    std::string ptx =
-        kernel(body, "  .shared .align 8 .b64 bar;\n");
+    std::string ptx = kernel(body, "  .shared .align 8 .b64 bar;\n");
     Outcome r = launch(ptx, {}, want.size() * 4, Dim3(1), Dim3(1));
     ASSERT_TRUE(r.status.ok()) << r.status.message() << "\n" << ptx;
     for (size_t i = 0; i < want.size(); ++i)
@@ -278,7 +278,8 @@ TEST(EmuMbarrier, ProducerConsumerRing) {
     EmulatorOptions opts;
     opts.scheduleSeed = seed;
     opts.raceCheck = RaceCheck::Stop;
-    Outcome r = launch(ringPtx(), toBytes(in), 96 * 4, Dim3(2), Dim3(128), opts);
+    Outcome r =
+        launch(ringPtx(), toBytes(in), 96 * 4, Dim3(2), Dim3(128), opts);
     ASSERT_TRUE(r.status.ok()) << "seed " << seed << ": " << r.status.message();
     for (size_t t = 0; t < 96; ++t)
       ASSERT_EQ(readAt<uint32_t>(r.out, t), want[t]) << "seed " << seed;
@@ -454,9 +455,9 @@ TEST(EmuSetmaxnreg, AcceptedInRange) {
   Outcome r = launch(ok, {}, 16, Dim3(1), Dim3(128));
   EXPECT_TRUE(r.status.ok()) << r.status.message();
   for (const char *bad : {"16", "260", "100"}) {
-    Outcome e = launch(kernel(std::string("  setmaxnreg.inc.sync.aligned.u32 ") +
-                          bad + ";"),
-                   {}, 16, Dim3(1), Dim3(32));
+    Outcome e = launch(
+        kernel(std::string("  setmaxnreg.inc.sync.aligned.u32 ") + bad + ";"),
+        {}, 16, Dim3(1), Dim3(32));
     ASSERT_FALSE(e.status.ok());
     EXPECT_NE(e.status.message().find("is not a multiple of 8 in 24 to 256"),
               std::string::npos)
@@ -482,8 +483,9 @@ TEST(EmuAsyncErrors, Reported) {
                            "  mov.u32 %r2, buf;\n"
                            "  mbarrier.init.shared.b64 [%r1], 2;\n";
   std::vector<ErrorCase> cases = {
-      {"uninitialized", "  mov.u32 %r1, bar;\n"
-                        "  mbarrier.arrive.shared.b64 %rd3, [%r1];",
+      {"uninitialized",
+       "  mov.u32 %r1, bar;\n"
+       "  mbarrier.arrive.shared.b64 %rd3, [%r1];",
        "holds no initialized mbarrier", ReportKind::Other},
       {"after inval",
        init + "  mbarrier.inval.shared.b64 [%r1];\n"
@@ -493,7 +495,8 @@ TEST(EmuAsyncErrors, Reported) {
        "on an initialized mbarrier", ReportKind::Other},
       {"store to a live mbarrier", init + "  st.shared.u32 [%r1], 0;",
        "which holds an initialized mbarrier", ReportKind::Other},
-      {"count zero", "  mov.u32 %r1, bar;\n  mbarrier.init.shared.b64 [%r1], 0;",
+      {"count zero",
+       "  mov.u32 %r1, bar;\n  mbarrier.init.shared.b64 [%r1], 0;",
        "with a count of 0", ReportKind::Other},
       {"too many arrivals",
        init + "  mbarrier.arrive.shared::cta.b64 %rd3, [%r1], 3;",
@@ -521,8 +524,7 @@ TEST(EmuAsyncErrors, Reported) {
        "misaligned address (not a multiple of 16)", ReportKind::Misaligned},
       {"generic address outside shared memory",
        "  mbarrier.init.b64 [%rd1], 1;",
-       "mbarrier.init on an address outside shared memory",
-       ReportKind::Other},
+       "mbarrier.init on an address outside shared memory", ReportKind::Other},
       {"out-of-bounds mbarrier",
        "  mov.u32 %r1, 4096;\n  mbarrier.init.shared.b64 [%r1], 1;",
        "out-of-bounds mbarrier at offset 4096", ReportKind::OutOfBounds},
@@ -612,9 +614,8 @@ TmaCase randomTma(std::mt19937 &rng) {
   bool isFloat = c.type != TensorMapDataType::UInt8;
   c.oob = isFloat && rng() % 3 == 0 ? TensorMapOobFill::NanRequestZeroFma
                                     : TensorMapOobFill::None;
-  uint32_t span = c.swizzle == TensorMapSwizzle::None
-                      ? 128
-                      : 16u << uint32_t(c.swizzle);
+  uint32_t span =
+      c.swizzle == TensorMapSwizzle::None ? 128 : 16u << uint32_t(c.swizzle);
   // The inner box: a multiple of 16 bytes within the swizzle span.
   c.box[0] = (16 * (1 + rng() % (span / 16))) / c.esize;
   uint64_t boxBytes = uint64_t(c.box[0]) * c.esize;
@@ -699,7 +700,8 @@ std::string tmaLoadPtx(uint32_t rank) {
   coords += "}";
   return std::string(kHeader) +
          ".visible .entry k(.param .align 64 .b8 k_map[128], .param .u64 "
-         "k_out, .param .u32 k_bytes, .param .u32 k_copy, .param .u32 k_c0, .param .u32 k_c1, "
+         "k_out, .param .u32 k_bytes, .param .u32 k_copy, .param .u32 k_c0, "
+         ".param .u32 k_c1, "
          ".param .u32 k_c2, .param .u32 k_c3, .param .u32 k_c4)\n{\n" +
          kRegs + R"(  .shared .align 8 .b64 bar;
   .shared .align 1024 .b8 box[65536];
@@ -764,10 +766,10 @@ TEST(EmuTma, LoadsMatchTheDefinition) {
     DevicePtr g = *emu.allocate(c.bytes);
     ASSERT_TRUE(emu.copyToDevice(g, global.data(), c.bytes).ok());
     alignas(64) uint8_t map[kTensorMapBytes];
-    Status enc = encodeTensorMap(map, c.type, c.rank, g, c.dims, c.strides,
-                                 c.box, c.estrides, TensorMapInterleave::None,
-                                 c.swizzle, TensorMapL2Promotion::L2_128B,
-                                 c.oob);
+    Status enc =
+        encodeTensorMap(map, c.type, c.rank, g, c.dims, c.strides, c.box,
+                        c.estrides, TensorMapInterleave::None, c.swizzle,
+                        TensorMapL2Promotion::L2_128B, c.oob);
     ASSERT_TRUE(enc.ok()) << enc.message();
     std::vector<bool> written;
     uint64_t boxBytes;
@@ -787,8 +789,8 @@ TEST(EmuTma, LoadsMatchTheDefinition) {
     for (size_t i = 0; i < want.size(); ++i)
       if (written[i])
         ASSERT_EQ(got[i], want[i])
-          << "trial " << trial << ", rank " << c.rank << ", element size "
-          << c.esize << ", swizzle " << uint32_t(c.swizzle) << ", byte " << i;
+            << "trial " << trial << ", rank " << c.rank << ", element size "
+            << c.esize << ", swizzle " << uint32_t(c.swizzle) << ", byte " << i;
   }
 }
 
@@ -808,23 +810,25 @@ TEST(EmuTma, EncodeChecks) {
   EXPECT_NE(s.message().find("more than the 64-byte swizzle span"),
             std::string::npos)
       << s.message();
-  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1008).message().find(
-                "not 16-byte aligned"),
+  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1008)
+                .message()
+                .find("not 16-byte aligned"),
             std::string::npos);
   strides[0] = 260;
-  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000).message().find(
-                "globalStrides[0] = 260"),
+  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000)
+                .message()
+                .find("globalStrides[0] = 260"),
             std::string::npos);
   strides[0] = 256;
   box[1] = 300;
-  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000).message().find(
-                "boxDim[1] = 300"),
-            std::string::npos);
+  EXPECT_NE(
+      encode(TensorMapSwizzle::None, 0x1000).message().find("boxDim[1] = 300"),
+      std::string::npos);
   box[1] = 4;
   box[0] = 3;
-  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000).message().find(
-                "multiple of 16"),
-            std::string::npos);
+  EXPECT_NE(
+      encode(TensorMapSwizzle::None, 0x1000).message().find("multiple of 16"),
+      std::string::npos);
   box[0] = 32;
   ASSERT_TRUE(encode(TensorMapSwizzle::None, 0x1000).ok());
   Expected<TensorMap> m = decodeTensorMap(map);
