@@ -583,8 +583,7 @@ private:
                       uint8_t *p, uint32_t arrivals, int64_t txAdd);
   /// mbarrier.*: \p waiting gets the test_wait/try_wait lanes that found
   /// their phase incomplete.
-  bool execMbarrier(Warp &w, const Instr &I, uint32_t mask,
-                    uint32_t &waiting);
+  bool execMbarrier(Warp &w, const Instr &I, uint32_t mask, uint32_t &waiting);
   /// complete_tx of \p bytes on the shared mbarrier at \p mbar.
   bool completeTx(const Instr &I, Warp &w, int lane, uint64_t mbar,
                   uint32_t bytes);
