@@ -25,7 +25,10 @@
 // test_wait/try_wait with a state succeed once the current parity differs;
 // with .parity P, once the phase of parity P is complete (the current
 // parity is not P). try_wait does not block: a warp whose lanes see an
-// incomplete phase yields, so the warps that arrive or copy run.
+// incomplete phase yields, so the warps that arrive or copy run; when other
+// lanes of the warp are on other paths, the waiting lanes park at the
+// try_wait (Park::Spin) and those paths run first, as independent thread
+// scheduling lets them (a producer lane and consumer lanes of one warp).
 //
 // A bulk copy is done when it executes, and complete_tx of its size follows
 // on its mbarrier (a legal order: the ISA only orders the copy before the
@@ -172,7 +175,7 @@ bool Launch::mbarrierUpdate(const Instr &I, Warp &w, int lane, uint64_t addr,
 }
 
 bool Launch::execMbarrier(Warp &w, const Instr &I, uint32_t mask,
-                          bool &waiting) {
+                          uint32_t &waiting) {
   const char *what = mbarName(I.sub);
   uint64_t ta[32], tb[32];
   uint64_t *d = dst(w, I.ops[0]);
@@ -256,11 +259,12 @@ bool Launch::execMbarrier(Warp &w, const Instr &I, uint32_t mask,
       uint64_t v;
       std::memcpy(&v, p, 8);
       uint32_t parity = unpack(v).parity;
-      uint32_t waitOn = I.has(FParity) ? uint32_t(x[l] & 1)
-                                       : uint32_t(x[l] >> 63);
+      uint32_t waitOn =
+          I.has(FParity) ? uint32_t(x[l] & 1) : uint32_t(x[l] >> 63);
       bool done = parity != waitOn;
       d[l] = done;
-      waiting |= !done;
+      if (!done)
+        waiting |= 1u << l;
       break;
     }
     }
@@ -419,14 +423,10 @@ namespace {
 bool mbarrierModifier(Decoding &d, std::string_view m) {
   Instr &ins = d.ins;
   static const std::pair<std::string_view, Sub> subs[] = {
-      {"init", Sub::MbInit},
-      {"arrive", Sub::MbArrive},
-      {"expect_tx", Sub::MbExpectTx},
-      {"complete_tx", Sub::MbCompleteTx},
-      {"test_wait", Sub::MbTestWait},
-      {"try_wait", Sub::MbTryWait},
-      {"inval", Sub::MbInval},
-      {"pending_count", Sub::MbPendingCount}};
+      {"init", Sub::MbInit},          {"arrive", Sub::MbArrive},
+      {"expect_tx", Sub::MbExpectTx}, {"complete_tx", Sub::MbCompleteTx},
+      {"test_wait", Sub::MbTestWait}, {"try_wait", Sub::MbTryWait},
+      {"inval", Sub::MbInval},        {"pending_count", Sub::MbPendingCount}};
   for (const auto &[name, sub] : subs)
     if (m == name) {
       // arrive.expect_tx is an arrive that expects transactions first.
@@ -480,8 +480,7 @@ Status checkMbarrier(Decoding &d) {
   case Sub::MbInit:
   case Sub::MbExpectTx:
   case Sub::MbCompleteTx:
-    return d.need(ins.nops == 2 && isAddr(0) && isValue(1),
-                  "[addr], count");
+    return d.need(ins.nops == 2 && isAddr(0) && isValue(1), "[addr], count");
   case Sub::MbInval:
     return d.need(ins.nops == 1 && isAddr(0), "[addr]");
   case Sub::MbArrive:

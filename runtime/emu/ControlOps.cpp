@@ -441,8 +441,7 @@ Status checkControl(Decoding &d) {
     // A hint on the register file's split between warpgroups: the emulator
     // gives every warp its kernel's frame, so only the form is checked.
     st = d.need(t0 == Type::U32 && ins.has(FSync) && ins.has(FAligned) &&
-                    ins.ops[0].kind == Operand::Imm &&
-                    d.mods.size() >= 1 &&
+                    ins.ops[0].kind == Operand::Imm && d.mods.size() >= 1 &&
                     (d.mods[0] == "inc" || d.mods[0] == "dec"),
                 "setmaxnreg.{inc,dec}.sync.aligned.u32 imm-reg-count");
     if (!st)

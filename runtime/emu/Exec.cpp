@@ -297,11 +297,21 @@ Yield Launch::runWarp(Warp &w) {
     case Op::Mbarrier: {
       if (!mask)
         break;
-      bool waiting = false;
+      uint32_t waiting = 0;
       if (!execMbarrier(w, I, mask, waiting))
         return Yield::Error;
       if (I.sub == Sub::MbPendingCount)
         break;
+      // Lanes of this warp on other paths may be the ones to arrive: lanes
+      // whose try_wait failed park there and the other paths run (once
+      // nothing else can run they go on, Paths.cpp).
+      if (waiting && I.sub == Sub::MbTryWait && !w.spinResumed &&
+          (w.valid & ~w.exited & ~w.active)) {
+        parkPath(w, waiting, w.pc, Park::Spin, 0, 0);
+        return Yield::Again;
+      }
+      if (waiting)
+        w.spinResumed = false;
       // Every other mbarrier operation is a shared-memory access; a lane
       // that waits for a phase lets the warps that complete it run.
       ++w.pc;
@@ -629,6 +639,7 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
     w.exited = 0;
     w.blocked = false;
     w.whole = false;
+    w.spinResumed = false;
     w.reds.clear();
     w.rpc = kNoPc;
     w.depth = 0;

@@ -99,6 +99,8 @@ enum class Park : uint8_t {
   Collective, ///< at the .sync warp instruction at pc, not yet executed
   Aligned,    ///< at the .aligned instruction at pc (a barrier, mma, ...),
               ///< not yet executed: waits for the warp's other lanes
+  Spin,       ///< failed the mbarrier.try_wait at pc (executed again when
+              ///< it runs): the warp's other paths run first
 };
 
 /// A SIMT stack entry: lanes that continue at pc until they reach rpc.
@@ -138,6 +140,9 @@ struct Warp {
   /// the current entry; else every path is parked, some at a barrier).
   bool blocked = false;
   bool whole = false;
+  /// Paths parked at failing try_waits were made runnable because nothing
+  /// else could run: the next failing try_wait goes on instead of parking.
+  bool spinResumed = false;
   uint32_t barId = 0;
   uint32_t barPc = 0;
   std::vector<PendingRed> reds;
@@ -576,9 +581,9 @@ private:
   /// \p arrivals arrivals; completes the phase when both reach zero.
   bool mbarrierUpdate(const Instr &I, Warp &w, int lane, uint64_t addr,
                       uint8_t *p, uint32_t arrivals, int64_t txAdd);
-  /// mbarrier.*: \p waiting is set when a test_wait/try_wait lane found its
-  /// phase incomplete.
-  bool execMbarrier(Warp &w, const Instr &I, uint32_t mask, bool &waiting);
+  /// mbarrier.*: \p waiting gets the test_wait/try_wait lanes that found
+  /// their phase incomplete.
+  bool execMbarrier(Warp &w, const Instr &I, uint32_t mask, uint32_t &waiting);
   /// complete_tx of \p bytes on the shared mbarrier at \p mbar.
   bool completeTx(const Instr &I, Warp &w, int lane, uint64_t mbar,
                   uint32_t bytes);

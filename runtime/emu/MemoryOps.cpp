@@ -616,7 +616,7 @@ bool memoryModifier(Decoding &d, std::string_view m) {
   if (ins.op == Op::CpAsync && m == "bulk") {
     ins.op = Op::CpBulk;
   } else if ((ins.op == Op::Atom || ins.op == Op::Red) &&
-      reductionByName(m, ins.sub)) {
+             reductionByName(m, ins.sub)) {
   } else if (ins.op == Op::CpAsync &&
              (m == "async" || m == "ca" || m == "cg" || m == "commit_group" ||
               m == "wait_group" || m == "wait_all" || m == "shared::cta" ||

@@ -214,9 +214,8 @@ Status checkOperandKinds(const decode::Decoding &d) {
       ins.op == Op::Match || ins.op == Op::WmmaLoad || ins.op == Op::WmmaMma ||
       ins.op == Op::Elect || ins.op == Op::Wgmma;
   bool vecSrc = ins.op == Op::Mov || ins.op == Op::St || ins.op == Op::Mma ||
-                ins.op == Op::Wgmma ||
-                ins.op == Op::WmmaStore || ins.op == Op::WmmaMma ||
-                ins.op == Op::Stmatrix;
+                ins.op == Op::Wgmma || ins.op == Op::WmmaStore ||
+                ins.op == Op::WmmaMma || ins.op == Op::Stmatrix;
   // The coordinates of a tensor copy follow its tensor-map address.
   auto isCoords = [&](int i) {
     return (ins.op == Op::CpBulkTensor || ins.op == Op::CpBulkPrefetch) &&
@@ -557,8 +556,7 @@ Status Parser::parseInstruction() {
       Operand x;
       Space ss = Space::Generic;
       if (mn.maxOps <= 6 || extra == 3)
-        return err(peek(),
-                   "too many operands for '" + std::string(full) + "'");
+        return err(peek(), "too many operands for '" + std::string(full) + "'");
       const Tok &at = peek();
       Status s = parseOperand(x, ins, 6, ss);
       if (!s)
@@ -601,8 +599,8 @@ Status Parser::parseInstruction() {
   }
   if (ins.nops + extra < mn.minOps || ins.nops + extra > mn.maxOps)
     return err(opTok, "wrong number of operands (" +
-                          std::to_string(ins.nops + extra) +
-                          ") for '" + std::string(full) + "'");
+                          std::to_string(ins.nops + extra) + ") for '" +
+                          std::string(full) + "'");
   ins.flags |= mn.flags;
   Status s = decode(ins, *it->second.family, full, mods, opTok);
   if (!s)

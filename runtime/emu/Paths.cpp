@@ -23,7 +23,10 @@
 //     every lane is at that instruction, which then runs once for the warp;
 //   - when every path of a warp waits, lanes that wait at a reconvergence
 //     point for such parked paths go on alone (as lanes that returned after
-//     `if (i >= n) return;` leave the kernel).
+//     `if (i >= n) return;` leave the kernel);
+//   - a path whose mbarrier.try_wait fails while other lanes of the warp
+//     are elsewhere parks at the try_wait (they may be the ones to arrive);
+//     when nothing else can run, such paths run again.
 //
 // The stack is a tree in pre-order (Entry::depth): a reconvergence entry is
 // followed by its children, the paths that meet at its pc. Any leaf may run;
@@ -207,6 +210,19 @@ bool Launch::pickPath(Warp &w) {
     }
     if (split)
       continue;
+    // Paths parked at failing try_waits run again; the first to fail again
+    // goes on, so code that does not loop on try_wait is not held.
+    bool resumed = false;
+    for (Entry &e : s)
+      if (e.park == Park::Spin) {
+        e.park = Park::None;
+        --w.parked;
+        resumed = true;
+      }
+    if (resumed) {
+      w.spinResumed = true;
+      continue;
+    }
     // Nothing can run: the warp waits for a barrier, or its paths wait for
     // each other.
     for (const Entry &e : s) {

@@ -105,11 +105,11 @@ enum class Op : uint8_t {
   Cos,
   Tanh,
   Trap,
-  Mbarrier,     ///< mbarrier.*: the operation is Instr::sub
-  CpBulk,       ///< cp.async.bulk global <-> shared
-  CpBulkTensor, ///< cp.async.bulk.tensor.Nd global -> shared
-  CpBulkCommit, ///< cp.async.bulk.commit_group
-  CpBulkWait,   ///< cp.async.bulk.wait_group[.read]
+  Mbarrier,       ///< mbarrier.*: the operation is Instr::sub
+  CpBulk,         ///< cp.async.bulk global <-> shared
+  CpBulkTensor,   ///< cp.async.bulk.tensor.Nd global -> shared
+  CpBulkCommit,   ///< cp.async.bulk.commit_group
+  CpBulkWait,     ///< cp.async.bulk.wait_group[.read]
   CpBulkPrefetch, ///< cp.async.bulk.prefetch[.tensor] (no effect)
   Elect,
   Setmaxnreg,
@@ -241,13 +241,13 @@ enum Flag : uint32_t {
   FFull = 1u << 21,
   FIgnoreSrc = 1u << 22, ///< cp.async with an ignore-src predicate
   FPopc = 1u << 23,
-  FCarryOut = 1u << 24, ///< .cc: writes the carry flag
-  FCarryIn = 1u << 25,  ///< addc/subc/madc: reads the carry flag
-  FParity = 1u << 26,   ///< mbarrier.{test,try}_wait.parity
-  FExpectTx = 1u << 27, ///< mbarrier.arrive.expect_tx
+  FCarryOut = 1u << 24,   ///< .cc: writes the carry flag
+  FCarryIn = 1u << 25,    ///< addc/subc/madc: reads the carry flag
+  FParity = 1u << 26,     ///< mbarrier.{test,try}_wait.parity
+  FExpectTx = 1u << 27,   ///< mbarrier.arrive.expect_tx
   FNoComplete = 1u << 28, ///< mbarrier.arrive.noComplete
-  FRead = 1u << 29,     ///< cp.async.bulk.wait_group.read
-  FInc = 1u << 30,      ///< setmaxnreg.inc (else .dec)
+  FRead = 1u << 29,       ///< cp.async.bulk.wait_group.read
+  FInc = 1u << 30,        ///< setmaxnreg.inc (else .dec)
 };
 
 /// Sub-operations.

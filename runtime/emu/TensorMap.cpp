@@ -121,7 +121,8 @@ Status encodeTensorMap(void *tensorMap, TensorMapDataType dataType,
   if (inner % 16)
     return bad("boxDim[0] * element size = " + std::to_string(inner) +
                " bytes (must be a multiple of 16)");
-  uint64_t span = swizzle == TensorMapSwizzle::None ? 0 : 16u << uint32_t(swizzle);
+  uint64_t span =
+      swizzle == TensorMapSwizzle::None ? 0 : 16u << uint32_t(swizzle);
   if (span && inner > span)
     return bad("the box's inner dimension is " + std::to_string(inner) +
                " bytes, more than the " + std::to_string(span) +
@@ -133,8 +134,7 @@ Status encodeTensorMap(void *tensorMap, TensorMapDataType dataType,
     bool in = d < rank;
     put(p, kDims + 8 * d, in ? globalDim[d] : uint64_t(0));
     if (d < 4)
-      put(p, kStrides + 8 * d,
-          d + 1 < rank ? globalStrides[d] : uint64_t(0));
+      put(p, kStrides + 8 * d, d + 1 < rank ? globalStrides[d] : uint64_t(0));
     put(p, kBox + 2 * d, uint16_t(in ? boxDim[d] : 0));
     put(p, kElementStrides + d, uint8_t(in ? elementStrides[d] : 1));
   }

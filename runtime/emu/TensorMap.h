@@ -58,7 +58,12 @@ enum class TensorMapInterleave : uint32_t { None = 0, B16, B32 };
 /// span (the sm_100 atom variants are not supported).
 enum class TensorMapSwizzle : uint32_t { None = 0, B32, B64, B128 };
 /// CUtensorMapL2promotion.
-enum class TensorMapL2Promotion : uint32_t { None = 0, L2_64B, L2_128B, L2_256B };
+enum class TensorMapL2Promotion : uint32_t {
+  None = 0,
+  L2_64B,
+  L2_128B,
+  L2_256B
+};
 /// CUtensorMapFloatOOBfill.
 enum class TensorMapOobFill : uint32_t { None = 0, NanRequestZeroFma };
 

@@ -81,8 +81,7 @@ bool Launch::execWgmma(Warp &w, const Instr &I) {
   unsigned slice = w.id % 4;
   int lane0 = __builtin_ctz(w.valid);
   FloatFormat fmt = I.type2 == Type::BF16 ? kBF16 : kF16;
-  const Operand &od = I.ops[0], &oa = I.ops[1], &ob = I.ops[2],
-                &osd = I.ops[3];
+  const Operand &od = I.ops[0], &oa = I.ops[1], &ob = I.ops[2], &osd = I.ops[3];
   static thread_local std::vector<double> A(16 * 16), B(256 * 16);
   if (oa.kind == Operand::Vec) {
     FOR_LANES(w.valid, {
@@ -93,17 +92,17 @@ bool Launch::execWgmma(Warp &w, const Instr &I) {
         A[row * 16 + col] = decodeFloat((r >> (16 * (e % 2))) & 0xffff, fmt);
       }
     });
-  } else if (!wgmmaOperand(I, w, lane0, w.regs[size_t(oa.reg) * 32 + lane0],
-                           16, 16 * slice, fmt, A.data())) {
+  } else if (!wgmmaOperand(I, w, lane0, w.regs[size_t(oa.reg) * 32 + lane0], 16,
+                           16 * slice, fmt, A.data())) {
     return false;
   }
-  if (!wgmmaOperand(I, w, lane0, w.regs[size_t(ob.reg) * 32 + lane0], N, 0,
-                    fmt, B.data()))
+  if (!wgmmaOperand(I, w, lane0, w.regs[size_t(ob.reg) * 32 + lane0], N, 0, fmt,
+                    B.data()))
     return false;
-  bool scaleD = osd.kind == Operand::Imm
-                    ? osd.imm != 0
-                    : ((w.regs[size_t(osd.reg) * 32 + lane0] & 1) != 0) !=
-                          osd.neg;
+  bool scaleD =
+      osd.kind == Operand::Imm
+          ? osd.imm != 0
+          : ((w.regs[size_t(osd.reg) * 32 + lane0] & 1) != 0) != osd.neg;
   double sign = double(I.ops[4].imm) * double(I.ops[5].imm);
   bool f16 = I.type == Type::F16;
   unsigned regs = f16 ? N / 4 : N / 2;
@@ -191,9 +190,9 @@ Status checkWgmma(Decoding &d) {
   if (!st)
     return st;
   Type dt = d.type(0), at = d.type(1), bt = d.type(2);
-  st = d.need(at == bt && ((at == Type::F16 &&
-                            (dt == Type::F32 || dt == Type::F16)) ||
-                           (at == Type::BF16 && dt == Type::F32)),
+  st = d.need(at == bt &&
+                  ((at == Type::F16 && (dt == Type::F32 || dt == Type::F16)) ||
+                   (at == Type::BF16 && dt == Type::F32)),
               "types .f32.f16.f16, .f16.f16.f16 or .f32.bf16.bf16");
   if (!st)
     return st;
@@ -204,16 +203,15 @@ Status checkWgmma(Decoding &d) {
   const Operand &a = ins.ops[1];
   bool regA = a.kind == Operand::Vec;
   auto isReg = [&](const Operand &o) { return o.kind == Operand::Reg; };
-  st = d.need(ins.nops == 6 && extra == (regA ? 1u : 2u) &&
-                  ins.ops[0].kind == Operand::Vec &&
-                  ins.ops[0].count == dregs &&
-                  (regA ? a.count == 4 : isReg(a)) && isReg(ins.ops[2]) &&
-                  (isReg(ins.ops[3]) || ins.ops[3].kind == Operand::Imm) &&
-                  ins.ops[4].kind == Operand::Imm &&
-                  ins.ops[5].kind == Operand::Imm,
-              "d (" + std::to_string(dregs) +
-                  " registers), a-desc or {a 4 registers}, b-desc, scale-d, "
-                  "imm-scale-a, imm-scale-b, [imm-trans-a,] imm-trans-b");
+  st = d.need(
+      ins.nops == 6 && extra == (regA ? 1u : 2u) &&
+          ins.ops[0].kind == Operand::Vec && ins.ops[0].count == dregs &&
+          (regA ? a.count == 4 : isReg(a)) && isReg(ins.ops[2]) &&
+          (isReg(ins.ops[3]) || ins.ops[3].kind == Operand::Imm) &&
+          ins.ops[4].kind == Operand::Imm && ins.ops[5].kind == Operand::Imm,
+      "d (" + std::to_string(dregs) +
+          " registers), a-desc or {a 4 registers}, b-desc, scale-d, "
+          "imm-scale-a, imm-scale-b, [imm-trans-a,] imm-trans-b");
   if (!st)
     return st;
   for (int i : {4, 5}) {
@@ -235,8 +233,8 @@ Status checkWgmma(Decoding &d) {
 } // namespace
 
 const Family &wgmmaFamily() {
-  static const Family f = {{{"wgmma", Op::Wgmma, 0, 8}}, wgmmaModifier,
-                           checkWgmma};
+  static const Family f = {
+      {{"wgmma", Op::Wgmma, 0, 8}}, wgmmaModifier, checkWgmma};
   return f;
 }
 

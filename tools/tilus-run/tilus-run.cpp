@@ -15,10 +15,10 @@
 
 #include "runtime/core/OutputFile.h"
 #include "runtime/emu/Emulator.h"
-#include "tilus/KernelInfo.h"
-#include "tilus/Runtime.h"
 #include "runtime/emu/Float.h"
 #include "runtime/emu/TensorMap.h"
+#include "tilus/KernelInfo.h"
+#include "tilus/Runtime.h"
 #include "tools/common/ToolOptions.h"
 
 #include <algorithm>
@@ -260,11 +260,16 @@ bool encodeTensorMapArg(const std::string &text, DevicePtr base,
     return false;
   }
   static const std::pair<const char *, TensorMapDataType> types[] = {
-      {"u8", TensorMapDataType::UInt8},     {"u16", TensorMapDataType::UInt16},
-      {"u32", TensorMapDataType::UInt32},   {"i32", TensorMapDataType::Int32},
-      {"u64", TensorMapDataType::UInt64},   {"i64", TensorMapDataType::Int64},
-      {"f16", TensorMapDataType::Float16},  {"f32", TensorMapDataType::Float32},
-      {"f64", TensorMapDataType::Float64},  {"bf16", TensorMapDataType::BFloat16}};
+      {"u8", TensorMapDataType::UInt8},
+      {"u16", TensorMapDataType::UInt16},
+      {"u32", TensorMapDataType::UInt32},
+      {"i32", TensorMapDataType::Int32},
+      {"u64", TensorMapDataType::UInt64},
+      {"i64", TensorMapDataType::Int64},
+      {"f16", TensorMapDataType::Float16},
+      {"f32", TensorMapDataType::Float32},
+      {"f64", TensorMapDataType::Float64},
+      {"bf16", TensorMapDataType::BFloat16}};
   const TensorMapDataType *type = nullptr;
   for (const auto &t : types)
     if (f[1] == t.first)

@@ -41,8 +41,8 @@ struct Outcome {
 };
 
 Outcome launch(const std::string &ptx, const std::vector<uint8_t> &in,
-           size_t outBytes, Dim3 grid, Dim3 block,
-           EmulatorOptions opts = EmulatorOptions(), uint32_t smem = 0) {
+               size_t outBytes, Dim3 grid, Dim3 block,
+               EmulatorOptions opts = EmulatorOptions(), uint32_t smem = 0) {
   Emulator emu(opts);
   Outcome r;
   auto mod = emu.loadModule(ptx, "async.ptx");
@@ -90,8 +90,9 @@ TEST(EmuMbarrier, PhasesFollowTheModel) {
   for (int program = 0; program < 60; ++program) {
     int64_t count = 1 + rng() % 5;
     Model m{count, count};
-    std::string body = "  mov.u32 %r1, bar;\n  mbarrier.init.shared.b64 [%r1], " +
-                       std::to_string(count) + ";\n";
+    std::string body =
+        "  mov.u32 %r1, bar;\n  mbarrier.init.shared.b64 [%r1], " +
+        std::to_string(count) + ";\n";
     std::vector<uint32_t> want;
     unsigned stateTaken = 0;
     bool haveState = false;
@@ -157,8 +158,7 @@ TEST(EmuMbarrier, PhasesFollowTheModel) {
               "  st.global.u32 [%rd2+4], %r3;\n"
               "  add.s64 %rd2, %rd2, 8;\n";
     }
-    std::string ptx =
-        kernel(body, "  .shared .align 8 .b64 bar;\n");
+    std::string ptx = kernel(body, "  .shared .align 8 .b64 bar;\n");
     Outcome r = launch(ptx, {}, want.size() * 4, Dim3(1), Dim3(1));
     ASSERT_TRUE(r.status.ok()) << r.status.message() << "\n" << ptx;
     for (size_t i = 0; i < want.size(); ++i)
@@ -278,10 +278,117 @@ TEST(EmuMbarrier, ProducerConsumerRing) {
     EmulatorOptions opts;
     opts.scheduleSeed = seed;
     opts.raceCheck = RaceCheck::Stop;
-    Outcome r = launch(ringPtx(), toBytes(in), 96 * 4, Dim3(2), Dim3(128), opts);
+    Outcome r =
+        launch(ringPtx(), toBytes(in), 96 * 4, Dim3(2), Dim3(128), opts);
     ASSERT_TRUE(r.status.ok()) << "seed " << seed << ": " << r.status.message();
     for (size_t t = 0; t < 96; ++t)
       ASSERT_EQ(readAt<uint32_t>(r.out, t), want[t]) << "seed " << seed;
+  }
+}
+
+/// One warp: lane 0 produces 16 rounds into a 2-slot ring on its own path
+/// (waiting on empty[s] before refilling a slot), lanes 1 to 31 consume
+/// (wait on full[s], add the slot's word for their lane, arrive on
+/// empty[s]); the paths meet only at the end, so lane 0 waits for lanes of
+/// its own warp on another path, as independent thread scheduling allows.
+std::string sameWarpRingPtx() {
+  return kernel(R"(
+  mov.u32 %r1, full;
+  mov.u32 %r2, empty;
+  mov.u32 %r3, slot;
+  setp.ne.u32 %p0, %r0, 0;
+  @%p0 bra INITED;
+  mbarrier.init.shared::cta.b64 [%r1], 1;
+  mbarrier.init.shared::cta.b64 [%r1+8], 1;
+  mbarrier.init.shared::cta.b64 [%r2], 31;
+  mbarrier.init.shared::cta.b64 [%r2+8], 31;
+INITED:
+  bar.warp.sync 0xffffffff;
+  mov.u32 %r10, 0;
+  @%p0 bra CONSUME;
+PRODUCE:
+  and.b32 %r11, %r10, 1;
+  shr.u32 %r12, %r10, 1;
+  and.b32 %r12, %r12, 1;
+  shl.b32 %r20, %r11, 3;
+  setp.lt.u32 %p2, %r10, 2;
+  @%p2 bra FILL;
+  xor.b32 %r13, %r12, 1;
+  add.u32 %r25, %r20, %r2;
+WAIT_EMPTY:
+  mbarrier.try_wait.parity.shared::cta.b64 %p3, [%r25], %r13;
+  @!%p3 bra WAIT_EMPTY;
+FILL:
+  // slot s holds 32 words: in[32 * round + i]
+  mov.u32 %r15, 0;
+FILL_LOOP:
+  mad.lo.u32 %r17, %r10, 32, %r15;
+  mul.wide.u32 %rd5, %r17, 4;
+  add.s64 %rd6, %rd1, %rd5;
+  ld.global.u32 %r18, [%rd6];
+  mad.lo.u32 %r19, %r11, 32, %r15;
+  shl.b32 %r19, %r19, 2;
+  add.u32 %r19, %r19, %r3;
+  st.shared.u32 [%r19], %r18;
+  add.u32 %r15, %r15, 1;
+  setp.lt.u32 %p4, %r15, 32;
+  @%p4 bra FILL_LOOP;
+  add.u32 %r21, %r20, %r1;
+  mbarrier.arrive.release.cta.shared::cta.b64 _, [%r21];
+  add.u32 %r10, %r10, 1;
+  setp.lt.u32 %p6, %r10, 16;
+  @%p6 bra PRODUCE;
+  bra DONE;
+CONSUME:
+  mov.u32 %r30, 0;
+CONSUME_LOOP:
+  and.b32 %r11, %r10, 1;
+  shr.u32 %r12, %r10, 1;
+  and.b32 %r12, %r12, 1;
+  shl.b32 %r20, %r11, 3;
+  add.u32 %r21, %r20, %r1;
+WAIT_FULL:
+  mbarrier.try_wait.parity.shared::cta.b64 %p3, [%r21], %r12;
+  @!%p3 bra WAIT_FULL;
+  mad.lo.u32 %r19, %r11, 32, %r0;
+  shl.b32 %r19, %r19, 2;
+  add.u32 %r19, %r19, %r3;
+  ld.shared.u32 %r23, [%r19];
+  add.u32 %r30, %r30, %r23;
+  add.u32 %r24, %r20, %r2;
+  mbarrier.arrive.shared::cta.b64 %rd7, [%r24];
+  add.u32 %r10, %r10, 1;
+  setp.lt.u32 %p6, %r10, 16;
+  @%p6 bra CONSUME_LOOP;
+  mul.wide.u32 %rd5, %r0, 4;
+  add.s64 %rd6, %rd2, %rd5;
+  st.global.u32 [%rd6], %r30;
+DONE:)",
+                "  .shared .align 8 .b64 full[2];\n"
+                "  .shared .align 8 .b64 empty[2];\n"
+                "  .shared .align 16 .b32 slot[64];\n");
+}
+
+// Lanes of one warp on two paths wait for each other through mbarriers: a
+// path whose try_wait fails lets the warp's other paths run.
+TEST(EmuMbarrier, ProducerAndConsumersInOneWarp) {
+  std::mt19937 rng(5);
+  std::vector<uint32_t> in(32 * 16);
+  for (uint32_t &x : in)
+    x = 1 + rng() % 100000;
+  for (uint64_t seed : {0, 1, 2}) {
+    EmulatorOptions opts;
+    opts.scheduleSeed = seed;
+    opts.raceCheck = RaceCheck::Off; // one warp: nothing for it to see
+    Outcome r =
+        launch(sameWarpRingPtx(), toBytes(in), 32 * 4, Dim3(1), Dim3(32), opts);
+    ASSERT_TRUE(r.status.ok()) << "seed " << seed << ": " << r.status.message();
+    for (unsigned t = 1; t < 32; ++t) {
+      uint32_t want = 0;
+      for (unsigned round = 0; round < 16; ++round)
+        want += in[32 * round + t];
+      ASSERT_EQ(readAt<uint32_t>(r.out, t), want) << "lane " << t;
+    }
   }
 }
 
@@ -454,9 +561,9 @@ TEST(EmuSetmaxnreg, AcceptedInRange) {
   Outcome r = launch(ok, {}, 16, Dim3(1), Dim3(128));
   EXPECT_TRUE(r.status.ok()) << r.status.message();
   for (const char *bad : {"16", "260", "100"}) {
-    Outcome e = launch(kernel(std::string("  setmaxnreg.inc.sync.aligned.u32 ") +
-                          bad + ";"),
-                   {}, 16, Dim3(1), Dim3(32));
+    Outcome e = launch(
+        kernel(std::string("  setmaxnreg.inc.sync.aligned.u32 ") + bad + ";"),
+        {}, 16, Dim3(1), Dim3(32));
     ASSERT_FALSE(e.status.ok());
     EXPECT_NE(e.status.message().find("is not a multiple of 8 in 24 to 256"),
               std::string::npos)
@@ -482,8 +589,9 @@ TEST(EmuAsyncErrors, Reported) {
                            "  mov.u32 %r2, buf;\n"
                            "  mbarrier.init.shared.b64 [%r1], 2;\n";
   std::vector<ErrorCase> cases = {
-      {"uninitialized", "  mov.u32 %r1, bar;\n"
-                        "  mbarrier.arrive.shared.b64 %rd3, [%r1];",
+      {"uninitialized",
+       "  mov.u32 %r1, bar;\n"
+       "  mbarrier.arrive.shared.b64 %rd3, [%r1];",
        "holds no initialized mbarrier", ReportKind::Other},
       {"after inval",
        init + "  mbarrier.inval.shared.b64 [%r1];\n"
@@ -493,7 +601,8 @@ TEST(EmuAsyncErrors, Reported) {
        "on an initialized mbarrier", ReportKind::Other},
       {"store to a live mbarrier", init + "  st.shared.u32 [%r1], 0;",
        "which holds an initialized mbarrier", ReportKind::Other},
-      {"count zero", "  mov.u32 %r1, bar;\n  mbarrier.init.shared.b64 [%r1], 0;",
+      {"count zero",
+       "  mov.u32 %r1, bar;\n  mbarrier.init.shared.b64 [%r1], 0;",
        "with a count of 0", ReportKind::Other},
       {"too many arrivals",
        init + "  mbarrier.arrive.shared::cta.b64 %rd3, [%r1], 3;",
@@ -519,6 +628,21 @@ TEST(EmuAsyncErrors, Reported) {
        init + "  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::"
               "bytes [%r2+8], [%rd1], 32, [%r1];",
        "misaligned address (not a multiple of 16)", ReportKind::Misaligned},
+      {"generic address outside shared memory",
+       "  mbarrier.init.b64 [%rd1], 1;",
+       "mbarrier.init on an address outside shared memory", ReportKind::Other},
+      {"out-of-bounds mbarrier",
+       "  mov.u32 %r1, 4096;\n  mbarrier.init.shared.b64 [%r1], 1;",
+       "out-of-bounds mbarrier at offset 4096", ReportKind::OutOfBounds},
+      {"tx count range",
+       init + "  mbarrier.complete_tx.relaxed.cta.shared::cta.b64 [%r1], "
+              "1048576;",
+       "with a tx count of 1048576 (the range is 0 to 2^20-1)",
+       ReportKind::Other},
+      {"tensor map alignment",
+       init + "  cp.async.bulk.tensor.1d.shared::cluster.global.tile."
+              "mbarrier::complete_tx::bytes [%r2], [%rd1+8, {%r0}], [%r1];",
+       "tensor map that is not 64-byte aligned", ReportKind::Misaligned},
       {"bulk out of bounds",
        init + "  cp.async.bulk.global.shared::cta.bulk_group [%rd2], [%r2], "
               "512;",
@@ -596,9 +720,8 @@ TmaCase randomTma(std::mt19937 &rng) {
   bool isFloat = c.type != TensorMapDataType::UInt8;
   c.oob = isFloat && rng() % 3 == 0 ? TensorMapOobFill::NanRequestZeroFma
                                     : TensorMapOobFill::None;
-  uint32_t span = c.swizzle == TensorMapSwizzle::None
-                      ? 128
-                      : 16u << uint32_t(c.swizzle);
+  uint32_t span =
+      c.swizzle == TensorMapSwizzle::None ? 128 : 16u << uint32_t(c.swizzle);
   // The inner box: a multiple of 16 bytes within the swizzle span.
   c.box[0] = (16 * (1 + rng() % (span / 16))) / c.esize;
   uint64_t boxBytes = uint64_t(c.box[0]) * c.esize;
@@ -683,7 +806,8 @@ std::string tmaLoadPtx(uint32_t rank) {
   coords += "}";
   return std::string(kHeader) +
          ".visible .entry k(.param .align 64 .b8 k_map[128], .param .u64 "
-         "k_out, .param .u32 k_bytes, .param .u32 k_copy, .param .u32 k_c0, .param .u32 k_c1, "
+         "k_out, .param .u32 k_bytes, .param .u32 k_copy, .param .u32 k_c0, "
+         ".param .u32 k_c1, "
          ".param .u32 k_c2, .param .u32 k_c3, .param .u32 k_c4)\n{\n" +
          kRegs + R"(  .shared .align 8 .b64 bar;
   .shared .align 1024 .b8 box[65536];
@@ -748,10 +872,10 @@ TEST(EmuTma, LoadsMatchTheDefinition) {
     DevicePtr g = *emu.allocate(c.bytes);
     ASSERT_TRUE(emu.copyToDevice(g, global.data(), c.bytes).ok());
     alignas(64) uint8_t map[kTensorMapBytes];
-    Status enc = encodeTensorMap(map, c.type, c.rank, g, c.dims, c.strides,
-                                 c.box, c.estrides, TensorMapInterleave::None,
-                                 c.swizzle, TensorMapL2Promotion::L2_128B,
-                                 c.oob);
+    Status enc =
+        encodeTensorMap(map, c.type, c.rank, g, c.dims, c.strides, c.box,
+                        c.estrides, TensorMapInterleave::None, c.swizzle,
+                        TensorMapL2Promotion::L2_128B, c.oob);
     ASSERT_TRUE(enc.ok()) << enc.message();
     std::vector<bool> written;
     uint64_t boxBytes;
@@ -771,8 +895,8 @@ TEST(EmuTma, LoadsMatchTheDefinition) {
     for (size_t i = 0; i < want.size(); ++i)
       if (written[i])
         ASSERT_EQ(got[i], want[i])
-          << "trial " << trial << ", rank " << c.rank << ", element size "
-          << c.esize << ", swizzle " << uint32_t(c.swizzle) << ", byte " << i;
+            << "trial " << trial << ", rank " << c.rank << ", element size "
+            << c.esize << ", swizzle " << uint32_t(c.swizzle) << ", byte " << i;
   }
 }
 
@@ -792,23 +916,25 @@ TEST(EmuTma, EncodeChecks) {
   EXPECT_NE(s.message().find("more than the 64-byte swizzle span"),
             std::string::npos)
       << s.message();
-  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1008).message().find(
-                "not 16-byte aligned"),
+  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1008)
+                .message()
+                .find("not 16-byte aligned"),
             std::string::npos);
   strides[0] = 260;
-  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000).message().find(
-                "globalStrides[0] = 260"),
+  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000)
+                .message()
+                .find("globalStrides[0] = 260"),
             std::string::npos);
   strides[0] = 256;
   box[1] = 300;
-  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000).message().find(
-                "boxDim[1] = 300"),
-            std::string::npos);
+  EXPECT_NE(
+      encode(TensorMapSwizzle::None, 0x1000).message().find("boxDim[1] = 300"),
+      std::string::npos);
   box[1] = 4;
   box[0] = 3;
-  EXPECT_NE(encode(TensorMapSwizzle::None, 0x1000).message().find(
-                "multiple of 16"),
-            std::string::npos);
+  EXPECT_NE(
+      encode(TensorMapSwizzle::None, 0x1000).message().find("multiple of 16"),
+      std::string::npos);
   box[0] = 32;
   ASSERT_TRUE(encode(TensorMapSwizzle::None, 0x1000).ok());
   Expected<TensorMap> m = decodeTensorMap(map);

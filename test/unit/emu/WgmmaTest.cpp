@@ -107,8 +107,9 @@ std::string wgmmaPtx(const Config &c) {
   for (unsigned j = 0; j < dregs; ++j)
     d += (j ? ", %d" : "%d") + std::to_string(j);
   d += "}";
-  std::string types = c.f16Acc ? ".f16.f16.f16" : c.bf16 ? ".f32.bf16.bf16"
-                                                        : ".f32.f16.f16";
+  std::string types = c.f16Acc ? ".f16.f16.f16"
+                      : c.bf16 ? ".f32.bf16.bf16"
+                               : ".f32.f16.f16";
   std::string loadD, storeD;
   for (unsigned j = 0; j < dregs; ++j) {
     loadD += "  ld.global.u32 %d" + std::to_string(j) + ", [%rd6+" +
@@ -255,7 +256,8 @@ TEST(EmuWgmma, MatchesTheDefinition) {
     std::string ptx = wgmmaPtx(c);
     auto mod = emu.loadModule(ptx, "wgmma.ptx");
     ASSERT_TRUE(mod.ok()) << mod.error().message() << "\n" << ptx;
-    DevicePtr dimg = *emu.allocate(bytes), dfrag = *emu.allocate(frag.size() * 4),
+    DevicePtr dimg = *emu.allocate(bytes),
+              dfrag = *emu.allocate(frag.size() * 4),
               dout = *emu.allocate(128 * dregs * 4);
     ASSERT_TRUE(emu.copyToDevice(dimg, img.data(), bytes).ok());
     ASSERT_TRUE(emu.copyToDevice(dfrag, frag.data(), frag.size() * 4).ok());
@@ -278,8 +280,9 @@ TEST(EmuWgmma, MatchesTheDefinition) {
         if (c.scaleD)
           want += D[row * c.n + col];
         double got =
-            c.f16Acc ? fromHalf(uint16_t(out[t * dregs + i / 2] >> (16 * (i % 2))))
-                     : double(u2f(out[t * dregs + i]));
+            c.f16Acc
+                ? fromHalf(uint16_t(out[t * dregs + i / 2] >> (16 * (i % 2))))
+                : double(u2f(out[t * dregs + i]));
         ASSERT_EQ(got, want)
             << "trial " << trial << ": n " << c.n << (c.bf16 ? " bf16" : " f16")
             << (c.f16Acc ? " f16 acc" : "") << (c.regA ? " A in registers" : "")
@@ -288,6 +291,28 @@ TEST(EmuWgmma, MatchesTheDefinition) {
             << ")";
       }
   }
+}
+
+// A descriptor with a base offset (for operands not aligned to their
+// swizzle pattern) is reported at the instruction.
+TEST(EmuWgmma, BaseOffsetIsReported) {
+  Config c{8, false, false, false, false, 1, 1};
+  Emulator emu;
+  auto mod = emu.loadModule(wgmmaPtx(c), "wgmma.ptx");
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  DevicePtr buf = *emu.allocate(65536);
+  ASSERT_TRUE(emu.memset(buf, 0, 65536).ok());
+  uint64_t desc = 1ull << 49 | 1ull << 62 | (1024ull >> 4) << 32;
+  Status s =
+      emu.launch(*mod->kernel("k"), Dim3(1), Dim3(128), 0,
+                 {ParamBytes::of(buf), ParamBytes::of(buf), ParamBytes::of(buf),
+                  ParamBytes::of(desc), ParamBytes::of(desc),
+                  ParamBytes::of(uint32_t(512)), ParamBytes::of(uint32_t(0))});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("wgmma matrix descriptor with a base offset of 1 "
+                             "(only 0 is supported)"),
+            std::string::npos)
+      << s.message();
 }
 
 // Forms the emulator does not run are load errors naming the rule.
