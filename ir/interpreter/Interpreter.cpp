@@ -128,7 +128,8 @@ int intCompare(uint64_t a, uint64_t b, unsigned width, bool isSigned) {
 }
 
 /// min/max of floats as PTX `min`/`max`: a NaN operand gives the other
-/// operand, and -0 orders below +0.
+/// operand, and -0 orders below +0 (arith.minnumf/maxnumf; the NaN-
+/// propagating forms test for NaN first).
 double floatMinMax(double a, double b, bool isMax) {
   if (std::isnan(a))
     return b;
@@ -196,10 +197,17 @@ uint64_t binaryElement(BinaryKind kind, DType dtype, uint64_t a, uint64_t b) {
       return roundFloat(dtype, x / y);
     case BinaryKind::Rem:
       return roundFloat(dtype, std::fmod(x, y));
+    // Tile min and max (and reduce_min/max, which combine with them)
+    // propagate NaN, as the code generator's min.NaN/max.NaN do
+    // (docs/codegen.md); scalar arith.minnumf/maxnumf below do not.
     case BinaryKind::Min:
-      return roundFloat(dtype, floatMinMax(x, y, /*isMax=*/false));
+      return roundFloat(dtype, std::isnan(x) || std::isnan(y)
+                                   ? x + y
+                                   : floatMinMax(x, y, /*isMax=*/false));
     case BinaryKind::Max:
-      return roundFloat(dtype, floatMinMax(x, y, /*isMax=*/true));
+      return roundFloat(dtype, std::isnan(x) || std::isnan(y)
+                                   ? x + y
+                                   : floatMinMax(x, y, /*isMax=*/true));
     default:
       return 0; // The verifier rejects bitwise ops on floats.
     }
