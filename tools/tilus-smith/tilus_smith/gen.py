@@ -198,13 +198,16 @@ class Generator:
     # ---- layouts ------------------------------------------------------------
     def register_layout(self, shape, dtype="f32"):
         """A layout text for `shape` over the block's threads."""
-        for _ in range(4):
-            text, per_thread = self.try_register_layout(shape)
-            if per_thread * max(1, WIDTH.get(dtype, 32) // 8) <= 512:
+        # Casts keep the layout, so the budget is that of the widest type
+        # (8 bytes) the tile may become: 1024 bytes per thread.
+        for attempt in range(5):
+            text, per_thread = self.try_register_layout(shape,
+                                                        greedy=attempt == 4)
+            if per_thread <= 96:
                 break
         return text
 
-    def try_register_layout(self, shape):
+    def try_register_layout(self, shape, greedy=False):
         r = self.rng
         threads = self.threads
         factors = []
@@ -218,7 +221,8 @@ class Generator:
             r.shuffle(order)
         for i in order:
             s = 1
-            while s * 2 <= factors[i] and s * 2 <= left and r.random() < 0.9:
+            while s * 2 <= factors[i] and s * 2 <= left and \
+                    (greedy or r.random() < 0.9):
                 s *= 2
             spatial[i] = s
             left //= s
