@@ -8,9 +8,11 @@
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/BinaryFormat/Dwarf.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -30,6 +32,21 @@ createTargetMachine(const TargetInfo &target, std::string &error) {
     LLVMInitializeNVPTXTarget();
     LLVMInitializeNVPTXTargetMC();
     LLVMInitializeNVPTXAsmPrinter();
+#if LLVM_VERSION_MAJOR < 20
+    // LLVM 19's DAG combiner merges adjacent stores into one whose memory
+    // operand can lose its IR pointer (when it reassociates the address into
+    // a base and a constant), and NVPTX then takes the store for a generic
+    // one: `st.u32` on a shared-window offset, a write far outside shared
+    // memory (test/lit/codegen/shared-store-merge.tl). NVPTX reads the
+    // address space from the memory operand from LLVM 20 on. The code
+    // generator vectorizes the accesses it can prove contiguous itself, so
+    // the merge is turned off unless the command line sets it.
+    auto &registered = llvm::cl::getRegisteredOptions();
+    auto merging = registered.find("combiner-store-merging");
+    if (merging != registered.end() &&
+        merging->second->getNumOccurrences() == 0)
+      merging->second->addOccurrence(0, "combiner-store-merging", "false");
+#endif
   });
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(kTriple, error);

@@ -205,9 +205,12 @@ mlir::LogicalResult Generator::applyLayout(const Stmt &stmt, Val &value) {
                               LayoutAttr::get(&context, *layout));
   // Instructions with no tile operand produce the layout directly, and so
   // does a view, whose result layout says how it reinterprets the bits;
-  // any other value is converted to it.
+  // any other value is converted to it. Only the instruction the statement
+  // itself writes: `y: L = x;` converts x, also when x is an unused view,
+  // whose values the layout would otherwise change.
   mlir::Operation *producer = value.value.getDefiningOp();
   if (!tile.getLayout() && producer && value.value.use_empty() &&
+      stmt.value->kind != Expr::Kind::Name &&
       llvm::isa<LoadGlobalOp, LoadSharedOp, FullOp, ArangeOp, ViewOp>(
           producer)) {
     value.value.setType(pinned);

@@ -128,7 +128,8 @@ int intCompare(uint64_t a, uint64_t b, unsigned width, bool isSigned) {
 }
 
 /// min/max of floats as PTX `min`/`max`: a NaN operand gives the other
-/// operand, and -0 orders below +0.
+/// operand, and -0 orders below +0 (arith.minnumf/maxnumf; the NaN-
+/// propagating forms test for NaN first).
 double floatMinMax(double a, double b, bool isMax) {
   if (std::isnan(a))
     return b;

@@ -97,7 +97,7 @@ class Reducer:
             self.drop_annotations()
             self.drop_unused_params()
             progress = self.text != before
-        return self.text
+        return self.text.rstrip("\n") + "\n"
 
     def reduce_sizes(self):
         head = re.search(r"kernel \w+<([^>]*)>", self.text)
