@@ -152,11 +152,17 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   // --mlir-print-ir-after-all, --mlir-pass-statistics, ... when tilusc
   // registered them; a failure only means they were not.
   (void)mlir::applyPassManagerCLOptions(pm);
+  pm.enableVerifier(options.verifyEachPass);
   mlir::TimingScope passes = root.nest("passes");
   pm.enableTiming(passes);
   if (mlir::failed(pm.run(*module)))
     return result;
   passes.stop();
+  if (!options.verifyEachPass) {
+    mlir::TimingScope phase = root.nest("verify the LLVM dialect");
+    if (mlir::failed(mlir::verify(*module)))
+      return result;
+  }
   // The runtime launches each kernel with the shared memory planning gave it.
   module->walk([&](mlir::LLVM::LLVMFuncOp func) {
     auto bytes = func->getAttrOfType<mlir::IntegerAttr>("tilus.shared_bytes");

@@ -16,6 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tilus::CompileOptions options;
   options.arch = "sm_80";
   options.stage = tilus::Stage::PTX;
+  // A pass that breaks the IR is a bug to find here, not only a crash.
+  options.verifyEachPass = true;
   tilus::CompileResult result = tilus::compile(
       llvm::StringRef(reinterpret_cast<const char *>(data), size), "fuzz.tl",
       options);

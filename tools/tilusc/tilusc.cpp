@@ -104,6 +104,11 @@ cl::OptionCategory runCategory("tilusc --run options");
 cl::OptionCategory debugCategory(
     "compiler debugging and timing options (MLIR's and LLVM's)");
 
+cl::opt<bool> verifyEach("verify-each",
+                         cl::desc("Verify the IR after every pass (default: "
+                                  "before the passes and after the last)"),
+                         cl::cat(debugCategory));
+
 cl::opt<bool> run("run",
                   cl::desc("Compile (through the kernel cache), then run the "
                            "kernel once on random inputs and print its time "
@@ -652,6 +657,7 @@ int main(int argc, char **argv) {
   tilus::CompileOptions options;
   options.arch = arch;
   options.stage = static_cast<tilus::Stage>(emitKind.getValue());
+  options.verifyEachPass = verifyEach;
   for (const std::string &pass : remarkPasses) {
     if (pass == "vectorize")
       options.vectorizeRemarks = true;

@@ -129,7 +129,7 @@ def run_program(text, tilusc, workdir, timeout=60, seed=1,
         if p.returncode != 0:
             return classify_compile(p)
         ops = dialect_ops(p.stdout)
-        p = run_tool([tilusc, path, "--emit=ptx", "-Rpass=mma",
+        p = run_tool([tilusc, path, "--emit=ptx", "--verify-each", "-Rpass=mma",
                       "-Rpass=vectorize"], timeout)
         if p is None:
             return Outcome("timeout", "compile to PTX", ops)
@@ -138,7 +138,7 @@ def run_program(text, tilusc, workdir, timeout=60, seed=1,
         opcodes = ptx_opcodes(p.stdout)
         remarks = remark_kinds(p.stderr)
     cmd = [tilusc, path, "--run", "--device=emu", "--no-cache", "--check",
-           f"--seed={seed}"]
+           "--verify-each", f"--seed={seed}"]
     if shape:
         cmd.append(f"--shape={shape}")
     if tol:
