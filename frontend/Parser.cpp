@@ -488,6 +488,7 @@ private:
   //===--------------------------------------------------------------------===//
 
   std::optional<Kernel> parseKernel() {
+    unclosedReported = false;
     Kernel kernel;
     kernel.loc = tok.loc();
     if (!isKeyword("kernel")) {
@@ -601,28 +602,29 @@ private:
   //===--------------------------------------------------------------------===//
 
   /// Parses `{ stmt* }`. A statement with an error is reported, skipped and
-  /// left out; the block fails only where it cannot be closed (the end of
-  /// the file, a `kernel NAME` after an error, the nesting limit, the error
-  /// limit). Past the nesting limit, the statement that crossed it is
+  /// left out (an Invalid statement stands for it); the block fails only
+  /// where it cannot be closed (the end of the file, a `kernel NAME`, the
+  /// nesting limit, the error limit). Past the nesting limit, the statement that crossed it is
   /// skipped like any other.
   bool parseBlock(std::vector<StmtPtr> &body) {
     Nesting nesting(*this, "blocks");
     if (nesting.tooDeep() || !expect(Tok::LBrace, "to open a block"))
       return false;
-    bool recovered = false;
     while (tok.kind != Tok::RBrace) {
-      // After an error, a missing `}` is most likely part of it.
-      if (tok.kind == Tok::Eof)
-        return recovered ? false : expected("'}' to close the block");
-      if (recovered && atKernelStart())
+      // The innermost open block reports the missing `}`; the blocks around
+      // it (and the kernel) fail without another error.
+      if (tok.kind == Tok::Eof || atKernelStart()) {
+        if (!unclosedReported)
+          expected("'}' to close the block");
+        unclosedReported = true;
         return false;
+      }
       Lexer lexerAtStmt = lexer;
       Token tokAtStmt = tok;
       StmtPtr stmt = parseStmt();
       if (!stmt) {
         if (diags.tooManyErrors())
           return false;
-        recovered = true;
         skipStatement();
         body.push_back(invalidStmt(lexerAtStmt, tokAtStmt));
         continue;
@@ -955,6 +957,8 @@ private:
   DiagnosticEngine &diags;
   Token tok;
   unsigned depth = 0; ///< levels of Nesting entered
+  /// The current kernel's missing `}` was reported.
+  bool unclosedReported = false;
 };
 
 } // namespace
