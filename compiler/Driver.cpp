@@ -94,7 +94,7 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   llvm::SourceMgr sourceMgr;
   unsigned bufferId = sourceMgr.AddNewSourceBuffer(
       llvm::MemoryBuffer::getMemBufferCopy(source, filename), llvm::SMLoc());
-  DiagnosticEngine diags(sourceMgr, errs, "tilusc");
+  DiagnosticEngine diags(sourceMgr, errs, "tilusc", options.errorLimit);
   llvm::raw_string_ostream out(result.output);
   mlir::MLIRContext context;
   // Diagnostics point into the source; a dump of the IR op is noise there.
@@ -124,8 +124,12 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
     mlir::TimingScope phase = root.nest("parse");
     std::optional<ast::Module> ast = parseModule(bufferId, diags);
     phase.stop();
-    if (!ast)
+    // A recovered module goes on to the generator only to report the
+    // semantic errors of what parsed.
+    if (!ast || (ast->recovered && options.stage == Stage::AST)) {
+      diags.printSummary();
       return result;
+    }
     if (options.stage == Stage::AST) {
       ast::print(*ast, out);
       result.ok = true;
@@ -134,6 +138,8 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
     phase = root.nest("generate the tilus dialect");
     module = lowerToTilus(*ast, context, diags, options.defines,
                           &result.kernels);
+    if (!module)
+      diags.printSummary();
   }
   if (!module || mlir::failed(mlir::verify(*module)))
     return result;

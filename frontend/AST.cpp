@@ -156,6 +156,9 @@ static void printStmts(const std::vector<StmtPtr> &body, llvm::raw_ostream &os,
     case Stmt::Kind::Break:
       os << "(break)\n";
       break;
+    case Stmt::Kind::Invalid:
+      os << "(invalid)\n";
+      break;
     }
   }
 }

@@ -76,6 +76,9 @@ struct Stmt {
     If,     ///< if cond { body } [else { elseBody }]
     While,  ///< while cond { body }
     Break,  ///< break;
+    /// A statement with a syntax error, left out; `assigns` names the
+    /// variables its text assigns, so that their uses raise no more errors.
+    Invalid,
   };
   Kind kind;
   llvm::SMLoc loc;
@@ -88,6 +91,7 @@ struct Stmt {
   std::optional<int64_t> unroll; ///< For
   std::vector<StmtPtr> body;     ///< For, If (then), While
   std::vector<StmtPtr> elseBody; ///< If
+  std::vector<std::string> assigns; ///< Invalid
 
   Stmt(Kind kind, llvm::SMLoc loc) : kind(kind), loc(loc) {}
 };
@@ -126,6 +130,10 @@ struct Kernel {
 /// A `.tl` file: one or more kernels.
 struct Module {
   std::vector<Kernel> kernels;
+  /// The parser reported errors and recovered: statements it could not
+  /// parse are Invalid, kernels whose header it could not parse are left
+  /// out. Such a module is only checked for more errors, never compiled.
+  bool recovered = false;
 };
 
 /// Prints the tree as indented S-expressions (`tilusc --emit=ast`).

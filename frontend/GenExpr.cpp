@@ -50,6 +50,9 @@ mlir::FailureOr<Val> Generator::genExpr(const Expr &expr) {
     auto c = consts.find(expr.name);
     if (c != consts.end())
       return Val::constInt(c->second);
+    // A variable whose assignment failed: that error was reported.
+    if (poisoned.count(expr.name))
+      return mlir::failure();
     auto v = vars.find(expr.name);
     if (v != vars.end())
       return v->second;

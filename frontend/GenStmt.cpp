@@ -52,6 +52,9 @@ static void collectAssigned(llvm::ArrayRef<StmtPtr> body,
       names.push_back(stmt->name);
     if (stmt->kind == Stmt::Kind::Break && !llvm::is_contained(names, kRunning))
       names.push_back(kRunning);
+    for (const std::string &name : stmt->assigns)
+      if (!llvm::is_contained(names, name))
+        names.push_back(name);
     if (stmt->kind == Stmt::Kind::For || stmt->kind == Stmt::Kind::While ||
         stmt->kind == Stmt::Kind::If) {
       collectAssigned(stmt->body, names);
@@ -69,22 +72,39 @@ static Val::Kind kindOf(mlir::Type type) {
 }
 
 mlir::LogicalResult Generator::genBlock(llvm::ArrayRef<StmtPtr> body) {
+  bool failed = false;
   for (size_t i = 0; i < body.size(); ++i) {
-    if (mlir::failed(genStmt(*body[i])))
+    if (diags.tooManyErrors())
       return mlir::failure();
+    // A statement that fails is left behind, half built (the module is
+    // discarded), and the next one is generated from the state before it:
+    // the insertion point and the variables, with those it assigns
+    // poisoned, so that their uses fail without another error.
+    mlir::OpBuilder::InsertPoint before = builder.saveInsertionPoint();
+    std::map<std::string, Val> varsBefore = vars;
+    if (mlir::failed(genStmt(*body[i]))) {
+      failed = true;
+      builder.restoreInsertionPoint(before);
+      vars = std::move(varsBefore);
+      llvm::SmallVector<std::string> assigned;
+      collectAssigned(body.slice(i, 1), assigned);
+      poisoned.insert(assigned.begin(), assigned.end());
+      continue;
+    }
     if (containsBreak(*body[i]) && i + 1 < body.size() &&
         body[i]->kind != Stmt::Kind::Break) {
       llvm::ArrayRef<StmtPtr> rest = body.drop_front(i + 1);
       llvm::SmallVector<std::string> assigned;
       collectAssigned(rest, assigned);
-      return genConditional(
-          body[i + 1]->loc, vars[kRunning].value,
-          [&] { return genBlock(rest); }, nullptr, assigned);
+      return mlir::success(
+          !failed && mlir::succeeded(genConditional(
+                         body[i + 1]->loc, vars[kRunning].value,
+                         [&] { return genBlock(rest); }, nullptr, assigned)));
     }
     if (body[i]->kind == Stmt::Kind::Break)
-      return mlir::success(); // the rest of the block is dead
+      break; // the rest of the block is dead
   }
-  return mlir::success();
+  return mlir::success(!failed);
 }
 
 mlir::LogicalResult Generator::genStmt(const Stmt &stmt) {
@@ -106,6 +126,8 @@ mlir::LogicalResult Generator::genStmt(const Stmt &stmt) {
     return genIf(stmt);
   case Stmt::Kind::While:
     return genWhile(stmt);
+  case Stmt::Kind::Invalid:
+    return mlir::failure(); // the parser reported it
   case Stmt::Kind::Break:
     if (!vars.count(kRunning))
       return error(stmt.loc, "'break' outside a loop");
@@ -135,6 +157,7 @@ mlir::LogicalResult Generator::genAssign(const Stmt &stmt) {
     return mlir::failure();
   vars[stmt.name] = *value;
   assignLocs[stmt.name] = stmt.nameLoc;
+  poisoned.erase(stmt.name);
   return mlir::success();
 }
 

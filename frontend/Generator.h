@@ -21,6 +21,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -283,6 +284,9 @@ private:
   /// Compile-time parameters that hold data types, with their names.
   std::map<std::string, std::string> typeConsts;
   std::map<std::string, Val> vars;
+  /// Variables whose last assignment failed: a use fails without an error
+  /// of its own (the assignment's was reported).
+  std::set<std::string> poisoned;
   std::map<std::string, llvm::SMLoc> assignLocs;
   int64_t numThreads = 0;
   std::vector<KernelInfo> infos;

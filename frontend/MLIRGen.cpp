@@ -78,22 +78,34 @@ mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Module &module) {
   for (const Kernel &kernel : module.kernels)
     for (const ConstParam &param : kernel.constParams)
       constNames.insert(param.name);
+  // A kernel the parser left out may have had the parameter.
+  bool badOverride = false;
   for (const auto &[name, value] : overrides)
-    if (!constNames.contains(name))
+    if (!module.recovered && !constNames.contains(name)) {
       diags.error(SMLoc(), "-D " + name + "=" + value +
                                ": no kernel has a compile-time parameter '" +
                                name + "'");
-  if (diags.getNumErrors())
+      badOverride = true;
+    }
+  if (badOverride)
     return nullptr;
+  // A kernel that fails is left half built and the next one is generated:
+  // every kernel's errors are reported, and the module only without any.
+  bool failed = false;
   for (const Kernel &kernel : module.kernels) {
+    if (diags.tooManyErrors())
+      break;
     if (!kernelNames.insert(kernel.name).second) {
       diags.error(kernel.loc, "duplicate kernel '" + kernel.name + "'");
-      return nullptr;
+      failed = true;
+      continue;
     }
     builder.setInsertionPointToEnd(result->getBody());
     if (mlir::failed(genKernel(kernel)))
-      return nullptr;
+      failed = true;
   }
+  if (failed)
+    return nullptr;
   return result;
 }
 
@@ -147,6 +159,7 @@ mlir::FailureOr<int64_t> Generator::evalConstInt(const Expr &expr,
 mlir::LogicalResult Generator::genKernel(const Kernel &kernel) {
   consts.clear();
   vars.clear();
+  poisoned.clear();
   typeConsts.clear();
   for (const ConstParam &param : kernel.constParams) {
     if (consts.count(param.name) || typeConsts.count(param.name))

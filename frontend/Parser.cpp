@@ -1,7 +1,10 @@
 //===- Parser.cpp - Lexer and recursive-descent parser --------------------===//
 //
-// The grammar is documented in docs/language.md. The parser stops at the
-// first error: a located message is more useful than a cascade.
+// The grammar is documented in docs/language.md. After an error the parser
+// recovers at the next statement (it skips past the next `;` at the
+// statement's brace depth, or past the braces the statement opened) and, for
+// an error in a kernel's header, at the next `kernel NAME`, so that one run
+// reports every independent error; the module is returned only without any.
 //
 // Nesting is bounded by kMaxNestingDepth (ir/Limits.h) twice over: the
 // parser's own recursion (blocks, else-if chains, parentheses, brackets,
@@ -308,12 +311,16 @@ public:
       diags.error(tok.loc(), "expected 'kernel'; the file defines no kernel");
       return std::nullopt;
     }
-    while (tok.kind != Tok::Eof) {
+    unsigned errorsBefore = diags.getNumErrors();
+    while (tok.kind != Tok::Eof && !diags.tooManyErrors()) {
       std::optional<Kernel> kernel = parseKernel();
-      if (!kernel)
-        return std::nullopt;
+      if (!kernel) {
+        skipToKernel();
+        continue;
+      }
       module.kernels.push_back(std::move(*kernel));
     }
+    module.recovered = diags.getNumErrors() != errorsBefore;
     return module;
   }
 
@@ -378,6 +385,69 @@ private:
     return false;
   }
 
+  //===--------------------------------------------------------------------===//
+  // Recovery
+  //===--------------------------------------------------------------------===//
+
+  /// `kernel NAME`: where a kernel starts, and where recovery stops.
+  bool atKernelStart() {
+    return isKeyword("kernel") && peek().kind == Tok::Ident;
+  }
+
+  /// After an error in a statement, skips the rest of it: up to and past
+  /// the next `;` outside the braces it opened, or past the `}` that closes
+  /// the first brace it opened (and an `else` branch after it); stops
+  /// before a `}` that closes the enclosing block, a `kernel NAME` and the
+  /// end of the file.
+  void skipStatement() {
+    int braces = 0;
+    while (tok.kind != Tok::Eof && !(braces == 0 && atKernelStart())) {
+      switch (tok.kind) {
+      case Tok::Semi:
+        consume();
+        if (braces == 0)
+          return;
+        break;
+      case Tok::LBrace:
+        ++braces;
+        consume();
+        break;
+      case Tok::RBrace:
+        if (braces == 0)
+          return;
+        consume();
+        if (--braces == 0 && !isKeyword("else"))
+          return;
+        break;
+      default:
+        consume();
+      }
+    }
+  }
+
+  /// The Invalid statement standing for the source from `first` (lexed
+  /// on by `lexer`) to the current token: it assigns each name written
+  /// before a `=` or a `:` there.
+  StmtPtr invalidStmt(Lexer lexer, Token first) {
+    auto stmt = std::make_unique<Stmt>(Stmt::Kind::Invalid, first.loc());
+    const char *stop = tok.text.data();
+    for (Token t = first; t.kind != Tok::Eof && t.text.data() < stop;) {
+      Token next = lexer.next();
+      if (t.kind == Tok::Ident &&
+          (next.kind == Tok::Assign || next.kind == Tok::Colon) &&
+          !llvm::is_contained(stmt->assigns, t.text))
+        stmt->assigns.push_back(t.text.str());
+      t = next;
+    }
+    return stmt;
+  }
+
+  /// After an error in a kernel's header, skips to the next kernel.
+  void skipToKernel() {
+    while (tok.kind != Tok::Eof && !atKernelStart())
+      consume();
+  }
+
   bool expected(const llvm::Twine &what) {
     std::string found = tok.kind == Tok::Eof
                             ? std::string("end of file")
@@ -418,6 +488,7 @@ private:
   //===--------------------------------------------------------------------===//
 
   std::optional<Kernel> parseKernel() {
+    unclosedReported = false;
     Kernel kernel;
     kernel.loc = tok.loc();
     if (!isKeyword("kernel")) {
@@ -530,16 +601,34 @@ private:
   // Statements
   //===--------------------------------------------------------------------===//
 
+  /// Parses `{ stmt* }`. A statement with an error is reported, skipped and
+  /// left out (an Invalid statement stands for it); the block fails only
+  /// where it cannot be closed (the end of the file, a `kernel NAME`, the
+  /// nesting limit, the error limit). Past the nesting limit, the statement that crossed it is
+  /// skipped like any other.
   bool parseBlock(std::vector<StmtPtr> &body) {
     Nesting nesting(*this, "blocks");
     if (nesting.tooDeep() || !expect(Tok::LBrace, "to open a block"))
       return false;
     while (tok.kind != Tok::RBrace) {
-      if (tok.kind == Tok::Eof)
-        return expected("'}' to close the block");
-      StmtPtr stmt = parseStmt();
-      if (!stmt)
+      // The innermost open block reports the missing `}`; the blocks around
+      // it (and the kernel) fail without another error.
+      if (tok.kind == Tok::Eof || atKernelStart()) {
+        if (!unclosedReported)
+          expected("'}' to close the block");
+        unclosedReported = true;
         return false;
+      }
+      Lexer lexerAtStmt = lexer;
+      Token tokAtStmt = tok;
+      StmtPtr stmt = parseStmt();
+      if (!stmt) {
+        if (diags.tooManyErrors())
+          return false;
+        skipStatement();
+        body.push_back(invalidStmt(lexerAtStmt, tokAtStmt));
+        continue;
+      }
       body.push_back(std::move(stmt));
     }
     consume();
@@ -868,6 +957,8 @@ private:
   DiagnosticEngine &diags;
   Token tok;
   unsigned depth = 0; ///< levels of Nesting entered
+  /// The current kernel's missing `}` was reported.
+  bool unclosedReported = false;
 };
 
 } // namespace
@@ -877,8 +968,5 @@ std::optional<Module> tilus::parseModule(unsigned bufferId,
   const llvm::MemoryBuffer *buffer =
       diags.getSourceMgr().getMemoryBuffer(bufferId);
   Parser parser(buffer->getBuffer(), diags);
-  std::optional<Module> module = parser.parseModule();
-  if (diags.getNumErrors())
-    return std::nullopt;
-  return module;
+  return parser.parseModule();
 }

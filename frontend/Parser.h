@@ -11,7 +11,9 @@
 namespace tilus {
 
 /// Parses the buffer `bufferId` of the diagnostics' source manager. Errors are
-/// reported through `diags`; on any error the result is empty.
+/// reported through `diags`. After errors the result is the module the
+/// parser recovered (`recovered` set), for lowerToTilus to report the
+/// semantic errors of what parsed; it is empty when nothing could be parsed.
 std::optional<ast::Module> parseModule(unsigned bufferId,
                                        DiagnosticEngine &diags);
 

@@ -52,14 +52,20 @@ int main(int argc, char **argv) {
   unsigned buffer = sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
   tilus::DiagnosticEngine diags(sourceMgr, llvm::errs(), "tilus-frontend-check");
   std::optional<tilus::ast::Module> ast = tilus::parseModule(buffer, diags);
-  if (!ast)
+  if (!ast) {
+    diags.printSummary();
     return 1;
+  }
   mlir::MLIRContext context;
   context.printOpOnDiagnostic(false);
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context, llvm::errs());
   mlir::OwningOpRef<mlir::ModuleOp> module =
       tilus::lowerToTilus(*ast, context, diags, overrides);
-  if (!module || mlir::failed(mlir::verify(*module)))
+  if (!module) {
+    diags.printSummary();
+    return 1;
+  }
+  if (mlir::failed(mlir::verify(*module)))
     return 1;
   return 0;
 }

@@ -90,6 +90,12 @@ cl::list<std::string>
                           "it stays SIMT)"),
                  cl::value_desc("pass"), cl::cat(category));
 
+cl::opt<unsigned>
+    errorLimit("error-limit",
+               cl::desc("Stop after this many errors of the source (default "
+                        "20; 0: report all of them)"),
+               cl::value_desc("N"), cl::init(20), cl::cat(category));
+
 cl::list<std::string>
     defines("D", cl::desc("Override the compile-time parameter NAME"),
             cl::value_desc("NAME=VALUE"), cl::Prefix, cl::cat(category));
@@ -658,6 +664,7 @@ int main(int argc, char **argv) {
   options.arch = arch;
   options.stage = static_cast<tilus::Stage>(emitKind.getValue());
   options.verifyEachPass = verifyEach;
+  options.errorLimit = errorLimit;
   for (const std::string &pass : remarkPasses) {
     if (pass == "vectorize")
       options.vectorizeRemarks = true;

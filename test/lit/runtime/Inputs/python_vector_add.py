@@ -75,8 +75,9 @@ except tilus.TilusError as e:
     print("compile error:", str(e).splitlines()[0])
 # Tiles past a thread's register budget or past what a layout describes are
 # compile errors, not an abort of this process.
-transpose = os.path.join(sys.argv[1], "examples", "transpose.tl")
-for path, defines in ((example, {"BLOCK": 65536}), (transpose, {"B": 65536})):
+huge = os.path.join(sys.argv[1], "test", "lit", "passes", "Inputs",
+                    "huge-extent.tl")
+for path, defines in ((example, {"BLOCK": 65536}), (huge, {"B": 65536})):
     try:
         dev.compile_file(path, **defines)
     except tilus.TilusError as e:
