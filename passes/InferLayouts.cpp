@@ -59,10 +59,12 @@
 #include "ir/dialect/Tilus.h"
 #include "ir/layout/Atoms.h"
 #include "target/MmaInstructions.h"
+#include "target/Scratch.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Debug.h"
@@ -124,8 +126,9 @@ std::string layoutString(LayoutAttr attr) {
 
 class LayoutInference {
 public:
-  LayoutInference(func::FuncOp func, int64_t numThreads)
-      : func(func), numThreads(numThreads), builder(func.getContext()) {}
+  LayoutInference(func::FuncOp func, int64_t numThreads, bool remarks)
+      : func(func), numThreads(numThreads), remarks(remarks),
+        builder(func.getContext()) {}
 
   LogicalResult run() {
     // The rules give layouts to instruction results; an argument has no
@@ -152,7 +155,11 @@ public:
         unpinnedStoredTiles.insert(store.getValue());
     });
     seedMmaAccumulators();
-    return visitRegion(func.getBody());
+    if (failed(visitRegion(func.getBody())))
+      return failure();
+    if (remarks)
+      emitConversionRemarks();
+    return success();
   }
 
 private:
@@ -235,18 +242,75 @@ private:
                          getDType(tile.getElementType())->bitWidth());
   }
 
-  /// Makes operand `index` of `op` have `layout`, converting it if needed.
+  /// Makes operand `index` of `op` have `layout`, converting it if needed;
+  /// `why` says which rule of `op` needs the layout (for -Rpass=layout).
   void convertOperand(Operation *op, unsigned index,
-                      const RegisterLayout &layout) {
+                      const RegisterLayout &layout, const Twine &why) {
     Value operand = op->getOperand(index);
     TileType tile = tileOf(operand);
     LayoutAttr wanted = LayoutAttr::get(op->getContext(), layout);
     if (tile.getLayout() == wanted)
       return;
     builder.setInsertionPoint(op);
-    Value converted = builder.create<ConvertLayoutOp>(
+    auto converted = builder.create<ConvertLayoutOp>(
         op->getLoc(), withLayout(tile, layout), operand);
     op->setOperand(index, converted);
+    if (remarks)
+      conversions[converted] = {op, index, why.str()};
+  }
+
+  /// Why inference inserted a conversion.
+  struct Conversion {
+    Operation *user;
+    unsigned operand;
+    std::string why;
+  };
+
+  /// -Rpass=layout: a remark for each conversion, in program order, at the
+  /// instruction that needed it, with its layouts, the rule and the cost of
+  /// the lowering; conversions that the source wrote at their own place.
+  void emitConversionRemarks() {
+    auto count = [](int64_t n, StringRef what) {
+      return (Twine(n) + " " + what + (n == 1 ? "" : "s")).str();
+    };
+    func.walk([&](ConvertLayoutOp convert) {
+      Conversion c{nullptr, 0,
+                   "written in the source (a layout annotation, or operands "
+                   "whose written layouts differ)"};
+      if (auto it = conversions.find(convert); it != conversions.end())
+        c = it->second;
+      TileType source = convert.getSource().getType();
+      if (source.getLayout() == convert.getType().getLayout())
+        return;
+      MoveCost cost = getMoveCost(convert);
+      std::string tile;
+      llvm::raw_string_ostream os(tile);
+      llvm::interleave(source.getShape(), os, "x");
+      os << "x" << source.getElementType();
+      InFlightDiagnostic remark =
+          (c.user ? c.user : convert.getOperation())->emitRemark();
+      remark << "layout conversion";
+      if (c.user)
+        remark << " of operand #" << c.operand << " of '" << c.user->getName()
+               << "'";
+      remark << " (" << tile << ") from "
+             << getLayout(source).str() << " to "
+             << getLayout(convert.getType()).str() << ": " << c.why
+             << "; ";
+      if (cost.isFree())
+        remark << "free (each thread holds its elements at the same local "
+                  "indices)";
+      else if (cost.inRegisters())
+        remark << "free (a permutation of the "
+               << count(cost.registerMoves, "element")
+               << " each thread holds)";
+      else
+        remark << "through shared memory: " << cost.scratchBytes
+               << " bytes of scratch, " << count(cost.barriers, "barrier")
+               << ", " << count(cost.sharedStores, "store") << " and "
+               << count(cost.sharedLoads, "load")
+               << " of shared memory per thread";
+    });
   }
 
   LogicalResult fail(Operation *op, const Twine &constraint) {
@@ -322,7 +386,9 @@ private:
           if (unpinnedGlobalLoads.contains(operand) && operand.hasOneUse())
             assign(operand, *source);
           else
-            convertOperand(broadcast, 0, *source);
+            convertOperand(broadcast, 0, *source,
+                           "the broadcast reads its source in its result's "
+                           "layout reduced over the broadcast dimensions");
           return success();
         })
         .Case<TransposeOp>([&](TransposeOp transpose) {
@@ -379,7 +445,9 @@ private:
         tile.getShape().back() % group != 0)
       return success();
     convertOperand(store, store.getValueMutable().getOperandNumber(),
-                   defaultLayout(tile.getShape(), numThreads, bits, group));
+                   defaultLayout(tile.getShape(), numThreads, bits, group),
+                   "a stored tile of sub-byte elements needs whole bytes "
+                   "in each thread");
     return success();
   }
 
@@ -406,18 +474,19 @@ private:
 
   LogicalResult visitElementwise(Operation *op) {
     // The first operand's layout wins; the others follow it.
-    unsigned firstTile = 0;
-    while (!tileOf(op->getOperand(firstTile)))
-      ++firstTile;
-    RegisterLayout layout =
-        tileOf(op->getOperand(firstTile)).getLayout().getLayout();
-    if (isa<WhereOp>(op)) {
-      // The condition decides only the selection; the values decide.
-      layout = tileOf(op->getOperand(1)).getLayout().getLayout();
-    }
+    unsigned leader = 0;
+    while (!tileOf(op->getOperand(leader)))
+      ++leader;
+    // The condition decides only the selection; the values decide.
+    if (isa<WhereOp>(op))
+      leader = 1;
+    RegisterLayout layout = getLayout(tileOf(op->getOperand(leader)));
+    std::string why = (Twine("'") + op->getName().getStringRef() +
+                       "' computes in the layout of operand #" + Twine(leader))
+                          .str();
     for (unsigned i = 0; i < op->getNumOperands(); ++i)
       if (tileOf(op->getOperand(i)))
-        convertOperand(op, i, layout);
+        convertOperand(op, i, layout, why);
     if (tileOf(op->getResult(0)) && !tileOf(op->getResult(0)).getLayout())
       assign(op->getResult(0), layout);
     return success();
@@ -503,14 +572,14 @@ private:
   /// Like convertOperand, but an operand loaded from shared memory for this
   /// dot alone is loaded in `layout` directly (so it can use ldmatrix).
   void assignOrConvertOperand(DotOp dot, unsigned index,
-                              const RegisterLayout &layout) {
+                              const RegisterLayout &layout, const Twine &why) {
     Value operand = dot->getOperand(index);
     auto load = operand.getDefiningOp<LoadSharedOp>();
     if (load && operand.hasOneUse() && unpinnedLoads.contains(operand)) {
       assign(operand, layout);
       return;
     }
-    convertOperand(dot, index, layout);
+    convertOperand(dot, index, layout, why);
   }
 
   LogicalResult visitDot(DotOp dot) {
@@ -533,11 +602,17 @@ private:
           int64_t kTiles = k / instruction->k;
           assignOrConvertOperand(dot, 0,
                                  *rows * layout::local({1, kTiles}) *
-                                     instruction->a->layout);
+                                     instruction->a->layout,
+                                 "an mma.sync dot needs a in the A fragments "
+                                 "of its accumulator tiling");
           assignOrConvertOperand(dot, 1,
                                  layout::local({kTiles, 1}) * *cols *
-                                     instruction->b->layout);
-          convertOperand(dot, 2, *mma);
+                                     instruction->b->layout,
+                                 "an mma.sync dot needs b in the B fragments "
+                                 "of its accumulator tiling");
+          convertOperand(dot, 2, *mma,
+                         "an mma.sync dot accumulates in the mma "
+                         "accumulator layout");
           if (!tileOf(dot.getResult()).getLayout())
             assign(dot.getResult(), *mma);
           return success();
@@ -552,18 +627,22 @@ private:
                            cLayout.str());
     RegisterLayout aLayout = *rows * layout::local({1, k});
     RegisterLayout bLayout = layout::local({k, 1}) * *cols;
-    convertOperand(dot, 0, aLayout);
-    convertOperand(dot, 1, bLayout);
+    convertOperand(dot, 0, aLayout,
+                   "a SIMT dot needs in each thread the rows of a that its "
+                   "accumulators use");
+    convertOperand(dot, 1, bLayout,
+                   "a SIMT dot needs in each thread the columns of b that "
+                   "its accumulators use");
     if (!tileOf(dot.getResult()).getLayout())
       assign(dot.getResult(), cLayout);
     return success();
   }
 
   /// Converts the tile operands of `yield` to the layouts of `targets`.
-  void matchYield(Operation *yield, TypeRange targets) {
+  void matchYield(Operation *yield, TypeRange targets, const Twine &why) {
     for (auto [i, target] : llvm::enumerate(targets))
       if (auto tile = dyn_cast<TileType>(target))
-        convertOperand(yield, i, tile.getLayout().getLayout());
+        convertOperand(yield, i, tile.getLayout().getLayout(), why);
   }
 
   LogicalResult visitFor(scf::ForOp forOp) {
@@ -576,7 +655,8 @@ private:
       }
     if (failed(visitRegion(forOp.getRegion())))
       return failure();
-    matchYield(forOp.getBody()->getTerminator(), forOp.getResultTypes());
+    matchYield(forOp.getBody()->getTerminator(), forOp.getResultTypes(),
+               kCarriedWhy);
     return success();
   }
 
@@ -591,7 +671,9 @@ private:
          llvm::zip(ifOp.getResults(), thenYield->getOperands()))
       if (tileOf(value))
         result.setType(value.getType());
-    matchYield(ifOp.elseYield(), ifOp.getResultTypes());
+    matchYield(ifOp.elseYield(), ifOp.getResultTypes(),
+               "the results of an if take the layouts of the values the "
+               "then branch yields");
     return success();
   }
 
@@ -611,14 +693,22 @@ private:
     Operation *condition = whileOp.getConditionOp();
     for (auto [i, target] : llvm::enumerate(whileOp.getResultTypes()))
       if (auto tile = dyn_cast<TileType>(target))
-        convertOperand(condition, i + 1, tile.getLayout().getLayout());
-    matchYield(whileOp.getYieldOp(), whileOp.getResultTypes());
+        convertOperand(condition, i + 1, tile.getLayout().getLayout(),
+                       kCarriedWhy);
+    matchYield(whileOp.getYieldOp(), whileOp.getResultTypes(), kCarriedWhy);
     return success();
   }
 
+  static constexpr const char *kCarriedWhy =
+      "a loop carries a tile in the layout of its initial value";
+
   func::FuncOp func;
   int64_t numThreads;
+  /// Whether to report the conversions (-Rpass=layout).
+  bool remarks;
   OpBuilder builder;
+  /// The conversions inserted, with reasons, when reporting them.
+  llvm::DenseMap<Operation *, Conversion> conversions;
   /// Shared loads whose layout the source leaves to inference.
   llvm::DenseSet<Value> unpinnedLoads;
   /// Global loads likewise: one that only feeds a broadcast is loaded in the
@@ -629,12 +719,14 @@ private:
 };
 
 struct InferLayoutsPass : tilus::impl::InferLayoutsBase<InferLayoutsPass> {
+  using InferLayoutsBase::InferLayoutsBase;
+
   void runOnOperation() override {
     getOperation().walk([&](func::FuncOp func) {
       auto warps = func->getAttrOfType<IntegerAttr>(kernel_attr::kNumWarps);
       if (!warps)
         return;
-      LayoutInference inference(func, warps.getInt() * kWarpSize);
+      LayoutInference inference(func, warps.getInt() * kWarpSize, remarks);
       if (failed(inference.run()))
         signalPassFailure();
     });
