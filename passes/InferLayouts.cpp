@@ -66,6 +66,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/MathExtras.h"
@@ -154,9 +155,17 @@ public:
       if (!tileOf(store.getValue()).getLayout())
         unpinnedStoredTiles.insert(store.getValue());
     });
+    func.walk([&](FullOp full) {
+      if (!tileOf(full.getResult()).getLayout())
+        weakValues.insert(full.getResult());
+    });
     seedMmaAccumulators();
     if (failed(visitRegion(func.getBody())))
       return failure();
+    // Constants that were made again in the layouts of all their uses.
+    for (FullOp full : replacedConstants)
+      if (full.getResult().use_empty())
+        full.erase();
     if (remarks)
       emitConversionRemarks();
     return success();
@@ -251,6 +260,25 @@ private:
     LayoutAttr wanted = LayoutAttr::get(op->getContext(), layout);
     if (tile.getLayout() == wanted)
       return;
+    // A constant tile is made in any layout at the cost of one in the
+    // layout it has: no conversion. One used here alone whose layout
+    // inference chose takes the layout; otherwise it is made again.
+    if (auto full = operand.getDefiningOp<FullOp>()) {
+      if (operand.hasOneUse() && weakValues.contains(operand)) {
+        assign(operand, layout);
+        return;
+      }
+      Value &copy = constantCopies[{full, wanted}];
+      if (!copy) {
+        builder.setInsertionPointAfter(full);
+        copy = builder.create<FullOp>(full.getLoc(), withLayout(tile, layout),
+                                      full.getValue());
+        weakValues.insert(copy);
+        replacedConstants.insert(full);
+      }
+      op->setOperand(index, copy);
+      return;
+    }
     builder.setInsertionPoint(op);
     auto converted = builder.create<ConvertLayoutOp>(
         op->getLoc(), withLayout(tile, layout), operand);
@@ -473,13 +501,21 @@ private:
   }
 
   LogicalResult visitElementwise(Operation *op) {
-    // The first operand's layout wins; the others follow it.
-    unsigned leader = 0;
-    while (!tileOf(op->getOperand(leader)))
-      ++leader;
-    // The condition decides only the selection; the values decide.
+    // The first operand's layout wins and the others follow it; the
+    // condition of a where decides only the selection, so the values come
+    // first. A constant, and a value carried from one, follows the others.
+    SmallVector<unsigned> order;
     if (isa<WhereOp>(op))
-      leader = 1;
+      order = {1, 2, 0};
+    for (unsigned i = 0; i < op->getNumOperands(); ++i)
+      if (tileOf(op->getOperand(i)) && !llvm::is_contained(order, i))
+        order.push_back(i);
+    unsigned leader = order.front();
+    for (unsigned i : order)
+      if (!weakValues.contains(op->getOperand(i))) {
+        leader = i;
+        break;
+      }
     RegisterLayout layout = getLayout(tileOf(op->getOperand(leader)));
     std::string why = (Twine("'") + op->getName().getStringRef() +
                        "' computes in the layout of operand #" + Twine(leader))
@@ -564,8 +600,10 @@ private:
         c = forOp.getInitArgs()[arg.getArgNumber() - 1];
       }
       if (isa_and_nonnull<FullOp>(c.getDefiningOp()) &&
-          !tileOf(c).getLayout())
+          !tileOf(c).getLayout()) {
         assign(c, *layout);
+        weakValues.erase(c);
+      }
     });
   }
 
@@ -652,6 +690,8 @@ private:
       if (TileType tile = tileOf(init)) {
         arg.setType(tile);
         result.setType(tile);
+        if (weakValues.contains(init))
+          weakValues.insert(arg);
       }
     if (failed(visitRegion(forOp.getRegion())))
       return failure();
@@ -686,6 +726,10 @@ private:
         before.setType(tile);
         after.setType(tile);
         result.setType(tile);
+        if (weakValues.contains(init)) {
+          weakValues.insert(before);
+          weakValues.insert(after);
+        }
       }
     if (failed(visitRegion(whileOp.getBefore())) ||
         failed(visitRegion(whileOp.getAfter())))
@@ -716,6 +760,16 @@ private:
   llvm::DenseSet<Value> unpinnedGlobalLoads;
   /// Stored tiles whose layout the source leaves to inference.
   llvm::DenseSet<Value> unpinnedStoredTiles;
+  /// Tiles whose layout says nothing about their use: constants whose
+  /// layout the source leaves to inference (the default layout of their
+  /// shape) and values carried by loops from them. An elementwise
+  /// instruction takes another operand's layout before theirs.
+  llvm::DenseSet<Value> weakValues;
+  /// Constants made again in another layout, erased at the end if no use
+  /// is left.
+  llvm::SetVector<FullOp> replacedConstants;
+  /// The constant made again for each (constant, layout).
+  llvm::DenseMap<std::pair<Operation *, Attribute>, Value> constantCopies;
 };
 
 struct InferLayoutsPass : tilus::impl::InferLayoutsBase<InferLayoutsPass> {
