@@ -127,9 +127,10 @@ std::string layoutString(LayoutAttr attr) {
 
 class LayoutInference {
 public:
-  LayoutInference(func::FuncOp func, int64_t numThreads, bool remarks)
+  LayoutInference(func::FuncOp func, int64_t numThreads, bool remarks,
+                  bool learning = false)
       : func(func), numThreads(numThreads), remarks(remarks),
-        builder(func.getContext()) {}
+        learning(learning), builder(func.getContext()) {}
 
   LogicalResult run() {
     // The rules give layouts to instruction results; an argument has no
@@ -160,6 +161,8 @@ public:
         weakValues.insert(full.getResult());
     });
     seedMmaAccumulators();
+    if (!learning)
+      seedCarriedConstants();
     if (failed(visitRegion(func.getBody())))
       return failure();
     // Constants that were made again in the layouts of all their uses.
@@ -683,6 +686,83 @@ private:
         convertOperand(yield, i, tile.getLayout().getLayout(), why);
   }
 
+  /// The layout each loop yields its carried tiles in, before they are
+  /// converted back to the carried layout; filled when learning.
+  void recordYield(Operation *loop, Operation *yield) {
+    if (!learning)
+      return;
+    SmallVector<LayoutAttr> &layouts = yieldedLayouts[loop];
+    for (Value value : yield->getOperands())
+      layouts.push_back(tileOf(value) ? tileOf(value).getLayout()
+                                      : LayoutAttr());
+  }
+
+  /// Gives each constant (zeros, full) that a loop carries, whose layout
+  /// the source leaves to inference, the layout the loop body yields the
+  /// tile in, so that neither the body nor the yield converts it on every
+  /// iteration. The layouts are learnt by inferring a copy of the kernel
+  /// first; the innermost loop that carries a constant decides its layout.
+  void seedCarriedConstants() {
+    auto constantOf = [&](Value init) -> FullOp {
+      while (auto arg = dyn_cast<BlockArgument>(init)) {
+        auto forOp = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
+        if (!forOp || arg.getArgNumber() == 0)
+          return nullptr;
+        init = forOp.getInitArgs()[arg.getArgNumber() - 1];
+      }
+      auto full = init.getDefiningOp<FullOp>();
+      return full && weakValues.contains(full.getResult()) ? full : nullptr;
+    };
+    auto initsOf = [](Operation *loop) -> OperandRange {
+      if (auto forOp = dyn_cast<scf::ForOp>(loop))
+        return forOp.getInitArgs();
+      return cast<scf::WhileOp>(loop).getInits();
+    };
+    // Every loop, inner ones first, here and in the copy before inference
+    // changes it: the two lists match one to one.
+    auto loopsOf = [](func::FuncOp f) {
+      SmallVector<Operation *> loops;
+      f.walk([&](Operation *op) {
+        if (isa<scf::ForOp, scf::WhileOp>(op))
+          loops.push_back(op);
+      });
+      return loops;
+    };
+    SmallVector<Operation *> loops = loopsOf(func);
+    if (llvm::none_of(loops, [&](Operation *loop) {
+          return llvm::any_of(initsOf(loop),
+                              [&](Value v) { return bool(constantOf(v)); });
+        }))
+      return;
+    func::FuncOp copy = func.clone();
+    SmallVector<Operation *> copyLoops = loopsOf(copy);
+    LayoutInference learner(copy, numThreads, /*remarks=*/false,
+                            /*learning=*/true);
+    {
+      // The real run reports whatever fails.
+      ScopedDiagnosticHandler silence(func.getContext(),
+                                      [](Diagnostic &) { return success(); });
+      if (failed(learner.run()) || copyLoops.size() != loops.size()) {
+        copy.erase();
+        return;
+      }
+    }
+    llvm::DenseSet<Operation *> seeded;
+    for (auto [loop, copyLoop] : llvm::zip(loops, copyLoops)) {
+      auto it = learner.yieldedLayouts.find(copyLoop);
+      if (it == learner.yieldedLayouts.end())
+        continue;
+      for (auto [init, layout] : llvm::zip(initsOf(loop), it->second)) {
+        FullOp full = constantOf(init);
+        if (!full || !layout || !seeded.insert(full).second)
+          continue;
+        if (tileOf(full.getResult()).getLayout() != layout)
+          assign(full.getResult(), layout.getLayout());
+      }
+    }
+    copy.erase();
+  }
+
   LogicalResult visitFor(scf::ForOp forOp) {
     for (auto [init, arg, result] :
          llvm::zip(forOp.getInitArgs(), forOp.getRegionIterArgs(),
@@ -695,6 +775,7 @@ private:
       }
     if (failed(visitRegion(forOp.getRegion())))
       return failure();
+    recordYield(forOp, forOp.getBody()->getTerminator());
     matchYield(forOp.getBody()->getTerminator(), forOp.getResultTypes(),
                kCarriedWhy);
     return success();
@@ -739,6 +820,7 @@ private:
       if (auto tile = dyn_cast<TileType>(target))
         convertOperand(condition, i + 1, tile.getLayout().getLayout(),
                        kCarriedWhy);
+    recordYield(whileOp, whileOp.getYieldOp());
     matchYield(whileOp.getYieldOp(), whileOp.getResultTypes(), kCarriedWhy);
     return success();
   }
@@ -750,6 +832,10 @@ private:
   int64_t numThreads;
   /// Whether to report the conversions (-Rpass=layout).
   bool remarks;
+  /// Whether this run infers a copy of the kernel only to learn the layouts
+  /// loops yield (seedCarriedConstants).
+  bool learning;
+  llvm::DenseMap<Operation *, SmallVector<LayoutAttr>> yieldedLayouts;
   OpBuilder builder;
   /// The conversions inserted, with reasons, when reporting them.
   llvm::DenseMap<Operation *, Conversion> conversions;

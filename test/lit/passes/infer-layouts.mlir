@@ -185,11 +185,13 @@ func.func @pinned(%p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 
 // CHECK: %[[C:.*]] = tilus.convert_layout %{{.*}} : !tilus.tile<32xf32, #tilus.layout<"replicate(32).local(32)">> -> !tilus.tile<32xf32, #tilus.layout<"replicate(32).local(32)">>
 // CHECK: %[[Y:.*]] = tilus.convert_layout %[[C]] {{.*}} -> !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
 // CHECK: scf.yield %[[Y]]
-func.func @convert_to_carried(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+func.func @convert_to_carried(%x: f32, %p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
   %c0 = arith.constant 0 : index
   %c2 = arith.constant 2 : index
   %c1 = arith.constant 1 : index
-  %init = tilus.full %x : f32 -> !tilus.tile<32xf32>
+  %i0 = arith.constant 0 : i32
+  %g = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<32xf32>
+  %init = tilus.load_global %g[%i0] : !tilus.global<32xf32>, i32 -> !tilus.tile<32xf32>
   %r = scf.for %i = %c0 to %c2 step %c1 iter_args(%acc = %init) -> (!tilus.tile<32xf32>) {
     %a = tilus.full %x : f32 -> !tilus.tile<32xf32, #tilus.layout<"replicate(32).local(32)">>
     %c = tilus.convert_layout %a : !tilus.tile<32xf32, #tilus.layout<"replicate(32).local(32)">> -> !tilus.tile<32xf32>
