@@ -8,8 +8,17 @@
 //                      run of up to 16 bytes of the innermost dimension, then
 //                      threads cover the dimensions innermost first, and
 //                      threads left over replicate the tile
-//   elementwise, cast  the layout of the first operand; other operands are
-//                      converted to it (convert_layout) when they differ
+//   elementwise, cast  the layout of the first operand (for where, of the
+//                      first value), skipping constants whose layout the
+//                      source leaves to inference and values loops carry
+//                      from them while another operand remains; other
+//                      operands are converted to it (convert_layout) when
+//                      they differ
+//   constants (full)   never converted: a full that a rule needs in another
+//                      layout takes that layout when this is its only use,
+//                      else is made again in it next to the original (the
+//                      cost is the same in every layout); a literal or scalar
+//                      operand of a tile instruction is such a full
 //   reduce             the source layout reduced over the dimension (its
 //                      spatial modes become replication)
 //   broadcast          the layout of the other operand of the elementwise
@@ -35,7 +44,12 @@
 //                      in registers, so each thread holds the rows of a and
 //                      the columns of b its accumulators need
 //   scf.for, scf.if    loop-carried tiles take their initial value's layout,
-//                      results the first branch's; yields are converted
+//                      results the first branch's; yields are converted.
+//                      A constant carried by a loop (through outer loops
+//                      too) whose layout the source leaves to inference
+//                      takes the layout the innermost such loop yields it
+//                      in, learnt by inferring a copy of the kernel first,
+//                      so that no iteration converts it
 //   convert_layout     without a result layout (the frontend's conversion
 //                      of a yielded value to a carried tile that has none):
 //                      the source layout
@@ -46,6 +60,10 @@
 //                      layout with runs of at least 8 / gcd(bits, 8)
 //                      elements), so that threads do not share the bytes
 //                      they store (passes/Vectorize.cpp)
+//
+// With `remarks` (-Rpass=layout), each conversion whose layouts differ gets
+// a remark at the instruction that needed it, with the rule and its cost as
+// the lowering implements it (target/Scratch.h getMoveCost).
 //
 // Layouts written in the source (explicit result types) are kept. A used tile
 // argument of the kernel must carry its layout: no rule produces it. A rule
