@@ -853,6 +853,8 @@ private:
   /// Whether this run infers a copy of the kernel only to learn the layouts
   /// loops yield (seedCarriedConstants).
   bool learning;
+  /// When learning, per loop, the layout of each value its body yields
+  /// (none for scalars).
   llvm::DenseMap<Operation *, SmallVector<LayoutAttr>> yieldedLayouts;
   OpBuilder builder;
   /// The conversions inserted, with reasons, when reporting them.
