@@ -49,7 +49,8 @@
 //                      too) whose layout the source leaves to inference
 //                      takes the layout the innermost such loop yields it
 //                      in, learnt by inferring a copy of the kernel first,
-//                      so that no iteration converts it
+//                      so that no iteration converts it; a constant that
+//                      starts two loops is made once for each
 //   convert_layout     without a result layout (the frontend's conversion
 //                      of a yielded value to a carried tile that has none):
 //                      the source layout
@@ -723,10 +724,17 @@ private:
   void seedCarriedConstants() {
     auto constantOf = [&](Value init) -> FullOp {
       while (auto arg = dyn_cast<BlockArgument>(init)) {
-        auto forOp = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
-        if (!forOp || arg.getArgNumber() == 0)
+        Operation *loop = arg.getOwner()->getParentOp();
+        if (auto forOp = dyn_cast<scf::ForOp>(loop);
+            forOp && arg.getArgNumber() > 0)
+          init = forOp.getInitArgs()[arg.getArgNumber() - 1];
+        else if (auto whileOp = dyn_cast<scf::WhileOp>(loop);
+                 whileOp && arg.getOwner() == whileOp.getBeforeBody())
+          init = whileOp.getInits()[arg.getArgNumber()];
+        else if (whileOp && arg.getOwner() == whileOp.getAfterBody())
+          init = whileOp.getConditionOp().getArgs()[arg.getArgNumber()];
+        else
           return nullptr;
-        init = forOp.getInitArgs()[arg.getArgNumber() - 1];
       }
       auto full = init.getDefiningOp<FullOp>();
       return full && weakValues.contains(full.getResult()) ? full : nullptr;
@@ -765,20 +773,54 @@ private:
         return;
       }
     }
-    llvm::DenseSet<Operation *> seeded;
+    // The loop that decided each constant's layout.
+    llvm::DenseMap<Operation *, Operation *> seededBy;
     for (auto [loop, copyLoop] : llvm::zip(loops, copyLoops)) {
       auto it = learner.yieldedLayouts.find(copyLoop);
       if (it == learner.yieldedLayouts.end())
         continue;
-      for (auto [init, layout] : llvm::zip(initsOf(loop), it->second)) {
+      learntYields[loop] = it->second;
+      OperandRange inits = initsOf(loop);
+      for (auto [i, init, layout] : llvm::enumerate(inits, it->second)) {
         FullOp full = constantOf(init);
-        if (!full || !layout || !seeded.insert(full).second)
+        if (!full || !layout)
           continue;
-        if (tileOf(full.getResult()).getLayout() != layout)
-          assign(full.getResult(), layout.getLayout());
+        auto [decider, first] = seededBy.try_emplace(full, loop);
+        if (first) {
+          if (tileOf(full.getResult()).getLayout() != layout)
+            assign(full.getResult(), layout.getLayout());
+          continue;
+        }
+        // A constant that an earlier loop, not one inside this one,
+        // decided starts this loop too: this loop gets its own, in the
+        // layout it yields.
+        if (init != full.getResult() || loop->isAncestor(decider->second) ||
+            tileOf(init).getLayout() == layout)
+          continue;
+        builder.setInsertionPointAfter(full);
+        auto own = builder.create<FullOp>(
+            full.getLoc(), withLayout(tileOf(init), layout.getLayout()),
+            full.getValue());
+        weakValues.insert(own);
+        loop->setOperand(inits.getBeginOperandIndex() + i, own);
       }
     }
     copy.erase();
+  }
+
+  /// Whether `loop` carries a weak value as its tile `index`, started by
+  /// `init`: a constant (or a value carried from one) in the layout the
+  /// loop yields it in (seedCarriedConstants), or any such value while
+  /// learning. Otherwise the carried tile leads as any other, so a constant
+  /// whose layout this loop did not decide costs what it did before.
+  bool carriesWeak(Operation *loop, unsigned index, Value init) {
+    if (!weakValues.contains(init))
+      return false;
+    if (learning)
+      return true;
+    auto it = learntYields.find(loop);
+    return it != learntYields.end() &&
+           it->second[index] == tileOf(init).getLayout();
   }
 
   LogicalResult visitFor(scf::ForOp forOp) {
@@ -788,7 +830,7 @@ private:
       if (TileType tile = tileOf(init)) {
         arg.setType(tile);
         result.setType(tile);
-        if (weakValues.contains(init))
+        if (carriesWeak(forOp, arg.getArgNumber() - 1, init))
           weakValues.insert(arg);
       }
     if (failed(visitRegion(forOp.getRegion())))
@@ -825,7 +867,7 @@ private:
         before.setType(tile);
         after.setType(tile);
         result.setType(tile);
-        if (weakValues.contains(init)) {
+        if (carriesWeak(whileOp, before.getArgNumber(), init)) {
           weakValues.insert(before);
           weakValues.insert(after);
         }
@@ -874,6 +916,8 @@ private:
   /// Constants made again in another layout, erased at the end if no use
   /// is left.
   llvm::SetVector<FullOp> replacedConstants;
+  /// Per loop, the layout the learning run saw it yield each value in.
+  llvm::DenseMap<Operation *, SmallVector<LayoutAttr>> learntYields;
   /// The constant made again for each (constant, layout).
   llvm::DenseMap<std::pair<Operation *, Attribute>, Value> constantCopies;
 };
