@@ -154,7 +154,7 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
 
   mlir::PassManager pm(&context);
   buildLowerToLLVMPipeline(pm, options.arch, options.vectorizeRemarks,
-                           options.mmaRemarks);
+                           options.mmaRemarks, options.layoutRemarks);
   // --mlir-print-ir-after-all, --mlir-pass-statistics, ... when tilusc
   // registered them; a failure only means they were not.
   (void)mlir::applyPassManagerCLOptions(pm);

@@ -30,6 +30,8 @@ struct CompileOptions {
   bool vectorizeRemarks = false;
   /// Report the instruction chosen for each dot (mma.sync or SIMT) likewise.
   bool mmaRemarks = false;
+  /// Report each layout conversion that inference inserts, why and its cost.
+  bool layoutRemarks = false;
   /// Verify the IR after every pass, as mlir-opt does. Off (the default),
   /// the generated dialect is verified before the passes and the LLVM
   /// dialect once after them: the checks in between cost about 7 % of a

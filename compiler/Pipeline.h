@@ -29,11 +29,13 @@ void registerDialects(mlir::MLIRContext &context);
 /// The passes from the tilus dialect to LLVM+NVVM ready for translation,
 /// for the target `arch` (its shared-memory limit and the instructions it
 /// offers). `vectorizeRemarks` makes the vectorizer explain the width of
-/// every access, `mmaRemarks` the lowering the instruction of every dot.
+/// every access, `mmaRemarks` the lowering the instruction of every dot,
+/// `layoutRemarks` layout inference every conversion it inserts.
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
                               llvm::StringRef arch = "sm_80",
                               bool vectorizeRemarks = false,
-                              bool mmaRemarks = false);
+                              bool mmaRemarks = false,
+                              bool layoutRemarks = false);
 
 /// Registers the passes of passes/ and codegen/ and the
 /// `tilus-lower-to-llvm` pipeline.

@@ -8,8 +8,17 @@
 //                      run of up to 16 bytes of the innermost dimension, then
 //                      threads cover the dimensions innermost first, and
 //                      threads left over replicate the tile
-//   elementwise, cast  the layout of the first operand; other operands are
-//                      converted to it (convert_layout) when they differ
+//   elementwise, cast  the layout of the first operand (for where, of the
+//                      first value), skipping constants whose layout the
+//                      source leaves to inference and values loops carry
+//                      from them while another operand remains; other
+//                      operands are converted to it (convert_layout) when
+//                      they differ
+//   constants (full)   never converted: a full that a rule needs in another
+//                      layout takes that layout when this is its only use,
+//                      else is made again in it next to the original (the
+//                      cost is the same in every layout); a literal or scalar
+//                      operand of a tile instruction is such a full
 //   reduce             the source layout reduced over the dimension (its
 //                      spatial modes become replication)
 //   broadcast          the layout of the other operand of the elementwise
@@ -35,7 +44,13 @@
 //                      in registers, so each thread holds the rows of a and
 //                      the columns of b its accumulators need
 //   scf.for, scf.if    loop-carried tiles take their initial value's layout,
-//                      results the first branch's; yields are converted
+//                      results the first branch's; yields are converted.
+//                      A constant carried by a loop (through outer loops
+//                      too) whose layout the source leaves to inference
+//                      takes the layout the innermost such loop yields it
+//                      in, learnt by inferring a copy of the kernel first,
+//                      so that no iteration converts it; a constant that
+//                      starts two loops is made once for each
 //   convert_layout     without a result layout (the frontend's conversion
 //                      of a yielded value to a carried tile that has none):
 //                      the source layout
@@ -46,6 +61,10 @@
 //                      layout with runs of at least 8 / gcd(bits, 8)
 //                      elements), so that threads do not share the bytes
 //                      they store (passes/Vectorize.cpp)
+//
+// With `remarks` (-Rpass=layout), each conversion whose layouts differ gets
+// a remark at the instruction that needed it, with the rule and its cost as
+// the lowering implements it (target/Scratch.h getMoveCost).
 //
 // Layouts written in the source (explicit result types) are kept. A used tile
 // argument of the kernel must carry its layout: no rule produces it. A rule
@@ -59,11 +78,14 @@
 #include "ir/dialect/Tilus.h"
 #include "ir/layout/Atoms.h"
 #include "target/MmaInstructions.h"
+#include "target/Scratch.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/MathExtras.h"
@@ -124,8 +146,10 @@ std::string layoutString(LayoutAttr attr) {
 
 class LayoutInference {
 public:
-  LayoutInference(func::FuncOp func, int64_t numThreads)
-      : func(func), numThreads(numThreads), builder(func.getContext()) {}
+  LayoutInference(func::FuncOp func, int64_t numThreads, bool remarks,
+                  bool learning = false)
+      : func(func), numThreads(numThreads), remarks(remarks),
+        learning(learning), builder(func.getContext()) {}
 
   LogicalResult run() {
     // The rules give layouts to instruction results; an argument has no
@@ -151,8 +175,22 @@ public:
       if (!tileOf(store.getValue()).getLayout())
         unpinnedStoredTiles.insert(store.getValue());
     });
+    func.walk([&](FullOp full) {
+      if (!tileOf(full.getResult()).getLayout())
+        weakValues.insert(full.getResult());
+    });
     seedMmaAccumulators();
-    return visitRegion(func.getBody());
+    if (!learning)
+      seedCarriedConstants();
+    if (failed(visitRegion(func.getBody())))
+      return failure();
+    // Constants that were made again in the layouts of all their uses.
+    for (FullOp full : replacedConstants)
+      if (full.getResult().use_empty())
+        full.erase();
+    if (remarks)
+      emitConversionRemarks();
+    return success();
   }
 
 private:
@@ -235,18 +273,94 @@ private:
                          getDType(tile.getElementType())->bitWidth());
   }
 
-  /// Makes operand `index` of `op` have `layout`, converting it if needed.
+  /// Makes operand `index` of `op` have `layout`, converting it if needed;
+  /// `why` says which rule of `op` needs the layout (for -Rpass=layout).
   void convertOperand(Operation *op, unsigned index,
-                      const RegisterLayout &layout) {
+                      const RegisterLayout &layout, const Twine &why) {
     Value operand = op->getOperand(index);
     TileType tile = tileOf(operand);
     LayoutAttr wanted = LayoutAttr::get(op->getContext(), layout);
     if (tile.getLayout() == wanted)
       return;
+    // A constant tile is made in any layout at the cost of one in the
+    // layout it has: no conversion. One used here alone whose layout
+    // inference chose takes the layout; otherwise it is made again.
+    if (auto full = operand.getDefiningOp<FullOp>()) {
+      if (operand.hasOneUse() && weakValues.contains(operand)) {
+        assign(operand, layout);
+        return;
+      }
+      Value &copy = constantCopies[{full, wanted}];
+      if (!copy) {
+        builder.setInsertionPointAfter(full);
+        copy = builder.create<FullOp>(full.getLoc(), withLayout(tile, layout),
+                                      full.getValue());
+        weakValues.insert(copy);
+        replacedConstants.insert(full);
+      }
+      op->setOperand(index, copy);
+      return;
+    }
     builder.setInsertionPoint(op);
-    Value converted = builder.create<ConvertLayoutOp>(
+    auto converted = builder.create<ConvertLayoutOp>(
         op->getLoc(), withLayout(tile, layout), operand);
     op->setOperand(index, converted);
+    if (remarks)
+      conversions[converted] = {op, index, why.str()};
+  }
+
+  /// Why inference inserted a conversion.
+  struct Conversion {
+    Operation *user;
+    unsigned operand;
+    std::string why;
+  };
+
+  /// -Rpass=layout: a remark for each conversion, in program order, at the
+  /// instruction that needed it, with its layouts, the rule and the cost of
+  /// the lowering; conversions that the source wrote at their own place.
+  void emitConversionRemarks() {
+    auto count = [](int64_t n, StringRef what) {
+      return (Twine(n) + " " + what + (n == 1 ? "" : "s")).str();
+    };
+    func.walk([&](ConvertLayoutOp convert) {
+      Conversion c{nullptr, 0,
+                   "written in the source (a layout annotation, or operands "
+                   "whose written layouts differ)"};
+      if (auto it = conversions.find(convert); it != conversions.end())
+        c = it->second;
+      TileType source = convert.getSource().getType();
+      if (source.getLayout() == convert.getType().getLayout())
+        return;
+      MoveCost cost = getMoveCost(convert);
+      std::string tile;
+      llvm::raw_string_ostream os(tile);
+      llvm::interleave(source.getShape(), os, "x");
+      os << "x" << source.getElementType();
+      InFlightDiagnostic remark =
+          (c.user ? c.user : convert.getOperation())->emitRemark();
+      remark << "layout conversion";
+      if (c.user)
+        remark << " of operand #" << c.operand << " of '" << c.user->getName()
+               << "'";
+      remark << " (" << tile << ") from "
+             << getLayout(source).str() << " to "
+             << getLayout(convert.getType()).str() << ": " << c.why
+             << "; ";
+      if (cost.isFree())
+        remark << "free (each thread holds its elements at the same local "
+                  "indices)";
+      else if (cost.inRegisters())
+        remark << "free (a permutation of the "
+               << count(cost.registerMoves, "element")
+               << " each thread holds)";
+      else
+        remark << "through shared memory: " << cost.scratchBytes
+               << " bytes of scratch, " << count(cost.barriers, "barrier")
+               << ", " << count(cost.sharedStores, "store") << " and "
+               << count(cost.sharedLoads, "load")
+               << " of shared memory per thread";
+    });
   }
 
   LogicalResult fail(Operation *op, const Twine &constraint) {
@@ -322,7 +436,9 @@ private:
           if (unpinnedGlobalLoads.contains(operand) && operand.hasOneUse())
             assign(operand, *source);
           else
-            convertOperand(broadcast, 0, *source);
+            convertOperand(broadcast, 0, *source,
+                           "the broadcast reads its source in its result's "
+                           "layout reduced over the broadcast dimensions");
           return success();
         })
         .Case<TransposeOp>([&](TransposeOp transpose) {
@@ -379,7 +495,9 @@ private:
         tile.getShape().back() % group != 0)
       return success();
     convertOperand(store, store.getValueMutable().getOperandNumber(),
-                   defaultLayout(tile.getShape(), numThreads, bits, group));
+                   defaultLayout(tile.getShape(), numThreads, bits, group),
+                   "a stored tile of sub-byte elements needs whole bytes "
+                   "in each thread");
     return success();
   }
 
@@ -405,19 +523,28 @@ private:
   }
 
   LogicalResult visitElementwise(Operation *op) {
-    // The first operand's layout wins; the others follow it.
-    unsigned firstTile = 0;
-    while (!tileOf(op->getOperand(firstTile)))
-      ++firstTile;
-    RegisterLayout layout =
-        tileOf(op->getOperand(firstTile)).getLayout().getLayout();
-    if (isa<WhereOp>(op)) {
-      // The condition decides only the selection; the values decide.
-      layout = tileOf(op->getOperand(1)).getLayout().getLayout();
-    }
+    // The first operand's layout wins and the others follow it; the
+    // condition of a where decides only the selection, so the values come
+    // first. A constant, and a value carried from one, follows the others.
+    SmallVector<unsigned> order;
+    if (isa<WhereOp>(op))
+      order = {1, 2, 0};
+    for (unsigned i = 0; i < op->getNumOperands(); ++i)
+      if (tileOf(op->getOperand(i)) && !llvm::is_contained(order, i))
+        order.push_back(i);
+    unsigned leader = order.front();
+    for (unsigned i : order)
+      if (!weakValues.contains(op->getOperand(i))) {
+        leader = i;
+        break;
+      }
+    RegisterLayout layout = getLayout(tileOf(op->getOperand(leader)));
+    std::string why = (Twine("'") + op->getName().getStringRef() +
+                       "' computes in the layout of operand #" + Twine(leader))
+                          .str();
     for (unsigned i = 0; i < op->getNumOperands(); ++i)
       if (tileOf(op->getOperand(i)))
-        convertOperand(op, i, layout);
+        convertOperand(op, i, layout, why);
     if (tileOf(op->getResult(0)) && !tileOf(op->getResult(0)).getLayout())
       assign(op->getResult(0), layout);
     return success();
@@ -495,22 +622,24 @@ private:
         c = forOp.getInitArgs()[arg.getArgNumber() - 1];
       }
       if (isa_and_nonnull<FullOp>(c.getDefiningOp()) &&
-          !tileOf(c).getLayout())
+          !tileOf(c).getLayout()) {
         assign(c, *layout);
+        weakValues.erase(c);
+      }
     });
   }
 
   /// Like convertOperand, but an operand loaded from shared memory for this
   /// dot alone is loaded in `layout` directly (so it can use ldmatrix).
   void assignOrConvertOperand(DotOp dot, unsigned index,
-                              const RegisterLayout &layout) {
+                              const RegisterLayout &layout, const Twine &why) {
     Value operand = dot->getOperand(index);
     auto load = operand.getDefiningOp<LoadSharedOp>();
     if (load && operand.hasOneUse() && unpinnedLoads.contains(operand)) {
       assign(operand, layout);
       return;
     }
-    convertOperand(dot, index, layout);
+    convertOperand(dot, index, layout, why);
   }
 
   LogicalResult visitDot(DotOp dot) {
@@ -533,11 +662,17 @@ private:
           int64_t kTiles = k / instruction->k;
           assignOrConvertOperand(dot, 0,
                                  *rows * layout::local({1, kTiles}) *
-                                     instruction->a->layout);
+                                     instruction->a->layout,
+                                 "an mma.sync dot needs a in the A fragments "
+                                 "of its accumulator tiling");
           assignOrConvertOperand(dot, 1,
                                  layout::local({kTiles, 1}) * *cols *
-                                     instruction->b->layout);
-          convertOperand(dot, 2, *mma);
+                                     instruction->b->layout,
+                                 "an mma.sync dot needs b in the B fragments "
+                                 "of its accumulator tiling");
+          convertOperand(dot, 2, *mma,
+                         "an mma.sync dot accumulates in the mma "
+                         "accumulator layout");
           if (!tileOf(dot.getResult()).getLayout())
             assign(dot.getResult(), *mma);
           return success();
@@ -552,18 +687,140 @@ private:
                            cLayout.str());
     RegisterLayout aLayout = *rows * layout::local({1, k});
     RegisterLayout bLayout = layout::local({k, 1}) * *cols;
-    convertOperand(dot, 0, aLayout);
-    convertOperand(dot, 1, bLayout);
+    convertOperand(dot, 0, aLayout,
+                   "a SIMT dot needs in each thread the rows of a that its "
+                   "accumulators use");
+    convertOperand(dot, 1, bLayout,
+                   "a SIMT dot needs in each thread the columns of b that "
+                   "its accumulators use");
     if (!tileOf(dot.getResult()).getLayout())
       assign(dot.getResult(), cLayout);
     return success();
   }
 
   /// Converts the tile operands of `yield` to the layouts of `targets`.
-  void matchYield(Operation *yield, TypeRange targets) {
+  void matchYield(Operation *yield, TypeRange targets, const Twine &why) {
     for (auto [i, target] : llvm::enumerate(targets))
       if (auto tile = dyn_cast<TileType>(target))
-        convertOperand(yield, i, tile.getLayout().getLayout());
+        convertOperand(yield, i, tile.getLayout().getLayout(), why);
+  }
+
+  /// The layout each loop yields its carried tiles in, before they are
+  /// converted back to the carried layout; filled when learning.
+  void recordYield(Operation *loop, Operation *yield) {
+    if (!learning)
+      return;
+    SmallVector<LayoutAttr> &layouts = yieldedLayouts[loop];
+    for (Value value : yield->getOperands())
+      layouts.push_back(tileOf(value) ? tileOf(value).getLayout()
+                                      : LayoutAttr());
+  }
+
+  /// Gives each constant (zeros, full) that a loop carries, whose layout
+  /// the source leaves to inference, the layout the loop body yields the
+  /// tile in, so that neither the body nor the yield converts it on every
+  /// iteration. The layouts are learnt by inferring a copy of the kernel
+  /// first; the innermost loop that carries a constant decides its layout.
+  void seedCarriedConstants() {
+    auto constantOf = [&](Value init) -> FullOp {
+      while (auto arg = dyn_cast<BlockArgument>(init)) {
+        Operation *loop = arg.getOwner()->getParentOp();
+        if (auto forOp = dyn_cast<scf::ForOp>(loop);
+            forOp && arg.getArgNumber() > 0)
+          init = forOp.getInitArgs()[arg.getArgNumber() - 1];
+        else if (auto whileOp = dyn_cast<scf::WhileOp>(loop);
+                 whileOp && arg.getOwner() == whileOp.getBeforeBody())
+          init = whileOp.getInits()[arg.getArgNumber()];
+        else if (whileOp && arg.getOwner() == whileOp.getAfterBody())
+          init = whileOp.getConditionOp().getArgs()[arg.getArgNumber()];
+        else
+          return nullptr;
+      }
+      auto full = init.getDefiningOp<FullOp>();
+      return full && weakValues.contains(full.getResult()) ? full : nullptr;
+    };
+    auto initsOf = [](Operation *loop) -> OperandRange {
+      if (auto forOp = dyn_cast<scf::ForOp>(loop))
+        return forOp.getInitArgs();
+      return cast<scf::WhileOp>(loop).getInits();
+    };
+    // Every loop, inner ones first, here and in the copy before inference
+    // changes it: the two lists match one to one.
+    auto loopsOf = [](func::FuncOp f) {
+      SmallVector<Operation *> loops;
+      f.walk([&](Operation *op) {
+        if (isa<scf::ForOp, scf::WhileOp>(op))
+          loops.push_back(op);
+      });
+      return loops;
+    };
+    SmallVector<Operation *> loops = loopsOf(func);
+    if (llvm::none_of(loops, [&](Operation *loop) {
+          return llvm::any_of(initsOf(loop),
+                              [&](Value v) { return bool(constantOf(v)); });
+        }))
+      return;
+    func::FuncOp copy = func.clone();
+    SmallVector<Operation *> copyLoops = loopsOf(copy);
+    LayoutInference learner(copy, numThreads, /*remarks=*/false,
+                            /*learning=*/true);
+    {
+      // The real run reports whatever fails.
+      ScopedDiagnosticHandler silence(func.getContext(),
+                                      [](Diagnostic &) { return success(); });
+      if (failed(learner.run()) || copyLoops.size() != loops.size()) {
+        copy.erase();
+        return;
+      }
+    }
+    // The loop that decided each constant's layout.
+    llvm::DenseMap<Operation *, Operation *> seededBy;
+    for (auto [loop, copyLoop] : llvm::zip(loops, copyLoops)) {
+      auto it = learner.yieldedLayouts.find(copyLoop);
+      if (it == learner.yieldedLayouts.end())
+        continue;
+      learntYields[loop] = it->second;
+      OperandRange inits = initsOf(loop);
+      for (auto [i, init, layout] : llvm::enumerate(inits, it->second)) {
+        FullOp full = constantOf(init);
+        if (!full || !layout)
+          continue;
+        auto [decider, first] = seededBy.try_emplace(full, loop);
+        if (first) {
+          if (tileOf(full.getResult()).getLayout() != layout)
+            assign(full.getResult(), layout.getLayout());
+          continue;
+        }
+        // A constant that an earlier loop, not one inside this one,
+        // decided starts this loop too: this loop gets its own, in the
+        // layout it yields.
+        if (init != full.getResult() || loop->isAncestor(decider->second) ||
+            tileOf(init).getLayout() == layout)
+          continue;
+        builder.setInsertionPointAfter(full);
+        auto own = builder.create<FullOp>(
+            full.getLoc(), withLayout(tileOf(init), layout.getLayout()),
+            full.getValue());
+        weakValues.insert(own);
+        loop->setOperand(inits.getBeginOperandIndex() + i, own);
+      }
+    }
+    copy.erase();
+  }
+
+  /// Whether `loop` carries a weak value as its tile `index`, started by
+  /// `init`: a constant (or a value carried from one) in the layout the
+  /// loop yields it in (seedCarriedConstants), or any such value while
+  /// learning. Otherwise the carried tile leads as any other, so a constant
+  /// whose layout this loop did not decide costs what it did before.
+  bool carriesWeak(Operation *loop, unsigned index, Value init) {
+    if (!weakValues.contains(init))
+      return false;
+    if (learning)
+      return true;
+    auto it = learntYields.find(loop);
+    return it != learntYields.end() &&
+           it->second[index] == tileOf(init).getLayout();
   }
 
   LogicalResult visitFor(scf::ForOp forOp) {
@@ -573,10 +830,14 @@ private:
       if (TileType tile = tileOf(init)) {
         arg.setType(tile);
         result.setType(tile);
+        if (carriesWeak(forOp, arg.getArgNumber() - 1, init))
+          weakValues.insert(arg);
       }
     if (failed(visitRegion(forOp.getRegion())))
       return failure();
-    matchYield(forOp.getBody()->getTerminator(), forOp.getResultTypes());
+    recordYield(forOp, forOp.getBody()->getTerminator());
+    matchYield(forOp.getBody()->getTerminator(), forOp.getResultTypes(),
+               kCarriedWhy);
     return success();
   }
 
@@ -591,7 +852,9 @@ private:
          llvm::zip(ifOp.getResults(), thenYield->getOperands()))
       if (tileOf(value))
         result.setType(value.getType());
-    matchYield(ifOp.elseYield(), ifOp.getResultTypes());
+    matchYield(ifOp.elseYield(), ifOp.getResultTypes(),
+               "the results of an if take the layouts of the values the "
+               "then branch yields");
     return success();
   }
 
@@ -604,6 +867,10 @@ private:
         before.setType(tile);
         after.setType(tile);
         result.setType(tile);
+        if (carriesWeak(whileOp, before.getArgNumber(), init)) {
+          weakValues.insert(before);
+          weakValues.insert(after);
+        }
       }
     if (failed(visitRegion(whileOp.getBefore())) ||
         failed(visitRegion(whileOp.getAfter())))
@@ -611,14 +878,29 @@ private:
     Operation *condition = whileOp.getConditionOp();
     for (auto [i, target] : llvm::enumerate(whileOp.getResultTypes()))
       if (auto tile = dyn_cast<TileType>(target))
-        convertOperand(condition, i + 1, tile.getLayout().getLayout());
-    matchYield(whileOp.getYieldOp(), whileOp.getResultTypes());
+        convertOperand(condition, i + 1, tile.getLayout().getLayout(),
+                       kCarriedWhy);
+    recordYield(whileOp, whileOp.getYieldOp());
+    matchYield(whileOp.getYieldOp(), whileOp.getResultTypes(), kCarriedWhy);
     return success();
   }
 
+  static constexpr const char *kCarriedWhy =
+      "a loop carries a tile in the layout of its initial value";
+
   func::FuncOp func;
   int64_t numThreads;
+  /// Whether to report the conversions (-Rpass=layout).
+  bool remarks;
+  /// Whether this run infers a copy of the kernel only to learn the layouts
+  /// loops yield (seedCarriedConstants).
+  bool learning;
+  /// When learning, per loop, the layout of each value its body yields
+  /// (none for scalars).
+  llvm::DenseMap<Operation *, SmallVector<LayoutAttr>> yieldedLayouts;
   OpBuilder builder;
+  /// The conversions inserted, with reasons, when reporting them.
+  llvm::DenseMap<Operation *, Conversion> conversions;
   /// Shared loads whose layout the source leaves to inference.
   llvm::DenseSet<Value> unpinnedLoads;
   /// Global loads likewise: one that only feeds a broadcast is loaded in the
@@ -626,15 +908,29 @@ private:
   llvm::DenseSet<Value> unpinnedGlobalLoads;
   /// Stored tiles whose layout the source leaves to inference.
   llvm::DenseSet<Value> unpinnedStoredTiles;
+  /// Tiles whose layout says nothing about their use: constants whose
+  /// layout the source leaves to inference (the default layout of their
+  /// shape) and values carried by loops from them. An elementwise
+  /// instruction takes another operand's layout before theirs.
+  llvm::DenseSet<Value> weakValues;
+  /// Constants made again in another layout, erased at the end if no use
+  /// is left.
+  llvm::SetVector<FullOp> replacedConstants;
+  /// Per loop, the layout the learning run saw it yield each value in.
+  llvm::DenseMap<Operation *, SmallVector<LayoutAttr>> learntYields;
+  /// The constant made again for each (constant, layout).
+  llvm::DenseMap<std::pair<Operation *, Attribute>, Value> constantCopies;
 };
 
 struct InferLayoutsPass : tilus::impl::InferLayoutsBase<InferLayoutsPass> {
+  using InferLayoutsBase::InferLayoutsBase;
+
   void runOnOperation() override {
     getOperation().walk([&](func::FuncOp func) {
       auto warps = func->getAttrOfType<IntegerAttr>(kernel_attr::kNumWarps);
       if (!warps)
         return;
-      LayoutInference inference(func, warps.getInt() * kWarpSize);
+      LayoutInference inference(func, warps.getInt() * kWarpSize, remarks);
       if (failed(inference.run()))
         signalPassFailure();
     });

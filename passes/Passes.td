@@ -13,9 +13,17 @@ def InferLayouts : Pass<"tilus-infer-layouts", "mlir::ModuleOp"> {
     default layout of their shape, elementwise results follow their first
     operand, reductions reduce their source's layout, dot derives its
     operands' layouts from the accumulator's. Operands whose layout differs
-    from the one a rule needs get a `tilus.convert_layout`.
+    from the one a rule needs get a `tilus.convert_layout`. With `remarks`,
+    each conversion gets a remark at the instruction that needed it: the
+    layouts, the rule, and what the lowering will spend on it (shared bytes,
+    barriers and shared-memory accesses, or nothing when it stays in each
+    thread's registers).
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for each layout conversion inserted, with its cost">
+  ];
 }
 
 def Vectorize : Pass<"tilus-vectorize", "mlir::ModuleOp"> {

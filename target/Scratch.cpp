@@ -146,3 +146,30 @@ int64_t tilus::getScratchBytes(Operation *op) {
     return 0;
   return getScratchLayout(source).cosize() * getElementBytes(source);
 }
+
+MoveCost tilus::getMoveCost(Operation *op) {
+  MoveCost cost;
+  auto source = cast<TileType>(op->getOperand(0).getType());
+  auto result = cast<TileType>(op->getResult(0).getType());
+  RegisterLayout from = getLayout(source), to = getLayout(result);
+  std::optional<SourceIndexMap> map = getSourceIndexMap(op);
+  if (std::optional<SmallVector<int64_t>> gather =
+          getRegisterGather(from, to, *map)) {
+    // The lowering forwards the registers as they are when each result
+    // local index reads the same source local index, else shuffles them.
+    bool identity =
+        from.numLocals() == to.numLocals() &&
+        llvm::all_of(llvm::enumerate(*gather), [](auto entry) {
+          return static_cast<int64_t>(entry.index()) == entry.value();
+        });
+    if (!identity)
+      cost.registerMoves = to.numLocals();
+    return cost;
+  }
+  cost.scratchBytes =
+      getScratchLayout(source).cosize() * getElementBytes(source);
+  cost.barriers = 2;
+  cost.sharedStores = from.numLocals();
+  cost.sharedLoads = to.numLocals();
+  return cost;
+}

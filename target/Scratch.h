@@ -60,6 +60,32 @@ std::optional<llvm::SmallVector<int64_t>>
 getRegisterGather(const RegisterLayout &source, const RegisterLayout &result,
                   const SourceIndexMap &map);
 
+/// What a layout-moving instruction costs as the lowering implements it
+/// (codegen/LayoutLowering.cpp): nothing, a permutation of each thread's
+/// registers, or a round trip through its scratch area, fenced by a barrier
+/// on each side, in which each thread stores the elements it holds (its
+/// replicas leave it to the first holder) and loads the ones it needs, one
+/// shared-memory access per element.
+struct MoveCost {
+  /// Bytes of scratch; 0 when the move stays in registers.
+  int64_t scratchBytes = 0;
+  /// bar.sync instructions: 2 through scratch, else 0.
+  int64_t barriers = 0;
+  /// Shared-memory stores and loads per thread.
+  int64_t sharedStores = 0;
+  int64_t sharedLoads = 0;
+  /// Registers a thread moves when the move is a permutation of them; 0
+  /// when every thread holds its elements at the same local indices.
+  int64_t registerMoves = 0;
+
+  bool inRegisters() const { return scratchBytes == 0; }
+  bool isFree() const { return inRegisters() && registerMoves == 0; }
+};
+
+/// The cost of `op` (convert_layout, broadcast, slice or transpose) with
+/// layouts on its source and result.
+MoveCost getMoveCost(mlir::Operation *op);
+
 /// Bytes of a tile's elements stored densely, one byte or more each.
 int64_t getTileBytes(TileType tile);
 

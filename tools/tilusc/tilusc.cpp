@@ -87,7 +87,8 @@ cl::list<std::string>
                           "(vectorize: the width of each global access and "
                           "why a wider one was refused; mma: the mma.sync "
                           "instruction and warp tiling of each dot, or why "
-                          "it stays SIMT)"),
+                          "it stays SIMT; layout: each layout conversion "
+                          "that inference inserts, why, and its cost)"),
                  cl::value_desc("pass"), cl::cat(category));
 
 cl::opt<unsigned>
@@ -670,9 +671,11 @@ int main(int argc, char **argv) {
       options.vectorizeRemarks = true;
     else if (pass == "mma")
       options.mmaRemarks = true;
+    else if (pass == "layout")
+      options.layoutRemarks = true;
     else
       return fail("-Rpass=" + pass + ": no remarks for this pass; "
-                  "expected vectorize or mma");
+                  "expected vectorize, mma or layout");
   }
   for (const std::string &define : defines) {
     auto [name, value] = StringRef(define).split('=');

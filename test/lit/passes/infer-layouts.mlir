@@ -24,11 +24,42 @@ func.func @anchors(%p: !llvm.ptr<1>, %x: f16) attributes {tilus.kernel, tilus.nu
 // CHECK: %[[T:.*]] = tilus.transpose {{.*}} -> !tilus.tile<8x4xf32, #tilus.layout<"[[TL:.*]]">>
 // CHECK: %[[C:.*]] = tilus.convert_layout %{{.*}} : !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">> -> !tilus.tile<8x4xf32, #tilus.layout<"[[TL]]">>
 // CHECK: tilus.add %[[T]], %[[C]] : !tilus.tile<8x4xf32, #tilus.layout<"[[TL]]">>
-func.func @elementwise(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+func.func @elementwise(%x: f32, %p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
   %a = tilus.full %x : f32 -> !tilus.tile<4x8xf32, #tilus.layout<"spatial(4,8)">>
   %t = tilus.transpose %a [1, 0] : !tilus.tile<4x8xf32, #tilus.layout<"spatial(4,8)">> -> !tilus.tile<8x4xf32>
-  %c = tilus.full %x : f32 -> !tilus.tile<8x4xf32>
+  %g = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<8x4xf32>
+  %c = tilus.load_global %g[%c0, %c0] : !tilus.global<8x4xf32>, i32, i32 -> !tilus.tile<8x4xf32>
   %d = tilus.add %t, %c : !tilus.tile<8x4xf32>
+  return
+}
+
+// -----
+
+// A constant tile (full) is made in the layout of the operand it meets, also
+// as the first operand: no conversion. One that meets another layout than
+// its own is made again in it, once per layout, next to the original.
+// CHECK-LABEL: func.func @constant_operand
+// CHECK-NOT: tilus.convert_layout
+// CHECK: %[[F:.*]] = tilus.full %{{.*}} -> !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">>
+// CHECK: %[[G:.*]] = tilus.full %{{.*}} -> !tilus.tile<8x4xf32, #tilus.layout<"column_spatial(8,4)">>
+// CHECK-NOT: tilus.convert_layout
+// CHECK: %[[T:.*]] = tilus.transpose
+// CHECK: %[[B:.*]] = tilus.load_global
+// CHECK: tilus.sub %[[G]], %[[T]] : !tilus.tile<8x4xf32, #tilus.layout<"column_spatial(8,4)">>
+// CHECK: tilus.mul %[[G]], %[[T]]
+// CHECK: tilus.add %[[F]], %[[B]] : !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">>
+// CHECK-NOT: tilus.convert_layout
+func.func @constant_operand(%x: f32, %p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
+  %f = tilus.full %x : f32 -> !tilus.tile<8x4xf32>
+  %a = tilus.full %x : f32 -> !tilus.tile<4x8xf32, #tilus.layout<"spatial(4,8)">>
+  %t = tilus.transpose %a [1, 0] : !tilus.tile<4x8xf32, #tilus.layout<"spatial(4,8)">> -> !tilus.tile<8x4xf32>
+  %gb = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<8x4xf32>
+  %b = tilus.load_global %gb[%c0, %c0] : !tilus.global<8x4xf32>, i32, i32 -> !tilus.tile<8x4xf32>
+  %d = tilus.sub %f, %t : !tilus.tile<8x4xf32>
+  %e = tilus.mul %f, %t : !tilus.tile<8x4xf32>
+  %g = tilus.add %f, %b : !tilus.tile<8x4xf32>
   return
 }
 
@@ -50,8 +81,10 @@ func.func @reduce(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, 
 // CHECK-LABEL: func.func @broadcast
 // CHECK: %[[S:.*]] = tilus.convert_layout {{.*}} -> !tilus.tile<4x1xf32, #tilus.layout<"[[RED:.*]]">>
 // CHECK: tilus.broadcast %[[S]] : !tilus.tile<4x1xf32, #tilus.layout<"[[RED]]">> -> !tilus.tile<4x64xf32, #tilus.layout<"local(2,1).spatial(2,16).local(1,4)">>
-func.func @broadcast(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
-  %a = tilus.full %x : f32 -> !tilus.tile<4x1xf32, #tilus.layout<"spatial(4,1).replicate(8)">>
+func.func @broadcast(%p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
+  %g = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<4x1xf32>
+  %a = tilus.load_global %g[%c0, %c0] : !tilus.global<4x1xf32>, i32, i32 -> !tilus.tile<4x1xf32, #tilus.layout<"spatial(4,1).replicate(8)">>
   %b = tilus.broadcast %a : !tilus.tile<4x1xf32, #tilus.layout<"spatial(4,1).replicate(8)">> -> !tilus.tile<4x64xf32>
   return
 }
@@ -86,9 +119,12 @@ func.func @view(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, ti
 // CHECK: %[[A:.*]] = tilus.convert_layout {{.*}} -> !tilus.tile<8x16xf32, #tilus.layout<"local(1,16).spatial(8,1).replicate(4)">>
 // CHECK: %[[B:.*]] = tilus.convert_layout {{.*}} -> !tilus.tile<16x4xf32, #tilus.layout<"replicate(8).local(16,1).spatial(1,4)">>
 // CHECK: tilus.dot %[[A]], %[[B]], %{{.*}} : {{.*}}, !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">>
-func.func @dot(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
-  %a = tilus.full %x : f32 -> !tilus.tile<8x16xf32>
-  %b = tilus.full %x : f32 -> !tilus.tile<16x4xf32>
+func.func @dot(%x: f32, %p: !llvm.ptr<1>, %q: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
+  %ga = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<8x16xf32>
+  %gb = tilus.global_view %q[] : !llvm.ptr<1> -> !tilus.global<16x4xf32>
+  %a = tilus.load_global %ga[%c0, %c0] : !tilus.global<8x16xf32>, i32, i32 -> !tilus.tile<8x16xf32>
+  %b = tilus.load_global %gb[%c0, %c0] : !tilus.global<16x4xf32>, i32, i32 -> !tilus.tile<16x4xf32>
   %c = tilus.full %x : f32 -> !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">>
   %d = tilus.dot %a, %b, %c : !tilus.tile<8x16xf32>, !tilus.tile<16x4xf32>, !tilus.tile<8x4xf32, #tilus.layout<"spatial(8,4)">>
   return
@@ -149,11 +185,13 @@ func.func @pinned(%p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 
 // CHECK: %[[C:.*]] = tilus.convert_layout %{{.*}} : !tilus.tile<32xf32, #tilus.layout<"replicate(32).local(32)">> -> !tilus.tile<32xf32, #tilus.layout<"replicate(32).local(32)">>
 // CHECK: %[[Y:.*]] = tilus.convert_layout %[[C]] {{.*}} -> !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>
 // CHECK: scf.yield %[[Y]]
-func.func @convert_to_carried(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+func.func @convert_to_carried(%x: f32, %p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
   %c0 = arith.constant 0 : index
   %c2 = arith.constant 2 : index
   %c1 = arith.constant 1 : index
-  %init = tilus.full %x : f32 -> !tilus.tile<32xf32>
+  %i0 = arith.constant 0 : i32
+  %g = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<32xf32>
+  %init = tilus.load_global %g[%i0] : !tilus.global<32xf32>, i32 -> !tilus.tile<32xf32>
   %r = scf.for %i = %c0 to %c2 step %c1 iter_args(%acc = %init) -> (!tilus.tile<32xf32>) {
     %a = tilus.full %x : f32 -> !tilus.tile<32xf32, #tilus.layout<"replicate(32).local(32)">>
     %c = tilus.convert_layout %a : !tilus.tile<32xf32, #tilus.layout<"replicate(32).local(32)">> -> !tilus.tile<32xf32>
