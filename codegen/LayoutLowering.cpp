@@ -1,13 +1,15 @@
 //===- LayoutLowering.cpp - Moving elements between threads -------------===//
 //
-// convert_layout, broadcast, slice and transpose read, for each result
-// element, one source element (target/Scratch.h). When every thread already
-// holds the source elements of its result elements, the instruction is a
-// shuffle of that thread's registers. Otherwise the source goes through the
+// convert_layout, broadcast, slice, transpose and reshape read, for each
+// result element, one source element (target/Scratch.h). When every thread
+// already holds the source elements of its result elements, the instruction
+// is a shuffle of that thread's registers. Otherwise the source goes through the
 // instruction's scratch area: a barrier (earlier users of the area may still
 // read it), each element stored once at its place (row-major, wide rows
 // padded against bank conflicts: getScratchLayout), a barrier, and each
-// thread loads the elements it needs.
+// thread loads the elements it needs. `item` gives every thread a tile's
+// one element: from its own register when the layout gives it to every
+// thread, else through scratch from the element's first holder.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +56,29 @@ void emitScratchStores(OpBuilder &builder, Location loc, Value base,
   } else {
     emitStores(builder, loc);
   }
+}
+
+/// The source coordinates of a reshape's result element at `coords`: its
+/// row-major number in the result shape, split row-major by the source
+/// shape (constant divisors).
+SmallVector<Value> emitReshapedCoordinates(OpBuilder &builder, Location loc,
+                                           const SourceIndexMap &map,
+                                           ArrayRef<Value> coords) {
+  auto constant = [&](int64_t v) -> Value {
+    return builder.create<arith::ConstantIntOp>(loc, v, 32);
+  };
+  Value linear = constant(0);
+  for (auto [coord, extent] : llvm::zip(coords, map.resultShape))
+    linear = builder.create<arith::AddIOp>(
+        loc, builder.create<arith::MulIOp>(loc, linear, constant(extent)),
+        coord);
+  SmallVector<Value> source(map.sourceShape.size());
+  for (size_t d = map.sourceShape.size(); d-- > 0;) {
+    Value extent = constant(map.sourceShape[d]);
+    source[d] = builder.create<arith::RemUIOp>(loc, linear, extent);
+    linear = builder.create<arith::DivUIOp>(loc, linear, extent);
+  }
+  return source;
 }
 
 /// Lowers a layout-moving instruction in registers or through scratch.
@@ -114,6 +139,8 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
       SmallVector<Value> coords =
           emitLayoutCoordinates(rewriter, loc, to, threadId, local);
       SmallVector<Value> sourceCoords;
+      if (map.isReshape())
+        sourceCoords = emitReshapedCoordinates(rewriter, loc, map, coords);
       for (auto [dim, offsetInDim] : llvm::zip(map.fromDim, map.offset)) {
         Value shift =
             rewriter.create<arith::ConstantIntOp>(loc, offsetInDim, 32);
@@ -129,6 +156,58 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
       output = rewriter.create<vector::InsertOp>(loc, loaded, output, local);
     }
     rewriter.replaceOp(op, output);
+    return success();
+  }
+};
+
+/// `item`: every thread reads its own register when each holds the
+/// element; otherwise the first holder stores it to the scratch area
+/// between two barriers (earlier users of the area, then the store) and
+/// every thread loads it, so the scalar is uniform over the block.
+struct ItemLowering : OpConversionPattern<ItemOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ItemOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TileType source = op.getSource().getType();
+    if (!source.getLayout())
+      return op.emitOpError("needs a layout on its tile; run layout "
+                            "inference before lowering");
+    auto vectorType = dyn_cast_or_null<VectorType>(
+        getTypeConverter()->convertType(source));
+    if (!vectorType)
+      return op.emitOpError("has no registers for elements of type ")
+             << source.getElementType();
+    Type elementType = vectorType.getElementType();
+    Value input = adaptor.getSource();
+    if (isHeldByEveryThread(source, getKernelNumThreads(op))) {
+      rewriter.replaceOpWithNewOp<vector::ExtractOp>(op, input, 0);
+      return success();
+    }
+    auto offset = op->getAttrOfType<IntegerAttr>(plan_attr::kScratchOffset);
+    if (!offset)
+      return op.emitOpError("moves its element between threads and needs '")
+             << plan_attr::kScratchOffset
+             << "'; run tilus-plan-shared-memory before lowering";
+    RegisterLayout layout = getLayout(source);
+    std::vector<int64_t> zero(layout.rank(), 0);
+    int64_t owner = layout.firstThreadOf(zero.data());
+    Value base = emitDynamicSharedAddress(rewriter, loc, op, offset.getInt());
+    Value threadId =
+        rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+    Value isOwner = rewriter.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq, threadId,
+        rewriter.create<arith::ConstantIntOp>(loc, owner, 32));
+    rewriter.create<NVVM::Barrier0Op>(loc);
+    rewriter.create<scf::IfOp>(loc, isOwner, [&](OpBuilder &b, Location l) {
+      b.create<LLVM::StoreOp>(l, b.create<vector::ExtractOp>(l, input, 0),
+                              base);
+      b.create<scf::YieldOp>(l);
+    });
+    rewriter.create<NVVM::Barrier0Op>(loc);
+    rewriter.replaceOpWithNewOp<LLVM::LoadOp>(op, elementType, base);
     return success();
   }
 };
@@ -167,6 +246,7 @@ void tilus::populateLayoutLoweringPatterns(const TypeConverter &converter,
                                            RewritePatternSet &patterns) {
   patterns
       .add<MoveLowering<ConvertLayoutOp>, MoveLowering<BroadcastOp>,
-           MoveLowering<SliceOp>, MoveLowering<TransposeOp>, ArangeLowering>(
+           MoveLowering<SliceOp>, MoveLowering<TransposeOp>,
+           MoveLowering<ReshapeOp>, ItemLowering, ArangeLowering>(
           converter, patterns.getContext());
 }

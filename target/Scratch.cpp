@@ -41,7 +41,22 @@ std::optional<SourceIndexMap> tilus::getSourceIndexMap(Operation *op) {
           map.fromDim[p] = d;
         return map;
       })
+      .Case([&](ReshapeOp op) {
+        SourceIndexMap map;
+        ArrayRef<int64_t> to = op.getType().getShape(),
+                          from = op.getSource().getType().getShape();
+        map.resultShape.assign(to.begin(), to.end());
+        map.sourceShape.assign(from.begin(), from.end());
+        map.reshape = true;
+        return map;
+      })
       .Default([](Operation *) { return std::nullopt; });
+}
+
+bool tilus::isHeldByEveryThread(TileType tile, int64_t numThreads) {
+  RegisterLayout layout = getLayout(tile);
+  return layout.numThreads() == numThreads &&
+         layout.replication() == numThreads;
 }
 
 std::optional<SmallVector<int64_t>>
@@ -127,6 +142,14 @@ int64_t tilus::getScratchBytes(Operation *op) {
   // The previous value, from the thread that adds to every thread.
   if (isa<AtomicAddOp>(op))
     return 4;
+  // The element, from its first holder to every thread.
+  if (auto item = dyn_cast<ItemOp>(op)) {
+    TileType source = item.getSource().getType();
+    if (!source.getLayout() ||
+        isHeldByEveryThread(source, getKernelNumThreads(op)))
+      return 0;
+    return 8;
+  }
   if (auto reduce = dyn_cast<ReduceOp>(op)) {
     TileType source = reduce.getSource().getType();
     if (!source.getLayout() || !spansWarps(getLayout(source), reduce.getDim()))
