@@ -7,9 +7,8 @@
 // instruction's scratch area: a barrier (earlier users of the area may still
 // read it), each element stored once at its place (row-major, wide rows
 // padded against bank conflicts: getScratchLayout), a barrier, and each
-// thread loads the elements it needs. `item` gives every thread a tile's
-// one element: from its own register when the layout gives it to every
-// thread, else through scratch from the element's first holder.
+// thread loads the elements it needs. `item` reads a one-element tile's
+// register, which every thread holds.
 //
 //===----------------------------------------------------------------------===//
 
@@ -160,54 +159,28 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
   }
 };
 
-/// `item`: every thread reads its own register when each holds the
-/// element; otherwise the first holder stores it to the scratch area
-/// between two barriers (earlier users of the area, then the store) and
-/// every thread loads it, so the scalar is uniform over the block.
+/// `item`: the layout algebra names an element for every (thread, local)
+/// pair, so every thread of the block holds a one-element tile (the
+/// element replicated over all threads) and reads its own register; the
+/// copies are equal, so the scalar is uniform.
 struct ItemLowering : OpConversionPattern<ItemOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(ItemOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     TileType source = op.getSource().getType();
     if (!source.getLayout())
       return op.emitOpError("needs a layout on its tile; run layout "
                             "inference before lowering");
-    auto vectorType = dyn_cast_or_null<VectorType>(
-        getTypeConverter()->convertType(source));
-    if (!vectorType)
-      return op.emitOpError("has no registers for elements of type ")
-             << source.getElementType();
-    Type elementType = vectorType.getElementType();
-    Value input = adaptor.getSource();
-    if (isHeldByEveryThread(source, getKernelNumThreads(op))) {
-      rewriter.replaceOpWithNewOp<vector::ExtractOp>(op, input, 0);
-      return success();
-    }
-    auto offset = op->getAttrOfType<IntegerAttr>(plan_attr::kScratchOffset);
-    if (!offset)
-      return op.emitOpError("moves its element between threads and needs '")
-             << plan_attr::kScratchOffset
-             << "'; run tilus-plan-shared-memory before lowering";
-    RegisterLayout layout = getLayout(source);
-    std::vector<int64_t> zero(layout.rank(), 0);
-    int64_t owner = layout.firstThreadOf(zero.data());
-    Value base = emitDynamicSharedAddress(rewriter, loc, op, offset.getInt());
-    Value threadId =
-        rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
-    Value isOwner = rewriter.create<arith::CmpIOp>(
-        loc, arith::CmpIPredicate::eq, threadId,
-        rewriter.create<arith::ConstantIntOp>(loc, owner, 32));
-    rewriter.create<NVVM::Barrier0Op>(loc);
-    rewriter.create<scf::IfOp>(loc, isOwner, [&](OpBuilder &b, Location l) {
-      b.create<LLVM::StoreOp>(l, b.create<vector::ExtractOp>(l, input, 0),
-                              base);
-      b.create<scf::YieldOp>(l);
-    });
-    rewriter.create<NVVM::Barrier0Op>(loc);
-    rewriter.replaceOpWithNewOp<LLVM::LoadOp>(op, elementType, base);
+    int64_t numThreads = getKernelNumThreads(op);
+    if (getLayout(source).replication() != numThreads)
+      return op.emitOpError("needs the element held by all ")
+             << numThreads << " threads of the block, but its layout "
+             << getLayout(source).str() << " gives it to "
+             << getLayout(source).replication();
+    rewriter.replaceOpWithNewOp<vector::ExtractOp>(op, adaptor.getSource(),
+                                                   0);
     return success();
   }
 };

@@ -737,8 +737,8 @@ mlir::FailureOr<Val> Generator::genItem(const Expr &call) {
   if (!element.isSignlessInteger() && !llvm::isa<mlir::FloatType>(element)) {
     report(call.operands[0]->loc,
            "'item' gives a scalar of bool, a signed integer type, f16, bf16 "
-           "or f32, got " +
-               describe(*x) + "; cast the tile first");
+           "or f32, not of " +
+               getDType(element)->name() + "; cast the tile first");
     return mlir::failure();
   }
   return Val::of(Val::Kind::Scalar,

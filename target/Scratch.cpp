@@ -53,12 +53,6 @@ std::optional<SourceIndexMap> tilus::getSourceIndexMap(Operation *op) {
       .Default([](Operation *) { return std::nullopt; });
 }
 
-bool tilus::isHeldByEveryThread(TileType tile, int64_t numThreads) {
-  RegisterLayout layout = getLayout(tile);
-  return layout.numThreads() == numThreads &&
-         layout.replication() == numThreads;
-}
-
 std::optional<SmallVector<int64_t>>
 tilus::getRegisterGather(const RegisterLayout &source,
                          const RegisterLayout &result,
@@ -142,14 +136,6 @@ int64_t tilus::getScratchBytes(Operation *op) {
   // The previous value, from the thread that adds to every thread.
   if (isa<AtomicAddOp>(op))
     return 4;
-  // The element, from its first holder to every thread.
-  if (auto item = dyn_cast<ItemOp>(op)) {
-    TileType source = item.getSource().getType();
-    if (!source.getLayout() ||
-        isHeldByEveryThread(source, getKernelNumThreads(op)))
-      return 0;
-    return 8;
-  }
   if (auto reduce = dyn_cast<ReduceOp>(op)) {
     TileType source = reduce.getSource().getType();
     if (!source.getLayout() || !spansWarps(getLayout(source), reduce.getDim()))

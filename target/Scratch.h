@@ -92,11 +92,6 @@ SharedLayout getScratchLayout(TileType tile);
 /// i32 indices of the same slots from this byte offset (4-byte aligned).
 int64_t getReduceIndexScratchOffset(ReduceOp reduce);
 
-/// Whether every thread of the block holds the one element of `tile` (its
-/// layout replicates it over all `numThreads`), so that `item` reads its own
-/// register; otherwise the value goes through scratch.
-bool isHeldByEveryThread(TileType tile, int64_t numThreads);
-
 /// Bytes of shared memory `op` needs as scratch while it runs (0 for most
 /// operations); the shared-memory planning pass reserves them and records
 /// the offset in the `tilus.scratch_offset` attribute.

@@ -816,7 +816,7 @@ LogicalResult ItemOp::verify() {
     return emitOpError("result type ")
            << getType() << " is not the element type "
            << source.getElementType();
-  return success();
+  return verifyTileThreads(*this, source);
 }
 
 LogicalResult UnaryOp::verify() {

@@ -336,10 +336,9 @@ def Tilus_ItemOp : Tilus_Op<"item", [Pure]> {
   let summary = "the one element of a tile as a scalar, in every thread";
   let description = [{
     The tile has exactly one element; every thread of the block gets its
-    value (a uniform scalar). When every thread holds the element (the
-    layout replicates it over all threads) each reads its own register;
-    otherwise the first holder writes it to shared memory and every thread
-    reads it after a barrier. The result has the element type.
+    value (a uniform scalar). A layout names an element for every thread,
+    so every thread holds a one-element tile and reads its own register.
+    The result has the element type.
 
     ```mlir
     %s = tilus.item %t : !tilus.tile<1x1xf32> -> f32
