@@ -174,7 +174,7 @@ struct ItemLowering : OpConversionPattern<ItemOp> {
       return op.emitOpError("needs a layout on its tile; run layout "
                             "inference before lowering");
     int64_t numThreads = getKernelNumThreads(op);
-    if (getLayout(source).replication() != numThreads)
+    if (numThreads != 0 && getLayout(source).replication() != numThreads)
       return op.emitOpError("needs the element held by all ")
              << numThreads << " threads of the block, but its layout "
              << getLayout(source).str() << " gives it to "
