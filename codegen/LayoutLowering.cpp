@@ -3,9 +3,9 @@
 // convert_layout, broadcast, slice, transpose and reshape read, for each
 // result element, one source element (target/Scratch.h). When every thread
 // already holds the source elements of its result elements, the instruction
-// is a shuffle of that thread's registers. Otherwise the source goes through the
-// instruction's scratch area: a barrier (earlier users of the area may still
-// read it), each element stored once at its place (row-major, wide rows
+// is a shuffle of that thread's registers. Otherwise the source goes through
+// the instruction's scratch area: a barrier (earlier users of the area may
+// still read it), each element stored once at its place (row-major, wide rows
 // padded against bank conflicts: getScratchLayout), a barrier, and each
 // thread loads the elements it needs. `item` reads a one-element tile's
 // register, which every thread holds.
@@ -179,8 +179,7 @@ struct ItemLowering : OpConversionPattern<ItemOp> {
              << numThreads << " threads of the block, but its layout "
              << getLayout(source).str() << " gives it to "
              << getLayout(source).replication();
-    rewriter.replaceOpWithNewOp<vector::ExtractOp>(op, adaptor.getSource(),
-                                                   0);
+    rewriter.replaceOpWithNewOp<vector::ExtractOp>(op, adaptor.getSource(), 0);
     return success();
   }
 };
@@ -217,9 +216,8 @@ struct ArangeLowering : OpConversionPattern<ArangeOp> {
 
 void tilus::populateLayoutLoweringPatterns(const TypeConverter &converter,
                                            RewritePatternSet &patterns) {
-  patterns
-      .add<MoveLowering<ConvertLayoutOp>, MoveLowering<BroadcastOp>,
-           MoveLowering<SliceOp>, MoveLowering<TransposeOp>,
-           MoveLowering<ReshapeOp>, ItemLowering, ArangeLowering>(
-          converter, patterns.getContext());
+  patterns.add<MoveLowering<ConvertLayoutOp>, MoveLowering<BroadcastOp>,
+               MoveLowering<SliceOp>, MoveLowering<TransposeOp>,
+               MoveLowering<ReshapeOp>, ItemLowering, ArangeLowering>(
+      converter, patterns.getContext());
 }

@@ -692,8 +692,8 @@ mlir::FailureOr<Val> Generator::genReshape(const Expr &call) {
       return mlir::failure();
     int64_t limit = tile.getRank() + (expand ? 1 : 0);
     if (*axis < 0 || *axis >= limit) {
-      report(arg.loc, "axis " + Twine(*axis) + " is out of range for '" +
-                          name + "' of a rank-" + Twine(tile.getRank()) +
+      report(arg.loc, "axis " + Twine(*axis) + " is out of range for '" + name +
+                          "' of a rank-" + Twine(tile.getRank()) +
                           " tile (0 to " + Twine(limit - 1) + ")");
       return mlir::failure();
     }
@@ -715,10 +715,10 @@ mlir::FailureOr<Val> Generator::genReshape(const Expr &call) {
   }
   if (shape == tile.getShape())
     return *x;
-  return Val::of(Val::Kind::Tile,
-                 builder.create<ReshapeOp>(
-                     loc(call.loc), tileType(shape, tile.getElementType()),
-                     x->value));
+  return Val::of(
+      Val::Kind::Tile,
+      builder.create<ReshapeOp>(
+          loc(call.loc), tileType(shape, tile.getElementType()), x->value));
 }
 
 mlir::FailureOr<Val> Generator::genItem(const Expr &call) {

@@ -479,8 +479,8 @@ mlir::LogicalResult Generator::broadcastPair(const Expr &expr, Val &a, Val &b) {
     if (tile.getRank() != rank)
       val = Val::of(Val::Kind::Tile,
                     builder.create<ReshapeOp>(
-                        loc(expr.loc),
-                        tileType(extents, tile.getElementType()), val.value));
+                        loc(expr.loc), tileType(extents, tile.getElementType()),
+                        val.value));
   };
   raise(a, ta, sa);
   raise(b, tb, sb);

@@ -339,8 +339,7 @@ private:
               unpinnedReshapes.contains(operand) &&
               unpinnedGlobalLoads.contains(reshape.getSource()) &&
               reshape.getSource().hasOneUse()) {
-            ArrayRef<int64_t> loaded =
-                tileOf(reshape.getSource()).getShape();
+            ArrayRef<int64_t> loaded = tileOf(reshape.getSource()).getShape();
             if (auto layout = source->reshape(
                     std::vector<int64_t>(loaded.begin(), loaded.end()))) {
               assign(reshape.getSource(), *layout);
@@ -375,9 +374,9 @@ private:
           if (reshaped) {
             assign(reshape.getResult(), *reshaped);
           } else {
-            LLVM_DEBUG(llvm::dbgs() << "reshape of " << source.str()
-                                    << " moves elements: "
-                                    << reshaped.error().message << "\n");
+            LLVM_DEBUG(llvm::dbgs()
+                       << "reshape of " << source.str() << " moves elements: "
+                       << reshaped.error().message << "\n");
             assign(reshape.getResult(), defaultFor(result));
           }
           return success();

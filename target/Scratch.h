@@ -35,9 +35,10 @@ inline constexpr llvm::StringLiteral kSharedBytes = "tilus.shared_bytes";
 /// Which source element a result element of a layout-moving instruction
 /// reads: source coordinate d is result coordinate `fromDim[d]` plus
 /// `offset[d]`, or just `offset[d]` where `fromDim[d]` is -1 (a broadcast
-/// dimension). A reshape instead sets `reshape`, `resultShape` and `sourceShape`: the
-/// result coordinates, numbered row-major in `resultShape`, give the same
-/// number row-major in `sourceShape` (and fromDim and offset are empty).
+/// dimension). A reshape instead sets `reshape`, `resultShape` and
+/// `sourceShape`: the result coordinates, numbered row-major in `resultShape`,
+/// give the same number row-major in `sourceShape` (and fromDim and offset are
+/// empty).
 struct SourceIndexMap {
   llvm::SmallVector<int64_t> fromDim;
   llvm::SmallVector<int64_t> offset;

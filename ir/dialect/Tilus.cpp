@@ -800,10 +800,9 @@ LogicalResult ReshapeOp::verify() {
     return emitOpError("expects the same element type");
   if (source.getNumElements() != result.getNumElements())
     return emitOpError("cannot reshape ")
-           << shapeString(source.getShape()) << " ("
-           << source.getNumElements() << " elements) to "
-           << shapeString(result.getShape()) << " (" << result.getNumElements()
-           << " elements)";
+           << shapeString(source.getShape()) << " (" << source.getNumElements()
+           << " elements) to " << shapeString(result.getShape()) << " ("
+           << result.getNumElements() << " elements)";
   return verifyTileThreads(*this, result);
 }
 
