@@ -1,13 +1,14 @@
 //===- LayoutLowering.cpp - Moving elements between threads -------------===//
 //
-// convert_layout, broadcast, slice and transpose read, for each result
-// element, one source element (target/Scratch.h). When every thread already
-// holds the source elements of its result elements, the instruction is a
-// shuffle of that thread's registers. Otherwise the source goes through the
-// instruction's scratch area: a barrier (earlier users of the area may still
-// read it), each element stored once at its place (row-major, wide rows
+// convert_layout, broadcast, slice, transpose and reshape read, for each
+// result element, one source element (target/Scratch.h). When every thread
+// already holds the source elements of its result elements, the instruction
+// is a shuffle of that thread's registers. Otherwise the source goes through
+// the instruction's scratch area: a barrier (earlier users of the area may
+// still read it), each element stored once at its place (row-major, wide rows
 // padded against bank conflicts: getScratchLayout), a barrier, and each
-// thread loads the elements it needs.
+// thread loads the elements it needs. `item` reads a one-element tile's
+// register, which every thread holds.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +55,29 @@ void emitScratchStores(OpBuilder &builder, Location loc, Value base,
   } else {
     emitStores(builder, loc);
   }
+}
+
+/// The source coordinates of a reshape's result element at `coords`: its
+/// row-major number in the result shape, split row-major by the source
+/// shape (constant divisors).
+SmallVector<Value> emitReshapedCoordinates(OpBuilder &builder, Location loc,
+                                           const SourceIndexMap &map,
+                                           ArrayRef<Value> coords) {
+  auto constant = [&](int64_t v) -> Value {
+    return builder.create<arith::ConstantIntOp>(loc, v, 32);
+  };
+  Value linear = constant(0);
+  for (auto [coord, extent] : llvm::zip(coords, map.resultShape))
+    linear = builder.create<arith::AddIOp>(
+        loc, builder.create<arith::MulIOp>(loc, linear, constant(extent)),
+        coord);
+  SmallVector<Value> source(map.sourceShape.size());
+  for (size_t d = map.sourceShape.size(); d-- > 0;) {
+    Value extent = constant(map.sourceShape[d]);
+    source[d] = builder.create<arith::RemUIOp>(loc, linear, extent);
+    linear = builder.create<arith::DivUIOp>(loc, linear, extent);
+  }
+  return source;
 }
 
 /// Lowers a layout-moving instruction in registers or through scratch.
@@ -114,6 +138,8 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
       SmallVector<Value> coords =
           emitLayoutCoordinates(rewriter, loc, to, threadId, local);
       SmallVector<Value> sourceCoords;
+      if (map.isReshape())
+        sourceCoords = emitReshapedCoordinates(rewriter, loc, map, coords);
       for (auto [dim, offsetInDim] : llvm::zip(map.fromDim, map.offset)) {
         Value shift =
             rewriter.create<arith::ConstantIntOp>(loc, offsetInDim, 32);
@@ -129,6 +155,31 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
       output = rewriter.create<vector::InsertOp>(loc, loaded, output, local);
     }
     rewriter.replaceOp(op, output);
+    return success();
+  }
+};
+
+/// `item`: the layout algebra names an element for every (thread, local)
+/// pair, so every thread of the block holds a one-element tile (the
+/// element replicated over all threads) and reads its own register; the
+/// copies are equal, so the scalar is uniform.
+struct ItemLowering : OpConversionPattern<ItemOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ItemOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    TileType source = op.getSource().getType();
+    if (!source.getLayout())
+      return op.emitOpError("needs a layout on its tile; run layout "
+                            "inference before lowering");
+    int64_t numThreads = getKernelNumThreads(op);
+    if (numThreads != 0 && getLayout(source).replication() != numThreads)
+      return op.emitOpError("needs the element held by all ")
+             << numThreads << " threads of the block, but its layout "
+             << getLayout(source).str() << " gives it to "
+             << getLayout(source).replication();
+    rewriter.replaceOpWithNewOp<vector::ExtractOp>(op, adaptor.getSource(), 0);
     return success();
   }
 };
@@ -165,8 +216,8 @@ struct ArangeLowering : OpConversionPattern<ArangeOp> {
 
 void tilus::populateLayoutLoweringPatterns(const TypeConverter &converter,
                                            RewritePatternSet &patterns) {
-  patterns
-      .add<MoveLowering<ConvertLayoutOp>, MoveLowering<BroadcastOp>,
-           MoveLowering<SliceOp>, MoveLowering<TransposeOp>, ArangeLowering>(
-          converter, patterns.getContext());
+  patterns.add<MoveLowering<ConvertLayoutOp>, MoveLowering<BroadcastOp>,
+               MoveLowering<SliceOp>, MoveLowering<TransposeOp>,
+               MoveLowering<ReshapeOp>, ItemLowering, ArangeLowering>(
+      converter, patterns.getContext());
 }

@@ -68,6 +68,10 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       {"dot", 3, 3, "(a, b, c)", false, &G::genDot},
       {"transpose", 1, 1, "(tile)", false, &G::genTranspose},
       {"slice", 3, 3, "(tile, [offsets], [shape])", false, &G::genSlice},
+      {"reshape", 2, 2, "(tile, [shape])", false, &G::genReshape},
+      {"expand_dims", 2, 2, "(tile, axis)", false, &G::genReshape},
+      {"squeeze", 2, 2, "(tile, axis)", false, &G::genReshape},
+      {"item", 1, 1, "(tile)", false, &G::genItem},
       // Elementwise functions, each named after its UnaryKind.
       {"exp", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
       {"exp2", 1, 1, "(tile or scalar)", false, &G::genUnaryCall},
@@ -653,6 +657,92 @@ mlir::FailureOr<Val> Generator::genSlice(const Expr &call) {
                  builder.create<SliceOp>(
                      l, tileType(*shape, tile.getElementType()), x->value,
                      builder.getDenseI64ArrayAttr(*offsets)));
+}
+
+mlir::FailureOr<Val> Generator::genReshape(const Expr &call) {
+  StringRef name = call.name;
+  mlir::FailureOr<Val> x = genArg(call, 0, Val::Kind::Tile);
+  if (mlir::failed(x))
+    return mlir::failure();
+  auto tile = llvm::cast<TileType>(x->value.getType());
+  const Expr &arg = *call.operands[1];
+  llvm::SmallVector<int64_t> shape(tile.getShape());
+  if (name == "reshape") {
+    mlir::FailureOr<llvm::SmallVector<int64_t>> to = genShape(arg, 0);
+    if (mlir::failed(to))
+      return mlir::failure();
+    // 128-bit products: extents near 2^63 must not wrap into a match.
+    auto count = [](llvm::ArrayRef<int64_t> extents) {
+      __int128 n = 1;
+      for (int64_t extent : extents)
+        n = std::min<__int128>(n * extent, __int128(1) << 64);
+      return n;
+    };
+    if (count(*to) != count(shape)) {
+      report(arg.loc, "cannot reshape a tile of shape " + shapeText(shape) +
+                          " to " + shapeText(*to) +
+                          ": the element counts differ");
+      return mlir::failure();
+    }
+    shape = *to;
+  } else {
+    bool expand = name == "expand_dims";
+    mlir::FailureOr<int64_t> axis = evalConstInt(arg, "the axis");
+    if (mlir::failed(axis))
+      return mlir::failure();
+    int64_t limit = tile.getRank() + (expand ? 1 : 0);
+    if (*axis < 0 || *axis >= limit) {
+      report(arg.loc, "axis " + Twine(*axis) + " is out of range for '" + name +
+                          "' of a rank-" + Twine(tile.getRank()) +
+                          " tile (0 to " + Twine(limit - 1) + ")");
+      return mlir::failure();
+    }
+    if (expand) {
+      shape.insert(shape.begin() + *axis, 1);
+    } else if (shape[*axis] != 1) {
+      report(arg.loc, "'squeeze' removes an extent-1 dimension, but "
+                      "dimension " +
+                          Twine(*axis) + " of " + shapeText(shape) +
+                          " has extent " + Twine(shape[*axis]));
+      return mlir::failure();
+    } else if (shape.size() == 1) {
+      report(arg.loc, "'squeeze' would leave a rank-0 tile; a tile has at "
+                      "least one dimension (use 'item' for its element)");
+      return mlir::failure();
+    } else {
+      shape.erase(shape.begin() + *axis);
+    }
+  }
+  if (shape == tile.getShape())
+    return *x;
+  return Val::of(
+      Val::Kind::Tile,
+      builder.create<ReshapeOp>(
+          loc(call.loc), tileType(shape, tile.getElementType()), x->value));
+}
+
+mlir::FailureOr<Val> Generator::genItem(const Expr &call) {
+  mlir::FailureOr<Val> x = genArg(call, 0, Val::Kind::Tile);
+  if (mlir::failed(x))
+    return mlir::failure();
+  auto tile = llvm::cast<TileType>(x->value.getType());
+  if (tile.getNumElements() != 1) {
+    report(call.operands[0]->loc,
+           "'item' needs a tile of one element, got shape " +
+               shapeText(tile.getShape()) + " (" +
+               Twine(tile.getNumElements()) + " elements)");
+    return mlir::failure();
+  }
+  mlir::Type element = tile.getElementType();
+  if (!element.isSignlessInteger() && !llvm::isa<mlir::FloatType>(element)) {
+    report(call.operands[0]->loc,
+           "'item' gives a scalar of bool, a signed integer type, f16, bf16 "
+           "or f32, not of " +
+               getDType(element)->name() + "; cast the tile first");
+    return mlir::failure();
+  }
+  return Val::of(Val::Kind::Scalar,
+                 builder.create<ItemOp>(loc(call.loc), element, x->value));
 }
 
 mlir::FailureOr<Val> Generator::genIntegerCall(const Expr &call) {

@@ -459,18 +459,34 @@ mlir::LogicalResult Generator::broadcastPair(const Expr &expr, Val &a, Val &b) {
   auto tb = llvm::cast<TileType>(b.value.getType());
   if (ta.getShape() == tb.getShape())
     return mlir::success();
-  if (ta.getRank() != tb.getRank())
-    return error(expr.loc, "cannot broadcast tiles of shapes " +
-                               shapeText(ta.getShape()) + " and " +
-                               shapeText(tb.getShape()) + " (ranks differ)");
+  // numpy's rule: trailing dimensions align, and the tile of lower rank
+  // gets extent-1 dimensions in front.
+  size_t rank = std::max(ta.getRank(), tb.getRank());
+  auto aligned = [&](TileType tile) {
+    llvm::SmallVector<int64_t> extents(rank - tile.getRank(), 1);
+    extents.append(tile.getShape().begin(), tile.getShape().end());
+    return extents;
+  };
+  llvm::SmallVector<int64_t> sa = aligned(ta), sb = aligned(tb);
   llvm::SmallVector<int64_t> shape;
-  for (auto [x, y] : llvm::zip(ta.getShape(), tb.getShape())) {
+  for (auto [x, y] : llvm::zip(sa, sb)) {
     if (x != y && x != 1 && y != 1)
       return error(expr.loc, "cannot broadcast tiles of shapes " +
                                  shapeText(ta.getShape()) + " and " +
-                                 shapeText(tb.getShape()));
+                                 shapeText(tb.getShape()) +
+                                 " (trailing dimensions align; each pair of "
+                                 "extents must be equal or one of them 1)");
     shape.push_back(std::max(x, y));
   }
+  auto raise = [&](Val &val, TileType tile, llvm::ArrayRef<int64_t> extents) {
+    if (tile.getRank() != rank)
+      val = Val::of(Val::Kind::Tile,
+                    builder.create<ReshapeOp>(
+                        loc(expr.loc), tileType(extents, tile.getElementType()),
+                        val.value));
+  };
+  raise(a, ta, sa);
+  raise(b, tb, sb);
   a = broadcastTo(a, shape, expr.loc);
   b = broadcastTo(b, shape, expr.loc);
   return mlir::success();

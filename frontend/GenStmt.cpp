@@ -353,8 +353,14 @@ mlir::FailureOr<mlir::Value> Generator::genCondition(const Expr &expr,
   if (cond->kind == Val::Kind::Scalar &&
       cond->value.getType().isSignlessInteger(1))
     return cond->value;
+  auto tile = cond->kind == Val::Kind::Tile
+                  ? llvm::cast<TileType>(cond->value.getType())
+                  : TileType();
   report(expr.loc,
-         what + " must be a scalar comparison (bool), got " + describe(*cond));
+         what + " must be a scalar comparison (bool), got " + describe(*cond) +
+             (tile && tile.getNumElements() == 1
+                  ? "; item(t) gives a one-element tile's value as a scalar"
+                  : ""));
   return mlir::failure();
 }
 

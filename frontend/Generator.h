@@ -196,7 +196,9 @@ private:
   /// Gives two tiles of one shape and element type one type: where only
   /// one has a layout (written in the source), the other is converted to it.
   void unifyLayouts(Val &a, Val &b, llvm::SMLoc where);
-  /// Brings two tiles to one shape by broadcasting extent-1 dimensions.
+  /// Brings two tiles to one shape by numpy's rule: the lower rank gets
+  /// extent-1 dimensions in front (a reshape), then extent-1 dimensions
+  /// broadcast.
   mlir::LogicalResult broadcastPair(const ast::Expr &expr, Val &a, Val &b);
   /// `lhs op rhs` for the operators of the binary-operator tables.
   mlir::FailureOr<Val> genBinary(llvm::StringRef op, const ast::Expr &expr,
@@ -260,6 +262,10 @@ private:
   mlir::FailureOr<Val> genDot(const ast::Expr &call);
   mlir::FailureOr<Val> genTranspose(const ast::Expr &call);
   mlir::FailureOr<Val> genSlice(const ast::Expr &call);
+  /// `reshape(x, [shape])`, `expand_dims(x, axis)`, `squeeze(x, axis)`.
+  mlir::FailureOr<Val> genReshape(const ast::Expr &call);
+  /// `item(x)`: the one element of a tile as a scalar.
+  mlir::FailureOr<Val> genItem(const ast::Expr &call);
   mlir::FailureOr<Val> genPrint(const ast::Expr &call);
   /// `assume(n % 128 == 0)`: a divisibility fact about an integer parameter.
   mlir::FailureOr<Val> genAssume(const ast::Expr &call);

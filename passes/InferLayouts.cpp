@@ -25,8 +25,13 @@
 //                      instruction it feeds, else the default layout of the
 //                      result; the source is converted to that layout
 //                      reduced over the broadcast dimensions (a global load
-//                      used only there is loaded in it)
+//                      used only there, or only through a reshape that
+//                      raises its rank, is loaded in it)
 //   transpose          the source layout permuted
+//   reshape            the source layout reshaped (the same registers) when
+//                      the algebra can reshape it, else the default layout
+//                      of the result (the lowering moves the elements
+//                      through shared memory)
 //   view               the source layout when the element widths match
 //   dot                when the element types have an mma.sync
 //                      instruction (target/MmaInstructions.h: f16/bf16 into
@@ -170,6 +175,10 @@ public:
     func.walk([&](LoadGlobalOp load) {
       if (!tileOf(load.getResult()).getLayout())
         unpinnedGlobalLoads.insert(load.getResult());
+    });
+    func.walk([&](ReshapeOp reshape) {
+      if (!tileOf(reshape.getResult()).getLayout())
+        unpinnedReshapes.insert(reshape.getResult());
     });
     func.walk([&](StoreGlobalOp store) {
       if (!tileOf(store.getValue()).getLayout())
@@ -433,12 +442,28 @@ private:
                                        ": " + source.error().message);
           assign(broadcast.getResult(), layout);
           Value operand = broadcast.getSource();
-          if (unpinnedGlobalLoads.contains(operand) && operand.hasOneUse())
+          if (unpinnedGlobalLoads.contains(operand) && operand.hasOneUse()) {
             assign(operand, *source);
-          else
-            convertOperand(broadcast, 0, *source,
-                           "the broadcast reads its source in its result's "
-                           "layout reduced over the broadcast dimensions");
+            return success();
+          }
+          // A load raised to the result's rank (`[n] + [m, n]`) is loaded in
+          // the layout that reshapes to the broadcast's source layout.
+          auto reshape = operand.getDefiningOp<ReshapeOp>();
+          if (reshape && operand.hasOneUse() &&
+              unpinnedReshapes.contains(operand) &&
+              unpinnedGlobalLoads.contains(reshape.getSource()) &&
+              reshape.getSource().hasOneUse()) {
+            ArrayRef<int64_t> loaded = tileOf(reshape.getSource()).getShape();
+            if (auto layout = source->reshape(
+                    std::vector<int64_t>(loaded.begin(), loaded.end()))) {
+              assign(reshape.getSource(), *layout);
+              assign(operand, *source);
+              return success();
+            }
+          }
+          convertOperand(broadcast, 0, *source,
+                         "the broadcast reads its source in its result's "
+                         "layout reduced over the broadcast dimensions");
           return success();
         })
         .Case<TransposeOp>([&](TransposeOp transpose) {
@@ -451,6 +476,25 @@ private:
             return fail(transpose, "cannot permute layout " + source.str() +
                                        ": " + permuted.error().message);
           assign(transpose.getResult(), *permuted);
+          return success();
+        })
+        .Case<ReshapeOp>([&](ReshapeOp reshape) {
+          // The reshaped source layout keeps every element in its register
+          // (no code); a layout the algebra cannot reshape gives the result
+          // the default layout, and the lowering moves the elements.
+          TileType result = tileOf(reshape.getResult());
+          RegisterLayout source =
+              tileOf(reshape.getSource()).getLayout().getLayout();
+          auto reshaped = source.reshape(std::vector<int64_t>(
+              result.getShape().begin(), result.getShape().end()));
+          if (reshaped) {
+            assign(reshape.getResult(), *reshaped);
+          } else {
+            LLVM_DEBUG(llvm::dbgs()
+                       << "reshape of " << source.str() << " moves elements: "
+                       << reshaped.error().message << "\n");
+            assign(reshape.getResult(), defaultFor(result));
+          }
           return success();
         })
         .Case<ViewOp>([&](ViewOp view) {
@@ -906,6 +950,9 @@ private:
   /// Global loads likewise: one that only feeds a broadcast is loaded in the
   /// layout the broadcast needs.
   llvm::DenseSet<Value> unpinnedGlobalLoads;
+  /// Reshape results without a written layout: one that only raises such a
+  /// load's rank for a broadcast takes the layout the broadcast needs.
+  llvm::DenseSet<Value> unpinnedReshapes;
   /// Stored tiles whose layout the source leaves to inference.
   llvm::DenseSet<Value> unpinnedStoredTiles;
   /// Tiles whose layout says nothing about their use: constants whose

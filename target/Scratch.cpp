@@ -41,6 +41,15 @@ std::optional<SourceIndexMap> tilus::getSourceIndexMap(Operation *op) {
           map.fromDim[p] = d;
         return map;
       })
+      .Case([&](ReshapeOp op) {
+        SourceIndexMap map;
+        ArrayRef<int64_t> to = op.getType().getShape(),
+                          from = op.getSource().getType().getShape();
+        map.resultShape.assign(to.begin(), to.end());
+        map.sourceShape.assign(from.begin(), from.end());
+        map.reshape = true;
+        return map;
+      })
       .Default([](Operation *) { return std::nullopt; });
 }
 

@@ -35,21 +35,39 @@ inline constexpr llvm::StringLiteral kSharedBytes = "tilus.shared_bytes";
 /// Which source element a result element of a layout-moving instruction
 /// reads: source coordinate d is result coordinate `fromDim[d]` plus
 /// `offset[d]`, or just `offset[d]` where `fromDim[d]` is -1 (a broadcast
-/// dimension).
+/// dimension). A reshape instead sets `reshape`, `resultShape` and
+/// `sourceShape`: the result coordinates, numbered row-major in `resultShape`,
+/// give the same number row-major in `sourceShape` (and fromDim and offset are
+/// empty).
 struct SourceIndexMap {
   llvm::SmallVector<int64_t> fromDim;
   llvm::SmallVector<int64_t> offset;
+  llvm::SmallVector<int64_t> resultShape;
+  llvm::SmallVector<int64_t> sourceShape;
+  bool reshape = false;
+
+  bool isReshape() const { return reshape; }
 
   /// The source coordinates of result element `resultIndex`.
   void apply(const int64_t *resultIndex, int64_t *sourceIndex) const {
+    if (isReshape()) {
+      int64_t linear = 0;
+      for (size_t d = 0; d < resultShape.size(); ++d)
+        linear = linear * resultShape[d] + resultIndex[d];
+      for (size_t d = sourceShape.size(); d-- > 0;) {
+        sourceIndex[d] = linear % sourceShape[d];
+        linear /= sourceShape[d];
+      }
+      return;
+    }
     for (size_t d = 0; d < fromDim.size(); ++d)
       sourceIndex[d] =
           (fromDim[d] < 0 ? 0 : resultIndex[fromDim[d]]) + offset[d];
   }
 };
 
-/// The source index map of convert_layout, broadcast, slice and transpose;
-/// none for other operations.
+/// The source index map of convert_layout, broadcast, slice, transpose and
+/// reshape; none for other operations.
 std::optional<SourceIndexMap> getSourceIndexMap(mlir::Operation *op);
 
 /// For each local index of `result`, the local index at which every thread

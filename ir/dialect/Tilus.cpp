@@ -794,6 +794,30 @@ LogicalResult TransposeOp::verify() {
   return verifyTileThreads(*this, result);
 }
 
+LogicalResult ReshapeOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  if (source.getElementType() != result.getElementType())
+    return emitOpError("expects the same element type");
+  if (source.getNumElements() != result.getNumElements())
+    return emitOpError("cannot reshape ")
+           << shapeString(source.getShape()) << " (" << source.getNumElements()
+           << " elements) to " << shapeString(result.getShape()) << " ("
+           << result.getNumElements() << " elements)";
+  return verifyTileThreads(*this, result);
+}
+
+LogicalResult ItemOp::verify() {
+  TileType source = getSource().getType();
+  if (source.getNumElements() != 1)
+    return emitOpError("needs a tile of one element, got shape ")
+           << shapeString(source.getShape());
+  if (getType() != source.getElementType())
+    return emitOpError("result type ")
+           << getType() << " is not the element type "
+           << source.getElementType();
+  return verifyTileThreads(*this, source);
+}
+
 LogicalResult UnaryOp::verify() {
   Type element = getTileOrScalarElementType(getType());
   std::optional<DType> dtype = getDType(element);

@@ -312,6 +312,44 @@ def Tilus_TransposeOp : Tilus_Op<"transpose", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tilus_ReshapeOp : Tilus_Op<"reshape", [Pure]> {
+  let summary = "the same elements in row-major order under another shape";
+  let description = [{
+    Element `i` of the result, numbered row-major, is element `i` of the
+    source, numbered row-major; source and result have the same element
+    type and number of elements. Inserting or removing extent-1 dimensions
+    is a reshape. When every thread already holds the source elements of
+    its result elements (the result layout is the source layout reshaped),
+    it costs nothing; otherwise the elements move through shared memory.
+
+    ```mlir
+    %r = tilus.reshape %x : !tilus.tile<4x8xf32> -> !tilus.tile<32xf32>
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$source);
+  let results = (outs Tilus_AnyTile:$result);
+  let assemblyFormat = "$source attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Tilus_ItemOp : Tilus_Op<"item", [Pure]> {
+  let summary = "the one element of a tile as a scalar, in every thread";
+  let description = [{
+    The tile has exactly one element; every thread of the block gets its
+    value (a uniform scalar). A layout names an element for every thread,
+    so every thread holds a one-element tile and reads its own register.
+    The result has the element type.
+
+    ```mlir
+    %s = tilus.item %t : !tilus.tile<1x1xf32> -> f32
+    ```
+  }];
+  let arguments = (ins Tilus_AnyTile:$source);
+  let results = (outs AnyTypeOf<[AnySignlessInteger, AnyFloat]>:$result);
+  let assemblyFormat = "$source attr-dict `:` qualified(type($source)) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise functions, comparisons, selection, reductions, dot
 //===----------------------------------------------------------------------===//

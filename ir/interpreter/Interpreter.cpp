@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ir/interpreter/Interpreter.h"
+#include "ir/interpreter/Shapes.h"
 
 #include "ir/dialect/Tilus.h"
 #include "support/Progress.h"
@@ -25,6 +26,7 @@
 
 using namespace mlir;
 using namespace tilus;
+using namespace tilus::interp;
 
 namespace {
 
@@ -330,54 +332,6 @@ void printElement(raw_ostream &os, DType dtype, uint64_t code) {
 }
 
 //===----------------------------------------------------------------------===//
-// Shapes
-//===----------------------------------------------------------------------===//
-
-int64_t numElements(ArrayRef<int64_t> shape) {
-  int64_t count = 1;
-  for (int64_t extent : shape)
-    count *= extent;
-  return count;
-}
-
-/// Advances a row-major multi-index; false after the last one.
-bool nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> shape) {
-  for (int64_t d = int64_t(shape.size()) - 1; d >= 0; --d) {
-    if (++index[d] < shape[d])
-      return true;
-    index[d] = 0;
-  }
-  return false;
-}
-
-int64_t linearIndex(ArrayRef<int64_t> index, ArrayRef<int64_t> shape) {
-  int64_t linear = 0;
-  for (auto [i, extent] : llvm::zip(index, shape))
-    linear = linear * extent + i;
-  return linear;
-}
-
-/// Calls `fn(index, linear)` for every row-major index of `shape`.
-template <typename Fn> void forEachIndex(ArrayRef<int64_t> shape, Fn fn) {
-  if (numElements(shape) == 0)
-    return;
-  SmallVector<int64_t, 4> index(shape.size(), 0);
-  int64_t linear = 0;
-  do {
-    fn(ArrayRef<int64_t>(index), linear++);
-  } while (nextIndex(index, shape));
-}
-
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "[";
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return text;
-}
-
-//===----------------------------------------------------------------------===//
 // The interpreter of one block
 //===----------------------------------------------------------------------===//
 
@@ -587,6 +541,17 @@ private:
         .Case<ViewOp>([&](auto o) { return runView(o); })
         .Case<SliceOp>([&](auto o) { return runSlice(o); })
         .Case<TransposeOp>([&](auto o) { return runTranspose(o); })
+        .Case<ReshapeOp>([&](ReshapeOp o) {
+          // Row-major codes are the same under any shape.
+          Tile result = tile(o.getSource());
+          result.shape = makeTile(o).shape;
+          setTile(o, std::move(result));
+          return success();
+        })
+        .Case<ItemOp>([&](ItemOp o) {
+          setScalar(o, tile(o.getSource()).codes[0]);
+          return success();
+        })
         .Case<UnaryOp>([&](UnaryOp o) {
           // A float scalar's bits are its code in the dtype library.
           if (!isa<TileType>(o.getType())) {

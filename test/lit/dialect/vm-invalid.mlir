@@ -506,3 +506,39 @@ func.func @kernel() attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.g
 // The rule holds for every instruction, with or without operands.
 // expected-error @+1 {{'tilus.copy_async_wait' op must be inside a function}}
 tilus.copy_async_wait 0
+
+// -----
+
+// reshape keeps the number of elements.
+func.func @reshape_count(%t: !tilus.tile<4x8xf32>) {
+  // expected-error @+1 {{'tilus.reshape' op cannot reshape [4, 8] (32 elements) to [4, 9] (36 elements)}}
+  %r = tilus.reshape %t : !tilus.tile<4x8xf32> -> !tilus.tile<4x9xf32>
+  return
+}
+
+// -----
+
+// reshape keeps the element type.
+func.func @reshape_type(%t: !tilus.tile<4x8xf32>) {
+  // expected-error @+1 {{'tilus.reshape' op expects the same element type}}
+  %r = tilus.reshape %t : !tilus.tile<4x8xf32> -> !tilus.tile<32xi32>
+  return
+}
+
+// -----
+
+// item takes a tile of exactly one element.
+func.func @item_count(%t: !tilus.tile<2x1xf32>) {
+  // expected-error @+1 {{'tilus.item' op needs a tile of one element, got shape [2, 1]}}
+  %s = tilus.item %t : !tilus.tile<2x1xf32> -> f32
+  return
+}
+
+// -----
+
+// item gives the element type.
+func.func @item_type(%t: !tilus.tile<1xf32>) {
+  // expected-error @+1 {{'tilus.item' op result type 'f16' is not the element type 'f32'}}
+  %s = tilus.item %t : !tilus.tile<1xf32> -> f16
+  return
+}

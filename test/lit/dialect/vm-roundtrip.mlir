@@ -82,6 +82,18 @@ func.func @slice_transpose(%t: !tilus.tile<16x32xf32>, %x: !tilus.tile<2x3x4xi8>
   return
 }
 
+// CHECK-LABEL: func.func @reshape_item
+// CHECK-SAME: (%[[T:.*]]: !tilus.tile<4x8xf32>, %[[O:.*]]: !tilus.tile<1x1xi32>)
+func.func @reshape_item(%t: !tilus.tile<4x8xf32>, %one: !tilus.tile<1x1xi32>) {
+  // The same row-major elements under another shape.
+  // CHECK: tilus.reshape %[[T]] : !tilus.tile<4x8xf32> -> !tilus.tile<2x1x16xf32>
+  %r = tilus.reshape %t : !tilus.tile<4x8xf32> -> !tilus.tile<2x1x16xf32>
+  // A one-element tile's value as a scalar of its element type.
+  // CHECK: tilus.item %[[O]] : !tilus.tile<1x1xi32> -> i32
+  %s = tilus.item %one : !tilus.tile<1x1xi32> -> i32
+  return
+}
+
 // CHECK-LABEL: func.func @unary
 // CHECK-SAME: (%[[F:.*]]: !tilus.tile<64xf32>, %[[I:.*]]: !tilus.tile<64xi32>, %[[B:.*]]: !tilus.tile<64xi1>)
 func.func @unary(%f: !tilus.tile<64xf32>, %i: !tilus.tile<64xi32>, %b: !tilus.tile<64xi1>) {

@@ -102,6 +102,41 @@ func.func @transpose(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i3
 
 // -----
 
+// A reshape takes its source layout reshaped when the algebra can reshape
+// it (the same registers); otherwise the default layout of the result, and
+// the elements move when it lowers.
+// CHECK-LABEL: func.func @reshape
+// CHECK: tilus.reshape {{.*}} -> !tilus.tile<2x128xf32, #tilus.layout<"spatial(2,16).local(1,8)">>
+// CHECK: tilus.reshape {{.*}} -> !tilus.tile<5x48xf32, #tilus.layout<"replicate(8).local(5,3).spatial(1,4).local(1,4)">>
+func.func @reshape(%x: f32) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.full %x : f32 -> !tilus.tile<4x64xf32, #tilus.layout<"spatial(4,8).local(1,8)">>
+  %r = tilus.reshape %a : !tilus.tile<4x64xf32, #tilus.layout<"spatial(4,8).local(1,8)">> -> !tilus.tile<2x128xf32>
+  %b = tilus.full %x : f32 -> !tilus.tile<6x40xf32, #tilus.layout<"local(3,5).spatial(2,8).replicate(2)">>
+  %s = tilus.reshape %b : !tilus.tile<6x40xf32, #tilus.layout<"local(3,5).spatial(2,8).replicate(2)">> -> !tilus.tile<5x48xf32>
+  return
+}
+
+// -----
+
+// A load raised to a higher rank only for a broadcast ([n] + [m, n]) is
+// loaded in the layout the broadcast needs: no conversion.
+// CHECK-LABEL: func.func @broadcast_raised_load
+// CHECK: %[[V:.*]] = tilus.load_global {{.*}} -> !tilus.tile<64xf32, #tilus.layout<"replicate(2).spatial(16).local(4)">>
+// CHECK: %[[R:.*]] = tilus.reshape %[[V]] {{.*}} -> !tilus.tile<1x64xf32, #tilus.layout<"replicate(2).spatial(1,16).local(1,4)">>
+// CHECK-NOT: convert_layout
+// CHECK: tilus.broadcast %[[R]]
+func.func @broadcast_raised_load(%g: !tilus.global<64xf32>, %h: !tilus.global<8x64xf32>) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
+  %t = tilus.load_global %h[%c0, %c0] : !tilus.global<8x64xf32>, i32, i32 -> !tilus.tile<8x64xf32>
+  %v = tilus.load_global %g[%c0] : !tilus.global<64xf32>, i32 -> !tilus.tile<64xf32>
+  %r = tilus.reshape %v : !tilus.tile<64xf32> -> !tilus.tile<1x64xf32>
+  %b = tilus.broadcast %r : !tilus.tile<1x64xf32> -> !tilus.tile<8x64xf32>
+  %s = tilus.add %t, %b : !tilus.tile<8x64xf32>
+  return
+}
+
+// -----
+
 // A view between types of one width keeps the layout.
 // CHECK-LABEL: func.func @view
 // CHECK: tilus.view {{.*}} -> !tilus.tile<32xi32, #tilus.layout<"spatial(32)">>
