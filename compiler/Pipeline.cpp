@@ -37,7 +37,7 @@ void tilus::registerDialects(MLIRContext &context) {
 
 void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
                                      bool vectorizeRemarks, bool mmaRemarks) {
-  pm.addPass(createInferLayouts());
+  pm.addPass(createInferLayouts({arch.str()}));
   pm.addPass(createVectorize(VectorizeOptions{vectorizeRemarks}));
   pm.addPass(createPlanSharedMemory({arch.str()}));
   pm.addPass(createConvertTilusToLLVM({arch.str(), mmaRemarks}));

@@ -13,8 +13,14 @@ def InferLayouts : Pass<"tilus-infer-layouts", "mlir::ModuleOp"> {
     default layout of their shape, elementwise results follow their first
     operand, reductions reduce their source's layout, dot derives its
     operands' layouts from the accumulator's. Operands whose layout differs
-    from the one a rule needs get a `tilus.convert_layout`.
+    from the one a rule needs get a `tilus.convert_layout`. On sm_90a a dot
+    whose operands are shared tiles in wgmma layouts gets the wgmma
+    accumulator layout and the `tilus.wgmma` attribute.
   }];
+  let options = [
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
+           "Target architecture, for the instructions a dot may use">
+  ];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
