@@ -53,6 +53,8 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace tilus;
 
@@ -558,10 +560,15 @@ struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
       return failure();
     Type elementType = *registerType;
     Type resultType = getTypeConverter()->convertType(tile);
-    // A wgmma dot reads its operands from shared memory itself.
-    if (!op->use_empty() && llvm::all_of(op->getUsers(), [](Operation *user) {
-          return isa<DotOp>(user) && user->hasAttr(kWgmmaAttr);
-        })) {
+    // A wgmma dot reads its operands from shared memory itself, also
+    // through a transpose.
+    std::function<bool(Operation *)> feedsWgmma = [&](Operation *user) {
+      if (isa<TransposeOp>(user))
+        return !user->use_empty() &&
+               llvm::all_of(user->getUsers(), feedsWgmma);
+      return isa<DotOp>(user) && user->hasAttr(kWgmmaAttr);
+    };
+    if (!op->use_empty() && llvm::all_of(op->getUsers(), feedsWgmma)) {
       rewriter.replaceOpWithNewOp<arith::ConstantOp>(
           op, rewriter.getZeroAttr(resultType));
       return success();

@@ -17,7 +17,8 @@
 // tensors' addresses (bits 0-13: address >> 4) plus the constant fields of
 // the plan and, for warpgroups after the first, the plan's per-warpgroup
 // offset selected by threadIdx.x / 128. a and b are not read into
-// registers: their load_shared results go unused.
+// registers: their load_shared results (and transposes) go unused, and the
+// loads become zero constants.
 //
 // Each instruction is inline PTX whose accumulator registers are tied
 // operands. The results are in the registers only after wait_group; an
@@ -178,10 +179,10 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
                                                groupOffset(deltas));
       return rewriter.create<arith::ShRUIOp>(loc, address, constant(i64, 4));
     };
-    auto loadA = op.getA().getDefiningOp<LoadSharedOp>();
-    auto loadB = op.getB().getDefiningOp<LoadSharedOp>();
-    Value sharedA = rewriter.getRemappedValue(loadA.getSrc());
-    Value sharedB = rewriter.getRemappedValue(loadB.getSrc());
+    Value sharedA =
+        rewriter.getRemappedValue(getWgmmaOperand(op.getA())->load.getSrc());
+    Value sharedB =
+        rewriter.getRemappedValue(getWgmmaOperand(op.getB())->load.getSrc());
     if (!sharedA || !sharedB)
       return rewriter.notifyMatchFailure(op, "shared tensors not lowered");
     Value baseA = descriptorBase(sharedA, plan->aDelta);

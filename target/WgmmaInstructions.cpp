@@ -100,6 +100,22 @@ std::optional<std::vector<int64_t>> constantOffsets(LoadSharedOp load) {
   return offsets;
 }
 
+} // namespace
+
+std::optional<WgmmaOperand> tilus::getWgmmaOperand(Value value) {
+  bool transposed = false;
+  if (auto transpose = value.getDefiningOp<TransposeOp>()) {
+    value = transpose.getSource();
+    transposed = true;
+  }
+  auto load = value.getDefiningOp<LoadSharedOp>();
+  if (!load)
+    return std::nullopt;
+  return WgmmaOperand{load, transposed};
+}
+
+namespace {
+
 /// The accumulator layout for an M x N dot on `groups` warpgroups: the most
 /// warpgroups that split it (M first), the others replicating them, each
 /// warpgroup's N in instructions of up to 256 columns.
@@ -161,18 +177,24 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
              " are not multiples of 64, 8 and 16";
     return failure();
   }
-  auto loadA = dot.getA().getDefiningOp<LoadSharedOp>();
-  auto loadB = dot.getB().getDefiningOp<LoadSharedOp>();
-  if (!loadA || !loadB) {
-    reason = "a and b are not both load_shared results";
+  std::optional<WgmmaOperand> operandA = getWgmmaOperand(dot.getA()),
+                              operandB = getWgmmaOperand(dot.getB());
+  if (!operandA || !operandB) {
+    reason = "a and b are not both load_shared results (or their transposes)";
     return failure();
   }
+  LoadSharedOp loadA = operandA->load, loadB = operandB->load;
   std::optional<std::vector<int64_t>> offA = constantOffsets(loadA),
                                       offB = constantOffsets(loadB);
   if (!offA || !offB) {
     reason = "a load_shared offset is not a constant";
     return failure();
   }
+  // Offsets in the operand's own (m, k) or (k, n) order.
+  if (operandA->transposed)
+    std::swap((*offA)[0], (*offA)[1]);
+  if (operandB->transposed)
+    std::swap((*offB)[0], (*offB)[1]);
   int64_t groups = numWarps / 4;
   WgmmaPlan plan;
   plan.input = *input;
@@ -210,8 +232,10 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
   auto spanBytes = [](const SharedLayout &s) {
     return s.swizzle().isIdentity() ? 0 : s.swizzle().span() * 2;
   };
-  auto bytesAt = [](const SharedLayout &s, int64_t i, int64_t j) {
-    int64_t index[2] = {i, j};
+  // Element (i, j) of an operand, through its transpose if any.
+  auto bytesAt = [](const SharedLayout &s, bool transposed, int64_t i,
+                    int64_t j) {
+    int64_t index[2] = {transposed ? j : i, transposed ? i : j};
     return 2 * s.offsetOf(index);
   };
   // The descriptors of every warpgroup's tiles; warpgroup g's must be those
@@ -228,11 +252,12 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
         int64_t ka = (*offA)[1] + 16 * s, kb = (*offB)[0] + 16 * s;
         std::optional<WgmmaDescriptor> da = matchDescriptor(
             [&](int64_t r, int64_t kk) {
-              return bytesAt(sharedA, m0 + r, ka + kk);
+              return bytesAt(sharedA, operandA->transposed, m0 + r, ka + kk);
             },
             64, spanBytes(sharedA));
         if (!da) {
           reason = "a's shared layout " + sharedA.str() +
+                   (operandA->transposed ? " (transposed)" : "") +
                    " is not a K-major wgmma layout at rows " +
                    std::to_string(m0) + ".., k " + std::to_string(ka) +
                    ".. (row-major, rows of 32, 64 or 128 bytes swizzled to "
@@ -241,15 +266,17 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
         }
         std::optional<WgmmaDescriptor> db = matchDescriptor(
             [&](int64_t r, int64_t kk) {
-              return bytesAt(sharedB, kb + kk, n0 + r);
+              return bytesAt(sharedB, operandB->transposed, kb + kk, n0 + r);
             },
             plan.n, spanBytes(sharedB));
         if (!db) {
           reason = "b's shared layout " + sharedB.str() +
+                   (operandB->transposed ? " (transposed)" : "") +
                    " is not a K-major wgmma layout at k " + std::to_string(kb) +
                    ".., columns " + std::to_string(n0) +
-                   ".. (column-major, columns of 32, 64 or 128 bytes swizzled "
-                   "to match, or 8x8 core matrices)";
+                   ".. (column-major, or row-major under a transpose, with "
+                   "columns of 32, 64 or 128 bytes swizzled to match, or 8x8 "
+                   "core matrices)";
           return failure();
         }
         if (g == 0) {

@@ -22,7 +22,8 @@
 //
 // Operands: A (M x K) and B (K x N) must both be K-major in shared memory
 // (the transpose immediates are 0): for A, row m holds its K elements, for
-// B, column n holds its K elements (the tile [K, N] stored column-major).
+// B, column n holds its K elements (the tile [K, N] stored column-major, or
+// b = transpose(load_shared(s)) of an [N, K] tile s stored row-major).
 // Each instruction's operand is a tile of R rows (64 of A, N of B) by 16
 // elements of K; byte b of row r of it must lie at one of the canonical
 // placements a descriptor describes (start, LBO, SBO in bytes):
@@ -99,7 +100,8 @@ struct WgmmaPlan {
 
 /// Plans `dot` as wgmma.mma_async for a kernel of `numWarps` warps on
 /// `target`: its element types (f16 or bf16 into f32, f16 into f16), K a
-/// multiple of 16, a and b `load_shared` results at constant offsets whose
+/// multiple of 16, a and b `load_shared` results (or their transposes) at
+/// constant offsets whose
 /// shared layouts place every instruction's operand canonically. With
 /// `accumulator`, the plan is for that layout (it must divide by a wgmma
 /// atom over the warpgroups); without, the plan chooses the layout. On
@@ -108,6 +110,17 @@ mlir::FailureOr<WgmmaPlan>
 planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
           const std::optional<RegisterLayout> &accumulator,
           std::string &reason);
+
+/// Where a wgmma operand comes from: a `load_shared`, directly or through
+/// a `transpose` (b = transpose(load_shared(s)) of a row-major [N, K] tile
+/// is K-major).
+struct WgmmaOperand {
+  LoadSharedOp load;
+  bool transposed;
+};
+
+/// The wgmma source of the dot operand `value`, if it has one.
+std::optional<WgmmaOperand> getWgmmaOperand(mlir::Value value);
 
 /// The attribute layout inference puts on a dot it plans as wgmma; the
 /// lowering emits wgmma for exactly these dots.
