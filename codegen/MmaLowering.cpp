@@ -229,6 +229,9 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
   LogicalResult
   matchAndRewrite(DotOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // Its operand loads are gone: only the wgmma pattern may lower it.
+    if (op->hasAttr(kWgmmaAttr))
+      return rewriter.notifyMatchFailure(op, "marked for wgmma");
     std::string reason;
     FailureOr<MmaPlan> plan = planMma(op, reason);
     if (failed(plan)) {
