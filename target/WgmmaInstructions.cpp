@@ -190,6 +190,17 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
     reason = "a load_shared offset is not a constant";
     return failure();
   }
+  // The descriptors are computed from the layouts at every element read.
+  for (auto [load, offsets] : {std::make_pair(loadA, *offA),
+                               std::make_pair(loadB, *offB)}) {
+    ArrayRef<int64_t> shape = load.getSrc().getType().getShape();
+    ArrayRef<int64_t> extent = load.getResult().getType().getShape();
+    for (size_t d = 0; d < 2; ++d)
+      if (offsets[d] < 0 || offsets[d] + extent[d] > shape[d]) {
+        reason = "a load_shared region lies outside its shared tensor";
+        return failure();
+      }
+  }
   // Offsets in the operand's own (m, k) or (k, n) order.
   if (operandA->transposed)
     std::swap((*offA)[0], (*offA)[1]);
