@@ -135,7 +135,10 @@ struct ConvertTilusToLLVMPass
       populateSharedMemoryLoweringPatterns(converter, patterns, *targetInfo);
       populateLayoutLoweringPatterns(converter, patterns);
       populateMathLoweringPatterns(converter, patterns);
-      populateMmaLoweringPatterns(converter, patterns, mmaRemarks);
+      populateWgmmaLoweringPatterns(converter, patterns, *targetInfo,
+                                    mmaRemarks);
+      populateMmaLoweringPatterns(converter, patterns, *targetInfo,
+                                  mmaRemarks);
       populateReduceLoweringPatterns(converter, patterns);
       populatePrintLoweringPatterns(converter, patterns);
       scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,

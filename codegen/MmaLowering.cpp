@@ -25,6 +25,7 @@
 #include "codegen/LayoutCodegen.h"
 #include "codegen/TileLowering.h"
 #include "target/MmaInstructions.h"
+#include "target/WgmmaInstructions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -207,13 +208,30 @@ std::string describePlan(const MmaPlan &plan, DotOp op,
 
 struct MmaDotLowering : OpConversionPattern<DotOp> {
   MmaDotLowering(const TypeConverter &converter, MLIRContext *context,
-                 bool remarks)
+                 const TargetInfo &target, bool remarks)
       : OpConversionPattern(converter, context, /*benefit=*/2),
-        remarks(remarks) {}
+        target(target), remarks(remarks) {}
+
+  /// On a target with wgmma, why `op` is no wgmma: the rule that ruled
+  /// out the layout inference would choose, else the one that rules out
+  /// the accumulator layout it has.
+  std::string noWgmma(DotOp op) const {
+    if (!target.hasWgmma())
+      return "";
+    std::string reason;
+    int64_t warps = getKernelNumThreads(op) / kWarpSize;
+    if (succeeded(planWgmma(op, target, warps, std::nullopt, reason)))
+      (void)planWgmma(op, target, warps, getLayout(op.getC().getType()),
+                      reason);
+    return " (no wgmma: " + reason + ")";
+  }
 
   LogicalResult
   matchAndRewrite(DotOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // Its operand loads are gone: only the wgmma pattern may lower it.
+    if (op->hasAttr(kWgmmaAttr))
+      return rewriter.notifyMatchFailure(op, "marked for wgmma");
     std::string reason;
     FailureOr<MmaPlan> plan = planMma(op, reason);
     if (failed(plan)) {
@@ -221,11 +239,11 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
                               << " stays SIMT: " << reason << "\n");
       if (remarks)
         op.emitRemark() << "dot: no mma atom divides the tiles (" << reason
-                        << "); generic FMA code";
+                        << "); generic FMA code" << noWgmma(op);
       return rewriter.notifyMatchFailure(op, reason);
     }
     if (remarks)
-      op.emitRemark() << describePlan(*plan, op, adaptor);
+      op.emitRemark() << describePlan(*plan, op, adaptor) << noWgmma(op);
     Location loc = op.getLoc();
     const MmaInstruction &instruction = plan->instruction;
     Fragment fa = fragmentOf(adaptor.getA()), fb = fragmentOf(adaptor.getB()),
@@ -301,6 +319,7 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
     return success();
   }
 
+  TargetInfo target;
   bool remarks;
 };
 
@@ -308,7 +327,9 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
 
 void tilus::populateMmaLoweringPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns,
+                                        const TargetInfo &target,
                                         bool remarks) {
   // Ahead of the SIMT dot (benefit 2), which takes what this pattern declines.
-  patterns.add<MmaDotLowering>(converter, patterns.getContext(), remarks);
+  patterns.add<MmaDotLowering>(converter, patterns.getContext(), target,
+                               remarks);
 }

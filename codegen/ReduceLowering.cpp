@@ -40,6 +40,7 @@
 #include "codegen/SharedAccess.h"
 #include "codegen/TileLowering.h"
 #include "target/Scratch.h"
+#include "target/WgmmaInstructions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -431,6 +432,9 @@ struct DotLowering : OpConversionPattern<DotOp> {
   LogicalResult
   matchAndRewrite(DotOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // Its operand loads are gone: only the wgmma pattern may lower it.
+    if (op->hasAttr(kWgmmaAttr))
+      return rewriter.notifyMatchFailure(op, "marked for wgmma");
     Location loc = op.getLoc();
     TileType aTile = op.getA().getType(), bTile = op.getB().getType(),
              cTile = op.getC().getType();

@@ -42,6 +42,7 @@
 #include "codegen/TileLowering.h"
 #include "ir/layout/Atoms.h"
 #include "target/Scratch.h"
+#include "target/WgmmaInstructions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -51,6 +52,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace tilus;
@@ -557,6 +560,19 @@ struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
       return failure();
     Type elementType = *registerType;
     Type resultType = getTypeConverter()->convertType(tile);
+    // A wgmma dot reads its operands from shared memory itself, also
+    // through a transpose.
+    std::function<bool(Operation *)> feedsWgmma = [&](Operation *user) {
+      if (isa<TransposeOp>(user))
+        return !user->use_empty() &&
+               llvm::all_of(user->getUsers(), feedsWgmma);
+      return isa<DotOp>(user) && user->hasAttr(kWgmmaAttr);
+    };
+    if (!op->use_empty() && llvm::all_of(op->getUsers(), feedsWgmma)) {
+      rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+          op, rewriter.getZeroAttr(resultType));
+      return success();
+    }
     RegisterLayout layout = getLayout(tile);
     SharedLayout shared = getSharedLayout(op.getSrc().getType());
     int64_t width = sharedVectorWidth(
@@ -973,12 +989,34 @@ struct CopyAsyncWaitLowering : OpConversionPattern<CopyAsyncWaitOp> {
   }
 };
 
+/// Whether the kernel enclosing `op` has a dot lowered to wgmma, which reads
+/// shared memory through the async proxy.
+bool kernelHasWgmma(Operation *op) {
+  auto func = op->getParentOfType<func::FuncOp>();
+  if (!func)
+    return false;
+  return func
+      .walk([](DotOp dot) {
+        return dot->hasAttr(kWgmmaAttr) ? WalkResult::interrupt()
+                                        : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 struct SyncLowering : OpConversionPattern<SyncOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(SyncOp op, OpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // The generic-proxy writes (st.shared, cp.async) of each thread become
+    // visible to the async proxy (wgmma's descriptor reads) before the
+    // barrier that hands the tiles over (codegen/WgmmaLowering.cpp).
+    if (kernelHasWgmma(op))
+      rewriter.create<LLVM::InlineAsmOp>(
+          op.getLoc(), TypeRange{}, ValueRange{},
+          "fence.proxy.async.shared::cta;", "", /*has_side_effects=*/true,
+          /*is_align_stack=*/false, LLVM::AsmDialectAttr(), ArrayAttr());
     rewriter.replaceOpWithNewOp<NVVM::Barrier0Op>(op);
     return success();
   }

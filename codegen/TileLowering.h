@@ -55,9 +55,19 @@ void populateReduceLoweringPatterns(const mlir::TypeConverter &converter,
 /// the mma atoms (codegen/MmaLowering.cpp); registered ahead of the SIMT dot.
 /// With `remarks`, every dot gets a remark naming the instruction, the warp
 /// tiling and how its operands are loaded, or why it stays SIMT.
+/// On a target with wgmma, the remark of a dot left to mma.sync also says
+/// why it is no wgmma.
 void populateMmaLoweringPatterns(const mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns,
+                                 const TargetInfo &target,
                                  bool remarks = false);
+
+/// dot on sm_90a with wgmma.mma_async, for the dots layout inference marked
+/// `tilus.wgmma` (codegen/WgmmaLowering.cpp); registered ahead of mma.sync.
+void populateWgmmaLoweringPatterns(const mlir::TypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns,
+                                   const TargetInfo &target,
+                                   bool remarks = false);
 
 /// print, through vprintf (codegen/PrintLowering.cpp).
 void populatePrintLoweringPatterns(const mlir::TypeConverter &converter,

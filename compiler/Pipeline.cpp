@@ -38,7 +38,8 @@ void tilus::registerDialects(MLIRContext &context) {
 void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
                                      bool vectorizeRemarks, bool mmaRemarks,
                                      bool layoutRemarks) {
-  pm.addPass(createInferLayouts(InferLayoutsOptions{layoutRemarks}));
+  pm.addPass(
+      createInferLayouts(InferLayoutsOptions{arch.str(), layoutRemarks}));
   pm.addPass(createVectorize(VectorizeOptions{vectorizeRemarks}));
   pm.addPass(createPlanSharedMemory({arch.str()}));
   pm.addPass(createConvertTilusToLLVM({arch.str(), mmaRemarks}));

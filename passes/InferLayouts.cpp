@@ -33,7 +33,14 @@
 //                      of the result (the lowering moves the elements
 //                      through shared memory)
 //   view               the source layout when the element widths match
-//   dot                when the element types have an mma.sync
+//   dot                on sm_90a, when a and b are load_shared results in
+//                      wgmma layouts (target/WgmmaInstructions.h) and the
+//                      kernel has whole warpgroups: c takes the wgmma
+//                      accumulator layout spatial(gm, gn).local(rm, rn) *
+//                      wgmma(n), the dot gets `tilus.wgmma`, and a and b
+//                      stay in shared memory (their loads keep the anchor
+//                      layout and go unused); otherwise,
+//                      when the element types have an mma.sync
 //                      instruction (target/MmaInstructions.h: f16/bf16 into
 //                      f32, f16 into f16, i8/u8 into i32) and M, N, K are
 //                      multiples of its tile (16, 8, 16 or 32): c takes the
@@ -84,6 +91,7 @@
 #include "ir/layout/Atoms.h"
 #include "target/MmaInstructions.h"
 #include "target/Scratch.h"
+#include "target/WgmmaInstructions.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -151,9 +159,10 @@ std::string layoutString(LayoutAttr attr) {
 
 class LayoutInference {
 public:
-  LayoutInference(func::FuncOp func, int64_t numThreads, bool remarks,
+  LayoutInference(func::FuncOp func, int64_t numThreads,
+                  const TargetInfo &target, bool remarks,
                   bool learning = false)
-      : func(func), numThreads(numThreads), remarks(remarks),
+      : func(func), numThreads(numThreads), target(target), remarks(remarks),
         learning(learning), builder(func.getContext()) {}
 
   LogicalResult run() {
@@ -650,12 +659,31 @@ private:
     return std::nullopt;
   }
 
-  /// Gives the zeros (or full) accumulator of each mma dot, seen through
-  /// loop-carried values, the mma accumulator layout before the walk, so
-  /// loops carry it without conversions.
+  /// The wgmma plan of `dot` for the accumulator layout `layout` (or one the
+  /// plan chooses), if the target and the dot allow one.
+  std::optional<WgmmaPlan>
+  wgmmaPlan(DotOp dot, const std::optional<RegisterLayout> &layout) {
+    std::string reason;
+    FailureOr<WgmmaPlan> plan =
+        planWgmma(dot, target, numThreads / kWarpSize, layout, reason);
+    if (failed(plan)) {
+      LLVM_DEBUG(llvm::dbgs() << "dot at " << dot.getLoc()
+                              << " has no wgmma: " << reason << "\n");
+      return std::nullopt;
+    }
+    return *plan;
+  }
+
+  /// Gives the zeros (or full) accumulator of each mma or wgmma dot, seen
+  /// through loop-carried values, the accumulator layout before the walk,
+  /// so loops carry it without conversions.
   void seedMmaAccumulators() {
     func.walk([&](DotOp dot) {
-      std::optional<RegisterLayout> layout = mmaAccumulatorLayout(dot);
+      std::optional<RegisterLayout> layout;
+      if (std::optional<WgmmaPlan> plan = wgmmaPlan(dot, std::nullopt))
+        layout = plan->layout;
+      else
+        layout = mmaAccumulatorLayout(dot);
       if (!layout)
         return;
       Value c = dot.getC();
@@ -690,6 +718,17 @@ private:
     TileType c = tileOf(dot.getC());
     RegisterLayout cLayout = c.getLayout().getLayout();
     int64_t k = tileOf(dot.getA()).getShape()[1];
+    // wgmma reads a and b from shared memory: only c's layout matters.
+    std::optional<WgmmaPlan> wgmma = wgmmaPlan(dot, cLayout);
+    if (!wgmma && !tileOf(dot.getResult()).getLayout())
+      wgmma = wgmmaPlan(dot, std::nullopt);
+    if (wgmma) {
+      dot->setAttr(kWgmmaAttr, builder.getUnitAttr());
+      convertOperand(dot, 2, wgmma->layout);
+      if (!tileOf(dot.getResult()).getLayout())
+        assign(dot.getResult(), wgmma->layout);
+      return success();
+    }
     if (std::optional<MmaInstruction> instruction = mmaInstruction(dot)) {
       const RegisterLayout &cAtom = instruction->c->layout;
       std::optional<RegisterLayout> mma;
@@ -806,7 +845,7 @@ private:
       return;
     func::FuncOp copy = func.clone();
     SmallVector<Operation *> copyLoops = loopsOf(copy);
-    LayoutInference learner(copy, numThreads, /*remarks=*/false,
+    LayoutInference learner(copy, numThreads, target, /*remarks=*/false,
                             /*learning=*/true);
     {
       // The real run reports whatever fails.
@@ -934,6 +973,7 @@ private:
 
   func::FuncOp func;
   int64_t numThreads;
+  TargetInfo target;
   /// Whether to report the conversions (-Rpass=layout).
   bool remarks;
   /// Whether this run infers a copy of the kernel only to learn the layouts
@@ -973,11 +1013,17 @@ struct InferLayoutsPass : tilus::impl::InferLayoutsBase<InferLayoutsPass> {
   using InferLayoutsBase::InferLayoutsBase;
 
   void runOnOperation() override {
+    std::optional<TargetInfo> targetInfo = TargetInfo::lookup(arch);
+    if (!targetInfo) {
+      getOperation().emitError("unknown architecture '") << arch << "'";
+      return signalPassFailure();
+    }
     getOperation().walk([&](func::FuncOp func) {
       auto warps = func->getAttrOfType<IntegerAttr>(kernel_attr::kNumWarps);
       if (!warps)
         return;
-      LayoutInference inference(func, warps.getInt() * kWarpSize, remarks);
+      LayoutInference inference(func, warps.getInt() * kWarpSize,
+                                *targetInfo, remarks);
       if (failed(inference.run()))
         signalPassFailure();
     });

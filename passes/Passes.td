@@ -17,13 +17,17 @@ def InferLayouts : Pass<"tilus-infer-layouts", "mlir::ModuleOp"> {
     each conversion gets a remark at the instruction that needed it: the
     layouts, the rule, and what the lowering will spend on it (shared bytes,
     barriers and shared-memory accesses, or nothing when it stays in each
-    thread's registers).
+    thread's registers). On sm_90a a dot whose operands are shared tiles in
+    wgmma layouts gets the wgmma accumulator layout and the `tilus.wgmma`
+    attribute.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect"];
   let options = [
+    Option<"arch", "arch", "std::string", /*default=*/"\"sm_80\"",
+           "Target architecture, for the instructions a dot may use">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "Emit a remark for each layout conversion inserted, with its cost">
   ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
 def Vectorize : Pass<"tilus-vectorize", "mlir::ModuleOp"> {

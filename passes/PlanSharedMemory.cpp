@@ -48,7 +48,9 @@ using namespace tilus;
 namespace {
 
 /// Alignment of every shared tensor, and of swizzled ones: a swizzle keeps
-/// ldmatrix rows in distinct banks only from a 128-byte boundary.
+/// ldmatrix rows in distinct banks only from a 128-byte boundary, and
+/// wgmma's descriptors only from a boundary of the swizzle's span (the
+/// larger of the two is used).
 constexpr int64_t kAlignment = 16;
 constexpr int64_t kSwizzledAlignment = 128;
 
@@ -93,7 +95,12 @@ std::pair<int64_t, int64_t> getBufferSize(SharedTensorType type) {
     elements = llvm::alignTo(elements, swizzle.span());
   int64_t bits = getDType(type.getElementType())->bitWidth();
   int64_t bytes = (elements * bits + 7) / 8;
-  return {bytes, swizzle.isIdentity() ? kAlignment : kSwizzledAlignment};
+  if (swizzle.isIdentity())
+    return {bytes, kAlignment};
+  // wgmma applies its swizzle to shared-memory addresses, so a tensor that
+  // wgmma reads (target/WgmmaInstructions.h) starts on a whole span.
+  int64_t spanBytes = swizzle.span() * bits / 8;
+  return {bytes, std::max(kSwizzledAlignment, spanBytes)};
 }
 
 /// The loops enclosing `op` inside `root`, innermost first.

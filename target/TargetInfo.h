@@ -21,6 +21,9 @@ struct TargetInfo {
   /// Whether `stmatrix.sync.aligned.m8n8` exists (PTX ISA 9.7.14.5.16:
   /// sm_90 and above, PTX ISA 7.8).
   bool hasStmatrix() const { return computeCapability >= 90; }
+  /// Whether `wgmma.mma_async` exists (PTX ISA 9.7.15: sm_90a only, the
+  /// architecture-specific features of sm_90).
+  bool hasWgmma() const { return arch == "sm_90a"; }
 
   /// The target named `arch`, if supported.
   static std::optional<TargetInfo> lookup(llvm::StringRef arch);

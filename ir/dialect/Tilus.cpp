@@ -120,6 +120,14 @@ LogicalResult TilusDialect::verifyOperationAttribute(Operation *op,
     }
     return success();
   }
+  // Layout inference's choice of wgmma.mma_async for a dot on sm_90a
+  // (target/WgmmaInstructions.h).
+  if (name == "tilus.wgmma") {
+    if (!isa<UnitAttr>(attr.getValue()) || !isa<DotOp>(op))
+      return op->emitError("'") << name << "' expects to be a unit attribute "
+                                << "on a " << DotOp::getOperationName();
+    return success();
+  }
   // Byte offsets and sizes that shared-memory planning records.
   if (name == "tilus.shared_offset" || name == "tilus.scratch_offset" ||
       name == "tilus.shared_bytes") {

@@ -74,6 +74,7 @@ void countClass(Counters &c, const Instr &I) {
   switch (I.op) {
   case Op::Mma:
   case Op::WmmaMma:
+  case Op::Wgmma:
     ++c.instMma;
     return;
   case Op::Ld:
@@ -146,6 +147,10 @@ void countClass(Counters &c, const Instr &I) {
 uint64_t mmaFlops(const Instr &I) {
   if (I.op == Op::WmmaMma)
     return 2ull * 16 * 16 * 16;
+  // wgmma m64nNk16 as each of the warpgroup's four warps executes it: its
+  // 16 rows of D.
+  if (I.op == Op::Wgmma)
+    return 2ull * 16 * (unsigned(I.vec) * 8) * 16;
   unsigned k = I.sub == Sub::M16n8k8 ? 8 : I.sub == Sub::M16n8k16 ? 16 : 32;
   return 2ull * 16 * 8 * k;
 }
@@ -156,6 +161,7 @@ double resultLatency(const Instr &I) {
   switch (I.op) {
   case Op::Mma:
   case Op::WmmaMma:
+  case Op::Wgmma:
     return 32;
   case Op::Cvt:
     return 6;
@@ -221,7 +227,7 @@ void Profiler::instruction(const detail::ModuleImpl &mod, const Instr &I,
     line = &it->second;
     ++line->instructions;
   }
-  if ((I.op == Op::Mma || I.op == Op::WmmaMma) && mask)
+  if ((I.op == Op::Mma || I.op == Op::WmmaMma || I.op == Op::Wgmma) && mask)
     c.mmaFlops += mmaFlops(I);
 
   // The sample counts the bytes this instruction waits for as still in

@@ -36,15 +36,30 @@ func.func @reuse() attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.gr
 
 // -----
 
-// A swizzled tensor starts at a 128-byte boundary; a strided layout takes
-// its cosize (8 rows of 9 elements, the last row 8 long).
+// A swizzled tensor starts at a boundary of its swizzle span, at least 128
+// bytes (wgmma swizzles shared-memory addresses): 1024 bytes for
+// Swizzle(3,3,3) on f16, 128 for Swizzle(1,3,2) on f16 (64 bytes); a
+// strided layout takes its cosize (8 rows of 9 elements, the last row 8
+// long).
 // CHECK-LABEL: func.func @alignment
-// CHECK-SAME: tilus.shared_bytes = 1280 : i64
+// CHECK-SAME: tilus.shared_bytes = 2048 : i64
 // CHECK: tilus.alloc_shared {tilus.shared_offset = 0 : i64} : !tilus.shared<8x8xi16, #tilus.shared_layout<"shared(8,8).strides(9,1)">>
-// CHECK: tilus.alloc_shared {tilus.shared_offset = 256 : i64} : !tilus.shared<8x64xf16
+// CHECK: tilus.alloc_shared {tilus.shared_offset = 1024 : i64} : !tilus.shared<8x64xf16
 func.func @alignment() attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
   %a = tilus.alloc_shared : !tilus.shared<8x8xi16, #tilus.shared_layout<"shared(8,8).strides(9,1)">>
   %b = tilus.alloc_shared : !tilus.shared<8x64xf16, #tilus.shared_layout<"shared(8,64).row_major().swizzle(3,3,3)">>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @small_span
+// CHECK-SAME: tilus.shared_bytes = 384 : i64
+// CHECK: tilus.alloc_shared {tilus.shared_offset = 0 : i64} : !tilus.shared<8x8xi16, #tilus.shared_layout<"shared(8,8).strides(9,1)">>
+// CHECK: tilus.alloc_shared {tilus.shared_offset = 256 : i64} : !tilus.shared<4x16xf16
+func.func @small_span() attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.alloc_shared : !tilus.shared<8x8xi16, #tilus.shared_layout<"shared(8,8).strides(9,1)">>
+  %b = tilus.alloc_shared : !tilus.shared<4x16xf16, #tilus.shared_layout<"shared(4,16).row_major().swizzle(1,3,2)">>
   return
 }
 

@@ -1,10 +1,10 @@
 """Compile an example, run it on the emulator with random inputs and check
 every output element against an independent numpy reference.
 
-  run_example.py WORKDIR EXAMPLE.tl NAME=VALUE... [-D NAME=VALUE]...
+  run_example.py WORKDIR EXAMPLE.tl NAME=VALUE... [-D NAME=VALUE]... [--OPTION]...
 
 NAME=VALUE sets an integer or float scalar parameter; -D overrides a
-compile-time parameter. Prints one OK/FAIL line per output tensor and exits
+compile-time parameter; --OPTION (e.g. --arch=sm_90a) goes to tilusc. Prints one OK/FAIL line per output tensor and exits
 with status 1 on any mismatch.
 """
 import json
@@ -65,6 +65,11 @@ def reference(kernel, args, consts):
         f16_out = args["c"].dtype == np.float16
         bound = 2.0 ** -10 if f16_out else 1e-5 * f["a"].shape[1]
         return {"c": f["a"] @ f["b"]}, bound
+    if kernel == "matmul_wgmma":
+        # c = a @ bt^T, with the bounds of matmul_f16.
+        f16_out = args["c"].dtype == np.float16
+        bound = 2.0 ** -10 if f16_out else 1e-5 * f["a"].shape[1]
+        return {"c": f["a"] @ f["bt"].T}, bound
     if kernel == "transpose":
         return {"y": f["x"].T}, 0.0
     if kernel == "thread_index":
@@ -93,6 +98,9 @@ def main():
         item = rest.pop(0)
         if item == "-D":
             defines += ["-D", rest.pop(0)]
+            continue
+        if item.startswith("--"):
+            defines.append(item)
             continue
         name, value = item.split("=")
         scalars[name] = float(value) if "." in value else int(value)

@@ -1,0 +1,268 @@
+//===- WgmmaLowering.cpp - dot on sm_90a through wgmma.mma_async ----------===//
+//
+// A dot that layout inference marked `tilus.wgmma` (passes/InferLayouts.cpp)
+// is planned again from the layouts in the IR (target/WgmmaInstructions.h)
+// and becomes, per thread:
+//
+//   wgmma.fence.sync.aligned                  (the accumulator registers
+//                                              were written by other code)
+//   for each k-step, for each of the warpgroup's instruction tiles:
+//     wgmma.mma_async.sync.aligned.m64nNk16.f32.f16.f16
+//         {d...}, a-desc, b-desc, 1, 1, 1, 0, 0
+//   wgmma.commit_group.sync.aligned
+//   wgmma.wait_group.sync.aligned 0
+//
+// k-outer, as the mma.sync lowering, so consecutive instructions are
+// independent. The descriptors are built at run time from the shared
+// tensors' addresses (bits 0-13: address >> 4) plus the constant fields of
+// the plan and, for warpgroups after the first, the plan's per-warpgroup
+// offset selected by threadIdx.x / 128. a and b are not read into
+// registers: their load_shared results (and transposes) go unused, and the
+// loads become zero constants.
+//
+// Each instruction is inline PTX whose accumulator registers are tied
+// operands. The results are in the registers only after wait_group; an
+// empty inline asm with the registers tied after the wait (side effects
+// keep it after the wait) gives the code that reads them a dependency on
+// it, as CUTLASS's warpgroup_fence_operand does.
+//
+// wgmma reads shared memory through the async proxy, while cp.async and
+// st.shared write it through the generic proxy: the writers must execute
+// fence.proxy.async before the barrier that hands the tiles over. In a
+// kernel with a wgmma dot, every `sync()` (bar.sync) is therefore preceded
+// by `fence.proxy.async.shared::cta` (codegen/SharedMemoryLowering.cpp).
+//
+// Waiting for 0 groups after each dot keeps the accumulator ready for any
+// code after it; overlapping one dot's wgmma with the next tile's copies
+// (wait_group 1 across iterations) is left for later (docs/codegen.md).
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/TileLowering.h"
+#include "target/WgmmaInstructions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <set>
+
+using namespace mlir;
+using namespace tilus;
+
+namespace {
+
+/// An inline asm without results or operands, ordered by its side effects.
+void emitAsm(OpBuilder &builder, Location loc, StringRef text) {
+  builder.create<LLVM::InlineAsmOp>(loc, TypeRange{}, ValueRange{}, text, "",
+                                    /*has_side_effects=*/true,
+                                    /*is_align_stack=*/false,
+                                    LLVM::AsmDialectAttr(), ArrayAttr());
+}
+
+/// Inline asm `text` whose first registers.size() operands are `registers`
+/// (of `type`, constraint `kind`), read and written, followed by `inputs`
+/// (64-bit). Returns the new registers.
+SmallVector<Value> emitTiedAsm(OpBuilder &builder, Location loc,
+                               StringRef text, ArrayRef<Value> registers,
+                               Type type, char kind, ValueRange inputs) {
+  std::string constraints;
+  for (size_t r = 0; r < registers.size(); ++r)
+    constraints += std::string(r ? "," : "") + "=" + kind;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    constraints += ",l";
+  for (size_t r = 0; r < registers.size(); ++r)
+    constraints += "," + std::to_string(r);
+  if (registers.empty())
+    constraints = constraints.empty() ? "" : constraints.substr(1);
+  SmallVector<Value> operands(inputs.begin(), inputs.end());
+  operands.append(registers.begin(), registers.end());
+  auto structType = LLVM::LLVMStructType::getLiteral(
+      builder.getContext(), SmallVector<Type>(registers.size(), type));
+  auto asmOp = builder.create<LLVM::InlineAsmOp>(
+      loc, TypeRange{structType}, operands, text, constraints,
+      /*has_side_effects=*/true, /*is_align_stack=*/false,
+      LLVM::AsmDialectAttr(), ArrayAttr());
+  SmallVector<Value> results;
+  for (size_t r = 0; r < registers.size(); ++r)
+    results.push_back(builder.create<LLVM::ExtractValueOp>(
+        loc, asmOp.getResult(0), int64_t(r)));
+  return results;
+}
+
+/// "{$0, $1, ..., $count-1}".
+std::string registerList(size_t count) {
+  std::string text = "{";
+  for (size_t r = 0; r < count; ++r)
+    text += (r ? ", $" : "$") + std::to_string(r);
+  return text + "}";
+}
+
+/// "dot: wgmma.m64n64k16 f16 x f16 -> f32, warpgroups 2x1, 1x1 instructions
+/// per warpgroup and k-step, 2 k-steps, a by descriptor (64-byte swizzle), b
+/// by descriptor (64-byte swizzle)".
+std::string describePlan(const WgmmaPlan &plan, DotOp op) {
+  ArrayRef<int64_t> shape = op.getC().getType().getShape();
+  std::set<int64_t> rows, cols;
+  for (int64_t i = 0; i < plan.quotient.numLocals(); ++i) {
+    std::vector<int64_t> mn = plan.quotient.map(0, i);
+    rows.insert(mn[0]);
+    cols.insert(mn[1]);
+  }
+  int64_t rm = rows.size(), rn = cols.size();
+  int64_t gm = shape[0] / 64 / rm, gn = shape[1] / plan.n / rn;
+  std::string text = "dot: " + plan.describe() + ", warpgroups " +
+                     std::to_string(gm) + "x" + std::to_string(gn);
+  if (gm * gn != plan.quotient.numThreads())
+    text += " (each tile on " +
+            std::to_string(plan.quotient.numThreads() / (gm * gn)) +
+            " warpgroups)";
+  text += ", " + std::to_string(rm) + "x" + std::to_string(rn) +
+          " instructions per warpgroup and k-step, " +
+          std::to_string(plan.kSteps) + " k-steps, a by descriptor (" +
+          plan.a[0][0].describe() + "), b by descriptor (" +
+          plan.b[0][0].describe() + ")";
+  return text;
+}
+
+struct WgmmaDotLowering : OpConversionPattern<DotOp> {
+  WgmmaDotLowering(const TypeConverter &converter, MLIRContext *context,
+                   const TargetInfo &target, bool remarks)
+      : OpConversionPattern(converter, context, /*benefit=*/3),
+        target(target), remarks(remarks) {}
+
+  LogicalResult
+  matchAndRewrite(DotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!op->hasAttr(kWgmmaAttr))
+      return rewriter.notifyMatchFailure(op, "not marked for wgmma");
+    std::string reason;
+    int64_t warps = getKernelNumThreads(op) / kWarpSize;
+    FailureOr<WgmmaPlan> plan =
+        planWgmma(op, target, warps, getLayout(op.getC().getType()), reason);
+    if (failed(plan))
+      return op.emitOpError("is marked '")
+             << kWgmmaAttr << "' but has no wgmma plan: " << reason;
+    if (remarks)
+      op.emitRemark() << describePlan(*plan, op);
+
+    Location loc = op.getLoc();
+    Type i64 = rewriter.getI64Type(), i32 = rewriter.getI32Type();
+    auto constant = [&](Type type, int64_t value) -> Value {
+      return rewriter.create<arith::ConstantOp>(
+          loc, rewriter.getIntegerAttr(type, value));
+    };
+    // The warpgroup's offset of each operand, selected by threadIdx.x / 128.
+    Value group;
+    if (plan->quotient.numThreads() > 1)
+      group = rewriter.create<arith::DivUIOp>(
+          loc, rewriter.create<NVVM::ThreadIdXOp>(loc, i32),
+          constant(i32, kWarpgroupThreads));
+    auto groupOffset = [&](ArrayRef<int64_t> deltas) -> Value {
+      Value offset = constant(i64, deltas[0]);
+      for (size_t g = 1; g < deltas.size(); ++g) {
+        if (deltas[g] == deltas[0])
+          continue;
+        Value is = rewriter.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq, group, constant(i32, int64_t(g)));
+        offset = rewriter.create<arith::SelectOp>(
+            loc, is, constant(i64, deltas[g]), offset);
+      }
+      return offset;
+    };
+    // (address of the tensor + the warpgroup's offset) >> 4, the start
+    // address field before the plan's start offset is added.
+    auto descriptorBase = [&](Value shared, ArrayRef<int64_t> deltas) {
+      Value address = rewriter.create<LLVM::PtrToIntOp>(loc, i64, shared);
+      address = rewriter.create<arith::AddIOp>(loc, address,
+                                               groupOffset(deltas));
+      return rewriter.create<arith::ShRUIOp>(loc, address, constant(i64, 4));
+    };
+    Value sharedA =
+        rewriter.getRemappedValue(getWgmmaOperand(op.getA())->load.getSrc());
+    Value sharedB =
+        rewriter.getRemappedValue(getWgmmaOperand(op.getB())->load.getSrc());
+    if (!sharedA || !sharedB)
+      return rewriter.notifyMatchFailure(op, "shared tensors not lowered");
+    Value baseA = descriptorBase(sharedA, plan->aDelta);
+    Value baseB = descriptorBase(sharedB, plan->bDelta);
+    auto descriptor = [&](Value base, const WgmmaDescriptor &d) -> Value {
+      return rewriter.create<arith::AddIOp>(loc, base,
+                                            constant(i64, int64_t(d.encode())));
+    };
+
+    // Accumulator registers: f32 alone, f16 in pairs.
+    bool f16 = plan->accumulator == DType::f16();
+    int64_t perRegister = f16 ? 2 : 1;
+    Type registerType = f16 ? Type(i32) : Type(rewriter.getF32Type());
+    char kind = f16 ? 'r' : 'f';
+    int64_t tileLocals = plan->n / 2;
+    int64_t registersPerTile = tileLocals / perRegister;
+    Value c = adaptor.getC();
+    SmallVector<SmallVector<Value>> accs(plan->quotient.numLocals());
+    for (auto [i, acc] : llvm::enumerate(accs))
+      for (int64_t r = 0; r < registersPerTile; ++r) {
+        int64_t first = int64_t(i) * tileLocals + r * perRegister;
+        if (!f16) {
+          acc.push_back(rewriter.create<vector::ExtractOp>(loc, c, first));
+          continue;
+        }
+        Value pair = rewriter.create<vector::ShuffleOp>(
+            loc, c, c, ArrayRef<int64_t>{first, first + 1});
+        acc.push_back(rewriter.create<LLVM::BitcastOp>(loc, i32, pair));
+      }
+
+    std::string text = "wgmma.mma_async.sync.aligned.m64n" +
+                       std::to_string(plan->n) + "k16." +
+                       plan->accumulator.name() + "." + plan->input.name() +
+                       "." + plan->input.name() + " " +
+                       registerList(registersPerTile) + ", $" +
+                       std::to_string(registersPerTile) + ", $" +
+                       std::to_string(registersPerTile + 1) + ", 1, 1, 1, 0, 0;";
+    emitAsm(rewriter, loc, "wgmma.fence.sync.aligned;");
+    for (int64_t s = 0; s < plan->kSteps; ++s)
+      for (auto [i, acc] : llvm::enumerate(accs))
+        acc = emitTiedAsm(rewriter, loc, text, acc, registerType, kind,
+                          ValueRange{descriptor(baseA, plan->a[i][s]),
+                                     descriptor(baseB, plan->b[i][s])});
+    emitAsm(rewriter, loc,
+            "wgmma.commit_group.sync.aligned;\n\t"
+            "wgmma.wait_group.sync.aligned 0;");
+    for (SmallVector<Value> &acc : accs)
+      acc = emitTiedAsm(rewriter, loc, "", acc, registerType, kind,
+                        ValueRange{});
+
+    Value result = c;
+    for (auto [i, acc] : llvm::enumerate(accs))
+      for (auto [r, reg] : llvm::enumerate(acc)) {
+        int64_t first = int64_t(i) * tileLocals + int64_t(r) * perRegister;
+        if (!f16) {
+          result = rewriter.create<vector::InsertOp>(loc, reg, result, first);
+          continue;
+        }
+        Value pair = rewriter.create<LLVM::BitcastOp>(
+            loc, VectorType::get({2}, rewriter.getF16Type()), reg);
+        for (int64_t j = 0; j < 2; ++j)
+          result = rewriter.create<vector::InsertOp>(
+              loc, rewriter.create<vector::ExtractOp>(loc, pair, j), result,
+              first + j);
+      }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  TargetInfo target;
+  bool remarks;
+};
+
+} // namespace
+
+void tilus::populateWgmmaLoweringPatterns(const TypeConverter &converter,
+                                          RewritePatternSet &patterns,
+                                          const TargetInfo &target,
+                                          bool remarks) {
+  // Ahead of mma.sync (benefit 2) and the SIMT dot.
+  patterns.add<WgmmaDotLowering>(converter, patterns.getContext(), target,
+                                 remarks);
+}
