@@ -724,7 +724,9 @@ private:
       wgmma = wgmmaPlan(dot, std::nullopt);
     if (wgmma) {
       dot->setAttr(kWgmmaAttr, builder.getUnitAttr());
-      convertOperand(dot, 2, wgmma->layout);
+      convertOperand(dot, 2, wgmma->layout,
+                     "a wgmma dot accumulates in the wgmma accumulator "
+                     "layout");
       if (!tileOf(dot.getResult()).getLayout())
         assign(dot.getResult(), wgmma->layout);
       return success();
