@@ -583,14 +583,23 @@ struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
       Value result =
           b.create<arith::ConstantOp>(loc, b.getZeroAttr(resultType));
       if (width > 1) {
+        // A bool takes a byte in shared memory (as a scalar `store i1`
+        // writes it), but LLVM packs a vector of i1 into bits: the run is
+        // loaded as bytes and narrowed.
+        bool isBool = elementType.isInteger(1);
+        Type memoryType = isBool ? b.getI8Type() : elementType;
+        auto memoryRunType = VectorType::get({width}, memoryType);
         auto runType = VectorType::get({width}, elementType);
         unsigned alignment =
-            unsigned(width * elementType.getIntOrFloatBitWidth() / 8);
+            unsigned(width * memoryType.getIntOrFloatBitWidth() / 8);
         for (int64_t local = 0; local < layout.numLocals(); local += width) {
           Value address = emitTileElementAddress(
               b, loc, adaptor.getSrc(), elementType, shared, layout, threadId,
               adaptor.getOffsets(), local);
-          Value run = b.create<LLVM::LoadOp>(loc, runType, address, alignment);
+          Value run =
+              b.create<LLVM::LoadOp>(loc, memoryRunType, address, alignment);
+          if (isBool)
+            run = b.create<LLVM::TruncOp>(loc, runType, run);
           result = b.create<vector::InsertStridedSliceOp>(
               loc, run, result, ArrayRef<int64_t>{local}, ArrayRef<int64_t>{1});
         }
