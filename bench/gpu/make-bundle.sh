@@ -62,8 +62,24 @@ python3 "$root/bench/gpu/a16wx_bench.py" --list-configs |
     echo "$dev $w $m $n $k $g $bm $bn $bk $split $kernel" >> "$out/a16wx/configs.txt"
   done
 
+# The f16 matmuls for hopper_bench.py: NAME KERNEL ARCH B_LAYOUT (kn: b is
+# k x n; nk: b given transposed, as matmul_wgmma takes it).
+mkdir -p "$out/hopper"
+echo "# NAME KERNEL ARCH B_LAYOUT" > "$out/hopper/configs.txt"
+hopper_kernel() {
+  local name=$1 source=$2 kernel=$3 arch=$4 layout=$5
+  shift 5
+  "$build/bin/tilusc" "$root/examples/$source" --arch="$arch" "$@" \
+    -o "$out/hopper/$name.ptx" --metadata="$out/hopper/$name.json"
+  echo "$name $kernel $arch $layout" >> "$out/hopper/configs.txt"
+}
+hopper_kernel f16_mma_64x64x32 matmul_f16.tl matmul_f16 sm_80 kn
+hopper_kernel wgmma_64x64x32_w4 matmul_wgmma.tl matmul_wgmma sm_90a nk
+hopper_kernel wgmma_128x128x64_w8 matmul_wgmma.tl matmul_wgmma sm_90a nk \
+  -D BM=128 -D BN=128 -D BK=64 -D SW=3 -D W=8
+
 cp "$root/bench/gpu/run.sh" "$root/bench/gpu/capture.sh" \
   "$root/bench/gpu/calibrate.py" "$root/bench/gpu/torch_check.py" \
-  "$root/bench/gpu/a16wx_bench.py" "$out/"
+  "$root/bench/gpu/a16wx_bench.py" "$root/bench/gpu/hopper_bench.py" "$out/"
 tar -czf "$out.tar.gz" -C "$(dirname "$out")" "$(basename "$out")"
 echo "bundle: $out ($(du -sh "$out" | cut -f1), $(du -h "$out.tar.gz" | cut -f1) packed)"

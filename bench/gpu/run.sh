@@ -6,8 +6,9 @@
 # on the device against the outputs recorded on the emulator, and prints a
 # table; with PyTorch present it also runs vector_add through the Python
 # package on torch tensors and times torch's own add beside it, then
-# a16wx_bench.py: matmul_a16wx against torch and Triton (--device emu: the
-# same on tiny shapes through the emulator, with numpy).
+# a16wx_bench.py: matmul_a16wx against torch and Triton, and hopper_bench.py:
+# the f16 matmuls (wgmma on sm_90a, mma.sync) against torch's cuBLAS
+# (--device emu: the same on tiny shapes through the emulator, with numpy).
 # In the repository: makes the bundle first (BUILD_DIR, default build-rt or
 # build, must hold a build with the compiler) in BUNDLE_DIR (default
 # BUILD_DIR/gpu-bundle), then runs it.
@@ -67,6 +68,7 @@ if [[ $device == emu ]]; then
   python=$(find_python "import numpy")
   if [[ -n $python ]]; then
     "$python" "$here/a16wx_bench.py" "$here" --device emu ${A16WX_ARGS:-} || status=1
+    "$python" "$here/hopper_bench.py" "$here" --device emu || status=1
   else
     echo "matmul_a16wx bench skipped: no python3 with numpy"
   fi
@@ -75,6 +77,7 @@ else
   if [[ -n $python ]]; then
     "$python" "$here/torch_check.py" "$here" || status=1
     "$python" "$here/a16wx_bench.py" "$here" --device cuda ${A16WX_ARGS:-} || status=1
+    "$python" "$here/hopper_bench.py" "$here" --device cuda ${HOPPER_ARGS:-} || status=1
   else
     echo "torch checks and matmul_a16wx bench skipped: no PyTorch with CUDA"
   fi
