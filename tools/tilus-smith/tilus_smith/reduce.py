@@ -235,18 +235,34 @@ class Reducer:
 def defined(text):
     """False when the program reads a shared tensor that nothing writes
     before (its contents are undefined on a device, zeros in the
-    interpreter: a difference that is no bug)."""
-    written = set()
+    interpreter: a difference that is no bug), or drops a `sync()` the
+    generator put between a write of a shared tensor and a read of it, or
+    between a read and the next write: without it threads race (within a
+    warp too, where the race check sees no hazard), so the reduction would
+    no longer be a valid program."""
+    written, unsynced_writes, unsynced_reads = set(), set(), set()
     for line in text.split("\n"):
+        if re.search(r"\bsync\(\)", line):
+            unsynced_writes.clear()
+            unsynced_reads.clear()
+        targets = []
         m = re.search(r"store_shared\((\w+)", line)
         if m:
-            written.add(m.group(1))
+            targets.append(m.group(1))
         m = re.search(r"copy_async\(.*,\s*(\w+)\);", line)
         if m:
-            written.add(m.group(1))
+            targets.append(m.group(1))
+        for name in targets:
+            if name in unsynced_reads:
+                return False
+            written.add(name)
+            unsynced_writes.add(name)
         m = re.search(r"load_shared\((\w+)", line)
-        if m and m.group(1) not in written:
-            return False
+        if m:
+            name = m.group(1)
+            if name not in written or name in unsynced_writes:
+                return False
+            unsynced_reads.add(name)
     return True
 
 
