@@ -302,20 +302,10 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
           reg = rewriter.create<LLVM::ExtractValueOp>(loc, mma.getResult(0),
                                                       int64_t(r));
       }
-    Value result = adaptor.getC();
-    for (auto [i, acc] : llvm::enumerate(accs))
-      for (auto [r, reg] : llvm::enumerate(acc)) {
-        int64_t first = int64_t(i) * cLocals + int64_t(r) * fc.perRegister;
-        if (fc.perRegister == 1) {
-          result = rewriter.create<vector::InsertOp>(loc, reg, result, first);
-          continue;
-        }
-        for (int64_t j = 0; j < fc.perRegister; ++j)
-          result = rewriter.create<vector::InsertOp>(
-              loc, rewriter.create<vector::ExtractOp>(loc, reg, j), result,
-              first + j);
-      }
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, insertAccumulatorRegisters(
+                rewriter, loc, adaptor.getC(), accs, cLocals, fc.perRegister,
+                cast<VectorType>(adaptor.getC().getType()).getElementType()));
     return success();
   }
 
@@ -324,6 +314,29 @@ struct MmaDotLowering : OpConversionPattern<DotOp> {
 };
 
 } // namespace
+
+Value tilus::insertAccumulatorRegisters(OpBuilder &b, Location loc, Value c,
+                                        ArrayRef<SmallVector<Value>> accs,
+                                        int64_t tileLocals, int64_t perRegister,
+                                        Type elementType) {
+  Value result = c;
+  for (auto [i, acc] : llvm::enumerate(accs))
+    for (auto [r, reg] : llvm::enumerate(acc)) {
+      int64_t first = int64_t(i) * tileLocals + int64_t(r) * perRegister;
+      if (perRegister == 1) {
+        result = b.create<vector::InsertOp>(loc, reg, result, first);
+        continue;
+      }
+      Value run = reg;
+      if (!isa<VectorType>(reg.getType()))
+        run = b.create<LLVM::BitcastOp>(
+            loc, VectorType::get({perRegister}, elementType), reg);
+      for (int64_t j = 0; j < perRegister; ++j)
+        result = b.create<vector::InsertOp>(
+            loc, b.create<vector::ExtractOp>(loc, run, j), result, first + j);
+    }
+  return result;
+}
 
 void tilus::populateMmaLoweringPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns,

@@ -57,6 +57,16 @@ void populateReduceLoweringPatterns(const mlir::TypeConverter &converter,
 /// tiling and how its operands are loaded, or why it stays SIMT.
 /// On a target with wgmma, the remark of a dot left to mma.sync also says
 /// why it is no wgmma.
+/// Writes a dot's accumulator registers back into the flat vector `c` of the
+/// accumulator tile: `accs[i][r]` is register r of instruction tile i, whose
+/// elements start at i * tileLocals, each register holding `perRegister`
+/// consecutive elements (one element, a vector of them, or an integer word
+/// that is bitcast to a vector of `elementType`).
+mlir::Value insertAccumulatorRegisters(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value c,
+    llvm::ArrayRef<llvm::SmallVector<mlir::Value>> accs, int64_t tileLocals,
+    int64_t perRegister, mlir::Type elementType);
+
 void populateMmaLoweringPatterns(const mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns,
                                  const TargetInfo &target,

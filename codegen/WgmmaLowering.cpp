@@ -233,22 +233,9 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
       acc = emitTiedAsm(rewriter, loc, "", acc, registerType, kind,
                         ValueRange{});
 
-    Value result = c;
-    for (auto [i, acc] : llvm::enumerate(accs))
-      for (auto [r, reg] : llvm::enumerate(acc)) {
-        int64_t first = int64_t(i) * tileLocals + int64_t(r) * perRegister;
-        if (!f16) {
-          result = rewriter.create<vector::InsertOp>(loc, reg, result, first);
-          continue;
-        }
-        Value pair = rewriter.create<LLVM::BitcastOp>(
-            loc, VectorType::get({2}, rewriter.getF16Type()), reg);
-        for (int64_t j = 0; j < 2; ++j)
-          result = rewriter.create<vector::InsertOp>(
-              loc, rewriter.create<vector::ExtractOp>(loc, pair, j), result,
-              first + j);
-      }
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, insertAccumulatorRegisters(
+                               rewriter, loc, c, accs, tileLocals, perRegister,
+                               rewriter.getF16Type()));
     return success();
   }
 

@@ -16,6 +16,7 @@
 #include "frontend/MLIRGen.h"
 
 #include "ir/dialect/Tilus.h"
+#include "support/ShapeText.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -46,7 +47,6 @@ struct Val {
 /// `tile<16x64xf16>` for a tile type, the type's own spelling otherwise.
 std::string typeToString(mlir::Type type);
 /// `[16, 64]`.
-std::string shapeText(llvm::ArrayRef<int64_t> shape);
 /// A value as diagnostics name it: its kind, or a run-time value's type.
 std::string describe(const Val &val);
 

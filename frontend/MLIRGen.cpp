@@ -62,15 +62,6 @@ std::string mlirgen::typeToString(mlir::Type type) {
   return text;
 }
 
-std::string mlirgen::shapeText(llvm::ArrayRef<int64_t> shape) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "[";
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return text;
-}
-
 mlir::OwningOpRef<mlir::ModuleOp> Generator::run(const Module &module) {
   mlir::OwningOpRef<mlir::ModuleOp> result =
       mlir::ModuleOp::create(builder.getUnknownLoc());

@@ -20,8 +20,9 @@ check.
 """
 import argparse
 import os
-import statistics
 import sys
+
+from a16wx_bench import median_ms  # beside this script, in the bundle too
 
 RTOL, ATOL_RMS = 1e-3, 1e-3
 FLUSH_BYTES = 256 << 20
@@ -44,23 +45,6 @@ def check(np, got, ref):
     rms = float(np.sqrt(np.mean(ref.astype(np.float64) ** 2)))
     bad = np.abs(got - ref) > RTOL * np.abs(ref) + ATOL_RMS * rms
     return int(bad.sum())
-
-
-def median_ms(torch, fn, reps, flush):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    events = []
-    for _ in range(reps):
-        flush.zero_()
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        events.append((start, end))
-    torch.cuda.synchronize()
-    return statistics.median(s.elapsed_time(e) for s, e in events)
 
 
 def load(dev, bundle, name, kernel):

@@ -1,6 +1,7 @@
 //===- Tilus.cpp - The tilus dialect --------------------------------------===//
 
 #include "ir/dialect/Tilus.h"
+#include "support/ShapeText.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -671,24 +672,13 @@ LogicalResult ShrOp::verify() { return verifyShift(*this); }
 // VM instructions
 //===----------------------------------------------------------------------===//
 
-/// Prints `[a, b, c]`.
-template <typename Range>
-static std::string shapeString(const Range &shape) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "[";
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return text;
-}
-
 /// Same shape and layout, any element types: the rule of cast and cmp.
 static LogicalResult verifySameShapeAndLayout(Operation *op, TileType a,
                                               TileType b) {
   if (a.getShape() != b.getShape())
     return op->emitOpError("result shape ")
-           << shapeString(b.getShape()) << " does not match operand shape "
-           << shapeString(a.getShape());
+           << shapeText(b.getShape()) << " does not match operand shape "
+           << shapeText(a.getShape());
   // Before layout inference a result may still lack the layout its operand
   // has; inference gives it that one.
   if (a.getLayout() && b.getLayout() && a.getLayout() != b.getLayout())
@@ -715,8 +705,8 @@ LogicalResult BroadcastOp::verify() {
   for (auto [from, to] : llvm::zip(source.getShape(), result.getShape()))
     if (from != to && from != 1)
       return emitOpError("cannot broadcast shape ")
-             << shapeString(source.getShape()) << " to "
-             << shapeString(result.getShape());
+             << shapeText(source.getShape()) << " to "
+             << shapeText(result.getShape());
   return verifyTileThreads(*this, result);
 }
 
@@ -773,9 +763,9 @@ LogicalResult SliceOp::verify() {
     if (offsets[d] < 0 ||
         offsets[d] > source.getShape()[d] - result.getShape()[d])
       return emitOpError("slice at ")
-             << shapeString(offsets) << " of shape "
-             << shapeString(result.getShape()) << " is outside the tile of shape "
-             << shapeString(source.getShape());
+             << shapeText(offsets) << " of shape "
+             << shapeText(result.getShape()) << " is outside the tile of shape "
+             << shapeText(source.getShape());
   return verifyTileThreads(*this, result);
 }
 
@@ -788,14 +778,14 @@ LogicalResult TransposeOp::verify() {
   llvm::SmallVector<bool> seen(perm.size(), false);
   for (int64_t p : perm) {
     if (p < 0 || p >= static_cast<int64_t>(perm.size()) || seen[p])
-      return emitOpError("permutation ") << shapeString(perm)
+      return emitOpError("permutation ") << shapeText(perm)
                                          << " is not a permutation";
     seen[p] = true;
   }
   for (size_t d = 0; d < perm.size(); ++d)
     if (result.getShape()[d] != source.getShape()[perm[d]])
       return emitOpError("result shape ")
-             << shapeString(result.getShape())
+             << shapeText(result.getShape())
              << " is not the permuted source shape";
   if (source.getElementType() != result.getElementType())
     return emitOpError("expects the same element type");
@@ -808,8 +798,8 @@ LogicalResult ReshapeOp::verify() {
     return emitOpError("expects the same element type");
   if (source.getNumElements() != result.getNumElements())
     return emitOpError("cannot reshape ")
-           << shapeString(source.getShape()) << " (" << source.getNumElements()
-           << " elements) to " << shapeString(result.getShape()) << " ("
+           << shapeText(source.getShape()) << " (" << source.getNumElements()
+           << " elements) to " << shapeText(result.getShape()) << " ("
            << result.getNumElements() << " elements)";
   return verifyTileThreads(*this, result);
 }
@@ -818,7 +808,7 @@ LogicalResult ItemOp::verify() {
   TileType source = getSource().getType();
   if (source.getNumElements() != 1)
     return emitOpError("needs a tile of one element, got shape ")
-           << shapeString(source.getShape());
+           << shapeText(source.getShape());
   if (getType() != source.getElementType())
     return emitOpError("result type ")
            << getType() << " is not the element type "
@@ -882,8 +872,8 @@ LogicalResult ReduceOp::verify() {
     expected.erase(expected.begin() + dim);
   if (ArrayRef<int64_t>(expected) != result.getShape())
     return emitOpError("result shape ")
-           << shapeString(result.getShape()) << " should be "
-           << shapeString(expected);
+           << shapeText(result.getShape()) << " should be "
+           << shapeText(expected);
   if (isArgReduce(getKind())) {
     if (!result.getElementType().isSignlessInteger(32))
       return emitOpError("'")
@@ -905,8 +895,8 @@ LogicalResult DotOp::verify() {
   if (a.getShape()[1] != b.getShape()[0] || a.getShape()[0] != c.getShape()[0] ||
       b.getShape()[1] != c.getShape()[1])
     return emitOpError("shapes ")
-           << shapeString(a.getShape()) << " x " << shapeString(b.getShape())
-           << " + " << shapeString(c.getShape())
+           << shapeText(a.getShape()) << " x " << shapeText(b.getShape())
+           << " + " << shapeText(c.getShape())
            << " do not form (M x K) @ (K x N) + (M x N)";
   if (a.getElementType() != b.getElementType())
     return emitOpError("a and b must have one element type");
@@ -930,8 +920,8 @@ static LogicalResult verifySharedTransfer(Operation *op,
   for (auto [inner, outer] : llvm::zip(tile.getShape(), shared.getShape()))
     if (inner > outer)
       return op->emitOpError("tile shape ")
-             << shapeString(tile.getShape()) << " exceeds shared shape "
-             << shapeString(shared.getShape());
+             << shapeText(tile.getShape()) << " exceeds shared shape "
+             << shapeText(shared.getShape());
   return verifyTileThreads(op, tile);
 }
 

@@ -973,7 +973,7 @@ private:
                                   int64_t linear) {
     return op->emitError("element ")
            << linear << " of the global tensor of shape "
-           << shapeString(tensor.shape) << " lies beyond its "
+           << shapeText(tensor.shape) << " lies beyond its "
            << tensor.buffer.bytes << "-byte buffer";
   }
 
@@ -1070,9 +1070,9 @@ private:
     for (size_t d = 0; d < shape.size(); ++d)
       if (offsets[d] < 0 || offsets[d] + shape[d] > shared.shape[d])
         return op->emitError("tile of shape ")
-               << shapeString(shape) << " at " << shapeString(offsets)
+               << shapeText(shape) << " at " << shapeText(offsets)
                << " does not lie inside the shared tensor of shape "
-               << shapeString(shared.shape);
+               << shapeText(shared.shape);
     return success();
   }
 

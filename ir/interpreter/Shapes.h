@@ -8,6 +8,8 @@
 #ifndef TILUS_IR_INTERPRETER_SHAPES_H
 #define TILUS_IR_INTERPRETER_SHAPES_H
 
+#include "support/ShapeText.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -55,15 +57,6 @@ template <typename Fn> void forEachIndex(ArrayRef<int64_t> shape, Fn fn) {
   do {
     fn(ArrayRef<int64_t>(index), linear++);
   } while (nextIndex(index, shape));
-}
-
-inline std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "[";
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return text;
 }
 
 } // namespace tilus::interp
