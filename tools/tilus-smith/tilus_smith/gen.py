@@ -451,6 +451,7 @@ class Generator:
             (self.s_binary, 10), (self.s_unary, 4), (self.s_cmp_where, 4),
             (self.s_cast, 5), (self.s_reduce, 3), (self.s_dot, 2.5),
             (self.s_transpose, 1.5), (self.s_slice, 1.5),
+            (self.s_reshape, 1.5), (self.s_rank_broadcast, 1),
             (self.s_broadcast, 2), (self.s_view, 2), (self.s_shared, 2),
             (self.s_copy_async, 1.5), (self.s_storage_roundtrip, 2),
             (self.s_annotate, 1.5), (self.s_load, 2),
@@ -743,6 +744,72 @@ class Generator:
         out = Val(name, a.dtype, a.shape[::-1], a.inexact, a.scale, a.err,
                   a.terminal)
         out.nonan = a.nonan
+        return [out]
+
+    def s_reshape(self, scope, lines):
+        """expand_dims, squeeze, or a rank-2 tile flattened with reshape (the
+        same elements, row-major: exact on both sides)."""
+        r = self.rng
+        a = self.pick(scope, lambda v: 1 <= len(v.shape) <= 3)
+        if a is None:
+            return None
+        shape = list(a.shape)
+        ones = [i for i, d in enumerate(shape) if d.value == 1]
+        kinds = ["expand_dims"] if len(shape) < 3 else []
+        if ones and len(shape) > 1:
+            kinds.append("squeeze")
+        if len(shape) == 2:
+            kinds.append("reshape")
+        if not kinds:
+            return None
+        kind = r.choice(kinds)
+        name = self.fresh()
+        if kind == "expand_dims":
+            axis = r.randint(0, len(shape))
+            shape.insert(axis, ONE)
+            lines.append(f"{name} = expand_dims({a.name}, {axis});")
+        elif kind == "squeeze":
+            axis = r.choice(ones)
+            del shape[axis]
+            lines.append(f"{name} = squeeze({a.name}, {axis});")
+        else:
+            x, y = shape
+            flat = (Dim(f"({x.text} * {y.text})", x.value * y.value)
+                    if x.value > 1 and y.value > 1 else
+                    (y if x.value == 1 else x))
+            shape = [flat]
+            lines.append(f"{name} = reshape({a.name}, {shape_text(shape)});")
+        self.features.add(kind)
+        out = Val(name, a.dtype, shape, a.inexact, a.scale, a.err, a.terminal)
+        out.nonan = a.nonan
+        return [out]
+
+    def s_rank_broadcast(self, scope, lines):
+        """[M, N] op [N] (broadcasting between ranks): the row of a tile's
+        column maxima, combined with the tile."""
+        r = self.rng
+        a = self.pick(scope, lambda v: v.dtype in ARITH and len(v.shape) == 2
+                      and v.shape[0].value > 1)
+        if a is None:
+            return None
+        op = r.choice(["+", "-", "max"])
+        row = f"reduce_max({a.name}, 0)"
+        name = self.fresh()
+        if op == "max":
+            text = f"max({row}, {a.name})" if r.random() < 0.5 else \
+                f"max({a.name}, {row})"
+        else:
+            text = (f"{a.name} {op} {row}" if r.random() < 0.5 else
+                    f"{row} {op} {a.name}")
+        lines.append(f"{name} = {text};")
+        self.features.add("rank-broadcast")
+        scale = a.scale if op == "max" else 2 * a.scale
+        err = 2 * a.err + (EPS.get(a.dtype, 0) * scale if op != "max" else 0)
+        out = Val(name, a.dtype, a.shape, a.inexact, scale, err)
+        if is_int(a.dtype):
+            out.scale = float(2 ** (WIDTH[a.dtype] - 1))
+        if out.inexact and a.dtype != "f32":
+            out.terminal = True
         return [out]
 
     def s_slice(self, scope, lines):
