@@ -44,7 +44,9 @@ void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
   pm.addPass(createPlanSharedMemory({arch.str()}));
   pm.addPass(createConvertTilusToLLVM({arch.str(), mmaRemarks}));
   pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
+  // No canonicalizer: LLVM's InstCombine folds what it would (the PTX of
+  // every example and matmul tile is the same without it) and it cost 3 %
+  // of a compile (docs/building.md).
   // The lowering recomputes the same thread coordinates and addresses for
   // every element it touches; removing the copies here halves the IR that
   // translation, LLVM's optimizer and the NVPTX backend then work through.
