@@ -371,8 +371,30 @@ struct ViewLowering : OpConversionPattern<ViewOp> {
              type.getElementType().getIntOrFloatBitWidth() == dtype.bitWidth();
     };
     if (exact(from, sourceType) && exact(to, resultType)) {
-      rewriter.replaceOpWithNewOp<vector::BitCastOp>(op, resultType,
-                                                     adaptor.getSource());
+      Value source = adaptor.getSource();
+      Type fromElement = sourceType.getElementType();
+      Type toElement = resultType.getElementType();
+      // LLVM 19's NVPTX backend cannot select a bitcast between f16 and
+      // bf16 (one reaches instruction selection whenever the value is
+      // computed, not loaded), and InstCombine folds a detour through i16
+      // back into one: the bits pass an opaque 16-bit move, which ptxas
+      // removes.
+      if (fromElement != toElement && isa<FloatType>(fromElement) &&
+          isa<FloatType>(toElement) &&
+          fromElement.getIntOrFloatBitWidth() == 16) {
+        Type i16 = rewriter.getIntegerType(16);
+        Value bits = rewriter.create<vector::BitCastOp>(
+            loc, VectorType::get(sourceType.getShape(), i16), source);
+        source = mapRegisters(rewriter, loc, bits, i16, [&](Value x) -> Value {
+          return rewriter
+              .create<LLVM::InlineAsmOp>(
+                  loc, i16, ValueRange{x}, "mov.b16 $0, $1;", "=h,h",
+                  /*has_side_effects=*/false, /*is_align_stack=*/false,
+                  LLVM::AsmDialectAttr(), ArrayAttr())
+              .getResult(0);
+        });
+      }
+      rewriter.replaceOpWithNewOp<vector::BitCastOp>(op, resultType, source);
       return success();
     }
     unsigned fromBits = from.bitWidth(), toBits = to.bitWidth();

@@ -676,7 +676,12 @@ class Generator:
                       and v.numel() > 1)
         if a is None:
             return None
-        kind = r.choice(["sum", "max", "min"])
+        kinds = ["sum", "max", "min"]
+        if not a.inexact:
+            # The index of the largest (smallest) element, the first of
+            # equal ones: exact inputs only, so no rounding decides a tie.
+            kinds += ["argmax", "argmin"]
+        kind = r.choice(kinds)
         dim = r.randrange(len(a.shape))
         keep = len(a.shape) == 1 or r.random() < 0.5
         if len(a.shape) == 1 and not keep:
@@ -690,14 +695,18 @@ class Generator:
                 return None
         if kind == "sum" and is_float(a.dtype) and a.scale > 1024:
             return None
-        lines.append(f"{name} = reduce_{kind}({args});")
-        self.features.add(f"reduce_{kind}-{a.dtype}")
         shape = list(a.shape)
         if keep:
             shape[dim] = ONE
         else:
             del shape[dim]
         k = a.shape[dim].value
+        if kind.startswith("arg"):
+            lines.append(f"{name} = {kind}({args});")
+            self.features.add(f"{kind}-{a.dtype}")
+            return [Val(name, "i32", shape, scale=float(k))]
+        lines.append(f"{name} = reduce_{kind}({args});")
+        self.features.add(f"reduce_{kind}-{a.dtype}")
         inexact, scale, err = a.inexact, a.scale, a.err
         if kind == "sum" and is_float(a.dtype):
             inexact = True
