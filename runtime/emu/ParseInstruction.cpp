@@ -442,20 +442,23 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
       {"%lanemask_gt", Special::LanemaskGt},
       {"%lanemask_ge", Special::LanemaskGe},
   };
+  // `first|q` (setp's two predicates): a pair whose first may be the sink.
+  auto pairWith = [&](uint32_t first) -> Status {
+    if (!peek().is('|'))
+      return Status::success();
+    next();
+    uint32_t second;
+    if (Status st = regOf(next(), second); !st)
+      return st;
+    o.kind = Operand::Vec;
+    o.count = 2;
+    o.regs[0] = first;
+    o.regs[1] = second;
+    return Status::success();
+  };
   if (id == "_") {
     o.kind = Operand::Sink;
-    if (peek().is('|')) { // _|p
-      next();
-      uint32_t second;
-      Status st = regOf(next(), second);
-      if (!st)
-        return st;
-      o.kind = Operand::Vec;
-      o.count = 2;
-      o.regs[0] = kNoReg;
-      o.regs[1] = second;
-    }
-    return Status::success();
+    return pairWith(kNoReg); // _|p
   }
   auto sp = specials.find(id);
   if (sp != specials.end()) {
@@ -467,18 +470,7 @@ Status Parser::parseOperand(Operand &o, Instr &ins, int idx, Space &symSpace) {
   if (s && s->kind == Sym::Reg) {
     o.kind = Operand::Reg;
     o.reg = s->reg;
-    if (peek().is('|')) { // p|q or r|p
-      next();
-      uint32_t second;
-      Status st = regOf(next(), second);
-      if (!st)
-        return st;
-      o.kind = Operand::Vec;
-      o.count = 2;
-      o.regs[0] = s->reg;
-      o.regs[1] = second;
-    }
-    return Status::success();
+    return pairWith(s->reg); // p|q or r|p
   }
   if (s && s->kind == Sym::Var) {
     o.kind = Operand::Imm;
