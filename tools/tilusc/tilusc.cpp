@@ -85,9 +85,10 @@ cl::list<std::string>
     remarkPasses("Rpass",
                  cl::desc("Print the remarks of a pass as it compiles "
                           "(vectorize: the width of each global access and "
-                          "why a wider one was refused; mma: the mma.sync "
-                          "instruction and warp tiling of each dot, or why "
-                          "it stays SIMT; layout: each layout conversion "
+                          "why a wider one was refused; mma: the tensor-core "
+                          "instruction of each dot (mma.sync, or wgmma on "
+                          "sm_90a) and its tiling, or why it stays SIMT; "
+                          "layout: each layout conversion "
                           "that inference inserts, why, and its cost)"),
                  cl::value_desc("pass"), cl::cat(category));
 
