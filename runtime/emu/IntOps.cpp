@@ -570,10 +570,41 @@ void Launch::execMov(Warp &w, const Instr &I, uint32_t mask) {
   }
 }
 
+/// min/max of two 16-bit halves (.u16x2, .s16x2; sm_90), and `.relu`
+/// (s16x2, s32): a negative result becomes 0.
+static uint64_t minMaxPair(const Instr &I, uint64_t a, uint64_t b) {
+  bool isMin = I.op == Op::Min, relu = I.has(FRelu);
+  uint64_t r = 0;
+  for (unsigned h = 0; h < 2; ++h) {
+    uint64_t x = (a >> (16 * h)) & 0xffff, y = (b >> (16 * h)) & 0xffff;
+    uint64_t v;
+    if (I.type == Type::S16x2) {
+      int64_t p = sext(x, 16), q = sext(y, 16);
+      int64_t m = isMin ? std::min(p, q) : std::max(p, q);
+      v = uint64_t(relu && m < 0 ? 0 : m) & 0xffff;
+    } else {
+      v = isMin ? std::min(x, y) : std::max(x, y);
+    }
+    r |= v << (16 * h);
+  }
+  return r;
+}
+
 bool Launch::execInt(Warp &w, const Instr &I, uint32_t mask,
                      const AluArgs &args) {
   uint64_t *d = args.d;
   const uint64_t *a = args.a, *b = args.b, *c = args.c;
+  if (I.type == Type::U16x2 || I.type == Type::S16x2) {
+    FOR_LANES(mask, d[l] = minMaxPair(I, a[l], b[l]));
+    return true;
+  }
+  if (I.has(FRelu) && I.type == Type::S32) {
+    FOR_LANES(mask, {
+      int64_t v = sext(intOp(I, a[l], b[l], c[l]), 32);
+      d[l] = v < 0 ? 0 : zext(uint64_t(v), 32);
+    });
+    return true;
+  }
   if (fastInt(I, mask, d, a, b, c))
     return true;
   FOR_LANES(mask, d[l] = intOp(I, a[l], b[l], c[l]));
@@ -872,6 +903,16 @@ Status checkInt(Decoding &d) {
   st = d.typed();
   if (!st)
     return st;
+  if (t0 == Type::U16x2 || t0 == Type::S16x2) {
+    st = d.need(ins.op == Op::Min || ins.op == Op::Max,
+                "the .u16x2 and .s16x2 types are for min and max only");
+    if (!st)
+      return st;
+  }
+  if (ins.has(FRelu))
+    return d.need((ins.op == Op::Min || ins.op == Op::Max) &&
+                      (t0 == Type::S32 || t0 == Type::S16x2),
+                  ".relu is for min and max of .s32 or .s16x2");
   if (ins.flags & (FCarryIn | FCarryOut)) {
     st = d.need((t0 == Type::U32 || t0 == Type::S32 || t0 == Type::U64 ||
                  t0 == Type::S64) &&

@@ -143,6 +143,8 @@ enum class Type : uint8_t {
   Pred,
   E4m3x2, ///< Two f8 e4m3 (no infinities, NaN = S.1111.111), in a b16.
   E5m2x2, ///< Two f8 e5m2 (IEEE-like), in a b16.
+  U16x2,  ///< Two u16 in a b32 (min, max; sm_90).
+  S16x2,  ///< Two s16 in a b32 (min, max; sm_90).
 };
 
 inline unsigned typeBits(Type t) {
@@ -165,6 +167,8 @@ inline unsigned typeBits(Type t) {
   case Type::F32:
   case Type::F16x2:
   case Type::BF16x2:
+  case Type::U16x2:
+  case Type::S16x2:
     return 32;
   case Type::B64:
   case Type::U64:
