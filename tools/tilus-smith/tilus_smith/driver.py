@@ -69,8 +69,10 @@ def check_one(seed, args):
     workdir = run.scratch_dir()
     try:
         t0 = time.time()
-        outcome = run.run_program(prog.text, args.tilusc, workdir,
-                                  timeout=args.timeout)
+        outcome = run.run_program(
+            prog.text, args.tilusc, workdir, timeout=args.timeout,
+            collect=(seed - args.seed) % args.coverage_every == 0,
+            archs=args.archs)
         result = {"seed": seed, "kind": outcome.kind,
                   "message": outcome.message, "ops": sorted(outcome.ops),
                   "ptx": sorted(outcome.ptx),
@@ -85,16 +87,19 @@ def check_one(seed, args):
             with open(base + ".txt", "w") as f:
                 f.write(outcome.message + "\n")
         if outcome.kind in FAILURES and not args.no_reduce and args.keep_dir:
+            # Only the target that failed is run while reducing.
+            archs = (outcome.arch,) if outcome.arch else args.archs
             r = reduce.Reducer(prog.text, args.tilusc, workdir,
                                outcome.signature(), timeout=args.timeout,
-                               budget=args.reduce_budget)
+                               budget=args.reduce_budget, archs=archs)
             small = r.reduce()
             path = os.path.join(args.keep_dir,
                                 f"{outcome.kind}-{seed}.reduced.tl")
             with open(path, "w") as f:
                 f.write(small)
             final = run.run_program(small, args.tilusc, workdir,
-                                    timeout=args.timeout, collect=False)
+                                    timeout=args.timeout, collect=False,
+                                    archs=archs)
             with open(os.path.join(args.keep_dir,
                                    f"{outcome.kind}-{seed}.txt"), "a") as f:
                 f.write(f"reduced ({r.tests} runs, "
@@ -112,11 +117,14 @@ def reduce_file(args):
     workdir = run.scratch_dir()
     try:
         outcome = run.run_program(text, args.tilusc, workdir,
-                                  timeout=args.timeout, collect=False)
+                                  timeout=args.timeout, collect=False,
+                                  archs=args.archs)
         sig = args.signature or outcome.signature()
         print(f"tilus-smith: reducing '{sig}'", file=sys.stderr)
+        archs = (outcome.arch,) if outcome.arch else args.archs
         r = reduce.Reducer(text, args.tilusc, workdir, sig,
-                           timeout=args.timeout, budget=args.reduce_budget)
+                           timeout=args.timeout, budget=args.reduce_budget,
+                           archs=archs)
         sys.stdout.write(r.reduce())
         print(f"tilus-smith: {r.tests} runs", file=sys.stderr)
     finally:
@@ -182,6 +190,12 @@ def main(argv=None):
     p.add_argument("--keep-all", action="store_true",
                    help="also keep passing and rejected programs")
     p.add_argument("--tilusc", default=default_tilusc(), help="the compiler")
+    p.add_argument("--arch", default=",".join(run.ARCHS),
+                   help="comma-separated targets each program is compiled "
+                        "for and run on the emulator (default: %(default)s)")
+    p.add_argument("--coverage-every", type=int, default=1, metavar="K",
+                   help="collect coverage (--emit=tilus and --emit=ptx with "
+                        "remarks) for every K-th program only (default 1)")
     p.add_argument("--timeout", type=float, default=60,
                    help="seconds per compile or run")
     p.add_argument("--no-reduce", action="store_true",
@@ -201,6 +215,9 @@ def main(argv=None):
                    help="comma-separated outcomes that make the exit status "
                         "1 (e.g. mismatch,crash,reject,timeout)")
     args = p.parse_args(argv)
+    args.archs = tuple(a for a in args.arch.split(",") if a)
+    if not args.archs or args.coverage_every < 1:
+        p.error("--arch needs a target and --coverage-every K >= 1")
     if args.print_seed is not None:
         sys.stdout.write(gen.generate(args.print_seed).text)
         return 0

@@ -172,7 +172,7 @@ class Generator:
     def new_shape(self, rank=None, budget=2048):
         r = self.rng
         if rank is None:
-            rank = r.choice([1, 2, 2, 2])
+            rank = r.choice([1, 2, 2, 2, 2, 2, 2, 3])
         for _ in range(20):
             shape = tuple(self.new_dim() for _ in range(rank))
             n = math.prod(d.value for d in shape)
@@ -461,7 +461,7 @@ class Generator:
                     (self.s_matmul_loop, 0.7)]
         ops += [(self.s_if, 2)]
         if self.loop_depth == 0 and self.in_branch == 0:
-            ops += [(self.s_atomic, 0.3)]
+            ops += [(self.s_atomic, 0.3), (self.s_print, 0.2)]
         fns, ws = zip(*ops)
         for _ in range(10):
             fn = r.choices(fns, weights=ws)[0]
@@ -502,7 +502,11 @@ class Generator:
         op = r.choice(ops)
         # the other operand: same shape, a broadcastable shape, or a literal
         x = r.random()
-        if x < 0.2 and op not in ("<<", ">>") or x < 0.05:
+        scalar = self.scalar_operand(t) if op in ("+", "-", "*", "min",
+                                                  "max") else None
+        if scalar is not None and x < 0.15:
+            b = scalar
+        elif x < 0.3 and op not in ("<<", ">>") or x < 0.05:
             b_text = self.literal(t, small=op in ("<<", ">>"))
             if op in ("/", "%") and b_text.lstrip("-") in ("0", "0.0"):
                 b_text = "3"
@@ -549,6 +553,30 @@ class Generator:
         if inexact and t != "f32":
             out.terminal = True
         return [out]
+
+    def scalar_operand(self, t):
+        """A run-time scalar of type t (a loop variable, blockIdx.x, n, or
+        a float function of one), or None."""
+        r = self.rng
+        if t not in ("i32", "i64", "i16", "f32", "f16", "bf16"):
+            return None
+        names = ["blockIdx.x", "n", "m"] + [v for v, _ in self.iter_dims]
+        base = r.choice(names)
+        if t == "i32":
+            self.features.add("scalar-operand")
+            return Val(base, t, (), scale=200.0)
+        if t == "f32" and r.random() < 0.5:
+            fn = r.choice(["rsqrt", "sqrt", "log2", "exp2"])
+            self.features.add(f"scalar_unary-{fn}")
+            if fn == "exp2":
+                arg = f"cast({base} % 4, f32)"
+            else:
+                arg = f"cast({base}, f32) + 1.0"
+            v = Val(f"{fn}({arg})", t, (), inexact=fn != "sqrt", scale=16.0,
+                    err=2.0 ** -20)
+            return v
+        self.features.add("scalar-cast-operand")
+        return Val(f"cast({base} % 8, {t})", t, (), scale=8.0)
 
     def s_unary(self, scope, lines):
         r = self.rng
@@ -917,8 +945,15 @@ class Generator:
         s = self.fresh("s")
         lay = self.shared_layout(a.dtype, a.shape)
         ann = f": {lay}" if lay else ""
-        self.shared_decls.append(
-            f"{s}{ann} = alloc_shared({a.dtype}, {shape_text(a.shape)});")
+        decl = f"{s}{ann} = alloc_shared({a.dtype}, {shape_text(a.shape)});"
+        # Outside loops and branches the tensor lives only here, so that the
+        # planner can reuse its bytes for later tensors.
+        inline = self.loop_depth == 0 and self.in_branch == 0 and \
+            r.random() < 0.5
+        if inline:
+            lines.append(decl)
+        else:
+            self.shared_decls.append(decl)
         lines.append("sync();")
         lines.append(f"store_shared({s}, {a.name}, "
                      f"[{', '.join('0' for _ in a.shape)}]);")
@@ -937,6 +972,9 @@ class Generator:
         lines.append(f"{name}{ann} = load_shared({s}, [{', '.join(offs)}], "
                      f"{shape_text(shape)});")
         lines.append("sync();")
+        if inline:
+            lines.append(f"free_shared({s});")
+            self.features.add("free_shared")
         self.features.add("shared")
         out = Val(name, a.dtype, shape, a.inexact, a.scale, a.err, a.terminal)
         out.nonan = a.nonan
@@ -1229,6 +1267,10 @@ class Generator:
         cond = f"{w} < {trips}"
         if r.random() < 0.3:
             cond = f"{w} < min({trips}, m + 1)"
+        elif r.random() < 0.2:
+            c = self.item_cond(scope)
+            if c is not None:
+                cond = f"{cond} && {c}"
         lines.append(f"while {cond} {{")
         lines += ["  " + x for x in body]
         lines.append("}")
@@ -1236,8 +1278,41 @@ class Generator:
         self.features.add("while")
         return []
 
-    def scalar_cond(self):
+    def item_cond(self, scope):
+        """`item(...)` of a full reduction of an exact integer tile compared
+        with a literal (a condition that depends on data, the same in every
+        thread), or None."""
         r = self.rng
+        cands = [v for v in scope if not v.scalar and v.shape and
+                 not v.inexact and v.dtype in ("i8", "i16", "i32", "i64")]
+        if not cands:
+            return None
+        v = r.choice(cands)
+        op = r.choice(["max", "min"])
+        e = v.name
+        for axis in reversed(range(len(v.shape))):
+            e = f"reduce_{op}({e}, {axis})"
+        self.features.add("item")
+        if r.random() < 0.5:
+            return f"item({e}) % {r.randint(2, 3)} == {r.randint(0, 1)}"
+        return f"item({e}) {r.choice(['<', '>', '>=', '!='])} {r.randint(-3, 3)}"
+
+    def s_print(self, scope, lines):
+        cands = [v for v in scope if not v.scalar and v.shape and
+                 v.numel() <= 16]
+        if not cands:
+            return None
+        v = self.rng.choice(cands)
+        lines.append(f'print("{v.name}", {v.name});')
+        self.features.add("print")
+        return []
+
+    def scalar_cond(self, scope=()):
+        r = self.rng
+        if scope and r.random() < 0.3:
+            c = self.item_cond(scope)
+            if c is not None:
+                return c
         opts = [f"blockIdx.x == {r.randint(0, 2)}", f"m > {r.randint(0, 60)}",
                 f"n % {r.randint(2, 5)} == {r.randint(0, 1)}",
                 f"blockIdx.x * 3 + m < {r.randint(0, 90)}"]
@@ -1265,11 +1340,11 @@ class Generator:
                 if r.random() < 0.7:
                     self.carried_update(local2, els, x)
         self.in_branch -= 1
-        lines.append(f"if {self.scalar_cond()} {{")
+        lines.append(f"if {self.scalar_cond(scope)} {{")
         lines += ["  " + x for x in then]
         if els is not None:
             if r.random() < 0.3:
-                lines.append(f"}} else if {self.scalar_cond()} {{")
+                lines.append(f"}} else if {self.scalar_cond(scope)} {{")
                 lines += ["  " + x for x in els]
                 lines.append("} else {")
                 lines += ["  " + x for x in els]

@@ -25,8 +25,9 @@ from . import run
 
 class Reducer:
     def __init__(self, text, tilusc, workdir, signature, timeout=60,
-                 log=None, budget=600):
+                 log=None, budget=600, archs=run.ARCHS):
         self.text = text
+        self.archs = archs
         self.tilusc = tilusc
         self.workdir = workdir
         self.signature = signature
@@ -42,7 +43,8 @@ class Reducer:
             return False
         self.tests += 1
         o = run.run_program(text, self.tilusc, self.workdir,
-                            timeout=self.timeout, collect=False)
+                            timeout=self.timeout, collect=False,
+                            archs=self.archs)
         ok = o.signature() == self.signature
         if ok:
             self.text = text

@@ -1,11 +1,12 @@
 """Compiles and runs one program, and classifies what happened.
 
-Each program goes through `tilusc` three times: `--emit=tilus` (the dialect
-ops it reaches), `--emit=ptx -Rpass=mma -Rpass=vectorize` (the PTX
-instructions and the code generator's choices) and `--run --device=emu
---no-cache --check` on the emulator with the race check stopping at the
-first hazard, which compares every element of every buffer with the
-reference interpreter. The outcome is one of
+Each program goes through `tilusc` for every target (sm_80 and sm_90a by
+default): `--emit=tilus` once (the dialect ops it reaches) and, per target,
+`--emit=ptx -Rpass=mma -Rpass=vectorize` (the PTX instructions and the code
+generator's choices; these coverage compiles may be skipped) and `--run
+--device=emu --no-cache --check` on the emulator with the race check
+stopping at the first hazard, which compares every element of every buffer
+with the reference interpreter. The outcome is one of
 
   pass       the check passed
   mismatch   the emulator and the interpreter differ (a miscompile, or an
@@ -28,8 +29,10 @@ PROGRAM_NAME = "smith.tl"
 
 
 class Outcome:
-    def __init__(self, kind, message="", ops=(), ptx=(), remarks=()):
+    def __init__(self, kind, message="", ops=(), ptx=(), remarks=(),
+                 arch=None):
         self.kind = kind
+        self.arch = arch            # the target that failed, if one did
         self.message = message
         self.ops = set(ops)
         self.ptx = set(ptx)
@@ -112,15 +115,18 @@ def remark_kinds(stderr):
     return kinds
 
 
+ARCHS = ("sm_80", "sm_90a")
+
+
 def run_program(text, tilusc, workdir, timeout=60, seed=1,
-                collect=True):
-    """Compiles, runs and checks `text`; returns an Outcome."""
+                collect=True, archs=ARCHS):
+    """Compiles, runs and checks `text` for each target of `archs`; returns
+    the first outcome that is not a pass (its message names the target),
+    else a pass. With `collect`, also the coverage: the dialect ops once,
+    the PTX instructions and remarks of every target."""
     path = os.path.join(workdir, PROGRAM_NAME)
     with open(path, "w") as f:
         f.write(text)
-    shape = header_value(text, "SHAPE")
-    tol = header_value(text, "TOLERANCE")
-    env = dict(os.environ, TILUS_EMU_RACECHECK="stop")
     ops, opcodes, remarks = set(), set(), set()
     if collect:
         p = run_tool([tilusc, path, "--emit=tilus"], timeout)
@@ -129,26 +135,44 @@ def run_program(text, tilusc, workdir, timeout=60, seed=1,
         if p.returncode != 0:
             return classify_compile(p)
         ops = dialect_ops(p.stdout)
-        p = run_tool([tilusc, path, "--emit=ptx", "--verify-each", "-Rpass=mma",
-                      "-Rpass=vectorize"], timeout)
-        if p is None:
-            return Outcome("timeout", "compile to PTX", ops)
-        if p.returncode != 0:
-            return classify_compile(p, ops)
-        opcodes = ptx_opcodes(p.stdout)
-        remarks = remark_kinds(p.stderr)
-    cmd = [tilusc, path, "--run", "--device=emu", "--no-cache", "--check",
-           "--verify-each", f"--seed={seed}"]
+        for arch in archs:
+            p = run_tool([tilusc, path, "--emit=ptx", f"--arch={arch}",
+                          "--verify-each", "-Rpass=mma", "-Rpass=vectorize"],
+                         timeout)
+            if p is None:
+                return Outcome("timeout", f"[{arch}] compile to PTX", ops)
+            if p.returncode != 0:
+                o = classify_compile(p, ops, arch)
+                o.arch = arch
+                return o
+            opcodes |= ptx_opcodes(p.stdout)
+            remarks |= remark_kinds(p.stderr)
+    for arch in archs:
+        kind, msg = run_one(text, path, tilusc, arch, timeout, seed)
+        if kind != "pass":
+            return Outcome(kind, f"[{arch}] {msg}", ops, opcodes, remarks,
+                           arch)
+    return Outcome("pass", "", ops, opcodes, remarks)
+
+
+def run_one(text, path, tilusc, arch, timeout, seed):
+    """Runs the program compiled for `arch` on the emulator against the
+    interpreter: (outcome kind, message)."""
+    shape = header_value(text, "SHAPE")
+    tol = header_value(text, "TOLERANCE")
+    env = dict(os.environ, TILUS_EMU_RACECHECK="stop")
+    cmd = [tilusc, path, "--run", "--device=emu", f"--arch={arch}",
+           "--no-cache", "--check", "--verify-each", f"--seed={seed}"]
     if shape:
         cmd.append(f"--shape={shape}")
     if tol:
         cmd.append(f"--check-tolerance={tol}")
     p = run_tool(cmd, timeout, env)
     if p is None:
-        return Outcome("timeout", "run", ops, opcodes, remarks)
+        return "timeout", "run"
     out = p.stdout + p.stderr
     if p.returncode == 0 and "check passed" in out:
-        return Outcome("pass", "", ops, opcodes, remarks)
+        return "pass", ""
     if p.returncode == 1 and "check failed" in out:
         msg = first_error(out)
         # Inexact programs: a difference within 1e-2 is a question of
@@ -157,12 +181,11 @@ def run_program(text, tilusc, workdir, timeout=60, seed=1,
             cmd2 = [c for c in cmd if not c.startswith("--check-tolerance")]
             p2 = run_tool(cmd2 + ["--check-tolerance=0.01"], timeout, env)
             if p2 is not None and p2.returncode == 0:
-                return Outcome("imprecise", msg, ops, opcodes, remarks)
-        return Outcome("mismatch", msg, ops, opcodes, remarks)
+                return "imprecise", msg
+        return "mismatch", msg
     if p.returncode == 1 and re.search(r"\.tl:\d+:\d+: error", out):
-        return Outcome("reject", first_error(out), ops, opcodes, remarks)
-    return Outcome("crash", f"rc={p.returncode}: {first_error(out)}", ops,
-                   opcodes, remarks)
+        return "reject", first_error(out)
+    return "crash", f"rc={p.returncode}: {first_error(out)}"
 
 
 def inexact(text):
@@ -170,13 +193,15 @@ def inexact(text):
                      r"dot)\(", text) is not None
 
 
-def classify_compile(p, ops=()):
+def classify_compile(p, ops=(), arch=None):
     out = p.stdout + p.stderr
+    where = f"[{arch}] " if arch else ""
     if p.returncode == 1 and re.search(r"error", out) and \
             "Assertion" not in out and "LLVM ERROR" not in out and \
             "Stack dump" not in out:
-        return Outcome("reject", first_error(out), ops)
-    return Outcome("crash", f"rc={p.returncode}: {first_error(out)}", ops)
+        return Outcome("reject", where + first_error(out), ops)
+    return Outcome("crash", f"{where}rc={p.returncode}: {first_error(out)}",
+                   ops)
 
 
 def scratch_dir():
