@@ -570,22 +570,22 @@ void Launch::execMov(Warp &w, const Instr &I, uint32_t mask) {
   }
 }
 
-/// min/max of two 16-bit halves (.u16x2, .s16x2; sm_90), and `.relu`
-/// (s16x2, s32): a negative result becomes 0.
-static uint64_t minMaxPair(const Instr &I, uint64_t a, uint64_t b) {
-  bool isMin = I.op == Op::Min, relu = I.has(FRelu);
+/// add, sub, min and max of two 16-bit halves (.u16x2, .s16x2; sm_90),
+/// each half on its own (wrapping), and `.relu` of min/max (s16x2): a
+/// negative half becomes 0.
+static uint64_t pairOp(const Instr &I, uint64_t a, uint64_t b) {
+  bool relu = I.has(FRelu), sg = I.type == Type::S16x2;
   uint64_t r = 0;
   for (unsigned h = 0; h < 2; ++h) {
     uint64_t x = (a >> (16 * h)) & 0xffff, y = (b >> (16 * h)) & 0xffff;
-    uint64_t v;
-    if (I.type == Type::S16x2) {
-      int64_t p = sext(x, 16), q = sext(y, 16);
-      int64_t m = isMin ? std::min(p, q) : std::max(p, q);
-      v = uint64_t(relu && m < 0 ? 0 : m) & 0xffff;
-    } else {
-      v = isMin ? std::min(x, y) : std::max(x, y);
-    }
-    r |= v << (16 * h);
+    int64_t p = sg ? sext(x, 16) : int64_t(x), q = sg ? sext(y, 16) : int64_t(y);
+    int64_t v = I.op == Op::Add   ? p + q
+                : I.op == Op::Sub ? p - q
+                : I.op == Op::Min ? std::min(p, q)
+                                  : std::max(p, q);
+    if (relu && v < 0)
+      v = 0;
+    r |= (uint64_t(v) & 0xffff) << (16 * h);
   }
   return r;
 }
@@ -595,7 +595,7 @@ bool Launch::execInt(Warp &w, const Instr &I, uint32_t mask,
   uint64_t *d = args.d;
   const uint64_t *a = args.a, *b = args.b, *c = args.c;
   if (I.type == Type::U16x2 || I.type == Type::S16x2) {
-    FOR_LANES(mask, d[l] = minMaxPair(I, a[l], b[l]));
+    FOR_LANES(mask, d[l] = pairOp(I, a[l], b[l]));
     return true;
   }
   if (I.has(FRelu) && I.type == Type::S32) {
@@ -904,8 +904,10 @@ Status checkInt(Decoding &d) {
   if (!st)
     return st;
   if (t0 == Type::U16x2 || t0 == Type::S16x2) {
-    st = d.need(ins.op == Op::Min || ins.op == Op::Max,
-                "the .u16x2 and .s16x2 types are for min and max only");
+    st = d.need((ins.op == Op::Add || ins.op == Op::Sub || ins.op == Op::Min ||
+                 ins.op == Op::Max) &&
+                    !(ins.flags & (FSat | FCarryIn | FCarryOut)),
+                "the .u16x2 and .s16x2 types are for add, sub, min and max");
     if (!st)
       return st;
   }
