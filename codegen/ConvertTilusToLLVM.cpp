@@ -102,6 +102,32 @@ LogicalResult lowerStructuredControlFlow(ModuleOp module) {
   return success();
 }
 
+/// -Rpass=lowering: a remark at each tilus op that a pattern lowered, naming
+/// the pattern (its class, without namespaces or template arguments), so
+/// that tests and tilus-smith can see which lowerings a kernel reaches.
+class LoweringRemarks : public RewriterBase::Listener {
+public:
+  void notifyPatternBegin(const Pattern &pattern, Operation *op) override {
+    stack.push_back({op->getLoc(), op->getName().getStringRef().str()});
+  }
+  void notifyPatternEnd(const Pattern &pattern, LogicalResult status) override {
+    if (stack.empty())
+      return;
+    auto [loc, opName] = stack.pop_back_val();
+    if (succeeded(status) && StringRef(opName).starts_with("tilus."))
+      emitRemark(loc) << opName << ": lowered by "
+                      << patternName(pattern.getDebugName());
+  }
+
+private:
+  static StringRef patternName(StringRef debugName) {
+    StringRef name = debugName.take_until([](char c) { return c == '<'; });
+    size_t colon = name.rfind("::");
+    return colon == StringRef::npos ? name : name.drop_front(colon + 2);
+  }
+  SmallVector<std::pair<Location, std::string>> stack;
+};
+
 struct ConvertTilusToLLVMPass
     : tilus::impl::ConvertTilusToLLVMBase<ConvertTilusToLLVMPass> {
   using ConvertTilusToLLVMBase::ConvertTilusToLLVMBase;
@@ -143,7 +169,12 @@ struct ConvertTilusToLLVMPass
       populatePrintLoweringPatterns(converter, patterns);
       scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                            target);
-      if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      LoweringRemarks remarks;
+      ConversionConfig config;
+      if (loweringRemarks)
+        config.listener = &remarks;
+      if (failed(applyPartialConversion(module, target, std::move(patterns),
+                                        config)))
         return signalPassFailure();
     }
 

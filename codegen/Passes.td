@@ -22,7 +22,10 @@ def ConvertTilusToLLVM : Pass<"tilus-convert-to-llvm", "mlir::ModuleOp"> {
            "Target architecture, for the instructions it offers">,
     Option<"mmaRemarks", "mma-remarks", "bool", /*default=*/"false",
            "Emit a remark per dot with the mma.sync instruction, warp tiling "
-           "and operand loads chosen, or why it stays SIMT">
+           "and operand loads chosen, or why it stays SIMT">,
+    Option<"loweringRemarks", "lowering-remarks", "bool",
+           /*default=*/"false",
+           "Emit a remark per tilus op with the pattern that lowered it">
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",

@@ -153,8 +153,12 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   }
 
   mlir::PassManager pm(&context);
-  buildLowerToLLVMPipeline(pm, options.arch, options.vectorizeRemarks,
-                           options.mmaRemarks, options.layoutRemarks);
+  PipelineRemarks remarks;
+  remarks.vectorize = options.vectorizeRemarks;
+  remarks.mma = options.mmaRemarks;
+  remarks.layout = options.layoutRemarks;
+  remarks.lowering = options.loweringRemarks;
+  buildLowerToLLVMPipeline(pm, options.arch, remarks);
   // --mlir-print-ir-after-all, --mlir-pass-statistics, ... when tilusc
   // registered them; a failure only means they were not.
   (void)mlir::applyPassManagerCLOptions(pm);

@@ -32,6 +32,8 @@ struct CompileOptions {
   bool mmaRemarks = false;
   /// Report each layout conversion that inference inserts, why and its cost.
   bool layoutRemarks = false;
+  /// Report the code generator's pattern that lowered each tilus op.
+  bool loweringRemarks = false;
   /// Verify the IR after every pass, as mlir-opt does. Off (the default),
   /// the generated dialect is verified before the passes and the LLVM
   /// dialect once after them: the checks in between cost about 7 % of a

@@ -36,13 +36,13 @@ void tilus::registerDialects(MLIRContext &context) {
 }
 
 void tilus::buildLowerToLLVMPipeline(OpPassManager &pm, StringRef arch,
-                                     bool vectorizeRemarks, bool mmaRemarks,
-                                     bool layoutRemarks) {
+                                     const PipelineRemarks &remarks) {
   pm.addPass(
-      createInferLayouts(InferLayoutsOptions{arch.str(), layoutRemarks}));
-  pm.addPass(createVectorize(VectorizeOptions{vectorizeRemarks}));
+      createInferLayouts(InferLayoutsOptions{arch.str(), remarks.layout}));
+  pm.addPass(createVectorize(VectorizeOptions{remarks.vectorize}));
   pm.addPass(createPlanSharedMemory({arch.str()}));
-  pm.addPass(createConvertTilusToLLVM({arch.str(), mmaRemarks}));
+  pm.addPass(
+      createConvertTilusToLLVM({arch.str(), remarks.mma, remarks.lowering}));
   pm.addPass(createReconcileUnrealizedCastsPass());
   // No canonicalizer: LLVM's InstCombine folds what it would (the PTX of
   // every example and matmul tile is the same without it) and it cost 3 %

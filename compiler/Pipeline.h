@@ -26,16 +26,20 @@ void registerDialects(mlir::DialectRegistry &registry);
 /// Loads the dialects of registerDialects into `context`.
 void registerDialects(mlir::MLIRContext &context);
 
+/// Which passes of the pipeline explain their decisions as remarks.
+struct PipelineRemarks {
+  bool vectorize = false; ///< the width of every global access, and why
+  bool mma = false;       ///< the instruction of every dot (wgmma, mma, SIMT)
+  bool layout = false;    ///< every conversion layout inference inserts
+  bool lowering = false;  ///< the pattern that lowered each tilus op
+};
+
 /// The passes from the tilus dialect to LLVM+NVVM ready for translation,
 /// for the target `arch` (its shared-memory limit and the instructions it
-/// offers). `vectorizeRemarks` makes the vectorizer explain the width of
-/// every access, `mmaRemarks` the lowering the instruction of every dot,
-/// `layoutRemarks` layout inference every conversion it inserts.
+/// offers), with the remarks `remarks` asks for.
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
                               llvm::StringRef arch = "sm_80",
-                              bool vectorizeRemarks = false,
-                              bool mmaRemarks = false,
-                              bool layoutRemarks = false);
+                              const PipelineRemarks &remarks = {});
 
 /// Registers the passes of passes/ and codegen/ and the
 /// `tilus-lower-to-llvm` pipeline.

@@ -89,7 +89,9 @@ cl::list<std::string>
                           "instruction of each dot (mma.sync, or wgmma on "
                           "sm_90a) and its tiling, or why it stays SIMT; "
                           "layout: each layout conversion "
-                          "that inference inserts, why, and its cost)"),
+                          "that inference inserts, why, and its cost; "
+                          "lowering: the code generator's pattern that "
+                          "lowered each tilus op)"),
                  cl::value_desc("pass"), cl::cat(category));
 
 cl::opt<unsigned>
@@ -674,9 +676,11 @@ int main(int argc, char **argv) {
       options.mmaRemarks = true;
     else if (pass == "layout")
       options.layoutRemarks = true;
+    else if (pass == "lowering")
+      options.loweringRemarks = true;
     else
       return fail("-Rpass=" + pass + ": no remarks for this pass; "
-                  "expected vectorize, mma or layout");
+                  "expected vectorize, mma, layout or lowering");
   }
   for (const std::string &define : defines) {
     auto [name, value] = StringRef(define).split('=');
