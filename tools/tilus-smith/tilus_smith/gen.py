@@ -1103,7 +1103,36 @@ class Generator:
         gb = self.input_tensor(ab, 2)
         row = f"blockIdx.x * {M.text}" if self.grid > 1 else "0"
         body = []
-        if r.random() < 0.5:
+        wgmma = self.warps in (4, 8) and ab in ("f16", "bf16") and \
+            r.random() < 0.4
+        if wgmma:
+            # The shapes and shared layouts of wgmma on sm_90a (the same dot
+            # is mma.sync on sm_80): whole warpgroups, M a multiple of 64,
+            # a [M, K] and b given transposed as [N, K], both K-major in rows
+            # of 2K bytes with the 32/64/128-byte swizzle that fits them.
+            M = self.dim_for(64 * r.choice([1, self.warps // 4]))
+            N = self.dim_for(r.choice([8, 16, 32, 64]))
+            K = self.dim_for(r.choice([16, 32, 64]))
+            acc.shape = (M, N)
+            lines[-1] = f"{acc.name} = zeros({ct}, [{M.text}, {N.text}]);"
+            row = f"blockIdx.x * {M.text}" if self.grid > 1 else "0"
+            sw = {16: 1, 32: 2, 64: 3}[K.value]
+            sa, sb = self.fresh("s"), self.fresh("s")
+            for s, rows in ((sa, M), (sb, N)):
+                self.shared_decls.append(
+                    f"{s}: shared({rows.text}, {K.text}).row_major()"
+                    f".swizzle({sw}, 3, 3) = alloc_shared({ab}, "
+                    f"[{rows.text}, {K.text}]);")
+            body += ["sync();",
+                     f"copy_async({ga}, [{row}, {var} * {K.text}], {sa});",
+                     f"copy_async({gb}, [0, {var} * {K.text}], {sb});",
+                     "commit();", "wait(0);", "sync();"]
+            ta, tb = self.fresh(), self.fresh()
+            body += [f"{ta} = load_shared({sa}, [0, 0], [{M.text}, {K.text}]);",
+                     f"{tb} = transpose(load_shared({sb}, [0, 0], "
+                     f"[{N.text}, {K.text}]));"]
+            self.features.add("matmul-loop-wgmma-shapes")
+        elif r.random() < 0.5:
             sa, sb = self.fresh("s"), self.fresh("s")
             la = self.shared_layout(ab, (M, K))
             lb = self.shared_layout(ab, (K, N))

@@ -2,8 +2,9 @@
 
 Each program goes through `tilusc` for every target (sm_80 and sm_90a by
 default): `--emit=tilus` once (the dialect ops it reaches) and, per target,
-`--emit=ptx -Rpass=mma -Rpass=vectorize` (the PTX instructions and the code
-generator's choices; these coverage compiles may be skipped) and `--run
+`--emit=ptx -Rpass=mma -Rpass=vectorize -Rpass=lowering` (the PTX
+instructions, the code generator's choices and the patterns that lowered
+each op; these coverage compiles may be skipped) and `--run
 --device=emu --no-cache --check` on the emulator with the race check
 stopping at the first hazard, which compares every element of every buffer
 with the reference interpreter. The outcome is one of
@@ -30,8 +31,9 @@ PROGRAM_NAME = "smith.tl"
 
 class Outcome:
     def __init__(self, kind, message="", ops=(), ptx=(), remarks=(),
-                 arch=None):
+                 arch=None, patterns=()):
         self.kind = kind
+        self.patterns = set(patterns)  # "tilus.OP by PATTERN" lowerings
         self.arch = arch            # the target that failed, if one did
         self.message = message
         self.ops = set(ops)
@@ -102,11 +104,17 @@ def ptx_opcodes(ptx):
     return ops
 
 
+def lowering_patterns(stderr):
+    """The (op, pattern) pairs of -Rpass=lowering's remarks."""
+    return {f"{m.group(1)} by {m.group(2)}" for m in
+            re.finditer(r"remark: (tilus\.\w+): lowered by (\w+)", stderr)}
+
+
 def remark_kinds(stderr):
     kinds = set()
     for line in stderr.splitlines():
         m = re.search(r"remark: (.*)", line)
-        if not m:
+        if not m or ": lowered by " in m.group(1):
             continue
         text = re.sub(r"\d+", "N", m.group(1))
         text = re.sub(r"'[^']*'", "'X'", text)
@@ -127,7 +135,7 @@ def run_program(text, tilusc, workdir, timeout=60, seed=1,
     path = os.path.join(workdir, PROGRAM_NAME)
     with open(path, "w") as f:
         f.write(text)
-    ops, opcodes, remarks = set(), set(), set()
+    ops, opcodes, remarks, patterns = set(), set(), set(), set()
     if collect:
         p = run_tool([tilusc, path, "--emit=tilus"], timeout)
         if p is None:
@@ -137,7 +145,8 @@ def run_program(text, tilusc, workdir, timeout=60, seed=1,
         ops = dialect_ops(p.stdout)
         for arch in archs:
             p = run_tool([tilusc, path, "--emit=ptx", f"--arch={arch}",
-                          "--verify-each", "-Rpass=mma", "-Rpass=vectorize"],
+                          "--verify-each", "-Rpass=mma", "-Rpass=vectorize",
+                          "-Rpass=lowering"],
                          timeout)
             if p is None:
                 return Outcome("timeout", f"[{arch}] compile to PTX", ops)
@@ -147,12 +156,13 @@ def run_program(text, tilusc, workdir, timeout=60, seed=1,
                 return o
             opcodes |= ptx_opcodes(p.stdout)
             remarks |= remark_kinds(p.stderr)
+            patterns |= lowering_patterns(p.stderr)
     for arch in archs:
         kind, msg = run_one(text, path, tilusc, arch, timeout, seed)
         if kind != "pass":
             return Outcome(kind, f"[{arch}] {msg}", ops, opcodes, remarks,
-                           arch)
-    return Outcome("pass", "", ops, opcodes, remarks)
+                           arch, patterns)
+    return Outcome("pass", "", ops, opcodes, remarks, patterns=patterns)
 
 
 def run_one(text, path, tilusc, arch, timeout, seed):
