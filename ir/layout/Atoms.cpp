@@ -5,6 +5,8 @@
 //   9.7.14.5.10 Matrix Fragments for mma.m16n8k32 (integer types)
 //   9.7.14.5.15 Warp-level matrix load instruction: ldmatrix
 //   9.7.14.5.16 Warp-level matrix store instruction: stmatrix (sm_90)
+//   9.7.15.5.1  wgmma register fragments (sm_90a): the accumulator D and the
+//               register A operand of .m64nNk16, over a warpgroup
 // With groupID = lane >> 2 and threadID_in_group = lane % 4, e.g. the f16 A
 // operand holds a_i at row groupID + 8 * ((i >> 1) & 1) and column
 // 2 * threadID_in_group + (i & 1) + 8 * (i >> 2).
@@ -20,6 +22,12 @@
 // {0, 1} of each matrix, register k matrix k), and lanes 8k .. 8k + 7 give
 // the row addresses of matrix k, as for ldmatrix. Its atoms therefore have
 // the ldmatrix layouts and tiles.
+//
+// wgmma's fragments span the 128 threads of a warpgroup: warp w % 4 holds
+// rows 16 w .. 16 w + 15 of the 64-row tile, each warp in the mma.m16n8k16
+// fragment of its 16 rows (D: the accumulator's c0..c3 repeated for every
+// 8 columns, d_i at column 8 (i >> 2) + 2 * threadID_in_group + (i & 1);
+// A: the A operand's a0..a7).
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +48,9 @@ constexpr const char *kLdmatrix =
     "PTX ISA 9.7.14.5.15, Warp-level matrix load instruction: ldmatrix";
 constexpr const char *kStmatrix =
     "PTX ISA 9.7.14.5.16, Warp-level matrix store instruction: stmatrix";
+constexpr const char *kWgmma =
+    "PTX ISA 9.7.15.5.1, wgmma register fragments: matrix D and matrix A of "
+    ".m64nNk16";
 
 std::vector<LayoutAtom> buildAtoms() {
   struct Entry {
@@ -98,6 +109,39 @@ std::vector<LayoutAtom> buildAtoms() {
        "four 8x8 matrices, matrix k at block (k%2, k/2) (16x16), transposed, "
        "r0..r3",
        kStmatrix},
+      {"wgmma.m64n8k16.f32.d",
+       "spatial(4,1).local(1,1) * local(2,1).spatial(8,4).local(1,2)",
+       "D accumulator, 64x8 (m x n), f32, over a warpgroup, d0..d3", kWgmma},
+      {"wgmma.m64n16k16.f32.d",
+       "spatial(4,1).local(1,2) * local(2,1).spatial(8,4).local(1,2)",
+       "D accumulator, 64x16, f32, over a warpgroup, d0..d7", kWgmma},
+      {"wgmma.m64n32k16.f32.d",
+       "spatial(4,1).local(1,4) * local(2,1).spatial(8,4).local(1,2)",
+       "D accumulator, 64x32, f32, over a warpgroup, d0..d15", kWgmma},
+      {"wgmma.m64n64k16.f32.d",
+       "spatial(4,1).local(1,8) * local(2,1).spatial(8,4).local(1,2)",
+       "D accumulator, 64x64, f32, over a warpgroup, d0..d31", kWgmma},
+      {"wgmma.m64n128k16.f32.d",
+       "spatial(4,1).local(1,16) * local(2,1).spatial(8,4).local(1,2)",
+       "D accumulator, 64x128, f32, over a warpgroup, d0..d63", kWgmma},
+      {"wgmma.m64n256k16.f32.d",
+       "spatial(4,1).local(1,32) * local(2,1).spatial(8,4).local(1,2)",
+       "D accumulator, 64x256, f32, over a warpgroup, d0..d127", kWgmma},
+      {"wgmma.m64n64k16.f16.d",
+       "spatial(4,1).local(1,8) * local(2,1).spatial(8,4).local(1,2)",
+       "D accumulator, 64x64, f16 (two per register), over a warpgroup, "
+       "d0..d31",
+       kWgmma},
+      {"wgmma.m64k16.f16.a",
+       "spatial(4,1) * column_local(2,2).spatial(8,4).local(1,2)",
+       "A operand from registers, 64x16 (m x k), f16, over a warpgroup, "
+       "a0..a7",
+       kWgmma},
+      {"wgmma.m64k16.bf16.a",
+       "spatial(4,1) * column_local(2,2).spatial(8,4).local(1,2)",
+       "A operand from registers, 64x16 (m x k), bf16, over a warpgroup, "
+       "a0..a7",
+       kWgmma},
   };
   std::vector<LayoutAtom> atoms;
   for (const Entry &e : entries) {

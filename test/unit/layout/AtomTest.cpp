@@ -25,6 +25,7 @@ struct Reference {
   const char *name;
   int64_t rows, cols, locals;
   std::function<RowCol(int64_t lane, int64_t i)> element;
+  int64_t threads = 32; ///< a warp, or a warpgroup (wgmma)
 };
 
 // 9.7.14.5.8: mma.m16n8k16, .f16/.bf16 A (a0..a7), B (b0..b3), C (c0..c3).
@@ -88,6 +89,24 @@ std::function<RowCol(int64_t, int64_t)> stmatrix(int matrices, bool trans) {
   };
 }
 
+// 9.7.15.5.1: wgmma .m64nNk16 (sm_90a), over the 128 threads of a
+// warpgroup: thread t is lane t % 32 of warp t / 32, which holds rows
+// 16 (t / 32) + groupID (+ 8); D holds d_i at column 8 (i >> 2) +
+// 2 * threadID_in_group + (i & 1) for every 8 columns, A holds the a0..a7
+// of mma.m16n8k16's A operand.
+RowCol wgmmaD(int64_t t, int64_t i) {
+  int64_t warp = t / 32, lane = t % 32;
+  int64_t groupID = lane >> 2, threadInGroup = lane % 4;
+  int64_t row = 16 * warp + groupID + 8 * ((i >> 1) & 1);
+  return {row, 8 * (i >> 2) + 2 * threadInGroup + (i & 1)};
+}
+RowCol wgmmaA(int64_t t, int64_t i) {
+  int64_t warp = t / 32, lane = t % 32;
+  int64_t groupID = lane >> 2, threadInGroup = lane % 4;
+  int64_t row = 16 * warp + groupID + 8 * ((i >> 1) & 1);
+  return {row, 2 * threadInGroup + (i & 1) + 8 * (i >> 2)};
+}
+
 const std::vector<Reference> &references() {
   static const std::vector<Reference> refs = {
       {"mma.m16n8k16.f16.a", 16, 16, 8, mmaF16A},
@@ -111,6 +130,15 @@ const std::vector<Reference> &references() {
       {"stmatrix.x2.trans.b16", 16, 8, 4, stmatrix(2, true)},
       {"stmatrix.x4.b16", 16, 16, 8, stmatrix(4, false)},
       {"stmatrix.x4.trans.b16", 16, 16, 8, stmatrix(4, true)},
+      {"wgmma.m64n8k16.f32.d", 64, 8, 4, wgmmaD, 128},
+      {"wgmma.m64n16k16.f32.d", 64, 16, 8, wgmmaD, 128},
+      {"wgmma.m64n32k16.f32.d", 64, 32, 16, wgmmaD, 128},
+      {"wgmma.m64n64k16.f32.d", 64, 64, 32, wgmmaD, 128},
+      {"wgmma.m64n128k16.f32.d", 64, 128, 64, wgmmaD, 128},
+      {"wgmma.m64n256k16.f32.d", 64, 256, 128, wgmmaD, 128},
+      {"wgmma.m64n64k16.f16.d", 64, 64, 32, wgmmaD, 128},
+      {"wgmma.m64k16.f16.a", 64, 16, 8, wgmmaA, 128},
+      {"wgmma.m64k16.bf16.a", 64, 16, 8, wgmmaA, 128},
   };
   return refs;
 }
@@ -122,11 +150,11 @@ TEST(Atoms, MatchThePtxFragmentTables) {
     ASSERT_NE(atom, nullptr);
     const RegisterLayout &l = atom->layout;
     ASSERT_EQ(l.shape(), (std::vector<int64_t>{ref.rows, ref.cols}));
-    ASSERT_EQ(l.numThreads(), 32);
+    ASSERT_EQ(l.numThreads(), ref.threads);
     ASSERT_EQ(l.numLocals(), ref.locals);
     EXPECT_EQ(l.replication(), 1);
     std::set<RowCol> seen;
-    for (int64_t lane = 0; lane < 32; ++lane) {
+    for (int64_t lane = 0; lane < ref.threads; ++lane) {
       for (int64_t i = 0; i < ref.locals; ++i) {
         RowCol want = ref.element(lane, i);
         std::vector<int64_t> got = l.map(lane, i);

@@ -9,6 +9,8 @@
 
 #include "target/WgmmaInstructions.h"
 
+#include "ir/layout/Atoms.h"
+
 #include <gtest/gtest.h>
 
 using namespace tilus;
@@ -28,6 +30,19 @@ TEST(WgmmaTest, AccumulatorAtomIsTheIsaFragment) {
             << "n " << n << ", thread " << thread << ", register " << i;
       }
   }
+}
+
+// The atoms the catalog pictures (tilus-layout --atom) are the accumulator
+// layout the compiler tiles by.
+TEST(WgmmaTest, CatalogAtomsAreTheAccumulatorAtom) {
+  for (int64_t n : {8, 16, 32, 64, 128, 256}) {
+    const LayoutAtom *atom = findLayoutAtom(
+        "wgmma.m64n" + std::to_string(n) + "k16.f32.d");
+    ASSERT_NE(atom, nullptr) << n;
+    EXPECT_EQ(atom->layout, wgmmaAccumulatorAtom(n)) << n;
+  }
+  EXPECT_EQ(findLayoutAtom("wgmma.m64n64k16.f16.d")->layout,
+            wgmmaAccumulatorAtom(64));
 }
 
 TEST(WgmmaTest, DescriptorFields) {
