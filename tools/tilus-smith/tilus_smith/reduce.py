@@ -97,6 +97,7 @@ class Reducer:
             self.reduce_statements()
             self.unwrap_blocks()
             self.drop_annotations()
+            self.simplify_expressions()
             self.drop_unused_params()
             progress = self.text != before
         return self.text.rstrip("\n") + "\n"
@@ -205,6 +206,24 @@ class Reducer:
                 if changed:
                     break
 
+    def simplify_expressions(self):
+        """Replaces the right-hand side of each assignment by a smaller
+        expression inside it: an argument of its outermost call, an operand
+        of its outermost binary operator, or a variable it reads (a
+        candidate of another type does not compile and is not kept)."""
+        i = 0
+        while self.tests < self.budget:
+            lines = self.text.split("\n")
+            if i >= len(lines):
+                break
+            m = re.match(r"^(\s*\w+(?:: [^=]+)? = )(.+);\s*$", lines[i])
+            if m and not lines[i].lstrip().startswith("//"):
+                for cand in expression_candidates(m.group(2)):
+                    new = lines[:i] + [m.group(1) + cand + ";"] + lines[i + 1:]
+                    if self.interesting("\n".join(new)):
+                        break
+            i += 1
+
     def drop_annotations(self):
         for m in list(re.finditer(r"^(\s*\w+): [^=]+ = ", self.text, re.M)):
             line_start = m.group(0)
@@ -266,6 +285,53 @@ def defined(text):
                 return False
             unsynced_reads.add(name)
     return True
+
+
+def split_top(text, seps):
+    """`text` split at the separators outside brackets and strings."""
+    parts, depth, cur, i = [], 0, "", 0
+    while i < len(text):
+        c = text[i]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        if depth == 0:
+            sep = next((s for s in seps if text.startswith(s, i)), None)
+            if sep:
+                parts.append(cur.strip())
+                cur, i = "", i + len(sep)
+                continue
+        cur += c
+        i += 1
+    parts.append(cur.strip())
+    return parts
+
+
+def expression_candidates(rhs):
+    """Smaller expressions inside `rhs`, shortest first."""
+    out = []
+    m = re.match(r"^(\w+)\((.*)\)$", rhs)
+    if m:
+        out += [a for a in split_top(m.group(2), [","])
+                if a and not a.startswith("[") and not re.fullmatch(
+                    r"[uif]\d+|bf16|f8e\dm\d|bool", a)]
+    for ops in ([" || "], [" && "], [" == ", " != ", " < ", " > ", " <= ",
+                                      " >= "],
+                [" | "], [" ^ "], [" & "], [" << ", " >> "], [" + ", " - "],
+                [" * ", " / ", " % "]):
+        parts = split_top(rhs, ops)
+        if len(parts) > 1:
+            out += parts
+            break
+    out += re.findall(r"\b(?:v|acc|c|t|x|y|s)\d*\b", rhs)
+    seen, result = set(), []
+    for c in sorted(out, key=len):
+        if c and c != rhs and c not in seen and not re.fullmatch(r"[-\d.]+",
+                                                                 c):
+            seen.add(c)
+            result.append(c)
+    return result
 
 
 def dedent(line):
