@@ -254,6 +254,8 @@ def main(argv=None):
     p.add_argument("--coverage-every", type=int, default=1, metavar="K",
                    help="collect coverage (--emit=tilus and --emit=ptx with "
                         "remarks) for every K-th program only (default 1)")
+    p.add_argument("--progress", type=int, default=0, metavar="N",
+                   help="print a progress line to stderr every N programs")
     p.add_argument("--timeout", type=float, default=60,
                    help="seconds per compile or run")
     p.add_argument("--no-reduce", action="store_true",
@@ -291,6 +293,14 @@ def main(argv=None):
         for fut in concurrent.futures.as_completed(futures):
             r = fut.result()
             results.append(r)
+            if args.progress and len(results) % args.progress == 0:
+                bad = sum(x["kind"] not in ("pass", "imprecise")
+                          for x in results)
+                dt = time.time() - t0
+                print(f"tilus-smith: {len(results)} of {len(futures)} "
+                      f"programs, {bad} not passing, {dt:.0f} s "
+                      f"({len(results) / dt:.2f}/s)", file=sys.stderr,
+                      flush=True)
             if r["kind"] not in ("pass", "imprecise"):
                 print(f"seed {r['seed']}: {r['kind']}: {r['message'][:200]}",
                       file=sys.stderr, flush=True)
