@@ -2,7 +2,12 @@
 against an independent numpy reference.
 
   a16wx_check.py WORKDIR W=TYPE G=GROUP M,N,K [T=f16|bf16] [ZP=1] [TILE=BMxBNxBK]
+                 [KERNEL=sm90a]
   a16wx_check.py WORKDIR --matrix quick|full
+
+KERNEL=sm90a runs examples/matmul_a16wx_sm90a.tl (the wgmma prefill kernel,
+compiled for --arch=sm_90a) instead; it needs TILE and reads the same packed
+weights.
 
 The weights are random codes of TYPE (every finite code of a float type that
 T can hold), packed by tilus-pack-weights (the host helper, which also picks
@@ -24,8 +29,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cast_check import bits_of, dtype_table  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-EXAMPLE = os.path.join(HERE, "..", "..", "..", "..", "examples",
-                       "matmul_a16wx.tl")
+EXAMPLES = os.path.join(HERE, "..", "..", "..", "..", "examples")
+# KERNEL= value -> (example file, kernel name, extra tilusc flags)
+KERNELS = {
+    "mma": ("matmul_a16wx.tl", "matmul_a16wx", []),
+    "sm90a": ("matmul_a16wx_sm90a.tl", "matmul_a16wx_wgmma",
+              ["--arch=sm_90a"]),
+}
 MAX_FINITE = {"f16": 65504.0, "bf16": 3.3e38}
 
 
@@ -56,7 +66,8 @@ def weight_values(w, t):
 
 
 def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
-             seed=0):
+             seed=0, kernel_kind="mma"):
+    example, kernel_name, arch_flags = KERNELS[kernel_kind]
     bits = bits_of(w)
     rng = np.random.default_rng(seed)
     os.makedirs(work, exist_ok=True)
@@ -76,11 +87,16 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
                            text=True).stdout.split()
     ptx = os.path.join(work, "kernel.ptx")
     meta = os.path.join(work, "kernel.json")
-    subprocess.run(["tilusc", EXAMPLE, "-o", ptx, f"--metadata={meta}",
-                    "-D", f"W={w}", "-D", f"G={group}", "-D", f"T={t}",
-                    "-D", f"ZP={int(zp)}"] + flags, check=True)
+    if kernel_kind != "mma":  # no split-K there
+        flags = [x for d, v in zip(flags[::2], flags[1::2])
+                 if not v.startswith("SPLITK=") for x in (d, v)]
+    defines = flags
+    subprocess.run(["tilusc", os.path.join(EXAMPLES, example), "-o", ptx,
+                    f"--metadata={meta}", "-D", f"W={w}", "-D", f"G={group}",
+                    "-D", f"T={t}", "-D", f"ZP={int(zp)}"] + defines +
+                   arch_flags, check=True)
     kernels = {kn["name"]: kn for kn in json.load(open(meta))["kernels"]}
-    kernel = kernels["matmul_a16wx"]
+    kernel = kernels[kernel_name]
     split = 1
     for f in flags:
         if f.startswith("SPLITK="):
@@ -123,18 +139,21 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
             for e in kernel["grid"]]
     names = [p["name"] for p in kernel["params"]]
     arrivals = os.path.join(work, "arrivals.out")
+    dumps = ["--dump", f"{names.index('c')}:{out}"]
+    if "arrivals" in names:
+        dumps += ["--dump", f"{names.index('arrivals')}:{arrivals}"]
     subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
                     "--grid", ",".join(map(str, grid)),
                     "--block", str(kernel["numThreads"]),
-                    "--smem", str(kernel["sharedBytes"])] + args +
-                   ["--dump", f"{names.index('c')}:{out}",
-                    "--dump", f"{names.index('arrivals')}:{arrivals}"],
+                    "--smem", str(kernel["sharedBytes"])] + args + dumps,
                    check=True)
     # The last block of each tile leaves its arrival count at 0 again.
-    left = np.fromfile(arrivals, dtype=np.int32)
-    if left.any():
-        print(f"FAIL arrivals not reset: {np.count_nonzero(left)} of {left.size}")
-        return False
+    if "arrivals" in names:
+        left = np.fromfile(arrivals, dtype=np.int32)
+        if left.any():
+            print(f"FAIL arrivals not reset: {np.count_nonzero(left)} of "
+                  f"{left.size}")
+            return False
 
     # The reference, from the codes' values and the specification.
     row_group = np.arange(k) // group
@@ -155,7 +174,8 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
              + 2.0 ** -24)
     err = np.abs(got - want)
     bad = np.argwhere(~(err <= bound))
-    label = (f"W={w} G={group} T={t} ZP={int(zp)} M={m} N={n} K={k} "
+    label = (f"{kernel_name} " if kernel_kind != "mma" else "") + \
+        (f"W={w} G={group} T={t} ZP={int(zp)} M={m} N={n} K={k} "
              f"{' '.join(flags[1::2])}")
     if bad.size:
         i = tuple(bad[0])
@@ -211,7 +231,7 @@ def main():
         else (int(opts["M"]), int(opts["N"]), int(opts["K"]))
     ok = run_case(work, opts["W"], int(opts["G"]), m, n, k,
                   opts.get("T", "f16"), opts.get("ZP", "0") == "1",
-                  opts.get("TILE"))
+                  opts.get("TILE"), kernel_kind=opts.get("KERNEL", "mma"))
     sys.exit(0 if ok else 1)
 
 
