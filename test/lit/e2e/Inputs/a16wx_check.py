@@ -2,12 +2,13 @@
 against an independent numpy reference.
 
   a16wx_check.py WORKDIR W=TYPE G=GROUP M,N,K [T=f16|bf16] [ZP=1] [TILE=BMxBNxBK]
-                 [KERNEL=sm90a]
+                 [KERNEL=sm90a] [PROFILE=GPU,...]
   a16wx_check.py WORKDIR --matrix quick|full
 
 KERNEL=sm90a runs examples/matmul_a16wx_sm90a.tl (the wgmma prefill kernel,
 compiled for --arch=sm_90a) instead; it needs TILE and reads the same packed
-weights.
+weights. PROFILE=h100 also prints the emulator's profile of the launch
+(tilus-run --profile --gpu h100: exact counters, modelled time).
 
 The weights are random codes of TYPE (every finite code of a float type that
 T can hold), packed by tilus-pack-weights (the host helper, which also picks
@@ -66,7 +67,7 @@ def weight_values(w, t):
 
 
 def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
-             seed=0, kernel_kind="mma"):
+             seed=0, kernel_kind="mma", profile=None):
     example, kernel_name, arch_flags = KERNELS[kernel_kind]
     bits = bits_of(w)
     rng = np.random.default_rng(seed)
@@ -140,6 +141,10 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
     names = [p["name"] for p in kernel["params"]]
     arrivals = os.path.join(work, "arrivals.out")
     dumps = ["--dump", f"{names.index('c')}:{out}"]
+    if kernel_kind != "mma":  # a shared-memory hazard fails the launch
+        dumps += ["--racecheck", "stop"]
+    if profile:
+        dumps += ["--profile", "--gpu", profile]
     if "arrivals" in names:
         dumps += ["--dump", f"{names.index('arrivals')}:{arrivals}"]
     subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
@@ -231,7 +236,8 @@ def main():
         else (int(opts["M"]), int(opts["N"]), int(opts["K"]))
     ok = run_case(work, opts["W"], int(opts["G"]), m, n, k,
                   opts.get("T", "f16"), opts.get("ZP", "0") == "1",
-                  opts.get("TILE"), kernel_kind=opts.get("KERNEL", "mma"))
+                  opts.get("TILE"), kernel_kind=opts.get("KERNEL", "mma"),
+                  profile=opts.get("PROFILE"))
     sys.exit(0 if ok else 1)
 
 
