@@ -2,12 +2,13 @@
 against an independent numpy reference.
 
   a16wx_check.py WORKDIR W=TYPE G=GROUP M,N,K [T=f16|bf16] [ZP=1] [TILE=BMxBNxBK]
-                 [KERNEL=sm90a] [PROFILE=GPU,...]
+                 [KERNEL=sm90a [WG=1|2]] [PROFILE=GPU,...]
   a16wx_check.py WORKDIR --matrix quick|full
 
 KERNEL=sm90a runs examples/matmul_a16wx_sm90a.tl (the wgmma prefill kernel,
 compiled for --arch=sm_90a) instead; it needs TILE and reads the same packed
-weights. PROFILE=h100 also prints the emulator's profile of the launch
+weights; with WG=2 (two warpgroups) the weights are packed for BN / 2
+columns and each warpgroup dequantizes one of the block's two n-tiles. PROFILE=h100 also prints the emulator's profile of the launch
 (tilus-run --profile --gpu h100: exact counters, modelled time).
 
 The weights are random codes of TYPE (every finite code of a float type that
@@ -67,7 +68,7 @@ def weight_values(w, t):
 
 
 def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
-             seed=0, kernel_kind="mma", profile=None):
+             seed=0, kernel_kind="mma", profile=None, wg=1):
     example, kernel_name, arch_flags = KERNELS[kernel_kind]
     bits = bits_of(w)
     rng = np.random.default_rng(seed)
@@ -83,14 +84,21 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
                 "--n", str(n), "--group", str(group), "--m", str(m),
                 codes_path, packed_path]
     if tile:
+        if wg > 1:  # the packing's tile is one warpgroup's BN / WG columns
+            bm_, bn_, bk_ = tile.split("x")[:3]
+            tile = f"{bm_}x{int(bn_) // wg}x{bk_}"
         pack_cmd += ["--tile", tile]
     flags = subprocess.run(pack_cmd, check=True, capture_output=True,
                            text=True).stdout.split()
     ptx = os.path.join(work, "kernel.ptx")
     meta = os.path.join(work, "kernel.json")
-    if kernel_kind != "mma":  # no split-K there
+    if kernel_kind != "mma":
+        # No split-K there; with WG warpgroups the block is WG packed
+        # n-tiles wide.
         flags = [x for d, v in zip(flags[::2], flags[1::2])
                  if not v.startswith("SPLITK=") for x in (d, v)]
+        flags = [f"BN={int(f[3:]) * wg}" if f.startswith("BN=") else f
+                 for f in flags] + ["-D", f"WG={wg}"]
     defines = flags
     subprocess.run(["tilusc", os.path.join(EXAMPLES, example), "-o", ptx,
                     f"--metadata={meta}", "-D", f"W={w}", "-D", f"G={group}",
@@ -237,7 +245,7 @@ def main():
     ok = run_case(work, opts["W"], int(opts["G"]), m, n, k,
                   opts.get("T", "f16"), opts.get("ZP", "0") == "1",
                   opts.get("TILE"), kernel_kind=opts.get("KERNEL", "mma"),
-                  profile=opts.get("PROFILE"))
+                  profile=opts.get("PROFILE"), wg=int(opts.get("WG", "1")))
     sys.exit(0 if ok else 1)
 
 
