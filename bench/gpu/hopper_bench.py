@@ -196,17 +196,21 @@ def prefill_inputs_torch(torch, wt, a, device):
     return a16, scales, a16.float() @ w, w
 
 
-def prefill_call(fn, kernel, tile, packed, a, scales, c, m, n, k, zeros,
-                 timed=False):
+def prefill_workspace(kernel, tile, m, n, zeros):
+    """matmul_a16wx's split-K workspace (`zeros(shape, is_float)` makes
+    each buffer), not touched at SPLITK = 1 but checked for size; None for
+    matmul_a16wx_wgmma, which has none."""
+    if kernel != "matmul_a16wx":
+        return None
+    return (zeros((1, m, n), True),
+            zeros((-(-m // tile[0]), n // tile[1]), False))
+
+
+def prefill_call(fn, packed, a, scales, c, m, n, k, workspace, timed=False):
     """One launch of either kernel (`scales` also as the unread zero
-    points). matmul_a16wx also takes its split-K workspace (`zeros(shape,
-    is_float)` makes it), not touched at SPLITK = 1 but checked for size."""
-    if kernel == "matmul_a16wx":
-        partial = zeros((1, m, n), True)
-        arrivals = zeros((-(-m // tile[0]), n // tile[1]), False)
-        return fn(a, packed, scales, scales, c, partial, arrivals, m, n, k,
-                  timed=timed)
-    return fn(a, packed, scales, scales, c, m, n, k, timed=timed)
+    points)."""
+    return fn(a, packed, scales, scales, c, *(workspace or ()), m, n, k,
+              timed=timed)
 
 
 def torch_zeros(torch, device):
@@ -235,16 +239,19 @@ def run_prefill_emu(tilus, np, args, rows, use_torch):
                 import torch
                 a16, scales, ref, _ = prefill_inputs_torch(torch, wt, a, "cpu")
                 c = torch.zeros((m, n), dtype=torch.float16)
-                prefill_call(fn, kernel, tile, torch.from_numpy(packed), a16,
-                             scales, c, m, n, k, torch_zeros(torch, "cpu"))
+                prefill_call(fn, torch.from_numpy(packed), a16, scales, c,
+                             m, n, k, prefill_workspace(
+                                 kernel, tile, m, n,
+                                 torch_zeros(torch, "cpu")))
                 _, bad = check_a16wx(c.float(), ref)
                 note = "torch on CPU"
             else:
                 c = np.zeros((m, n), dtype=np.float16)
-                stats = prefill_call(
-                    fn, kernel, tile, packed, a, wt.scales, c, m, n, k,
-                    lambda shape, f: np.zeros(shape, np.float32 if f
-                                              else np.int32), timed=True)
+                workspace = prefill_workspace(
+                    kernel, tile, m, n, lambda shape, f: np.zeros(
+                        shape, np.float32 if f else np.int32))
+                stats = prefill_call(fn, packed, a, wt.scales, c, m, n, k,
+                                     workspace, timed=True)
                 _, bad = check_a16wx(c.astype(np.float32),
                                      prefill_reference_numpy(np, wt, a))
                 note = f"{stats['warp_instructions']} wi"
@@ -294,11 +301,11 @@ def run_prefill_cuda(tilus, np, args, rows):
             packed = torch.from_numpy(wt.pack(tile)).cuda()
             fn = load(dev, args.bundle, name, kernel)
             c = torch.zeros((m, n), dtype=torch.float16, device="cuda")
-            zeros = torch_zeros(torch, "cuda")
+            workspace = prefill_workspace(kernel, tile, m, n,
+                                          torch_zeros(torch, "cuda"))
 
             def run():
-                prefill_call(fn, kernel, tile, packed, a16, scales, c, m, n,
-                             k, zeros)
+                prefill_call(fn, packed, a16, scales, c, m, n, k, workspace)
             run()
             torch.cuda.synchronize()
             _, bad = check_a16wx(c.float(), ref)
@@ -308,7 +315,7 @@ def run_prefill_cuda(tilus, np, args, rows):
                   f"{flops / t / 1e9:7.1f} {torch_ms[w]:9.3f} "
                   f"{flops / torch_ms[w] / 1e9:7.1f} {torch_ms[w] / t:7.2f}x  "
                   f"{'ok' if not bad else f'{bad} wrong'}")
-            del ref, packed, c
+            del ref, packed, c, workspace
     return failures
 
 
