@@ -3,7 +3,7 @@ against an independent numpy reference.
 
   a16wx_check.py WORKDIR W=TYPE G=GROUP M,N,K [T=f16|bf16] [ZP=1] [TILE=BMxBNxBK]
                  [KERNEL=sm90a [WG=1|2]] [PROFILE=GPU,...]
-  a16wx_check.py WORKDIR --matrix quick|full
+  a16wx_check.py WORKDIR --matrix types|groups|full|sm90a
 
 KERNEL=sm90a runs examples/matmul_a16wx_sm90a.tl (the wgmma prefill kernel,
 compiled for --arch=sm_90a) instead; it needs TILE and reads the same packed
@@ -217,6 +217,9 @@ def matrix(kind):
             for g in (32, 64, 128):
                 for m in (1, 3, 16, 64):
                     cases.append((w, g, m, 128, 256, "f16", False))
+    elif kind == "sm90a":  # matmul_a16wx_wgmma: every weight type
+        for w in weight_types():
+            cases.append((w, 128, 130, 256, 256, "f16", False))
     elif kind == "full":
         for w in weight_types():
             for g in (32, 64, 128):
@@ -231,10 +234,21 @@ def main():
     work = sys.argv[1]
     if sys.argv[2] == "--matrix":
         ok = True
-        for w, g, m, n, k, t, zp in matrix(sys.argv[3]):
+        kind = sys.argv[3]
+        for w, g, m, n, k, t, zp in matrix(kind):
+            extra = {}
+            if kind == "sm90a":
+                # The widest BN / WG x BK = 64 that gives every thread whole
+                # 16-byte loads: 64 columns for 4 | bits (two warpgroups),
+                # 128 for 2 | bits (two, splitting N), else 256 (one).
+                bits = bits_of(w)
+                tile, wg = (("128x128x64", 2) if bits % 4 == 0 else
+                            ("64x256x64", 2) if bits % 2 == 0 else
+                            ("64x256x64", 1))
+                extra = dict(tile=tile, wg=wg, kernel_kind="sm90a")
             try:
                 ok &= run_case(os.path.join(work, "case"), w, g, m, n, k, t,
-                               zp)
+                               zp, **extra)
             except (subprocess.CalledProcessError, OSError) as e:
                 print(f"FAIL W={w} G={g} T={t} M={m}: {e}")
                 ok = False
