@@ -238,13 +238,15 @@ def main():
         for w, g, m, n, k, t, zp in matrix(kind):
             extra = {}
             if kind == "sm90a":
-                # The widest BN / WG x BK = 64 that gives every thread whole
-                # 16-byte loads: 64 columns for 4 | bits (two warpgroups),
-                # 128 for 2 | bits (two, splitting N), else 256 (one).
+                # Packed tiles that give every thread whole 16-byte loads:
+                # BN / WG = 64 at BK = 64 for 4 | bits (two warpgroups
+                # splitting M), 128 at BK = 64 for 2 | bits (two splitting
+                # N), 128 at BK = 128 for odd widths (one warpgroup; two
+                # would need more shared memory than a block gets at 7 bits).
                 bits = bits_of(w)
                 tile, wg = (("128x128x64", 2) if bits % 4 == 0 else
                             ("64x256x64", 2) if bits % 2 == 0 else
-                            ("64x256x64", 1))
+                            ("64x128x128", 1))
                 extra = dict(tile=tile, wg=wg, kernel_kind="sm90a")
             try:
                 ok &= run_case(os.path.join(work, "case"), w, g, m, n, k, t,
