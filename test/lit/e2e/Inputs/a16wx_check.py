@@ -6,10 +6,12 @@ against an independent numpy reference.
   a16wx_check.py WORKDIR --matrix types|groups|full|sm90a
 
 KERNEL=sm90a runs examples/matmul_a16wx_sm90a.tl (the wgmma prefill kernel,
-compiled for --arch=sm_90a) instead; it needs TILE and reads the same packed
-weights; with WG=2 (two warpgroups) the weights are packed for BN / 2
-columns and each warpgroup dequantizes one of the block's two n-tiles. PROFILE=h100 also prints the emulator's profile of the launch
-(tilus-run --profile --gpu h100: exact counters, modelled time).
+compiled for --arch=sm_90a) instead, under tilus-run --racecheck stop; it
+needs TILE and reads the same packed weights. With WG=2 (two warpgroups)
+the weights are packed for BN / 2 columns and each warpgroup dequantizes
+one of the block's two n-tiles. PROFILE=h100 also prints the emulator's
+profile of the launch (tilus-run --profile --gpu h100: exact counters,
+modelled time).
 
 The weights are random codes of TYPE (every finite code of a float type that
 T can hold), packed by tilus-pack-weights (the host helper, which also picks
@@ -70,6 +72,8 @@ def weight_values(w, t):
 def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
              seed=0, kernel_kind="mma", profile=None, wg=1):
     example, kernel_name, arch_flags = KERNELS[kernel_kind]
+    if kernel_kind != "mma" and not tile:
+        sys.exit(f"a16wx_check: KERNEL={kernel_kind} needs TILE=BMxBNxBK")
     bits = bits_of(w)
     rng = np.random.default_rng(seed)
     os.makedirs(work, exist_ok=True)
@@ -99,10 +103,9 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
                  if not v.startswith("SPLITK=") for x in (d, v)]
         flags = [f"BN={int(f[3:]) * wg}" if f.startswith("BN=") else f
                  for f in flags] + ["-D", f"WG={wg}"]
-    defines = flags
     subprocess.run(["tilusc", os.path.join(EXAMPLES, example), "-o", ptx,
                     f"--metadata={meta}", "-D", f"W={w}", "-D", f"G={group}",
-                    "-D", f"T={t}", "-D", f"ZP={int(zp)}"] + defines +
+                    "-D", f"T={t}", "-D", f"ZP={int(zp)}"] + flags +
                    arch_flags, check=True)
     kernels = {kn["name"]: kn for kn in json.load(open(meta))["kernels"]}
     kernel = kernels[kernel_name]
@@ -148,17 +151,17 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
             for e in kernel["grid"]]
     names = [p["name"] for p in kernel["params"]]
     arrivals = os.path.join(work, "arrivals.out")
-    dumps = ["--dump", f"{names.index('c')}:{out}"]
+    options = ["--dump", f"{names.index('c')}:{out}"]
     if kernel_kind != "mma":  # a shared-memory hazard fails the launch
-        dumps += ["--racecheck", "stop"]
+        options += ["--racecheck", "stop"]
     if profile:
-        dumps += ["--profile", "--gpu", profile]
+        options += ["--profile", "--gpu", profile]
     if "arrivals" in names:
-        dumps += ["--dump", f"{names.index('arrivals')}:{arrivals}"]
+        options += ["--dump", f"{names.index('arrivals')}:{arrivals}"]
     subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
                     "--grid", ",".join(map(str, grid)),
                     "--block", str(kernel["numThreads"]),
-                    "--smem", str(kernel["sharedBytes"])] + args + dumps,
+                    "--smem", str(kernel["sharedBytes"])] + args + options,
                    check=True)
     # The last block of each tile leaves its arrival count at 0 again.
     if "arrivals" in names:
