@@ -7,7 +7,8 @@
 # table; with PyTorch present it also runs vector_add through the Python
 # package on torch tensors and times torch's own add beside it, then
 # a16wx_bench.py: matmul_a16wx against torch and Triton, and hopper_bench.py:
-# the f16 matmuls (wgmma on sm_90a, mma.sync) against torch's cuBLAS
+# the f16 matmuls (wgmma on sm_90a, mma.sync) and the low-bit prefill
+# matmuls (matmul_a16wx_wgmma, M = 4096) against torch's cuBLAS
 # (--device emu: the same on tiny shapes through the emulator, with numpy).
 # In the repository: makes the bundle first (BUILD_DIR, default build-rt or
 # build, must hold a build with the compiler) in BUNDLE_DIR (default

@@ -172,6 +172,7 @@ def count_mix(body):
     histogram of every opcode."""
     mix = {
         "mma.sync": 0,
+        "wgmma": 0,
         "ldmatrix": {s: 0 for s in LDMATRIX_SHAPES},
         "cp.async": {str(b): 0 for b in CP_ASYNC_BYTES},
         "ld.global": {str(w): 0 for w in GLOBAL_WIDTHS},
@@ -187,6 +188,8 @@ def count_mix(body):
         head = parts[0]
         if op.startswith("mma.sync"):
             mix["mma.sync"] += 1
+        elif op.startswith("wgmma.mma_async"):
+            mix["wgmma"] += 1
         elif head == "ldmatrix":
             shape = next((p for p in parts if p in LDMATRIX_SHAPES), "other")
             mix["ldmatrix"][shape] = mix["ldmatrix"].get(shape, 0) + 1
@@ -346,7 +349,7 @@ def measure(case, arch, args, ptxas, work):
 
 COLUMNS = [
     "case", "arch", "regs", "spill st", "spill ld", "smem static", "smem dyn",
-    "mma.sync", "ldmatrix x1/x2/x4", "cp.async 4/8/16B",
+    "mma.sync", "wgmma", "ldmatrix x1/x2/x4", "cp.async 4/8/16B",
     "ld.global 8/16/32/64/128b", "st.global 8/16/32/64/128b", "ld.shared",
     "st.shared", "bar.sync", "compile ms",
 ]
@@ -369,7 +372,7 @@ def cells(row, multi_kernel):
     c = row["counts"]
     return [name, row["arch"], fact("registers"), fact("spillStoreBytes"),
             fact("spillLoadBytes"), fact("sharedStaticBytes"),
-            fact("sharedDynamicBytes"), str(c["mma.sync"]),
+            fact("sharedDynamicBytes"), str(c["mma.sync"]), str(c["wgmma"]),
             group(c["ldmatrix"], LDMATRIX_SHAPES),
             group(c["cp.async"], CP_ASYNC_BYTES),
             group(c["ld.global"], GLOBAL_WIDTHS),

@@ -2,7 +2,16 @@
 against an independent numpy reference.
 
   a16wx_check.py WORKDIR W=TYPE G=GROUP M,N,K [T=f16|bf16] [ZP=1] [TILE=BMxBNxBK]
-  a16wx_check.py WORKDIR --matrix quick|full
+                 [KERNEL=sm90a [WG=1|2]] [PROFILE=GPU,...]
+  a16wx_check.py WORKDIR --matrix types|groups|full|sm90a
+
+KERNEL=sm90a runs examples/matmul_a16wx_sm90a.tl (the wgmma prefill kernel,
+compiled for --arch=sm_90a) instead, under tilus-run --racecheck stop; it
+needs TILE and reads the same packed weights. With WG=2 (two warpgroups)
+the weights are packed for BN / 2 columns and each warpgroup dequantizes
+one of the block's two n-tiles. PROFILE=h100 also prints the emulator's
+profile of the launch (tilus-run --profile --gpu h100: exact counters,
+modelled time).
 
 The weights are random codes of TYPE (every finite code of a float type that
 T can hold), packed by tilus-pack-weights (the host helper, which also picks
@@ -24,8 +33,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cast_check import bits_of, dtype_table  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-EXAMPLE = os.path.join(HERE, "..", "..", "..", "..", "examples",
-                       "matmul_a16wx.tl")
+EXAMPLES = os.path.join(HERE, "..", "..", "..", "..", "examples")
+# KERNEL= value -> (example file, kernel name, extra tilusc flags)
+KERNELS = {
+    "mma": ("matmul_a16wx.tl", "matmul_a16wx", []),
+    "sm90a": ("matmul_a16wx_sm90a.tl", "matmul_a16wx_wgmma",
+              ["--arch=sm_90a"]),
+}
 MAX_FINITE = {"f16": 65504.0, "bf16": 3.3e38}
 
 
@@ -56,7 +70,10 @@ def weight_values(w, t):
 
 
 def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
-             seed=0):
+             seed=0, kernel_kind="mma", profile=None, wg=1):
+    example, kernel_name, arch_flags = KERNELS[kernel_kind]
+    if kernel_kind != "mma" and not tile:
+        sys.exit(f"a16wx_check: KERNEL={kernel_kind} needs TILE=BMxBNxBK")
     bits = bits_of(w)
     rng = np.random.default_rng(seed)
     os.makedirs(work, exist_ok=True)
@@ -71,16 +88,27 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
                 "--n", str(n), "--group", str(group), "--m", str(m),
                 codes_path, packed_path]
     if tile:
+        if wg > 1:  # the packing's tile is one warpgroup's BN / WG columns
+            bm_, bn_, bk_ = tile.split("x")[:3]
+            tile = f"{bm_}x{int(bn_) // wg}x{bk_}"
         pack_cmd += ["--tile", tile]
     flags = subprocess.run(pack_cmd, check=True, capture_output=True,
                            text=True).stdout.split()
     ptx = os.path.join(work, "kernel.ptx")
     meta = os.path.join(work, "kernel.json")
-    subprocess.run(["tilusc", EXAMPLE, "-o", ptx, f"--metadata={meta}",
-                    "-D", f"W={w}", "-D", f"G={group}", "-D", f"T={t}",
-                    "-D", f"ZP={int(zp)}"] + flags, check=True)
+    if kernel_kind != "mma":
+        # No split-K there; with WG warpgroups the block is WG packed
+        # n-tiles wide.
+        flags = [x for d, v in zip(flags[::2], flags[1::2])
+                 if not v.startswith("SPLITK=") for x in (d, v)]
+        flags = [f"BN={int(f[3:]) * wg}" if f.startswith("BN=") else f
+                 for f in flags] + ["-D", f"WG={wg}"]
+    subprocess.run(["tilusc", os.path.join(EXAMPLES, example), "-o", ptx,
+                    f"--metadata={meta}", "-D", f"W={w}", "-D", f"G={group}",
+                    "-D", f"T={t}", "-D", f"ZP={int(zp)}"] + flags +
+                   arch_flags, check=True)
     kernels = {kn["name"]: kn for kn in json.load(open(meta))["kernels"]}
-    kernel = kernels["matmul_a16wx"]
+    kernel = kernels[kernel_name]
     split = 1
     for f in flags:
         if f.startswith("SPLITK="):
@@ -123,18 +151,25 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
             for e in kernel["grid"]]
     names = [p["name"] for p in kernel["params"]]
     arrivals = os.path.join(work, "arrivals.out")
+    options = ["--dump", f"{names.index('c')}:{out}"]
+    if kernel_kind != "mma":  # a shared-memory hazard fails the launch
+        options += ["--racecheck", "stop"]
+    if profile:
+        options += ["--profile", "--gpu", profile]
+    if "arrivals" in names:
+        options += ["--dump", f"{names.index('arrivals')}:{arrivals}"]
     subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
                     "--grid", ",".join(map(str, grid)),
                     "--block", str(kernel["numThreads"]),
-                    "--smem", str(kernel["sharedBytes"])] + args +
-                   ["--dump", f"{names.index('c')}:{out}",
-                    "--dump", f"{names.index('arrivals')}:{arrivals}"],
+                    "--smem", str(kernel["sharedBytes"])] + args + options,
                    check=True)
     # The last block of each tile leaves its arrival count at 0 again.
-    left = np.fromfile(arrivals, dtype=np.int32)
-    if left.any():
-        print(f"FAIL arrivals not reset: {np.count_nonzero(left)} of {left.size}")
-        return False
+    if "arrivals" in names:
+        left = np.fromfile(arrivals, dtype=np.int32)
+        if left.any():
+            print(f"FAIL arrivals not reset: {np.count_nonzero(left)} of "
+                  f"{left.size}")
+            return False
 
     # The reference, from the codes' values and the specification.
     row_group = np.arange(k) // group
@@ -155,7 +190,8 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
              + 2.0 ** -24)
     err = np.abs(got - want)
     bad = np.argwhere(~(err <= bound))
-    label = (f"W={w} G={group} T={t} ZP={int(zp)} M={m} N={n} K={k} "
+    label = (f"{kernel_name} " if kernel_kind != "mma" else "") + \
+        (f"W={w} G={group} T={t} ZP={int(zp)} M={m} N={n} K={k} "
              f"{' '.join(flags[1::2])}")
     if bad.size:
         i = tuple(bad[0])
@@ -184,6 +220,9 @@ def matrix(kind):
             for g in (32, 64, 128):
                 for m in (1, 3, 16, 64):
                     cases.append((w, g, m, 128, 256, "f16", False))
+    elif kind == "sm90a":  # matmul_a16wx_wgmma: every weight type
+        for w in weight_types():
+            cases.append((w, 128, 130, 256, 256, "f16", False))
     elif kind == "full":
         for w in weight_types():
             for g in (32, 64, 128):
@@ -198,10 +237,23 @@ def main():
     work = sys.argv[1]
     if sys.argv[2] == "--matrix":
         ok = True
-        for w, g, m, n, k, t, zp in matrix(sys.argv[3]):
+        kind = sys.argv[3]
+        for w, g, m, n, k, t, zp in matrix(kind):
+            extra = {}
+            if kind == "sm90a":
+                # Packed tiles that give every thread whole 16-byte loads:
+                # BN / WG = 64 at BK = 64 for 4 | bits (two warpgroups
+                # splitting M), 128 at BK = 64 for 2 | bits (two splitting
+                # N), 128 at BK = 128 for odd widths (one warpgroup; two
+                # would need more shared memory than a block gets at 7 bits).
+                bits = bits_of(w)
+                tile, wg = (("128x128x64", 2) if bits % 4 == 0 else
+                            ("64x256x64", 2) if bits % 2 == 0 else
+                            ("64x128x128", 1))
+                extra = dict(tile=tile, wg=wg, kernel_kind="sm90a")
             try:
                 ok &= run_case(os.path.join(work, "case"), w, g, m, n, k, t,
-                               zp)
+                               zp, **extra)
             except (subprocess.CalledProcessError, OSError) as e:
                 print(f"FAIL W={w} G={g} T={t} M={m}: {e}")
                 ok = False
@@ -211,7 +263,8 @@ def main():
         else (int(opts["M"]), int(opts["N"]), int(opts["K"]))
     ok = run_case(work, opts["W"], int(opts["G"]), m, n, k,
                   opts.get("T", "f16"), opts.get("ZP", "0") == "1",
-                  opts.get("TILE"))
+                  opts.get("TILE"), kernel_kind=opts.get("KERNEL", "mma"),
+                  profile=opts.get("PROFILE"), wg=int(opts.get("WG", "1")))
     sys.exit(0 if ok else 1)
 
 
