@@ -1,4 +1,4 @@
-"""The f16 matmuls against torch's (cuBLAS): matmul_wgmma on sm_90a, matmul_f16 on mma.sync.
+"""The f16 matmuls against torch's (cuBLAS): matmul_wgmma and matmul_wgmma_async on sm_90a, matmul_f16 on mma.sync.
 
   hopper_bench.py BUNDLE --device cuda [--reps N] [--shapes MxNxK,..]
   hopper_bench.py BUNDLE --device emu
