@@ -68,8 +68,11 @@ using State = std::map<std::string, Flight>;
 /// every wait.
 constexpr int64_t kMaxAge = 8;
 /// Loop fixpoints converge within (kMaxAge + 2) x variables steps; this
-/// bounds the walk on any input.
+/// bounds one loop's iterations on any input.
 constexpr int kMaxIterations = 64;
+/// The silent walks of loop bodies one kernel may take: each level of
+/// nested loops that issue dot_async multiplies them.
+constexpr int64_t kMaxLoopWalks = 100000;
 
 /// The state on either of two paths: consumed over in flight, in flight
 /// over ordinary, the younger of two ages.
@@ -158,13 +161,28 @@ private:
 
   /// A loop whose body runs from the join of the entry state and its own
   /// end state; `cond` (a while loop's) is evaluated before each iteration.
+  /// A body without dot_async only completes, consumes or drops values, so
+  /// one walk is its fixpoint; nested loops with dot_async multiply the
+  /// walks, which kMaxLoopWalks bounds on any input.
   void loop(const std::vector<StmtPtr> &body, const Expr *cond) {
     State before = state;
     std::vector<State> outerBreaks = std::move(breaks);
     bool outerReporting = reporting;
     State entry = before;
     reporting = false;
-    for (int i = 0; i < kMaxIterations; ++i) {
+    bool issues = llvm::any_of(
+        body, [](const StmtPtr &stmt) { return issuesDotAsync(*stmt); });
+    for (int i = 0; issues && i < kMaxIterations; ++i) {
+      if (++loopWalks > kMaxLoopWalks) {
+        // Reported once, whether or not this walk reports.
+        if (!tooComplex)
+          diags.error(body.front()->loc,
+                      "loops with dot_async nest too deeply to check the "
+                      "uses of its results");
+        tooComplex = true;
+        failed = true;
+        break;
+      }
       state = entry;
       breaks.clear();
       if (cond)
@@ -186,6 +204,22 @@ private:
       exit = join(exit, at);
     breaks = std::move(outerBreaks);
     state = std::move(exit);
+  }
+
+  static bool issuesDotAsync(const Expr &e) {
+    if (e.kind == Expr::Kind::Call && e.name == "dot_async")
+      return true;
+    return llvm::any_of(e.operands, [](const ExprPtr &operand) {
+      return issuesDotAsync(*operand);
+    });
+  }
+  static bool issuesDotAsync(const Stmt &stmt) {
+    auto inBlock = [](const std::vector<StmtPtr> &block) {
+      return llvm::any_of(
+          block, [](const StmtPtr &s) { return issuesDotAsync(*s); });
+    };
+    return (stmt.value && issuesDotAsync(*stmt.value)) ||
+           inBlock(stmt.body) || inBlock(stmt.elseBody);
   }
 
   void assign(const Stmt &stmt) {
@@ -310,6 +344,9 @@ private:
   std::vector<State> breaks;
   bool reporting = true;
   bool failed = false;
+  /// Silent walks of loop bodies so far, and whether they ran out.
+  int64_t loopWalks = 0;
+  bool tooComplex = false;
 };
 
 } // namespace
