@@ -998,20 +998,6 @@ struct CopyAsyncWaitLowering : OpConversionPattern<CopyAsyncWaitOp> {
   }
 };
 
-/// Whether the kernel enclosing `op` has a dot lowered to wgmma, which reads
-/// shared memory through the async proxy.
-bool kernelHasWgmma(Operation *op) {
-  auto func = op->getParentOfType<func::FuncOp>();
-  if (!func)
-    return false;
-  return func
-      .walk([](DotOp dot) {
-        return dot->hasAttr(kWgmmaAttr) ? WalkResult::interrupt()
-                                        : WalkResult::advance();
-      })
-      .wasInterrupted();
-}
-
 struct SyncLowering : OpConversionPattern<SyncOp> {
   using OpConversionPattern::OpConversionPattern;
 

@@ -72,8 +72,13 @@ void populateMmaLoweringPatterns(const mlir::TypeConverter &converter,
                                  const TargetInfo &target,
                                  bool remarks = false);
 
+/// Whether the kernel enclosing `op` has a dot lowered to wgmma (marked
+/// `tilus.wgmma`).
+bool kernelHasWgmma(mlir::Operation *op);
+
 /// dot on sm_90a with wgmma.mma_async, for the dots layout inference marked
-/// `tilus.wgmma` (codegen/WgmmaLowering.cpp); registered ahead of mma.sync.
+/// `tilus.wgmma`, async ones included, and wait_dot
+/// (codegen/WgmmaLowering.cpp); registered ahead of mma.sync.
 void populateWgmmaLoweringPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns,
                                    const TargetInfo &target,

@@ -10,7 +10,7 @@
 //     wgmma.mma_async.sync.aligned.m64nNk16.f32.f16.f16
 //         {d...}, a-desc, b-desc, 1, 1, 1, 0, 0
 //   wgmma.commit_group.sync.aligned
-//   wgmma.wait_group.sync.aligned 0
+//   wgmma.wait_group.sync.aligned 0          (not for an async dot)
 //
 // k-outer, as the mma.sync lowering, so consecutive instructions are
 // independent. The descriptors are built at run time from the shared
@@ -33,8 +33,15 @@
 // by `fence.proxy.async.shared::cta` (codegen/SharedMemoryLowering.cpp).
 //
 // Waiting for 0 groups after each dot keeps the accumulator ready for any
-// code after it; overlapping one dot's wgmma with the next tile's copies
-// (wait_group 1 across iterations) is left for later (docs/codegen.md).
+// code after it. An async dot (`dot_async`) stops after commit_group: its
+// result registers are the wgmma's outputs, which the frontend lets flow
+// only into another async dot's tied accumulator operands or into a
+// wait_dot. wait_dot(n) is one inline asm `wgmma.wait_group.sync.aligned n`
+// with every register of its operands tied ("+f", or "+r" for packed f16):
+// the reads after it depend on it, and between an issue and its wait the
+// registers are only ever tied operands, so LLVM has no reason to copy them
+// (test/lit/codegen/wgmma-async.tl checks the PTX). In a kernel without a
+// wgmma dot, wait_dot is nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +49,7 @@
 #include "target/WgmmaInstructions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -89,6 +97,30 @@ SmallVector<Value> emitTiedAsm(OpBuilder &builder, Location loc,
     results.push_back(builder.create<LLVM::ExtractValueOp>(
         loc, asmOp.getResult(0), int64_t(r)));
   return results;
+}
+
+/// The accumulator registers of `c` (a lowered tile of `tileLocals` f32 or
+/// f16 elements per instruction tile, `tiles` of them): f32 one per
+/// register, f16 two per i32 register.
+SmallVector<SmallVector<Value>> accumulatorRegisters(OpBuilder &builder,
+                                                     Location loc, Value c,
+                                                     bool f16, int64_t tiles,
+                                                     int64_t tileLocals) {
+  int64_t perRegister = f16 ? 2 : 1;
+  SmallVector<SmallVector<Value>> accs(tiles);
+  for (auto [i, acc] : llvm::enumerate(accs))
+    for (int64_t r = 0; r < tileLocals / perRegister; ++r) {
+      int64_t first = int64_t(i) * tileLocals + r * perRegister;
+      if (!f16) {
+        acc.push_back(builder.create<vector::ExtractOp>(loc, c, first));
+        continue;
+      }
+      Value pair = builder.create<vector::ShuffleOp>(
+          loc, c, c, ArrayRef<int64_t>{first, first + 1});
+      acc.push_back(
+          builder.create<LLVM::BitcastOp>(loc, builder.getI32Type(), pair));
+    }
+  return accs;
 }
 
 /// "{$0, $1, ..., $count-1}".
@@ -200,18 +232,8 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
     int64_t tileLocals = plan->n / 2;
     int64_t registersPerTile = tileLocals / perRegister;
     Value c = adaptor.getC();
-    SmallVector<SmallVector<Value>> accs(plan->quotient.numLocals());
-    for (auto [i, acc] : llvm::enumerate(accs))
-      for (int64_t r = 0; r < registersPerTile; ++r) {
-        int64_t first = int64_t(i) * tileLocals + r * perRegister;
-        if (!f16) {
-          acc.push_back(rewriter.create<vector::ExtractOp>(loc, c, first));
-          continue;
-        }
-        Value pair = rewriter.create<vector::ShuffleOp>(
-            loc, c, c, ArrayRef<int64_t>{first, first + 1});
-        acc.push_back(rewriter.create<LLVM::BitcastOp>(loc, i32, pair));
-      }
+    SmallVector<SmallVector<Value>> accs = accumulatorRegisters(
+        rewriter, loc, c, f16, plan->quotient.numLocals(), tileLocals);
 
     std::string text = "wgmma.mma_async.sync.aligned.m64n" +
                        std::to_string(plan->n) + "k16." +
@@ -226,12 +248,16 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
         acc = emitTiedAsm(rewriter, loc, text, acc, registerType, kind,
                           ValueRange{descriptor(baseA, plan->a[i][s]),
                                      descriptor(baseB, plan->b[i][s])});
-    emitAsm(rewriter, loc,
-            "wgmma.commit_group.sync.aligned;\n\t"
-            "wgmma.wait_group.sync.aligned 0;");
-    for (SmallVector<Value> &acc : accs)
-      acc = emitTiedAsm(rewriter, loc, "", acc, registerType, kind,
-                        ValueRange{});
+    if (op.getAsync()) {
+      emitAsm(rewriter, loc, "wgmma.commit_group.sync.aligned;");
+    } else {
+      emitAsm(rewriter, loc,
+              "wgmma.commit_group.sync.aligned;\n\t"
+              "wgmma.wait_group.sync.aligned 0;");
+      for (SmallVector<Value> &acc : accs)
+        acc = emitTiedAsm(rewriter, loc, "", acc, registerType, kind,
+                          ValueRange{});
+    }
 
     rewriter.replaceOp(op, insertAccumulatorRegisters(
                                rewriter, loc, c, accs, tileLocals, perRegister,
@@ -243,7 +269,105 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
   bool remarks;
 };
 
+/// wait_dot: `wgmma.wait_group.sync.aligned n` with the registers of every
+/// operand tied through it, or the operands themselves in a kernel without
+/// a wgmma dot.
+struct WaitDotLowering : OpConversionPattern<WaitDotOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(WaitDotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!kernelHasWgmma(op)) {
+      rewriter.replaceOp(op, adaptor.getAccumulators());
+      return success();
+    }
+    Location loc = op.getLoc();
+    // One register list for all operands; f32 registers first, then the
+    // packed f16 ones, each kind with its own constraint.
+    struct Operand {
+      Value lowered;
+      bool f16;
+      int64_t locals;
+    };
+    SmallVector<Operand> operands;
+    for (auto [tile, lowered] :
+         llvm::zip(op.getAccumulators(), adaptor.getAccumulators())) {
+      Type element = cast<TileType>(tile.getType()).getElementType();
+      if (!element.isF32() && !element.isF16())
+        return op.emitOpError("waits for a tile of ")
+               << element << ", which no wgmma accumulates";
+      int64_t locals = cast<VectorType>(lowered.getType()).getNumElements();
+      if (element.isF16() && locals % 2)
+        return op.emitOpError("waits for an f16 tile of an odd number of "
+                              "elements per thread");
+      operands.push_back({lowered, element.isF16(), locals});
+    }
+    SmallVector<Value> registers;
+    SmallVector<Type> types;
+    std::string outputs, ties;
+    for (bool f16 : {false, true})
+      for (const Operand &operand : operands) {
+        if (operand.f16 != f16)
+          continue;
+        SmallVector<SmallVector<Value>> accs = accumulatorRegisters(
+            rewriter, loc, operand.lowered, f16, 1, operand.locals);
+        for (Value r : accs[0]) {
+          outputs += std::string(registers.empty() ? "" : ",") + "=" +
+                     (f16 ? "r" : "f");
+          ties += "," + std::to_string(registers.size());
+          registers.push_back(r);
+          types.push_back(r.getType());
+        }
+      }
+    std::string text =
+        "wgmma.wait_group.sync.aligned " + std::to_string(op.getPending()) +
+        ";";
+    if (registers.empty()) {
+      emitAsm(rewriter, loc, text);
+      rewriter.replaceOp(op, ValueRange{});
+      return success();
+    }
+    auto structType =
+        LLVM::LLVMStructType::getLiteral(rewriter.getContext(), types);
+    auto asmOp = rewriter.create<LLVM::InlineAsmOp>(
+        loc, TypeRange{structType}, registers, text, outputs + ties,
+        /*has_side_effects=*/true, /*is_align_stack=*/false,
+        LLVM::AsmDialectAttr(), ArrayAttr());
+    // Back into each operand's vector, in the order the registers were
+    // listed.
+    SmallVector<Value> results(operands.size());
+    int64_t next = 0;
+    for (bool f16 : {false, true})
+      for (auto [i, operand] : llvm::enumerate(operands)) {
+        if (operand.f16 != f16)
+          continue;
+        SmallVector<SmallVector<Value>> accs(1);
+        for (int64_t r = 0; r < operand.locals / (f16 ? 2 : 1); ++r)
+          accs[0].push_back(rewriter.create<LLVM::ExtractValueOp>(
+              loc, asmOp.getResult(0), next++));
+        results[i] = insertAccumulatorRegisters(
+            rewriter, loc, operand.lowered, accs, operand.locals,
+            f16 ? 2 : 1, rewriter.getF16Type());
+      }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 } // namespace
+
+bool tilus::kernelHasWgmma(Operation *op) {
+  auto func = op->getParentOfType<func::FuncOp>();
+  if (!func)
+    return false;
+  return func
+      .walk([](DotOp dot) {
+        return dot->hasAttr(kWgmmaAttr) ? WalkResult::interrupt()
+                                        : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
 
 void tilus::populateWgmmaLoweringPatterns(const TypeConverter &converter,
                                           RewritePatternSet &patterns,
@@ -252,4 +376,5 @@ void tilus::populateWgmmaLoweringPatterns(const TypeConverter &converter,
   // Ahead of mma.sync (benefit 2) and the SIMT dot.
   patterns.add<WgmmaDotLowering>(converter, patterns.getContext(), target,
                                  remarks);
+  patterns.add<WaitDotLowering>(converter, patterns.getContext());
 }

@@ -66,6 +66,9 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       {"argmax", 2, 3, "(tile, dim[, keepdim])", false, &G::genReduce},
       {"argmin", 2, 3, "(tile, dim[, keepdim])", false, &G::genReduce},
       {"dot", 3, 3, "(a, b, c)", false, &G::genDot},
+      // Asynchronous dot on wgmma (frontend/DotAsync.cpp checks its uses).
+      {"dot_async", 3, 3, "(a, b, c)", false, &G::genDot},
+      {"wait_dot", 1, 1, "(pending groups)", true, &G::genWaitDot},
       {"transpose", 1, 1, "(tile)", false, &G::genTranspose},
       {"slice", 3, 3, "(tile, [offsets], [shape])", false, &G::genSlice},
       {"reshape", 2, 2, "(tile, [shape])", false, &G::genReshape},
@@ -599,21 +602,54 @@ mlir::FailureOr<Val> Generator::genDot(const Expr &call) {
       ta.getShape()[1] != tb.getShape()[0] ||
       ta.getShape()[0] != tc.getShape()[0] ||
       tb.getShape()[1] != tc.getShape()[1]) {
-    report(call.loc, "'dot' needs (M x K) @ (K x N) + (M x N), got " +
+    report(call.loc, "'" + call.name +
+                         "' needs (M x K) @ (K x N) + (M x N), got " +
                          shapeText(ta.getShape()) + " @ " +
                          shapeText(tb.getShape()) + " + " +
                          shapeText(tc.getShape()));
     return mlir::failure();
   }
   if (ta.getElementType() != tb.getElementType()) {
-    report(call.loc, "'dot' needs a and b of one element type, got " +
+    report(call.loc, "'" + call.name +
+                         "' needs a and b of one element type, got " +
                          typeToString(ta.getElementType()) + " and " +
                          typeToString(tb.getElementType()));
     return mlir::failure();
   }
   return Val::of(Val::Kind::Tile,
                  builder.create<DotOp>(l, c->value.getType(), a->value,
-                                       b->value, c->value));
+                                       b->value, c->value,
+                                       /*async=*/call.name == "dot_async"));
+}
+
+mlir::FailureOr<Val> Generator::genWaitDot(const Expr &call) {
+  mlir::Location l = loc(call.loc);
+  mlir::FailureOr<Val> n = genExpr(*call.operands[0]);
+  if (mlir::failed(n))
+    return mlir::failure();
+  if (n->kind != Val::Kind::Int || n->intValue < 0 || n->intValue > 7) {
+    report(call.operands[0]->loc,
+           "'wait_dot' needs a compile-time count of pending groups in "
+           "[0, 7]");
+    return mlir::failure();
+  }
+  // Every tile a dot_async may still be writing passes through the wait, so
+  // that its later reads depend on the wait (docs/language.md).
+  llvm::SmallVector<std::string> names;
+  llvm::SmallVector<mlir::Value> values;
+  for (const std::string &name : waitDotOperands[&call]) {
+    auto it = vars.find(name);
+    if (it == vars.end() || it->second.kind != Val::Kind::Tile)
+      continue;
+    names.push_back(name);
+    values.push_back(it->second.value);
+  }
+  auto wait = builder.create<WaitDotOp>(
+      l, mlir::ValueRange(values).getTypes(),
+      builder.getI64IntegerAttr(n->intValue), values);
+  for (auto [name, result] : llvm::zip(names, wait.getResults()))
+    vars[name] = Val::of(Val::Kind::Tile, result);
+  return Val::constInt(0);
 }
 
 mlir::FailureOr<Val> Generator::genTranspose(const Expr &call) {

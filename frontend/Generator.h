@@ -6,7 +6,8 @@
 //   MLIRGen.cpp   kernels, their signatures and the host-side facts;
 //   GenStmt.cpp   statements, layout annotations and control flow;
 //   GenExpr.cpp   expressions, operators and the argument helpers;
-//   Builtins.cpp  the table of built-in functions and their builders.
+//   Builtins.cpp  the table of built-in functions and their builders;
+//   DotAsync.cpp  the rules for the results of dot_async.
 //
 //===----------------------------------------------------------------------===//
 
@@ -259,7 +260,10 @@ private:
   mlir::FailureOr<Val> genView(const ast::Expr &call);
   mlir::FailureOr<Val> genWhere(const ast::Expr &call);
   mlir::FailureOr<Val> genReduce(const ast::Expr &call);
+  /// `dot(a, b, c)` and `dot_async(a, b, c)`.
   mlir::FailureOr<Val> genDot(const ast::Expr &call);
+  /// `wait_dot(n)`: passes the variables waitDotOperands names through it.
+  mlir::FailureOr<Val> genWaitDot(const ast::Expr &call);
   mlir::FailureOr<Val> genTranspose(const ast::Expr &call);
   mlir::FailureOr<Val> genSlice(const ast::Expr &call);
   /// `reshape(x, [shape])`, `expand_dims(x, axis)`, `squeeze(x, axis)`.
@@ -279,6 +283,14 @@ private:
                                      mlir::Type to);
 
   //===--------------------------------------------------------------------===//
+  // Asynchronous dots (DotAsync.cpp)
+  //===--------------------------------------------------------------------===//
+
+  /// Checks the uses of dot_async results in `kernel` (reporting each rule
+  /// broken at its use) and fills waitDotOperands.
+  mlir::LogicalResult checkDotAsync(const ast::Kernel &kernel);
+
+  //===--------------------------------------------------------------------===//
   // State
   //===--------------------------------------------------------------------===//
 
@@ -294,6 +306,9 @@ private:
   /// of its own (the assignment's was reported).
   std::set<std::string> poisoned;
   std::map<std::string, llvm::SMLoc> assignLocs;
+  /// For each wait_dot call, the variables whose dot_async may be in flight
+  /// there (checkDotAsync).
+  std::map<const ast::Expr *, std::vector<std::string>> waitDotOperands;
   int64_t numThreads = 0;
   std::vector<KernelInfo> infos;
   mlir::func::FuncOp currentFunc;

@@ -289,7 +289,10 @@ mlir::LogicalResult Generator::genKernel(const Kernel &kernel) {
     grid.push_back(builder.getStringAttr("1"));
   func->setAttr(kernel_attr::kGrid, builder.getArrayAttr(grid));
 
-  if (mlir::failed(genBlock(kernel.body)))
+  // The body is generated also after a dot_async error, for its other
+  // errors; the walk fills waitDotOperands, which generation reads.
+  bool asyncChecked = mlir::succeeded(checkDotAsync(kernel));
+  if (mlir::failed(genBlock(kernel.body)) || !asyncChecked)
     return mlir::failure();
   builder.create<mlir::func::ReturnOp>(loc(kernel.loc));
   return recordKernelInfo(kernel, grid);

@@ -63,6 +63,7 @@
 //                      in, learnt by inferring a copy of the kernel first,
 //                      so that no iteration converts it; a constant that
 //                      starts two loops is made once for each
+//   wait_dot           each result its operand's layout
 //   convert_layout     without a result layout (the frontend's conversion
 //                      of a yielded value to a carried tile that has none):
 //                      the source layout
@@ -520,6 +521,12 @@ private:
           return success();
         })
         .Case<DotOp>([&](DotOp dot) { return visitDot(dot); })
+        .Case<WaitDotOp>([&](WaitDotOp wait) {
+          for (auto [operand, result] :
+               llvm::zip(wait.getAccumulators(), wait.getResults()))
+            assign(result, tileOf(operand).getLayout().getLayout());
+          return success();
+        })
         .Case<ConvertLayoutOp>([&](ConvertLayoutOp convert) {
           // The frontend converts a value yielded with a layout to a
           // carried tile that has none yet; the loop or if converts the

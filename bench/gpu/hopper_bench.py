@@ -1,5 +1,5 @@
-"""The f16 matmuls against torch's (cuBLAS): matmul_wgmma on sm_90a, matmul_f16 on mma.sync;
-then the low-bit prefill matmuls against torch on the dequantized weights.
+"""The f16 matmuls against torch's (cuBLAS): matmul_wgmma and matmul_wgmma_async on sm_90a,
+matmul_f16 on mma.sync; then the low-bit prefill matmuls against torch on the dequantized weights.
 
   hopper_bench.py BUNDLE --device cuda [--reps N] [--shapes MxNxK,..]
                   [--prefill-shapes MxNxK,..]

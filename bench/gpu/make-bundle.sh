@@ -77,6 +77,10 @@ hopper_kernel f16_mma_64x64x32 matmul_f16.tl matmul_f16 sm_80 kn
 hopper_kernel wgmma_64x64x32_w4 matmul_wgmma.tl matmul_wgmma sm_90a nk
 hopper_kernel wgmma_128x128x64_w8 matmul_wgmma.tl matmul_wgmma sm_90a nk \
   -D BM=128 -D BN=128 -D BK=64 -D SW=3 -D W=8
+# The same tiles with one wgmma group left in flight across k-tiles.
+hopper_kernel wgmma_async_64x64x32_w4 matmul_wgmma_async.tl matmul_wgmma_async sm_90a nk
+hopper_kernel wgmma_async_128x128x64_w8 matmul_wgmma_async.tl \
+  matmul_wgmma_async sm_90a nk -D BM=128 -D BN=128 -D BK=64 -D SW=3 -D W=8
 
 # The low-bit prefill matmuls for hopper_bench.py: NAME KERNEL ARCH W BM BN
 # BK WG. matmul_a16wx_wgmma (sm_90a, WG warpgroups) reads weights packed for

@@ -903,6 +903,12 @@ LogicalResult DotOp::verify() {
   return verifyTileThreads(*this, c);
 }
 
+LogicalResult WaitDotOp::verify() {
+  if (getAccumulators().getTypes() != getResults().getTypes())
+    return emitOpError("expects one result of its operand's type per operand");
+  return success();
+}
+
 LogicalResult AllocSharedOp::verify() { return success(); }
 
 /// Offsets count and bounds of shared-tensor transfers.

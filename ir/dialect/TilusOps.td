@@ -435,13 +435,27 @@ def Tilus_DotOp : Tilus_Op<"dot", [Pure, AllTypesMatch<["c", "result"]>]> {
     `a` is M x K, `b` K x N, `c` and the result M x N. `a` and `b` have one
     element type; products accumulate in `c`'s type.
 
+    With `async` (the language's `dot_async`), a dot lowered to wgmma on
+    sm_90a is issued and committed as one wgmma group without waiting for
+    it: the result may feed only the accumulator of another async dot or a
+    `tilus.wait_dot` that covers its group (the frontend checks this). On
+    every other path `async` changes nothing.
+
     ```mlir
     %d = tilus.dot %a, %b, %c : !tilus.tile<16x8xf16>, !tilus.tile<8x32xf16>, !tilus.tile<16x32xf32>
+    %e = tilus.dot async %a, %b, %d : !tilus.tile<16x8xf16>, !tilus.tile<8x32xf16>, !tilus.tile<16x32xf32>
     ```
   }];
-  let arguments = (ins Tilus_AnyTile:$a, Tilus_AnyTile:$b, Tilus_AnyTile:$c);
+  let arguments = (ins Tilus_AnyTile:$a, Tilus_AnyTile:$b, Tilus_AnyTile:$c,
+                       UnitAttr:$async);
   let results = (outs Tilus_AnyTile:$result);
-  let assemblyFormat = "$a `,` $b `,` $c attr-dict `:` qualified(type($a)) `,` qualified(type($b)) `,` qualified(type($result))";
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$a,
+                   "::mlir::Value":$b, "::mlir::Value":$c), [{
+      build($_builder, $_state, result, a, b, c, /*async=*/false);
+    }]>
+  ];
+  let assemblyFormat = "(`async` $async^)? $a `,` $b `,` $c attr-dict `:` qualified(type($a)) `,` qualified(type($b)) `,` qualified(type($result))";
   let hasVerifier = 1;
 }
 
@@ -550,6 +564,27 @@ def Tilus_CopyAsyncWaitOp : Tilus_Op<"copy_async_wait"> {
   }];
   let arguments = (ins ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<7>]>:$pending);
   let assemblyFormat = "$pending attr-dict";
+}
+
+def Tilus_WaitDotOp : Tilus_Op<"wait_dot"> {
+  let summary = "wait until at most `pending` async dot groups are in flight";
+  let description = [{
+    `wgmma.wait_group pending` when the kernel has a dot lowered to wgmma;
+    nothing otherwise. The operands are the tiles of async dots that may be
+    in flight here (the frontend passes every such variable); each result is
+    its operand, now ordered after the wait, so that no read of an
+    accumulator moves above it. Results of groups the wait does not cover
+    may again only feed an async dot's accumulator or a later wait.
+
+    ```mlir
+    %r = tilus.wait_dot 1, %acc : !tilus.tile<64x64xf32> -> !tilus.tile<64x64xf32>
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntMinValue<0>, IntMaxValue<7>]>:$pending,
+                       Variadic<Tilus_AnyTile>:$accumulators);
+  let results = (outs Variadic<Tilus_AnyTile>:$results);
+  let assemblyFormat = "$pending (`,` $accumulators^ `:` qualified(type($accumulators)) `->` qualified(type($results)))? attr-dict";
+  let hasVerifier = 1;
 }
 
 def Tilus_SyncOp : Tilus_Op<"sync"> {

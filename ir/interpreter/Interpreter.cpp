@@ -587,6 +587,13 @@ private:
         })
         .Case<ReduceOp>([&](auto o) { return runReduce(o); })
         .Case<DotOp>([&](auto o) { return runDot(o); })
+        // An async dot completes at once here: waiting passes the tiles on.
+        .Case<WaitDotOp>([&](WaitDotOp o) {
+          for (auto [operand, result] :
+               llvm::zip(o.getAccumulators(), o.getResults()))
+            env[result] = env.lookup(operand);
+          return success();
+        })
         .Case<AllocSharedOp>([&](AllocSharedOp o) {
           auto type = o.getType();
           auto shared = std::make_shared<SharedTensor>();

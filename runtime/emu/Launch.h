@@ -163,6 +163,12 @@ struct Warp {
   std::vector<double> ready;
   std::deque<std::array<double, kModelGpus>> groupReady;
   std::array<double, kModelGpus> openGroup{};
+  // The same for wgmma: the cycle the warpgroup's tensor cores finish the
+  // last wgmma issued, the completion of each committed group and of the
+  // group still open.
+  std::array<double, kModelGpus> wgmmaBusy{};
+  std::deque<std::array<double, kModelGpus>> wgmmaGroups;
+  std::array<double, kModelGpus> wgmmaOpen{};
   /// The source line of the warp's last instruction: a barrier's wait is
   /// added to it when the barrier releases.
   LineCounters *lastLine = nullptr;

@@ -37,7 +37,11 @@
 //   functions 18, warp shuffles and votes 24, mma 32, shared-memory loads and
 //   ldmatrix 30, global loads and atomics the GPU's DRAM latency). A
 //   cp.async group is ready a DRAM latency after its last copy issued, and
-//   cp.async.wait waits for the groups it lands. A barrier releases its
+//   cp.async.wait waits for the groups it lands. A wgmma.m64nNk16 runs on
+//   the tensor cores for N / 2 cycles (the SM's dense rate), after the
+//   warp's previous wgmma; its accumulators are ready and its group
+//   complete when it ends, and wgmma.wait_group waits for the groups it
+//   completes. A barrier releases its
 //   warps at the clock of the last to arrive. A CTA takes as long as its
 //   slowest warp. What this leaves out (issue contention between warps,
 //   bandwidth) the model's throughput limits cover.
@@ -119,6 +123,8 @@ private:
   /// Sets \p reg's value of warp \p w ready \p latency cycles after the
   /// warp's clock (the DRAM latency when \p latency is negative).
   void setReady(Warp &w, uint32_t reg, double latency);
+  /// Register \p reg of \p w is ready at \p cycle on GPU \p gpu.
+  void setReadyAt(Warp &w, uint32_t reg, unsigned gpu, double cycle);
   unsigned gpus;                          ///< gpuSpecs().size()
   std::array<double, kModelGpus> dramCycles{};
   std::array<double, kModelGpus> pathSum{}, pathMax{};

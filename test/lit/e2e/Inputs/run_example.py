@@ -65,7 +65,7 @@ def reference(kernel, args, consts):
         f16_out = args["c"].dtype == np.float16
         bound = 2.0 ** -10 if f16_out else 1e-5 * f["a"].shape[1]
         return {"c": f["a"] @ f["b"]}, bound
-    if kernel == "matmul_wgmma":
+    if kernel in ("matmul_wgmma", "matmul_wgmma_async"):
         # c = a @ bt^T, with the bounds of matmul_f16.
         f16_out = args["c"].dtype == np.float16
         bound = 2.0 ** -10 if f16_out else 1e-5 * f["a"].shape[1]
