@@ -104,6 +104,9 @@ enum class ReportKind {
   Misaligned,
   SharedRace,
   CpAsyncUnwaited,
+  /// A bulk copy's destination accessed before its mbarrier phase was
+  /// observed, or a wgmma operand touched before its wgmma.wait_group.
+  AsyncHazard,
   PartialWarp,
   WrongMemberMask,
   BarrierDeadlock,
