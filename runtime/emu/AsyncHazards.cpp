@@ -79,6 +79,28 @@ bool writesFirstOperand(Op op) {
   }
 }
 
+/// "in group G of warp W, which wgmma.wait_group N covers", or that no
+/// commit_group has closed a group around the wgmma yet.
+std::string groupText(const Warp &w, const PendingWgmma &p) {
+  if (p.group == ~0u)
+    return "not yet committed by a wgmma.commit_group";
+  return "in group " + std::to_string(p.group) + " of warp " +
+         std::to_string(w.id) + ", which wgmma.wait_group " +
+         std::to_string(w.wgmmaCommits - 1 - p.group) + " covers";
+}
+
+/// The pending wgmma of \p w with sequence number \p seq, or null.
+const PendingWgmma *findWgmma(const Warp &w, uint32_t seq) {
+  for (const auto &g : w.wgmmaGroups)
+    for (const PendingWgmma &p : g)
+      if (p.seq == seq)
+        return &p;
+  for (const PendingWgmma &p : w.wgmmaOpen)
+    if (p.seq == seq)
+      return &p;
+  return nullptr;
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -184,13 +206,7 @@ bool Launch::asyncAccess(uint8_t bits, uint32_t byte, bool write,
           return "write of shared byte " + std::to_string(byte) +
                  " that the pending wgmma.mma_async at " + where(p->pc) +
                  " of warp " + std::to_string(o.id) + " reads (" +
-                 (p->group == ~0u
-                      ? std::string("not committed")
-                      : "group " + std::to_string(p->group) + " of warp " +
-                            std::to_string(o.id) + ", covered by its " +
-                            "wgmma.wait_group " +
-                            std::to_string(o.wgmmaCommits - 1 - p->group)) +
-                 "), before a wgmma.wait_group of warp " +
+                 groupText(o, *p) + "), before a wgmma.wait_group of warp " +
                  std::to_string(o.id) + " covers it";
         });
   }
@@ -291,30 +307,6 @@ void Launch::wgmmaChunks(uint64_t desc, unsigned rows, unsigned rowBase,
     for (unsigned b : {0u, 16u})
       out.push_back(wgmmaByte(desc, rowBase + r, b) / 16);
 }
-
-namespace {
-
-/// "group G of warp W, which wgmma.wait_group N covers", or "not committed".
-std::string groupText(const Warp &w, const PendingWgmma &p) {
-  if (p.group == ~0u)
-    return "not yet committed by a wgmma.commit_group";
-  return "in group " + std::to_string(p.group) + " of warp " +
-         std::to_string(w.id) + ", which wgmma.wait_group " +
-         std::to_string(w.wgmmaCommits - 1 - p.group) + " covers";
-}
-
-const PendingWgmma *findWgmma(const Warp &w, uint32_t seq) {
-  for (const auto &g : w.wgmmaGroups)
-    for (const PendingWgmma &p : g)
-      if (p.seq == seq)
-        return &p;
-  for (const PendingWgmma &p : w.wgmmaOpen)
-    if (p.seq == seq)
-      return &p;
-  return nullptr;
-}
-
-} // namespace
 
 bool Launch::wgmmaIssued(Warp &w, const Instr &I) {
   PendingWgmma p;

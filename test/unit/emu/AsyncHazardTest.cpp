@@ -491,7 +491,8 @@ TEST(EmuAsyncHazard, WgmmaOperandWrittenBeforeTheWait) {
        "at PTX line " +
            std::to_string(lineOf(ptx, "wgmma.mma_async")) + " (hazard.ptx:" +
            std::to_string(lineOf(ptx, "wgmma.mma_async")) + ") of warp ",
-       "covered by its wgmma.wait_group 0"});
+       "which wgmma.wait_group 0 covers), before a wgmma.wait_group of "
+       "warp "});
 }
 
 // (c) The A registers of a pending wgmma written before the wait.
