@@ -15,6 +15,8 @@
 
 #include "test/unit/emu/EmuTestUtil.h"
 
+#include "runtime/emu/TensorMap.h"
+
 #include <algorithm>
 
 using namespace tilus::emu;
@@ -235,6 +237,107 @@ TEST(EmuAsyncHazard, BulkReportAndOff) {
   for (unsigned t = 0; t < 256; ++t)
     ASSERT_EQ(readAt<uint32_t>(o.out, t), readAt<uint32_t>(in, t));
   expectCopied(run(ptx, {}, in, 1024, 256, RaceCheck::Off), in);
+}
+
+namespace {
+
+/// A TMA load: thread 0 copies the 32 x 8 f32 box of the map (128-byte
+/// swizzle) into box with cp.async.bulk.tensor.2d, all threads pass a
+/// barrier, wait for the phase when k_wait is not 0, and thread t writes
+/// word t of box to out.
+std::string tensorKernel() {
+  return std::string(kHeader) +
+         ".visible .entry k(.param .align 64 .b8 k_map[128], .param .u64 "
+         "k_out, .param .u32 k_wait)\n{\n" +
+         kRegs + R"(  .shared .align 8 .b64 bar;
+  .shared .align 1024 .b8 box[1024];
+  mov.u32 %r0, %tid.x;
+  mov.b64 %rd0, k_map;
+  cvta.param.u64 %rd1, %rd0;
+  ld.param.u64 %rd2, [k_out];
+  ld.param.u32 %r1, [k_wait];
+  mov.u32 %r2, bar;
+  mov.u32 %r3, box;
+  mov.u32 %r10, 0;
+  setp.eq.u32 %p1, %r0, 0;
+  @%p1 mbarrier.init.shared::cta.b64 [%r2], 1;
+  bar.sync 0;
+  @%p1 mbarrier.arrive.expect_tx.shared::cta.b64 %rd3, [%r2], 1024;
+  @%p1 cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%r3], [%rd1, {%r10, %r10}], [%r2];
+  bar.sync 0;
+  setp.eq.u32 %p2, %r1, 0;
+  @%p2 bra READ;
+WAIT:
+  mbarrier.try_wait.parity.shared::cta.b64 %p3, [%r2], 0;
+  @!%p3 bra WAIT;
+READ:
+  shl.b32 %r4, %r0, 2;
+  add.u32 %r5, %r3, %r4;
+  ld.shared.u32 %r6, [%r5]; // READ
+  mul.wide.u32 %rd4, %r0, 4;
+  add.s64 %rd5, %rd2, %rd4;
+  st.global.u32 [%rd5], %r6;
+  ret;
+}
+)";
+}
+
+Outcome runTensor(const std::string &ptx, const std::vector<uint8_t> &in,
+                  uint32_t wait, RaceCheck mode) {
+  Emulator emu(withRaceCheck(mode));
+  Outcome r;
+  auto mod = emu.loadModule(ptx, "hazard.ptx");
+  EXPECT_TRUE(mod.ok()) << mod.error().message();
+  if (!mod)
+    return r;
+  DevicePtr g = *emu.allocate(in.size()), out = *emu.allocate(1024);
+  EXPECT_TRUE(emu.copyToDevice(g, in.data(), in.size()).ok());
+  alignas(64) uint8_t map[kTensorMapBytes];
+  uint64_t dims[2] = {32, 8}, strides[1] = {128};
+  uint32_t box[2] = {32, 8}, estrides[2] = {1, 1};
+  Status enc = encodeTensorMap(
+      map, TensorMapDataType::Float32, 2, g, dims, strides, box, estrides,
+      TensorMapInterleave::None, TensorMapSwizzle::B128,
+      TensorMapL2Promotion::None, TensorMapOobFill::None);
+  EXPECT_TRUE(enc.ok()) << enc.message();
+  ParamBytes mp;
+  mp.bytes.assign(map, map + kTensorMapBytes);
+  r.status = emu.launch(*mod->kernel("k"), Dim3(1), Dim3(256), 0,
+                        {mp, ParamBytes::of(out), ParamBytes::of(wait)});
+  r.report = emu.lastReport();
+  r.out.resize(1024);
+  EXPECT_TRUE(emu.copyFromDevice(r.out.data(), out, 1024).ok());
+  return r;
+}
+
+} // namespace
+
+// A swizzled TMA box: read after try_wait.parity it is legal (word t of the
+// box is element swizzle(4 t) / 4 of the tensor); without the wait, the
+// report names the tensor copy.
+TEST(EmuAsyncHazard, TensorCopyBeforeAndAfterTheWait) {
+  std::string ptx = tensorKernel();
+  std::vector<uint8_t> in = randomWords(256, 8);
+  for (RaceCheck mode : {RaceCheck::Stop, RaceCheck::Report}) {
+    Outcome o = runTensor(ptx, in, 1, mode);
+    ASSERT_TRUE(o.status.ok()) << o.status.message();
+    for (uint32_t t = 0; t < 256; ++t) {
+      uint32_t off = 4 * t;
+      uint32_t from = off ^ ((off >> 7 & 7) << 4);
+      ASSERT_EQ(readAt<uint32_t>(o.out, t), readAt<uint32_t>(in, from / 4))
+          << "thread " << t;
+    }
+  }
+  Outcome o = runTensor(ptx, in, 0, RaceCheck::Stop);
+  ASSERT_FALSE(o.status.ok());
+  EXPECT_EQ(o.report.kind, ReportKind::AsyncHazard);
+  EXPECT_EQ(o.report.ptxLine, lineOf(ptx, "// READ"));
+  EXPECT_NE(o.status.message().find(
+                "that the cp.async.bulk.tensor at PTX line " +
+                std::to_string(lineOf(ptx, "cp.async.bulk.tensor"))),
+            std::string::npos)
+      << o.status.message();
+  EXPECT_TRUE(runTensor(ptx, in, 0, RaceCheck::Off).status.ok());
 }
 
 // ---------------------------------------------------------------------------
