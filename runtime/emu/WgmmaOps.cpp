@@ -7,7 +7,9 @@
 // its own registers and shared memory only: the emulator runs it when the
 // warp executes the instruction, and wgmma.fence, commit_group and
 // wait_group have nothing to wait for (the results are there early, which
-// the ISA allows).
+// the ISA allows). Under race detection AsyncHazards.cpp keeps each wgmma
+// pending until the wait_group that covers it, and reports the accesses to
+// its registers and shared operands before then.
 //
 // Fragments (the PTX ISA's "wgmma .m64nNk16" figures):
 //   D: register i of lane l holds row 16 (w % 4) + l / 4 + 8 ((i / 2) % 2),
