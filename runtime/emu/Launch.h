@@ -185,6 +185,10 @@ struct Warp {
   /// Paths parked at failing try_waits were made runnable because nothing
   /// else could run: the next failing try_wait goes on instead of parking.
   bool spinResumed = false;
+  /// Race detection: the warp has wgmma.mma_async that no wgmma.wait_group
+  /// covers yet (wgmmaOpen, wgmmaGroups below); near pc and active, since
+  /// the warp loop tests it at every instruction.
+  bool wgmmaPending = false;
   uint32_t barId = 0;
   uint32_t barPc = 0;
   std::vector<PendingRed> reds;
@@ -211,7 +215,6 @@ struct Warp {
   // Race detection (AsyncHazards.cpp): the warp's wgmma.mma_async that no
   // wgmma.wait_group covers, issued since the last commit_group and in
   // committed groups (oldest first), and the registers they hold.
-  bool wgmmaPending = false;
   uint32_t wgmmaCommits = 0;
   std::vector<PendingWgmma> wgmmaOpen;
   std::deque<std::vector<PendingWgmma>> wgmmaGroups;
