@@ -262,6 +262,7 @@ uint32_t Launch::bulkBegin(const Instr &I, Warp &w, uint64_t mbarAddr) {
 
 void Launch::bulkWrote(uint32_t rec, uint32_t off, uint32_t size) {
   PendingBulk &r = bulks[rec];
+  asyncPoison = true;
   for (uint32_t b = off; b < off + size; ++b) {
     bulkOwner[b] = uint16_t(rec + 1);
     poison[b] |= kPoisonBulk;
@@ -367,6 +368,7 @@ bool Launch::wgmmaIssued(Warp &w, const Instr &I) {
       w.regOwner[p.dRegs[j]] = {p.seq, uint16_t(j), false};
   if (wgmmaReaders.empty())
     wgmmaReaders.assign(shared.size() / 16 + 1, 0);
+  asyncPoison = true;
   for (uint32_t c : p.chunks)
     if (c < wgmmaReaders.size() && wgmmaReaders[c]++ == 0)
       for (uint32_t b = 16 * c; b < 16 * c + 16 && b < shared.size(); ++b)

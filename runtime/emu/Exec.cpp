@@ -258,7 +258,7 @@ Yield Launch::runWarp(Warp &w) {
       return Yield::Error;
     }
     // Only under race detection, with wgmma in flight (AsyncHazards.cpp).
-    if (w.wgmmaPending && mask && I.op != Op::Wgmma &&
+    if (__builtin_expect(w.wgmmaPending, 0) && mask && I.op != Op::Wgmma &&
         !checkWgmmaRegs(w, I, mask))
       return Yield::Error;
     switch (I.op) {

@@ -359,6 +359,8 @@ private:
   std::vector<uint16_t> bulkOwner, wgmmaReaders;
   std::vector<PendingBulk> bulks;
   uint32_t wgmmaSeq = 0;
+  /// kPoisonBulk or kPoisonWgmma was set in this launch.
+  bool asyncPoison = false;
   std::vector<uint8_t> local;
   std::vector<uint64_t> regFile;
   std::vector<Warp> warps;

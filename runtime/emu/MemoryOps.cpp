@@ -276,8 +276,13 @@ void Launch::landGroup(Warp &w, std::vector<CpOp> &g) {
     if (prof)
       prof->landed(w, op.size);
     std::memcpy(shared.data() + op.dst, op.data, op.size);
-    for (uint32_t b = 0; b < op.size; ++b)
-      poison[op.dst + b] &= uint8_t(~kPoisonCpAsync);
+    // The cp.async bit is the only one there is unless the race detector
+    // has marked bulk-copy or wgmma bytes in this launch.
+    if (!asyncPoison)
+      std::memset(poison.data() + op.dst, 0, op.size);
+    else
+      for (uint32_t b = 0; b < op.size; ++b)
+        poison[op.dst + b] &= uint8_t(~kPoisonCpAsync);
     // Without race detection there is no shadow to update.
     if (shadow.empty())
       continue;
