@@ -7,9 +7,10 @@
 // off; and one kernel per legal pattern that must not report, with every
 // output element compared against a host reference on random inputs:
 // a bulk copy read after try_wait.parity (by every thread, or by one thread
-// and then the CTA after a barrier), chained wgmma on one accumulator, and
-// wait_group 1 with two groups in flight reading only the older group's
-// registers.
+// and then the CTA after a barrier; a swizzled TMA box), chained wgmma on
+// one accumulator (in one group, and across two: then only wait_group 0
+// frees it), and wait_group 1 with two groups in flight reading only the
+// older group's registers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -596,6 +597,65 @@ TEST(EmuAsyncHazard, WgmmaOperandWrittenBeforeTheWait) {
            std::to_string(lineOf(ptx, "wgmma.mma_async")) + ") of warp ",
        "which wgmma.wait_group 0 covers), before a wgmma.wait_group of "
        "warp "});
+}
+
+// (b) through cp.async, as a pipeline that refills a stage while the
+// group reading it is in flight: the copy is the hazard, at its issue.
+TEST(EmuAsyncHazard, WgmmaOperandRefilledByCpAsync) {
+  Gemm g = randomGemm(19);
+  std::string body =
+      std::string(kWgmmaD) +
+      "0, 1, 1, 0, 0;\n"
+      "  wgmma.commit_group.sync.aligned;\n"
+      "  setp.lt.u32 %p3, %r0, 32;\n"
+      "  shl.b32 %r7, %r0, 4;\n"
+      "  add.u32 %r8, %r3, %r7;\n"
+      "  cvt.u64.u32 %rd9, %r7;\n"
+      "  add.s64 %rd10, %rd1, %rd9;\n"
+      "  @%p3 cp.async.cg.shared.global [%r8], [%rd10], 16; // BAD\n"
+      "  cp.async.wait_all;\n"
+      "  wgmma.wait_group.sync.aligned 0;\n";
+  std::string ptx = wgmmaKernel(body);
+  Outcome o = runWgmma(ptx, g, RaceCheck::Stop);
+  // Lane 0 of warp 0 refills bytes 0-15 of A: rows 0 of warp 0's part.
+  expectHazard(
+      o, lineOf(ptx, "BAD"), Dim3(0, 0, 0),
+      {"wgmma hazard: write of shared byte 1024 that the pending "
+       "wgmma.mma_async at PTX line " +
+       std::to_string(lineOf(ptx, "wgmma.mma_async")) +
+       " (hazard.ptx:" + std::to_string(lineOf(ptx, "wgmma.mma_async")) +
+       ") of warp 0 reads (in group 0 of warp 0"});
+}
+
+// A chain across groups: the accumulator belongs to the newest wgmma on
+// it, so wait_group 1 (which retires only the older group) does not free
+// it; wait_group 0 does, and then D = 2 A B.
+TEST(EmuAsyncHazard, WgmmaChainAcrossGroups) {
+  Gemm g = randomGemm(20);
+  auto body = [](unsigned wait) {
+    return std::string(kWgmmaD) + "0, 1, 1, 0, 0;\n" +
+           "  wgmma.commit_group.sync.aligned;\n  " + kWgmmaD +
+           "1, 1, 1, 0, 0; // SECOND\n"
+           "  wgmma.commit_group.sync.aligned;\n"
+           "  wgmma.wait_group.sync.aligned " +
+           std::to_string(wait) +
+           ";\n"
+           "  mov.f32 %f8, %f0; // READ\n"
+           "  wgmma.wait_group.sync.aligned 0;\n";
+  };
+  std::string bad = wgmmaKernel(body(1));
+  Outcome o = runWgmma(bad, g, RaceCheck::Stop);
+  unsigned w = reportedWarp(o);
+  expectHazard(o, lineOf(bad, "// READ"), Dim3(32 * w, 0, 0),
+               {"read of register d[0] of the pending wgmma.mma_async at PTX "
+                "line " +
+                std::to_string(lineOf(bad, "SECOND")) + " (hazard.ptx:" +
+                std::to_string(lineOf(bad, "SECOND")) + ") (in group 1"});
+  Outcome ok = runWgmma(wgmmaKernel(body(0)), g, RaceCheck::Stop);
+  ASSERT_TRUE(ok.status.ok()) << ok.status.message();
+  for (unsigned t = 0; t < 128; ++t)
+    for (unsigned i = 0; i < 4; ++i)
+      ASSERT_EQ(double(outAt(ok, t, i)), 2 * want(g, t, i)) << t;
 }
 
 // (c) The A registers of a pending wgmma written before the wait.
