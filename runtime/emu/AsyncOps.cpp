@@ -32,10 +32,10 @@
 //
 // A bulk copy is done when it executes, and complete_tx of its size follows
 // on its mbarrier (a legal order: the ISA only orders the copy before the
-// complete_tx). Its bytes count as written by the issuing warp, so a read by
-// another warp before the phase completes is a shared-memory race.
-// cp.async.bulk.commit_group and wait_group therefore have nothing to wait
-// for.
+// complete_tx). cp.async.bulk.commit_group and wait_group therefore have
+// nothing to wait for. Under race detection the bytes a copy into shared
+// memory wrote stay pending until its phase completes and a thread observes
+// that (AsyncHazards.cpp): any other access to them is a hazard.
 //
 //===----------------------------------------------------------------------===//
 
@@ -167,6 +167,8 @@ bool Launch::mbarrierUpdate(const Instr &I, Warp &w, int lane, uint64_t addr,
     s.parity ^= 1;
     s.pending = s.expected;
     ++epoch;
+    if (!bulks.empty())
+      bulkPhaseCompleted(uint32_t(p - shared.data()));
   }
   v = pack(s);
   std::memcpy(p, &v, 8);
@@ -265,6 +267,8 @@ bool Launch::execMbarrier(Warp &w, const Instr &I, uint32_t mask,
       d[l] = done;
       if (!done)
         waiting |= 1u << l;
+      else if (!bulks.empty())
+        bulkObserved(off, w, l);
       break;
     }
     }
@@ -308,11 +312,16 @@ bool Launch::execCpBulk(Warp &w, const Instr &I, uint32_t mask) {
     uint32_t n = uint32_t(size[l]);
     if (!bulkChecks(I, w, l, da, sa, n))
       return false;
+    uint32_t rec = toShared && !shadow.empty()
+                       ? bulkBegin(I, w, addrOf(w, I.ops[3], l))
+                       : ~0u;
     uint8_t chunk[16];
     for (uint32_t k = 0; k < n; k += 16) {
       if (!load(srcSpace, sa + k, 16, chunk, I, w, l) ||
           !store(dstSpace, da + k, 16, chunk, I, w, l))
         return false;
+      if (rec != ~0u)
+        bulkWrote(rec, uint32_t(da + k), 16);
     }
     if (toShared && !completeTx(I, w, l, addrOf(w, I.ops[3], l), n))
       return false;
@@ -371,6 +380,9 @@ bool Launch::execCpBulkTensor(Warp &w, const Instr &I, uint32_t mask) {
     // with the 128-byte row index (bits 7 and up): 1, 2 or 3 bits of it
     // for the 32, 64 and 128-byte spans.
     uint32_t swizzleMask = (1u << uint32_t(tm->swizzle)) - 1;
+    uint32_t rec = toShared && !shadow.empty()
+                       ? bulkBegin(I, w, addrOf(w, I.ops[3], l))
+                       : ~0u;
     uint64_t fill = 0;
     if (tm->oobFill == TensorMapOobFill::NanRequestZeroFma)
       fill = esize == 2 ? 0x7fff : esize == 4 ? 0x7fffffff : ~0ull >> 1;
@@ -398,6 +410,8 @@ bool Launch::execCpBulkTensor(Warp &w, const Instr &I, uint32_t mask) {
         }
         if (!store(Space::Shared, off, esize, v, I, w, l))
           return false;
+        if (rec != ~0u)
+          bulkWrote(rec, off, esize);
       } else if (inside) {
         if (!load(Space::Shared, off, esize, v, I, w, l) ||
             !store(Space::Global, gaddr, esize, v, I, w, l))

@@ -104,6 +104,9 @@ enum class ReportKind {
   Misaligned,
   SharedRace,
   CpAsyncUnwaited,
+  /// A bulk copy's destination accessed before its mbarrier phase was
+  /// observed, or a wgmma operand touched before its wgmma.wait_group.
+  AsyncHazard,
   PartialWarp,
   WrongMemberMask,
   BarrierDeadlock,
@@ -193,9 +196,13 @@ public:
 };
 
 /// What the race detector does with a shared-memory hazard (a write and
-/// another warp's read or write of the same byte with no barrier between).
-/// Out-of-bounds and misaligned accesses, and reads of pending cp.async
-/// destinations, always stop the launch.
+/// another warp's read or write of the same byte with no barrier between)
+/// and with a hazard of the asynchronous units (a bulk copy's destination
+/// accessed before the thread observed its mbarrier phase, a wgmma's
+/// registers or shared operands touched before the wgmma.wait_group that
+/// covers it; ReportKind::AsyncHazard). Out-of-bounds and misaligned
+/// accesses, and reads of pending cp.async destinations, always stop the
+/// launch.
 enum class RaceCheck : uint8_t {
   /// No shadow state is kept and no time is spent on it.
   Off,

@@ -62,7 +62,7 @@ std::string Launch::where(uint32_t pc) const {
 void Launch::noteHazard(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
                         const Warp &w, int lane, uint16_t other, uint32_t byte,
                         uint64_t &lastKey, Hazard *&last) {
-  uint64_t key = uint64_t(kind) | uint64_t(pc) << 2 | uint64_t(otherPc) << 33;
+  uint64_t key = hazardKey(kind, pc, otherPc);
   if (key != lastKey) {
     auto [it, added] = hazardIndex.try_emplace(key, hazards.size());
     if (added) {
@@ -91,35 +91,45 @@ Status Launch::withHazards(Status s) {
   static const char *kinds[] = {"RAW", "WAR", "WAW"};
   static const char *verbs[] = {"read", "write", "write"};
   static const char *otherVerbs[] = {"write", "read", "write"};
+  bool onlyShared =
+      std::all_of(hazards.begin(), hazards.end(),
+                  [](const Hazard &h) { return h.kind <= Hazard::Waw; });
   std::ostringstream os;
-  os << hazards.size() << " distinct shared-memory hazard"
-     << (hazards.size() == 1 ? "" : "s") << " in kernel '" << fn.name
-     << "' (racecheck=report; "
+  os << hazards.size() << " distinct " << (onlyShared ? "shared-memory " : "")
+     << "hazard" << (hazards.size() == 1 ? "" : "s") << " in kernel '"
+     << fn.name << "' (racecheck=report; "
      << (s ? "the launch ran to completion" : "then the launch stopped")
      << "):";
   for (const Hazard &h : hazards) {
-    os << "\n  " << kinds[h.kind] << ": " << verbs[h.kind] << " at "
-       << where(h.pc) << " by warp " << h.warp << " after a "
-       << otherVerbs[h.kind] << " at " << where(h.otherPc) << " by "
-       << (h.otherWarp == 0xffff ? std::string("several warps")
-                                 : "warp " + std::to_string(h.otherWarp))
-       << " with no barrier between; first in CTA (" << h.cta.x << ","
-       << h.cta.y << "," << h.cta.z << "), thread (" << h.thread.x << ","
-       << h.thread.y << "," << h.thread.z << "), shared bytes " << h.lo
-       << " to " << h.hi << ", " << h.count
-       << (h.count == 1 ? " time" : " times");
+    os << "\n  ";
+    if (h.kind <= Hazard::Waw)
+      os << kinds[h.kind] << ": " << verbs[h.kind] << " at " << where(h.pc)
+         << " by warp " << h.warp << " after a " << otherVerbs[h.kind] << " at "
+         << where(h.otherPc) << " by "
+         << (h.otherWarp == 0xffff ? std::string("several warps")
+                                   : "warp " + std::to_string(h.otherWarp))
+         << " with no barrier between";
+    else
+      os << h.text;
+    os << "; first in CTA (" << h.cta.x << "," << h.cta.y << "," << h.cta.z
+       << "), thread (" << h.thread.x << "," << h.thread.y << "," << h.thread.z
+       << ")";
+    if (h.hasBytes)
+      os << ", shared bytes " << h.lo << " to " << h.hi;
+    os << ", " << h.count << (h.count == 1 ? " time" : " times");
   }
   Report &r = dev.report;
   r.hazards = uint32_t(hazards.size());
   if (s) {
     const Hazard &h = hazards.front();
-    r.kind = ReportKind::SharedRace;
+    r.kind = h.kind <= Hazard::Waw ? ReportKind::SharedRace
+                                   : ReportKind::AsyncHazard;
     r.completed = true;
     r.kernel = fn.name;
     r.ptxLine = mod.code[h.pc].line;
     r.cta = h.cta;
     r.thread = h.thread;
-    r.address = kSharedWindow + h.lo;
+    r.address = h.hasBytes ? kSharedWindow + h.lo : 0;
     r.message = os.str();
   } else {
     r.message = s.message() + "\n" + os.str();
@@ -247,6 +257,10 @@ Yield Launch::runWarp(Warp &w) {
       stopAtLimit(I, w, mask);
       return Yield::Error;
     }
+    // Only under race detection, with wgmma in flight (AsyncHazards.cpp).
+    if (__builtin_expect(w.wgmmaPending, 0) && mask && I.op != Op::Wgmma &&
+        !checkWgmmaRegs(w, I, mask))
+      return Yield::Error;
     switch (I.op) {
     case Op::Nop:
     case Op::Membar:
@@ -348,6 +362,11 @@ Yield Launch::runWarp(Warp &w) {
     case Op::WgmmaWait: // wgmma.mma_async is done when it executes
       if (!checkWholeWarp(w, I, mask, "wgmma.sync.aligned"))
         return Yield::Error;
+      // Under race detection its operands stay pending until the wait.
+      if (!shadow.empty() && I.op == Op::WgmmaCommit)
+        wgmmaCommit(w);
+      else if (!shadow.empty() && I.op == Op::WgmmaWait)
+        wgmmaWait(w, uint32_t(I.ops[0].imm));
       break;
     case Op::Setmaxnreg:
       if (!checkWholeWarp(w, I, mask, "setmaxnreg.sync.aligned"))
@@ -459,6 +478,8 @@ Yield Launch::runWarp(Warp &w) {
       if (!mask)
         break;
       execExit(w, I, mask);
+      if (w.wgmmaPending && (w.valid & ~w.exited) == 0 && !wgmmaAtExit(w, I))
+        return Yield::Error;
       if (w.done)
         return Yield::Done;
       continue;
@@ -597,9 +618,9 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
              uint32_t(linear / (uint64_t(grid.x) * grid.y)));
   uint32_t nthreads = uint32_t(block.count());
   uint32_t nwarps = (nthreads + 31) / 32;
+  bool races = dev.opts.raceCheck != RaceCheck::Off;
   if (warps.size() != nwarps) {
     shared.assign(smem, 0);
-    bool races = dev.opts.raceCheck != RaceCheck::Off;
     shadow.assign(races ? smem : 0, Shadow{0, 0, 0, 0});
     shadowPc.assign(dev.opts.raceCheck == RaceCheck::Report ? smem : 0,
                     ShadowPc());
@@ -627,6 +648,8 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
     std::memcpy(shared.data() + i, &x, std::min<size_t>(8, shared.size() - i));
   }
   std::fill(poison.begin(), poison.end(), 0);
+  if (races)
+    resetAsyncShadow();
   for (size_t i = 0; i < local.size(); ++i)
     local[i] = uint8_t(0xa5 ^ i);
   for (uint32_t wi = 0; wi < nwarps; ++wi) {
@@ -649,6 +672,11 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
     w.regs = regFile.data() + size_t(wi) * fn.regFrame * 32;
     w.uncommitted.clear();
     w.groups.clear();
+    w.wgmmaPending = false;
+    w.wgmmaCommits = 0;
+    w.wgmmaOpen.clear();
+    w.wgmmaGroups.clear();
+    w.regOwner.clear();
     for (int l = 0; l < 32; ++l) {
       uint32_t lin = wi * 32 + uint32_t(l);
       w.tid[0][l] = lin % block.x;
@@ -723,6 +751,8 @@ Status Launch::run(const std::vector<ParamBytes> &params) {
     bytes += c.shared.capacity() + c.poison.capacity() + c.local.capacity() +
              c.shadow.capacity() * sizeof(Shadow) +
              c.shadowPc.capacity() * sizeof(ShadowPc) +
+             (c.bulkOwner.capacity() + c.wgmmaReaders.capacity()) *
+                 sizeof(uint16_t) +
              c.regFile.capacity() * sizeof(uint64_t) +
              c.warps.capacity() * sizeof(Warp) +
              c.order.capacity() * sizeof(uint32_t) + sizeof(CtaSlot);

@@ -14,6 +14,9 @@
 //   TensorOps.cpp    ldmatrix, stmatrix, wmma, mma
 //   AsyncOps.cpp     mbarrier, cp.async.bulk (sm_90's asynchronous copies)
 //   WgmmaOps.cpp     wgmma (sm_90a's warpgroup matrix multiply)
+//   AsyncHazards.cpp the race detector's view of the asynchronous units:
+//                    bulk-copy destinations pending on an mbarrier phase,
+//                    wgmma operands pending until a wgmma.wait_group
 //   ControlOps.cpp   exit/ret, call (with printf and assert), bar/barrier
 //
 // Each family file also holds the family's decoder (Decode.h): its
@@ -32,6 +35,7 @@
 #include <array>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -76,9 +80,47 @@ inline uint64_t zext(uint64_t v, unsigned bits) {
   return bits >= 64 ? v : v & ((1ull << bits) - 1);
 }
 
-/// What the poison map (Launch::poison) says of a shared byte.
+/// What the poison map (Launch::poison) says of a shared byte: a set of
+/// these bits (an mbarrier's bytes hold kPoisonMbarrier alone). The last two
+/// are set only under race detection (AsyncHazards.cpp), so that a byte no
+/// asynchronous unit touches costs one test of a zero byte in every mode.
 constexpr uint8_t kPoisonCpAsync = 1;  ///< a pending cp.async writes it
 constexpr uint8_t kPoisonMbarrier = 2; ///< part of an initialized mbarrier
+constexpr uint8_t kPoisonBulk = 4;     ///< a bulk copy wrote it (PendingBulk)
+constexpr uint8_t kPoisonWgmma = 8;    ///< a pending wgmma reads it
+
+/// Race detection: a bulk copy into shared memory (cp.async.bulk or
+/// cp.async.bulk.tensor) whose bytes are pending until its mbarrier phase
+/// completes and a thread observes that (AsyncHazards.cpp).
+struct PendingBulk {
+  uint32_t mbar = 0;         ///< Shared offset of its mbarrier.
+  uint32_t pc = 0;           ///< Of the copy.
+  uint32_t lo = ~0u, hi = 0; ///< The shared bytes it wrote, inclusive.
+  /// The epoch of the first successful wait that observed the phase; 0: none.
+  uint32_t obsEpoch = 0;
+  uint16_t warp = 0;
+  uint8_t parity = 0; ///< Of the phase its complete_tx counts on.
+  bool completed = false, live = false;
+  /// Per warp of the CTA: the lanes that observed the phase complete.
+  std::vector<uint32_t> observed;
+};
+
+/// Race detection: a wgmma.mma_async that no wgmma.wait_group covers yet.
+struct PendingWgmma {
+  uint32_t seq = 0; ///< Unique in the launch (RegOwner::seq).
+  uint32_t pc = 0;
+  uint32_t group = ~0u; ///< The warp's commit_group ordinal; ~0u: open.
+  std::vector<uint32_t> dRegs;
+  std::vector<uint32_t> aRegs;  ///< A in registers, else empty.
+  std::vector<uint32_t> chunks; ///< 16-byte shared chunks read (offset / 16).
+};
+
+/// Race detection: the pending wgmma of a warp that holds a register slot.
+struct RegOwner {
+  uint32_t seq = 0;   ///< PendingWgmma::seq; 0: none.
+  uint16_t index = 0; ///< In its d (or a) operand.
+  bool isA = false;   ///< A register operand, not the accumulator.
+};
 
 struct CpOp {
   uint32_t dst; ///< Shared offset.
@@ -143,6 +185,10 @@ struct Warp {
   /// Paths parked at failing try_waits were made runnable because nothing
   /// else could run: the next failing try_wait goes on instead of parking.
   bool spinResumed = false;
+  /// Race detection: the warp has wgmma.mma_async that no wgmma.wait_group
+  /// covers yet (wgmmaOpen, wgmmaGroups below); near pc and active, since
+  /// the warp loop tests it at every instruction.
+  bool wgmmaPending = false;
   uint32_t barId = 0;
   uint32_t barPc = 0;
   std::vector<PendingRed> reds;
@@ -172,6 +218,13 @@ struct Warp {
   /// The source line of the warp's last instruction: a barrier's wait is
   /// added to it when the barrier releases.
   LineCounters *lastLine = nullptr;
+  // Race detection (AsyncHazards.cpp): the warp's wgmma.mma_async that no
+  // wgmma.wait_group covers, issued since the last commit_group and in
+  // committed groups (oldest first), and the registers they hold.
+  uint32_t wgmmaCommits = 0;
+  std::vector<PendingWgmma> wgmmaOpen;
+  std::deque<std::vector<PendingWgmma>> wgmmaGroups;
+  std::vector<RegOwner> regOwner; ///< Per register slot, once used.
 };
 
 /// Per-byte shadow of shared memory for the race detector.
@@ -188,10 +241,22 @@ struct ShadowPc {
   uint32_t wPc = 0, rPc = 0;
 };
 
-/// One distinct shared-memory hazard (RaceCheck::Report): a kind and the
-/// pair of instructions; where it was first seen, and how often.
+/// One distinct hazard (RaceCheck::Report): a kind and the pair of
+/// instructions; where it was first seen, and how often. The asynchronous
+/// kinds (AsyncHazards.cpp) carry their description in text.
 struct Hazard {
-  enum Kind : uint8_t { Raw, War, Waw } kind;
+  enum Kind : uint8_t {
+    Raw,
+    War,
+    Waw,
+    Bulk,      ///< an access to a bulk copy's pending destination
+    WgmmaD,    ///< a pending wgmma's accumulator read or written
+    WgmmaSmem, ///< a write to shared bytes a pending wgmma reads
+    WgmmaA,    ///< a write to a pending wgmma's A registers
+    WgmmaExit, ///< a warp exits with wgmma not waited for
+  } kind;
+  std::string text;
+  bool hasBytes = true;
   uint32_t pc, otherPc; ///< The later access and the earlier one.
   Dim3 cta, thread;     ///< Of the first occurrence (the later access).
   uint32_t warp;
@@ -199,6 +264,11 @@ struct Hazard {
   uint32_t lo, hi;    ///< Shared byte offsets, inclusive.
   uint64_t count = 0; ///< Accesses (one per thread) that hit it.
 };
+
+/// Hazards are distinct by kind and pair of instructions (pcs below 2^30).
+inline uint64_t hazardKey(Hazard::Kind kind, uint32_t pc, uint32_t otherPc) {
+  return uint64_t(kind) | uint64_t(pc) << 4 | uint64_t(otherPc) << 34;
+}
 
 enum class Yield { Again, Blocked, Done, Error };
 
@@ -210,6 +280,8 @@ struct CtaSlot {
   std::vector<uint8_t> shared, poison, local;
   std::vector<Shadow> shadow;
   std::vector<ShadowPc> shadowPc;
+  std::vector<uint16_t> bulkOwner, wgmmaReaders;
+  std::vector<PendingBulk> bulks;
   std::vector<uint64_t> regFile;
   std::vector<Warp> warps;
   std::vector<uint32_t> order;
@@ -286,6 +358,15 @@ private:
   std::vector<Shadow> shadow;     ///< Empty under RaceCheck::Off.
   std::vector<ShadowPc> shadowPc; ///< Only under RaceCheck::Report.
   std::vector<uint8_t> poison;
+  // Race detection of the asynchronous units (AsyncHazards.cpp); empty
+  // under RaceCheck::Off. Per shared byte, 1 + the index in bulks of the
+  // bulk copy that wrote it; per 16-byte chunk, how many pending wgmma
+  // read it.
+  std::vector<uint16_t> bulkOwner, wgmmaReaders;
+  std::vector<PendingBulk> bulks;
+  uint32_t wgmmaSeq = 0;
+  /// kPoisonBulk or kPoisonWgmma was set in this launch.
+  bool asyncPoison = false;
   std::vector<uint8_t> local;
   std::vector<uint64_t> regFile;
   std::vector<Warp> warps;
@@ -325,6 +406,9 @@ private:
     local.swap(s.local);
     shadow.swap(s.shadow);
     shadowPc.swap(s.shadowPc);
+    bulkOwner.swap(s.bulkOwner);
+    wgmmaReaders.swap(s.wgmmaReaders);
+    bulks.swap(s.bulks);
     regFile.swap(s.regFile);
     warps.swap(s.warps);
     order.swap(s.order);
@@ -376,6 +460,13 @@ private:
   void noteHazard(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
                   const Warp &w, int lane, uint16_t other, uint32_t byte,
                   uint64_t &lastKey, Hazard *&last);
+  /// An asynchronous hazard (AsyncHazards.cpp) of \p I at shared byte
+  /// \p byte (~0u: none): under RaceCheck::Stop the launch stops with
+  /// \p what; under Report it is counted and the launch goes on (true).
+  /// \p what is only called when the text is needed.
+  bool asyncHazard(Hazard::Kind kind, const Instr &I, Warp &w, int lane,
+                   uint64_t addr, uint32_t otherPc, uint16_t otherWarp,
+                   uint32_t byte, const std::function<std::string()> &what);
   /// The launch's result with the hazards found: \p s if there are none,
   /// else a failure listing each once.
   Status withHazards(Status s);
@@ -471,6 +562,12 @@ private:
                    const Instr &I, Warp &w, int lane, bool &isShared,
                    uint32_t &sharedOff);
   bool checkShared(uint32_t off, uint32_t size, bool write, const Instr &I,
+                   Warp &w, int lane, uint64_t addr);
+  /// checkShared's slow path: shared byte \p byte is poisoned (\p bits).
+  bool poisonedAccess(uint8_t bits, uint32_t byte, bool write, const Instr &I,
+                      Warp &w, int lane, uint64_t addr);
+  /// Its part for the asynchronous units (kPoisonBulk, kPoisonWgmma).
+  bool asyncAccess(uint8_t bits, uint32_t byte, bool write, const Instr &I,
                    Warp &w, int lane, uint64_t addr);
   template <bool Report>
   bool checkRaces(uint32_t off, uint32_t size, bool write, const Instr &I,
@@ -610,6 +707,44 @@ private:
                     double *out);
   /// wgmma.mma_async: the warp's 16 rows of D.
   bool execWgmma(Warp &w, const Instr &I);
+
+  /// The shared byte of row \p row, K byte \p b (0 to 31) of the operand
+  /// that matrix descriptor \p desc describes.
+  static uint32_t wgmmaByte(uint64_t desc, unsigned row, unsigned b);
+
+  // Hazards of the asynchronous units (AsyncHazards.cpp); called only under
+  // race detection ---------------------------------------------------------
+  /// Forgets the last CTA's pending bulk copies and wgmma reads.
+  void resetAsyncShadow();
+  /// RaceCheck::Report: the last asynchronous hazard counted (the step,
+  /// lane and key), so that an access of many bytes counts once.
+  uint64_t lastAsyncStep = ~0ull, lastAsyncKey = 0;
+  int lastAsyncLane = -1;
+  /// A bulk copy by lane \p lane into shared memory, counting on the
+  /// mbarrier at \p mbarAddr, begins: the index of its record.
+  uint32_t bulkBegin(const Instr &I, Warp &w, uint64_t mbarAddr);
+  /// The bulk copy \p rec wrote shared bytes [off, off + size).
+  void bulkWrote(uint32_t rec, uint32_t off, uint32_t size);
+  /// The phase of the mbarrier at shared offset \p mbar completed.
+  void bulkPhaseCompleted(uint32_t mbar);
+  /// Lane \p lane of \p w saw the mbarrier at \p mbar complete a phase.
+  void bulkObserved(uint32_t mbar, const Warp &w, int lane);
+  void retireBulk(uint32_t rec);
+  /// A wgmma.mma_async of \p w (already executed): checks its registers
+  /// against the warp's pending wgmma and records it as pending.
+  bool wgmmaIssued(Warp &w, const Instr &I);
+  /// wgmma.commit_group and wgmma.wait_group \p n (~0u: every wgmma of
+  /// the warp, committed or not).
+  void wgmmaCommit(Warp &w);
+  void wgmmaWait(Warp &w, uint32_t n);
+  /// A non-wgmma instruction of a warp with pending wgmma: its registers.
+  bool checkWgmmaRegs(Warp &w, const Instr &I, uint32_t mask);
+  /// The warp exited: its pending wgmma are reported and forgotten.
+  bool wgmmaAtExit(Warp &w, const Instr &I);
+  /// The 16-byte shared chunks a matrix descriptor's \p rows rows (from
+  /// \p rowBase) span, appended to \p out.
+  static void wgmmaChunks(uint64_t desc, unsigned rows, unsigned rowBase,
+                          std::vector<uint32_t> &out);
 
   // Control flow and barriers (ControlOps.cpp) ------------------------------
   /// exit, or ret: lanes with no call frame exit, the others return.

@@ -146,26 +146,35 @@ uint8_t *Launch::resolve(Space sp, uint64_t addr, uint32_t size, bool write,
 bool Launch::checkShared(uint32_t off, uint32_t size, bool write,
                          const Instr &I, Warp &w, int lane, uint64_t addr) {
   for (uint32_t b = 0; b < size; ++b)
-    if (poison[off + b] == kPoisonMbarrier) {
-      fail(ReportKind::Other, I, w, lane, addr,
-           std::string(write ? "write to" : "read of") +
-               " shared memory at offset " + std::to_string(off + b) +
-               ", which holds an initialized mbarrier (only mbarrier "
-               "instructions may access it until mbarrier.inval)");
-      return false;
-    } else if (poison[off + b]) {
-      fail(ReportKind::CpAsyncUnwaited, I, w, lane, addr,
-           std::string(write ? "write to" : "read of") +
-               " shared memory at offset " + std::to_string(off + b) +
-               " before the cp.async.wait_group that covers its pending "
-               "cp.async");
-      return false;
-    }
+    if (uint8_t bits = poison[off + b])
+      if (!poisonedAccess(bits, off + b, write, I, w, lane, addr))
+        return false;
   if (shadow.empty()) // RaceCheck::Off
     return true;
   if (dev.opts.raceCheck == RaceCheck::Report)
     return checkRaces<true>(off, size, write, I, w, lane, addr);
   return checkRaces<false>(off, size, write, I, w, lane, addr);
+}
+
+bool Launch::poisonedAccess(uint8_t bits, uint32_t byte, bool write,
+                            const Instr &I, Warp &w, int lane, uint64_t addr) {
+  if (bits == kPoisonMbarrier) {
+    fail(ReportKind::Other, I, w, lane, addr,
+         std::string(write ? "write to" : "read of") +
+             " shared memory at offset " + std::to_string(byte) +
+             ", which holds an initialized mbarrier (only mbarrier "
+             "instructions may access it until mbarrier.inval)");
+    return false;
+  }
+  if (bits & kPoisonCpAsync) {
+    fail(ReportKind::CpAsyncUnwaited, I, w, lane, addr,
+         std::string(write ? "write to" : "read of") +
+             " shared memory at offset " + std::to_string(byte) +
+             " before the cp.async.wait_group that covers its pending "
+             "cp.async");
+    return false;
+  }
+  return asyncAccess(bits, byte, write, I, w, lane, addr);
 }
 
 /// The race detector on bytes [off, off + size): stops at the first hazard,
@@ -267,7 +276,13 @@ void Launch::landGroup(Warp &w, std::vector<CpOp> &g) {
     if (prof)
       prof->landed(w, op.size);
     std::memcpy(shared.data() + op.dst, op.data, op.size);
-    std::memset(poison.data() + op.dst, 0, op.size);
+    // The cp.async bit is the only one there is unless the race detector
+    // has marked bulk-copy or wgmma bytes in this launch.
+    if (!asyncPoison)
+      std::memset(poison.data() + op.dst, 0, op.size);
+    else
+      for (uint32_t b = 0; b < op.size; ++b)
+        poison[op.dst + b] &= uint8_t(~kPoisonCpAsync);
     // Without race detection there is no shadow to update.
     if (shadow.empty())
       continue;
@@ -426,7 +441,7 @@ bool Launch::execCpAsync(Warp &w, const Instr &I, uint32_t mask) {
       prof->access(off, size, l, true, true);
     op.dst = off;
     for (unsigned b = 0; b < size; ++b)
-      poison[off + b] = kPoisonCpAsync;
+      poison[off + b] |= kPoisonCpAsync;
     w.uncommitted.push_back(op);
   });
   return true;
@@ -582,10 +597,13 @@ bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
                "atomic on shared memory at offset " + std::to_string(off + k) +
                    ", which holds an initialized mbarrier");
           return false;
-        } else if (poison[off + k]) {
+        } else if (poison[off + k] & kPoisonCpAsync) {
           fail(ReportKind::CpAsyncUnwaited, I, w, l, ad,
                "atomic on shared memory before the cp.async.wait_group that "
                "covers its pending cp.async");
+          return false;
+        } else if (poison[off + k] &&
+                   !asyncAccess(poison[off + k], off + k, true, I, w, l, ad)) {
           return false;
         }
     }

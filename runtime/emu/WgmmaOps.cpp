@@ -7,7 +7,9 @@
 // its own registers and shared memory only: the emulator runs it when the
 // warp executes the instruction, and wgmma.fence, commit_group and
 // wait_group have nothing to wait for (the results are there early, which
-// the ISA allows).
+// the ISA allows). Under race detection AsyncHazards.cpp keeps each wgmma
+// pending until the wait_group that covers it, and reports the accesses to
+// its registers and shared operands before then.
 //
 // Fragments (the PTX ISA's "wgmma .m64nNk16" figures):
 //   D: register i of lane l holds row 16 (w % 4) + l / 4 + 8 ((i / 2) % 2),
@@ -44,32 +46,33 @@ uint32_t vecReg(const detail::ModuleImpl &mod, const Operand &o, unsigned k) {
 
 } // namespace
 
-bool Launch::wgmmaOperand(const Instr &I, Warp &w, int lane, uint64_t desc,
-                          unsigned rows, unsigned rowBase, FloatFormat fmt,
-                          double *out) {
+uint32_t Launch::wgmmaByte(uint64_t desc, unsigned row, unsigned b) {
   uint32_t start = uint32_t(desc & 0x3fff) << 4;
   uint32_t lbo = uint32_t(desc >> 16 & 0x3fff) << 4;
   uint32_t sbo = uint32_t(desc >> 32 & 0x3fff) << 4;
-  unsigned base = unsigned(desc >> 49 & 7), layout = unsigned(desc >> 62);
+  unsigned layout = unsigned(desc >> 62);
+  if (layout == 0)
+    return start + row / 8 * sbo + row % 8 * 16 + b / 16 * lbo + b % 16;
+  unsigned span = 128u >> (layout - 1);
+  uint32_t a = start + row / 8 * sbo + row % 8 * span + b;
+  return a ^ (a >> 7 & (span / 16 - 1)) << 4;
+}
+
+bool Launch::wgmmaOperand(const Instr &I, Warp &w, int lane, uint64_t desc,
+                          unsigned rows, unsigned rowBase, FloatFormat fmt,
+                          double *out) {
+  unsigned base = unsigned(desc >> 49 & 7);
   if (base) {
     fail(ReportKind::Other, I, w, lane, ~0ull,
          "wgmma matrix descriptor with a base offset of " +
              std::to_string(base) + " (only 0 is supported)");
     return false;
   }
-  unsigned span = layout == 0 ? 0 : 128u >> (layout - 1);
   for (unsigned r = 0; r < rows; ++r)
     for (unsigned k = 0; k < 16; ++k) {
-      unsigned row = rowBase + r, b = 2 * k;
-      uint32_t a;
-      if (!span) {
-        a = start + row / 8 * sbo + row % 8 * 16 + b / 16 * lbo + b % 16;
-      } else {
-        a = start + row / 8 * sbo + row % 8 * span + b;
-        a ^= (a >> 7 & (span / 16 - 1)) << 4;
-      }
       uint16_t v;
-      if (!load(Space::Shared, a, 2, &v, I, w, lane))
+      if (!load(Space::Shared, wgmmaByte(desc, rowBase + r, 2 * k), 2, &v, I, w,
+                lane))
         return false;
       out[r * 16 + k] = decodeFloat(v, fmt);
     }
@@ -129,7 +132,9 @@ bool Launch::execWgmma(Warp &w, const Instr &I) {
       d = word;
     }
   });
-  return true;
+  // The results are in D already; under race detection the registers and
+  // the shared bytes stay pending until a wgmma.wait_group covers them.
+  return shadow.empty() || wgmmaIssued(w, I);
 }
 
 } // namespace tilus::emu::exec

@@ -122,7 +122,10 @@ fixed order (default $TILUS_EMU_SCHEDULE_SEED, else 0))",
       {kRacecheck, "racecheck", Value::Required, "MODE",
        R"(emulator: what a shared-memory hazard (a write and another
 warp's read or write of the same bytes with no barrier
-between) does:
+between) or an asynchronous one (a bulk copy's bytes
+accessed before the thread observed its mbarrier phase;
+a wgmma's registers or shared operands touched before
+the wgmma.wait_group that covers it) does:
   stop    stop the launch at the first one (exit 1)
   report  run the launch to completion, write the dumps,
           then list each distinct hazard once (kind, both
