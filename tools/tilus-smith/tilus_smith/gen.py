@@ -1123,15 +1123,22 @@ class Generator:
                     f"{s}: shared({rows.text}, {K.text}).row_major()"
                     f".swizzle({sw}, 3, 3) = alloc_shared({ab}, "
                     f"[{rows.text}, {K.text}]);")
-            body += ["sync();",
-                     f"copy_async({ga}, [{row}, {var} * {K.text}], {sa});",
-                     f"copy_async({gb}, [0, {var} * {K.text}], {sb});",
-                     "commit();", "wait(0);", "sync();"]
+            # With dot_async, the group issued in one iteration is waited
+            # for at the top of the next, before the copies overwrite the
+            # tiles it reads, and after the loop.
+            use_async = r.random() < 0.5
+            body += (["wait_dot(0);"] if use_async else []) + [
+                "sync();",
+                f"copy_async({ga}, [{row}, {var} * {K.text}], {sa});",
+                f"copy_async({gb}, [0, {var} * {K.text}], {sb});",
+                "commit();", "wait(0);", "sync();"]
             ta, tb = self.fresh(), self.fresh()
             body += [f"{ta} = load_shared({sa}, [0, 0], [{M.text}, {K.text}]);",
                      f"{tb} = transpose(load_shared({sb}, [0, 0], "
                      f"[{N.text}, {K.text}]));"]
             self.features.add("matmul-loop-wgmma-shapes")
+            if use_async:
+                self.features.add("dot_async")
         elif r.random() < 0.5:
             sa, sb = self.fresh("s"), self.fresh("s")
             la = self.shared_layout(ab, (M, K))
@@ -1157,11 +1164,14 @@ class Generator:
                      f"{tb} = load_global({gb}, [{var} * {K.text}, 0], "
                      f"[{K.text}, {N.text}]);"]
             self.features.add("matmul-loop-global")
-        body.append(f"{acc.name} = dot({ta}, {tb}, {acc.name});")
+        dot = "dot_async" if wgmma and use_async else "dot"
+        body.append(f"{acc.name} = {dot}({ta}, {tb}, {acc.name});")
         unroll = f" unroll({r.choice([1, 2])})" if r.random() < 0.2 else ""
         lines.append(f"for {var} in range(0, {trips}){unroll} {{")
         lines += ["  " + x for x in body]
         lines.append("}")
+        if dot == "dot_async":
+            lines.append("wait_dot(0);")
         k = K.value * trips
         if ct == "f32":
             acc.inexact = True
