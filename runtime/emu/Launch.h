@@ -213,8 +213,8 @@ struct Warp {
   // last wgmma issued, the completion of each committed group and of the
   // group still open.
   std::array<double, kModelGpus> wgmmaBusy{};
-  std::deque<std::array<double, kModelGpus>> wgmmaGroups;
-  std::array<double, kModelGpus> wgmmaOpen{};
+  std::deque<std::array<double, kModelGpus>> wgmmaGroupReady;
+  std::array<double, kModelGpus> wgmmaOpenGroup{};
   /// The source line of the warp's last instruction: a barrier's wait is
   /// added to it when the barrier releases.
   LineCounters *lastLine = nullptr;

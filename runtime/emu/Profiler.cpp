@@ -281,15 +281,15 @@ void Profiler::instruction(const detail::ModuleImpl &mod, const Instr &I,
       }
     }
     if (I.op == Op::WgmmaCommit) {
-      w.wgmmaGroups.push_back(w.wgmmaOpen);
-      w.wgmmaOpen = {};
+      w.wgmmaGroupReady.push_back(w.wgmmaOpenGroup);
+      w.wgmmaOpenGroup = {};
     }
     if (I.op == Op::WgmmaWait && I.nops == 1) {
       size_t keep = size_t(I.ops[0].imm);
-      while (w.wgmmaGroups.size() > keep) {
+      while (w.wgmmaGroupReady.size() > keep) {
         for (unsigned k = 0; k < gpus; ++k)
-          t[k] = std::max(t[k], w.wgmmaGroups.front()[k]);
-        w.wgmmaGroups.pop_front();
+          t[k] = std::max(t[k], w.wgmmaGroupReady.front()[k]);
+        w.wgmmaGroupReady.pop_front();
       }
     }
     if (line && gpus)
@@ -304,7 +304,7 @@ void Profiler::instruction(const detail::ModuleImpl &mod, const Instr &I,
       for (unsigned k = 0; k < gpus; ++k) {
         done[k] = std::max(t[k], w.wgmmaBusy[k]) + wgmmaCycles(I);
         w.wgmmaBusy[k] = done[k];
-        w.wgmmaOpen[k] = std::max(w.wgmmaOpen[k], done[k]);
+        w.wgmmaOpenGroup[k] = std::max(w.wgmmaOpenGroup[k], done[k]);
       }
       const Operand &d = I.ops[0];
       std::vector<uint32_t> dest;
@@ -520,8 +520,8 @@ void Profiler::ctaDone(std::vector<Warp> &warps) {
     w.openGroup = {};
     w.groupReady.clear();
     w.wgmmaBusy = {};
-    w.wgmmaOpen = {};
-    w.wgmmaGroups.clear();
+    w.wgmmaOpenGroup = {};
+    w.wgmmaGroupReady.clear();
     std::fill(w.ready.begin(), w.ready.end(), 0.0);
     std::fill(w.pendingBytes.begin(), w.pendingBytes.end(), 0u);
     w.inflight = 0;
