@@ -122,7 +122,8 @@ struct ConvertTilusToLLVMPass
       TypeConverter converter;
       converter.addConversion([](Type type) { return type; });
       populateTileTypeConversions(converter);
-      if (failed(checkSignatures(module)))
+      if (failed(checkSignatures(module)) ||
+          failed(addTensorMapArguments(module, *targetInfo)))
         return signalPassFailure();
       ConversionTarget target(*context);
       target.addIllegalDialect<TilusDialect>();
@@ -141,6 +142,7 @@ struct ConvertTilusToLLVMPass
                                   mmaRemarks);
       populateReduceLoweringPatterns(converter, patterns);
       populatePrintLoweringPatterns(converter, patterns);
+      populateTmaLoweringPatterns(converter, patterns, *targetInfo);
       scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                            target);
       if (failed(applyPartialConversion(module, target, std::move(patterns))))

@@ -77,6 +77,9 @@ hopper_kernel f16_mma_64x64x32 matmul_f16.tl matmul_f16 sm_80 kn
 hopper_kernel wgmma_64x64x32_w4 matmul_wgmma.tl matmul_wgmma sm_90a nk
 hopper_kernel wgmma_128x128x64_w8 matmul_wgmma.tl matmul_wgmma sm_90a nk \
   -D BM=128 -D BN=128 -D BK=64 -D SW=3 -D W=8
+hopper_kernel tma_64x64x64_w4 matmul_f16_sm90a.tl matmul_f16_sm90a sm_90a nk
+hopper_kernel tma_128x128x64_w8 matmul_f16_sm90a.tl matmul_f16_sm90a sm_90a nk \
+  -D BM=128 -D BN=128 -D W=8
 
 cp "$root/bench/gpu/run.sh" "$root/bench/gpu/capture.sh" \
   "$root/bench/gpu/calibrate.py" "$root/bench/gpu/torch_check.py" \
