@@ -502,7 +502,9 @@ mlir::FailureOr<Val> Generator::genBinary(StringRef op, const Expr &expr,
     if (side->kind == Val::Kind::Global || side->kind == Val::Kind::Shared ||
         side->kind == Val::Kind::Barrier) {
       report(expr.loc, "'" + op + "' cannot take " + describe(*side) +
-                           "; load a tile first");
+                           (side->kind == Val::Kind::Barrier
+                                ? ""
+                                : "; load a tile first"));
       return mlir::failure();
     }
   bool isTile = lhs.kind == Val::Kind::Tile || rhs.kind == Val::Kind::Tile;
