@@ -51,12 +51,12 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       {"copy_async", 3, 3, "(global tensor, [offsets], shared tensor)", true,
        &G::genCopyAsync},
       {"commit", 0, 0, "no arguments", true, &G::genCommit},
+      {"wait", 1, 1, "(pending groups)", true, &G::genWait},
       {"alloc_barrier", 1, 1, "(count)", false, &G::genAllocBarrier},
       {"copy_tma", 4, 4, "(global tensor, [offsets], shared tensor, barrier)",
        true, &G::genCopyTma},
       {"wait_barrier", 2, 2, "(barrier, phase)", true, &G::genWaitBarrier},
       {"arrive", 1, 1, "(barrier)", true, &G::genArrive},
-      {"wait", 1, 1, "(pending groups)", true, &G::genWait},
       {"sync", 0, 0, "no arguments", true, &G::genSync},
       // Tiles.
       {"zeros", 2, 2, "(dtype, [shape])", false, &G::genFull},

@@ -74,7 +74,9 @@ its grid expressions on the --arg values, the block and
 the dynamic shared memory; --grid, --block and --smem
 override them. The arguments are checked against the
 signature: dtypes of scalars, buffer sizes from the shapes,
-divisibility facts)",
+divisibility facts. The tensor maps of TMA copies (hidden
+parameters after the kernel's own) are built from the
+tensor arguments: give only the kernel's own --arg)",
        "a metadata file (tilusc --metadata)"},
       {kGrid, "grid", Value::Required, "X[,Y[,Z]]",
        "grid dimensions in CTAs (required)",
