@@ -148,7 +148,8 @@ struct ConvertTilusToLLVMPass
       TypeConverter converter;
       converter.addConversion([](Type type) { return type; });
       populateTileTypeConversions(converter);
-      if (failed(checkSignatures(module)))
+      if (failed(checkSignatures(module)) ||
+          failed(addTensorMapArguments(module, *targetInfo)))
         return signalPassFailure();
       ConversionTarget target(*context);
       target.addIllegalDialect<TilusDialect>();
@@ -167,6 +168,7 @@ struct ConvertTilusToLLVMPass
                                   mmaRemarks);
       populateReduceLoweringPatterns(converter, patterns);
       populatePrintLoweringPatterns(converter, patterns);
+      populateTmaLoweringPatterns(converter, patterns, *targetInfo);
       scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                            target);
       LoweringRemarks remarks;

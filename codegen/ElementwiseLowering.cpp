@@ -230,6 +230,10 @@ void tilus::populateTileTypeConversions(TypeConverter &converter) {
   converter.addConversion([](SharedTensorType shared) -> Type {
     return LLVM::LLVMPointerType::get(shared.getContext(), 3);
   });
+  // An mbarrier is its address in shared memory.
+  converter.addConversion([](BarrierType barrier) -> Type {
+    return LLVM::LLVMPointerType::get(barrier.getContext(), 3);
+  });
   converter.addConversion([](GlobalTensorType global) -> Type {
     MLIRContext *context = global.getContext();
     SmallVector<Type> fields{LLVM::LLVMPointerType::get(context, 1)};

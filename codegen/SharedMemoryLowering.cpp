@@ -998,16 +998,33 @@ struct CopyAsyncWaitLowering : OpConversionPattern<CopyAsyncWaitOp> {
   }
 };
 
+/// Whether the kernel enclosing `op` uses shared memory through the async
+/// proxy: a dot lowered to wgmma (which reads it) or a TMA copy (which
+/// writes it).
+bool kernelUsesAsyncProxy(Operation *op) {
+  auto func = op->getParentOfType<func::FuncOp>();
+  if (!func)
+    return false;
+  return func
+      .walk([](Operation *nested) {
+        bool async = isa<CopyTmaOp>(nested) ||
+                     (isa<DotOp>(nested) && nested->hasAttr(kWgmmaAttr));
+        return async ? WalkResult::interrupt() : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 struct SyncLowering : OpConversionPattern<SyncOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(SyncOp op, OpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    // The generic-proxy writes (st.shared, cp.async) of each thread become
-    // visible to the async proxy (wgmma's descriptor reads) before the
-    // barrier that hands the tiles over (codegen/WgmmaLowering.cpp).
-    if (kernelHasWgmma(op))
+    // The generic-proxy accesses (st.shared, cp.async, ld.shared) of each
+    // thread are ordered with the async proxy (wgmma's descriptor reads,
+    // TMA's writes) before the barrier that hands the tiles over
+    // (codegen/WgmmaLowering.cpp, TmaLowering.cpp).
+    if (kernelUsesAsyncProxy(op))
       rewriter.create<LLVM::InlineAsmOp>(
           op.getLoc(), TypeRange{}, ValueRange{},
           "fence.proxy.async.shared::cta;", "", /*has_side_effects=*/true,

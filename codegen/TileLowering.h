@@ -12,6 +12,7 @@
 
 #include "target/TargetInfo.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace tilus {
@@ -83,6 +84,19 @@ void populateWgmmaLoweringPatterns(const mlir::TypeConverter &converter,
                                    mlir::RewritePatternSet &patterns,
                                    const TargetInfo &target,
                                    bool remarks = false);
+
+/// mbarriers and TMA copies (codegen/TmaLowering.cpp); each op is an error
+/// on a target without TMA.
+void populateTmaLoweringPatterns(const mlir::TypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns,
+                                 const TargetInfo &target);
+
+/// Gives each kernel one hidden tensor-map argument per distinct (global
+/// parameter, box, swizzle) its copy_tma ops read, marks each copy with its
+/// argument and lists the maps in the kernel's `tilus.tensor_maps`
+/// (codegen/TmaLowering.cpp); runs before the conversion.
+mlir::LogicalResult addTensorMapArguments(mlir::ModuleOp module,
+                                          const TargetInfo &target);
 
 /// print, through vprintf (codegen/PrintLowering.cpp).
 void populatePrintLoweringPatterns(const mlir::TypeConverter &converter,

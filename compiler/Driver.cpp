@@ -180,6 +180,28 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
       if (bytes && kernel.name == func.getSymName())
         kernel.sharedBytes = static_cast<int>(bytes.getInt());
   });
+  // ... and the tensor maps its TMA copies read (codegen/TmaLowering.cpp).
+  module->walk([&](mlir::LLVM::LLVMFuncOp func) {
+    auto maps = func->getAttrOfType<mlir::ArrayAttr>("tilus.tensor_maps");
+    if (!maps)
+      return;
+    for (KernelInfo &kernel : result.kernels) {
+      if (kernel.name != func.getSymName())
+        continue;
+      for (mlir::Attribute attr : maps) {
+        auto dict = llvm::cast<mlir::DictionaryAttr>(attr);
+        TensorMapInfo map;
+        map.param = static_cast<int>(
+            dict.getAs<mlir::IntegerAttr>("param").getInt());
+        map.dtype = dict.getAs<mlir::StringAttr>("dtype").str();
+        auto box = dict.getAs<mlir::DenseI64ArrayAttr>("box");
+        map.box.assign(box.asArrayRef().begin(), box.asArrayRef().end());
+        map.swizzle = static_cast<int>(
+            dict.getAs<mlir::IntegerAttr>("swizzle").getInt());
+        kernel.tensorMaps.push_back(std::move(map));
+      }
+    }
+  });
   llvm::LLVMContext llvmContext;
   std::string error;
   mlir::TimingScope translate = root.nest("translate to LLVM IR");

@@ -52,6 +52,11 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
        &G::genCopyAsync},
       {"commit", 0, 0, "no arguments", true, &G::genCommit},
       {"wait", 1, 1, "(pending groups)", true, &G::genWait},
+      {"alloc_barrier", 1, 1, "(count)", false, &G::genAllocBarrier},
+      {"copy_tma", 4, 4, "(global tensor, [offsets], shared tensor, barrier)",
+       true, &G::genCopyTma},
+      {"wait_barrier", 2, 2, "(barrier, phase)", true, &G::genWaitBarrier},
+      {"arrive", 1, 1, "(barrier)", true, &G::genArrive},
       {"sync", 0, 0, "no arguments", true, &G::genSync},
       // Tiles.
       {"zeros", 2, 2, "(dtype, [shape])", false, &G::genFull},
@@ -264,6 +269,83 @@ mlir::FailureOr<Val> Generator::genCopyAsync(const Expr &call) {
   if (mlir::failed(dst))
     return mlir::failure();
   builder.create<CopyAsyncOp>(l, src->value, *offsets, dst->value);
+  return Val::constInt(0);
+}
+
+mlir::FailureOr<Val> Generator::genAllocBarrier(const Expr &call) {
+  mlir::Location l = loc(call.loc);
+  mlir::FailureOr<Val> count = genExpr(*call.operands[0]);
+  if (mlir::failed(count))
+    return mlir::failure();
+  if (count->kind != Val::Kind::Int || count->intValue < 1 ||
+      count->intValue > (1 << 20) - 1) {
+    report(call.operands[0]->loc, "'alloc_barrier' needs a compile-time "
+                                  "arrival count in [1, 1048575]");
+    return mlir::failure();
+  }
+  auto op = builder.create<AllocBarrierOp>(
+      l, BarrierType::get(&context), builder.getI64IntegerAttr(count->intValue));
+  return Val::of(Val::Kind::Barrier, op);
+}
+
+mlir::FailureOr<Val> Generator::genCopyTma(const Expr &call) {
+  mlir::Location l = loc(call.loc);
+  mlir::FailureOr<Val> src = genArg(call, 0, Val::Kind::Global);
+  if (mlir::failed(src))
+    return mlir::failure();
+  auto global = llvm::cast<GlobalTensorType>(src->value.getType());
+  auto offsets = genOffsets(*call.operands[1], global.getRank());
+  if (mlir::failed(offsets))
+    return mlir::failure();
+  mlir::FailureOr<Val> dst = genArg(call, 2, Val::Kind::Shared);
+  if (mlir::failed(dst))
+    return mlir::failure();
+  mlir::FailureOr<Val> bar = genArg(call, 3, Val::Kind::Barrier);
+  if (mlir::failed(bar))
+    return mlir::failure();
+  auto shared = llvm::cast<SharedTensorType>(dst->value.getType());
+  if (shared.getRank() != global.getRank() ||
+      shared.getElementType() != global.getElementType()) {
+    report(call.operands[2]->loc,
+           "'copy_tma' copies into a shared tensor of the global tensor's "
+           "rank and element type: expected " +
+               Twine(global.getRank()) + "-d " +
+               typeToString(global.getElementType()) + ", got " +
+               typeToString(shared));
+    return mlir::failure();
+  }
+  std::string why;
+  if (!getTmaSwizzleBytes(shared, why)) {
+    report(call.operands[2]->loc, "'copy_tma' cannot write " +
+                                      typeToString(shared) + ": " + why);
+    return mlir::failure();
+  }
+  if (std::optional<std::string> error = checkTmaGlobal(src->value)) {
+    report(call.operands[0]->loc, "'copy_tma' " + *error);
+    return mlir::failure();
+  }
+  builder.create<CopyTmaOp>(l, src->value, *offsets, dst->value, bar->value);
+  return Val::constInt(0);
+}
+
+mlir::FailureOr<Val> Generator::genWaitBarrier(const Expr &call) {
+  mlir::Location l = loc(call.loc);
+  mlir::FailureOr<Val> bar = genArg(call, 0, Val::Kind::Barrier);
+  if (mlir::failed(bar))
+    return mlir::failure();
+  mlir::FailureOr<mlir::Value> phase =
+      genIndexScalar(*call.operands[1], "the phase of 'wait_barrier'");
+  if (mlir::failed(phase))
+    return mlir::failure();
+  builder.create<WaitBarrierOp>(l, bar->value, *phase);
+  return Val::constInt(0);
+}
+
+mlir::FailureOr<Val> Generator::genArrive(const Expr &call) {
+  mlir::FailureOr<Val> bar = genArg(call, 0, Val::Kind::Barrier);
+  if (mlir::failed(bar))
+    return mlir::failure();
+  builder.create<ArriveBarrierOp>(loc(call.loc), bar->value);
   return Val::constInt(0);
 }
 

@@ -35,6 +35,8 @@ std::string mlirgen::describe(const Val &val) {
     return "a global tensor";
   case Val::Kind::Shared:
     return "a shared tensor";
+  case Val::Kind::Barrier:
+    return "a barrier";
   default:
     return typeToString(val.value.getType());
   }
@@ -497,9 +499,12 @@ mlir::FailureOr<Val> Generator::genBinary(StringRef op, const Expr &expr,
   if (lhs.isConst() && rhs.isConst())
     return foldConstants(op, expr, lhs, rhs);
   for (const Val *side : {&lhs, &rhs})
-    if (side->kind == Val::Kind::Global || side->kind == Val::Kind::Shared) {
+    if (side->kind == Val::Kind::Global || side->kind == Val::Kind::Shared ||
+        side->kind == Val::Kind::Barrier) {
       report(expr.loc, "'" + op + "' cannot take " + describe(*side) +
-                           "; load a tile first");
+                           (side->kind == Val::Kind::Barrier
+                                ? ""
+                                : "; load a tile first"));
       return mlir::failure();
     }
   bool isTile = lhs.kind == Val::Kind::Tile || rhs.kind == Val::Kind::Tile;
@@ -702,7 +707,8 @@ mlir::FailureOr<Val> Generator::genArg(const Expr &call, size_t index,
   if (val->kind == kind)
     return val;
   static const char *const kNames[] = {
-      "", "", "", "a tile", "a global tensor parameter", "a shared tensor"};
+      "",         "", "", "a tile", "a global tensor parameter", "a shared tensor",
+      "a barrier"};
   report(arg.loc, "argument " + Twine(index + 1) + " of '" + call.name +
                       "' must be " + kNames[static_cast<int>(kind)] + ", got " +
                       describe(*val));

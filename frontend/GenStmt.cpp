@@ -68,6 +68,8 @@ static Val::Kind kindOf(mlir::Type type) {
     return Val::Kind::Tile;
   if (llvm::isa<SharedTensorType>(type))
     return Val::Kind::Shared;
+  if (llvm::isa<BarrierType>(type))
+    return Val::Kind::Barrier;
   return Val::Kind::Scalar;
 }
 

@@ -29,15 +29,16 @@
 
 namespace tilus::mlirgen {
 
-/// A value during generation. Values are one of six kinds: compile-time
+/// A value during generation. Values are one of seven kinds: compile-time
 /// integers and floats (folded, given a type only when they meet a run-time
-/// value), run-time scalars, register tiles, global and shared tensors.
+/// value), run-time scalars, register tiles, global and shared tensors, and
+/// mbarriers.
 struct Val {
-  enum class Kind { Int, Float, Scalar, Tile, Global, Shared };
+  enum class Kind { Int, Float, Scalar, Tile, Global, Shared, Barrier };
   Kind kind = Kind::Int;
   int64_t intValue = 0;
   double floatValue = 0;
-  mlir::Value value; ///< Scalar, Tile, Global, Shared
+  mlir::Value value; ///< Scalar, Tile, Global, Shared, Barrier
 
   static Val constInt(int64_t v) { return {Kind::Int, v, 0, {}}; }
   static Val constFloat(double v) { return {Kind::Float, 0, v, {}}; }
@@ -253,6 +254,10 @@ private:
   mlir::FailureOr<Val> genAllocShared(const ast::Expr &call);
   mlir::FailureOr<Val> genFreeShared(const ast::Expr &call);
   mlir::FailureOr<Val> genCopyAsync(const ast::Expr &call);
+  mlir::FailureOr<Val> genAllocBarrier(const ast::Expr &call);
+  mlir::FailureOr<Val> genCopyTma(const ast::Expr &call);
+  mlir::FailureOr<Val> genWaitBarrier(const ast::Expr &call);
+  mlir::FailureOr<Val> genArrive(const ast::Expr &call);
   mlir::FailureOr<Val> genCommit(const ast::Expr &call);
   mlir::FailureOr<Val> genSync(const ast::Expr &call);
   mlir::FailureOr<Val> genWait(const ast::Expr &call);

@@ -53,6 +53,11 @@ namespace {
 /// larger of the two is used).
 constexpr int64_t kAlignment = 16;
 constexpr int64_t kSwizzledAlignment = 128;
+/// The alignment of a TMA copy's shared destination (PTX ISA,
+/// cp.async.bulk.tensor).
+constexpr int64_t kTmaAlignment = 128;
+/// An mbarrier object: 8 bytes, 8-byte aligned.
+constexpr int64_t kBarrierBytes = 8;
 
 /// Pre-order numbers of the operations of a kernel: the first and last
 /// point of each operation, its regions included.
@@ -79,7 +84,7 @@ private:
 
 /// One shared tensor: its live interval, size and placement.
 struct Buffer {
-  AllocSharedOp alloc;
+  Operation *alloc; ///< a tilus.alloc_shared or tilus.alloc_barrier
   int64_t start, end;
   int64_t bytes, alignment;
   int64_t offset = 0;
@@ -176,12 +181,25 @@ struct PlanSharedMemoryPass
   LogicalResult planKernel(func::FuncOp kernel, const TargetInfo &target) {
     ProgramPoints points(kernel);
     SmallVector<Buffer> buffers;
+    // cp.async.bulk.tensor writes shared memory from a 128-byte boundary;
+    // a tensor may reach a copy_tma under another name (a loop-carried
+    // rotation), so in a kernel with TMA copies every tensor starts on one.
+    bool hasTma = kernel
+                      .walk([](CopyTmaOp) { return WalkResult::interrupt(); })
+                      .wasInterrupted();
     SmallVector<Operation *> borrowers;
     kernel.walk([&](Operation *op) {
       if (auto alloc = dyn_cast<AllocSharedOp>(op)) {
         auto [start, end] = getLiveInterval(alloc, kernel, points);
         auto [bytes, alignment] = getBufferSize(alloc.getType());
+        if (hasTma)
+          alignment = std::max(alignment, kTmaAlignment);
         buffers.push_back({alloc, start, end, bytes, alignment});
+      } else if (auto barrier = dyn_cast<AllocBarrierOp>(op)) {
+        // An mbarrier lives for the whole kernel: reusing its bytes would
+        // need mbarrier.inval first.
+        buffers.push_back({barrier, points.begin(kernel), points.end(kernel),
+                           kBarrierBytes, kBarrierBytes});
       } else if (getScratchBytes(op) > 0) {
         borrowers.push_back(op);
       }

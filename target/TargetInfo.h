@@ -24,6 +24,10 @@ struct TargetInfo {
   /// Whether `wgmma.mma_async` exists (PTX ISA 9.7.15: sm_90a only, the
   /// architecture-specific features of sm_90).
   bool hasWgmma() const { return arch == "sm_90a"; }
+  /// Whether the TMA unit (`cp.async.bulk.tensor`) and mbarrier transaction
+  /// counts (`mbarrier.arrive.expect_tx`, `try_wait`) exist: sm_90 and
+  /// above, PTX ISA 8.0.
+  bool hasTma() const { return computeCapability >= 90; }
 
   /// The target named `arch`, if supported.
   static std::optional<TargetInfo> lookup(llvm::StringRef arch);

@@ -1,5 +1,6 @@
-"""The f16 matmuls against torch's (cuBLAS): matmul_wgmma and matmul_wgmma_async on sm_90a,
-matmul_f16 on mma.sync; then the low-bit prefill matmuls against torch on the dequantized weights.
+"""The f16 matmuls against torch's (cuBLAS): matmul_wgmma, matmul_wgmma_async and matmul_f16_sm90a
+on sm_90a, matmul_f16 on mma.sync; then the low-bit prefill matmuls against torch on the dequantized
+weights.
 
   hopper_bench.py BUNDLE --device cuda [--reps N] [--shapes MxNxK,..]
                   [--prefill-shapes MxNxK,..]
@@ -7,8 +8,9 @@ matmul_f16 on mma.sync; then the low-bit prefill matmuls against torch on the de
 
 Nothing is compiled here: make-bundle.sh compiled the kernels listed in
 BUNDLE/hopper/configs.txt (NAME KERNEL ARCH B_LAYOUT), PTX and metadata.
-matmul_wgmma takes b transposed (bt: n x k, "TN"), matmul_f16 takes b as
-k x n; both write c = a @ b in f32. Inputs are uniform in [-1, 1) in f16;
+matmul_wgmma and matmul_f16_sm90a (TMA + mbarrier ring into wgmma; its
+tensor maps are built by the runtime at launch) take b transposed (bt:
+n x k, "TN"), matmul_f16 takes b as k x n; all write c = a @ b in f32. Inputs are uniform in [-1, 1) in f16;
 every element of c is checked against an f32 reference:
 |c - ref| <= 1e-3 |ref| + 1e-3 rms(ref) (f32 accumulation in another order).
 

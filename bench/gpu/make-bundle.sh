@@ -82,6 +82,11 @@ hopper_kernel wgmma_async_64x64x32_w4 matmul_wgmma_async.tl matmul_wgmma_async s
 hopper_kernel wgmma_async_128x128x64_w8 matmul_wgmma_async.tl \
   matmul_wgmma_async sm_90a nk -D BM=128 -D BN=128 -D BK=64 -D SW=3 -D W=8
 
+# TMA + mbarrier ring into wgmma.
+hopper_kernel tma_64x64x64_w4 matmul_f16_sm90a.tl matmul_f16_sm90a sm_90a nk
+hopper_kernel tma_128x128x64_w8 matmul_f16_sm90a.tl matmul_f16_sm90a sm_90a nk \
+  -D BM=128 -D BN=128 -D W=8
+
 # The low-bit prefill matmuls for hopper_bench.py: NAME KERNEL ARCH W BM BN
 # BK WG. matmul_a16wx_wgmma (sm_90a, WG warpgroups) reads weights packed for
 # BN / WG columns; matmul_a16wx (mma.sync, WG 1) at the same BN x BK reads

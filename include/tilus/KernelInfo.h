@@ -35,6 +35,21 @@ struct ParamInfo {
   bool written = true;
 };
 
+/// A CUtensorMap that the kernel takes as a hidden parameter, after its
+/// `params`, in this order: a 128-byte, 64-byte aligned by-value parameter
+/// that the runtime builds at launch (runtime/core/TensorMaps.cpp) from the
+/// buffer and shape of a global tensor parameter. Used by copy_tma.
+struct TensorMapInfo {
+  int param = 0;     ///< index in `params` of the global tensor it maps
+  std::string dtype; ///< element type (8, 16, 32 or 64 bits)
+  /// The box a copy moves, in elements, outermost first (the shared
+  /// tensor's shape).
+  std::vector<int64_t> box;
+  int swizzle = 0; ///< TMA swizzle span in bytes: 0, 32, 64 or 128
+  /// Out-of-bounds elements: "zero" (TMA's FLOAT_OOB_FILL_NONE).
+  std::string fill = "zero";
+};
+
 struct KernelInfo {
   std::string name; ///< the PTX entry name
   std::vector<ParamInfo> params;
@@ -45,12 +60,14 @@ struct KernelInfo {
   int sharedBytes = 0;                      ///< dynamic shared memory per block
   std::string arch;                         ///< "sm_80", ...
   std::map<std::string, int64_t> constants; ///< compile-time parameters
+  std::vector<TensorMapInfo> tensorMaps;    ///< hidden parameters, in order
 };
 
 /// The JSON form of \p kernels: `{"kernels": [{"name": ..., "params": [...],
 /// "grid": [...], "numThreads": N, "sharedBytes": N, "arch": ...,
-/// "constants": {...}}]}`, keys in a fixed order so equal kernels give equal
-/// text.
+/// "constants": {...}, "tensorMaps": [{"param": N, "dtype": ..., "box": [...],
+/// "swizzle": N, "fill": "zero"}]}]}` ("tensorMaps" only when there are
+/// some), keys in a fixed order so equal kernels give equal text.
 std::string toJson(const std::vector<KernelInfo> &kernels);
 
 /// Parses what `toJson` writes. On failure returns false and sets \p error

@@ -118,6 +118,26 @@ public:
   /// Waits for every launch on \p stream.
   virtual Status synchronize(Stream stream = 0) = 0;
 
+  /// Writes the 128-byte tensor map (CUtensorMap) of a tiled TMA box at
+  /// \p tensorMap, from cuTensorMapEncodeTiled's arguments in its order,
+  /// enums by cuda.h's values (dimensions and box innermost first, strides
+  /// in bytes of dimensions 1 to rank-1): the cuda device calls the driver's
+  /// cuTensorMapEncodeTiled, the emulator writes its own encoding of the
+  /// same fields after the same checks (tilus::emu::encodeTensorMap,
+  /// runtime/emu/TensorMap.h). Kernels that use TMA get their maps built
+  /// this way at launch (docs/runtime.md, "Tensor maps").
+  virtual Status encodeTensorMapTiled(
+      void *tensorMap, uint32_t dataType, uint32_t rank,
+      DevicePtr globalAddress, const uint64_t *globalDim,
+      const uint64_t *globalStrides, const uint32_t *boxDim,
+      const uint32_t *elementStrides, uint32_t interleave, uint32_t swizzle,
+      uint32_t l2Promotion, uint32_t oobFill) {
+    (void)tensorMap, (void)dataType, (void)rank, (void)globalAddress;
+    (void)globalDim, (void)globalStrides, (void)boxDim, (void)elementStrides;
+    (void)interleave, (void)swizzle, (void)l2Promotion, (void)oobFill;
+    return Status::error("the " + name() + " device cannot build tensor maps");
+  }
+
   /// Profiling (tilus/Profile.h, docs/profiling.md): with it on, every launch
   /// counts memory requests, sectors, wavefronts, DRAM bytes and
   /// instructions, and lastProfile() models the last launch's time on

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace tilus;
@@ -136,11 +137,27 @@ LogicalResult TilusDialect::verifyOperationAttribute(Operation *op,
     if (!bytes || !bytes.getType().isInteger(64) || bytes.getInt() < 0)
       return op->emitError("'")
              << name << "' expects a non-negative i64 byte count";
-    if (name == "tilus.shared_offset" && !isa<AllocSharedOp>(op))
+    if (name == "tilus.shared_offset" &&
+        !isa<AllocSharedOp, AllocBarrierOp>(op))
       return op->emitError("'") << name << "' expects to be on a "
-                                << AllocSharedOp::getOperationName();
+                                << AllocSharedOp::getOperationName() << " or "
+                                << AllocBarrierOp::getOperationName();
     if (name == "tilus.shared_bytes" && !isa<FunctionOpInterface>(op))
       return op->emitError("'") << name << "' expects to be on a function";
+    return success();
+  }
+  // The kernel argument that code generation added for a TMA copy's tensor
+  // map, and the kernel's list of them (codegen/TmaLowering.cpp).
+  if (name == "tilus.tensor_map") {
+    if (!isa<IntegerAttr>(attr.getValue()) || !isa<CopyTmaOp>(op))
+      return op->emitError("'") << name << "' expects an integer on a "
+                                << CopyTmaOp::getOperationName();
+    return success();
+  }
+  if (name == "tilus.tensor_maps") {
+    if (!isa<ArrayAttr>(attr.getValue()) || !isa<FunctionOpInterface>(op))
+      return op->emitError("'")
+             << name << "' expects an array on a function";
     return success();
   }
   return op->emitError("unknown tilus attribute '") << name << "'";
@@ -357,6 +374,8 @@ Type TilusDialect::parseType(DialectAsmParser &parser) const {
     return TileType::parse(parser);
   if (keyword == SharedTensorType::getMnemonic())
     return SharedTensorType::parse(parser);
+  if (keyword == BarrierType::getMnemonic())
+    return BarrierType::get(getContext());
   std::string error;
   if (!DType::parse(keyword.str(), &error)) {
     parser.emitError(loc, "unknown tilus type '") << keyword << "'";
@@ -375,6 +394,8 @@ void TilusDialect::printType(Type type, DialectAsmPrinter &printer) const {
   } else if (auto shared = dyn_cast<SharedTensorType>(type)) {
     printer << SharedTensorType::getMnemonic();
     shared.print(printer);
+  } else if (isa<BarrierType>(type)) {
+    printer << BarrierType::getMnemonic();
   } else {
     printer << cast<ElementType>(type).getName();
   }
@@ -952,6 +973,123 @@ LogicalResult CopyAsyncOp::verify() {
     return emitOpError("element types of the global (")
            << src.getElementType() << ") and shared (" << dst.getElementType()
            << ") tensors differ";
+  return success();
+}
+
+std::optional<int64_t> tilus::getTmaSwizzleBytes(SharedTensorType shared,
+                                                 std::string &why) {
+  std::optional<DType> dtype = getDType(shared.getElementType());
+  int64_t bits = dtype ? dtype->bitWidth() : 0;
+  if (bits != 8 && bits != 16 && bits != 32 && bits != 64) {
+    why = "TMA copies elements of 8, 16, 32 or 64 bits";
+    return std::nullopt;
+  }
+  int64_t elementBytes = bits / 8;
+  ArrayRef<int64_t> shape = shared.getShape();
+  if (shape.empty() || shape.size() > 5) {
+    why = "TMA copies boxes of rank 1 to 5";
+    return std::nullopt;
+  }
+  for (int64_t extent : shape)
+    if (extent > 256) {
+      why = "a TMA box has at most 256 elements along each dimension";
+      return std::nullopt;
+    }
+  int64_t innerBytes = shape.back() * elementBytes;
+  if (innerBytes % 16 != 0) {
+    why = "a TMA box's rows must be multiples of 16 bytes";
+    return std::nullopt;
+  }
+  SharedLayout layout = getSharedLayout(shared);
+  SharedLayout dense = SharedLayout::rowMajor(
+      std::vector<int64_t>(shape.begin(), shape.end()));
+  int64_t base = llvm::Log2_64(16 / elementBytes);
+  std::string needed =
+      "TMA writes a row-major box, unswizzled or with swizzle(S, " +
+      std::to_string(base) + ", 3) for S = 1, 2, 3 (its 32, 64 and 128-byte "
+      "swizzles)";
+  if (layout.modes() != dense.modes() || layout.offset() != 0) {
+    why = needed;
+    return std::nullopt;
+  }
+  const Swizzle &swizzle = layout.swizzle();
+  if (swizzle.isIdentity())
+    return 0;
+  if (swizzle.bits < 1 || swizzle.bits > 3 || swizzle.base != base ||
+      swizzle.shift != 3) {
+    why = needed;
+    return std::nullopt;
+  }
+  int64_t span = int64_t(16) << swizzle.bits;
+  if (innerBytes > span) {
+    why = "a TMA box's rows (" + std::to_string(innerBytes) +
+          " bytes) must fit its " + std::to_string(span) + "-byte swizzle";
+    return std::nullopt;
+  }
+  return span;
+}
+
+/// The known divisibility of a global tensor's extent: a constant, or a
+/// kernel parameter's `%` fact.
+static int64_t extentDivisibility(GlobalViewOp view, unsigned dim) {
+  GlobalTensorType type = view.getType();
+  if (!ShapedType::isDynamic(type.getShape()[dim]))
+    return type.getShape()[dim];
+  unsigned dynamicIndex = 0;
+  for (unsigned d = 0; d < dim; ++d)
+    dynamicIndex += ShapedType::isDynamic(type.getShape()[d]);
+  Value extent = view.getDynamicExtents()[dynamicIndex];
+  auto arg = dyn_cast<BlockArgument>(extent);
+  if (!arg)
+    return 1;
+  auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+  if (!func)
+    return 1;
+  if (auto fact = func.getArgAttrOfType<IntegerAttr>(
+          arg.getArgNumber(), kernel_attr::kDivisibility))
+    return fact.getInt();
+  return 1;
+}
+
+std::optional<std::string> tilus::checkTmaGlobal(Value src) {
+  auto view = src.getDefiningOp<GlobalViewOp>();
+  if (!view || !isa<BlockArgument>(view.getPtr()))
+    return std::string("needs a global tensor that is a kernel parameter (its "
+                       "tensor map is built at launch)");
+  GlobalTensorType type = view.getType();
+  int64_t elementBytes = getDType(type.getElementType())->bitWidth() / 8;
+  if (type.getRank() < 2 || elementBytes == 0)
+    return std::nullopt;
+  int64_t divisibility = extentDivisibility(view, type.getRank() - 1);
+  if (divisibility * elementBytes % 16 == 0)
+    return std::nullopt;
+  std::string element;
+  llvm::raw_string_ostream os(element);
+  os << type.getElementType();
+  int64_t need = 16 / std::gcd<int64_t>(16, elementBytes);
+  return "needs the rows of the global tensor to start 16-byte aligned (a "
+         "TMA rule): its innermost extent must be a multiple of " +
+         std::to_string(need) + " elements of " + element +
+         " (a constant, or a parameter with a fact like 'k: i32 %" +
+         std::to_string(need) + "')";
+}
+
+LogicalResult CopyTmaOp::verify() {
+  GlobalTensorType src = getSrc().getType();
+  SharedTensorType dst = getDst().getType();
+  if (getOffsets().size() != src.getRank() || dst.getRank() != src.getRank())
+    return emitOpError("expects ")
+           << src.getRank() << " offsets and a shared tensor of rank "
+           << src.getRank();
+  if (src.getElementType() != dst.getElementType())
+    return emitOpError("element types of the global (")
+           << src.getElementType() << ") and shared (" << dst.getElementType()
+           << ") tensors differ";
+  std::string why;
+  if (!getTmaSwizzleBytes(dst, why))
+    return emitOpError("cannot write shared tensor ") << dst << ": " << why;
+  if (std::optional<std::string> error = checkTmaGlobal(getSrc()))
+    return emitOpError(*error);
   return success();
 }
 

@@ -109,6 +109,17 @@ inline SharedLayout getSharedLayout(SharedTensorType shared) {
       std::vector<int64_t>(shared.getShape().begin(), shared.getShape().end()));
 }
 
+/// The swizzle span in bytes (0 when unswizzled, else 32, 64 or 128) of
+/// the TMA copies that write `shared`, or nullopt with `why` saying what
+/// layout and shape TMA needs.
+std::optional<int64_t> getTmaSwizzleBytes(SharedTensorType shared,
+                                          std::string &why);
+
+/// Why a TMA copy cannot read the global tensor `src`: it must be a view of
+/// a kernel parameter whose rows start 16-byte aligned, as the `%` facts on
+/// its innermost extent prove; nullopt when it can.
+std::optional<std::string> checkTmaGlobal(mlir::Value src);
+
 } // namespace tilus
 
 #endif // TILUS_IR_DIALECT_TILUS_H

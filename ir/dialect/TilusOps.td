@@ -587,6 +587,81 @@ def Tilus_WaitDotOp : Tilus_Op<"wait_dot"> {
   let hasVerifier = 1;
 }
 
+def Tilus_AllocBarrierOp : Tilus_Op<"alloc_barrier", [MemoryEffects<[MemAlloc, MemWrite]>]> {
+  let summary = "allocate and initialise an mbarrier in shared memory";
+  let description = [{
+    An mbarrier whose phases each expect `count` arrivals (1 to 2^20 - 1).
+    One thread initialises it (`mbarrier.init`), then the block synchronises
+    (after `fence.mbarrier_init`), so every thread and the TMA unit see it
+    initialised; the first phase has parity 0. Shared-memory planning gives
+    it 8 bytes for the whole kernel.
+
+    ```mlir
+    %bar = tilus.alloc_barrier 1 : !tilus.barrier
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntMinValue<1>, IntMaxValue<1048575>]>:$count);
+  let results = (outs Tilus_AnyBarrier:$result);
+  let assemblyFormat = "$count attr-dict `:` qualified(type($result))";
+}
+
+def Tilus_CopyTmaOp : Tilus_Op<"copy_tma", [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "copy a global box into a shared tensor with the TMA unit";
+  let description = [{
+    One thread of the block arrives on `barrier` with the tile's byte count
+    as expected transactions (`mbarrier.arrive.expect_tx`) and starts a
+    `cp.async.bulk.tensor` of the box of `src` at `offsets` with the shape of
+    `dst`; elements outside `src` are written as zero. The copy counts as
+    one arrival on the barrier's current phase; the data may be read after a
+    `tilus.wait_barrier` for that phase. The shared tensor's layout must be
+    row-major, unswizzled or with TMA's 32, 64 or 128-byte swizzle
+    (docs/language.md, "TMA copies and mbarriers"); the global tensor must be
+    a kernel parameter whose rows start 16-byte aligned.
+
+    ```mlir
+    tilus.copy_tma %a[%m, %k], %s, %bar : !tilus.global<?x?xf16>, !tilus.shared<64x64xf16>, i32, i32
+    ```
+  }];
+  let arguments = (ins Tilus_AnyGlobal:$src, Variadic<AnySignlessInteger>:$offsets,
+                       Tilus_AnyShared:$dst, Tilus_AnyBarrier:$barrier);
+  let assemblyFormat = [{
+    $src `[` $offsets `]` `,` $dst `,` $barrier attr-dict `:` qualified(type($src)) `,` qualified(type($dst)) `,` qualified(type($offsets))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tilus_WaitBarrierOp : Tilus_Op<"wait_barrier"> {
+  let summary = "wait until the barrier's phase of the given parity completes";
+  let description = [{
+    Every thread waits (an `mbarrier.try_wait.parity` loop) until the phase
+    of parity `phase % 2` is complete: the current phase when the barrier is
+    in a phase of that parity, the preceding one otherwise (which returns at
+    once). Writes made before the arrivals of that phase (TMA copies among
+    them) are visible afterwards.
+
+    ```mlir
+    tilus.wait_barrier %bar, %phase : i32
+    ```
+  }];
+  let arguments = (ins Tilus_AnyBarrier:$barrier, AnySignlessInteger:$phase);
+  let assemblyFormat = "$barrier `,` $phase attr-dict `:` qualified(type($phase))";
+}
+
+def Tilus_ArriveBarrierOp : Tilus_Op<"arrive_barrier"> {
+  let summary = "every thread of the block arrives on the barrier once";
+  let description = [{
+    Each of the block's threads performs one `mbarrier.arrive` (release
+    semantics) on the current phase: a barrier that consumers release
+    expects the block's thread count as its arrivals.
+
+    ```mlir
+    tilus.arrive_barrier %bar
+    ```
+  }];
+  let arguments = (ins Tilus_AnyBarrier:$barrier);
+  let assemblyFormat = "$barrier attr-dict";
+}
+
 def Tilus_SyncOp : Tilus_Op<"sync"> {
   let summary = "a barrier for every thread of the block";
   let description = [{

@@ -77,6 +77,17 @@ def Tilus_SharedTensorType : Tilus_Type<"SharedTensor", "shared"> {
   }];
 }
 
+def Tilus_BarrierType : Tilus_Type<"Barrier", "barrier"> {
+  let summary = "An mbarrier in the block's shared memory";
+  let description = [{
+    `!tilus.barrier` is one 8-byte mbarrier object in shared memory (PTX
+    ISA "Parallel Synchronization and Communication Instructions: mbarrier"),
+    made by `tilus.alloc_barrier`. A phase completes when its expected
+    arrivals have arrived and the bytes of the TMA copies it tracks have
+    landed; threads wait for a phase by its parity.
+  }];
+}
+
 def Tilus_AnyTile : Type<CPred<"::llvm::isa<::tilus::TileType>($_self)">,
                          "register tile", "::tilus::TileType">;
 def Tilus_TileOrFloat : AnyTypeOf<[Tilus_AnyTile, F16, BF16, F32],
@@ -87,5 +98,10 @@ def Tilus_AnyGlobal : Type<CPred<"::llvm::isa<::tilus::GlobalTensorType>($_self)
 
 def Tilus_AnyShared : Type<CPred<"::llvm::isa<::tilus::SharedTensorType>($_self)">,
                            "shared tensor", "::tilus::SharedTensorType">;
+
+def Tilus_AnyBarrier
+    : Type<CPred<"::llvm::isa<::tilus::BarrierType>($_self)">, "mbarrier",
+           "::tilus::BarrierType">,
+      BuildableType<"::tilus::BarrierType::get($_builder.getContext())">;
 
 #endif // TILUS_TYPES_TD

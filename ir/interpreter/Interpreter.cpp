@@ -67,8 +67,25 @@ struct SharedTensor {
 };
 using SharedPtr = std::shared_ptr<SharedTensor>;
 
+/// An mbarrier: the arrivals each phase expects, those still pending in
+/// the current phase, and how many phases have completed (the current
+/// phase's parity is `completed % 2`).
+struct Barrier {
+  int64_t count = 1;
+  int64_t pending = 1;
+  uint64_t completed = 0;
+
+  void arrive() {
+    if (--pending == 0) {
+      ++completed;
+      pending = count;
+    }
+  }
+};
+using BarrierPtr = std::shared_ptr<Barrier>;
+
 using RtValue = std::variant<std::monostate, Scalar, BufferRef, TilePtr,
-                             GlobalTensor, SharedPtr>;
+                             GlobalTensor, SharedPtr, BarrierPtr>;
 
 //===----------------------------------------------------------------------===//
 // Integer and float helpers shared by scalars and tile elements
@@ -457,7 +474,7 @@ private:
 
   LogicalResult runOp(Operation &op) {
     for (Type type : op.getResultTypes())
-      if (!isa<TileType, GlobalTensorType, SharedTensorType>(type) &&
+      if (!isa<TileType, GlobalTensorType, SharedTensorType, BarrierType>(type) &&
           !ScalarType::of(type).isSupported())
         return op.emitError("the interpreter does not support values of type ")
                << type;
@@ -615,6 +632,20 @@ private:
         .Case<LoadSharedOp>([&](auto o) { return runLoadShared(o); })
         .Case<StoreSharedOp>([&](auto o) { return runStoreShared(o); })
         .Case<CopyAsyncOp>([&](auto o) { return runCopyAsync(o); })
+        .Case<AllocBarrierOp>([&](AllocBarrierOp o) {
+          auto barrier = std::make_shared<Barrier>();
+          barrier->count = barrier->pending = o.getCount();
+          env[o] = barrier;
+          return success();
+        })
+        .Case<CopyTmaOp>([&](auto o) { return runCopyTma(o); })
+        .Case<WaitBarrierOp>([&](auto o) { return runWaitBarrier(o); })
+        .Case<ArriveBarrierOp>([&](ArriveBarrierOp o) {
+          BarrierPtr barrier = std::get<BarrierPtr>(env.lookup(o.getBarrier()));
+          for (int64_t t = 0, n = getKernelNumThreads(o); t < n; ++t)
+            barrier->arrive();
+          return success();
+        })
         // Copies complete at once and one walk is every thread at once.
         .Case<CopyAsyncCommitOp, CopyAsyncWaitOp, SyncOp>(
             [](Operation *) { return success(); })
@@ -1144,6 +1175,51 @@ private:
       (*shared)->codes[i] = code;
     });
     return success(ok);
+  }
+
+  /// A TMA copy is a copy_async (zeros outside the tensor) that completes
+  /// at once, then the elected thread's one arrival on the barrier.
+  LogicalResult runCopyTma(CopyTmaOp op) {
+    FailureOr<SharedPtr> shared = liveShared(op, op.getDst());
+    if (failed(shared))
+      return failure();
+    GlobalTensor tensor = std::get<GlobalTensor>(env.lookup(op.getSrc()));
+    SmallVector<int64_t, 4> offsets = offsetValues(op.getOffsets());
+    unsigned bits = tensor.dtype.bitWidth();
+    bool ok = true;
+    forEachIndex((*shared)->shape, [&](ArrayRef<int64_t> index, int64_t i) {
+      int64_t linear = globalIndex(tensor, offsets, index);
+      uint64_t code = 0;
+      if (linear >= 0 && ok) {
+        if (!inBuffer(tensor, linear)) {
+          beyondBuffer(op, tensor, linear);
+          ok = false;
+          return;
+        }
+        code = normalize(tensor.dtype,
+                         getPacked(tensor.buffer.data, linear, bits));
+      }
+      (*shared)->codes[i] = code;
+    });
+    if (!ok)
+      return failure();
+    std::get<BarrierPtr>(env.lookup(op.getBarrier()))->arrive();
+    return success();
+  }
+
+  /// Every thread of the block runs this walk at once, so nothing arrives
+  /// while it waits: a wait for the current phase would hang on a device.
+  LogicalResult runWaitBarrier(WaitBarrierOp op) {
+    const Barrier &barrier =
+        *std::get<BarrierPtr>(env.lookup(op.getBarrier()));
+    uint64_t parity = scalar(op.getPhase()) & 1;
+    if (barrier.completed % 2 != parity)
+      return success();
+    return op.emitError("waits for the barrier's phase of parity ")
+           << parity << ", its current phase, which has " << barrier.pending
+           << " of its " << barrier.count
+           << " arrivals still pending: nothing arrives before the wait, so "
+              "it would never complete";
   }
 
   //===--- Tile instructions ---------------------------------------------===//

@@ -26,7 +26,9 @@
 // tensor's extents and stores drop such elements; a tensor element beyond
 // the buffer's bytes is an error. Shared tensors are per-block arrays;
 // asynchronous copies complete at once, so commit, wait and sync do
-// nothing.
+// nothing. A TMA copy completes at once too and arrives on its mbarrier; an
+// mbarrier counts arrivals and completed phases, and a wait for a phase
+// that has not completed is an error (a device would hang).
 //
 //===----------------------------------------------------------------------===//
 

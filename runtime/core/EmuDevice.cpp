@@ -4,6 +4,7 @@
 
 #include "runtime/core/Ptx.h"
 #include "runtime/emu/Emulator.h"
+#include "runtime/emu/TensorMap.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -63,6 +64,22 @@ public:
     return DevicePtr(*p);
   }
   Status free(DevicePtr ptr) override { return emu.free(ptr); }
+  Status encodeTensorMapTiled(void *tensorMap, uint32_t dataType,
+                              uint32_t rank, DevicePtr globalAddress,
+                              const uint64_t *globalDim,
+                              const uint64_t *globalStrides,
+                              const uint32_t *boxDim,
+                              const uint32_t *elementStrides,
+                              uint32_t interleave, uint32_t swizzle,
+                              uint32_t l2Promotion,
+                              uint32_t oobFill) override {
+    return emu::encodeTensorMap(
+        tensorMap, emu::TensorMapDataType(dataType), rank, globalAddress,
+        globalDim, globalStrides, boxDim, elementStrides,
+        emu::TensorMapInterleave(interleave), emu::TensorMapSwizzle(swizzle),
+        emu::TensorMapL2Promotion(l2Promotion),
+        emu::TensorMapOobFill(oobFill));
+  }
   Status copyToDevice(DevicePtr dst, const void *src, uint64_t bytes) override {
     return emu.copyToDevice(dst, src, bytes);
   }

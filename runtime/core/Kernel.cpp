@@ -1,6 +1,7 @@
 //===- Kernel.cpp - Checked launches of kernels with their KernelInfo -----===//
 
 #include "runtime/core/Ptx.h"
+#include "runtime/core/TensorMaps.h"
 
 #include "ir/dtype/DType.h"
 #include "tilus/Runtime.h"
@@ -280,6 +281,15 @@ Kernel::marshal(const std::vector<Arg> &args) const {
       std::memcpy(b.data(), &code, b.size()); // little-endian host
     }
     bytes.push_back(std::move(b));
+  }
+  // The hidden tensor-map parameters of TMA copies come last.
+  if (!kernelInfo.tensorMaps.empty()) {
+    Expected<std::vector<std::vector<uint8_t>>> maps =
+        buildTensorMaps(*dev, kernelInfo, args);
+    if (!maps)
+      return maps.takeError();
+    for (std::vector<uint8_t> &map : *maps)
+      bytes.push_back(std::move(map));
   }
   return bytes;
 }

@@ -305,6 +305,27 @@ bool readParam(const Value &v, ParamInfo &p, const std::string &path,
   return true;
 }
 
+bool readTensorMap(const Value &v, TensorMapInfo &t, const std::string &path,
+                   std::string &error) {
+  if (v.kind != Value::Kind::Object) {
+    error = path + " is not an object";
+    return false;
+  }
+  Fields f{v, path, error};
+  const Value *box = f.need("box", Value::Kind::Array);
+  if (!f.integer("param", t.param) || !f.str("dtype", t.dtype) || !box ||
+      !f.integer("swizzle", t.swizzle) || !f.str("fill", t.fill))
+    return false;
+  for (const Value &e : box->array) {
+    if (e.kind != Value::Kind::Int) {
+      error = path + ".box holds a non-integer";
+      return false;
+    }
+    t.box.push_back(e.integer);
+  }
+  return true;
+}
+
 bool readKernel(const Value &v, KernelInfo &k, const std::string &path,
                 std::string &error) {
   if (v.kind != Value::Kind::Object) {
@@ -344,6 +365,20 @@ bool readKernel(const Value &v, KernelInfo &k, const std::string &path,
       return false;
     }
     k.constants[name] = value.integer;
+  }
+  if (const Value *maps = v.get("tensorMaps")) {
+    if (maps->kind != Value::Kind::Array) {
+      error = path + ".tensorMaps is not an array";
+      return false;
+    }
+    for (size_t i = 0; i < maps->array.size(); ++i) {
+      TensorMapInfo t;
+      if (!readTensorMap(maps->array[i], t,
+                         path + ".tensorMaps[" + std::to_string(i) + "]",
+                         error))
+        return false;
+      k.tensorMaps.push_back(std::move(t));
+    }
   }
   return true;
 }
@@ -395,7 +430,25 @@ std::string tilus::toJson(const std::vector<KernelInfo> &kernels) {
       writeString(out, name);
       out += ": " + std::to_string(value);
     }
-    out += "}}";
+    out += "}";
+    if (!k.tensorMaps.empty()) {
+      out += ",\n   \"tensorMaps\": [";
+      for (size_t j = 0; j < k.tensorMaps.size(); ++j) {
+        const TensorMapInfo &t = k.tensorMaps[j];
+        out += j ? ", " : "";
+        out += "{\"param\": " + std::to_string(t.param) + ", \"dtype\": ";
+        writeString(out, t.dtype);
+        out += ", \"box\": [";
+        for (size_t d = 0; d < t.box.size(); ++d)
+          out += (d ? ", " : "") + std::to_string(t.box[d]);
+        out += "], \"swizzle\": " + std::to_string(t.swizzle) +
+               ", \"fill\": ";
+        writeString(out, t.fill);
+        out += "}";
+      }
+      out += "]";
+    }
+    out += "}";
   }
   out += "]}\n";
   return out;

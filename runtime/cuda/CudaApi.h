@@ -81,6 +81,13 @@ struct DriverApi {
   CUresult (*cuEventSynchronize)(CUevent);
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*cuEventDestroy)(CUevent);
+  /// cuTensorMapEncodeTiled (CUDA 12): CUtensorMap *, then its arguments
+  /// with the enums as their values; null where the driver lacks it.
+  CUresult (*cuTensorMapEncodeTiled)(void *, unsigned, unsigned, void *,
+                                     const unsigned long long *,
+                                     const unsigned long long *,
+                                     const unsigned *, const unsigned *,
+                                     unsigned, unsigned, unsigned, unsigned);
 };
 
 } // namespace tilus::cuda

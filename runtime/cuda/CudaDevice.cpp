@@ -122,6 +122,10 @@ const Driver &driver() {
     bind(a.cuEventSynchronize, "cuEventSynchronize");
     bind(a.cuEventElapsedTime, "cuEventElapsedTime");
     bind(a.cuEventDestroy, "cuEventDestroy_v2");
+    // Optional: only kernels with TMA copies need it.
+    a.cuTensorMapEncodeTiled =
+        reinterpret_cast<decltype(a.cuTensorMapEncodeTiled)>(
+            dlsym(lib, "cuTensorMapEncodeTiled"));
     if (!missing.empty()) {
       d.error = "NVIDIA driver not available: " + std::string(path) +
                 " lacks " + missing;
@@ -223,6 +227,28 @@ public:
         !s)
       return s;
     return DevicePtr(p);
+  }
+  Status encodeTensorMapTiled(void *tensorMap, uint32_t dataType,
+                              uint32_t rank, DevicePtr globalAddress,
+                              const uint64_t *globalDim,
+                              const uint64_t *globalStrides,
+                              const uint32_t *boxDim,
+                              const uint32_t *elementStrides,
+                              uint32_t interleave, uint32_t swizzle,
+                              uint32_t l2Promotion,
+                              uint32_t oobFill) override {
+    if (!api().cuTensorMapEncodeTiled)
+      return Status::error("the NVIDIA driver lacks cuTensorMapEncodeTiled "
+                           "(CUDA 12 or later is needed for TMA)");
+    static_assert(sizeof(unsigned long long) == sizeof(uint64_t));
+    return check(api().cuTensorMapEncodeTiled(
+                     tensorMap, dataType, rank,
+                     reinterpret_cast<void *>(globalAddress),
+                     reinterpret_cast<const unsigned long long *>(globalDim),
+                     reinterpret_cast<const unsigned long long *>(globalStrides),
+                     boxDim, elementStrides, interleave, swizzle, l2Promotion,
+                     oobFill),
+                 "cuTensorMapEncodeTiled");
   }
   Status free(DevicePtr ptr) override {
     bind();

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/core/OutputFile.h"
+#include "runtime/core/TensorMaps.h"
 #include "runtime/emu/Emulator.h"
 #include "runtime/emu/Float.h"
 #include "runtime/emu/TensorMap.h"
@@ -73,7 +74,9 @@ its grid expressions on the --arg values, the block and
 the dynamic shared memory; --grid, --block and --smem
 override them. The arguments are checked against the
 signature: dtypes of scalars, buffer sizes from the shapes,
-divisibility facts)",
+divisibility facts. The tensor maps of TMA copies (hidden
+parameters after the kernel's own) are built from the
+tensor arguments: give only the kernel's own --arg)",
        "a metadata file (tilusc --metadata)"},
       {kGrid, "grid", Value::Required, "X[,Y[,Z]]",
        "grid dimensions in CTAs (required)",
@@ -507,10 +510,17 @@ int main(int argc, char **argv) {
   if (!kernel)
     return fail(kernel.error().message());
   const auto &params = kernel->params();
-  if (argTexts.size() != params.size())
+  // The tensor maps of TMA copies (hidden, last) are built from the
+  // metadata, not given on the command line.
+  size_t hidden = info ? info->tensorMaps.size() : 0;
+  if (argTexts.size() + hidden != params.size())
     return fail("kernel '" + kernelName + "' takes " +
-                std::to_string(params.size()) + " parameters, " +
-                std::to_string(argTexts.size()) + " --arg given");
+                std::to_string(params.size() - std::min(hidden, params.size())) +
+                " parameters" +
+                (hidden ? " (and " + std::to_string(hidden) +
+                              " tensor maps built from them)"
+                        : std::string()) +
+                ", " + std::to_string(argTexts.size()) + " --arg given");
 
   std::vector<Arg> args(argTexts.size());
   for (size_t i = 0; i < argTexts.size(); ++i) {
@@ -614,6 +624,7 @@ int main(int argc, char **argv) {
                   std::to_string(params[i].size) + " bytes, the argument is " +
                   std::to_string(arg.bytes.bytes.size()));
   }
+  std::vector<std::vector<uint8_t>> tensorMaps;
   if (info) {
     // The metadata's view of the same launch: the kernel's checks, then
     // whatever the command line did not set.
@@ -623,6 +634,11 @@ int main(int argc, char **argv) {
       checked.push_back(a.checked);
     if (tilus::Status s = checker.check(checked); !s)
       return fail(s.message());
+    tilus::Expected<std::vector<std::vector<uint8_t>>> maps =
+        tilus::buildTensorMaps(dev, *info, checked);
+    if (!maps)
+      return fail(maps.error().message());
+    tensorMaps = std::move(*maps);
     if (!haveGrid) {
       tilus::Expected<tilus::Dim3> g = checker.grid(checked);
       if (!g)
@@ -646,6 +662,8 @@ int main(int argc, char **argv) {
   std::vector<std::vector<uint8_t>> pb;
   for (auto &a : args)
     pb.push_back(a.bytes.bytes);
+  for (auto &map : tensorMaps)
+    pb.push_back(map);
   auto loaded = dev.loadModule(text, file);
   if (!loaded)
     return fail(loaded.error().message());

@@ -428,6 +428,63 @@ func.func @copy_async_element(%p: !llvm.ptr<1>, %m: i32) {
 
 // -----
 
+// copy_tma writes a box TMA can write: row-major, with TMA's swizzles.
+func.func @copy_tma_layout(%p: !llvm.ptr<1>, %m: i32) {
+  %a = tilus.global_view %p[%m] : !llvm.ptr<1>, i32 -> !tilus.global<?x64xf16>
+  %bar = tilus.alloc_barrier 1 : !tilus.barrier
+  %s = tilus.alloc_shared : !tilus.shared<64x64xf16, #tilus.shared_layout<"shared(64,64).column_major()">>
+  // expected-error @+1 {{'tilus.copy_tma' op cannot write shared tensor '!tilus.shared<64x64xf16, #tilus.shared_layout<"shared(64,64).column_major()">>': TMA writes a row-major box, unswizzled or with swizzle(S, 3, 3) for S = 1, 2, 3 (its 32, 64 and 128-byte swizzles)}}
+  "tilus.copy_tma"(%a, %m, %m, %s, %bar) : (!tilus.global<?x64xf16>, i32, i32, !tilus.shared<64x64xf16, #tilus.shared_layout<"shared(64,64).column_major()">>, !tilus.barrier) -> ()
+  return
+}
+
+// -----
+
+// copy_tma reads a kernel parameter whose rows start 16-byte aligned.
+func.func @copy_tma_stride(%p: !llvm.ptr<1>, %m: i32, %k: i32) {
+  %a = tilus.global_view %p[%m, %k] : !llvm.ptr<1>, i32, i32 -> !tilus.global<?x?xf16>
+  %bar = tilus.alloc_barrier 1 : !tilus.barrier
+  %s = tilus.alloc_shared : !tilus.shared<64x64xf16>
+  // expected-error @+1 {{'tilus.copy_tma' op needs the rows of the global tensor to start 16-byte aligned (a TMA rule): its innermost extent must be a multiple of 8 elements of f16}}
+  "tilus.copy_tma"(%a, %m, %m, %s, %bar) : (!tilus.global<?x?xf16>, i32, i32, !tilus.shared<64x64xf16>, !tilus.barrier) -> ()
+  return
+}
+
+// -----
+
+// copy_tma moves elements of 8 to 64 bits.
+func.func @copy_tma_bits(%p: !llvm.ptr<1>, %m: i32) {
+  %a = tilus.global_view %p[%m] : !llvm.ptr<1>, i32 -> !tilus.global<?x64x!tilus.u4>
+  %bar = tilus.alloc_barrier 1 : !tilus.barrier
+  %s = tilus.alloc_shared : !tilus.shared<64x64x!tilus.u4>
+  // expected-error @+1 {{'tilus.copy_tma' op cannot write shared tensor '!tilus.shared<64x64x!tilus.u4>': TMA copies elements of 8, 16, 32 or 64 bits}}
+  "tilus.copy_tma"(%a, %m, %m, %s, %bar) : (!tilus.global<?x64x!tilus.u4>, i32, i32, !tilus.shared<64x64x!tilus.u4>, !tilus.barrier) -> ()
+  return
+}
+
+// -----
+
+// copy_tma keeps the rank.
+func.func @copy_tma_rank(%p: !llvm.ptr<1>, %m: i32) {
+  %a = tilus.global_view %p[%m] : !llvm.ptr<1>, i32 -> !tilus.global<?x64xf16>
+  %bar = tilus.alloc_barrier 1 : !tilus.barrier
+  %s = tilus.alloc_shared : !tilus.shared<64xf16>
+  // expected-error @+1 {{'tilus.copy_tma' op expects 2 offsets and a shared tensor of rank 2}}
+  "tilus.copy_tma"(%a, %m, %m, %s, %bar) : (!tilus.global<?x64xf16>, i32, i32, !tilus.shared<64xf16>, !tilus.barrier) -> ()
+  return
+}
+
+// -----
+
+// alloc_barrier expects 1 to 2^20 - 1 arrivals.
+func.func @alloc_barrier_count() {
+  // expected-error @+1 {{'tilus.alloc_barrier' op attribute 'count' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 1 whose maximum value is 1048575}}
+  %bar = tilus.alloc_barrier 0 : !tilus.barrier
+  return
+}
+
+// -----
+
 // copy_async_wait leaves 0..7 groups in flight.
 func.func @copy_async_wait_pending() {
   // expected-error @+1 {{'tilus.copy_async_wait' op attribute 'pending' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 0 whose maximum value is 7}}

@@ -292,6 +292,21 @@ func.func @copy_async(%ptr: !llvm.ptr<1>, %m: i32, %k: i32) attributes {tilus.ke
   return
 }
 
+// CHECK-LABEL: func.func @tma
+func.func @tma(%ptr: !llvm.ptr<1>, %m: i32, %k: i32 {tilus.divisibility = 8 : i64}) attributes {tilus.kernel, tilus.num_warps = 4 : i32, tilus.grid = ["1", "1", "1"]} {
+  %a = tilus.global_view %ptr[%m, %k] : !llvm.ptr<1>, i32, i32 -> !tilus.global<?x?xf16>
+  // CHECK: %[[B:.*]] = tilus.alloc_barrier 2 : !tilus.barrier
+  %bar = tilus.alloc_barrier 2 : !tilus.barrier
+  %s = tilus.alloc_shared : !tilus.shared<64x64xf16, #tilus.shared_layout<"shared(64,64).row_major().swizzle(3,3,3)">>
+  // CHECK: tilus.copy_tma %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}}, %[[B]] : !tilus.global<?x?xf16>, !tilus.shared<64x64xf16
+  "tilus.copy_tma"(%a, %m, %k, %s, %bar) : (!tilus.global<?x?xf16>, i32, i32, !tilus.shared<64x64xf16, #tilus.shared_layout<"shared(64,64).row_major().swizzle(3,3,3)">>, !tilus.barrier) -> ()
+  // CHECK: tilus.wait_barrier %[[B]], %{{.*}} : i32
+  tilus.wait_barrier %bar, %m : i32
+  // CHECK: tilus.arrive_barrier %[[B]]
+  tilus.arrive_barrier %bar
+  return
+}
+
 // CHECK-LABEL: func.func @print
 // CHECK-SAME: (%[[T:.*]]: !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>, %[[X:.*]]: i32, %[[U:.*]]: !tilus.u4)
 func.func @print(%t: !tilus.tile<32xf32, #tilus.layout<"spatial(32)">>, %x: i32, %u: !tilus.u4) attributes {tilus.kernel, tilus.num_warps = 1 : i32, tilus.grid = ["1", "1", "1"]} {

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/core/Ptx.h"
+#include "runtime/core/TensorMaps.h"
+#include "runtime/emu/TensorMap.h"
 #include "runtime/cuda/CudaDevice.h"
 #include "tilus/Runtime.h"
 
@@ -135,6 +137,15 @@ TEST(KernelInfoJsonTest, RoundTripsRandomKernels) {
         info.written = info.isGlobal && rng() % 2;
         k.params.push_back(info);
       }
+      for (unsigned t = rng() % 3; t > 0; --t) {
+        TensorMapInfo map;
+        map.param = rng() % 5;
+        map.dtype = rng() % 2 ? "bf16" : "f32";
+        for (unsigned d = 1 + rng() % 3; d > 0; --d)
+          map.box.push_back(1 + rng() % 256);
+        map.swizzle = (rng() % 2) * 128;
+        k.tensorMaps.push_back(map);
+      }
     }
     std::string text = toJson(kernels);
     std::vector<KernelInfo> back;
@@ -161,6 +172,85 @@ TEST(KernelInfoJson, MetadataWithoutWrittenCountsEveryTensorWritten) {
   text.replace(at, 15, "\"written\": 1");
   EXPECT_FALSE(fromJson(text, kernels, error));
   EXPECT_NE(error.find("written is not a boolean"), std::string::npos) << error;
+}
+
+// The hidden tensor-map parameters of a kernel, built on the emulator from
+// the tensor arguments: every field of the decoded map is the tensor's
+// (dimensions and box innermost first, packed byte strides), for random
+// shapes, boxes and swizzles.
+TEST(TensorMaps, BuildsTheMapOfEachTensorArgument) {
+  Expected<std::unique_ptr<Device>> d = createDevice("emu");
+  ASSERT_TRUE(d) << d.error().message();
+  Device &dev = **d;
+  std::mt19937 rng(11);
+  for (int round = 0; round < 50; ++round) {
+    int64_t m = 1 + rng() % 300, k = 8 * (1 + rng() % 40), l = 1 + rng() % 5;
+    KernelInfo info;
+    info.name = "k";
+    info.params = {{"x", true, "f16", {"l", "m", "k"}},
+                   {"y", true, "f32", {"m", "k"}},
+                   {"l", false, "i32", {}},
+                   {"m", false, "i32", {}},
+                   {"k", false, "i32", {}, 8}};
+    static const int kSwizzles[] = {0, 32, 64, 128};
+    int swizzle = kSwizzles[rng() % 4];
+    int64_t inner = swizzle ? swizzle / 2 : 8 * (1 + rng() % 8);
+    info.tensorMaps = {{0, "f16", {1, int64_t(1 + rng() % 64), inner}, swizzle},
+                       {1, "f32", {int64_t(1 + rng() % 256), 4}, 0}};
+    Expected<Buffer> x = Buffer::create(dev, uint64_t(l * m * k * 2));
+    Expected<Buffer> y = Buffer::create(dev, uint64_t(m * k * 4));
+    ASSERT_TRUE(x && y);
+    std::vector<Arg> args = {Arg::buffer(x->ptr()), Arg::buffer(y->ptr()),
+                             Arg::i32(int32_t(l)), Arg::i32(int32_t(m)),
+                             Arg::i32(int32_t(k))};
+    Expected<std::vector<std::vector<uint8_t>>> maps =
+        buildTensorMaps(dev, info, args);
+    ASSERT_TRUE(maps) << maps.error().message();
+    ASSERT_EQ(maps->size(), 2u);
+    alignas(64) uint8_t bytes[128];
+    std::copy(maps->at(0).begin(), maps->at(0).end(), bytes);
+    Expected<emu::TensorMap> a = emu::decodeTensorMap(bytes);
+    ASSERT_TRUE(a) << a.error().message();
+    EXPECT_EQ(a->globalAddress, x->ptr());
+    EXPECT_EQ(a->rank, 3u);
+    EXPECT_EQ(a->dataType, emu::TensorMapDataType::Float16);
+    EXPECT_EQ(a->globalDim[0], uint64_t(k));
+    EXPECT_EQ(a->globalDim[1], uint64_t(m));
+    EXPECT_EQ(a->globalDim[2], uint64_t(l));
+    EXPECT_EQ(a->strides[1], uint64_t(2 * k));
+    EXPECT_EQ(a->strides[2], uint64_t(2 * k * m));
+    EXPECT_EQ(a->boxDim[0], uint32_t(inner));
+    EXPECT_EQ(a->boxDim[1], uint32_t(info.tensorMaps[0].box[1]));
+    EXPECT_EQ(a->boxDim[2], 1u);
+    EXPECT_EQ(a->swizzle, swizzle == 0    ? emu::TensorMapSwizzle::None
+                          : swizzle == 32 ? emu::TensorMapSwizzle::B32
+                          : swizzle == 64 ? emu::TensorMapSwizzle::B64
+                                          : emu::TensorMapSwizzle::B128);
+    EXPECT_EQ(a->oobFill, emu::TensorMapOobFill::None);
+    std::copy(maps->at(1).begin(), maps->at(1).end(), bytes);
+    Expected<emu::TensorMap> b = emu::decodeTensorMap(bytes);
+    ASSERT_TRUE(b) << b.error().message();
+    EXPECT_EQ(b->globalAddress, y->ptr());
+    EXPECT_EQ(b->dataType, emu::TensorMapDataType::Float32);
+    EXPECT_EQ(b->globalDim[0], uint64_t(k));
+    EXPECT_EQ(b->strides[1], uint64_t(4 * k));
+    EXPECT_EQ(b->boxDim[1], uint32_t(info.tensorMaps[1].box[0]));
+  }
+  // The encoder's checks reach the caller, naming the parameter.
+  KernelInfo bad;
+  bad.name = "k";
+  bad.params = {{"x", true, "f16", {"m", "k"}},
+                {"m", false, "i32", {}},
+                {"k", false, "i32", {}}};
+  bad.tensorMaps = {{0, "f16", {8, 64}, 64}};
+  Expected<Buffer> x = Buffer::create(dev, 64 * 64 * 2);
+  ASSERT_TRUE(x);
+  Expected<std::vector<std::vector<uint8_t>>> maps = buildTensorMaps(
+      dev, bad, {Arg::buffer(x->ptr()), Arg::i32(64), Arg::i32(64)});
+  ASSERT_FALSE(maps);
+  EXPECT_NE(maps.error().message().find("parameter 'x': tensor map: "),
+            std::string::npos)
+      << maps.error().message();
 }
 
 /// vector_add (BLOCK = 256) loaded from its PTX and metadata on the emulator.

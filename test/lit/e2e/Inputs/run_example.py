@@ -70,6 +70,11 @@ def reference(kernel, args, consts):
         f16_out = args["c"].dtype == np.float16
         bound = 2.0 ** -10 if f16_out else 1e-5 * f["a"].shape[1]
         return {"c": f["a"] @ f["bt"].T}, bound
+    if kernel == "matmul_f16_sm90a":
+        # c = a @ bt^T through TMA and wgmma, with matmul_wgmma's bounds.
+        f16_out = args["c"].dtype == np.float16
+        bound = 2.0 ** -10 if f16_out else 1e-5 * f["a"].shape[1]
+        return {"c": f["a"] @ f["bt"].T}, bound
     if kernel == "transpose":
         return {"y": f["x"].T}, 0.0
     if kernel == "thread_index":
@@ -137,6 +142,10 @@ def main():
     command = ["tilus-run", ptx, "--kernel", kernel["name"], "--grid", grid,
                "--block", str(kernel["numThreads"]),
                "--smem", str(kernel["sharedBytes"])] + run_args
+    if kernel.get("tensorMaps"):
+        # tilus-run builds the hidden tensor maps of TMA copies from the
+        # metadata and the tensor arguments.
+        command += ["--metadata", meta]
     for name in expected:
         index = buffers[name][0]
         command += ["--dump", f"{index}:{os.path.join(workdir, name + '.out')}"]
