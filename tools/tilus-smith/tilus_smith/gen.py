@@ -129,7 +129,13 @@ class Generator:
         self.m = self.rng.randint(1, 80)
         self.n = self.rng.randint(1, 160)
         self.n_div = None
-        if self.rng.random() < 0.15:
+        # Programs with TMA copies (sm_90 and sm_90a only): rows of the
+        # global tensors start 16-byte aligned, so n is a multiple of 16.
+        self.tma = self.rng.random() < 0.12
+        if self.tma:
+            self.n_div = 16
+            self.n = max(16, self.n - self.n % 16)
+        elif self.rng.random() < 0.15:
             self.n_div = self.rng.choice([2, 4, 8])
             self.n = max(self.n_div, self.n - self.n % self.n_div)
         self.max_err = 0.0
@@ -462,6 +468,8 @@ class Generator:
         ops += [(self.s_if, 2)]
         if self.loop_depth == 0 and self.in_branch == 0:
             ops += [(self.s_atomic, 0.3), (self.s_print, 0.2)]
+            if self.tma:
+                ops += [(self.s_tma, 4)]
         fns, ws = zip(*ops)
         for _ in range(10):
             fn = r.choices(fns, weights=ws)[0]
@@ -1181,6 +1189,71 @@ class Generator:
             acc.scale = 2.0 ** 31
         return [acc]
 
+    def s_tma(self, scope, lines):
+        """A box of a global input copied into shared memory by the TMA unit
+        (copy_tma on an mbarrier, wait_barrier), read back; sometimes a
+        second box onto the same barrier, or a second phase after a sync()
+        that refills the tensor. Boxes overhang the tensor's edges (TMA
+        fills zeros there)."""
+        r = self.rng
+        dtype = r.choice(ARITH)
+        ebytes = WIDTH[dtype] // 8
+        cols = r.choice([c for c in (4, 8, 16, 32, 64, 128)
+                         if (c * ebytes) % 16 == 0 and c * ebytes <= 256])
+        rows = r.choice([1, 2, 3, 8, 16, 24, 32])
+        if rows * cols > 2048:
+            rows = max(1, 2048 // cols)
+        R, C = self.dim_for(rows), self.dim_for(cols)
+        g = self.input_tensor(dtype, 2)
+        s, b = self.fresh("s"), self.fresh("bar")
+        row_bytes = cols * ebytes
+        lay = f"shared({R.text}, {C.text}).row_major()"
+        if row_bytes in (32, 64, 128) and r.random() < 0.6:
+            bits = {32: 1, 64: 2, 128: 3}[row_bytes]
+            base = {1: 4, 2: 3, 4: 2, 8: 1}[ebytes]
+            lay += f".swizzle({bits}, {base}, 3)"
+            self.features.add("tma-swizzle")
+        two = r.random() < 0.3
+        lines.append(f"{s}: {lay} = alloc_shared({dtype}, [{R.text}, "
+                     f"{C.text}]);")
+        tensors = [s]
+        if two:
+            # a second box onto the same barrier, which then expects two
+            # arrivals per phase, into a tensor of its own
+            s2 = self.fresh("s")
+            lines.append(f"{s2}: {lay} = alloc_shared({dtype}, [{R.text}, "
+                         f"{C.text}]);")
+            tensors.append(s2)
+        lines.append(f"{b} = alloc_barrier({len(tensors)});")
+
+        def offsets():
+            row = self.row_offset(R)
+            col = r.choice(["0", "0", str(cols), f"n - {cols // 2}",
+                            f"-{max(1, cols // 4)}"])
+            return f"[{row}, {col}]"
+        out = []
+        phases = 2 if r.random() < 0.35 else 1
+        scale = 1.0 if is_float(dtype) else float(2 ** (WIDTH[dtype] - 1))
+        for phase in range(phases):
+            if phase:
+                # every thread is done reading before the boxes are refilled
+                lines.append("sync();")
+            for t in tensors:
+                lines.append(f"copy_tma({g}, {offsets()}, {t}, {b});")
+            lines.append(f"wait_barrier({b}, {phase});")
+            for t in tensors:
+                v = Val(self.fresh(), dtype, (R, C), scale=scale)
+                v.nonan = True
+                lines.append(f"{v.name} = load_shared({t}, [0, 0], "
+                             f"[{R.text}, {C.text}]);")
+                out.append(v)
+        self.features.add("tma")
+        if phases == 2:
+            self.features.add("tma-two-phases")
+        if two:
+            self.features.add("tma-two-copies")
+        return out
+
     def s_atomic(self, scope, lines):
         name = "counter"
         if not any(o[0] == name for o in self.outputs):
@@ -1426,6 +1499,8 @@ class Generator:
         args += ["m: i32", f"n: i32{ndiv}"]
         head = [f"// tilus-smith seed {self.seed}",
                 f"// SHAPE: m={self.m},n={self.n}"]
+        if self.tma:
+            head.append("// ARCHS: sm_90a")
         tol = self.tolerance()
         if tol:
             head.append(f"// TOLERANCE: {tol}")

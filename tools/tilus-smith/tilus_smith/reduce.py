@@ -256,12 +256,15 @@ class Reducer:
 def defined(text):
     """False when the program reads a shared tensor that nothing writes
     before (its contents are undefined on a device, zeros in the
-    interpreter: a difference that is no bug), or drops a `sync()` the
+    interpreter: a difference that is no bug; a TMA copy's box counts as
+    written once a `wait_barrier` on its barrier follows), or drops a
+    `sync()` the
     generator put between a write of a shared tensor and a read of it, or
     between a read and the next write: without it threads race (within a
     warp too, where the race check sees no hazard), so the reduction would
     no longer be a valid program."""
     written, unsynced_writes, unsynced_reads = set(), set(), set()
+    tma_pending = {}
     for line in text.split("\n"):
         if re.search(r"\bsync\(\)", line):
             unsynced_writes.clear()
@@ -273,6 +276,14 @@ def defined(text):
         m = re.search(r"copy_async\(.*,\s*(\w+)\);", line)
         if m:
             targets.append(m.group(1))
+        m = re.search(r"copy_tma\(.*,\s*(\w+),\s*(\w+)\);", line)
+        if m:
+            targets.append(m.group(1))
+            tma_pending.setdefault(m.group(2), set()).add(m.group(1))
+        m = re.search(r"wait_barrier\((\w+),", line)
+        if m:
+            # the boxes copied onto this barrier have landed for every thread
+            unsynced_writes.difference_update(tma_pending.pop(m.group(1), ()))
         for name in targets:
             if name in unsynced_reads:
                 return False

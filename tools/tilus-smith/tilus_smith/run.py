@@ -135,6 +135,12 @@ def run_program(text, tilusc, workdir, timeout=60, seed=1,
     path = os.path.join(workdir, PROGRAM_NAME)
     with open(path, "w") as f:
         f.write(text)
+    # A program that needs a target (`// ARCHS: sm_90a`: TMA) runs on the
+    # requested targets it allows, or on its own when none is requested.
+    needed = header_value(text, "ARCHS")
+    if needed:
+        allowed = needed.split(",")
+        archs = tuple(a for a in archs if a in allowed) or tuple(allowed)
     ops, opcodes, remarks, patterns = set(), set(), set(), set()
     if collect:
         p = run_tool([tilusc, path, "--emit=tilus"], timeout)
