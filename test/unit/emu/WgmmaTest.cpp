@@ -606,9 +606,11 @@ TEST(EmuWgmma, PendingEightBitAndTransposedOperandsAreTracked) {
   std::mt19937 rng(91);
   for (Kind kind : {Kind::F8, Kind::I8, Kind::Trans}) {
     Case t;
+    // fp8: A from registers; transposed: B MN-major.
     do
       t = randomCase(rng, kind);
-    while (t.c.regA == false && kind == Kind::F8); // A from registers
+    while ((kind == Kind::F8 && !t.c.regA) ||
+           (kind == Kind::Trans && !t.c.transB));
     t.c.scaleD = true;
     unsigned last = t.c.n - 1, K = t.c.k;
     uint32_t byte =
