@@ -301,9 +301,16 @@ void Launch::retireBulk(uint32_t rec) {
 //===----------------------------------------------------------------------===//
 
 void Launch::wgmmaChunks(uint64_t desc, unsigned rows, unsigned rowBase,
-                         std::vector<uint32_t> &out) {
-  // K bytes 0-15 and 16-31 of a row are one 16-byte chunk each, in every
-  // layout (the swizzle moves whole chunks).
+                         bool mnMajor, std::vector<uint32_t> &out) {
+  // K-major: K bytes 0-15 and 16-31 of a row are one 16-byte chunk each, in
+  // every layout (the swizzle moves whole chunks). MN-major: the 16 bytes
+  // of 8 rows (from a multiple of 8) at one K are one chunk.
+  if (mnMajor) {
+    for (unsigned r = 0; r < rows; r += 8)
+      for (unsigned k = 0; k < 16; ++k)
+        out.push_back(wgmmaByteMN(desc, 2 * (rowBase + r), k) / 16);
+    return;
+  }
   for (unsigned r = 0; r < rows; ++r)
     for (unsigned b : {0u, 16u})
       out.push_back(wgmmaByte(desc, rowBase + r, b) / 16);
@@ -322,10 +329,10 @@ bool Launch::wgmmaIssued(Warp &w, const Instr &I) {
       p.aRegs.push_back(vecRegister(mod, oa, k));
   } else {
     wgmmaChunks(w.regs[size_t(oa.reg) * 32 + lane0], 16, 16 * (w.id % 4),
-                p.chunks);
+                wgmmaTransposed(I, false), p.chunks);
   }
   wgmmaChunks(w.regs[size_t(ob.reg) * 32 + lane0], unsigned(I.vec) * 8, 0,
-              p.chunks);
+              wgmmaTransposed(I, true), p.chunks);
   std::sort(p.chunks.begin(), p.chunks.end());
   p.chunks.erase(std::unique(p.chunks.begin(), p.chunks.end()), p.chunks.end());
   if (w.regOwner.empty())

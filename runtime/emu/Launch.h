@@ -700,17 +700,23 @@ private:
   bool execCpBulkTensor(Warp &w, const Instr &I, uint32_t mask);
 
   // Warpgroup matrix multiply (WgmmaOps.cpp) --------------------------------
-  /// Reads \p rows rows (from \p rowBase) of 16 elements of the K-major
-  /// shared-memory operand that matrix descriptor \p desc describes.
+  /// Reads \p rows rows (from \p rowBase) of the 32 bytes of K elements of
+  /// type \p t of the shared-memory operand that matrix descriptor \p desc
+  /// describes, K-major or (\p mnMajor) MN-major.
   bool wgmmaOperand(const Instr &I, Warp &w, int lane, uint64_t desc,
-                    unsigned rows, unsigned rowBase, FloatFormat fmt,
+                    unsigned rows, unsigned rowBase, Type t, bool mnMajor,
                     double *out);
   /// wgmma.mma_async: the warp's 16 rows of D.
   bool execWgmma(Warp &w, const Instr &I);
+  /// Whether wgmma \p I's B (\p b) or A operand is transposed (MN-major).
+  static bool wgmmaTransposed(const Instr &I, bool b);
 
-  /// The shared byte of row \p row, K byte \p b (0 to 31) of the operand
-  /// that matrix descriptor \p desc describes.
+  /// The shared byte of row \p row, K byte \p b (0 to 31) of the K-major
+  /// operand that matrix descriptor \p desc describes.
   static uint32_t wgmmaByte(uint64_t desc, unsigned row, unsigned b);
+  /// The shared byte of MN byte \p c, K index \p k (0 to 15) of the
+  /// MN-major operand that \p desc describes.
+  static uint32_t wgmmaByteMN(uint64_t desc, unsigned c, unsigned k);
 
   // Hazards of the asynchronous units (AsyncHazards.cpp); called only under
   // race detection ---------------------------------------------------------
@@ -742,9 +748,10 @@ private:
   /// The warp exited: its pending wgmma are reported and forgotten.
   bool wgmmaAtExit(Warp &w, const Instr &I);
   /// The 16-byte shared chunks a matrix descriptor's \p rows rows (from
-  /// \p rowBase) span, appended to \p out.
+  /// \p rowBase) span, K-major or (\p mnMajor, 16-bit elements) MN-major,
+  /// appended to \p out.
   static void wgmmaChunks(uint64_t desc, unsigned rows, unsigned rowBase,
-                          std::vector<uint32_t> &out);
+                          bool mnMajor, std::vector<uint32_t> &out);
 
   // Control flow and barriers (ControlOps.cpp) ------------------------------
   /// exit, or ret: lanes with no call frame exit, the others return.

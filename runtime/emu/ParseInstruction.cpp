@@ -35,7 +35,8 @@ Type typeByName(std::string_view s) {
       {"bf16x2", Type::BF16x2}, {"f32", Type::F32},
       {"f64", Type::F64},       {"pred", Type::Pred},
       {"e4m3x2", Type::E4m3x2}, {"e5m2x2", Type::E5m2x2},
-      {"u16x2", Type::U16x2},   {"s16x2", Type::S16x2}};
+      {"u16x2", Type::U16x2},   {"s16x2", Type::S16x2},
+      {"e4m3", Type::E4m3},     {"e5m2", Type::E5m2}};
   auto it = m.find(s);
   return it == m.end() ? Type::None : it->second;
 }

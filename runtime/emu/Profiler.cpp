@@ -147,10 +147,10 @@ void countClass(Counters &c, const Instr &I) {
 uint64_t mmaFlops(const Instr &I) {
   if (I.op == Op::WmmaMma)
     return 2ull * 16 * 16 * 16;
-  // wgmma m64nNk16 as each of the warpgroup's four warps executes it: its
-  // 16 rows of D.
+  // wgmma m64nNk16 or m64nNk32 as each of the warpgroup's four warps
+  // executes it: its 16 rows of D.
   if (I.op == Op::Wgmma)
-    return 2ull * 16 * (unsigned(I.vec) * 8) * 16;
+    return 2ull * 16 * (unsigned(I.vec) * 8) * (I.has(FK32) ? 32 : 16);
   unsigned k = I.sub == Sub::M16n8k8 ? 8 : I.sub == Sub::M16n8k16 ? 16 : 32;
   return 2ull * 16 * 8 * k;
 }

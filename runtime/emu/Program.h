@@ -145,6 +145,8 @@ enum class Type : uint8_t {
   E5m2x2, ///< Two f8 e5m2 (IEEE-like), in a b16.
   U16x2,  ///< Two u16 in a b32 (min, max; sm_90).
   S16x2,  ///< Two s16 in a b32 (min, max; sm_90).
+  E4m3,   ///< One f8 e4m3 (wgmma's A and B types).
+  E5m2,   ///< One f8 e5m2 (wgmma's A and B types).
 };
 
 inline unsigned typeBits(Type t) {
@@ -152,6 +154,8 @@ inline unsigned typeBits(Type t) {
   case Type::B8:
   case Type::U8:
   case Type::S8:
+  case Type::E4m3:
+  case Type::E5m2:
     return 8;
   case Type::B16:
   case Type::U16:
@@ -252,6 +256,7 @@ enum Flag : uint32_t {
   FNoComplete = 1u << 28, ///< mbarrier.arrive.noComplete
   FRead = 1u << 29,       ///< cp.async.bulk.wait_group.read
   FInc = 1u << 30,        ///< setmaxnreg.inc (else .dec)
+  FK32 = 1u << 31,        ///< wgmma .m64nNk32 (else .m64nNk16)
 };
 
 /// Sub-operations.

@@ -37,6 +37,8 @@ PROBES = {
     # sm_90a: wgmma on matrix descriptors of every layout, and A in registers.
     "wgmma": ("wgmma_probe", 25, 128, 25 * 128 * 64, "wgmma.ptx"),
     "wgmma_rega": ("wgmma_rega_probe", 5, 128, 5 * 128 * 32, "wgmma.ptx"),
+    # sm_90a: wgmma e4m3 x e5m2, .satfinite s8 x u8 and MN-major f16.
+    "wgmma_forms": ("wgmma_forms_probe", 1, 128, 128 * 96, "wgmma_forms.ptx"),
 }
 
 F16_ONE = 0x3C00
@@ -192,10 +194,36 @@ def make_wgmma_rega():
     return b"".join(wgmma_case(rng, None, lb) for lb in WGMMA_LAYOUTS)
 
 
+def make_wgmma_forms():
+    """wgmma_forms.ptx's input: each operand's region of the shared image
+    filled with codes of its type (any layout then reads only such codes),
+    then per thread 4 A words (s8) and 8 D words (s32, every other one near
+    INT32_MAX, so .satfinite clamps). The fp8 codes keep every sum exact
+    (e4m3 exponent fields 0-9, e5m2 0-17, subnormals included) and the f16
+    values are quarters, so the result is defined bit for bit."""
+    rng = random.Random(92)
+    img = bytearray(rng.getrandbits(8) for _ in range(7680))
+    for i in range(0, 2048):  # A e4m3
+        img[i] = rng.getrandbits(1) << 7 | rng.randrange(10) << 3 | rng.randrange(8)
+    for i in range(2048, 2560):  # B e5m2
+        img[i] = rng.getrandbits(1) << 7 | rng.randrange(18) << 2 | rng.randrange(4)
+    half = lambda v: struct.pack("<e", float(v))
+    for i in range(5120, 7680, 2):  # A and B f16
+        img[i:i + 2] = half(rng.randint(-8, 8) / 4)
+    words = []
+    for t in range(128):
+        words += [rng.getrandbits(32) for _ in range(4)]
+        for i in range(8):
+            d = 2**31 - 1 - rng.randrange(2**16) if i % 2 else rng.randrange(-2**20, 2**20)
+            words.append(d & 0xffffffff)
+    return bytes(img) + struct.pack("<%dI" % len(words), *words)
+
+
 MAKERS = {"mma": make_mma, "ldmatrix": make_ldmatrix, "cvt": make_cvt,
           "approx": make_approx, "divbar": make_words256, "vote": make_words256,
           "divsync": make_words256, "divmisc": make_words256,
-          "wgmma": make_wgmma, "wgmma_rega": make_wgmma_rega}
+          "wgmma": make_wgmma, "wgmma_rega": make_wgmma_rega,
+          "wgmma_forms": make_wgmma_forms}
 
 
 def run_probe(tool, name, device, out_path):

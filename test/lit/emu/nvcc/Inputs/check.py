@@ -221,6 +221,38 @@ def hopper_gemm():
           a.astype(np.float64) @ b.astype(np.float64).T, rtol=1e-5, atol=1e-4)
 
 
+def e4m3_values(codes):
+    """e4m3 codes as float64, by the format: bias 7, 3 fraction bits."""
+    c = codes.astype(np.int64)
+    e, f = (c >> 3) & 15, c & 7
+    v = np.where(e > 0, (1 + f / 8) * 2.0 ** (e - 7), f / 8 * 2.0 ** -6)
+    return np.where(c & 0x80, -v, v)
+
+
+def hopper_gemm8():
+    m, n, k = 128, 192, 256
+    grid = "%d,%d" % (n // 64, m // 64)
+    a = nonzero(rng.integers(-128, 128, (m, k)).astype(np.int8))
+    b = nonzero(rng.integers(-128, 128, (n, k)).astype(np.int8))
+    (c,) = run("gemm_s8", grid, "128",
+               [a.view(np.uint8), b.view(np.uint8), np.full(m * n, 7, np.int32),
+                "i32:%d" % n, "i32:%d" % k], [2])
+    check("gemm_s8", c.reshape(m, n),
+          a.astype(np.int64) @ b.astype(np.int64).T)
+    # e4m3 with exponent fields 5-9 (magnitudes 0.25 to 15): every partial
+    # sum of the 256 products is a multiple of 2^-10 under 2^14, exact in
+    # f32, so C is the exact product.
+    def codes(rows):
+        return (rng.integers(0, 2, (rows, k)) << 7 |
+                rng.integers(5, 10, (rows, k)) << 3 |
+                rng.integers(0, 8, (rows, k))).astype(np.uint8)
+    a8, b8 = codes(m), codes(n)
+    (c,) = run("gemm_e4m3", grid, "128",
+               [a8, b8, np.full(m * n, 7, np.float32), "i32:%d" % n,
+                "i32:%d" % k], [2])
+    check("gemm_e4m3", c.reshape(m, n).astype(np.float64),
+          e4m3_values(a8) @ e4m3_values(b8).T)
+
 def shuffle():
     n = 256
     v = nonzero(rng.integers(-1000, 1000, n).astype(np.int32))
