@@ -39,7 +39,10 @@
 //                      accumulator layout spatial(gm, gn).local(rm, rn) *
 //                      wgmma(n), the dot gets `tilus.wgmma`, and a and b
 //                      stay in shared memory (their loads keep the anchor
-//                      layout and go unused); otherwise,
+//                      layout and go unused); the same when b is such a
+//                      load and a is a register tile (no load_shared),
+//                      which is converted to the wgmma A fragments of the
+//                      accumulator tiling (A from registers); otherwise,
 //                      when the element types have an mma.sync
 //                      instruction (target/MmaInstructions.h: f16/bf16 into
 //                      f32, f16 into f16, i8/u8 into i32) and M, N, K are
@@ -725,12 +728,17 @@ private:
     TileType c = tileOf(dot.getC());
     RegisterLayout cLayout = c.getLayout().getLayout();
     int64_t k = tileOf(dot.getA()).getShape()[1];
-    // wgmma reads a and b from shared memory: only c's layout matters.
+    // wgmma reads b (and a, unless a is a register tile) from shared
+    // memory: c's layout decides, and a from registers follows it.
     std::optional<WgmmaPlan> wgmma = wgmmaPlan(dot, cLayout);
     if (!wgmma && !tileOf(dot.getResult()).getLayout())
       wgmma = wgmmaPlan(dot, std::nullopt);
     if (wgmma) {
       dot->setAttr(kWgmmaAttr, builder.getUnitAttr());
+      if (wgmma->aFromRegisters)
+        convertOperand(dot, 0, wgmma->aLayout,
+                       "a wgmma dot with a in registers needs a in the "
+                       "wgmma A fragments of its accumulator tiling");
       convertOperand(dot, 2, wgmma->layout,
                      "a wgmma dot accumulates in the wgmma accumulator "
                      "layout");
