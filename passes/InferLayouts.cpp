@@ -42,7 +42,10 @@
 //                      layout and go unused); the same when b is such a
 //                      load and a is a register tile (no load_shared),
 //                      which is converted to the wgmma A fragments of the
-//                      accumulator tiling (A from registers); otherwise,
+//                      accumulator tiling (A from registers; a global load
+//                      that reaches a only through single-use casts and
+//                      elementwise instructions with constant or scalar
+//                      other operands is loaded in them); otherwise,
 //                      when the element types have an mma.sync
 //                      instruction (target/MmaInstructions.h: f16/bf16 into
 //                      f32, f16 into f16, i8/u8 into i32) and M, N, K are
@@ -202,6 +205,7 @@ public:
         weakValues.insert(full.getResult());
     });
     seedMmaAccumulators();
+    seedRegisterOperandsA();
     if (!learning)
       seedCarriedConstants();
     if (failed(visitRegion(func.getBody())))
@@ -707,6 +711,46 @@ private:
           !tileOf(c).getLayout()) {
         assign(c, *layout);
         weakValues.erase(c);
+      }
+    });
+  }
+
+  /// For a wgmma dot with a from registers whose a is computed from one
+  /// global load through single-use casts and elementwise instructions (the
+  /// other operands constants or scalars), makes the load in the A fragment
+  /// layout, which those instructions then keep: a needs no conversion.
+  void seedRegisterOperandsA() {
+    func.walk([&](DotOp dot) {
+      std::optional<RegisterLayout> cLayout;
+      if (LayoutAttr attr = tileOf(dot.getC()).getLayout())
+        cLayout = attr.getLayout();
+      std::optional<WgmmaPlan> plan = wgmmaPlan(dot, cLayout);
+      if (!plan || !plan->aFromRegisters)
+        return;
+      Value value = dot.getA();
+      while (!tileOf(value).getLayout() && value.hasOneUse()) {
+        Operation *def = value.getDefiningOp();
+        if (!def)
+          return;
+        if (isa<LoadGlobalOp>(def)) {
+          if (unpinnedGlobalLoads.erase(value))
+            assign(value, plan->aLayout);
+          return;
+        }
+        if (!isa<AddOp, SubOp, MulOp, DivOp, MinOp, MaxOp, UnaryOp, CastOp>(
+                def))
+          return;
+        Value next;
+        for (Value operand : def->getOperands()) {
+          if (!tileOf(operand) || weakValues.contains(operand))
+            continue;
+          if (next)
+            return;
+          next = operand;
+        }
+        if (!next || tileOf(next).getShape() != tileOf(value).getShape())
+          return;
+        value = next;
       }
     });
   }
