@@ -221,11 +221,9 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
       return op.emitOpError("takes a from registers in layout ")
              << getLayout(op.getA().getType()).str()
              << ", not the wgmma A fragments " << plan->aLayout.str();
-    Value sharedA =
-        aRegisters
-            ? Value()
-            : rewriter.getRemappedValue(
-                  getWgmmaOperand(op.getA())->load.getSrc());
+    Value sharedA = aRegisters ? Value()
+                               : rewriter.getRemappedValue(
+                                     getWgmmaOperand(op.getA())->load.getSrc());
     Value sharedB =
         rewriter.getRemappedValue(getWgmmaOperand(op.getB())->load.getSrc());
     if ((!aRegisters && !sharedA) || !sharedB)
@@ -261,11 +259,10 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
     SmallVector<SmallVector<Value>> accs = accumulatorRegisters(
         rewriter, loc, c, f16, plan->quotient.numLocals(), tileLocals);
 
-    std::string text = "wgmma.mma_async.sync.aligned.m64n" +
-                       std::to_string(plan->n) + "k16." +
-                       plan->accumulator.name() + "." + plan->input.name() +
-                       "." + plan->input.name() + " " +
-                       registerList(registersPerTile) + ", ";
+    std::string text =
+        "wgmma.mma_async.sync.aligned.m64n" + std::to_string(plan->n) + "k16." +
+        plan->accumulator.name() + "." + plan->input.name() + "." +
+        plan->input.name() + " " + registerList(registersPerTile) + ", ";
     auto operand = [&](int64_t r) { return "$" + std::to_string(r); };
     int64_t next = registersPerTile;
     if (aRegisters) {
@@ -286,8 +283,7 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
         else
           inputs.push_back(descriptor(baseA, plan->a[i][s]));
         inputs.push_back(descriptor(baseB, plan->b[i][s]));
-        acc = emitTiedAsm(rewriter, loc, text, acc, registerType, kind,
-                          inputs);
+        acc = emitTiedAsm(rewriter, loc, text, acc, registerType, kind, inputs);
       }
     // An async dot with a in registers still waits for its group: the code
     // after it (the next iteration's a, in a loop) may write the registers

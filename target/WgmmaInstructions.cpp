@@ -247,10 +247,9 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
   bool aFromRegisters = !operandA;
   LoadSharedOp loadA = operandA ? operandA->load : LoadSharedOp(),
                loadB = operandB->load;
-  std::optional<std::vector<int64_t>> offA =
-                                          aFromRegisters
-                                              ? std::vector<int64_t>{0, 0}
-                                              : constantOffsets(loadA),
+  std::optional<std::vector<int64_t>> offA = aFromRegisters
+                                                 ? std::vector<int64_t>{0, 0}
+                                                 : constantOffsets(loadA),
                                       offB = constantOffsets(loadB);
   if (!offA || !offB) {
     reason = "a load_shared offset is not a constant";
@@ -337,10 +336,10 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
         std::optional<WgmmaDescriptor> da;
         if (!aFromRegisters)
           da = matchDescriptor(
-            [&](int64_t r, int64_t kk) {
-              return bytesAt(sharedA, operandA->transposed, m0 + r, ka + kk);
-            },
-            64, spanBytes(sharedA));
+              [&](int64_t r, int64_t kk) {
+                return bytesAt(sharedA, operandA->transposed, m0 + r, ka + kk);
+              },
+              64, spanBytes(sharedA));
         if (!aFromRegisters && !da) {
           reason = "a's shared layout " + sharedA.str() +
                    (operandA->transposed ? " (transposed)" : "") +

@@ -14,7 +14,8 @@
 // wgmma.mma_async", the figure "wgmma-64N16-D"): the m16n8 C fragment
 // repeated over N / 8 column blocks. As a layout:
 //
-//   wgmma(N) = spatial(4, 1).local(1, N / 8) * local(2, 1).spatial(8, 4).local(1, 2)
+//   wgmma(N) = spatial(4, 1).local(1, N / 8) * local(2, 1).spatial(8,
+//   4).local(1, 2)
 //
 // A dot's accumulator is spatial(gm, gn).local(rm, rn) * wgmma(N), possibly
 // replicated over warpgroups: gm x gn warpgroups split M x N, each issuing
