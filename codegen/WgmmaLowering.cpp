@@ -71,15 +71,15 @@ void emitAsm(OpBuilder &builder, Location loc, StringRef text) {
 
 /// Inline asm `text` whose first registers.size() operands are `registers`
 /// (of `type`, constraint `kind`), read and written, followed by `inputs`
-/// (64-bit). Returns the new registers.
+/// (64-bit, "l", or 32-bit, "r"). Returns the new registers.
 SmallVector<Value> emitTiedAsm(OpBuilder &builder, Location loc,
                                StringRef text, ArrayRef<Value> registers,
                                Type type, char kind, ValueRange inputs) {
   std::string constraints;
   for (size_t r = 0; r < registers.size(); ++r)
     constraints += std::string(r ? "," : "") + "=" + kind;
-  for (size_t i = 0; i < inputs.size(); ++i)
-    constraints += ",l";
+  for (Value input : inputs)
+    constraints += input.getType().isInteger(32) ? ",r" : ",l";
   for (size_t r = 0; r < registers.size(); ++r)
     constraints += "," + std::to_string(r);
   if (registers.empty())
@@ -152,9 +152,14 @@ std::string describePlan(const WgmmaPlan &plan, DotOp op) {
             " warpgroups)";
   text += ", " + std::to_string(rm) + "x" + std::to_string(rn) +
           " instructions per warpgroup and k-step, " +
-          std::to_string(plan.kSteps) + " k-steps, a by descriptor (" +
-          plan.a[0][0].describe() + "), b by descriptor (" +
-          plan.b[0][0].describe() + ")";
+          std::to_string(plan.kSteps) + " k-steps, " +
+          (plan.aFromRegisters
+               ? std::string("a from registers")
+               : "a by descriptor (" + plan.a[0][0].describe() + ")") +
+          ", b by descriptor (" + plan.b[0][0].describe() + ")";
+  if (plan.aFromRegisters && op.getAsync())
+    text += ", waits for its group (a's registers stay read until it "
+            "completes)";
   return text;
 }
 
@@ -211,14 +216,33 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
                                                groupOffset(deltas));
       return rewriter.create<arith::ShRUIOp>(loc, address, constant(i64, 4));
     };
-    Value sharedA =
-        rewriter.getRemappedValue(getWgmmaOperand(op.getA())->load.getSrc());
+    bool aRegisters = plan->aFromRegisters;
+    if (aRegisters && getLayout(op.getA().getType()) != plan->aLayout)
+      return op.emitOpError("takes a from registers in layout ")
+             << getLayout(op.getA().getType()).str()
+             << ", not the wgmma A fragments " << plan->aLayout.str();
+    Value sharedA = aRegisters ? Value()
+                               : rewriter.getRemappedValue(
+                                     getWgmmaOperand(op.getA())->load.getSrc());
     Value sharedB =
         rewriter.getRemappedValue(getWgmmaOperand(op.getB())->load.getSrc());
-    if (!sharedA || !sharedB)
+    if ((!aRegisters && !sharedA) || !sharedB)
       return rewriter.notifyMatchFailure(op, "shared tensors not lowered");
-    Value baseA = descriptorBase(sharedA, plan->aDelta);
+    Value baseA = aRegisters ? Value() : descriptorBase(sharedA, plan->aDelta);
     Value baseB = descriptorBase(sharedB, plan->bDelta);
+    // A from registers: the fragment of tile i at k-step s as four b32
+    // registers, two f16/bf16 each (local 2j in the low half).
+    auto fragmentA = [&](int64_t i, int64_t s) {
+      const std::vector<int64_t> &locals = plan->aLocals[i][s];
+      SmallVector<Value> registers;
+      for (size_t j = 0; j < locals.size(); j += 2) {
+        Value pair = rewriter.create<vector::ShuffleOp>(
+            loc, adaptor.getA(), adaptor.getA(),
+            ArrayRef<int64_t>{locals[j], locals[j + 1]});
+        registers.push_back(rewriter.create<LLVM::BitcastOp>(loc, i32, pair));
+      }
+      return registers;
+    };
     auto descriptor = [&](Value base, const WgmmaDescriptor &d) -> Value {
       return rewriter.create<arith::AddIOp>(loc, base,
                                             constant(i64, int64_t(d.encode())));
@@ -235,20 +259,36 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
     SmallVector<SmallVector<Value>> accs = accumulatorRegisters(
         rewriter, loc, c, f16, plan->quotient.numLocals(), tileLocals);
 
-    std::string text = "wgmma.mma_async.sync.aligned.m64n" +
-                       std::to_string(plan->n) + "k16." +
-                       plan->accumulator.name() + "." + plan->input.name() +
-                       "." + plan->input.name() + " " +
-                       registerList(registersPerTile) + ", $" +
-                       std::to_string(registersPerTile) + ", $" +
-                       std::to_string(registersPerTile + 1) + ", 1, 1, 1, 0, 0;";
+    std::string text =
+        "wgmma.mma_async.sync.aligned.m64n" + std::to_string(plan->n) + "k16." +
+        plan->accumulator.name() + "." + plan->input.name() + "." +
+        plan->input.name() + " " + registerList(registersPerTile) + ", ";
+    auto operand = [&](int64_t r) { return "$" + std::to_string(r); };
+    int64_t next = registersPerTile;
+    if (aRegisters) {
+      // {a0, a1, a2, a3}, b-desc, scale-d, imm-scale-a, imm-scale-b,
+      // imm-trans-b.
+      text += "{" + operand(next) + ", " + operand(next + 1) + ", " +
+              operand(next + 2) + ", " + operand(next + 3) + "}, " +
+              operand(next + 4) + ", 1, 1, 1, 0;";
+    } else {
+      text += operand(next) + ", " + operand(next + 1) + ", 1, 1, 1, 0, 0;";
+    }
     emitAsm(rewriter, loc, "wgmma.fence.sync.aligned;");
     for (int64_t s = 0; s < plan->kSteps; ++s)
-      for (auto [i, acc] : llvm::enumerate(accs))
-        acc = emitTiedAsm(rewriter, loc, text, acc, registerType, kind,
-                          ValueRange{descriptor(baseA, plan->a[i][s]),
-                                     descriptor(baseB, plan->b[i][s])});
-    if (op.getAsync()) {
+      for (auto [i, acc] : llvm::enumerate(accs)) {
+        SmallVector<Value> inputs;
+        if (aRegisters)
+          inputs = fragmentA(int64_t(i), s);
+        else
+          inputs.push_back(descriptor(baseA, plan->a[i][s]));
+        inputs.push_back(descriptor(baseB, plan->b[i][s]));
+        acc = emitTiedAsm(rewriter, loc, text, acc, registerType, kind, inputs);
+      }
+    // An async dot with a in registers still waits for its group: the code
+    // after it (the next iteration's a, in a loop) may write the registers
+    // a was in, which the in-flight wgmma reads until it completes.
+    if (op.getAsync() && !aRegisters) {
       emitAsm(rewriter, loc, "wgmma.commit_group.sync.aligned;");
     } else {
       emitAsm(rewriter, loc,

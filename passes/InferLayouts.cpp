@@ -39,7 +39,13 @@
 //                      accumulator layout spatial(gm, gn).local(rm, rn) *
 //                      wgmma(n), the dot gets `tilus.wgmma`, and a and b
 //                      stay in shared memory (their loads keep the anchor
-//                      layout and go unused); otherwise,
+//                      layout and go unused); the same when b is such a
+//                      load and a is a register tile (no load_shared),
+//                      which is converted to the wgmma A fragments of the
+//                      accumulator tiling (A from registers; a global load
+//                      that reaches a only through single-use casts and
+//                      elementwise instructions with constant or scalar
+//                      other operands is loaded in them); otherwise,
 //                      when the element types have an mma.sync
 //                      instruction (target/MmaInstructions.h: f16/bf16 into
 //                      f32, f16 into f16, i8/u8 into i32) and M, N, K are
@@ -199,6 +205,7 @@ public:
         weakValues.insert(full.getResult());
     });
     seedMmaAccumulators();
+    seedRegisterOperandsA();
     if (!learning)
       seedCarriedConstants();
     if (failed(visitRegion(func.getBody())))
@@ -708,6 +715,46 @@ private:
     });
   }
 
+  /// For a wgmma dot with a from registers whose a is computed from one
+  /// global load through single-use casts and elementwise instructions (the
+  /// other operands constants or scalars), makes the load in the A fragment
+  /// layout, which those instructions then keep: a needs no conversion.
+  void seedRegisterOperandsA() {
+    func.walk([&](DotOp dot) {
+      std::optional<RegisterLayout> cLayout;
+      if (LayoutAttr attr = tileOf(dot.getC()).getLayout())
+        cLayout = attr.getLayout();
+      std::optional<WgmmaPlan> plan = wgmmaPlan(dot, cLayout);
+      if (!plan || !plan->aFromRegisters)
+        return;
+      Value value = dot.getA();
+      while (!tileOf(value).getLayout() && value.hasOneUse()) {
+        Operation *def = value.getDefiningOp();
+        if (!def)
+          return;
+        if (isa<LoadGlobalOp>(def)) {
+          if (unpinnedGlobalLoads.erase(value))
+            assign(value, plan->aLayout);
+          return;
+        }
+        if (!isa<AddOp, SubOp, MulOp, DivOp, MinOp, MaxOp, UnaryOp, CastOp>(
+                def))
+          return;
+        Value next;
+        for (Value operand : def->getOperands()) {
+          if (!tileOf(operand) || weakValues.contains(operand))
+            continue;
+          if (next)
+            return;
+          next = operand;
+        }
+        if (!next || tileOf(next).getShape() != tileOf(value).getShape())
+          return;
+        value = next;
+      }
+    });
+  }
+
   /// Like convertOperand, but an operand loaded from shared memory for this
   /// dot alone is loaded in `layout` directly (so it can use ldmatrix).
   void assignOrConvertOperand(DotOp dot, unsigned index,
@@ -725,12 +772,17 @@ private:
     TileType c = tileOf(dot.getC());
     RegisterLayout cLayout = c.getLayout().getLayout();
     int64_t k = tileOf(dot.getA()).getShape()[1];
-    // wgmma reads a and b from shared memory: only c's layout matters.
+    // wgmma reads b (and a, unless a is a register tile) from shared
+    // memory: c's layout decides, and a from registers follows it.
     std::optional<WgmmaPlan> wgmma = wgmmaPlan(dot, cLayout);
     if (!wgmma && !tileOf(dot.getResult()).getLayout())
       wgmma = wgmmaPlan(dot, std::nullopt);
     if (wgmma) {
       dot->setAttr(kWgmmaAttr, builder.getUnitAttr());
+      if (wgmma->aFromRegisters)
+        convertOperand(dot, 0, wgmma->aLayout,
+                       "a wgmma dot with a in registers needs a in the "
+                       "wgmma A fragments of its accumulator tiling");
       convertOperand(dot, 2, wgmma->layout,
                      "a wgmma dot accumulates in the wgmma accumulator "
                      "layout");

@@ -14,6 +14,11 @@ RegisterLayout tilus::wgmmaAccumulatorAtom(int64_t n) {
          layout::local({2, 1}).spatial({8, 4}).local({1, 2});
 }
 
+RegisterLayout tilus::wgmmaOperandAAtom() {
+  return layout::spatial({4, 1}) *
+         layout::columnLocal({2, 2}).spatial({8, 4}).local({1, 2});
+}
+
 uint64_t WgmmaDescriptor::encode() const {
   uint64_t mode = swizzle == 128 ? 1 : swizzle == 64 ? 2 : swizzle == 32 ? 3 : 0;
   return (uint64_t(start >> 4) & 0x3fff) |
@@ -145,6 +150,61 @@ std::optional<RegisterLayout> chooseLayout(int64_t m, int64_t n,
 
 } // namespace
 
+namespace {
+
+/// For A from registers: a's layout (the accumulator's warpgroup tiling
+/// reduced over N, all k-steps, the A atom) and where each instruction's
+/// fragment lies in it, checked at every element of every thread.
+LogicalResult planRegisterA(WgmmaPlan &plan, int64_t m, int64_t k,
+                            std::string &reason) {
+  auto rows = plan.quotient.reduce({1}, /*keepDims=*/true);
+  if (!rows) {
+    reason = "the accumulator tiling " + plan.quotient.str() +
+             " does not reduce over N";
+    return failure();
+  }
+  RegisterLayout atom = wgmmaOperandAAtom();
+  plan.aLayout = *rows * layout::local({1, plan.kSteps}) * atom;
+  if (plan.aLayout.shape() != std::vector<int64_t>{m, k}) {
+    reason = "a in registers would be " + plan.aLayout.str() +
+             ", not of the shape of a";
+    return failure();
+  }
+  int64_t locals = plan.quotient.numLocals();
+  int64_t threads = plan.quotient.numThreads() * kWarpgroupThreads;
+  plan.aLocals.assign(locals, {});
+  for (int64_t i = 0; i < locals; ++i) {
+    int64_t m0 = plan.quotient.map(0, i)[0] * 64;
+    for (int64_t s = 0; s < plan.kSteps; ++s) {
+      std::vector<int64_t> fragment;
+      for (int64_t l = 0; l < atom.numLocals(); ++l) {
+        std::vector<int64_t> rk = atom.map(0, l);
+        int64_t index[2] = {m0 + rk[0], 16 * s + rk[1]};
+        fragment.push_back(plan.aLayout.localIndexOf(index));
+      }
+      // Every thread must hold its fragment at these locals.
+      for (int64_t t = 0; t < threads; ++t) {
+        int64_t g = t / kWarpgroupThreads, lane = t % kWarpgroupThreads;
+        int64_t tileRow = plan.quotient.map(g, i)[0] * 64;
+        for (int64_t l = 0; l < atom.numLocals(); ++l) {
+          std::vector<int64_t> rk = atom.map(lane, l);
+          if (plan.aLayout.map(t, fragment[l]) !=
+              std::vector<int64_t>{tileRow + rk[0], 16 * s + rk[1]}) {
+            reason = "a's register layout " + plan.aLayout.str() +
+                     " does not hold each thread's A fragments at the same "
+                     "locals";
+            return failure();
+          }
+        }
+      }
+      plan.aLocals[i].push_back(std::move(fragment));
+    }
+  }
+  return success();
+}
+
+} // namespace
+
 FailureOr<WgmmaPlan>
 tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
                  const std::optional<RegisterLayout> &accumulator,
@@ -179,12 +239,17 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
   }
   std::optional<WgmmaOperand> operandA = getWgmmaOperand(dot.getA()),
                               operandB = getWgmmaOperand(dot.getB());
-  if (!operandA || !operandB) {
-    reason = "a and b are not both load_shared results (or their transposes)";
+  if (!operandB) {
+    reason = "b is no load_shared result (or its transpose)";
     return failure();
   }
-  LoadSharedOp loadA = operandA->load, loadB = operandB->load;
-  std::optional<std::vector<int64_t>> offA = constantOffsets(loadA),
+  // a from registers when it is no load_shared (or its transpose).
+  bool aFromRegisters = !operandA;
+  LoadSharedOp loadA = operandA ? operandA->load : LoadSharedOp(),
+               loadB = operandB->load;
+  std::optional<std::vector<int64_t>> offA = aFromRegisters
+                                                 ? std::vector<int64_t>{0, 0}
+                                                 : constantOffsets(loadA),
                                       offB = constantOffsets(loadB);
   if (!offA || !offB) {
     reason = "a load_shared offset is not a constant";
@@ -193,6 +258,8 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
   // The descriptors are computed from the layouts at every element read.
   for (auto [load, offsets] : {std::make_pair(loadA, *offA),
                                std::make_pair(loadB, *offB)}) {
+    if (!load)
+      continue;
     ArrayRef<int64_t> shape = load.getSrc().getType().getShape();
     ArrayRef<int64_t> extent = load.getResult().getType().getShape();
     for (size_t d = 0; d < 2; ++d)
@@ -202,7 +269,7 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
       }
   }
   // Offsets in the operand's own (m, k) or (k, n) order.
-  if (operandA->transposed)
+  if (operandA && operandA->transposed)
     std::swap((*offA)[0], (*offA)[1]);
   if (operandB->transposed)
     std::swap((*offB)[0], (*offB)[1]);
@@ -237,8 +304,13 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
     return failure();
   }
   plan.layout = *layout;
+  plan.aFromRegisters = aFromRegisters;
+  if (aFromRegisters && failed(planRegisterA(plan, m, k, reason)))
+    return failure();
 
-  SharedLayout sharedA = getSharedLayout(loadA.getSrc().getType());
+  SharedLayout sharedA = aFromRegisters
+                             ? SharedLayout()
+                             : getSharedLayout(loadA.getSrc().getType());
   SharedLayout sharedB = getSharedLayout(loadB.getSrc().getType());
   auto spanBytes = [](const SharedLayout &s) {
     return s.swizzle().isIdentity() ? 0 : s.swizzle().span() * 2;
@@ -261,12 +333,14 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
       int64_t m0 = (*offA)[0] + tile[0] * 64, n0 = (*offB)[1] + tile[1] * plan.n;
       for (int64_t s = 0; s < plan.kSteps; ++s) {
         int64_t ka = (*offA)[1] + 16 * s, kb = (*offB)[0] + 16 * s;
-        std::optional<WgmmaDescriptor> da = matchDescriptor(
-            [&](int64_t r, int64_t kk) {
-              return bytesAt(sharedA, operandA->transposed, m0 + r, ka + kk);
-            },
-            64, spanBytes(sharedA));
-        if (!da) {
+        std::optional<WgmmaDescriptor> da;
+        if (!aFromRegisters)
+          da = matchDescriptor(
+              [&](int64_t r, int64_t kk) {
+                return bytesAt(sharedA, operandA->transposed, m0 + r, ka + kk);
+              },
+              64, spanBytes(sharedA));
+        if (!aFromRegisters && !da) {
           reason = "a's shared layout " + sharedA.str() +
                    (operandA->transposed ? " (transposed)" : "") +
                    " is not a K-major wgmma layout at rows " +
@@ -290,6 +364,8 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
                    "core matrices)";
           return failure();
         }
+        if (aFromRegisters)
+          da = WgmmaDescriptor();
         if (g == 0) {
           plan.a[i].push_back(*da);
           plan.b[i].push_back(*db);
@@ -315,6 +391,10 @@ tilus::planWgmma(DotOp dot, const TargetInfo &target, int64_t numWarps,
     }
     plan.aDelta.push_back(deltaA);
     plan.bDelta.push_back(deltaB);
+  }
+  if (aFromRegisters) {
+    plan.a.clear();
+    plan.aDelta.clear();
   }
   return plan;
 }

@@ -14,7 +14,8 @@
 // wgmma.mma_async", the figure "wgmma-64N16-D"): the m16n8 C fragment
 // repeated over N / 8 column blocks. As a layout:
 //
-//   wgmma(N) = spatial(4, 1).local(1, N / 8) * local(2, 1).spatial(8, 4).local(1, 2)
+//   wgmma(N) = spatial(4, 1).local(1, N / 8) * local(2, 1).spatial(8,
+//   4).local(1, 2)
 //
 // A dot's accumulator is spatial(gm, gn).local(rm, rn) * wgmma(N), possibly
 // replicated over warpgroups: gm x gn warpgroups split M x N, each issuing
@@ -42,6 +43,19 @@
 // (the bank-conflict-free swizzles of docs/layouts.md) and column-major B of
 // the same K swizzled the same way are the usual forms.
 //
+// A from registers: when a is no `load_shared` (nor its transpose) but a
+// register tile (a cast, a product, a dequantisation), the plan takes A
+// from registers and only b needs a descriptor. Warp w % 4 of the warpgroup
+// holds rows 16 (w % 4) .. + 15 of each instruction's 64 x 16 A tile as the
+// mma.m16n8k16 A fragment (PTX ISA "wgmma-64N16-A"), four b32 registers of
+// two f16/bf16 each:
+//
+//   wgmmaA = spatial(4, 1) * column_local(2, 2).spatial(8, 4).local(1, 2)
+//
+// (the atom wgmma.m64k16.f16.a), and a's layout is the accumulator's
+// warpgroup tiling reduced over N, times local(1, kSteps), times wgmmaA: each
+// warpgroup holds the rows of its instruction tiles, all of K.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TILUS_TARGET_WGMMAINSTRUCTIONS_H
@@ -64,6 +78,11 @@ inline constexpr int64_t kWarpgroupThreads = 4 * kWarpSize;
 /// The accumulator fragment of wgmma.mma_async.m64nNk16 (see the file
 /// comment) as a layout over a 64 x n tile and 128 threads.
 RegisterLayout wgmmaAccumulatorAtom(int64_t n);
+
+/// The A fragment of wgmma.mma_async.m64nNk16 from registers (f16 or
+/// bf16), as a layout over a 64 x 16 tile and 128 threads: locals 2j, 2j + 1
+/// are register aj.
+RegisterLayout wgmmaOperandAAtom();
 
 /// A matrix descriptor's fields, in bytes; `start` is relative to the
 /// shared tensor's base address. `swizzle` is 0 (none), 32, 64 or 128.
@@ -93,6 +112,13 @@ struct WgmmaPlan {
   std::vector<std::vector<WgmmaDescriptor>> a, b;
   /// Byte offsets added to every start address of warpgroup g, for A and B.
   std::vector<int64_t> aDelta, bDelta;
+  /// A from registers: `a` and `aDelta` are empty, a must have the layout
+  /// `aLayout`, and aLocals[i][s] lists the 8 local indices (in the order of
+  /// wgmmaOperandAAtom's locals: registers a0..a3, two halves each) that
+  /// hold tile i's A fragment for k-step s, the same in every thread.
+  bool aFromRegisters = false;
+  RegisterLayout aLayout;
+  std::vector<std::vector<std::vector<int64_t>>> aLocals;
 
   /// "wgmma.m64n64k16 f16 x f16 -> f32".
   std::string describe() const;
@@ -100,9 +126,10 @@ struct WgmmaPlan {
 
 /// Plans `dot` as wgmma.mma_async for a kernel of `numWarps` warps on
 /// `target`: its element types (f16 or bf16 into f32, f16 into f16), K a
-/// multiple of 16, a and b `load_shared` results (or their transposes) at
-/// constant offsets whose
-/// shared layouts place every instruction's operand canonically. With
+/// multiple of 16, b a `load_shared` result (or its transpose) at constant
+/// offsets whose shared layout places every instruction's operand
+/// canonically, and a the same, or else any register tile (A from
+/// registers). With
 /// `accumulator`, the plan is for that layout (it must divide by a wgmma
 /// atom over the warpgroups); without, the plan chooses the layout. On
 /// failure `reason` says which rule failed.

@@ -45,6 +45,30 @@ TEST(WgmmaTest, CatalogAtomsAreTheAccumulatorAtom) {
             wgmmaAccumulatorAtom(64));
 }
 
+// The A fragment from registers is the PTX ISA's (figure wgmma-64N16-A):
+// register j of lane l of warp w holds row 16 w + l / 4 + 8 (j % 2),
+// columns 2 (l % 4) + 8 (j / 2) + {0, 1}, in locals 2j, 2j + 1; and it is the
+// catalog's atom for f16 and bf16.
+TEST(WgmmaTest, OperandAAtomIsTheIsaFragment) {
+  RegisterLayout atom = wgmmaOperandAAtom();
+  ASSERT_EQ(atom.shape(), (std::vector<int64_t>{64, 16}));
+  ASSERT_EQ(atom.numThreads(), 128);
+  ASSERT_EQ(atom.numLocals(), 8);
+  for (int64_t thread = 0; thread < 128; ++thread)
+    for (int64_t i = 0; i < 8; ++i) {
+      int64_t w = thread / 32, l = thread % 32, j = i / 2;
+      std::vector<int64_t> want = {16 * w + l / 4 + 8 * (j % 2),
+                                   2 * (l % 4) + 8 * (j / 2) + i % 2};
+      ASSERT_EQ(atom.map(thread, i), want)
+          << "thread " << thread << ", local " << i;
+    }
+  for (const char *name : {"wgmma.m64k16.f16.a", "wgmma.m64k16.bf16.a"}) {
+    const LayoutAtom *catalog = findLayoutAtom(name);
+    ASSERT_NE(catalog, nullptr) << name;
+    EXPECT_EQ(catalog->layout, atom) << name;
+  }
+}
+
 TEST(WgmmaTest, DescriptorFields) {
   struct Case {
     WgmmaDescriptor d;
