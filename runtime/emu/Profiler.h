@@ -37,7 +37,9 @@
 //   functions 18, warp shuffles and votes 24, mma 32, shared-memory loads and
 //   ldmatrix 30, global loads and atomics the GPU's DRAM latency). A
 //   cp.async group is ready a DRAM latency after its last copy issued, and
-//   cp.async.wait waits for the groups it lands. A wgmma.m64nNk16 runs on
+//   cp.async.wait waits for the groups it lands; a bulk copy lands a DRAM
+//   latency after it issues, and a successful mbarrier wait on its mbarrier
+//   is ready no earlier. A wgmma.m64nNk16 runs on
 //   the tensor cores for N / 2 cycles (the SM's dense rate), after the
 //   warp's previous wgmma; its accumulators are ready and its group
 //   complete when it ends, and wgmma.wait_group waits for the groups it
