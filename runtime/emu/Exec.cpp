@@ -327,10 +327,10 @@ Yield Launch::runWarp(Warp &w) {
       if (waiting)
         w.spinResumed = false;
       if (prof) {
-        // The mbarrier's own 8 bytes are a shared access of this
-        // instruction; a successful wait is ready when the bulk copies onto
-        // the mbarrier land.
-        prof->endMemory(I, w);
+        // The mbarrier's own accesses are not LSU requests of the next
+        // memory instruction; a successful wait is ready when the bulk
+        // copies onto the mbarrier land.
+        prof->dropAccesses();
         bool wait = I.sub == Sub::MbTryWait || I.sub == Sub::MbTestWait;
         if (wait && (mask & ~waiting))
           prof->mbarrierWaited(

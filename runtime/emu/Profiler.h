@@ -93,6 +93,9 @@ public:
   /// After a memory instruction: its recorded accesses become requests,
   /// sectors, wavefronts, and (for global loads) bytes in flight.
   void endMemory(const Instr &I, Warp &w);
+  /// After an mbarrier operation: its accesses of the mbarrier's 8 bytes are
+  /// not counted (they are not load or store requests).
+  void dropAccesses() { pending.clear(); }
   /// After a bulk copy (cp.async.bulk, the TMA's cp.async.bulk.tensor) onto
   /// the mbarrier at shared offset \p mbar: its global reads count as DRAM
   /// sectors (not as LSU requests: the copy unit is not the LSU), and the
