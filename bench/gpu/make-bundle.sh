@@ -88,14 +88,15 @@ hopper_kernel tma_128x128x64_w8 matmul_f16_sm90a.tl matmul_f16_sm90a sm_90a nk \
   -D BM=128 -D BN=128 -D W=8
 
 # The low-bit prefill matmuls for hopper_bench.py: NAME KERNEL ARCH W BM BN
-# BK WG. matmul_a16wx_wgmma (sm_90a, WG warpgroups) reads weights packed for
+# BK WG. matmul_a16wx_wgmma and matmul_a16wx_tma (its TMA + dot_async form;
+# sm_90a, WG warpgroups) read weights packed for
 # BN / WG columns; matmul_a16wx (mma.sync, WG 1) at the same BN x BK reads
 # the same packed weights as the one-warpgroup wgmma tile.
 echo "# NAME KERNEL ARCH W BM BN BK WG" > "$out/hopper/prefill.txt"
 prefill_kernel() {
   local name=$1 source=$2 kernel=$3 arch=$4 w=$5 bm=$6 bn=$7 bk=$8 wg=$9
   local wgflags=()
-  if [[ $kernel == matmul_a16wx_wgmma ]]; then wgflags=(-D "WG=$wg"); fi
+  if [[ $kernel != matmul_a16wx ]]; then wgflags=(-D "WG=$wg"); fi
   "$build/bin/tilusc" "$root/examples/$source" --arch="$arch" -D "W=$w" \
     -D G=128 -D "BM=$bm" -D "BN=$bn" -D "BK=$bk" "${wgflags[@]}" \
     -o "$out/hopper/$name.ptx" --metadata="$out/hopper/$name.json"
@@ -105,6 +106,8 @@ prefill_kernel a16wx_wgmma_u4_128x128x64_wg2 matmul_a16wx_sm90a.tl \
   matmul_a16wx_wgmma sm_90a u4 128 128 64 2
 prefill_kernel a16wx_wgmma_u4_64x128x64_wg1 matmul_a16wx_sm90a.tl \
   matmul_a16wx_wgmma sm_90a u4 64 128 64 1
+prefill_kernel a16wx_tma_u4_128x128x64_wg2 matmul_a16wx_sm90a_tma.tl \
+  matmul_a16wx_tma sm_90a u4 128 128 64 2
 prefill_kernel a16wx_mma_u4_64x128x64 matmul_a16wx.tl matmul_a16wx sm_80 \
   u4 64 128 64 1
 

@@ -326,6 +326,16 @@ Yield Launch::runWarp(Warp &w) {
       }
       if (waiting)
         w.spinResumed = false;
+      if (prof) {
+        // The mbarrier's own accesses are not LSU requests of the next
+        // memory instruction; a successful wait is ready when the bulk
+        // copies onto the mbarrier land.
+        prof->dropAccesses();
+        bool wait = I.sub == Sub::MbTryWait || I.sub == Sub::MbTestWait;
+        if (wait && (mask & ~waiting))
+          prof->mbarrierWaited(
+              I, w, addrOf(w, I.ops[1], __builtin_ctz(mask & ~waiting)));
+      }
       // Every other mbarrier operation is a shared-memory access; a lane
       // that waits for a phase lets the warps that complete it run.
       ++w.pc;
@@ -338,6 +348,8 @@ Yield Launch::runWarp(Warp &w) {
       if (!(I.op == Op::CpBulk ? execCpBulk(w, I, mask)
                                : execCpBulkTensor(w, I, mask)))
         return Yield::Error;
+      if (prof)
+        prof->endBulk(I, w, addrOf(w, I.ops[3], __builtin_ctz(mask)));
       madeProgress();
       ++w.pc;
       return Yield::Again;

@@ -511,7 +511,46 @@ void Profiler::barrierReleased(std::vector<Warp> &warps, uint32_t id) {
     }
 }
 
+void Profiler::endBulk(const Instr &I, Warp &w, uint64_t mbar) {
+  // Only the DRAM sector map sees the copy's global reads; its shared writes
+  // are the copy unit's, not LSU wavefronts.
+  for (const Access &a : pending) {
+    if (a.shared)
+      continue;
+    for (uint64_t s = a.addr / 32; s <= (a.addr + a.size - 1) / 32; ++s) {
+      auto [it, fresh] = sectors.try_emplace(s);
+      SectorState &st = it->second;
+      if (fresh)
+        st.cta = cta;
+      else if (st.cta != cta)
+        st.shared = true;
+      if (!st.state)
+        st.state = 1;
+    }
+  }
+  pending.clear();
+  (void)I;
+  auto &landed = bulkLanded[bulkKey(mbar)];
+  for (unsigned k = 0; k < gpus; ++k)
+    landed[k] = std::max(landed[k], w.clock[k] + dramCycles[k]);
+}
+
+void Profiler::mbarrierWaited(const Instr &I, Warp &w, uint64_t mbar) {
+  auto it = bulkLanded.find(bulkKey(mbar));
+  if (it == bulkLanded.end() || !I.nops)
+    return;
+  uint32_t regs[4];
+  for (unsigned n = operandRegs(I.ops[0], regs), r = 0; r < n; ++r)
+    for (unsigned k = 0; k < gpus; ++k) {
+      size_t at = size_t(regs[r]) * gpus + k;
+      double now = at < w.ready.size() ? w.ready[at] : 0.0;
+      setReadyAt(w, regs[r], k, std::max(now, it->second[k]));
+    }
+}
+
 void Profiler::ctaDone(std::vector<Warp> &warps) {
+  for (auto it = bulkLanded.begin(); it != bulkLanded.end();)
+    it = (it->first >> 24) == ctaLinear ? bulkLanded.erase(it) : std::next(it);
   std::array<double, kModelGpus> slowest{};
   for (Warp &w : warps) {
     for (unsigned k = 0; k < gpus; ++k)

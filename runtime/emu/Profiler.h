@@ -37,9 +37,11 @@
 //   functions 18, warp shuffles and votes 24, mma 32, shared-memory loads and
 //   ldmatrix 30, global loads and atomics the GPU's DRAM latency). A
 //   cp.async group is ready a DRAM latency after its last copy issued, and
-//   cp.async.wait waits for the groups it lands. A wgmma.m64nNk16 (f16/bf16)
-//   or m64nNk32 (8-bit types, at twice the f16 rate) runs on the tensor
-//   cores for N / 2 cycles (the SM's dense rate), after the
+//   cp.async.wait waits for the groups it lands; a bulk copy lands a DRAM
+//   latency after it issues, and a successful mbarrier wait on its mbarrier
+//   is ready no earlier. A wgmma.m64nNk16 (f16/bf16) or m64nNk32 (8-bit
+//   types, at twice the f16 rate) runs on the tensor cores for N / 2 cycles
+//   (the SM's dense rate), after the
 //   warp's previous wgmma; its accumulators are ready and its group
 //   complete when it ends, and wgmma.wait_group waits for the groups it
 //   completes. A barrier releases its
@@ -92,6 +94,18 @@ public:
   /// After a memory instruction: its recorded accesses become requests,
   /// sectors, wavefronts, and (for global loads) bytes in flight.
   void endMemory(const Instr &I, Warp &w);
+  /// After an mbarrier operation: its accesses of the mbarrier's 8 bytes are
+  /// not counted (they are not load or store requests).
+  void dropAccesses() { pending.clear(); }
+  /// After a bulk copy (cp.async.bulk, the TMA's cp.async.bulk.tensor) onto
+  /// the mbarrier at shared offset \p mbar: its global reads count as DRAM
+  /// sectors (not as LSU requests: the copy unit is not the LSU), and the
+  /// mbarrier's phase completes a DRAM latency after the warp's clock.
+  void endBulk(const Instr &I, Warp &w, uint64_t mbar);
+  /// mbarrier.try_wait or test_wait on the mbarrier at shared offset \p mbar
+  /// succeeded: its result (ops[0]) is ready no earlier than the bulk copies
+  /// onto that mbarrier land.
+  void mbarrierWaited(const Instr &I, Warp &w, uint64_t mbar);
   /// A cp.async group landed: its bytes are no longer in flight.
   void landed(Warp &w, uint64_t bytes);
   /// Barrier \p id releases its waiting warps: they go on at the clock of
@@ -104,7 +118,10 @@ public:
   Counters counters() const;
   /// The linear index of the CTA whose warps run next (its sampling group's,
   /// for DRAM sectors).
-  void setCta(uint64_t linear) { cta = uint32_t(linear / groupWidth); }
+  void setCta(uint64_t linear) {
+    cta = uint32_t(linear / groupWidth);
+    ctaLinear = linear;
+  }
   /// Only some CTAs run: counts are multiplied by \p s (CTAs / sampled),
   /// and they run in whole groups of \p width consecutive CTAs (grid
   /// columns): a DRAM sector touched by one group only counts as that
@@ -126,6 +143,14 @@ private:
   void setReady(Warp &w, uint32_t reg, double latency);
   /// Register \p reg of \p w is ready at \p cycle on GPU \p gpu.
   void setReadyAt(Warp &w, uint32_t reg, unsigned gpu, double cycle);
+  /// The mbarriers of the CTAs that run (CTAs take turns), by bulkKey:
+  /// when the latest bulk copy onto each lands, per GPU.
+  std::unordered_map<uint64_t, std::array<double, kModelGpus>> bulkLanded;
+  /// The key of the mbarrier at shared offset \p mbar of the running CTA.
+  uint64_t bulkKey(uint64_t mbar) const {
+    return (ctaLinear << 24) ^ (mbar & 0xffffff);
+  }
+  uint64_t ctaLinear = 0; ///< the running CTA's linear index
   unsigned gpus;                          ///< gpuSpecs().size()
   std::array<double, kModelGpus> dramCycles{};
   std::array<double, kModelGpus> pathSum{}, pathMax{};

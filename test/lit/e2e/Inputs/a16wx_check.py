@@ -2,14 +2,16 @@
 against an independent numpy reference.
 
   a16wx_check.py WORKDIR W=TYPE G=GROUP M,N,K [T=f16|bf16] [ZP=1] [TILE=BMxBNxBK]
-                 [KERNEL=sm90a [WG=1|2]] [PROFILE=GPU,...]
-  a16wx_check.py WORKDIR --matrix types|groups|full|sm90a
+                 [KERNEL=sm90a|sm90a-tma [WG=1|2]] [PROFILE=GPU,...]
+  a16wx_check.py WORKDIR --matrix types|groups|full|sm90a|sm90a-tma
 
 KERNEL=sm90a runs examples/matmul_a16wx_sm90a.tl (the wgmma prefill kernel,
 compiled for --arch=sm_90a) instead, under tilus-run --racecheck stop; it
 needs TILE and reads the same packed weights. With WG=2 (two warpgroups)
 the weights are packed for BN / 2 columns and each warpgroup dequantizes
-one of the block's two n-tiles. PROFILE=h100 also prints the emulator's
+one of the block's two n-tiles. KERNEL=sm90a-tma runs
+examples/matmul_a16wx_sm90a_tma.tl (the same kernel with TMA copies and
+dot_async) the same way. PROFILE=h100 also prints the emulator's
 profile of the launch (tilus-run --profile --gpu h100: exact counters,
 modelled time).
 
@@ -39,6 +41,8 @@ KERNELS = {
     "mma": ("matmul_a16wx.tl", "matmul_a16wx", []),
     "sm90a": ("matmul_a16wx_sm90a.tl", "matmul_a16wx_wgmma",
               ["--arch=sm_90a"]),
+    "sm90a-tma": ("matmul_a16wx_sm90a_tma.tl", "matmul_a16wx_tma",
+                  ["--arch=sm_90a"]),
 }
 MAX_FINITE = {"f16": 65504.0, "bf16": 3.3e38}
 
@@ -158,6 +162,8 @@ def run_case(work, w, group, m, n, k, t="f16", zp=False, tile=None,
         options += ["--profile", "--gpu", profile]
     if "arrivals" in names:
         options += ["--dump", f"{names.index('arrivals')}:{arrivals}"]
+    if kernel.get("tensorMaps"):  # tilus-run builds them from the metadata
+        options += ["--metadata", meta]
     subprocess.run(["tilus-run", ptx, "--kernel", kernel["name"],
                     "--grid", ",".join(map(str, grid)),
                     "--block", str(kernel["numThreads"]),
@@ -223,6 +229,10 @@ def matrix(kind):
     elif kind == "sm90a":  # matmul_a16wx_wgmma: every weight type
         for w in weight_types():
             cases.append((w, 128, 130, 256, 256, "f16", False))
+    elif kind == "sm90a-tma":  # matmul_a16wx_tma: the even widths (BK = 64)
+        for w in weight_types():
+            if bits_of(w) % 2 == 0:
+                cases.append((w, 128, 130, 256, 256, "f16", False))
     elif kind == "full":
         for w in weight_types():
             for g in (32, 64, 128):
@@ -240,7 +250,7 @@ def main():
         kind = sys.argv[3]
         for w, g, m, n, k, t, zp in matrix(kind):
             extra = {}
-            if kind == "sm90a":
+            if kind in ("sm90a", "sm90a-tma"):
                 # Packed tiles that give every thread whole 16-byte loads:
                 # BN / WG = 64 at BK = 64 for 4 | bits (two warpgroups
                 # splitting M), 128 at BK = 64 for 2 | bits (two splitting
@@ -250,7 +260,7 @@ def main():
                 tile, wg = (("128x128x64", 2) if bits % 4 == 0 else
                             ("64x256x64", 2) if bits % 2 == 0 else
                             ("64x128x128", 1))
-                extra = dict(tile=tile, wg=wg, kernel_kind="sm90a")
+                extra = dict(tile=tile, wg=wg, kernel_kind=kind)
             try:
                 ok &= run_case(os.path.join(work, "case"), w, g, m, n, k, t,
                                zp, **extra)
