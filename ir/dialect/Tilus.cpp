@@ -962,18 +962,24 @@ LogicalResult StoreSharedOp::verify() {
                               getOffsets().size());
 }
 
-LogicalResult CopyAsyncOp::verify() {
-  GlobalTensorType src = getSrc().getType();
-  SharedTensorType dst = getDst().getType();
-  if (getOffsets().size() != src.getRank() || dst.getRank() != src.getRank())
-    return emitOpError("expects ")
+/// The rank and element-type rules every global-to-shared box copy shares
+/// (copy_async, copy_tma).
+template <typename CopyOp> static LogicalResult verifyBoxCopy(CopyOp op) {
+  GlobalTensorType src = op.getSrc().getType();
+  SharedTensorType dst = op.getDst().getType();
+  if (op.getOffsets().size() != src.getRank() || dst.getRank() != src.getRank())
+    return op.emitOpError("expects ")
            << src.getRank() << " offsets and a shared tensor of rank "
            << src.getRank();
   if (src.getElementType() != dst.getElementType())
-    return emitOpError("element types of the global (")
+    return op.emitOpError("element types of the global (")
            << src.getElementType() << ") and shared (" << dst.getElementType()
            << ") tensors differ";
   return success();
+}
+
+LogicalResult CopyAsyncOp::verify() {
+  return verifyBoxCopy(*this);
 }
 
 std::optional<int64_t> tilus::getTmaSwizzleBytes(SharedTensorType shared,
@@ -1075,16 +1081,9 @@ std::optional<std::string> tilus::checkTmaGlobal(Value src) {
 }
 
 LogicalResult CopyTmaOp::verify() {
-  GlobalTensorType src = getSrc().getType();
+  if (failed(verifyBoxCopy(*this)))
+    return failure();
   SharedTensorType dst = getDst().getType();
-  if (getOffsets().size() != src.getRank() || dst.getRank() != src.getRank())
-    return emitOpError("expects ")
-           << src.getRank() << " offsets and a shared tensor of rank "
-           << src.getRank();
-  if (src.getElementType() != dst.getElementType())
-    return emitOpError("element types of the global (")
-           << src.getElementType() << ") and shared (" << dst.getElementType()
-           << ") tensors differ";
   std::string why;
   if (!getTmaSwizzleBytes(dst, why))
     return emitOpError("cannot write shared tensor ") << dst << ": " << why;

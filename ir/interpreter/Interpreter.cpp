@@ -1152,7 +1152,9 @@ private:
     return success();
   }
 
-  LogicalResult runCopyAsync(CopyAsyncOp op) {
+  /// Copies the box of `op`'s global source at its offsets into its shared
+  /// destination, zeros outside the tensor (copy_async and copy_tma).
+  template <typename CopyOp> LogicalResult copyBox(CopyOp op) {
     FailureOr<SharedPtr> shared = liveShared(op, op.getDst());
     if (failed(shared))
       return failure();
@@ -1177,31 +1179,12 @@ private:
     return success(ok);
   }
 
+  LogicalResult runCopyAsync(CopyAsyncOp op) { return copyBox(op); }
+
   /// A TMA copy is a copy_async (zeros outside the tensor) that completes
   /// at once, then the elected thread's one arrival on the barrier.
   LogicalResult runCopyTma(CopyTmaOp op) {
-    FailureOr<SharedPtr> shared = liveShared(op, op.getDst());
-    if (failed(shared))
-      return failure();
-    GlobalTensor tensor = std::get<GlobalTensor>(env.lookup(op.getSrc()));
-    SmallVector<int64_t, 4> offsets = offsetValues(op.getOffsets());
-    unsigned bits = tensor.dtype.bitWidth();
-    bool ok = true;
-    forEachIndex((*shared)->shape, [&](ArrayRef<int64_t> index, int64_t i) {
-      int64_t linear = globalIndex(tensor, offsets, index);
-      uint64_t code = 0;
-      if (linear >= 0 && ok) {
-        if (!inBuffer(tensor, linear)) {
-          beyondBuffer(op, tensor, linear);
-          ok = false;
-          return;
-        }
-        code = normalize(tensor.dtype,
-                         getPacked(tensor.buffer.data, linear, bits));
-      }
-      (*shared)->codes[i] = code;
-    });
-    if (!ok)
+    if (failed(copyBox(op)))
       return failure();
     std::get<BarrierPtr>(env.lookup(op.getBarrier()))->arrive();
     return success();
