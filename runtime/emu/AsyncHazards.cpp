@@ -122,23 +122,14 @@ bool Launch::asyncHazard(Hazard::Kind kind, const Instr &I, Warp &w, int lane,
   }
   uint32_t pc = uint32_t(&I - mod.code.data());
   uint64_t key = hazardKey(kind, pc, otherPc);
-  auto [it, added] = hazardIndex.try_emplace(key, hazards.size());
+  bool added;
+  Hazard &h = hazardAt(kind, pc, otherPc, w, lane, otherWarp, added);
   if (added) {
-    Hazard h;
-    h.kind = kind;
-    h.pc = pc;
-    h.otherPc = otherPc;
-    h.cta = cta;
-    h.thread = threadOf(w, lane);
-    h.warp = w.id;
-    h.otherWarp = otherWarp;
     h.hasBytes = byte != ~0u;
     h.lo = h.hi = h.hasBytes ? byte : 0;
     h.text = std::string(labels[kind]) + ": at " + where(pc) + " by warp " +
              std::to_string(w.id) + ", " + what();
-    hazards.push_back(std::move(h));
   }
-  Hazard &h = hazards[it->second];
   // One access (a thread's, or a warp's for registers) counts once.
   uint64_t step = dev.stats.warpInstructions;
   if (added || step != lastAsyncStep || lane != lastAsyncLane ||

@@ -59,25 +59,35 @@ std::string Launch::where(uint32_t pc) const {
   return s + ")";
 }
 
+Hazard &Launch::hazardAt(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
+                         const Warp &w, int lane, uint16_t otherWarp,
+                         bool &added) {
+  auto [it, fresh] = hazardIndex.try_emplace(hazardKey(kind, pc, otherPc),
+                                             hazards.size());
+  added = fresh;
+  if (fresh) {
+    Hazard h;
+    h.kind = kind;
+    h.pc = pc;
+    h.otherPc = otherPc;
+    h.cta = cta;
+    h.thread = threadOf(w, lane);
+    h.warp = w.id;
+    h.otherWarp = otherWarp;
+    hazards.push_back(std::move(h));
+  }
+  return hazards[it->second];
+}
+
 void Launch::noteHazard(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
                         const Warp &w, int lane, uint16_t other, uint32_t byte,
                         uint64_t &lastKey, Hazard *&last) {
   uint64_t key = hazardKey(kind, pc, otherPc);
   if (key != lastKey) {
-    auto [it, added] = hazardIndex.try_emplace(key, hazards.size());
-    if (added) {
-      Hazard h;
-      h.kind = kind;
-      h.pc = pc;
-      h.otherPc = otherPc;
-      h.cta = cta;
-      h.thread = threadOf(w, lane);
-      h.warp = w.id;
-      h.otherWarp = other;
-      h.lo = h.hi = byte;
-      hazards.push_back(h);
-    }
-    last = &hazards[it->second];
+    bool added;
+    last = &hazardAt(kind, pc, otherPc, w, lane, other, added);
+    if (added)
+      last->lo = last->hi = byte;
     ++last->count;
     lastKey = key;
   }

@@ -455,6 +455,10 @@ private:
   // Hazards (RaceCheck::Report) -------------------------------------------
   std::vector<Hazard> hazards;
   std::unordered_map<uint64_t, size_t> hazardIndex;
+  /// The hazard of \p kind between \p pc and \p otherPc, first seen now by
+  /// lane \p lane of \p w against \p otherWarp when \p added.
+  Hazard &hazardAt(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
+                   const Warp &w, int lane, uint16_t otherWarp, bool &added);
   /// Counts a hazard at shared byte \p byte; \p lastKey and \p last carry
   /// the hazard already counted for this access, so an access counts once.
   void noteHazard(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
