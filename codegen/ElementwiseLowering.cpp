@@ -74,6 +74,104 @@ static Value emitDefinedDivision(OpBuilder &builder, Location loc, Value lhs,
                                          result);
 }
 
+/// Float `rem` as C's fmodf, exactly: the result has the dividend's sign and
+/// is x - n * y for the integer n = trunc(x / y) of the exact quotient.
+/// LLVM's frem is expanded by NVPTX to x - trunc(x / y) * y with a rounded
+/// quotient, which is wrong for most quotients of more than 24 bits and
+/// gives +0 for -y % y. Here, with x = mx * 2^ex and y = my * 2^ey (integer
+/// significands below 2^24, ex >= ey when |x| >= |y|), the remainder is
+/// (mx * 2^(ex - ey) mod my) * 2^ey: the power of two is applied 40 bits at
+/// a time in 64-bit integers (ex - ey <= 253, so seven steps), and the
+/// remainder, below my, is exact in f32. A NaN operand, an infinite x or a
+/// zero y give NaN; |x| < |y| (an infinite y among them) gives x.
+static Value emitExactFloatRem(OpBuilder &builder, Location loc, Value x,
+                               Value y) {
+  auto floatType = cast<VectorType>(x.getType());
+  auto shapeOf = [&](Type element) {
+    return VectorType::get(floatType.getShape(), element);
+  };
+  Type i32 = builder.getI32Type(), i64 = builder.getI64Type();
+  VectorType v32 = shapeOf(i32), v64 = shapeOf(i64), vf64 = shapeOf(builder.getF64Type());
+  auto splat32 = [&](uint32_t v) -> Value {
+    return builder.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(v32, builder.getIntegerAttr(i32, v)));
+  };
+  auto splat64 = [&](uint64_t v) -> Value {
+    return builder.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(v64, builder.getIntegerAttr(i64, v)));
+  };
+  auto cmp = [&](arith::CmpIPredicate predicate, Value a, Value b) -> Value {
+    return builder.create<arith::CmpIOp>(loc, predicate, a, b);
+  };
+  Value bx = builder.create<arith::BitcastOp>(loc, v32, x);
+  Value by = builder.create<arith::BitcastOp>(loc, v32, y);
+  Value magnitudeMask = splat32(0x7fffffffu);
+  Value ax = builder.create<arith::AndIOp>(loc, bx, magnitudeMask);
+  Value ay = builder.create<arith::AndIOp>(loc, by, magnitudeMask);
+
+  // Significand and exponent of a finite magnitude: m * 2^(e - 150), with
+  // the implicit bit in m and e = 1 for subnormals.
+  auto decompose = [&](Value a) -> std::pair<Value, Value> {
+    Value biased = builder.create<arith::ShRUIOp>(loc, a, splat32(23));
+    Value fraction = builder.create<arith::AndIOp>(loc, a, splat32(0x7fffffu));
+    Value normal =
+        cmp(arith::CmpIPredicate::ne, biased, splat32(0));
+    Value withBit = builder.create<arith::OrIOp>(loc, fraction,
+                                                 splat32(0x800000u));
+    Value significand =
+        builder.create<arith::SelectOp>(loc, normal, withBit, fraction);
+    Value exponent = builder.create<arith::MaxUIOp>(loc, biased, splat32(1));
+    return {significand, exponent};
+  };
+  auto [mx, ex] = decompose(ax);
+  auto [my, ey] = decompose(ay);
+
+  Value xSmaller = cmp(arith::CmpIPredicate::ult, ax, ay);
+  // Lanes whose result is not computed here get harmless operands.
+  Value divisor = builder.create<arith::MaxUIOp>(loc, my, splat32(1));
+  Value steps = builder.create<arith::SelectOp>(
+      loc, xSmaller, splat32(0), builder.create<arith::SubIOp>(loc, ex, ey));
+  steps = builder.create<arith::MinUIOp>(loc, steps, splat32(280));
+  Value divisor64 = builder.create<arith::ExtUIOp>(loc, v64, divisor);
+  Value remainder = builder.create<arith::RemUIOp>(
+      loc, builder.create<arith::ExtUIOp>(loc, v64, mx), divisor64);
+  constexpr unsigned kStep = 40; // remainder < 2^24, shifted below 2^64
+  for (unsigned i = 0; i < 7; ++i) {
+    Value shift = builder.create<arith::MinUIOp>(loc, steps, splat32(kStep));
+    steps = builder.create<arith::SubIOp>(loc, steps, shift);
+    Value shifted = builder.create<arith::ShLIOp>(
+        loc, remainder, builder.create<arith::ExtUIOp>(loc, v64, shift));
+    remainder = builder.create<arith::RemUIOp>(loc, shifted, divisor64);
+  }
+  // remainder * 2^(ey - 150), exact in f64 and then in f32 (it is a
+  // multiple of y's last place below |y|).
+  Value scaleBits = builder.create<arith::ShLIOp>(
+      loc,
+      builder.create<arith::AddIOp>(
+          loc, builder.create<arith::ExtUIOp>(loc, v64, ey),
+          splat64(1023 - 150)),
+      splat64(52));
+  Value scale = builder.create<arith::BitcastOp>(loc, vf64, scaleBits);
+  Value magnitude = builder.create<arith::MulFOp>(
+      loc, builder.create<arith::UIToFPOp>(loc, vf64, remainder), scale);
+  Value narrowed = builder.create<arith::TruncFOp>(loc, floatType, magnitude);
+  Value signed_ = builder.create<arith::OrIOp>(
+      loc, builder.create<arith::BitcastOp>(loc, v32, narrowed),
+      builder.create<arith::AndIOp>(loc, bx, splat32(0x80000000u)));
+  Value result = builder.create<arith::SelectOp>(
+      loc, xSmaller, bx, signed_);
+
+  Value infinity = splat32(0x7f800000u);
+  Value invalid = builder.create<arith::OrIOp>(
+      loc,
+      builder.create<arith::OrIOp>(loc, cmp(arith::CmpIPredicate::uge, ax, infinity),
+                                   cmp(arith::CmpIPredicate::ugt, ay, infinity)),
+      cmp(arith::CmpIPredicate::eq, ay, splat32(0)));
+  result = builder.create<arith::SelectOp>(loc, invalid, splat32(0x7fffffffu),
+                                           result);
+  return builder.create<arith::BitcastOp>(loc, floatType, result);
+}
+
 /// One tile instruction to the float, signed or unsigned integer arith op.
 /// Types without arithmetic of their own are computed in a wider type and
 /// converted back exactly (codegen/CastCodegen.h): small floats in f32 (one
@@ -105,7 +203,9 @@ struct BinaryLowering : OpConversionPattern<SourceOp> {
     Value rhs =
         emitComputeCast(rewriter, loc, adaptor.getRhs(), *dtype, compute);
     Value result;
-    if (compute.isFloat())
+    if (compute.isFloat() && std::is_same_v<SourceOp, RemOp>)
+      result = emitExactFloatRem(rewriter, loc, lhs, rhs);
+    else if (compute.isFloat())
       result = rewriter.create<FloatOp>(loc, lhs, rhs);
     else if constexpr (std::is_same_v<SourceOp, DivOp> ||
                        std::is_same_v<SourceOp, RemOp>) {

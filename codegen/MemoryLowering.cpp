@@ -211,14 +211,29 @@ Value emitBytesInside(OpBuilder &b, Location l, Value offset, int64_t size,
 }
 
 /// Replaces the bits `mask` of the 16-bit word at `address` by those of
-/// `value`, with an `atom.global.cas.b16` loop (sm_70 and later).
+/// `value`, with an `atom.global.cas.b16` loop (sm_70 and later). The loop's
+/// first guess is the word read with a plain load when `wordInside`, else
+/// its first byte alone (the second lies past the tensor: only the atomic,
+/// which leaves it as it is, reaches it).
 void emitCas16Update(OpBuilder &b, Location l, Value address, Value mask,
-                     Value value) {
+                     Value value, Value wordInside) {
   Type i16 = b.getI16Type();
   Value keep =
       b.create<arith::XOrIOp>(l, mask, b.create<arith::ConstantIntOp>(l, -1, 16));
   Value bits = b.create<arith::AndIOp>(l, value, mask);
-  Value initial = b.create<LLVM::LoadOp>(l, i16, address);
+  Value initial =
+      b.create<scf::IfOp>(
+           l, wordInside,
+           [&](OpBuilder &t, Location tl) {
+             t.create<scf::YieldOp>(
+                 tl, ValueRange{t.create<LLVM::LoadOp>(tl, i16, address)});
+           },
+           [&](OpBuilder &e, Location el) {
+             Value byte = e.create<LLVM::LoadOp>(el, e.getI8Type(), address);
+             e.create<scf::YieldOp>(
+                 el, ValueRange{e.create<arith::ExtUIOp>(el, i16, byte)});
+           })
+          .getResult(0);
   b.create<scf::WhileOp>(
       l, TypeRange{i16}, ValueRange{initial},
       [&](OpBuilder &w, Location wl, ValueRange args) {
@@ -325,16 +340,15 @@ void emitPackedStore(OpBuilder &builder, Location loc, Value ptr, Value linear,
                 e.create<arith::ConstantIntOp>(el, 0, 16));
             Value sharedLast = e.create<arith::AndIOp>(
                 el, lastShared, emitBytesInside(e, el, halfOffset, 1, bytes));
+            Value wordInside = emitBytesInside(e, el, halfOffset, 2, bytes);
             Value halfInside = e.create<arith::AndIOp>(
                 el, touched,
-                e.create<arith::OrIOp>(
-                    el, emitBytesInside(e, el, halfOffset, 2, bytes),
-                    sharedLast));
+                e.create<arith::OrIOp>(el, wordInside, sharedLast));
             e.create<scf::IfOp>(
                 el, halfInside,
                 [&](OpBuilder &t, Location tl) {
                   emitCas16Update(t, tl, byteAddress(t, tl, ptr, halfOffset),
-                                  mask16, value16);
+                                  mask16, value16, wordInside);
                   t.create<scf::YieldOp>(tl);
                 },
                 [&](OpBuilder &t, Location tl) {

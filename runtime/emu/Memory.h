@@ -33,7 +33,9 @@ public:
     Allocation &a = allocs[base];
     a.base = base;
     a.size = bytes;
-    a.data.assign(bytes, 0);
+    // The bytes up to the next multiple of 256 exist, as on a GPU (only an
+    // atomic that leaves them unchanged may reach them: straddling()).
+    a.data.assign((bytes + 255) / 256 * 256, 0);
     live += bytes;
     return base;
   }
@@ -62,6 +64,21 @@ public:
       last = &a;
       return &a;
     }
+    return nullptr;
+  }
+  /// The allocation that [addr, addr+size) starts inside and runs past the
+  /// end of, into the allocation's padding to a multiple of 256 bytes, or
+  /// null. A device allocation always has those bytes, so a word-sized
+  /// atomic on the last bytes of a tensor does not fault on a GPU.
+  Allocation *straddling(uint64_t addr, uint64_t size) {
+    auto it = allocs.upper_bound(addr);
+    if (it == allocs.begin())
+      return nullptr;
+    Allocation &a = std::prev(it)->second;
+    uint64_t end = a.base + a.size;
+    if (addr >= a.base && addr < end && addr + size > end &&
+        addr + size <= a.base + a.data.size())
+      return &a;
     return nullptr;
   }
   /// Bytes of the live allocations.

@@ -583,9 +583,22 @@ bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
   unsigned size = bits / 8;
   FOR_LANES(mask, {
     uint64_t ad = addrOf(w, addr, l);
-    bool sh;
-    uint32_t off;
-    uint8_t *p = resolve(I.space, ad, size, true, I, w, l, sh, off);
+    bool sh = false;
+    uint32_t off = 0;
+    // An aligned atomic on the last bytes of a global allocation may reach
+    // into its padding (GlobalMemory::straddling) if it leaves those bytes
+    // as they are: the code generator's atom.cas.b16 on a tensor's last
+    // byte does (docs/codegen.md, sub-byte stores).
+    uint64_t past = 0;
+    uint8_t *p = nullptr;
+    if (Allocation *a = (ad % size == 0 && isGlobal(I.space, ad))
+                            ? dev.mem.straddling(ad, size)
+                            : nullptr) {
+      past = ad + size - (a->base + a->size);
+      p = a->data.data() + (ad - a->base);
+    } else {
+      p = resolve(I.space, ad, size, true, I, w, l, sh, off);
+    }
     if (!p)
       return false;
     if (prof && (sh || isGlobal(I.space, ad)))
@@ -610,6 +623,15 @@ bool Launch::execAtom(Warp &w, const Instr &I, uint32_t mask) {
     uint64_t old = 0;
     std::memcpy(&old, p, size);
     uint64_t nv = atomValue(I, old, b[l], c[l]);
+    if (past && std::memcmp(p + size - past,
+                            reinterpret_cast<uint8_t *>(&nv) + size - past,
+                            past)) {
+      fail(ReportKind::OutOfBounds, I, w, l, ad,
+           "out-of-bounds global " + std::to_string(size) +
+               "-byte atomic write (it changes bytes up to " +
+               std::to_string(past) + " past the end of the allocation)");
+      return false;
+    }
     if (std::memcmp(p, &nv, size))
       madeProgress();
     std::memcpy(p, &nv, size);

@@ -98,6 +98,40 @@ TEST(EmuSanitizer, GlobalOutOfBounds) {
   expectSurvives(emu);
 }
 
+// A device allocation has bytes up to the next multiple of 256, so an
+// aligned atomic on a tensor's last byte may reach one past it (the code
+// generator's atom.cas.b16 on an odd-sized packed tensor does), as long as
+// it leaves that byte as it is; a plain access there is still reported.
+TEST(EmuSanitizer, AtomicIntoAllocationPadding) {
+  Emulator emu;
+  // Byte 200 (the last of 201, initialized to 1) becomes 5; the padding
+  // byte 201 reads 0 and is written back as 0.
+  std::string keeps = "  setp.eq.u32 %p1, %r0, 0;\n"
+                      "  mov.b16 %h1, 1;\n"
+                      "  mov.b16 %h2, 5;\n"
+                      "  @%p1 atom.global.cas.b16 %h3, [%rd1+200], %h1, %h2;";
+  Outcome o = launch(emu, kernel(keeps), Dim3(1), Dim3(32), 201);
+  ASSERT_TRUE(o.status.ok()) << o.status.message();
+  uint8_t last = 0;
+  ASSERT_TRUE(emu.copyFromDevice(&last, o.buf + 200, 1).ok());
+  EXPECT_EQ(last, 5);
+
+  std::string changes = "  setp.eq.u32 %p1, %r0, 3;\n"
+                        "  mov.b16 %h1, 1;\n"
+                        "  mov.b16 %h2, 0x0105;\n"
+                        "  @%p1 atom.global.cas.b16 %h3, [%rd1+200], %h1, %h2;";
+  o = launch(emu, kernel(changes), Dim3(1), Dim3(32), 201);
+  expectReport(o, ReportKind::OutOfBounds, bodyLine() + 3, Dim3(0, 0, 0),
+               Dim3(3, 0, 0), "changes bytes up to 1 past the end");
+
+  std::string reads = "  setp.eq.u32 %p1, %r0, 0;\n"
+                      "  @%p1 ld.global.u16 %h1, [%rd1+200];";
+  o = launch(emu, kernel(reads), Dim3(1), Dim3(32), 201);
+  expectReport(o, ReportKind::OutOfBounds, bodyLine() + 1, Dim3(0, 0, 0),
+               Dim3(0, 0, 0), "1 bytes past the end of the 201-byte");
+  expectSurvives(emu);
+}
+
 TEST(EmuSanitizer, NullPointer) {
   Emulator emu;
   Outcome o = launch(emu,

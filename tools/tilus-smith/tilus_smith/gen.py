@@ -40,7 +40,7 @@ for _t in STORAGE:
 
 # Bugs with a reproducer under test/lit/e2e/smith that the generator steers
 # clear of, so that runs find new ones (empty it to hunt them again).
-KNOWN_BUGS = {"float-rem"}
+KNOWN_BUGS = set()
 
 EPS = {"f32": 2.0 ** -24, "f16": 2.0 ** -11, "bf16": 2.0 ** -8}
 
@@ -501,10 +501,7 @@ class Generator:
         t = a.dtype
         ops = ["+", "-", "*", "min", "max"]
         if not a.inexact:
-            # Float % is known to be inexact on the device
-            # (test/lit/e2e/smith/float-rem.tl); KNOWN_BUGS leaves it out.
-            ops += ["/"] + ([] if is_float(t) and "float-rem" in KNOWN_BUGS
-                            else ["%"])
+            ops += ["/", "%"]
         if is_int(t):
             ops += ["/", "%", "&", "|", "^", "<<", ">>"]
         op = r.choice(ops)
