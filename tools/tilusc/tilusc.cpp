@@ -4,7 +4,7 @@
 //          [-D NAME=VALUE]... [--metadata=FILE.json]
 //   tilusc FILE.tl --run [--shape NAME=VALUE]... [--device=emu|cuda]
 //          [--kernel=NAME] [--cache-dir=DIR] [--no-cache] [--seed=N]
-//          [--check [--check-tolerance=T]]
+//          [--check [--check-tolerance=T] [--check-reference=FILE.tl]]
 //   tilusc FILE.tl --interpret [--shape NAME=VALUE]... [--kernel=NAME]
 //          [--seed=N]
 //
@@ -183,6 +183,14 @@ cl::opt<double> checkTolerance(
              "bit-exact), instead of the tolerance the kernel's instructions "
              "call for (docs/interpreter.md)"),
     cl::value_desc("T"), cl::init(0), cl::cat(runCategory));
+
+cl::opt<std::string> checkReference(
+    "check-reference",
+    cl::desc("With --check: the reference interpreter runs the kernel of the "
+             "same name and parameters in this .tl file instead, for a kernel "
+             "it cannot run as written (one that reads thread_idx in a way "
+             "that does not change its results)"),
+    cl::value_desc("FILE.tl"), cl::cat(runCategory));
 
 cl::opt<bool> interpret(
     "interpret",
@@ -449,9 +457,29 @@ int checkAgainstInterpreter(StringRef source, StringRef filename,
                             tilus::Dim3 grid) {
   InterpretedKernel kernel;
   tilus::KernelInfo interpreted;
+  std::unique_ptr<MemoryBuffer> reference;
+  if (!checkReference.empty()) {
+    ErrorOr<std::unique_ptr<MemoryBuffer>> file =
+        MemoryBuffer::getFile(checkReference, /*IsText=*/true);
+    if (!file)
+      return fail("cannot read the --check-reference file '" +
+                  checkReference + "': " + file.getError().message());
+    reference = std::move(*file);
+    source = reference->getBuffer();
+    filename = checkReference;
+  }
   if (int rc = loadForInterpreter(source, filename, defineMap, targetArch,
                                   info.name, kernel, interpreted))
     return rc;
+  auto sameParam = [](const tilus::ParamInfo &a, const tilus::ParamInfo &b) {
+    return a.name == b.name && a.isGlobal == b.isGlobal &&
+           a.dtype == b.dtype && a.shape == b.shape;
+  };
+  if (interpreted.params.size() != info.params.size() ||
+      !std::equal(info.params.begin(), info.params.end(),
+                  interpreted.params.begin(), sameParam))
+    return fail("the kernel '" + info.name + "' of '" + filename +
+                "' does not have the parameters of the compiled one");
   if (int rc = runInterpreter(kernel, info, values, inputs,
                               {grid.x, grid.y, grid.z}, nullptr))
     return rc;
@@ -697,6 +725,8 @@ int main(int argc, char **argv) {
 
   if (check && !run)
     return fail("--check needs --run");
+  if (!checkReference.empty() && !check)
+    return fail("--check-reference needs --check");
   if (interpret)
     return interpretKernel((*file)->getBuffer(), (*file)->getBufferIdentifier(),
                            options.defines);

@@ -559,6 +559,13 @@ class Generator:
             out.terminal = True
         return [out]
 
+    def thread_zero(self):
+        """threadIdx.x in an expression that is 0 in every thread: the
+        compiled kernel reads the thread index, the interpreter's twin of
+        the program has 0 for it (run.py)."""
+        self.features.add("thread-index")
+        return f"(threadIdx.x / {self.threads})"
+
     def scalar_operand(self, t):
         """A run-time scalar of type t (a loop variable, blockIdx.x, n, or
         a float function of one), or None."""
@@ -567,6 +574,8 @@ class Generator:
             return None
         names = ["blockIdx.x", "n", "m"] + [v for v, _ in self.iter_dims]
         base = r.choice(names)
+        if r.random() < 0.08:
+            base = self.thread_zero()
         if t == "i32":
             self.features.add("scalar-operand")
             return Val(base, t, (), scale=200.0)
@@ -1221,7 +1230,11 @@ class Generator:
             lines.append(f"{s2}: {lay} = alloc_shared({dtype}, [{R.text}, "
                          f"{C.text}]);")
             tensors.append(s2)
-        lines.append(f"{b} = alloc_barrier({len(tensors)});")
+        # Sometimes every thread arrives too (arrive: one arrival per
+        # thread), as a consumer releasing a stage would.
+        arrive = r.random() < 0.25
+        count = len(tensors) + (self.threads if arrive else 0)
+        lines.append(f"{b} = alloc_barrier({count});")
 
         def offsets():
             row = self.row_offset(R)
@@ -1237,6 +1250,8 @@ class Generator:
                 lines.append("sync();")
             for t in tensors:
                 lines.append(f"copy_tma({g}, {offsets()}, {t}, {b});")
+            if arrive:
+                lines.append(f"arrive({b});")
             lines.append(f"wait_barrier({b}, {phase});")
             for t in tensors:
                 v = Val(self.fresh(), dtype, (R, C), scale=scale)
@@ -1249,6 +1264,8 @@ class Generator:
             self.features.add("tma-two-phases")
         if two:
             self.features.add("tma-two-copies")
+        if arrive:
+            self.features.add("tma-arrive")
         return out
 
     def s_atomic(self, scope, lines):
@@ -1425,12 +1442,17 @@ class Generator:
         opts = [f"blockIdx.x == {r.randint(0, 2)}", f"m > {r.randint(0, 60)}",
                 f"n % {r.randint(2, 5)} == {r.randint(0, 1)}",
                 f"blockIdx.x * 3 + m < {r.randint(0, 90)}"]
+
         if self.iter_dims:
             var = self.iter_dims[-1][0]
             opts.append(f"{var} < {r.randint(0, 3)}")
         c = r.choice(opts)
         if r.random() < 0.2:
             c = f"{c} && {r.choice(opts)}"
+        if r.random() < 0.08:
+            # True in every thread (see thread_zero).
+            self.features.add("thread-index")
+            c = f"threadIdx.x < {self.threads} && {c}"
         return c
 
     def s_if(self, scope, lines):

@@ -183,6 +183,15 @@ def run_one(text, path, tilusc, arch, timeout, seed):
         cmd.append(f"--shape={shape}")
     if tol:
         cmd.append(f"--check-tolerance={tol}")
+    # The interpreter runs a block once, not once per thread: a program that
+    # reads threadIdx.x only where it does not change the results (the
+    # generator's `threadIdx.x / THREADS`, always 0, and `threadIdx.x <
+    # THREADS`, always true) is checked against its twin with 0 for it.
+    if "threadIdx.x" in text:
+        twin = os.path.join(os.path.dirname(path), "twin.tl")
+        with open(twin, "w") as f:
+            f.write(text.replace("threadIdx.x", "0"))
+        cmd.append(f"--check-reference={twin}")
     p = run_tool(cmd, timeout, env)
     if p is None:
         return "timeout", "run"
