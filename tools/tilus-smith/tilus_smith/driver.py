@@ -112,7 +112,12 @@ def pattern_universe():
 
 
 def check_one(seed, args):
-    prog = gen.generate(seed)
+    try:
+        prog = gen.generate(seed)
+    except Exception as e:  # a generator bug: counted, and the run goes on
+        return {"seed": seed, "kind": "generator",
+                "message": f"{type(e).__name__}: {e}", "ops": [], "ptx": [],
+                "remarks": [], "patterns": [], "features": [], "seconds": 0.0}
     workdir = run.scratch_dir()
     try:
         t0 = time.time()
@@ -185,7 +190,8 @@ def summarize(results, seconds, universe, out=sys.stdout):
     n = len(results)
     print(f"tilus-smith: {n} programs in {seconds:.1f} s "
           f"({n / max(seconds, 1e-9):.2f} programs/s)", file=out)
-    kinds = ["pass", "mismatch", "imprecise", "crash", "reject", "timeout"]
+    kinds = ["pass", "mismatch", "imprecise", "crash", "reject", "timeout",
+             "generator"]
     print("  " + ", ".join(f"{k} {counts.get(k, 0)}" for k in kinds),
           file=out)
     ops = collections.Counter(o for r in results for o in r["ops"])

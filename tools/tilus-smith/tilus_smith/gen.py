@@ -1540,7 +1540,10 @@ class Generator:
         need = self.max_err * 4
         if need <= default:
             return None
-        t = 2.0 ** math.ceil(math.log2(need))
+        # An estimate that overflowed (scales multiplied past the float
+        # range) gets the cap, like any estimate above it.
+        t = 2.0 ** math.ceil(math.log2(need)) if math.isfinite(need) \
+            else 2.0 ** -4
         for d in self.narrow_inexact_out:
             t = max(t, {"f16": 2.0 ** -9, "bf16": 2.0 ** -6}.get(d, t))
         return min(t, 2.0 ** -4)
