@@ -279,6 +279,10 @@ def main(argv=None):
     p.add_argument("--signature",
                    help="with --reduce: the failure to keep, e.g. 'reject: "
                         "...' (default: what the program does now)")
+    p.add_argument("--summarize", nargs="+", metavar="JSON",
+                   help="print the summary of earlier runs' --json files "
+                        "together (their programs' own seconds summed) "
+                        "and exit")
     p.add_argument("--fail-on", default="",
                    help="comma-separated outcomes that make the exit status "
                         "1 (e.g. mismatch,crash,reject,timeout)")
@@ -288,6 +292,15 @@ def main(argv=None):
         p.error("--arch needs a target and --coverage-every K >= 1")
     if args.print_seed is not None:
         sys.stdout.write(gen.generate(args.print_seed).text)
+        return 0
+    if args.summarize:
+        results = []
+        for path in args.summarize:
+            with open(path) as f:
+                results += json.load(f)
+        results.sort(key=lambda r: r["seed"])
+        summarize(results, sum(r["seconds"] for r in results),
+                  op_universe())
         return 0
     if args.keep_dir:
         args.keep_dir = os.path.abspath(args.keep_dir)
