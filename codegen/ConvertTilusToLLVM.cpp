@@ -68,9 +68,11 @@ void tilus::createBarrier(OpBuilder &b, Location loc) {
 }
 
 void tilus::lowerThreadGroups(ModuleOp module) {
-  SmallVector<ThreadGroupOp> groups;
-  module.walk([&](ThreadGroupOp group) { groups.push_back(group); });
-  for (ThreadGroupOp group : groups) {
+  SmallVector<std::pair<ThreadGroupOp, unsigned>> groups;
+  module.walk([&](ThreadGroupOp group) {
+    groups.push_back({group, group.getBarrierId()});
+  });
+  for (auto [group, barrierId] : groups) {
     OpBuilder b(group);
     Location loc = group.getLoc();
     // The warp index is uniform in a warp, so the branch never splits one:
@@ -89,7 +91,7 @@ void tilus::lowerThreadGroups(ModuleOp module) {
                     b.getDenseI64ArrayAttr(
                         {int64_t(group.getFirstWarp()),
                          int64_t(group.getNumWarps()),
-                         int64_t(group.getBarrierId())}));
+                         int64_t(barrierId)}));
     Block &body = group.getBody().front();
     Block *then = branch.thenBlock();
     then->getOperations().splice(then->begin(), body.getOperations());

@@ -961,10 +961,10 @@ LogicalResult ThreadGroupOp::verify() {
     return emitOpError("a kernel has at most 15 thread groups (named "
                        "barriers 1 to 15)");
   WalkResult walk = getBody().walk([&](DotOp dot) {
-    if (dot.getAsync() && count % 4 != 0) {
-      dot.emitOpError("an async dot in a thread group of ")
-          << count << " warps; wgmma needs whole warpgroups (a multiple of 4 "
-          << "warps)";
+    if (dot.getAsync() && (count % 4 != 0 || first % 4 != 0)) {
+      dot.emitOpError("an async dot in the thread group of warps ")
+          << first << " .. " << first + count - 1
+          << "; wgmma needs whole warpgroups (4 warps from a multiple of 4)";
       return WalkResult::interrupt();
     }
     return WalkResult::advance();
