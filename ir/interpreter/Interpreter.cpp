@@ -542,16 +542,27 @@ private:
     if (deadlock && llvm::none_of(scheduler.tasks, [](const Task &t) {
           return t.failed && !t.waiting;
         })) {
-      for (Task &task : scheduler.tasks)
-        if (task.waiting)
-          task.waiting.emitError("deadlock: the thread group of warps ")
-              << task.group.getFirstWarp() << " .. "
-              << task.group.getFirstWarp() + task.group.getNumWarps() - 1
-              << " waits for the barrier's phase of parity " << task.parity
-              << ", which has " << task.barrier->pending << " of its "
-              << task.barrier->count
-              << " arrivals still pending, and every other group has "
-                 "finished or waits too";
+      // One error, at the first waiting group, naming every waiting group.
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      WaitBarrierOp first;
+      for (Task &task : scheduler.tasks) {
+        if (!task.waiting)
+          continue;
+        if (!first)
+          first = task.waiting;
+        else
+          os << "; ";
+        os << "the thread group of warps " << task.group.getFirstWarp()
+           << " .. "
+           << task.group.getFirstWarp() + task.group.getNumWarps() - 1
+           << " waits for a phase of parity " << task.parity << " with "
+           << task.barrier->pending << " of its " << task.barrier->count
+           << " arrivals pending";
+      }
+      first.emitError("deadlock: every unfinished thread group waits on a "
+                      "barrier that nothing can complete: ")
+          << os.str();
     }
     return failure(failedAny);
   }
