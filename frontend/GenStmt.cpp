@@ -228,9 +228,12 @@ mlir::LogicalResult Generator::applyLayout(const Stmt &stmt, Val &value) {
   if (layout->numThreads() != numThreads)
     return error(stmt.layoutLoc, "layout spans " + Twine(layout->numThreads()) +
                                      " threads but the " +
-                                     (llvm::isa<ThreadGroupOp>(
+                                     (getThreadGroup(
                                           builder.getInsertionBlock()
-                                              ->getParentOp())
+                                              ->getParentOp()) ||
+                                              llvm::isa<ThreadGroupOp>(
+                                                  builder.getInsertionBlock()
+                                                      ->getParentOp())
                                           ? "thread group"
                                           : "kernel") +
                                      " has " + Twine(numThreads));
