@@ -35,6 +35,70 @@ namespace tilus {
 using namespace mlir;
 using namespace tilus;
 
+/// The [first warp, warp count, barrier id] of the thread group whose
+/// branch holds `block`, if any.
+static DenseI64ArrayAttr groupAround(Block *block) {
+  for (Operation *op = block ? block->getParentOp() : nullptr; op;
+       op = op->getParentOp())
+    if (auto bounds = op->getAttrOfType<DenseI64ArrayAttr>(kThreadGroupAttr))
+      return bounds;
+  return {};
+}
+
+Value tilus::createThreadId(OpBuilder &b, Location loc) {
+  Value tid = b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type());
+  DenseI64ArrayAttr group = groupAround(b.getInsertionBlock());
+  if (!group || group[0] == 0)
+    return tid;
+  return b.create<arith::SubIOp>(
+      loc, tid,
+      b.create<arith::ConstantIntOp>(loc, group[0] * kWarpSize, 32));
+}
+
+void tilus::createBarrier(OpBuilder &b, Location loc) {
+  DenseI64ArrayAttr group = groupAround(b.getInsertionBlock());
+  if (!group) {
+    b.create<NVVM::Barrier0Op>(loc);
+    return;
+  }
+  b.create<NVVM::BarrierOp>(
+      loc, b.create<arith::ConstantIntOp>(loc, group[2], 32).getResult(),
+      b.create<arith::ConstantIntOp>(loc, group[1] * kWarpSize, 32)
+          .getResult());
+}
+
+void tilus::lowerThreadGroups(ModuleOp module) {
+  SmallVector<std::pair<ThreadGroupOp, unsigned>> groups;
+  module.walk([&](ThreadGroupOp group) {
+    groups.push_back({group, group.getBarrierId()});
+  });
+  for (auto [group, barrierId] : groups) {
+    OpBuilder b(group);
+    Location loc = group.getLoc();
+    // The warp index is uniform in a warp, so the branch never splits one:
+    // (tid - 32 * first) < 32 * count, unsigned.
+    Value tid = b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type());
+    Value offset = b.create<arith::SubIOp>(
+        loc, tid,
+        b.create<arith::ConstantIntOp>(loc, group.getFirstWarp() * kWarpSize,
+                                       32));
+    Value inside = b.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::ult, offset,
+        b.create<arith::ConstantIntOp>(loc, group.getNumWarps() * kWarpSize,
+                                       32));
+    auto branch = b.create<scf::IfOp>(loc, inside, /*withElseRegion=*/false);
+    branch->setAttr(kThreadGroupAttr,
+                    b.getDenseI64ArrayAttr(
+                        {int64_t(group.getFirstWarp()),
+                         int64_t(group.getNumWarps()),
+                         int64_t(barrierId)}));
+    Block &body = group.getBody().front();
+    Block *then = branch.thenBlock();
+    then->getOperations().splice(then->begin(), body.getOperations());
+    group.erase();
+  }
+}
+
 namespace {
 
 /// func.func stays legal in stage 1 and its signature is not converted, so a
@@ -151,6 +215,7 @@ struct ConvertTilusToLLVMPass
       if (failed(checkSignatures(module)) ||
           failed(addTensorMapArguments(module, *targetInfo)))
         return signalPassFailure();
+      lowerThreadGroups(module);
       ConversionTarget target(*context);
       target.addIllegalDialect<TilusDialect>();
       target.addLegalDialect<arith::ArithDialect, scf::SCFDialect,

@@ -125,12 +125,12 @@ template <typename Op> struct MoveLowering : OpConversionPattern<Op> {
              << "'; run tilus-plan-shared-memory before lowering";
     Value base = emitDynamicSharedAddress(rewriter, loc, op, offset.getInt());
     Value threadId =
-        rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+        createThreadId(rewriter, loc);
     SharedLayout scratch = getScratchLayout(source);
-    rewriter.create<NVVM::Barrier0Op>(loc);
+    createBarrier(rewriter, loc);
     emitScratchStores(rewriter, loc, base, elementType, scratch, from, input,
                       threadId);
-    rewriter.create<NVVM::Barrier0Op>(loc);
+    createBarrier(rewriter, loc);
 
     Value output = rewriter.create<arith::ConstantOp>(
         loc, rewriter.getZeroAttr(vectorType));
@@ -198,7 +198,7 @@ struct ArangeLowering : OpConversionPattern<ArangeOp> {
     Type vectorType = getTypeConverter()->convertType(tile);
     RegisterLayout layout = getLayout(tile);
     Value threadId =
-        rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+        createThreadId(rewriter, loc);
     Value result = rewriter.create<arith::ConstantOp>(
         loc, rewriter.getZeroAttr(vectorType));
     for (int64_t local = 0; local < layout.numLocals(); ++local) {

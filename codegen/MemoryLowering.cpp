@@ -520,7 +520,7 @@ FailureOr<Transfer> prepareTransfer(Operation *op, TileType tile,
   t.packed = t.bits < 8;
   t.layout = getLayout(tile);
   t.global = unpackGlobal(rewriter, loc, packedGlobal, tile.getRank());
-  t.threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+  t.threadId = createThreadId(rewriter, loc);
   return t;
 }
 
@@ -770,8 +770,8 @@ struct AtomicAddLowering : OpConversionPattern<AtomicAddOp> {
           LLVM::AsmDialectAttr(), ArrayAttr());
     };
     asmOp(rewriter, nullptr, {}, "fence.acq_rel.gpu;", "~{memory}");
-    rewriter.create<NVVM::Barrier0Op>(loc);
-    Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, i32);
+    createBarrier(rewriter, loc);
+    Value threadId = createThreadId(rewriter, loc);
     Value first = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
                                                  threadId, c32(0));
     rewriter.create<scf::IfOp>(loc, first, [&](OpBuilder &b, Location l) {
@@ -794,7 +794,7 @@ struct AtomicAddLowering : OpConversionPattern<AtomicAddOp> {
       b.create<LLVM::StoreOp>(l, old, scratch);
       b.create<scf::YieldOp>(l);
     });
-    rewriter.create<NVVM::Barrier0Op>(loc);
+    createBarrier(rewriter, loc);
     rewriter.replaceOp(op, rewriter.create<LLVM::LoadOp>(loc, i32, scratch));
     return success();
   }

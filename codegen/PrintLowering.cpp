@@ -115,7 +115,7 @@ struct PrintLowering : OpConversionPattern<PrintOp> {
     declareVprintf(rewriter, module);
     Type i32 = rewriter.getI32Type();
     auto ptr = LLVM::LLVMPointerType::get(rewriter.getContext());
-    Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, i32);
+    Value threadId = createThreadId(rewriter, loc);
     auto c32 = [&](int64_t v) -> Value {
       return rewriter.create<arith::ConstantIntOp>(loc, v, 32);
     };

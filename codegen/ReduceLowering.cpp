@@ -216,9 +216,7 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
     // thread, so thread 0's map tells which result local each one feeds.
     SmallVector<Partial> partial(resultLayout.numLocals());
     Value threadId =
-        arg ? rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type())
-                  .getResult()
-            : Value();
+        arg ? createThreadId(rewriter, loc) : Value();
     for (int64_t local = 0; local < layout.numLocals(); ++local) {
       std::vector<int64_t> index = layout.map(0, local);
       index[dim] = 0;
@@ -323,7 +321,7 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
     for (int64_t extent : shape)
       resultElements *= extent;
     Value threadId =
-        builder.create<NVVM::ThreadIdXOp>(loc, builder.getI32Type());
+        createThreadId(builder, loc);
     Value warp = builder.create<arith::DivUIOp>(loc, threadId, c32(kWarpSize));
     Value base = emitDynamicSharedAddress(builder, loc, op, offset);
     auto digitOf = [&](Value index, ThreadDigit digit) -> Value {
@@ -370,7 +368,7 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
             loc, writer,
             builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
                                           digitOf(threadId, digit), c32(0)));
-    builder.create<NVVM::Barrier0Op>(loc);
+    createBarrier(builder, loc);
     builder.create<scf::IfOp>(loc, writer, [&](OpBuilder &b, Location l) {
       OpBuilder::InsertionGuard guard(builder);
       builder.setInsertionPoint(b.getInsertionBlock(), b.getInsertionPoint());
@@ -384,7 +382,7 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
       }
       builder.create<scf::YieldOp>(l);
     });
-    builder.create<NVVM::Barrier0Op>(loc);
+    createBarrier(builder, loc);
 
     // Every combination of the digits of `dim` across warps.
     SmallVector<Value> warpBase(1, warp);
@@ -421,7 +419,7 @@ struct ReduceLowering : OpConversionPattern<ReduceOp> {
       }
       value = total;
     }
-    builder.create<NVVM::Barrier0Op>(loc);
+    createBarrier(builder, loc);
     return success();
   }
 };

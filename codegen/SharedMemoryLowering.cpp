@@ -397,7 +397,7 @@ void emitMatrixTiles(OpBuilder &builder, Location loc,
     return builder.create<arith::ConstantIntOp>(loc, value, 32);
   };
   Type i32 = builder.getI32Type();
-  Value threadId = builder.create<NVVM::ThreadIdXOp>(loc, i32);
+  Value threadId = createThreadId(builder, loc);
   Value warp =
       builder.create<arith::DivUIOp>(loc, threadId, constant(kWarpSize));
   Value lane =
@@ -579,7 +579,7 @@ struct LoadSharedLowering : OpConversionPattern<LoadSharedOp> {
         layout, shared, op.getOffsets(),
         std::max<int64_t>(1, elementType.getIntOrFloatBitWidth() / 8));
     auto emitElements = [&](OpBuilder &b) -> SmallVector<Value> {
-      Value threadId = b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type());
+      Value threadId = createThreadId(b, loc);
       Value result =
           b.create<arith::ConstantOp>(loc, b.getZeroAttr(resultType));
       if (width > 1) {
@@ -663,7 +663,7 @@ struct StoreSharedLowering : OpConversionPattern<StoreSharedOp> {
       });
     };
     auto emitElements = [&](OpBuilder &b) -> SmallVector<Value> {
-      Value threadId = b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type());
+      Value threadId = createThreadId(b, loc);
       guardReplicas(
           b, emitIsFirstHolder(b, loc, layout, threadId), [&](OpBuilder &sb) {
             for (int64_t local = 0; local < layout.numLocals(); ++local) {
@@ -695,7 +695,7 @@ struct StoreSharedLowering : OpConversionPattern<StoreSharedOp> {
           // Replication is over whole warps here (the atom has none), so
           // the test is the same in every lane of a warp.
           Value warp = b.create<arith::DivUIOp>(
-              loc, b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type()),
+              loc, createThreadId(b, loc),
               b.create<arith::ConstantIntOp>(loc, kWarpSize, 32));
           guardReplicas(b, emitIsFirstHolder(b, loc, access->quotient, warp),
                         [&](OpBuilder &sb) {
@@ -786,7 +786,7 @@ struct CopyAsyncLowering : OpConversionPattern<CopyAsyncOp> {
     SmallVector<Value> offsets;
     for (Value offset : adaptor.getOffsets())
       offsets.push_back(castToI32(rewriter, loc, offset));
-    Value threadId = rewriter.create<NVVM::ThreadIdXOp>(loc, i32);
+    Value threadId = createThreadId(rewriter, loc);
 
     int64_t width = std::max<int64_t>(chunk, 1);
     // Whole chunks: aligned to their size and never cut by the extent.
@@ -1029,7 +1029,8 @@ struct SyncLowering : OpConversionPattern<SyncOp> {
           op.getLoc(), TypeRange{}, ValueRange{},
           "fence.proxy.async.shared::cta;", "", /*has_side_effects=*/true,
           /*is_align_stack=*/false, LLVM::AsmDialectAttr(), ArrayAttr());
-    rewriter.replaceOpWithNewOp<NVVM::Barrier0Op>(op);
+    createBarrier(rewriter, op.getLoc());
+    rewriter.eraseOp(op);
     return success();
   }
 };

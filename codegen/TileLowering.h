@@ -17,6 +17,21 @@
 
 namespace tilus {
 
+/// threadIdx.x relative to the first thread of the thread group around the
+/// insertion point of `b` (the branch a `tilus.thread_group` becomes, marked
+/// with kThreadGroupAttr), or threadIdx.x outside groups: the thread index
+/// layouts are lowered with.
+mlir::Value createThreadId(mlir::OpBuilder &b, mlir::Location loc);
+
+/// A barrier over the threads that run the insertion point of `b`:
+/// `bar.sync 0` (the block's) outside groups, `bar.sync id, count` with the
+/// group's named barrier inside one.
+void createBarrier(mlir::OpBuilder &b, mlir::Location loc);
+
+/// Turns each `tilus.thread_group` into an scf.if on the warp index that
+/// holds its body, marked with kThreadGroupAttr (codegen/ConvertTilusToLLVM.cpp).
+void lowerThreadGroups(mlir::ModuleOp module);
+
 /// Adds the tile and global-tensor type conversions to `converter` (which
 /// must already convert the scalar types it meets).
 void populateTileTypeConversions(mlir::TypeConverter &converter);

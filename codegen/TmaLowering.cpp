@@ -60,7 +60,7 @@ Value emitAsm(OpBuilder &builder, Location loc, Type result,
 /// Runs `body` in thread 0 of the block only.
 void inFirstThread(OpBuilder &builder, Location loc,
                    function_ref<void(OpBuilder &)> body) {
-  Value tid = builder.create<NVVM::ThreadIdXOp>(loc, builder.getI32Type());
+  Value tid = createThreadId(builder, loc);
   Value zero = builder.create<arith::ConstantIntOp>(loc, 0, 32);
   Value first = builder.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
                                               tid, zero);
@@ -108,7 +108,7 @@ struct AllocBarrierLowering : TmaPattern<AllocBarrierOp> {
       emitAsm(b, loc, nullptr, {}, "fence.mbarrier_init.release.cluster;",
               "~{memory}");
     });
-    rewriter.create<NVVM::Barrier0Op>(loc);
+    createBarrier(rewriter, loc);
     rewriter.replaceOp(op, address);
     return success();
   }

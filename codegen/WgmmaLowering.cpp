@@ -194,7 +194,7 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
     Value group;
     if (plan->quotient.numThreads() > 1)
       group = rewriter.create<arith::DivUIOp>(
-          loc, rewriter.create<NVVM::ThreadIdXOp>(loc, i32),
+          loc, createThreadId(rewriter, loc),
           constant(i32, kWarpgroupThreads));
     auto groupOffset = [&](ArrayRef<int64_t> deltas) -> Value {
       Value offset = constant(i64, deltas[0]);

@@ -153,6 +153,15 @@ static void printStmts(const std::vector<StmtPtr> &body, llvm::raw_ostream &os,
       printStmts(stmt->body, os, indent + 2);
       os.indent(indent) << ")\n";
       break;
+    case Stmt::Kind::Group:
+      os << "(thread_group ";
+      printExpr(*stmt->start, os);
+      os << " ";
+      printExpr(*stmt->stop, os);
+      os << "\n";
+      printStmts(stmt->body, os, indent + 2);
+      os.indent(indent) << ")\n";
+      break;
     case Stmt::Kind::Break:
       os << "(break)\n";
       break;

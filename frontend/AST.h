@@ -76,6 +76,9 @@ struct Stmt {
     If,     ///< if cond { body } [else { elseBody }]
     While,  ///< while cond { body }
     Break,  ///< break;
+    /// thread_group(first_warp, num_warps) { body }: `start` and `stop`
+    /// hold the two bounds.
+    Group,
     /// A statement with a syntax error, left out; `assigns` names the
     /// variables its text assigns, so that their uses raise no more errors.
     Invalid,

@@ -151,6 +151,13 @@ private:
       return loop(stmt.body, nullptr);
     case Stmt::Kind::While:
       return loop(stmt.body, stmt.value.get());
+    case Stmt::Kind::Group:
+      // Straight-line code in the group's warps; what it leaves in flight
+      // is left in flight at the kernel's end.
+      expr(*stmt.start);
+      expr(*stmt.stop);
+      block(stmt.body);
+      return;
     case Stmt::Kind::Break:
       breaks.push_back(state);
       return;

@@ -55,6 +55,14 @@ mlir::FailureOr<Val> Generator::genExpr(const Expr &expr) {
     // A variable whose assignment failed: that error was reported.
     if (poisoned.count(expr.name))
       return mlir::failure();
+    if (auto hidden = hiddenByGroup.find(expr.name);
+        hidden != hiddenByGroup.end()) {
+      report(expr.loc, "'" + expr.name +
+                           "' was assigned in a thread group, whose values "
+                           "are not visible after it");
+      diags.note(hidden->second, "assigned here");
+      return mlir::failure();
+    }
     auto v = vars.find(expr.name);
     if (v != vars.end())
       return v->second;

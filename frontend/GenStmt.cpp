@@ -128,6 +128,8 @@ mlir::LogicalResult Generator::genStmt(const Stmt &stmt) {
     return genIf(stmt);
   case Stmt::Kind::While:
     return genWhile(stmt);
+  case Stmt::Kind::Group:
+    return genGroup(stmt);
   case Stmt::Kind::Invalid:
     return mlir::failure(); // the parser reported it
   case Stmt::Kind::Break:
@@ -160,6 +162,7 @@ mlir::LogicalResult Generator::genAssign(const Stmt &stmt) {
   vars[stmt.name] = *value;
   assignLocs[stmt.name] = stmt.nameLoc;
   poisoned.erase(stmt.name);
+  hiddenByGroup.erase(stmt.name);
   return mlir::success();
 }
 
@@ -224,8 +227,16 @@ mlir::LogicalResult Generator::applyLayout(const Stmt &stmt, Val &value) {
                                      shapeText(tile.getShape()));
   if (layout->numThreads() != numThreads)
     return error(stmt.layoutLoc, "layout spans " + Twine(layout->numThreads()) +
-                                     " threads but the kernel has " +
-                                     Twine(numThreads));
+                                     " threads but the " +
+                                     (getThreadGroup(
+                                          builder.getInsertionBlock()
+                                              ->getParentOp()) ||
+                                              llvm::isa<ThreadGroupOp>(
+                                                  builder.getInsertionBlock()
+                                                      ->getParentOp())
+                                          ? "thread group"
+                                          : "kernel") +
+                                     " has " + Twine(numThreads));
   auto pinned = TileType::get(&context, tile.getShape(), tile.getElementType(),
                               LayoutAttr::get(&context, *layout));
   // Instructions with no tile operand produce the layout directly, and so
@@ -552,4 +563,80 @@ mlir::LogicalResult Generator::genFor(const Stmt &stmt) {
   vars = std::move(outer);
   bindResults(carried, forOp.getResults());
   return mlir::success();
+}
+
+/// The first assignment in `body` (at any depth), for locating errors.
+static void collectAssignLocs(llvm::ArrayRef<StmtPtr> body,
+                              std::map<std::string, SMLoc> &locs) {
+  for (const StmtPtr &stmt : body) {
+    if (stmt->kind == Stmt::Kind::Assign)
+      locs.emplace(stmt->name, stmt->nameLoc);
+    for (const std::string &name : stmt->assigns)
+      locs.emplace(name, stmt->loc);
+    collectAssignLocs(stmt->body, locs);
+    collectAssignLocs(stmt->elseBody, locs);
+  }
+}
+
+mlir::LogicalResult Generator::genGroup(const Stmt &stmt) {
+  auto func = llvm::dyn_cast_or_null<mlir::func::FuncOp>(
+      builder.getInsertionBlock()->getParentOp());
+  if (!func)
+    return error(stmt.loc, "'thread_group' must be a statement of the "
+                           "kernel's body, not inside a loop, a branch or "
+                           "another thread group");
+  int64_t kernelWarps = numThreads / kWarpSize;
+  int64_t bounds[2];
+  const ExprPtr *exprs[2] = {&stmt.start, &stmt.stop};
+  for (int i = 0; i < 2; ++i) {
+    mlir::FailureOr<Val> bound = genExpr(**exprs[i]);
+    if (mlir::failed(bound))
+      return mlir::failure();
+    if (bound->kind != Val::Kind::Int)
+      return error((*exprs[i])->loc,
+                   Twine("the ") + (i == 0 ? "first warp" : "warp count") +
+                       " of a thread group must be a compile-time integer");
+    bounds[i] = bound->intValue;
+  }
+  auto [first, count] = bounds;
+  if (first < 0 || first >= kernelWarps)
+    return error(stmt.start->loc,
+                 "the first warp " + Twine(first) +
+                     " of the thread group lies outside the block's " +
+                     Twine(kernelWarps) + " warps");
+  if (count < 1 || first + count > kernelWarps)
+    return error(stmt.stop->loc,
+                 "a thread group of " + Twine(count) + " warps from warp " +
+                     Twine(first) + " does not fit in the block's " +
+                     Twine(kernelWarps) + " warps");
+  int64_t groups = 1;
+  for (mlir::Operation &op : *builder.getInsertionBlock())
+    groups += llvm::isa<ThreadGroupOp>(op);
+  if (groups > 15)
+    return error(stmt.loc, "a kernel has at most 15 thread groups (named "
+                           "barriers 1 to 15)");
+
+  auto group = builder.create<ThreadGroupOp>(loc(stmt.loc), first, count);
+  mlir::Block *body = new mlir::Block();
+  group.getBody().push_back(body);
+  std::map<std::string, Val> outer = vars;
+  int64_t outerThreads = numThreads;
+  mlir::LogicalResult result = mlir::success();
+  {
+    mlir::OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(body);
+    numThreads = count * kWarpSize;
+    result = genBlock(stmt.body);
+  }
+  numThreads = outerThreads;
+  vars = std::move(outer);
+  std::map<std::string, SMLoc> assigned;
+  collectAssignLocs(stmt.body, assigned);
+  // A variable defined before the group keeps its value from before (what
+  // the group assigned it stays in the group's warps); one the group
+  // defined is gone.
+  for (auto &[name, where] : assigned)
+    if (!vars.count(name))
+      hiddenByGroup[name] = where;
+  return result;
 }

@@ -174,6 +174,10 @@ private:
                llvm::SmallVectorImpl<std::string> &assigned, bool breaks);
   mlir::LogicalResult genWhile(const ast::Stmt &stmt);
   mlir::LogicalResult genFor(const ast::Stmt &stmt);
+  /// thread_group(first_warp, num_warps) { ... }: a tilus.thread_group;
+  /// inside it `numThreads` is the group's, and the variables it assigns
+  /// are hidden after it (hiddenByGroup).
+  mlir::LogicalResult genGroup(const ast::Stmt &stmt);
 
   //===--------------------------------------------------------------------===//
   // Expressions (GenExpr.cpp)
@@ -311,6 +315,9 @@ private:
   /// of its own (the assignment's was reported).
   std::set<std::string> poisoned;
   std::map<std::string, llvm::SMLoc> assignLocs;
+  /// Variables a thread group assigned, with where: a group's values are not
+  /// visible after it, so a later use is an error until they are assigned.
+  std::map<std::string, llvm::SMLoc> hiddenByGroup;
   /// For each wait_dot call, the variables whose dot_async may be in flight
   /// there (checkDotAsync).
   std::map<const ast::Expr *, std::vector<std::string>> waitDotOperands;

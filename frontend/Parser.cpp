@@ -647,6 +647,24 @@ private:
         return nullptr;
       return stmt;
     }
+    if (isKeyword("thread_group") && peek().kind == Tok::LParen) {
+      consume();
+      auto stmt = std::make_unique<Stmt>(Stmt::Kind::Group, loc);
+      std::vector<ExprPtr> bounds;
+      SMLoc boundsLoc = tok.loc();
+      if (!expect(Tok::LParen) || !parseExprList(bounds, Tok::RParen))
+        return nullptr;
+      if (bounds.size() != 2) {
+        diags.error(boundsLoc,
+                    "'thread_group' expects (first_warp, num_warps)");
+        return nullptr;
+      }
+      stmt->start = std::move(bounds[0]);
+      stmt->stop = std::move(bounds[1]);
+      if (!parseBlock(stmt->body))
+        return nullptr;
+      return stmt;
+    }
     if (isKeyword("break")) {
       consume();
       if (!expect(Tok::Semi, "after 'break'"))

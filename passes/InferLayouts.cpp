@@ -399,6 +399,9 @@ private:
       TileType tile = tileOf(v);
       return tile && !tile.getLayout();
     };
+    // Tiles are spread over the threads that run the instruction: its
+    // thread group's, or the block's.
+    numThreads = getKernelNumThreads(op);
     bool anyMissing = llvm::any_of(op->getResults(), needsLayout);
     for (Value result : op->getResults())
       if (needsLayout(result) && failed(checkExtent(op, tileOf(result))))
@@ -640,10 +643,11 @@ private:
   /// ldmatrix.x4.trans) and then the fewest operand tiles per warp win.
   std::optional<RegisterLayout> mmaAccumulatorLayout(DotOp dot) {
     std::optional<MmaInstruction> mma = mmaInstruction(dot);
-    if (!mma || numThreads % kWarpSize != 0)
+    int64_t threads = getKernelNumThreads(dot);
+    if (!mma || threads % kWarpSize != 0)
       return std::nullopt;
     ArrayRef<int64_t> shape = tileOf(dot.getC()).getShape();
-    int64_t warps = numThreads / kWarpSize;
+    int64_t warps = threads / kWarpSize;
     int64_t mTiles = shape[0] / mma->m, nTiles = shape[1] / mma->n;
     for (int64_t used = warps; used >= 1; --used) {
       if (warps % used != 0)
@@ -679,7 +683,8 @@ private:
   wgmmaPlan(DotOp dot, const std::optional<RegisterLayout> &layout) {
     std::string reason;
     FailureOr<WgmmaPlan> plan =
-        planWgmma(dot, target, numThreads / kWarpSize, layout, reason);
+        planWgmma(dot, target, getKernelNumThreads(dot) / kWarpSize, layout,
+                  reason);
     if (failed(plan)) {
       LLVM_DEBUG(llvm::dbgs() << "dot at " << dot.getLoc()
                               << " has no wgmma: " << reason << "\n");
@@ -1033,6 +1038,8 @@ private:
       "a loop carries a tile in the layout of its initial value";
 
   func::FuncOp func;
+  /// The threads of the instruction being visited (its thread group's or
+  /// the kernel's): the default layouts spread over them.
   int64_t numThreads;
   TargetInfo target;
   /// Whether to report the conversions (-Rpass=layout).

@@ -18,7 +18,9 @@
 // the loop). Tensors freed before the instruction may overlap it: the
 // instruction's leading barrier orders their last accesses before its
 // writes. Scratch areas of different instructions overlap, for the same
-// reason.
+// reason, except across thread groups: groups run at the same time and each
+// barrier orders one group's threads only, so each group's scratch areas
+// get a slice of their own, above every tensor live from the first group on.
 //
 //===----------------------------------------------------------------------===//
 
@@ -227,6 +229,27 @@ struct PlanSharedMemoryPass
       ++numAllocations;
     }
 
+    // Thread groups run at the same time, each synchronising only its own
+    // threads: each group's scratch areas get a slice of their own, above
+    // every tensor live from the first group on.
+    SmallVector<ThreadGroupOp> groups(kernel.getOps<ThreadGroupOp>());
+    llvm::DenseMap<Operation *, int64_t> groupSlice;
+    if (!groups.empty()) {
+      int64_t slice = 0;
+      for (const Buffer &buffer : buffers)
+        if (buffer.end >= points.begin(groups.front()))
+          slice = std::max(slice, buffer.offset + buffer.bytes);
+      for (ThreadGroupOp group : groups) {
+        slice = llvm::alignTo(slice, kAlignment);
+        groupSlice[group] = slice;
+        int64_t bytes = 0;
+        group.walk([&](Operation *op) {
+          bytes = std::max(bytes, getScratchBytes(op));
+        });
+        slice += bytes;
+      }
+    }
+
     for (Operation *op : borrowers) {
       SmallVector<Operation *> loops = getEnclosingLoops(op, kernel);
       int64_t point = points.begin(
@@ -236,6 +259,8 @@ struct PlanSharedMemoryPass
         if (buffer.end >= point)
           offset = std::max(offset, buffer.offset + buffer.bytes);
       offset = llvm::alignTo(offset, kAlignment);
+      if (auto group = op->getParentOfType<ThreadGroupOp>())
+        offset = std::max(offset, groupSlice.lookup(group));
       op->setAttr(plan_attr::kScratchOffset,
                   Builder(op).getI64IntegerAttr(offset));
       total = std::max(total, offset + getScratchBytes(op));

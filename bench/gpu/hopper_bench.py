@@ -1,5 +1,5 @@
-"""The f16 matmuls against torch's (cuBLAS): matmul_wgmma, matmul_wgmma_async and matmul_f16_sm90a
-on sm_90a, matmul_f16 on mma.sync; then the low-bit prefill matmuls against torch on the dequantized
+"""The f16 matmuls against torch's (cuBLAS): matmul_wgmma, matmul_wgmma_async, matmul_f16_sm90a
+and matmul_f16_sm90a_ws (its warp-specialised form) on sm_90a, matmul_f16 on mma.sync; then the low-bit prefill matmuls against torch on the dequantized
 weights.
 
   hopper_bench.py BUNDLE --device cuda [--reps N] [--shapes MxNxK,..]

@@ -86,6 +86,10 @@ hopper_kernel wgmma_async_128x128x64_w8 matmul_wgmma_async.tl \
 hopper_kernel tma_64x64x64_w4 matmul_f16_sm90a.tl matmul_f16_sm90a sm_90a nk
 hopper_kernel tma_128x128x64_w8 matmul_f16_sm90a.tl matmul_f16_sm90a sm_90a nk \
   -D BM=128 -D BN=128 -D W=8
+# The same ring, warp-specialised: a producer warp, consumer warpgroups.
+hopper_kernel tma_ws_64x64x64_w5 matmul_f16_sm90a_ws.tl matmul_f16_sm90a_ws sm_90a nk
+hopper_kernel tma_ws_128x128x64_w9 matmul_f16_sm90a_ws.tl matmul_f16_sm90a_ws \
+  sm_90a nk -D BM=128 -D BN=128 -D CW=8
 
 # The low-bit prefill matmuls for hopper_bench.py: NAME KERNEL ARCH W BM BN
 # BK WG. matmul_a16wx_wgmma and matmul_a16wx_tma (its TMA + dot_async form;

@@ -219,7 +219,25 @@ double tilus::evalFloatFunction(UnaryKind kind, double x) {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+std::optional<std::pair<int64_t, int64_t>>
+tilus::getThreadGroup(Operation *op) {
+  for (Operation *parent = op->getParentOp(); parent;
+       parent = parent->getParentOp()) {
+    if (auto group = dyn_cast<ThreadGroupOp>(parent))
+      return std::make_pair(int64_t(group.getFirstWarp()),
+                            int64_t(group.getNumWarps()));
+    // After the lowering turns a group into a branch on the warp index.
+    if (auto bounds =
+            parent->getAttrOfType<DenseI64ArrayAttr>(kThreadGroupAttr);
+        bounds && bounds.size() == 3)
+      return std::make_pair(bounds[0], bounds[1]);
+  }
+  return std::nullopt;
+}
+
 int64_t tilus::getKernelNumThreads(Operation *op) {
+  if (auto group = getThreadGroup(op))
+    return group->second * kWarpSize;
   auto func = op->getParentOfType<func::FuncOp>();
   if (!func)
     return 0;
@@ -581,7 +599,9 @@ static LogicalResult verifyTileThreads(Operation *op, TileType tile) {
   int64_t threads = tile.getLayout().getLayout().numThreads();
   if (threads != kernelThreads)
     return op->emitOpError("layout spans ")
-           << threads << " threads but the kernel has " << kernelThreads;
+           << threads << " threads but "
+           << (getThreadGroup(op) ? "its thread group" : "the kernel")
+           << " has " << kernelThreads;
   return success();
 }
 
@@ -922,6 +942,42 @@ LogicalResult DotOp::verify() {
   if (a.getElementType() != b.getElementType())
     return emitOpError("a and b must have one element type");
   return verifyTileThreads(*this, c);
+}
+
+LogicalResult ThreadGroupOp::verify() {
+  auto func = dyn_cast_or_null<func::FuncOp>((*this)->getParentOp());
+  if (!func)
+    return emitOpError("must be a statement of a kernel's body, not inside "
+                       "a loop, a branch or another group");
+  int64_t warps = 0;
+  if (auto attr = func->getAttrOfType<IntegerAttr>(kernel_attr::kNumWarps))
+    warps = attr.getInt();
+  int64_t first = getFirstWarp(), count = getNumWarps();
+  if (warps && first + count > warps)
+    return emitOpError("warps ")
+           << first << " .. " << first + count - 1
+           << " lie outside the block's " << warps << " warps";
+  if (getBarrierId() > 15)
+    return emitOpError("a kernel has at most 15 thread groups (named "
+                       "barriers 1 to 15)");
+  WalkResult walk = getBody().walk([&](DotOp dot) {
+    if (dot.getAsync() && (count % 4 != 0 || first % 4 != 0)) {
+      dot.emitOpError("an async dot in the thread group of warps ")
+          << first << " .. " << first + count - 1
+          << "; wgmma needs whole warpgroups (4 warps from a multiple of 4)";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+unsigned ThreadGroupOp::getBarrierId() {
+  unsigned id = 1;
+  for (Operation *op = (*this)->getPrevNode(); op; op = op->getPrevNode())
+    if (isa<ThreadGroupOp>(op))
+      ++id;
+  return id;
 }
 
 LogicalResult WaitDotOp::verify() {

@@ -93,8 +93,18 @@ double evalFloatFunction(UnaryKind kind, double x);
 /// Threads per warp on every target tilus supports.
 inline constexpr int kWarpSize = 32;
 
-/// The thread count of the kernel enclosing `op`, or 0 outside a kernel.
+/// The thread count that runs `op`: its thread group's (`tilus.thread_group`,
+/// or the branch the lowering makes of one) when it is in one, else its
+/// kernel's; 0 outside a kernel.
 int64_t getKernelNumThreads(mlir::Operation *op);
+
+/// The discardable attribute that marks the branch a lowered thread group
+/// becomes: [first warp, warp count, named barrier id].
+inline constexpr llvm::StringLiteral kThreadGroupAttr = "tilus.thread_group";
+
+/// The (first warp, warp count) of the thread group around `op`, if any.
+std::optional<std::pair<int64_t, int64_t>>
+getThreadGroup(mlir::Operation *op);
 
 /// The layout of `tile`, which must have one.
 inline RegisterLayout getLayout(TileType tile) {

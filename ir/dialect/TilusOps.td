@@ -672,6 +672,37 @@ def Tilus_SyncOp : Tilus_Op<"sync"> {
   let assemblyFormat = "attr-dict";
 }
 
+def Tilus_ThreadGroupOp : Tilus_Op<"thread_group", [NoTerminator, SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "run a region in a contiguous range of the block's warps";
+  let description = [{
+    Warps `first_warp` .. `first_warp + num_warps - 1` run the body; the
+    other warps skip it. Inside the body register tiles are spread over the
+    group's `32 * num_warps` threads (their layouts span that many threads,
+    numbered from the group's first thread), `tilus.sync` is a named barrier
+    over the group's threads, and `tilus.arrive_barrier` arrives once per
+    thread of the group. Values defined in the body are not visible after it;
+    values defined before it (shared tensors, barriers, scalars, tiles) may
+    be used in it. Groups are statements of the kernel's body (not inside
+    loops, branches or other groups), at most 15 of them (named barriers 1
+    to 15; barrier 0 is the block's).
+
+    ```mlir
+    tilus.thread_group warps(0, 1) {
+      tilus.copy_tma %a[%m, %k], %s, %bar : ...
+    }
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntMinValue<0>]>:$first_warp,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$num_warps);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "`warps` `(` $first_warp `,` $num_warps `)` $body attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The group's named barrier: 1 + its position among the kernel's groups.
+    unsigned getBarrierId();
+  }];
+}
+
 def Tilus_PrintOp : Tilus_Op<"print"> {
   let summary = "print a tile or scalar from the device, for debugging";
   let description = [{

@@ -4,6 +4,18 @@
 // environment keyed by its SSA value; tiles are shared immutable arrays of
 // codes, shared tensors mutable per-block arrays.
 //
+// Thread groups run as cooperative tasks. A run of adjacent
+// `tilus.thread_group` statements starts one task per group, each on its own
+// OS thread, but only the task holding the baton runs: the first group runs
+// until it finishes or reaches a `wait_barrier` whose phase has not
+// completed; then the baton passes to the next task, in the groups' order,
+// that can go on (not finished, and not waiting for a phase still
+// incomplete). The order of the switches depends on the program alone, so a
+// run is deterministic. When every unfinished task waits, nothing can arrive
+// any more: a deadlock, reported at each waiting `wait_barrier`, where a
+// device would hang. The statement after the run starts when every task has
+// finished.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ir/interpreter/Interpreter.h"
@@ -19,9 +31,12 @@
 #include "llvm/Support/Format.h"
 
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <variant>
 
 using namespace mlir;
@@ -422,15 +437,163 @@ private:
     Block &block = region.front();
     for (auto [arg, value] : llvm::zip(block.getArguments(), args))
       env[arg] = value;
-    for (Operation &op : block.without_terminator())
-      if (failed(runOp(op)))
+    for (auto it = block.begin(), end = std::prev(block.end()); it != end;) {
+      if (auto group = dyn_cast<ThreadGroupOp>(*it)) {
+        SmallVector<ThreadGroupOp> groups;
+        for (; it != end && isa<ThreadGroupOp>(*it); ++it)
+          groups.push_back(cast<ThreadGroupOp>(*it));
+        if (failed(runGroups(groups)))
+          return failure();
+        continue;
+      }
+      if (failed(runOp(*it++)))
         return failure();
+    }
     Operation *terminator = block.getTerminator();
     if (!isa<scf::YieldOp, scf::ConditionOp, func::ReturnOp>(terminator))
       return unsupported(*terminator);
     results.clear();
     for (Value operand : terminator->getOperands())
       results.push_back(env.lookup(operand));
+    return success();
+  }
+
+  //===--- Thread groups -------------------------------------------------===//
+
+  /// One group's task: its body runs on `thread` while it holds the baton.
+  struct Task {
+    ThreadGroupOp group;
+    bool done = false;
+    bool failed = false;
+    /// The wait the task is blocked in, if any, and the parity it waits for.
+    WaitBarrierOp waiting;
+    BarrierPtr barrier;
+    uint64_t parity = 0;
+  };
+
+  /// The tasks of the run of groups being interpreted, and the baton.
+  struct Scheduler {
+    std::mutex mutex;
+    std::condition_variable wake;
+    SmallVector<Task> tasks;
+    /// The task holding the baton; tasks.size() once every task is done or
+    /// the run is abandoned.
+    size_t current = 0;
+    /// Every unfinished task waits (or one failed): the waits fail.
+    bool abandoned = false;
+
+    bool canRun(const Task &task) const {
+      if (task.done)
+        return false;
+      return !task.barrier || task.barrier->completed % 2 != task.parity;
+    }
+    /// Passes the baton from `from` to the next task that can run, in the
+    /// groups' order (`from` itself last); abandons the run when none can.
+    void pass(size_t from) {
+      size_t n = tasks.size();
+      for (size_t step = 1; step <= n; ++step) {
+        size_t next = (from + step) % n;
+        if (canRun(tasks[next])) {
+          current = next;
+          wake.notify_all();
+          return;
+        }
+      }
+      current = n;
+      abandoned = llvm::any_of(tasks, [](const Task &t) { return !t.done; });
+      wake.notify_all();
+    }
+  };
+
+  LogicalResult runGroups(ArrayRef<ThreadGroupOp> groups) {
+    Scheduler scheduler;
+    for (ThreadGroupOp group : groups)
+      scheduler.tasks.push_back(Task{group});
+    sched = &scheduler;
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < groups.size(); ++i)
+      threads.emplace_back([this, &scheduler, i] {
+        std::unique_lock<std::mutex> lock(scheduler.mutex);
+        scheduler.wake.wait(lock, [&] {
+          return scheduler.current == i || scheduler.abandoned;
+        });
+        Task &task = scheduler.tasks[i];
+        if (!scheduler.abandoned) {
+          lock.unlock();
+          bool ok = succeeded(runGroupBody(task.group));
+          lock.lock();
+          task.failed = !ok;
+          if (!ok)
+            scheduler.abandoned = true;
+        } else {
+          task.failed = true;
+        }
+        task.done = true;
+        scheduler.pass(i);
+      });
+    for (std::thread &thread : threads)
+      thread.join();
+    sched = nullptr;
+    bool failedAny = false, deadlock = false;
+    for (Task &task : scheduler.tasks) {
+      failedAny |= task.failed;
+      deadlock |= bool(task.waiting);
+    }
+    if (deadlock && llvm::none_of(scheduler.tasks, [](const Task &t) {
+          return t.failed && !t.waiting;
+        })) {
+      // One error, at the first waiting group, naming every waiting group.
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      WaitBarrierOp first;
+      for (Task &task : scheduler.tasks) {
+        if (!task.waiting)
+          continue;
+        if (!first)
+          first = task.waiting;
+        else
+          os << "; ";
+        os << "the thread group of warps " << task.group.getFirstWarp()
+           << " .. "
+           << task.group.getFirstWarp() + task.group.getNumWarps() - 1
+           << " waits for a phase of parity " << task.parity << " with "
+           << task.barrier->pending << " of its " << task.barrier->count
+           << " arrivals pending";
+      }
+      first.emitError("deadlock: every unfinished thread group waits on a "
+                      "barrier that nothing can complete: ")
+          << os.str();
+    }
+    return failure(failedAny);
+  }
+
+  LogicalResult runGroupBody(ThreadGroupOp group) {
+    for (Operation &op : group.getBody().front())
+      if (failed(runOp(op)))
+        return failure();
+    return success();
+  }
+
+  /// In a thread group's task, blocks until the phase of `parity` of
+  /// `barrier` completes, running the other tasks meanwhile; fails when
+  /// they cannot complete it (the run is abandoned).
+  LogicalResult blockOn(WaitBarrierOp op, BarrierPtr barrier,
+                        uint64_t parity) {
+    Scheduler &scheduler = *sched;
+    std::unique_lock<std::mutex> lock(scheduler.mutex);
+    size_t me = scheduler.current;
+    Task &task = scheduler.tasks[me];
+    task.waiting = op;
+    task.barrier = barrier;
+    task.parity = parity;
+    scheduler.pass(me);
+    scheduler.wake.wait(lock, [&] {
+      return scheduler.current == me || scheduler.abandoned;
+    });
+    if (scheduler.current != me)
+      return failure();
+    task.waiting = nullptr;
+    task.barrier = nullptr;
     return success();
   }
 
@@ -1193,11 +1356,14 @@ private:
   /// Every thread of the block runs this walk at once, so nothing arrives
   /// while it waits: a wait for the current phase would hang on a device.
   LogicalResult runWaitBarrier(WaitBarrierOp op) {
-    const Barrier &barrier =
-        *std::get<BarrierPtr>(env.lookup(op.getBarrier()));
+    BarrierPtr shared = std::get<BarrierPtr>(env.lookup(op.getBarrier()));
+    const Barrier &barrier = *shared;
     uint64_t parity = scalar(op.getPhase()) & 1;
     if (barrier.completed % 2 != parity)
       return success();
+    // In a thread group another group may still arrive.
+    if (sched)
+      return blockOn(op, shared, parity);
     return op.emitError("waits for the barrier's phase of parity ")
            << parity << ", its current phase, which has " << barrier.pending
            << " of its " << barrier.count
@@ -1461,6 +1627,8 @@ private:
   const InterpreterOptions &options;
   std::array<int64_t, 3> blockIdx;
   llvm::DenseMap<Value, RtValue> env;
+  /// The tasks of the thread groups being run, if any (runGroups).
+  Scheduler *sched = nullptr;
 };
 
 } // namespace

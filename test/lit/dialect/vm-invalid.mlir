@@ -599,3 +599,36 @@ func.func @item_type(%t: !tilus.tile<1xf32>) {
   %s = tilus.item %t : !tilus.tile<1xf32> -> f16
   return
 }
+
+// -----
+
+// A thread group is a statement of the kernel's body.
+func.func @group_nested() attributes {tilus.kernel, tilus.num_warps = 4 : i32, tilus.grid = ["1", "1", "1"]} {
+  tilus.thread_group warps(0, 2) {
+    // expected-error @+1 {{'tilus.thread_group' op must be a statement of a kernel's body, not inside a loop, a branch or another group}}
+    tilus.thread_group warps(0, 1) {
+    }
+  }
+  return
+}
+
+// -----
+
+// A thread group lies inside the block's warps.
+func.func @group_outside() attributes {tilus.kernel, tilus.num_warps = 4 : i32, tilus.grid = ["1", "1", "1"]} {
+  // expected-error @+1 {{'tilus.thread_group' op warps 2 .. 5 lie outside the block's 4 warps}}
+  tilus.thread_group warps(2, 4) {
+  }
+  return
+}
+
+// -----
+
+// A tile in a thread group spans the group's threads.
+func.func @group_threads(%x: f32) attributes {tilus.kernel, tilus.num_warps = 4 : i32, tilus.grid = ["1", "1", "1"]} {
+  tilus.thread_group warps(0, 1) {
+    // expected-error @+1 {{'tilus.full' op layout spans 128 threads but its thread group has 32}}
+    %t = tilus.full %x : f32 -> !tilus.tile<128xf32, #tilus.layout<"spatial(128)">>
+  }
+  return
+}

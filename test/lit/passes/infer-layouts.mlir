@@ -234,3 +234,23 @@ func.func @convert_to_carried(%x: f32, %p: !llvm.ptr<1>) attributes {tilus.kerne
   }
   return
 }
+
+// -----
+
+// In a thread group the default layout spreads over the group's threads:
+// 128 elements over 2 warps (64 threads, 2 each) in the group, over the
+// kernel's 8 warps (256 threads, half of them replicating) outside it.
+// CHECK-LABEL: func.func @thread_group
+// CHECK: tilus.thread_group warps(4, 2)
+// CHECK: tilus.load_global {{.*}} -> !tilus.tile<128xf32, #tilus.layout<"spatial(64).local(2)">>
+// CHECK: }
+// CHECK: tilus.load_global {{.*}} -> !tilus.tile<128xf32, #tilus.layout<"replicate(2).spatial(128)">>
+func.func @thread_group(%p: !llvm.ptr<1>) attributes {tilus.kernel, tilus.num_warps = 8 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c0 = arith.constant 0 : i32
+  %a = tilus.global_view %p[] : !llvm.ptr<1> -> !tilus.global<128xf32>
+  tilus.thread_group warps(4, 2) {
+    %t = tilus.load_global %a[%c0] : !tilus.global<128xf32>, i32 -> !tilus.tile<128xf32>
+  }
+  %u = tilus.load_global %a[%c0] : !tilus.global<128xf32>, i32 -> !tilus.tile<128xf32>
+  return
+}

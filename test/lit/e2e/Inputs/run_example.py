@@ -70,7 +70,7 @@ def reference(kernel, args, consts):
         f16_out = args["c"].dtype == np.float16
         bound = 2.0 ** -10 if f16_out else 1e-5 * f["a"].shape[1]
         return {"c": f["a"] @ f["bt"].T}, bound
-    if kernel == "matmul_f16_sm90a":
+    if kernel in ("matmul_f16_sm90a", "matmul_f16_sm90a_ws"):
         # c = a @ bt^T through TMA and wgmma, with matmul_wgmma's bounds.
         f16_out = args["c"].dtype == np.float16
         bound = 2.0 ** -10 if f16_out else 1e-5 * f["a"].shape[1]
