@@ -154,12 +154,16 @@ std::string registerList(size_t count) {
 bool heldByWait(DotOp op) {
   if (op->hasAttr(kDotWaitsForA))
     return false;
+  auto waited = [](Value value) {
+    return llvm::any_of(value.getUsers(),
+                        [](Operation *user) { return isa<WaitDotOp>(user); });
+  };
   Value a = op.getA();
-  if (auto convert = a.getDefiningOp<ConvertLayoutOp>())
-    if (getMoveCost(convert).inRegisters())
-      a = convert.getSource();
-  return llvm::any_of(a.getUsers(),
-                      [](Operation *user) { return isa<WaitDotOp>(user); });
+  if (waited(a))
+    return true;
+  auto convert = a.getDefiningOp<ConvertLayoutOp>();
+  return convert && getMoveCost(convert).inRegisters() &&
+         waited(convert.getSource());
 }
 
 /// "dot: wgmma.m64n64k16 f16 x f16 -> f32, warpgroups 2x1, 1x1 instructions
