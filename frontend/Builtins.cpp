@@ -739,16 +739,11 @@ mlir::FailureOr<Val> Generator::genWaitDot(const Expr &call) {
         }))
       continue;
     auto it = vars.find(name);
-    if (it == vars.end()) {
-      // In flight from a loop that does not carry it (an earlier iteration,
-      // or the loop before this wait): the wait could not hold its
-      // registers.
-      report(call.loc, "'" + name +
-                           "' may be in flight here, but the loop whose "
-                           "dot_async it is in does not carry it: assign it "
-                           "before the loop");
-      return mlir::failure();
-    }
+    // A variable not visible here (assigned only inside a loop that does
+    // not carry it) cannot pass through the wait (a known gap,
+    // docs/language.md).
+    if (it == vars.end())
+      continue;
     if (it->second.kind != Val::Kind::Tile || sharedOperand(it->second.value))
       continue;
     names.push_back(name);
