@@ -43,9 +43,26 @@
 // (test/lit/codegen/wgmma-async.tl checks the PTX). In a kernel without a
 // wgmma dot, wait_dot is nothing.
 //
+// A from registers. The wgmma reads a's registers until its group
+// completes, so a write to them before the wait (the next iteration's a
+// put in the same PTX registers) is undefined. An async dot whose register
+// `a` is also an operand of a wait_dot (the frontend passes a variable
+// written as the bare `a` of a dot_async through every wait until the
+// group completes, frontend/DotAsync.cpp) stays in flight: the wait ties
+// a's b32 registers ("+r", two halves each) as it ties the accumulators,
+// so LLVM keeps them live and unchanged up to the wait and puts no other
+// value in them (test/lit/codegen/wgmma-rega-async.tl). The `a` may reach
+// the dot through a layout conversion that permutes each thread's
+// registers (the same b32 pairs, renamed). Any other register `a` (an
+// expression, one converted through shared memory, or one the program
+// reads or reassigns while the dot may be in flight: `tilus.waits_for_a`)
+// is not held: such a dot waits for its own group, as a synchronous dot
+// does.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/TileLowering.h"
+#include "target/Scratch.h"
 #include "target/WgmmaInstructions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -131,6 +148,24 @@ std::string registerList(size_t count) {
   return text + "}";
 }
 
+/// Whether the register `a` of `op` is passed through a wait_dot, directly or
+/// through a layout conversion that only permutes each thread's registers:
+/// then the wait ties a's registers and the dot may stay in flight.
+bool heldByWait(DotOp op) {
+  if (op->hasAttr(kDotWaitsForA))
+    return false;
+  auto waited = [](Value value) {
+    return llvm::any_of(value.getUsers(),
+                        [](Operation *user) { return isa<WaitDotOp>(user); });
+  };
+  Value a = op.getA();
+  if (waited(a))
+    return true;
+  auto convert = a.getDefiningOp<ConvertLayoutOp>();
+  return convert && getMoveCost(convert).inRegisters() &&
+         waited(convert.getSource());
+}
+
 /// "dot: wgmma.m64n64k16 f16 x f16 -> f32, warpgroups 2x1, 1x1 instructions
 /// per warpgroup and k-step, 2 k-steps, a by descriptor (64-byte swizzle), b
 /// by descriptor (64-byte swizzle)".
@@ -158,8 +193,10 @@ std::string describePlan(const WgmmaPlan &plan, DotOp op) {
                : "a by descriptor (" + plan.a[0][0].describe() + ")") +
           ", b by descriptor (" + plan.b[0][0].describe() + ")";
   if (plan.aFromRegisters && op.getAsync())
-    text += ", waits for its group (a's registers stay read until it "
-            "completes)";
+    text += heldByWait(op) ? ", in flight (a's registers held until a "
+                             "wait_dot)"
+                           : ", waits for its group (a's registers stay read "
+                             "until it completes)";
   return text;
 }
 
@@ -285,10 +322,11 @@ struct WgmmaDotLowering : OpConversionPattern<DotOp> {
         inputs.push_back(descriptor(baseB, plan->b[i][s]));
         acc = emitTiedAsm(rewriter, loc, text, acc, registerType, kind, inputs);
       }
-    // An async dot with a in registers still waits for its group: the code
-    // after it (the next iteration's a, in a loop) may write the registers
-    // a was in, which the in-flight wgmma reads until it completes.
-    if (op.getAsync() && !aRegisters) {
+    // An async dot with a in registers waits for its group unless a wait_dot
+    // holds a's registers: otherwise the code after it (the next
+    // iteration's a, in a loop) may write the registers a was in, which the
+    // in-flight wgmma reads until it completes.
+    if (op.getAsync() && (!aRegisters || heldByWait(op))) {
       emitAsm(rewriter, loc, "wgmma.commit_group.sync.aligned;");
     } else {
       emitAsm(rewriter, loc,
@@ -327,21 +365,26 @@ struct WaitDotLowering : OpConversionPattern<WaitDotOp> {
     // packed f16 ones, each kind with its own constraint.
     struct Operand {
       Value lowered;
+      /// Two 16-bit elements per b32 register: f16 accumulators and the
+      /// f16 or bf16 a of a dot held in flight.
       bool f16;
       int64_t locals;
+      Type element;
     };
     SmallVector<Operand> operands;
     for (auto [tile, lowered] :
          llvm::zip(op.getAccumulators(), adaptor.getAccumulators())) {
       Type element = cast<TileType>(tile.getType()).getElementType();
-      if (!element.isF32() && !element.isF16())
+      if (!element.isF32() && !element.isF16() && !element.isBF16())
         return op.emitOpError("waits for a tile of ")
-               << element << ", which no wgmma accumulates";
+               << element << ", which no wgmma accumulates or reads from "
+               << "registers";
       int64_t locals = cast<VectorType>(lowered.getType()).getNumElements();
-      if (element.isF16() && locals % 2)
-        return op.emitOpError("waits for an f16 tile of an odd number of "
+      bool packed = !element.isF32();
+      if (packed && locals % 2)
+        return op.emitOpError("waits for a 16-bit tile of an odd number of "
                               "elements per thread");
-      operands.push_back({lowered, element.isF16(), locals});
+      operands.push_back({lowered, packed, locals, element});
     }
     SmallVector<Value> registers;
     SmallVector<Type> types;
@@ -388,7 +431,7 @@ struct WaitDotLowering : OpConversionPattern<WaitDotOp> {
               loc, asmOp.getResult(0), next++));
         results[i] = insertAccumulatorRegisters(
             rewriter, loc, operand.lowered, accs, operand.locals,
-            f16 ? 2 : 1, rewriter.getF16Type());
+            f16 ? 2 : 1, operand.element);
       }
     rewriter.replaceOp(op, results);
     return success();

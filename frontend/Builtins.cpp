@@ -698,10 +698,12 @@ mlir::FailureOr<Val> Generator::genDot(const Expr &call) {
                          typeToString(tb.getElementType()));
     return mlir::failure();
   }
-  return Val::of(Val::Kind::Tile,
-                 builder.create<DotOp>(l, c->value.getType(), a->value,
-                                       b->value, c->value,
-                                       /*async=*/call.name == "dot_async"));
+  auto dot = builder.create<DotOp>(l, c->value.getType(), a->value, b->value,
+                                   c->value,
+                                   /*async=*/call.name == "dot_async");
+  if (dotsWaitingForA.count(&call))
+    dot->setAttr(kDotWaitsForA, builder.getUnitAttr());
+  return Val::of(Val::Kind::Tile, dot);
 }
 
 mlir::FailureOr<Val> Generator::genWaitDot(const Expr &call) {
@@ -716,12 +718,33 @@ mlir::FailureOr<Val> Generator::genWaitDot(const Expr &call) {
     return mlir::failure();
   }
   // Every tile a dot_async may still be writing passes through the wait, so
-  // that its later reads depend on the wait (docs/language.md).
+  // that its later reads depend on the wait (docs/language.md), and so does
+  // every tile an in-flight dot_async reads as its a, so that its registers
+  // stay unchanged up to the wait. A shared `a` (a load_shared result, or
+  // its transpose) is read by descriptor, not from registers: it is left
+  // out, so that it is not loaded for the wait.
+  auto sharedOperand = [](mlir::Value value) {
+    if (auto transpose = value.getDefiningOp<TransposeOp>())
+      value = transpose.getSource();
+    return static_cast<bool>(value.getDefiningOp<LoadSharedOp>());
+  };
   llvm::SmallVector<std::string> names;
   llvm::SmallVector<mlir::Value> values;
-  for (const std::string &name : waitDotOperands[&call]) {
+  for (const WaitOperand &operand : waitDotOperands[&call]) {
+    const std::string &name = operand.name;
+    // An `a` only dot_asyncs that wait for their own groups hold is free.
+    if (!operand.holders.empty() &&
+        llvm::all_of(operand.holders, [&](const Expr *dot) {
+          return dotsWaitingForA.count(dot) != 0;
+        }))
+      continue;
     auto it = vars.find(name);
-    if (it == vars.end() || it->second.kind != Val::Kind::Tile)
+    // A variable not visible here (assigned only inside a loop that does
+    // not carry it) cannot pass through the wait (a known gap,
+    // docs/language.md).
+    if (it == vars.end())
+      continue;
+    if (it->second.kind != Val::Kind::Tile || sharedOperand(it->second.value))
       continue;
     names.push_back(name);
     values.push_back(it->second.value);

@@ -15,7 +15,18 @@
 //     ending the kernel with it in flight;
 //   - an in-flight variable fed to a dot_async assigned to another variable
 //     gives that dot its registers: it may not be read again (consumed);
-//   - a dot_async not assigned straight to a variable is read at once.
+//   - a dot_async not assigned straight to a variable is read at once;
+//   - a variable written as the bare `a` of a dot_async (its register A
+//     operand on sm_90a) is held by that group, of the group's age: the
+//     wgmma reads its registers until the wait that completes the group,
+//     and each wait_dot passes it through, so that its registers stay live
+//     and unchanged up to the wait (the codegen ties them there, as it ties
+//     the accumulators). Being the `a` of another dot_async holds it for
+//     that group too. Any other read or an assignment while it is held is
+//     no error: the dot_asyncs holding it are marked to wait for their own
+//     groups (kDotWaitsForA), as a dot_async with an `a` that is no bare
+//     variable does, so the registers are free again at the next
+//     statement.
 //
 // Control flow joins states conservatively: after an if, a value is in
 // flight if it is on either branch, with the smaller age; a loop's body is
@@ -39,6 +50,8 @@
 
 #include "frontend/Generator.h"
 
+#include <set>
+
 using namespace tilus;
 using namespace tilus::ast;
 using namespace tilus::mlirgen;
@@ -51,14 +64,19 @@ namespace {
 struct Flight {
   /// Consumed: the accumulator of a newer dot_async assigned elsewhere.
   bool consumed = false;
+  /// Held: the `a` of an in-flight dot_async, not its result.
+  bool operandA = false;
   /// Groups committed after this value's own (capped).
   int64_t age = 0;
   /// The dot_async that wrote the value (or consumed it).
   SMLoc issued;
+  /// For a held `a`: the dot_async calls that may hold it.
+  std::set<const Expr *> holders;
 
   bool operator==(const Flight &other) const {
-    return consumed == other.consumed && age == other.age &&
-           issued == other.issued;
+    return consumed == other.consumed && operandA == other.operandA &&
+           age == other.age && issued == other.issued &&
+           holders == other.holders;
   }
 };
 
@@ -83,6 +101,14 @@ State join(const State &a, const State &b) {
     if (inserted)
       continue;
     Flight &have = it->second;
+    if (flight.operandA && have.operandA) {
+      have.holders.insert(flight.holders.begin(), flight.holders.end());
+      if (flight.age < have.age) {
+        have.age = flight.age;
+        have.issued = flight.issued;
+      }
+      continue;
+    }
     if (flight.consumed && !have.consumed)
       have = flight;
     else if (flight.consumed == have.consumed && flight.age < have.age)
@@ -94,13 +120,15 @@ State join(const State &a, const State &b) {
 class Checker {
 public:
   Checker(DiagnosticEngine &diags, const std::map<std::string, int64_t> &consts,
-          std::map<const Expr *, std::vector<std::string>> &waits)
-      : diags(diags), consts(consts), waits(waits) {}
+          std::map<const Expr *, std::vector<WaitOperand>> &waits,
+          std::set<const Expr *> &waitsForA)
+      : diags(diags), consts(consts), waits(waits), waitsForA(waitsForA) {}
 
   bool run(const Kernel &kernel) {
     block(kernel.body);
+    // A held `a` ends with its group, whose result is reported.
     for (const auto &[name, flight] : state)
-      if (!flight.consumed) {
+      if (!flight.consumed && !flight.operandA) {
         error(flight.issued, "the kernel ends while the dot_async assigned "
                              "to '" +
                                  name +
@@ -238,7 +266,9 @@ private:
       expr(value);
     auto it = state.find(stmt.name);
     if (!async && it != state.end()) {
-      if (!it->second.consumed) {
+      if (it->second.operandA) {
+        release(it->second);
+      } else if (!it->second.consumed) {
         error(stmt.nameLoc, "'" + stmt.name +
                                 "' is assigned while the dot_async that wrote "
                                 "it may be in flight; wait_dot first");
@@ -251,8 +281,19 @@ private:
   /// `target = dot_async(a, b, c)`; an empty target is a dot_async whose
   /// result is read at once.
   void dotAsync(const Expr &call, const std::string &target) {
+    const Expr *heldA = nullptr;
     for (size_t i = 0; i < call.operands.size(); ++i) {
       const Expr &operand = *call.operands[i];
+      if (i == 0 && operand.kind == Expr::Kind::Name) {
+        // A held `a` may be the `a` of another group; anything else in
+        // flight may not.
+        auto it = state.find(operand.name);
+        if (it == state.end() || it->second.operandA)
+          heldA = &operand;
+        else
+          expr(operand);
+        continue;
+      }
       if (i != 2 || operand.kind != Expr::Kind::Name) {
         expr(operand);
         continue;
@@ -266,18 +307,26 @@ private:
       }
       // The new group takes over the registers of the in-flight value.
       if (operand.name != target)
-        it->second = Flight{/*consumed=*/true, 0, call.loc};
+        it->second = Flight{/*consumed=*/true, /*operandA=*/false, 0, call.loc};
     }
     for (auto &[name, flight] : state)
       if (!flight.consumed)
         flight.age = std::min(flight.age + 1, kMaxAge);
+    if (heldA) {
+      Flight &held = state[heldA->name];
+      std::set<const Expr *> holders =
+          held.operandA ? held.holders : std::set<const Expr *>{};
+      holders.insert(&call);
+      held = Flight{/*consumed=*/false, /*operandA=*/true, 0, call.loc,
+                    std::move(holders)};
+    }
     if (target.empty()) {
       error(call.loc, "the result of dot_async is in flight until a wait_dot "
                       "covers it: assign it to a variable "
                       "(acc = dot_async(a, b, acc))");
       return;
     }
-    state[target] = Flight{/*consumed=*/false, 0, call.loc};
+    state[target] = Flight{/*consumed=*/false, /*operandA=*/false, 0, call.loc};
   }
 
   void waitDot(const Expr &call) {
@@ -288,14 +337,14 @@ private:
       pending = count.intValue;
     else if (count.kind == Expr::Kind::Name && consts.count(count.name))
       pending = consts.at(count.name);
-    std::vector<std::string> &names = waits[&call];
+    std::vector<WaitOperand> &names = waits[&call];
     names.clear();
     for (auto it = state.begin(); it != state.end();) {
       if (it->second.consumed) {
         ++it;
         continue;
       }
-      names.push_back(it->first);
+      names.push_back({it->first, it->second.holders});
       if (pending && it->second.age >= *pending)
         it = state.erase(it);
       else
@@ -324,10 +373,21 @@ private:
     }
   }
 
+  /// A held `a` read or reassigned: the dot_asyncs that may hold it wait for
+  /// their own groups, so it is no longer held.
+  void release(const Flight &held) {
+    waitsForA.insert(held.holders.begin(), held.holders.end());
+  }
+
   void read(const Expr &name) {
     auto it = state.find(name.name);
     if (it == state.end())
       return;
+    if (it->second.operandA) {
+      release(it->second);
+      state.erase(it);
+      return;
+    }
     if (it->second.consumed) {
       error(name.loc, "'" + name.name +
                           "' was the accumulator of a dot_async issued while "
@@ -345,7 +405,8 @@ private:
 
   DiagnosticEngine &diags;
   const std::map<std::string, int64_t> &consts;
-  std::map<const Expr *, std::vector<std::string>> &waits;
+  std::map<const Expr *, std::vector<WaitOperand>> &waits;
+  std::set<const Expr *> &waitsForA;
   State state;
   /// The states at the breaks of the innermost loop being walked.
   std::vector<State> breaks;
@@ -360,6 +421,7 @@ private:
 
 mlir::LogicalResult Generator::checkDotAsync(const Kernel &kernel) {
   waitDotOperands.clear();
-  Checker checker(diags, consts, waitDotOperands);
+  dotsWaitingForA.clear();
+  Checker checker(diags, consts, waitDotOperands, dotsWaitingForA);
   return mlir::success(checker.run(kernel));
 }

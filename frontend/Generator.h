@@ -52,6 +52,14 @@ std::string typeToString(mlir::Type type);
 /// A value as diagnostics name it: its kind, or a run-time value's type.
 std::string describe(const Val &val);
 
+/// A variable a wait_dot passes through (checkDotAsync): an in-flight
+/// accumulator (no holders) or a register `a` held by the dot_async calls
+/// `holders`.
+struct WaitOperand {
+  std::string name;
+  std::set<const ast::Expr *> holders;
+};
+
 class Generator;
 
 /// One built-in function. `genCall` finds the entry by name, checks the
@@ -320,7 +328,10 @@ private:
   std::map<std::string, llvm::SMLoc> hiddenByGroup;
   /// For each wait_dot call, the variables whose dot_async may be in flight
   /// there (checkDotAsync).
-  std::map<const ast::Expr *, std::vector<std::string>> waitDotOperands;
+  std::map<const ast::Expr *, std::vector<WaitOperand>> waitDotOperands;
+  /// The dot_async calls whose bare-variable `a` is read or reassigned while
+  /// they may be in flight: they wait for their own groups (checkDotAsync).
+  std::set<const ast::Expr *> dotsWaitingForA;
   int64_t numThreads = 0;
   std::vector<KernelInfo> infos;
   mlir::func::FuncOp currentFunc;

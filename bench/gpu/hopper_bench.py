@@ -23,7 +23,8 @@ warp instructions in place of a time.
 
 The low-bit prefill part (BUNDLE/hopper/prefill.txt: NAME KERNEL ARCH W BM BN
 BK WG) runs matmul_a16wx_wgmma (examples/matmul_a16wx_sm90a.tl, sm_90a),
-matmul_a16wx_tma (examples/matmul_a16wx_sm90a_tma.tl, the same arguments) and
+matmul_a16wx_tma (examples/matmul_a16wx_sm90a_tma.tl, the same arguments),
+matmul_a16wx_rega (examples/matmul_a16wx_sm90a_rega.tl, the same arguments) and
 matmul_a16wx (mma.sync) on the same weights: random codes of W packed by
 tilus.pack_weights for the row's BN / WG x BK (one packing serves all
 kernels whose BN / WG and BK agree), group-128 f16 scales with |w| <= 1.5, f16

@@ -92,7 +92,8 @@ hopper_kernel tma_ws_128x128x64_w9 matmul_f16_sm90a_ws.tl matmul_f16_sm90a_ws \
   sm_90a nk -D BM=128 -D BN=128 -D CW=8
 
 # The low-bit prefill matmuls for hopper_bench.py: NAME KERNEL ARCH W BM BN
-# BK WG. matmul_a16wx_wgmma and matmul_a16wx_tma (its TMA + dot_async form;
+# BK WG. matmul_a16wx_wgmma, matmul_a16wx_tma (its TMA + dot_async form)
+# and matmul_a16wx_rega (weights dequantized in registers as wgmma's A;
 # sm_90a, WG warpgroups) read weights packed for
 # BN / WG columns; matmul_a16wx (mma.sync, WG 1) at the same BN x BK reads
 # the same packed weights as the one-warpgroup wgmma tile.
@@ -112,6 +113,8 @@ prefill_kernel a16wx_wgmma_u4_64x128x64_wg1 matmul_a16wx_sm90a.tl \
   matmul_a16wx_wgmma sm_90a u4 64 128 64 1
 prefill_kernel a16wx_tma_u4_128x128x64_wg2 matmul_a16wx_sm90a_tma.tl \
   matmul_a16wx_tma sm_90a u4 128 128 64 2
+prefill_kernel a16wx_rega_u4_128x128x64_wg2 matmul_a16wx_sm90a_rega.tl \
+  matmul_a16wx_rega sm_90a u4 128 128 64 2
 prefill_kernel a16wx_mma_u4_64x128x64 matmul_a16wx.tl matmul_a16wx sm_80 \
   u4 64 128 64 1
 

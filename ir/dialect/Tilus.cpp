@@ -123,8 +123,9 @@ LogicalResult TilusDialect::verifyOperationAttribute(Operation *op,
     return success();
   }
   // Layout inference's choice of wgmma.mma_async for a dot on sm_90a
-  // (target/WgmmaInstructions.h).
-  if (name == "tilus.wgmma") {
+  // (target/WgmmaInstructions.h), and the frontend's mark of an async dot
+  // whose register `a` the program reuses while it may be in flight.
+  if (name == "tilus.wgmma" || name == kDotWaitsForA) {
     if (!isa<UnitAttr>(attr.getValue()) || !isa<DotOp>(op))
       return op->emitError("'") << name << "' expects to be a unit attribute "
                                 << "on a " << DotOp::getOperationName();

@@ -66,6 +66,11 @@ inline constexpr llvm::StringLiteral kUnroll = "tilus.unroll";
 inline constexpr llvm::StringLiteral kDivisibility = "tilus.divisibility";
 } // namespace kernel_attr
 
+/// Unit attribute on an async `tilus.dot` whose register `a` the program
+/// reads or reassigns while the dot may be in flight (frontend/DotAsync.cpp):
+/// on wgmma with A from registers it waits for its own group.
+inline constexpr llvm::StringLiteral kDotWaitsForA = "tilus.waits_for_a";
+
 /// The MLIR type of a dtype: builtin where MLIR has it (f16, bf16, f32,
 /// i8..i64 as signless two's complement, bool as i1), `!tilus.<name>` else.
 mlir::Type getMLIRType(mlir::MLIRContext *context, DType dtype);

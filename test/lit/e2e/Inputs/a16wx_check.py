@@ -2,8 +2,8 @@
 against an independent numpy reference.
 
   a16wx_check.py WORKDIR W=TYPE G=GROUP M,N,K [T=f16|bf16] [ZP=1] [TILE=BMxBNxBK]
-                 [KERNEL=sm90a|sm90a-tma [WG=1|2]] [PROFILE=GPU,...]
-  a16wx_check.py WORKDIR --matrix types|groups|full|sm90a|sm90a-tma
+                 [KERNEL=sm90a|sm90a-tma|sm90a-rega [WG=1|2]] [PROFILE=GPU,...]
+  a16wx_check.py WORKDIR --matrix types|groups|full|sm90a|sm90a-tma|sm90a-rega
 
 KERNEL=sm90a runs examples/matmul_a16wx_sm90a.tl (the wgmma prefill kernel,
 compiled for --arch=sm_90a) instead, under tilus-run --racecheck stop; it
@@ -11,7 +11,9 @@ needs TILE and reads the same packed weights. With WG=2 (two warpgroups)
 the weights are packed for BN / 2 columns and each warpgroup dequantizes
 one of the block's two n-tiles. KERNEL=sm90a-tma runs
 examples/matmul_a16wx_sm90a_tma.tl (the same kernel with TMA copies and
-dot_async) the same way. PROFILE=h100 also prints the emulator's
+dot_async) the same way, and KERNEL=sm90a-rega
+examples/matmul_a16wx_sm90a_rega.tl (the weights dequantized in registers as
+wgmma's A operand; packed for BN / WG = 64 columns). PROFILE=h100 also prints the emulator's
 profile of the launch (tilus-run --profile --gpu h100: exact counters,
 modelled time).
 
@@ -43,6 +45,8 @@ KERNELS = {
               ["--arch=sm_90a"]),
     "sm90a-tma": ("matmul_a16wx_sm90a_tma.tl", "matmul_a16wx_tma",
                   ["--arch=sm_90a"]),
+    "sm90a-rega": ("matmul_a16wx_sm90a_rega.tl", "matmul_a16wx_rega",
+                   ["--arch=sm_90a"]),
 }
 MAX_FINITE = {"f16": 65504.0, "bf16": 3.3e38}
 
@@ -233,6 +237,10 @@ def matrix(kind):
         for w in weight_types():
             if bits_of(w) % 2 == 0:
                 cases.append((w, 128, 130, 256, 256, "f16", False))
+    elif kind == "sm90a-rega":  # matmul_a16wx_rega: widths 4 and 8
+        for w in weight_types():
+            if bits_of(w) % 4 == 0:
+                cases.append((w, 128, 130, 256, 256, "f16", False))
     elif kind == "full":
         for w in weight_types():
             for g in (32, 64, 128):
@@ -250,7 +258,12 @@ def main():
         kind = sys.argv[3]
         for w, g, m, n, k, t, zp in matrix(kind):
             extra = {}
-            if kind in ("sm90a", "sm90a-tma"):
+            if kind == "sm90a-rega":
+                # 64 packed columns per warpgroup (its wgmma m64 rows) at
+                # BK = 64: rows of VEC = 4 bits bytes, whole 16-byte TMA
+                # rows for 4 | bits only.
+                extra = dict(tile="128x128x64", wg=2, kernel_kind=kind)
+            elif kind in ("sm90a", "sm90a-tma"):
                 # Packed tiles that give every thread whole 16-byte loads:
                 # BN / WG = 64 at BK = 64 for 4 | bits (two warpgroups
                 # splitting M), 128 at BK = 64 for 2 | bits (two splitting
