@@ -67,6 +67,9 @@ struct CastEmitter {
   OpBuilder &b;
   Location loc;
   Type shape; ///< any type of the converted value's shape
+  /// Rounds as arithmetic does: a finite value beyond the largest finite one
+  /// of a format with infinities becomes infinity. A cast saturates instead.
+  bool overflowToInfinity = false;
 
   Type intType(unsigned width) {
     return withElementType(shape, b.getIntegerType(width));
@@ -200,7 +203,11 @@ struct CastEmitter {
     Value up = b.create<arith::OrIOp>(
         loc, cmpi(arith::CmpIPredicate::ugt, rem, half), tieUp);
     code = addi(code, extui(up, 32));
-    code = b.create<arith::MinUIOp>(loc, code, c(32, maxMag));
+    if (overflowToInfinity && to.hasInfinity())
+      code = select(cmpi(arith::CmpIPredicate::ugt, code, c(32, maxMag)),
+                    c(32, static_cast<int64_t>(to.infinityCode())), code);
+    else
+      code = b.create<arith::MinUIOp>(loc, code, c(32, maxMag));
     Value isInf = cmpi(arith::CmpIPredicate::eq, abs, c(32, 0x7f800000));
     code =
         select(isInf,
@@ -227,11 +234,13 @@ struct CastEmitter {
       Value xb = bitcast(x, b.getI32Type());
       Value xabs = andi(xb, c(32, 0x7fffffff));
       int64_t inf = half ? 0x7c00 : 0x7f80;
-      Value overflow = andi(
-          cmpi(arith::CmpIPredicate::eq, andi(rb, c(16, 0x7fff)), c(16, inf)),
-          cmpi(arith::CmpIPredicate::ult, xabs, c(32, 0x7f800000)));
-      Value saturated = ori(andi(rb, c(16, 0x8000)), c(16, inf - 1));
-      rb = select(overflow, saturated, rb);
+      if (!overflowToInfinity) {
+        Value overflow = andi(
+            cmpi(arith::CmpIPredicate::eq, andi(rb, c(16, 0x7fff)), c(16, inf)),
+            cmpi(arith::CmpIPredicate::ult, xabs, c(32, 0x7f800000)));
+        Value saturated = ori(andi(rb, c(16, 0x8000)), c(16, inf - 1));
+        rb = select(overflow, saturated, rb);
+      }
       rb = select(cmpi(arith::CmpIPredicate::ugt, xabs, c(32, 0x7f800000)),
                   c(16, 0x7fff), rb);
       return bitcast(rb, element);
@@ -348,7 +357,11 @@ Value tilus::emitComputeCast(OpBuilder &builder, Location loc, Value value,
                              DType from, DType to) {
   if (from == to)
     return value;
-  return emitCast(builder, loc, value, from, to);
+  if (!from.isFloat() || !to.isFloat())
+    return emitCast(builder, loc, value, from, to);
+  CastEmitter e{builder, loc, value.getType()};
+  e.overflowToInfinity = true;
+  return e.f32ToFloat(e.floatToF32(value, from), to);
 }
 
 Value tilus::emitCodeOf(OpBuilder &builder, Location loc, Value value,

@@ -54,8 +54,9 @@ mlir::Value emitCast(mlir::OpBuilder &builder, mlir::Location loc,
                      mlir::Value value, DType from, DType to);
 
 /// `emitCast`, except that equal types give `value` itself (NaN payloads
-/// kept): for moving values into and out of the type arithmetic is computed
-/// in.
+/// kept) and a float result rounds as arithmetic does (a finite value beyond
+/// the largest finite one becomes infinity where the format has it): for
+/// moving values into and out of the type arithmetic is computed in.
 mlir::Value emitComputeCast(mlir::OpBuilder &builder, mlir::Location loc,
                             mlir::Value value, DType from, DType to);
 

@@ -412,8 +412,10 @@ void emitPackedGroupStore(OpBuilder &builder, Location loc, Value ptr,
         loc, packed,
         builder.create<arith::ShLIOp>(
             loc, builder.create<arith::ExtUIOp>(loc, i64, code), shift));
+    // Up to eight 7-bit codes: the mask is shifted as a 64-bit value.
+    uint64_t elementMask = ((uint64_t{1} << bits) - 1) << (j * bits);
     Value bitsOf = builder.create<arith::SelectOp>(
-        loc, inBounds[j], c64(((1 << bits) - 1) << (j * bits)), c64(0));
+        loc, inBounds[j], c64(static_cast<int64_t>(elementMask)), c64(0));
     valid = builder.create<arith::OrIOp>(loc, valid, bitsOf);
   }
   Value first = builder.create<arith::DivUIOp>(

@@ -9,6 +9,9 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/BinaryFormat/Dwarf.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -99,6 +102,84 @@ static void attachLineInfo(mlir::ModuleOp module) {
   });
 }
 
+/// Replaces every phi of a fixed-width vector by one phi per element.
+///
+/// LLVM 19's InstCombine scalarizes a vector phi whose other users are
+/// extracts of one element and whose back edge is a binary operation on the
+/// phi (InstCombinerImpl::scalarizePHI), and rebuilds that operation with
+/// the phi as its first operand whatever its position: `x = c - x` in a loop
+/// becomes `x = x - c` (test/lit/e2e/smith/loop-carried-sub.tl, found by
+/// tilus-smith). Tiles carried through loops are vectors, so the code
+/// generator hands O3 no vector phis; NVPTX keeps elements in registers of
+/// their own anyway.
+static void splitVectorPhis(llvm::Module &module) {
+  for (llvm::Function &function : module) {
+    for (llvm::BasicBlock &block : function) {
+      llvm::SmallVector<llvm::PHINode *> vectorPhis;
+      for (llvm::PHINode &phi : block.phis())
+        if (llvm::isa<llvm::FixedVectorType>(phi.getType()))
+          vectorPhis.push_back(&phi);
+      for (llvm::PHINode *phi : vectorPhis) {
+        auto *type = llvm::cast<llvm::FixedVectorType>(phi->getType());
+        unsigned count = type->getNumElements();
+        llvm::SmallVector<llvm::PHINode *> elements;
+        for (unsigned i = 0; i < count; ++i)
+          elements.push_back(llvm::PHINode::Create(
+              type->getElementType(), phi->getNumIncomingValues(),
+              phi->getName() + ".e" + llvm::Twine(i), phi->getIterator()));
+        // A predecessor listed twice must bring the same values both times.
+        llvm::DenseMap<llvm::BasicBlock *, llvm::SmallVector<llvm::Value *>>
+            extracted;
+        for (unsigned in = 0; in < phi->getNumIncomingValues(); ++in) {
+          llvm::BasicBlock *from = phi->getIncomingBlock(in);
+          auto [it, inserted] = extracted.try_emplace(from);
+          if (inserted) {
+            llvm::IRBuilder<> builder(from->getTerminator());
+            for (unsigned i = 0; i < count; ++i)
+              it->second.push_back(builder.CreateExtractElement(
+                  phi->getIncomingValue(in), builder.getInt64(i)));
+          }
+          for (unsigned i = 0; i < count; ++i)
+            elements[i]->addIncoming(it->second[i], from);
+        }
+        llvm::IRBuilder<> builder(&*block.getFirstInsertionPt());
+        llvm::Value *vector = llvm::PoisonValue::get(type);
+        for (unsigned i = 0; i < count; ++i)
+          vector = builder.CreateInsertElement(vector, elements[i],
+                                               builder.getInt64(i));
+        phi->replaceAllUsesWith(vector);
+        phi->eraseFromParent();
+      }
+    }
+  }
+}
+
+/// Rewrites `sext <N x i1> to <N x i16>` as a select of all-ones and zero.
+///
+/// O3 turns a select of -1 and 0 on a comparison of 16-bit pairs into that
+/// extension, and LLVM 19's NVPTX back end combines the two into a comparison
+/// with a `v2i16` result that it cannot select ("Cannot select: v2i16 =
+/// setcc", test/lit/e2e/smith/packed-compare-mask.tl, found by tilus-smith).
+/// Runs after the optimisation pipeline, which would fold the select back.
+static void selectPackedMasks(llvm::Module &module) {
+  llvm::SmallVector<llvm::SExtInst *> extensions;
+  for (llvm::Function &function : module)
+    for (llvm::Instruction &instruction : llvm::instructions(function))
+      if (auto *sext = llvm::dyn_cast<llvm::SExtInst>(&instruction))
+        if (auto *type = llvm::dyn_cast<llvm::FixedVectorType>(sext->getType()))
+          if (type->getElementType()->isIntegerTy(16) &&
+              sext->getSrcTy()->getScalarType()->isIntegerTy(1))
+            extensions.push_back(sext);
+  for (llvm::SExtInst *sext : extensions) {
+    llvm::IRBuilder<> builder(sext);
+    llvm::Value *select = builder.CreateSelect(
+        sext->getOperand(0), llvm::Constant::getAllOnesValue(sext->getType()),
+        llvm::Constant::getNullValue(sext->getType()));
+    sext->replaceAllUsesWith(select);
+    sext->eraseFromParent();
+  }
+}
+
 std::unique_ptr<llvm::Module>
 tilus::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
                          const TargetInfo &target, std::string &error) {
@@ -121,6 +202,7 @@ tilus::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
     return nullptr;
   llvmModule->setTargetTriple(kTriple);
   llvmModule->setDataLayout(machine->createDataLayout());
+  splitVectorPhis(*llvmModule);
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -135,6 +217,7 @@ tilus::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
   llvm::ModulePassManager passes =
       builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
   passes.run(*llvmModule, mam);
+  selectPackedMasks(*llvmModule);
   return llvmModule;
 }
 
