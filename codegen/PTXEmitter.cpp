@@ -102,7 +102,9 @@ static void attachLineInfo(mlir::ModuleOp module) {
   });
 }
 
-/// Replaces every phi of a fixed-width vector by one phi per element.
+/// Replaces every phi of a fixed-width vector by phis of its 32-bit
+/// registers: one per element of 32 bits or more (and of bools), one per
+/// pair of 16-bit or quad of 8-bit elements, which NVPTX keeps packed.
 ///
 /// LLVM 19's InstCombine scalarizes a vector phi whose other users are
 /// extracts of one element and whose back edge is a binary operation on the
@@ -110,8 +112,9 @@ static void attachLineInfo(mlir::ModuleOp module) {
 /// the phi as its first operand whatever its position: `x = c - x` in a loop
 /// becomes `x = x - c` (test/lit/e2e/smith/loop-carried-sub.tl, found by
 /// tilus-smith). Tiles carried through loops are vectors, so the code
-/// generator hands O3 no vector phis; NVPTX keeps elements in registers of
-/// their own anyway.
+/// generator hands O3 no phi of more than one register. A packed pair keeps
+/// its phi: splitting it would cost moves between each iteration's packed
+/// instructions, and those moves would read wgmma accumulators in flight.
 static void splitVectorPhis(llvm::Module &module) {
   for (llvm::Function &function : module) {
     for (llvm::BasicBlock &block : function) {
@@ -122,31 +125,58 @@ static void splitVectorPhis(llvm::Module &module) {
       for (llvm::PHINode *phi : vectorPhis) {
         auto *type = llvm::cast<llvm::FixedVectorType>(phi->getType());
         unsigned count = type->getNumElements();
-        llvm::SmallVector<llvm::PHINode *> elements;
-        for (unsigned i = 0; i < count; ++i)
-          elements.push_back(llvm::PHINode::Create(
-              type->getElementType(), phi->getNumIncomingValues(),
-              phi->getName() + ".e" + llvm::Twine(i), phi->getIterator()));
+        unsigned bits = type->getScalarSizeInBits();
+        unsigned lanes = bits == 8 || bits == 16 ? 32 / bits : 1;
+        if (count % lanes != 0)
+          lanes = 1;
+        if (lanes > 1 && lanes == count)
+          continue;
+        llvm::Type *partType =
+            lanes == 1 ? type->getElementType()
+                       : llvm::FixedVectorType::get(type->getElementType(),
+                                                    lanes);
+        auto partMask = [&](unsigned part) {
+          llvm::SmallVector<int> mask;
+          for (unsigned j = 0; j < lanes; ++j)
+            mask.push_back(static_cast<int>(part * lanes + j));
+          return mask;
+        };
+        unsigned numParts = count / lanes;
+        llvm::SmallVector<llvm::PHINode *> parts;
+        for (unsigned i = 0; i < numParts; ++i)
+          parts.push_back(llvm::PHINode::Create(
+              partType, phi->getNumIncomingValues(),
+              phi->getName() + ".p" + llvm::Twine(i), phi->getIterator()));
         // A predecessor listed twice must bring the same values both times.
         llvm::DenseMap<llvm::BasicBlock *, llvm::SmallVector<llvm::Value *>>
-            extracted;
+            split;
         for (unsigned in = 0; in < phi->getNumIncomingValues(); ++in) {
           llvm::BasicBlock *from = phi->getIncomingBlock(in);
-          auto [it, inserted] = extracted.try_emplace(from);
+          auto [it, inserted] = split.try_emplace(from);
           if (inserted) {
             llvm::IRBuilder<> builder(from->getTerminator());
-            for (unsigned i = 0; i < count; ++i)
-              it->second.push_back(builder.CreateExtractElement(
-                  phi->getIncomingValue(in), builder.getInt64(i)));
+            llvm::Value *incoming = phi->getIncomingValue(in);
+            for (unsigned i = 0; i < numParts; ++i)
+              it->second.push_back(
+                  lanes == 1
+                      ? builder.CreateExtractElement(incoming,
+                                                     builder.getInt64(i))
+                      : builder.CreateShuffleVector(incoming, partMask(i)));
           }
-          for (unsigned i = 0; i < count; ++i)
-            elements[i]->addIncoming(it->second[i], from);
+          for (unsigned i = 0; i < numParts; ++i)
+            parts[i]->addIncoming(it->second[i], from);
         }
         llvm::IRBuilder<> builder(&*block.getFirstInsertionPt());
         llvm::Value *vector = llvm::PoisonValue::get(type);
-        for (unsigned i = 0; i < count; ++i)
-          vector = builder.CreateInsertElement(vector, elements[i],
-                                               builder.getInt64(i));
+        for (unsigned i = 0; i < numParts; ++i)
+          for (unsigned j = 0; j < lanes; ++j) {
+            llvm::Value *element =
+                lanes == 1 ? parts[i]
+                           : builder.CreateExtractElement(parts[i],
+                                                          builder.getInt64(j));
+            vector = builder.CreateInsertElement(
+                vector, element, builder.getInt64(i * lanes + j));
+          }
         phi->replaceAllUsesWith(vector);
         phi->eraseFromParent();
       }
