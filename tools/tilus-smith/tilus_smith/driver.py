@@ -185,11 +185,17 @@ def reduce_file(args):
     return 0
 
 
-def summarize(results, seconds, universe, out=sys.stdout):
+def summarize(results, seconds, universe, out=sys.stdout, summed=False):
+    """`summed`: `seconds` adds up the programs' own times (a rate per job),
+    not the wall clock of one run."""
     counts = collections.Counter(r["kind"] for r in results)
     n = len(results)
-    print(f"tilus-smith: {n} programs in {seconds:.1f} s "
-          f"({n / max(seconds, 1e-9):.2f} programs/s)", file=out)
+    if summed:
+        print(f"tilus-smith: {n} programs, {seconds:.1f} s of program time "
+              f"({n / max(seconds, 1e-9):.2f} programs/s per job)", file=out)
+    else:
+        print(f"tilus-smith: {n} programs in {seconds:.1f} s "
+              f"({n / max(seconds, 1e-9):.2f} programs/s)", file=out)
     kinds = ["pass", "mismatch", "imprecise", "crash", "reject", "timeout",
              "generator"]
     print("  " + ", ".join(f"{k} {counts.get(k, 0)}" for k in kinds),
@@ -300,7 +306,7 @@ def main(argv=None):
                 results += json.load(f)
         results.sort(key=lambda r: r["seed"])
         summarize(results, sum(r["seconds"] for r in results),
-                  op_universe())
+                  op_universe(), summed=True)
         return 0
     if args.keep_dir:
         args.keep_dir = os.path.abspath(args.keep_dir)

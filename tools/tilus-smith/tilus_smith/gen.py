@@ -125,6 +125,23 @@ class Generator:
         self.features = set()
         self.warps = self.rng.choice([1, 1, 2, 4, 4, 4, 8])
         self.threads = 32 * self.warps
+        # Some programs run in a thread group of `warps` warps (the body is
+        # generated as a kernel of that many warps would be) inside a larger
+        # block. Drawn from a generator of its own, so that every other
+        # program of a seed stays as it was.
+        self.group = None
+        self.block_threads = self.threads
+        side = random.Random(seed * 7919 + 17)
+        if side.random() < 0.12:
+            block = self.warps * side.choice([1, 2, 4]) + \
+                side.choice([0, 0, 1, 3])
+            block = min(block, 16)
+            # wgmma and dot_async need whole warpgroups.
+            step = 4 if self.warps >= 4 else 1
+            first = side.choice(range(0, block - self.warps + 1, step))
+            self.group = (first, self.warps)
+            self.block_threads = 32 * block
+            self.features.add("thread-group")
         self.grid = self.rng.choice([1, 1, 2, 3])
         self.m = self.rng.randint(1, 80)
         self.n = self.rng.randint(1, 160)
@@ -564,7 +581,7 @@ class Generator:
         compiled kernel reads the thread index, the interpreter's twin of
         the program has 0 for it (run.py)."""
         self.features.add("thread-index")
-        return f"(threadIdx.x / {self.threads})"
+        return f"(threadIdx.x / {self.block_threads})"
 
     def scalar_operand(self, t):
         """A run-time scalar of type t (a loop variable, blockIdx.x, n, or
@@ -1452,7 +1469,7 @@ class Generator:
         if r.random() < 0.08:
             # True in every thread (see thread_zero).
             self.features.add("thread-index")
-            c = f"threadIdx.x < {self.threads} && {c}"
+            c = f"threadIdx.x < {self.block_threads} && {c}"
         return c
 
     def s_if(self, scope, lines):
@@ -1525,11 +1542,18 @@ class Generator:
             head.append(f"// TOLERANCE: {tol}")
         text = "\n".join(head) + "\n"
         text += f"kernel smith<{', '.join(params)}>(\n    " + \
-            ",\n    ".join(args) + f")\n  grid(G) warps({self.warps})\n{{\n"
+            ",\n    ".join(args) + \
+            f")\n  grid(G) warps({self.block_threads // 32})\n{{\n"
         for s in self.shared_decls:
             text += "  " + s + "\n"
+        indent = "  "
+        if self.group:
+            text += f"  thread_group({self.group[0]}, {self.group[1]}) {{\n"
+            indent = "    "
         for s in lines:
-            text += "  " + s + "\n"
+            text += indent + s + "\n"
+        if self.group:
+            text += "  }\n"
         text += "}\n"
         return Program(text, {"m": self.m, "n": self.n}, tol,
                        sorted(self.features))
