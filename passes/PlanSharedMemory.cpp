@@ -11,7 +11,10 @@
 // is used but not allocated, makes it live for the whole loop, since later
 // iterations come back to earlier points. Tensors are placed in program order,
 // first fit, each at the lowest aligned offset that overlaps no tensor live at
-// the same time.
+// the same time. Thread groups run at the same time as one another, so a
+// tensor allocated in a group is, for every tensor outside that group, live
+// from the kernel's first group to its last (its own group's tensors still
+// share bytes by program order).
 //
 // A scratch area is placed above every tensor that is live at its
 // instruction or allocated after it (in an enclosing loop: live anywhere in
@@ -90,7 +93,25 @@ struct Buffer {
   int64_t start, end;
   int64_t bytes, alignment;
   int64_t offset = 0;
+  Operation *group = nullptr; ///< the thread group allocating it, if any
 };
+
+/// Whether two tensors may need their bytes at the same time: their live
+/// intervals meet, or one is allocated in a thread group and the other,
+/// outside that group, is live while any group runs (`groups`, the points
+/// from the first group to the last; groups run at the same time).
+bool liveTogether(const Buffer &a, const Buffer &b,
+                  std::pair<int64_t, int64_t> groups) {
+  auto interval = [&](const Buffer &x,
+                      const Buffer &other) -> std::pair<int64_t, int64_t> {
+    if (!x.group || x.group == other.group)
+      return {x.start, x.end};
+    return {std::min(x.start, groups.first), std::max(x.end, groups.second)};
+  };
+  auto [aStart, aEnd] = interval(a, b);
+  auto [bStart, bEnd] = interval(b, a);
+  return aStart <= bEnd && bStart <= aEnd;
+}
 
 /// The bytes and alignment of a shared tensor.
 std::pair<int64_t, int64_t> getBufferSize(SharedTensorType type) {
@@ -196,7 +217,8 @@ struct PlanSharedMemoryPass
         auto [bytes, alignment] = getBufferSize(alloc.getType());
         if (hasTma)
           alignment = std::max(alignment, kTmaAlignment);
-        buffers.push_back({alloc, start, end, bytes, alignment});
+        buffers.push_back({alloc, start, end, bytes, alignment, /*offset=*/0,
+                           alloc->getParentOfType<ThreadGroupOp>()});
       } else if (auto barrier = dyn_cast<AllocBarrierOp>(op)) {
         // An mbarrier lives for the whole kernel: reusing its bytes would
         // need mbarrier.inval first.
@@ -212,12 +234,16 @@ struct PlanSharedMemoryPass
              std::make_pair(b.start, points.begin(b.alloc));
     });
 
+    SmallVector<ThreadGroupOp> groups(kernel.getOps<ThreadGroupOp>());
+    std::pair<int64_t, int64_t> groupSpan{0, -1};
+    if (!groups.empty())
+      groupSpan = {points.begin(groups.front()), points.end(groups.back())};
     int64_t total = 0;
     for (size_t i = 0; i < buffers.size(); ++i) {
       Buffer &buffer = buffers[i];
       SmallVector<std::pair<int64_t, int64_t>> taken;
       for (size_t j = 0; j < i; ++j)
-        if (buffers[j].start <= buffer.end && buffer.start <= buffers[j].end)
+        if (liveTogether(buffers[j], buffer, groupSpan))
           taken.push_back({buffers[j].offset, buffers[j].bytes});
       buffer.offset = firstFit(taken, buffer.bytes, buffer.alignment);
       total = std::max(total, buffer.offset + buffer.bytes);
@@ -232,7 +258,6 @@ struct PlanSharedMemoryPass
     // Thread groups run at the same time, each synchronising only its own
     // threads: each group's scratch areas get a slice of their own, above
     // every tensor live from the first group on.
-    SmallVector<ThreadGroupOp> groups(kernel.getOps<ThreadGroupOp>());
     llvm::DenseMap<Operation *, int64_t> groupSlice;
     if (!groups.empty()) {
       int64_t slice = 0;
