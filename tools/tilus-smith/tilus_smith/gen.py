@@ -142,6 +142,17 @@ class Generator:
             self.group = (first, self.warps)
             self.block_threads = 32 * block
             self.features.add("thread-group")
+        # Half of those run two groups side by side: the first hands a tile
+        # to the second through shared memory and an mbarrier (sm_90a).
+        self.pair = None
+        if self.group and side.random() < 0.5:
+            second = side.choice([1, 2, 4])
+            first = self.warps if second < 4 else -(-self.warps // 4) * 4
+            if first + second <= 16:
+                self.group = (0, self.warps)
+                self.pair = (first, second)
+                self.block_threads = 32 * (first + second)
+                self.features.add("thread-group-pair")
         self.grid = self.rng.choice([1, 1, 2, 3])
         self.m = self.rng.randint(1, 80)
         self.n = self.rng.randint(1, 160)
@@ -484,7 +495,11 @@ class Generator:
                     (self.s_matmul_loop, 0.7)]
         ops += [(self.s_if, 2)]
         if self.loop_depth == 0 and self.in_branch == 0:
-            ops += [(self.s_atomic, 0.3), (self.s_print, 0.2)]
+            # Two groups' atomic adds on one counter would see each other in
+            # an order the program does not fix.
+            if not self.pair:
+                ops += [(self.s_atomic, 0.3)]
+            ops += [(self.s_print, 0.2)]
             if self.tma:
                 ops += [(self.s_tma, 4)]
         fns, ws = zip(*ops)
@@ -965,8 +980,9 @@ class Generator:
         v = self.load_global(t, shape, lines)
         return [v, self.cast_to(v, r.choice(ARITH), lines)]
 
-    def s_shared(self, scope, lines):
-        """store_shared, sync, load_shared of a window, sync."""
+    def s_shared(self, scope, lines, inline=None):
+        """store_shared, sync, load_shared of a window, sync; `inline`:
+        whether the tensor is allocated in place and freed (else drawn)."""
         r = self.rng
         # shared tensors hold whole-byte elements
         a = self.pick(scope, lambda v: len(v.shape) in (1, 2) and
@@ -979,8 +995,9 @@ class Generator:
         decl = f"{s}{ann} = alloc_shared({a.dtype}, {shape_text(a.shape)});"
         # Outside loops and branches the tensor lives only here, so that the
         # planner can reuse its bytes for later tensors.
-        inline = self.loop_depth == 0 and self.in_branch == 0 and \
-            r.random() < 0.5
+        if inline is None:
+            inline = self.loop_depth == 0 and self.in_branch == 0 and \
+                r.random() < 0.5
         if inline:
             lines.append(decl)
         else:
@@ -1505,8 +1522,71 @@ class Generator:
         return []
 
     # ---- the kernel --------------------------------------------------------------------
+    def set_warps(self, warps):
+        """The warps the statements generated next run on (a group's)."""
+        self.warps = warps
+        self.threads = 32 * warps
+
+    def generate_pair(self):
+        """Two thread groups at once: the first computes, stores a tile to
+        shared memory and arrives on an mbarrier of one arrival per thread;
+        the second waits for the barrier's phase 0, reads the tile and
+        computes on. Each stores outputs of its own."""
+        r = self.rng
+        first_warps = self.warps
+        lines_a, scope_a = [], []
+        for _ in range(r.randint(2, 8)):
+            scope_a += self.stmt(scope_a, lines_a)
+        h = self.pick(scope_a, lambda v: not v.scalar and
+                      len(v.shape) in (1, 2) and WIDTH[v.dtype] >= 8)
+        if h is None:
+            h = self.load_global("f32", self.new_shape(rank=2), lines_a)
+        s, b = self.fresh("s"), self.fresh("bar")
+        zeros = ", ".join("0" for _ in h.shape)
+        self.shared_decls.append(
+            f"{s} = alloc_shared({h.dtype}, {shape_text(h.shape)});")
+        self.shared_decls.append(f"{b} = alloc_barrier({self.threads});")
+        lines_a.append(f"store_shared({s}, {h.name}, [{zeros}]);")
+        lines_a.append(f"arrive({b});")
+        # After the hand-off, a tensor each group allocates and frees in
+        # place: in program order the second could take the first's bytes,
+        # but the groups run at the same time.
+        if r.random() < 0.5:
+            scope_a += self.s_shared(scope_a, lines_a, inline=True) or []
+        live = [v for v in scope_a if not v.scalar and v.shape and v is not h]
+        r.shuffle(live)
+        for v in live[: r.randint(0, 2)]:
+            self.output_store(v, lines_a)
+
+        self.set_warps(self.pair[1])
+        w = Val(self.fresh(), h.dtype, h.shape, h.inexact, h.scale, h.err,
+                h.terminal)
+        w.nonan = h.nonan
+        lines_b = [f"wait_barrier({b}, 0);",
+                   f"{w.name} = load_shared({s}, [{zeros}], "
+                   f"{shape_text(h.shape)});"]
+        scope_b = [w]
+        if r.random() < 0.5:
+            scope_b += self.s_shared(scope_b, lines_b, inline=True) or []
+        for _ in range(r.randint(1, 8)):
+            scope_b += self.stmt(scope_b, lines_b)
+        live = [v for v in scope_b if not v.scalar and v.shape]
+        r.shuffle(live)
+        for v in live[: r.randint(1, 3)]:
+            self.output_store(v, lines_b)
+
+        lines = [f"thread_group(0, {first_warps}) {{"]
+        lines += ["  " + line for line in lines_a]
+        lines += ["}", f"thread_group({self.pair[0]}, {self.pair[1]}) {{"]
+        lines += ["  " + line for line in lines_b]
+        lines += ["}"]
+        self.group = None  # the lines hold both groups
+        return self.render(lines)
+
     def generate(self):
         r = self.rng
+        if self.pair:
+            return self.generate_pair()
         lines = []
         scope = []
         for _ in range(r.randint(3, 12)):
@@ -1535,7 +1615,7 @@ class Generator:
         args += ["m: i32", f"n: i32{ndiv}"]
         head = [f"// tilus-smith seed {self.seed}",
                 f"// SHAPE: m={self.m},n={self.n}"]
-        if self.tma:
+        if self.tma or self.pair:
             head.append("// ARCHS: sm_90a")
         tol = self.tolerance()
         if tol:

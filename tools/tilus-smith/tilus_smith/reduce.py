@@ -253,22 +253,44 @@ class Reducer:
                     head_m = re.search(r"kernel \w+<([^>]*)>", self.text)
 
 
+ALL = "all"
+
+
 def defined(text):
     """False when the program reads a shared tensor that nothing writes
     before (its contents are undefined on a device, zeros in the
     interpreter: a difference that is no bug; a TMA copy's box counts as
     written once a `wait_barrier` on its barrier follows), or drops a
-    `sync()` the
-    generator put between a write of a shared tensor and a read of it, or
-    between a read and the next write: without it threads race (within a
-    warp too, where the race check sees no hazard), so the reduction would
-    no longer be a valid program."""
-    written, unsynced_writes, unsynced_reads = set(), set(), set()
-    tma_pending = {}
+    `sync()` the generator put between a write of a shared tensor and a read
+    of it, or between a read and the next write: without it threads race
+    (within a warp too, where the race check sees no hazard), so the
+    reduction would no longer be a valid program. In a thread group,
+    `sync()` orders that group's threads only; a tile handed from one group
+    to another is ordered by the first's `arrive` and the second's
+    `wait_barrier` on the same barrier."""
+    # tensor -> (the group that wrote it last, None for the whole block;
+    # the groups its write is ordered before, or ALL)
+    writes = {}
+    # tensor -> the groups whose reads no sync() has ordered yet
+    reads = {}
+    tma_pending, released = {}, {}
+    group, groups = None, 0
+
+    def order_for(name, reader):
+        writer, seen = writes[name]
+        writes[name] = (writer, ALL if reader is None or seen == ALL
+                        else seen | {reader})
+
     for line in text.split("\n"):
+        if re.match(r"\s*thread_group\(", line):
+            group, groups = groups, groups + 1
         if re.search(r"\bsync\(\)", line):
-            unsynced_writes.clear()
-            unsynced_reads.clear()
+            for name, (writer, _) in list(writes.items()):
+                if group is None or writer == group:
+                    order_for(name, group)
+            for name in list(reads):
+                reads[name] = set() if group is None else \
+                    reads[name] - {group}
         targets = []
         m = re.search(r"store_shared\((\w+)", line)
         if m:
@@ -280,21 +302,33 @@ def defined(text):
         if m:
             targets.append(m.group(1))
             tma_pending.setdefault(m.group(2), set()).add(m.group(1))
-        m = re.search(r"wait_barrier\((\w+),", line)
+        if re.match(r"\s*arrive\(", line):
+            # this group's writes so far are released to the barrier's
+            # waiters
+            bar = re.match(r"\s*arrive\((\w+)\)", line).group(1)
+            released.setdefault(bar, set()).update(
+                n for n, (w, _) in writes.items() if w == group)
+        m = re.match(r"\s*wait_barrier\((\w+),", line)
         if m:
-            # the boxes copied onto this barrier have landed for every thread
-            unsynced_writes.difference_update(tma_pending.pop(m.group(1), ()))
+            # the boxes copied onto this barrier have landed, and what its
+            # arrivals released is visible, for the threads that waited
+            for name in tma_pending.pop(m.group(1), set()) | \
+                    released.pop(m.group(1), set()):
+                if name in writes:
+                    order_for(name, group)
         for name in targets:
-            if name in unsynced_reads:
+            if reads.get(name):
                 return False
-            written.add(name)
-            unsynced_writes.add(name)
+            writes[name] = (group, set())
         m = re.search(r"load_shared\((\w+)", line)
         if m:
             name = m.group(1)
-            if name not in written or name in unsynced_writes:
+            if name not in writes:
                 return False
-            unsynced_reads.add(name)
+            seen = writes[name][1]
+            if seen != ALL and (group is None or group not in seen):
+                return False
+            reads.setdefault(name, set()).add(group)
     return True
 
 
