@@ -195,3 +195,35 @@ func.func @escapes(%n: index) attributes {tilus.kernel, tilus.num_warps = 1 : i3
   %c = tilus.alloc_shared : !tilus.shared<16xf32>
   return
 }
+
+// -----
+
+// Thread groups run at the same time: a tensor one group frees does not
+// lend its bytes to another group's (%b gets neither %a's nor %d's), nor to
+// a group's tensor while a tensor outside the groups is live during them
+// (%d does not take %c's: the second group's warps may still be reading %c
+// before they enter their group); within one group, program order still
+// lets bytes be reused (%d takes %a's).
+// CHECK-LABEL: func.func @groups
+// CHECK-SAME: tilus.shared_bytes = 3072 : i64
+// CHECK: tilus.alloc_shared {tilus.shared_offset = 0 : i64} : !tilus.shared<256xf32>
+// CHECK: tilus.thread_group
+// CHECK-NEXT: tilus.alloc_shared {tilus.shared_offset = 1024 : i64} : !tilus.shared<256xf32>
+// CHECK: tilus.alloc_shared {tilus.shared_offset = 1024 : i64} : !tilus.shared<256xf32>
+// CHECK: tilus.thread_group
+// CHECK-NEXT: tilus.alloc_shared {tilus.shared_offset = 2048 : i64} : !tilus.shared<256xf32>
+func.func @groups() attributes {tilus.kernel, tilus.num_warps = 2 : i32, tilus.grid = ["1", "1", "1"]} {
+  %c = tilus.alloc_shared : !tilus.shared<256xf32>
+  tilus.thread_group warps(0, 1) {
+    %a = tilus.alloc_shared : !tilus.shared<256xf32>
+    tilus.free_shared %a : !tilus.shared<256xf32>
+    tilus.free_shared %c : !tilus.shared<256xf32>
+    %d = tilus.alloc_shared : !tilus.shared<256xf32>
+    tilus.free_shared %d : !tilus.shared<256xf32>
+  }
+  tilus.thread_group warps(1, 1) {
+    %b = tilus.alloc_shared : !tilus.shared<256xf32>
+    tilus.free_shared %b : !tilus.shared<256xf32>
+  }
+  return
+}
