@@ -146,7 +146,10 @@ CompileResult tilus::compile(llvm::StringRef source, llvm::StringRef filename,
   for (KernelInfo &kernel : result.kernels)
     kernel.arch = options.arch;
   if (options.stage == Stage::Tilus) {
-    module->print(out);
+    mlir::OpPrintingFlags flags;
+    if (options.printLocations)
+      flags.enableDebugInfo();
+    module->print(out, flags);
     out << "\n";
     result.ok = true;
     return result;

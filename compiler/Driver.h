@@ -39,6 +39,9 @@ struct CompileOptions {
   /// dialect once after them: the checks in between cost about 7 % of a
   /// compile and only find bugs in the passes themselves.
   bool verifyEachPass = false;
+  /// At Stage::Tilus, print each op's source location (`loc(...)`), so that
+  /// the module parsed back (the interpreter's) reports at the .tl source.
+  bool printLocations = false;
   /// The frontend stops after this many errors (0: never), as clang's
   /// `-ferror-limit`; it reports every independent error up to it.
   unsigned errorLimit = 20;

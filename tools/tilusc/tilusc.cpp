@@ -362,6 +362,7 @@ int loadForInterpreter(StringRef source, StringRef filename,
   options.arch = targetArch;
   options.defines = defineMap;
   options.stage = tilus::Stage::Tilus;
+  options.printLocations = true;
   tilus::CompileResult result = tilus::compile(source, filename, options);
   errs() << result.diagnostics;
   if (!result.ok)
@@ -387,6 +388,21 @@ int loadForInterpreter(StringRef source, StringRef filename,
   return 0;
 }
 
+/// "file:line:col: " of the .tl source a location names, or "".
+std::string sourcePosition(mlir::Location loc) {
+  std::string text;
+  loc->walk([&](mlir::Location inner) {
+    if (auto file = mlir::dyn_cast<mlir::FileLineColLoc>(inner)) {
+      text = (file.getFilename().getValue() + ":" + Twine(file.getLine()) +
+              ":" + Twine(file.getColumn()) + ": ")
+                 .str();
+      return mlir::WalkResult::interrupt();
+    }
+    return mlir::WalkResult::advance();
+  });
+  return text;
+}
+
 /// Runs the interpreter on `buffers` (one per parameter, updated in place)
 /// and the --shape scalars.
 int runInterpreter(InterpretedKernel &kernel, const tilus::KernelInfo &info,
@@ -405,11 +421,11 @@ int runInterpreter(InterpretedKernel &kernel, const tilus::KernelInfo &info,
                              *shapeValue(values, p.name)));
   }
   std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(&kernel.context,
-                                        [&](mlir::Diagnostic &d) {
-                                          diagnostics += d.str();
-                                          return mlir::success();
-                                        });
+  mlir::ScopedDiagnosticHandler handler(
+      &kernel.context, [&](mlir::Diagnostic &d) {
+        diagnostics += sourcePosition(d.getLocation()) + d.str();
+        return mlir::success();
+      });
   tilus::InterpreterOptions options;
   options.grid = grid;
   options.printStream = printStream;
