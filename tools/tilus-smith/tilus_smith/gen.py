@@ -132,6 +132,8 @@ class Generator:
         self.group = None
         self.block_threads = self.threads
         side = random.Random(seed * 7919 + 17)
+        # Later draws that must leave the main generator's sequence as it was.
+        self.side = random.Random(seed * 7919 + 29)
         if side.random() < 0.12:
             block = self.warps * side.choice([1, 2, 4]) + \
                 side.choice([0, 0, 1, 3])
@@ -1181,7 +1183,14 @@ class Generator:
                 f"copy_async({gb}, [0, {var} * {K.text}], {sb});",
                 "commit();", "wait(0);", "sync();"]
             ta, tb = self.fresh(), self.fresh()
-            body += [f"{ta} = load_shared({sa}, [0, 0], [{M.text}, {K.text}]);",
+            # Sometimes a is computed in registers (negated, which is exact),
+            # so that wgmma reads it from registers, not by descriptor.
+            side = self.side.random() < 0.35
+            a_expr = f"load_shared({sa}, [0, 0], [{M.text}, {K.text}])"
+            if side:
+                a_expr = f"-{a_expr}"
+                self.features.add("wgmma-register-a")
+            body += [f"{ta} = {a_expr};",
                      f"{tb} = transpose(load_shared({sb}, [0, 0], "
                      f"[{N.text}, {K.text}]));"]
             self.features.add("matmul-loop-wgmma-shapes")
