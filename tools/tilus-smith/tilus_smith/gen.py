@@ -1536,6 +1536,14 @@ class Generator:
         self.warps = warps
         self.threads = 32 * warps
 
+    def store_some(self, scope, lines, low, high, but=None):
+        """Stores between `low` and `high` of the tiles in `scope` (every
+        value not yet consumed is a candidate output), except `but`."""
+        live = [v for v in scope if not v.scalar and v.shape and v is not but]
+        self.rng.shuffle(live)
+        for v in live[: self.rng.randint(low, high)]:
+            self.output_store(v, lines)
+
     def generate_pair(self):
         """Two thread groups at once: the first computes, stores a tile to
         shared memory and arrives on an mbarrier of one arrival per thread;
@@ -1562,10 +1570,7 @@ class Generator:
         # but the groups run at the same time.
         if r.random() < 0.5:
             scope_a += self.s_shared(scope_a, lines_a, inline=True) or []
-        live = [v for v in scope_a if not v.scalar and v.shape and v is not h]
-        r.shuffle(live)
-        for v in live[: r.randint(0, 2)]:
-            self.output_store(v, lines_a)
+        self.store_some(scope_a, lines_a, 0, 2, but=h)
 
         self.set_warps(self.pair[1])
         w = Val(self.fresh(), h.dtype, h.shape, h.inexact, h.scale, h.err,
@@ -1579,10 +1584,7 @@ class Generator:
             scope_b += self.s_shared(scope_b, lines_b, inline=True) or []
         for _ in range(r.randint(1, 8)):
             scope_b += self.stmt(scope_b, lines_b)
-        live = [v for v in scope_b if not v.scalar and v.shape]
-        r.shuffle(live)
-        for v in live[: r.randint(1, 3)]:
-            self.output_store(v, lines_b)
+        self.store_some(scope_b, lines_b, 1, 3)
 
         lines = [f"thread_group(0, {first_warps}) {{"]
         lines += ["  " + line for line in lines_a]
@@ -1600,11 +1602,7 @@ class Generator:
         scope = []
         for _ in range(r.randint(3, 12)):
             scope += self.stmt(scope, lines)
-        # every value not yet consumed is a candidate output
-        live = [v for v in scope if not v.scalar and v.shape]
-        r.shuffle(live)
-        for v in live[: r.randint(1, 3)]:
-            self.output_store(v, lines)
+        self.store_some(scope, lines, 1, 3)
         if not self.outputs:
             v = self.load_global("f32", self.new_shape(), lines)
             self.output_store(v, lines)
