@@ -102,9 +102,22 @@ static void attachLineInfo(mlir::ModuleOp module) {
   });
 }
 
-/// Replaces every phi of a fixed-width vector by phis of its 32-bit
-/// registers: one per element of 32 bits or more (and of bools), one per
-/// pair of 16-bit or quad of 8-bit elements, which NVPTX keeps packed.
+/// Whether `value` reaches a call (the inline PTX of mma and wgmma, an
+/// intrinsic) through at most `depth` shuffles, extracts and bitcasts.
+static bool feedsCall(llvm::Value *value, int depth) {
+  for (llvm::User *user : value->users()) {
+    if (llvm::isa<llvm::CallBase>(user))
+      return true;
+    if (depth > 0 &&
+        (llvm::isa<llvm::ShuffleVectorInst, llvm::ExtractElementInst,
+                   llvm::BitCastInst>(user)) &&
+        feedsCall(user, depth - 1))
+      return true;
+  }
+  return false;
+}
+
+/// Replaces every phi of a fixed-width vector by phis of its elements.
 ///
 /// LLVM 19's InstCombine scalarizes a vector phi whose other users are
 /// extracts of one element and whose back edge is a binary operation on the
@@ -112,9 +125,12 @@ static void attachLineInfo(mlir::ModuleOp module) {
 /// the phi as its first operand whatever its position: `x = c - x` in a loop
 /// becomes `x = x - c` (test/lit/e2e/smith/loop-carried-sub.tl, found by
 /// tilus-smith). Tiles carried through loops are vectors, so the code
-/// generator hands O3 no phi of more than one register. A packed pair keeps
-/// its phi: splitting it would cost moves between each iteration's packed
-/// instructions, and those moves would read wgmma accumulators in flight.
+/// generator hands O3 phis of single elements only, except for the operands
+/// and accumulators of mma and wgmma (a phi that feeds a call), whose 16- and
+/// 8-bit elements stay in phis of the 32-bit registers the instructions
+/// read: splitting those pairs would cost moves between iterations, and the
+/// moves would read wgmma accumulators in flight. Such a phi is not exposed:
+/// its users are the call's shuffles, not extracts of one element.
 static void splitVectorPhis(llvm::Module &module) {
   for (llvm::Function &function : module) {
     for (llvm::BasicBlock &block : function) {
@@ -126,7 +142,9 @@ static void splitVectorPhis(llvm::Module &module) {
         auto *type = llvm::cast<llvm::FixedVectorType>(phi->getType());
         unsigned count = type->getNumElements();
         unsigned bits = type->getScalarSizeInBits();
-        unsigned lanes = bits == 8 || bits == 16 ? 32 / bits : 1;
+        unsigned lanes = 1;
+        if ((bits == 8 || bits == 16) && feedsCall(phi, 3))
+          lanes = 32 / bits;
         if (count % lanes != 0)
           lanes = 1;
         if (lanes > 1 && lanes == count)
