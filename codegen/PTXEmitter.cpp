@@ -10,6 +10,7 @@
 #include "llvm/BinaryFormat/Dwarf.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -228,6 +229,54 @@ static void selectPackedMasks(llvm::Module &module) {
   }
 }
 
+/// The 16-bit floating-point type `type` is or holds as its one element.
+static llvm::Type *halfWidthFloat(llvm::Type *type) {
+  if (auto *vector = llvm::dyn_cast<llvm::FixedVectorType>(type))
+    type = vector->getNumElements() == 1 ? vector->getElementType() : nullptr;
+  return type && type->isFloatingPointTy() &&
+                 type->getPrimitiveSizeInBits() == 16
+             ? type
+             : nullptr;
+}
+
+/// Rewrites a bitcast between f16 and bf16 (scalars or one-element vectors)
+/// as a `mov.b16` of their bits.
+///
+/// O3 folds `view`s such as f16 -> u16 -> bf16 into one bitcast, and LLVM
+/// 19's NVPTX back end has no pattern for a bitcast between its two 16-bit
+/// floating-point types: one it cannot fold into a load or store (an operand
+/// in a register) fails with "Cannot select: bf16 = bitcast"
+/// (test/lit/e2e/smith/bitcast-f16-bf16.tl, found by tilus-smith). Pairs
+/// (v2f16 to v2bf16) are selected. Two bitcasts through i16 are not enough,
+/// nor is a freeze between them: the DAG combiner folds both away. The move
+/// is opaque to it, and ptxas removes it. Runs after the optimisation
+/// pipeline, which would fold the bitcasts back into one.
+static void moveHalfFloatBitcasts(llvm::Module &module) {
+  llvm::SmallVector<llvm::BitCastInst *> bitcasts;
+  for (llvm::Function &function : module)
+    for (llvm::Instruction &instruction : llvm::instructions(function))
+      if (auto *bitcast = llvm::dyn_cast<llvm::BitCastInst>(&instruction)) {
+        llvm::Type *from = halfWidthFloat(bitcast->getSrcTy());
+        llvm::Type *to = halfWidthFloat(bitcast->getDestTy());
+        if (from && to && from != to)
+          bitcasts.push_back(bitcast);
+      }
+  if (bitcasts.empty())
+    return;
+  llvm::Type *i16 = llvm::Type::getInt16Ty(module.getContext());
+  llvm::InlineAsm *move =
+      llvm::InlineAsm::get(llvm::FunctionType::get(i16, {i16}, false),
+                           "mov.b16 $0, $1;", "=h,h", /*hasSideEffects=*/false);
+  for (llvm::BitCastInst *bitcast : bitcasts) {
+    llvm::IRBuilder<> builder(bitcast);
+    llvm::Value *bits = builder.CreateCall(
+        move, {builder.CreateBitCast(bitcast->getOperand(0), i16)});
+    bitcast->replaceAllUsesWith(
+        builder.CreateBitCast(bits, bitcast->getDestTy()));
+    bitcast->eraseFromParent();
+  }
+}
+
 std::unique_ptr<llvm::Module>
 tilus::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
                          const TargetInfo &target, std::string &error) {
@@ -266,6 +315,7 @@ tilus::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
       builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
   passes.run(*llvmModule, mam);
   selectPackedMasks(*llvmModule);
+  moveHalfFloatBitcasts(*llvmModule);
   return llvmModule;
 }
 
