@@ -249,8 +249,8 @@ static llvm::Type *halfWidthFloat(llvm::Type *type) {
 /// (test/lit/e2e/smith/bitcast-f16-bf16.tl, found by tilus-smith). Pairs
 /// (v2f16 to v2bf16) are selected. Two bitcasts through i16 are not enough,
 /// nor is a freeze between them: the DAG combiner folds both away. The move
-/// is opaque to it, and ptxas removes it. Runs after the optimisation
-/// pipeline, which would fold the bitcasts back into one.
+/// is opaque to it; it is one register copy in PTX. Runs after the
+/// optimisation pipeline, which would fold the bitcasts back into one.
 static void moveHalfFloatBitcasts(llvm::Module &module) {
   llvm::SmallVector<llvm::BitCastInst *> bitcasts;
   for (llvm::Function &function : module)
