@@ -229,6 +229,37 @@ static void selectPackedMasks(llvm::Module &module) {
   }
 }
 
+/// Rewrites a load of an `i1` as a load of its byte and a truncation.
+///
+/// LLVM 19's NVPTX back end lowers an `i1` load to a 16-bit load but gives
+/// its users the chain the old load took, not the new load's: nothing then
+/// orders the load before the barriers and stores that follow it, and the
+/// scheduler moved the loads of a boolean tile's layout conversion through
+/// shared memory past the barrier and the stores of the next conversion,
+/// which reused the scratch (test/lit/e2e/smith/bool-load-order.tl, found by
+/// tilus-smith). An `i1` is stored as a byte holding 0 or 1, so the byte's
+/// low bit is the value; a byte load keeps its chain.
+static void loadBoolsAsBytes(llvm::Module &module) {
+  llvm::SmallVector<llvm::LoadInst *> loads;
+  for (llvm::Function &function : module)
+    for (llvm::Instruction &instruction : llvm::instructions(function))
+      if (auto *load = llvm::dyn_cast<llvm::LoadInst>(&instruction))
+        if (load->getType()->isIntegerTy(1))
+          loads.push_back(load);
+  for (llvm::LoadInst *load : loads) {
+    llvm::IRBuilder<> builder(load);
+    llvm::LoadInst *byte =
+        builder.CreateAlignedLoad(builder.getInt8Ty(), load->getPointerOperand(),
+                                  load->getAlign(), load->isVolatile());
+    byte->setAtomic(load->getOrdering(), load->getSyncScopeID());
+    byte->copyMetadata(*load);
+    byte->setMetadata(llvm::LLVMContext::MD_range, nullptr); // an i1's
+    byte->takeName(load);
+    load->replaceAllUsesWith(builder.CreateTrunc(byte, builder.getInt1Ty()));
+    load->eraseFromParent();
+  }
+}
+
 /// The 16-bit floating-point type `type` is or holds as its one element.
 static llvm::Type *halfWidthFloat(llvm::Type *type) {
   if (auto *vector = llvm::dyn_cast<llvm::FixedVectorType>(type))
@@ -316,6 +347,7 @@ tilus::translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
   passes.run(*llvmModule, mam);
   selectPackedMasks(*llvmModule);
   moveHalfFloatBitcasts(*llvmModule);
+  loadBoolsAsBytes(*llvmModule);
   return llvmModule;
 }
 
