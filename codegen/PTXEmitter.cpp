@@ -231,9 +231,9 @@ static void selectPackedMasks(llvm::Module &module) {
 
 /// Rewrites a load of an `i1` as a load of its byte and a truncation.
 ///
-/// LLVM 19's NVPTX back end lowers an `i1` load to a 16-bit load but gives
-/// its users the chain the old load took, not the new load's: nothing then
-/// orders the load before the barriers and stores that follow it, and the
+/// LLVM 19's NVPTX back end lowers an `i1` load to a new byte load into a
+/// 16-bit register but gives its users the chain the old load took: nothing
+/// then orders the load before the barriers and stores that follow it, and the
 /// scheduler moved the loads of a boolean tile's layout conversion through
 /// shared memory past the barrier and the stores of the next conversion,
 /// which reused the scratch (test/lit/e2e/smith/bool-load-order.tl, found by
