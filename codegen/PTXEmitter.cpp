@@ -248,9 +248,9 @@ static void loadBoolsAsBytes(llvm::Module &module) {
           loads.push_back(load);
   for (llvm::LoadInst *load : loads) {
     llvm::IRBuilder<> builder(load);
-    llvm::LoadInst *byte =
-        builder.CreateAlignedLoad(builder.getInt8Ty(), load->getPointerOperand(),
-                                  load->getAlign(), load->isVolatile());
+    llvm::LoadInst *byte = builder.CreateAlignedLoad(
+        builder.getInt8Ty(), load->getPointerOperand(), load->getAlign(),
+        load->isVolatile());
     byte->setAtomic(load->getOrdering(), load->getSyncScopeID());
     byte->copyMetadata(*load);
     byte->setMetadata(llvm::LLVMContext::MD_range, nullptr); // an i1's
