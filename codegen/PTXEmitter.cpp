@@ -203,6 +203,20 @@ static void splitVectorPhis(llvm::Module &module) {
   }
 }
 
+/// The instructions of `module` of class `Inst` that satisfy `wanted`,
+/// collected before a rewrite changes the instruction lists.
+template <typename Inst, typename Predicate>
+static llvm::SmallVector<Inst *> collect(llvm::Module &module,
+                                         Predicate wanted) {
+  llvm::SmallVector<Inst *> found;
+  for (llvm::Function &function : module)
+    for (llvm::Instruction &instruction : llvm::instructions(function))
+      if (auto *inst = llvm::dyn_cast<Inst>(&instruction))
+        if (wanted(inst))
+          found.push_back(inst);
+  return found;
+}
+
 /// Rewrites `sext <N x i1> to <N x i16>` as a select of all-ones and zero.
 ///
 /// O3 turns a select of -1 and 0 on a comparison of 16-bit pairs into that
@@ -211,14 +225,11 @@ static void splitVectorPhis(llvm::Module &module) {
 /// setcc", test/lit/e2e/smith/packed-compare-mask.tl, found by tilus-smith).
 /// Runs after the optimisation pipeline, which would fold the select back.
 static void selectPackedMasks(llvm::Module &module) {
-  llvm::SmallVector<llvm::SExtInst *> extensions;
-  for (llvm::Function &function : module)
-    for (llvm::Instruction &instruction : llvm::instructions(function))
-      if (auto *sext = llvm::dyn_cast<llvm::SExtInst>(&instruction))
-        if (auto *type = llvm::dyn_cast<llvm::FixedVectorType>(sext->getType()))
-          if (type->getElementType()->isIntegerTy(16) &&
-              sext->getSrcTy()->getScalarType()->isIntegerTy(1))
-            extensions.push_back(sext);
+  auto extensions = collect<llvm::SExtInst>(module, [](llvm::SExtInst *sext) {
+    auto *type = llvm::dyn_cast<llvm::FixedVectorType>(sext->getType());
+    return type && type->getElementType()->isIntegerTy(16) &&
+           sext->getSrcTy()->getScalarType()->isIntegerTy(1);
+  });
   for (llvm::SExtInst *sext : extensions) {
     llvm::IRBuilder<> builder(sext);
     llvm::Value *select = builder.CreateSelect(
@@ -240,12 +251,9 @@ static void selectPackedMasks(llvm::Module &module) {
 /// tilus-smith). An `i1` is stored as a byte holding 0 or 1, so the byte's
 /// low bit is the value; a byte load keeps its chain.
 static void loadBoolsAsBytes(llvm::Module &module) {
-  llvm::SmallVector<llvm::LoadInst *> loads;
-  for (llvm::Function &function : module)
-    for (llvm::Instruction &instruction : llvm::instructions(function))
-      if (auto *load = llvm::dyn_cast<llvm::LoadInst>(&instruction))
-        if (load->getType()->isIntegerTy(1))
-          loads.push_back(load);
+  auto loads = collect<llvm::LoadInst>(module, [](llvm::LoadInst *load) {
+    return load->getType()->isIntegerTy(1);
+  });
   for (llvm::LoadInst *load : loads) {
     llvm::IRBuilder<> builder(load);
     llvm::LoadInst *byte = builder.CreateAlignedLoad(
@@ -253,7 +261,7 @@ static void loadBoolsAsBytes(llvm::Module &module) {
         load->isVolatile());
     byte->setAtomic(load->getOrdering(), load->getSyncScopeID());
     byte->copyMetadata(*load);
-    byte->setMetadata(llvm::LLVMContext::MD_range, nullptr); // an i1's
+    byte->setMetadata(llvm::LLVMContext::MD_range, nullptr); // of an i1
     byte->takeName(load);
     load->replaceAllUsesWith(builder.CreateTrunc(byte, builder.getInt1Ty()));
     load->eraseFromParent();
@@ -283,15 +291,12 @@ static llvm::Type *halfWidthFloat(llvm::Type *type) {
 /// is opaque to it; it is one register copy in PTX. Runs after the
 /// optimisation pipeline, which would fold the bitcasts back into one.
 static void moveHalfFloatBitcasts(llvm::Module &module) {
-  llvm::SmallVector<llvm::BitCastInst *> bitcasts;
-  for (llvm::Function &function : module)
-    for (llvm::Instruction &instruction : llvm::instructions(function))
-      if (auto *bitcast = llvm::dyn_cast<llvm::BitCastInst>(&instruction)) {
+  auto bitcasts =
+      collect<llvm::BitCastInst>(module, [](llvm::BitCastInst *bitcast) {
         llvm::Type *from = halfWidthFloat(bitcast->getSrcTy());
         llvm::Type *to = halfWidthFloat(bitcast->getDestTy());
-        if (from && to && from != to)
-          bitcasts.push_back(bitcast);
-      }
+        return from && to && from != to;
+      });
   if (bitcasts.empty())
     return;
   llvm::Type *i16 = llvm::Type::getInt16Ty(module.getContext());
