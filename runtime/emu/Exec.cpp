@@ -80,19 +80,36 @@ Hazard &Launch::hazardAt(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
 }
 
 void Launch::noteHazard(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
-                        const Warp &w, int lane, uint16_t other, uint32_t byte,
-                        uint64_t &lastKey, Hazard *&last) {
+                        const Warp &w, int lane, uint16_t other,
+                        uint8_t otherLane, uint32_t byte, uint64_t &lastKey,
+                        Hazard *&last) {
   uint64_t key = hazardKey(kind, pc, otherPc);
   if (key != lastKey) {
     bool added;
     last = &hazardAt(kind, pc, otherPc, w, lane, other, added);
-    if (added)
+    if (added) {
       last->lo = last->hi = byte;
+      last->otherLane = otherLane;
+    }
     ++last->count;
     lastKey = key;
   }
   last->lo = std::min(last->lo, byte);
   last->hi = std::max(last->hi, byte);
+}
+
+std::string racePeer(uint32_t warp, uint16_t otherWarp, uint8_t otherLane) {
+  if (otherWarp == warp)
+    return otherLane == kSeveralLanes
+               ? std::string("other lanes of the same warp")
+               : "lane " + std::to_string(otherLane) + " of the same warp";
+  return otherWarp == 0xffff ? std::string("other warps")
+                             : "warp " + std::to_string(otherWarp);
+}
+
+const char *raceGap(uint32_t warp, uint16_t otherWarp) {
+  return otherWarp == warp ? " with no barrier or bar.warp.sync between"
+                           : " with no barrier between";
 }
 
 Status Launch::withHazards(Status s) {
@@ -116,9 +133,8 @@ Status Launch::withHazards(Status s) {
       os << kinds[h.kind] << ": " << verbs[h.kind] << " at " << where(h.pc)
          << " by warp " << h.warp << " after a " << otherVerbs[h.kind] << " at "
          << where(h.otherPc) << " by "
-         << (h.otherWarp == 0xffff ? std::string("several warps")
-                                   : "warp " + std::to_string(h.otherWarp))
-         << " with no barrier between";
+         << racePeer(h.warp, h.otherWarp, h.otherLane)
+         << raceGap(h.warp, h.otherWarp);
     else
       os << h.text;
     os << "; first in CTA (" << h.cta.x << "," << h.cta.y << "," << h.cta.z
@@ -643,7 +659,7 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
   bool races = dev.opts.raceCheck != RaceCheck::Off;
   if (warps.size() != nwarps) {
     shared.assign(smem, 0);
-    shadow.assign(races ? smem : 0, Shadow{0, 0, 0, 0});
+    shadow.assign(races ? smem : 0, Shadow{});
     shadowPc.assign(dev.opts.raceCheck == RaceCheck::Report ? smem : 0,
                     ShadowPc());
     poison.assign(smem, 0);

@@ -126,6 +126,7 @@ struct CpOp {
   uint32_t dst; ///< Shared offset.
   uint32_t pc;  ///< Of the cp.async, for RaceCheck::Report.
   uint8_t size;
+  uint8_t lane; ///< The issuing lane, the writer the race detector records.
   uint8_t data[16];
 };
 
@@ -189,6 +190,9 @@ struct Warp {
   /// covers yet (wgmmaOpen, wgmmaGroups below); near pc and active, since
   /// the warp loop tests it at every instruction.
   bool wgmmaPending = false;
+  /// Race detection: the step (Shadow) of the warp's last bar.warp.sync;
+  /// its lanes' accesses before it are ordered with those after it.
+  uint32_t syncStep = 0;
   uint32_t barId = 0;
   uint32_t barPc = 0;
   std::vector<PendingRed> reds;
@@ -227,13 +231,23 @@ struct Warp {
   std::vector<RegOwner> regOwner; ///< Per register slot, once used.
 };
 
-/// Per-byte shadow of shared memory for the race detector.
+/// Per-byte shadow of shared memory for the race detector: the last write
+/// and the reads since it, each by barrier epoch, warp, lane and step (the
+/// warp instruction that made it: LaunchStats::warpInstructions, truncated;
+/// steps are compared only within an epoch).
 struct Shadow {
   uint32_t wEpoch;
   uint32_t rEpoch;
+  uint32_t wStep;
+  uint32_t rStep; ///< The last read's.
   uint16_t writer;
   uint16_t reader; ///< 0xffff: several warps.
+  uint8_t wLane;
+  uint8_t rLane; ///< kSeveralLanes: several lanes of the reader warp.
 };
+
+/// Shadow::rLane and Hazard::otherLane: more than one lane.
+constexpr uint8_t kSeveralLanes = 0xff;
 
 /// RaceCheck::Report: the pcs of the last write and read of each byte, so a
 /// hazard names both instructions (kept only in that mode).
@@ -261,9 +275,18 @@ struct Hazard {
   Dim3 cta, thread;     ///< Of the first occurrence (the later access).
   uint32_t warp;
   uint16_t otherWarp; ///< 0xffff: several warps read.
+  /// When otherWarp is warp (lanes of one warp race): the other lane, or
+  /// kSeveralLanes.
+  uint8_t otherLane = kSeveralLanes;
   uint32_t lo, hi;    ///< Shared byte offsets, inclusive.
   uint64_t count = 0; ///< Accesses (one per thread) that hit it.
 };
+
+/// The other party of a shared-memory race, as its message names it: "warp
+/// 3", "other warps", "lane 5 of the same warp", "other lanes of the same
+/// warp"; and what is missing between the two accesses.
+std::string racePeer(uint32_t warp, uint16_t otherWarp, uint8_t otherLane);
+const char *raceGap(uint32_t warp, uint16_t otherWarp);
 
 /// Hazards are distinct by kind and pair of instructions (pcs below 2^30).
 inline uint64_t hazardKey(Hazard::Kind kind, uint32_t pc, uint32_t otherPc) {
@@ -462,8 +485,8 @@ private:
   /// Counts a hazard at shared byte \p byte; \p lastKey and \p last carry
   /// the hazard already counted for this access, so an access counts once.
   void noteHazard(Hazard::Kind kind, uint32_t pc, uint32_t otherPc,
-                  const Warp &w, int lane, uint16_t other, uint32_t byte,
-                  uint64_t &lastKey, Hazard *&last);
+                  const Warp &w, int lane, uint16_t other, uint8_t otherLane,
+                  uint32_t byte, uint64_t &lastKey, Hazard *&last);
   /// An asynchronous hazard (AsyncHazards.cpp) of \p I at shared byte
   /// \p byte (~0u: none): under RaceCheck::Stop the launch stops with
   /// \p what; under Report it is counted and the launch goes on (true).

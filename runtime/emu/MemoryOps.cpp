@@ -180,59 +180,82 @@ bool Launch::poisonedAccess(uint8_t bits, uint32_t byte, bool write,
 /// The race detector on bytes [off, off + size): stops at the first hazard,
 /// or (\p Report) counts every hazard and goes on. Instantiated per mode so
 /// that stop pays nothing for report's bookkeeping.
+///
+/// Two accesses of one epoch (no barrier completed between them) race when
+/// another warp made the earlier one, or another lane of the same warp in
+/// another instruction with no bar.warp.sync of the warp between: lanes of a
+/// warp are threads, and only a barrier orders their shared-memory accesses
+/// (the warp's lanes of one instruction are one access, as replicated
+/// stores of equal values are).
 template <bool Report>
 bool Launch::checkRaces(uint32_t off, uint32_t size, bool write, const Instr &I,
                         Warp &w, int lane, uint64_t addr) {
   uint16_t me = uint16_t(w.id);
+  uint8_t myLane = uint8_t(lane);
+  uint32_t step = uint32_t(dev.stats.warpInstructions);
+  // Whether an access of this warp at step \p at came after the warp's last
+  // bar.warp.sync; and, by another lane, is unordered with this one (made
+  // after that, in another instruction).
+  auto afterSync = [&](uint32_t at) { return int32_t(at - w.syncStep) > 0; };
+  auto unordered = [&](uint32_t at) { return at != step && afterSync(at); };
   uint32_t pc = Report ? uint32_t(&I - mod.code.data()) : 0;
   uint64_t lastKey = ~0ull;
   Hazard *last = nullptr;
   for (uint32_t b = 0; b < size; ++b) {
     Shadow &s = shadow[off + b];
+    bool raceW = s.wEpoch == epoch &&
+                 (s.writer != me || (s.wLane != myLane && unordered(s.wStep)));
     if (write) {
-      bool raceW = s.wEpoch == epoch && s.writer != me;
-      bool raceR = s.rEpoch == epoch && s.reader != me;
+      bool raceR =
+          s.rEpoch == epoch &&
+          (s.reader != me || (s.rLane != myLane && unordered(s.rStep)));
       if (raceW || raceR) {
         uint16_t other = raceW ? s.writer : s.reader;
+        uint8_t otherLane = raceW ? s.wLane : s.rLane;
         if (!Report) {
           fail(ReportKind::SharedRace, I, w, lane, addr,
                "shared-memory race: write of offset " +
                    std::to_string(off + b) + " by warp " +
                    std::to_string(w.id) + " after a " +
                    (raceW ? "write" : "read") + " by " +
-                   (other == 0xffff ? std::string("other warps")
-                                    : "warp " + std::to_string(other)) +
-                   " with no barrier between");
+                   racePeer(w.id, other, otherLane) + raceGap(w.id, other));
           return false;
         }
         const ShadowPc &sp = shadowPc[off + b];
         noteHazard(raceW ? Hazard::Waw : Hazard::War, pc,
-                   raceW ? sp.wPc : sp.rPc, w, lane, other, off + b, lastKey,
-                   last);
+                   raceW ? sp.wPc : sp.rPc, w, lane, other, otherLane, off + b,
+                   lastKey, last);
       }
       s.wEpoch = epoch;
       s.writer = me;
+      s.wLane = myLane;
+      s.wStep = step;
       if (Report)
         shadowPc[off + b].wPc = pc;
     } else {
-      if (s.wEpoch == epoch && s.writer != me) {
+      if (raceW) {
         if (!Report) {
           fail(ReportKind::SharedRace, I, w, lane, addr,
                "shared-memory race: read of offset " + std::to_string(off + b) +
-                   " by warp " + std::to_string(w.id) +
-                   " after a write by warp " + std::to_string(s.writer) +
-                   " with no barrier between");
+                   " by warp " + std::to_string(w.id) + " after a write by " +
+                   racePeer(w.id, s.writer, s.wLane) + raceGap(w.id, s.writer));
           return false;
         }
         noteHazard(Hazard::Raw, pc, shadowPc[off + b].wPc, w, lane, s.writer,
-                   off + b, lastKey, last);
+                   s.wLane, off + b, lastKey, last);
       }
-      if (s.rEpoch == epoch && s.reader != me)
-        s.reader = 0xffff;
-      else if (s.rEpoch != epoch) {
+      if (s.rEpoch != epoch) {
         s.rEpoch = epoch;
         s.reader = me;
+        s.rLane = myLane;
+      } else if (s.reader != me) {
+        s.reader = 0xffff;
+      } else if (s.rLane != myLane) {
+        // Reads of this warp that a bar.warp.sync ordered before this one
+        // no longer race with its lanes' writes.
+        s.rLane = afterSync(s.rStep) ? kSeveralLanes : myLane;
       }
+      s.rStep = step;
       if (Report)
         shadowPc[off + b].rPc = pc;
     }
@@ -290,6 +313,8 @@ void Launch::landGroup(Warp &w, std::vector<CpOp> &g) {
       Shadow &s = shadow[op.dst + b];
       s.wEpoch = epoch;
       s.writer = me;
+      s.wLane = op.lane;
+      s.wStep = uint32_t(dev.stats.warpInstructions);
     }
     if (!shadowPc.empty())
       for (uint32_t b = 0; b < op.size; ++b)
@@ -412,6 +437,7 @@ bool Launch::execCpAsync(Warp &w, const Instr &I, uint32_t mask) {
     CpOp op;
     op.pc = uint32_t(&I - mod.code.data());
     op.size = uint8_t(size);
+    op.lane = uint8_t(l);
     std::memset(op.data, 0, sizeof(op.data));
     if (ss) {
       bool sh;

@@ -89,6 +89,8 @@ bool Launch::execWarpOp(Warp &w, const Site *s, int n, uint32_t mask) {
     return true;
   }
   case Op::BarWarp:
+    // Orders the shared-memory accesses of the warp's lanes (Shadow).
+    w.syncStep = uint32_t(dev.stats.warpInstructions);
     return true;
   default:
     return false;

@@ -287,6 +287,91 @@ TEST(EmuSanitizer, SharedRaceReportAndOff) {
   }
 }
 
+/// Lanes of one warp are threads: a lane's access to a byte another lane of
+/// the warp wrote (or read) in another instruction races unless a barrier
+/// or a bar.warp.sync of the warp comes between. The lanes of one
+/// instruction are one access (a replicated store of equal values).
+TEST(EmuSanitizer, SharedRaceBetweenLanes) {
+  std::string prelude = ".shared .align 4 .b32 slot[32];\n";
+  // Lane t writes slot t, then reads slot t ^ 1: its neighbour's.
+  std::string body = "  mov.u32 %r1, slot;\n"
+                     "  shl.b32 %r2, %r0, 2;\n"
+                     "  add.u32 %r3, %r1, %r2;\n"
+                     "  st.shared.u32 [%r3], %r0;\n"
+                     "  xor.b32 %r4, %r2, 4;\n"
+                     "  add.u32 %r5, %r1, %r4;\n"
+                     "  SYNC\n"
+                     "  ld.shared.u32 %r6, [%r5];\n"
+                     "  mul.wide.u32 %rd2, %r0, 4;\n"
+                     "  add.s64 %rd3, %rd1, %rd2;\n"
+                     "  st.global.u32 [%rd3], %r6;";
+  auto with = [&](const std::string &sync) {
+    std::string b = body;
+    b.replace(b.find("SYNC"), 4, sync);
+    return kernel(b, prelude);
+  };
+  Emulator emu;
+  Outcome o = launch(emu, with("// no sync"), Dim3(1), Dim3(32), 128);
+  expectReport(o, ReportKind::SharedRace, bodyLine(prelude) + 7, Dim3(0, 0, 0),
+               Dim3(0, 0, 0),
+               "shared-memory race: read of offset 4 by warp 0 after a write "
+               "by lane 1 of the same warp with no barrier or bar.warp.sync "
+               "between");
+  expectSurvives(emu);
+  for (const char *sync : {"bar.warp.sync -1;", "bar.sync 0;"}) {
+    o = launch(emu, with(sync), Dim3(1), Dim3(32), 128);
+    ASSERT_TRUE(o.status.ok()) << sync << ": " << o.status.message();
+    std::vector<uint32_t> out(32);
+    ASSERT_TRUE(emu.copyFromDevice(out.data(), o.buf, 128).ok());
+    for (uint32_t t = 0; t < 32; ++t)
+      EXPECT_EQ(out[t], t ^ 1) << sync << ", thread " << t;
+  }
+
+  // Every lane stores 7 to slot 0 in one instruction (no race), reads it
+  // (no race: after a bar.warp.sync), then lane 5 overwrites it: the reads
+  // of the other lanes are unordered with that write.
+  std::string broadcast = "  mov.u32 %r1, slot;\n"
+                          "  mov.u32 %r2, 7;\n"
+                          "  st.shared.u32 [%r1], %r2;\n"
+                          "  bar.warp.sync -1;\n"
+                          "  ld.shared.u32 %r6, [%r1];\n"
+                          "  setp.eq.u32 %p1, %r0, 5;\n"
+                          "  SYNC\n"
+                          "  @%p1 st.shared.u32 [%r1], %r0;";
+  auto overwrite = [&](const std::string &sync) {
+    std::string b = broadcast;
+    b.replace(b.find("SYNC"), 4, sync);
+    return kernel(b, prelude);
+  };
+  o = launch(emu, overwrite("// no sync"), Dim3(1), Dim3(32), 128);
+  expectReport(o, ReportKind::SharedRace, bodyLine(prelude) + 7, Dim3(0, 0, 0),
+               Dim3(5, 0, 0),
+               "write of offset 0 by warp 0 after a read by other lanes of the "
+               "same warp with no barrier or bar.warp.sync between");
+  o = launch(emu, overwrite("bar.warp.sync -1;"), Dim3(1), Dim3(32), 128);
+  EXPECT_TRUE(o.status.ok()) << o.status.message();
+
+  // RaceCheck::Report lists the lane race once, with both lines.
+  EmulatorOptions opts;
+  opts.raceCheck = RaceCheck::Report;
+  Emulator reporting(opts);
+  o = launch(reporting, with("// no sync"), Dim3(1), Dim3(32), 128);
+  ASSERT_FALSE(o.status.ok());
+  unsigned st = bodyLine(prelude) + 3, ld = bodyLine(prelude) + 7;
+  std::string pair = "RAW: read at PTX line " + std::to_string(ld) +
+                     " (san.ptx:" + std::to_string(ld) +
+                     ") by warp 0 after a write at PTX line " +
+                     std::to_string(st) + " (san.ptx:" + std::to_string(st) +
+                     ") by lane 1 of the same warp with no barrier or "
+                     "bar.warp.sync between";
+  EXPECT_EQ(o.report.hazards, 1u) << o.status.message();
+  EXPECT_NE(o.status.message().find(pair), std::string::npos)
+      << o.status.message();
+  EXPECT_NE(o.status.message().find("shared bytes 0 to 127, 32 times"),
+            std::string::npos)
+      << o.status.message();
+}
+
 TEST(EmuSanitizer, CpAsyncReadBeforeWait) {
   Emulator emu;
   std::string prelude = ".shared .align 16 .b8 stage[1024];\n";

@@ -263,8 +263,8 @@ def defined(text):
     written once a `wait_barrier` on its barrier follows), or drops a
     `sync()` the generator put between a write of a shared tensor and a read
     of it, or between a read and the next write: without it threads race
-    (within a warp too, where the race check sees no hazard), so the
-    reduction would no longer be a valid program. In a thread group,
+    (the race check then stops the reduced program for that, not for the
+    bug), so the reduction would no longer be a valid program. In a thread group,
     `sync()` orders that group's threads only; a tile handed from one group
     to another is ordered by the first's `arrive` and the second's
     `wait_barrier` on the same barrier."""
