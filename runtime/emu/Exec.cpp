@@ -701,7 +701,7 @@ void Launch::startCta(uint64_t linear, uint64_t smem) {
     w.blocked = false;
     w.whole = false;
     w.spinResumed = false;
-    w.syncStep = uint32_t(dev.stats.warpInstructions);
+    w.syncStep = raceStep();
     w.reds.clear();
     w.rpc = kNoPc;
     w.depth = 0;

@@ -599,6 +599,8 @@ private:
   template <bool Report>
   bool checkRaces(uint32_t off, uint32_t size, bool write, const Instr &I,
                   Warp &w, int lane, uint64_t addr);
+  /// The warp instruction running now, as the race shadow's step (Shadow).
+  uint32_t raceStep() const { return uint32_t(dev.stats.warpInstructions); }
   bool load(Space sp, uint64_t addr, uint32_t size, void *out, const Instr &I,
             Warp &w, int lane);
   bool store(Space sp, uint64_t addr, uint32_t size, const void *in,

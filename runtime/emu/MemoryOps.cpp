@@ -192,7 +192,7 @@ bool Launch::checkRaces(uint32_t off, uint32_t size, bool write, const Instr &I,
                         Warp &w, int lane, uint64_t addr) {
   uint16_t me = uint16_t(w.id);
   uint8_t myLane = uint8_t(lane);
-  uint32_t step = uint32_t(dev.stats.warpInstructions);
+  uint32_t step = raceStep();
   // Whether an access of this warp at step \p at came after the warp's last
   // bar.warp.sync; and, by another lane, is unordered with this one (made
   // after that, in another instruction).
@@ -314,7 +314,7 @@ void Launch::landGroup(Warp &w, std::vector<CpOp> &g) {
       s.wEpoch = epoch;
       s.writer = me;
       s.wLane = op.lane;
-      s.wStep = uint32_t(dev.stats.warpInstructions);
+      s.wStep = raceStep();
     }
     if (!shadowPc.empty())
       for (uint32_t b = 0; b < op.size; ++b)

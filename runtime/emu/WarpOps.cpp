@@ -90,7 +90,7 @@ bool Launch::execWarpOp(Warp &w, const Site *s, int n, uint32_t mask) {
   }
   case Op::BarWarp:
     // Orders the shared-memory accesses of the warp's lanes (Shadow).
-    w.syncStep = uint32_t(dev.stats.warpInstructions);
+    w.syncStep = raceStep();
     return true;
   default:
     return false;

@@ -25,6 +25,14 @@ std::string kernel(const std::string &body, const std::string &prelude = "") {
          + body + "\n  ret;\n}\n";
 }
 
+/// \p body with its placeholder \p mark (a line such as BARRIER) replaced
+/// by \p text.
+std::string fill(std::string body, const std::string &mark,
+                 const std::string &text) {
+  body.replace(body.find(mark), mark.size(), text);
+  return body;
+}
+
 /// The PTX line of the first line of the body in kernel(body, prelude).
 unsigned bodyLine(const std::string &prelude = "") {
   return 15 + unsigned(std::count(prelude.begin(), prelude.end(), '\n'));
@@ -213,8 +221,7 @@ TEST(EmuSanitizer, SharedRace) {
                      "  mul.wide.u32 %rd2, %r0, 4;\n"
                      "  add.s64 %rd3, %rd1, %rd2;\n"
                      "  st.global.u32 [%rd3], %r6;";
-  std::string racy = body;
-  racy.replace(racy.find("BARRIER"), 7, "// no barrier");
+  std::string racy = fill(body, "BARRIER", "// no barrier");
   Outcome o = launch(emu, kernel(racy, prelude), Dim3(1), Dim3(64));
   expectReport(o, ReportKind::SharedRace, bodyLine(prelude) + 7, Dim3(0, 0, 0),
                Dim3(0, 0, 0), "shared-memory race");
@@ -231,9 +238,8 @@ TEST(EmuSanitizer, SharedRace) {
     EXPECT_EQ(r.report.kind, ReportKind::SharedRace) << "seed " << seed;
   }
   // The same kernel with the barrier is clean and exchanges the halves.
-  std::string fixed = body;
-  fixed.replace(fixed.find("BARRIER"), 7, "bar.sync 0;");
-  o = launch(emu, kernel(fixed, prelude), Dim3(1), Dim3(64));
+  o = launch(emu, kernel(fill(body, "BARRIER", "bar.sync 0;"), prelude),
+             Dim3(1), Dim3(64));
   EXPECT_TRUE(o.status.ok()) << o.status.message();
 }
 
@@ -306,9 +312,7 @@ TEST(EmuSanitizer, SharedRaceBetweenLanes) {
                      "  add.s64 %rd3, %rd1, %rd2;\n"
                      "  st.global.u32 [%rd3], %r6;";
   auto with = [&](const std::string &sync) {
-    std::string b = body;
-    b.replace(b.find("SYNC"), 4, sync);
-    return kernel(b, prelude);
+    return kernel(fill(body, "SYNC", sync), prelude);
   };
   Emulator emu;
   Outcome o = launch(emu, with("// no sync"), Dim3(1), Dim3(32), 128);
@@ -339,9 +343,7 @@ TEST(EmuSanitizer, SharedRaceBetweenLanes) {
                           "  SYNC\n"
                           "  @%p1 st.shared.u32 [%r1], %r0;";
   auto overwrite = [&](const std::string &sync) {
-    std::string b = broadcast;
-    b.replace(b.find("SYNC"), 4, sync);
-    return kernel(b, prelude);
+    return kernel(fill(broadcast, "SYNC", sync), prelude);
   };
   o = launch(emu, overwrite("// no sync"), Dim3(1), Dim3(32), 128);
   expectReport(o, ReportKind::SharedRace, bodyLine(prelude) + 7, Dim3(0, 0, 0),
@@ -384,15 +386,13 @@ TEST(EmuSanitizer, CpAsyncReadBeforeWait) {
                      "  cp.async.commit_group;\n"
                      "  WAIT\n"
                      "  ld.shared.u32 %r4, [%r3+4];";
-  std::string bad = body;
-  bad.replace(bad.find("WAIT"), 4, "// no wait");
-  Outcome o = launch(emu, kernel(bad, prelude), Dim3(1), Dim3(32));
+  Outcome o = launch(emu, kernel(fill(body, "WAIT", "// no wait"), prelude),
+                     Dim3(1), Dim3(32));
   expectReport(o, ReportKind::CpAsyncUnwaited, bodyLine(prelude) + 8,
                Dim3(0, 0, 0), Dim3(0, 0, 0), "before the cp.async.wait_group");
   expectSurvives(emu);
-  std::string good = body;
-  good.replace(good.find("WAIT"), 4, "cp.async.wait_group 0;");
-  o = launch(emu, kernel(good, prelude), Dim3(1), Dim3(32));
+  o = launch(emu, kernel(fill(body, "WAIT", "cp.async.wait_group 0;"), prelude),
+             Dim3(1), Dim3(32));
   EXPECT_TRUE(o.status.ok()) << o.status.message();
 }
 
@@ -432,9 +432,8 @@ TEST(EmuSanitizer, AlignedFromTwoPaths) {
                      "  add.s64 %rd3, %rd1, %rd2;\n"
                      "  st.global.f32 [%rd3], %f0;\n"
                      "DONE:";
-  std::string stays = body;
-  stays.replace(stays.find("LEAVER"), 6, "77");
-  Outcome o = launch(emu, kernel(stays), Dim3(1), Dim3(32));
+  Outcome o =
+      launch(emu, kernel(fill(body, "LEAVER", "77")), Dim3(1), Dim3(32));
   ASSERT_TRUE(o.status.ok()) << o.status.message();
   float got[32];
   ASSERT_TRUE(emu.copyFromDevice(got, o.buf, sizeof(got)).ok());
@@ -442,9 +441,7 @@ TEST(EmuSanitizer, AlignedFromTwoPaths) {
   for (int l = 0; l < 32; ++l)
     EXPECT_EQ(got[l], 17.0f) << "lane " << l;
   // Lane 0 leaves instead: the others can never run it with the whole warp.
-  std::string leaves = body;
-  leaves.replace(leaves.find("LEAVER"), 6, "0");
-  o = launch(emu, kernel(leaves), Dim3(1), Dim3(32));
+  o = launch(emu, kernel(fill(body, "LEAVER", "0")), Dim3(1), Dim3(32));
   expectReport(o, ReportKind::PartialWarp, bodyLine() + 11, Dim3(0, 0, 0),
                Dim3(0, 0, 0), "mma.sync.aligned executed by part of a warp");
   expectSurvives(emu);
